@@ -1,0 +1,106 @@
+# iommu-audit build. `make` builds ./iommu-audit, `make static` the fully
+# static binary the VM guest runs, `make check` runs every test (unit + VM).
+# All intermediates live in .output/. V=1 shows the commands.
+
+OUTPUT		:= .output
+CLANG		?= clang
+BPFTOOL		?= bpftool
+CC		?= gcc
+ARCH		:= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+# state.bpf.c defines the shared maps; the others declare them extern.
+# libbpf 1.1's linker resolves extern maps only after their definition, so
+# it links first.
+BPF_SRCS	:= bpf/state.bpf.c $(filter-out bpf/state.bpf.c,$(wildcard bpf/*.bpf.c))
+BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
+USER_SRCS	:= $(wildcard user/*.c)
+USER_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+LIB_OBJS	:= $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+		   -Wno-missing-field-initializers -MMD -MP \
+		   -Iuser -I$(OUTPUT) -DIA_VERSION='"$(VERSION)"'
+BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		   -I. -Iuser -Ibpf -MMD -MP
+LIBS		:= -lbpf -lelf -lz
+STATIC_LIBS	:= -Wl,-Bstatic -lbpf -lelf -lz -static
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.PHONY: all static check unit vm-test demo deps clean vmlinux
+all: iommu-audit
+
+# Install missing Debian packages once (tools/deps.sh is idempotent).
+$(OUTPUT)/.deps: tools/deps.sh | $(OUTPUT)
+	$(call msg,DEPS,tools/deps.sh)
+	$(Q)tools/deps.sh
+	$(Q)touch $@
+deps: $(OUTPUT)/.deps
+
+$(OUTPUT) $(OUTPUT)/bpf $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/static:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bpf/%.bpf.o: bpf/%.bpf.c vmlinux.h $(OUTPUT)/.deps | $(OUTPUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# One object from all programs, so they share maps; then its skeleton.
+$(OUTPUT)/iommu_audit.bpf.o: $(BPF_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(BPFTOOL) gen object $@ $^
+
+$(OUTPUT)/iommu_audit.skel.h: $(OUTPUT)/iommu_audit.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name iommu_audit_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/iommu_audit.skel.h | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+iommu-audit: $(USER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# Fully static: the guest initramfs has no libc, libbpf or libelf.
+static: $(OUTPUT)/iommu-audit.static
+$(OUTPUT)/iommu-audit.static: $(USER_OBJS)
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
+
+# ---- tests -----------------------------------------------------------------
+# Each tests/unit/test_X.c links the user/ objects it needs (all but main.o).
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
+	$(call msg,TEST-CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -lcmocka $(LIBS) -o $@
+
+unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+vm-test: static
+	$(Q)tests/run-vm.sh
+
+# The README's test command: everything, unit and VM, with one summary.
+check: $(UNIT_BINS) static
+	$(Q)tests/run-all.sh $(UNIT_BINS)
+
+demo: static
+	$(Q)tools/demo.sh
+
+vmlinux:
+	tools/gen-vmlinux-h.sh
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT) iommu-audit
+
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Shared state and helpers of the iommu-audit BPF programs.
+ *
+ * The programs are split by what they observe (requests.bpf.c: DMA API
+ * requests; pgtable.bpf.c: IOMMU page-table writes; swiotlb.bpf.c: bounce
+ * slots; flush.bpf.c: lazy invalidation) and linked into one object with
+ * `bpftool gen object`. The maps and globals are defined once in
+ * state.bpf.c and declared extern here.
+ */
+#ifndef IA_AUDIT_BPF_H
+#define IA_AUDIT_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "ia_events.h"
+
+#define IA_INFLIGHT_DEPTH	4	/* alloc_pages -> map_page -> __iommu_dma_map
+					 * nests 3 deep; one spare for an IRQ */
+
+/* One dma-iommu call in flight on a task (or on an idle CPU). */
+struct ia_frame {
+	__u64 req_id;
+	__u64 entry_ns;
+	__u64 dev;
+	__s32 stack_id;
+	__u32 kind;
+};
+
+struct ia_inflight {
+	__u32 depth;
+	__u32 pad;
+	struct ia_frame f[IA_INFLIGHT_DEPTH];
+};
+
+/* What we last told userspace about a device, to send context only on change. */
+struct ia_dev_state {
+	__u64 domain;
+	__u64 driver;
+	__u64 dma_mask;
+	__u64 bus_dma_limit;
+	__u32 allowed;		/* passes the --device filter */
+	__u32 pad;
+};
+
+/* Frame id of a request of a device the --device filter excludes: its
+ * nested requests and page-table writes are not reported either. */
+#define IA_REQ_FILTERED		(~0ULL)
+#define IA_MAX_DEV_FILTERS	8
+
+#define IA_MAP_DECL(name, ...) extern struct { __VA_ARGS__; } name SEC(".maps")
+#define IA_EVENTS_MAP	__uint(type, BPF_MAP_TYPE_RINGBUF); \
+			__uint(max_entries, 16 << 20)
+#define IA_DROPS_MAP	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+			__uint(max_entries, IA_DROP_MAX); \
+			__type(key, __u32); __type(value, __u64)
+#define IA_INFLIGHT_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
+			__uint(max_entries, 8192); \
+			__type(key, __u64); __type(value, struct ia_inflight)
+#define IA_DEVS_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
+			__uint(max_entries, 4096); \
+			__type(key, __u64); __type(value, struct ia_dev_state)
+#define IA_STACKS_MAP	__uint(type, BPF_MAP_TYPE_STACK_TRACE); \
+			__uint(max_entries, 16384); \
+			__uint(key_size, sizeof(__u32)); \
+			__uint(value_size, IA_STACK_DEPTH * sizeof(__u64))
+
+#ifndef IA_STATE_DEFINE
+IA_MAP_DECL(events, IA_EVENTS_MAP);
+IA_MAP_DECL(drops, IA_DROPS_MAP);
+IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);
+IA_MAP_DECL(devs, IA_DEVS_MAP);
+IA_MAP_DECL(stacks, IA_STACKS_MAP);
+extern __u64 req_seq;
+extern const volatile __u32 page_shift;
+extern const volatile __u32 struct_page_size;
+extern const volatile __u32 nr_dev_filters;
+extern const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN];
+
+/* x86-64 with a randomized layout: struct page array base, for page_to_phys */
+extern const void vmemmap_base __ksym __weak;
+extern const void pci_bus_type __ksym __weak;
+
+static __always_inline void ia_drop(__u32 reason)
+{
+	__u64 *cnt = bpf_map_lookup_elem(&drops, &reason);
+
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+}
+
+static __always_inline void ia_hdr_init(struct ia_ev_hdr *h, __u32 type,
+					__u32 size)
+{
+	h->type = type;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+	h->req_id = 0;
+	h->pid = (__u32)bpf_get_current_pid_tgid();
+	h->flags = 0;
+}
+
+/* Reserve a record in the ring buffer; a full buffer is counted, not hidden. */
+static __always_inline void *ia_reserve(__u32 type, __u32 size)
+{
+	struct ia_ev_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+
+	if (!h) {
+		ia_drop(IA_DROP_RINGBUF);
+		return NULL;
+	}
+	ia_hdr_init(h, type, size);
+	return h;
+}
+
+/* Copy a record built elsewhere (per-CPU scratch) into the ring buffer. */
+static __always_inline void ia_output(void *rec, __u32 size)
+{
+	if (bpf_ringbuf_output(&events, rec, size, 0))
+		ia_drop(IA_DROP_RINGBUF);
+}
+
+/*
+ * Key of the in-flight stack: the thread id, except for the idle tasks, which
+ * all have pid 0 (one per CPU), so DMA calls made from interrupts on two idle
+ * CPUs at once never share a stack. Interrupts nesting on one task push on top
+ * of the interrupted call and pop before it resumes, so a stack stays LIFO.
+ */
+static __always_inline __u64 ia_task_key(void)
+{
+	__u32 pid = (__u32)bpf_get_current_pid_tgid();
+
+	if (!pid)
+		return (1ULL << 63) | bpf_get_smp_processor_id();
+	return pid;
+}
+
+static __always_inline struct ia_inflight *ia_inflight_get(bool create)
+{
+	__u64 key = ia_task_key();
+	struct ia_inflight *st = bpf_map_lookup_elem(&inflight, &key);
+	static const struct ia_inflight zero;
+
+	if (st || !create)
+		return st;
+	bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&inflight, &key);
+}
+
+/*
+ * Slot of frame n (0-based) of an in-flight stack. The mask is what proves
+ * the access in bounds to the verifier; barrier_var() stops clang from
+ * dropping it when it can prove n < IA_INFLIGHT_DEPTH on its own.
+ */
+static __always_inline __u32 ia_slot(__u32 n)
+{
+	barrier_var(n);
+	return n & (IA_INFLIGHT_DEPTH - 1);
+}
+
+/*
+ * A kernel pointer as a number. Typed pointers from fentry arguments may not
+ * take part in arithmetic (the verifier refuses "math between ptr_ and
+ * register"): copying the value through the helper makes it a plain scalar.
+ */
+static __always_inline __u64 ia_addr(const void *p)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), &p);
+	return v;
+}
+
+/* Innermost request in flight on this task: 0 when none, IA_REQ_FILTERED
+ * when it belongs to a device excluded by --device. */
+static __always_inline __u64 ia_current_req(void)
+{
+	struct ia_inflight *st = ia_inflight_get(false);
+	__u32 d;
+
+	if (!st)
+		return 0;
+	d = st->depth;
+	if (d == 0 || d > IA_INFLIGHT_DEPTH)
+		return 0;
+	return st->f[ia_slot(d - 1)].req_id;
+}
+
+static __always_inline __u64 ia_page_to_phys(struct page *page)
+{
+	__u64 base = 0;
+
+	if (!page || !&vmemmap_base)
+		return 0;
+	bpf_probe_read_kernel(&base, sizeof(base), &vmemmap_base);
+	if (!base || !struct_page_size)
+		return 0;
+	return ((ia_addr(page) - base) / struct_page_size) << page_shift;
+}
+
+#endif /* !IA_STATE_DEFINE */
+#endif /* IA_AUDIT_BPF_H */

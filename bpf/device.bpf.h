@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Device context: sent once per device, and again whenever its domain,
+ * driver, DMA mask or bus limit changes (rebind, mask change, domain switch),
+ * so every request can be read against the context it was made in.
+ */
+#ifndef IA_DEVICE_BPF_H
+#define IA_DEVICE_BPF_H
+
+#include "audit.bpf.h"
+#include "core_fixes.bpf.h"
+
+#define IA_IOVA_COOKIE		0	/* enum iommu_dma_cookie_type: IOVA */
+
+static __always_inline void ia_dev_fill(struct ia_ev_device *e,
+					struct device *dev,
+					struct iommu_domain *dom)
+{
+	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
+	struct iommu_dma_cookie *cookie;
+	struct device_dma_parameters *parms;
+	const char *name;
+
+	e->dev = (__u64)dev;
+	e->domain = (__u64)dom;
+	e->group_id = grp ? BPF_CORE_READ(grp, id) : -1;
+	e->page_size = 1u << page_shift;
+	e->coherent_dma_mask = BPF_CORE_READ(dev, coherent_dma_mask);
+	e->bus_dma_limit = BPF_CORE_READ(dev, bus_dma_limit);
+
+	/* dma_get_max_seg_size()/dma_get_seg_boundary() defaults without parms */
+	e->max_seg_size = 65536;
+	e->seg_boundary = ~0ULL;
+	parms = BPF_CORE_READ(dev, dma_parms);
+	if (parms) {
+		__u32 mss = BPF_CORE_READ(parms, max_segment_size);
+		__u64 sb = BPF_CORE_READ(parms, segment_boundary_mask);
+
+		if (mss)
+			e->max_seg_size = mss;
+		if (sb)
+			e->seg_boundary = sb;
+	}
+
+	if (!dom) {
+		e->hdr.flags |= IA_DEV_NO_DOMAIN;
+	} else {
+		e->domain_type = BPF_CORE_READ(dom, type);
+		e->pgsize_bitmap = BPF_CORE_READ(dom, pgsize_bitmap);
+		cookie = BPF_CORE_READ(dom, iova_cookie);
+		e->cookie = (__u64)cookie;
+		if (cookie && BPF_CORE_READ(cookie, type) == IA_IOVA_COOKIE)
+			e->granule = BPF_CORE_READ(cookie, iovad.granule);
+		else
+			e->hdr.flags |= IA_DEV_NO_COOKIE;
+	}
+
+	name = BPF_CORE_READ(dev, init_name);
+	if (!name)
+		name = BPF_CORE_READ(dev, kobj.name);
+	bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
+	name = BPF_CORE_READ(dev, driver, name);
+	if (name)
+		bpf_probe_read_kernel_str(e->driver, sizeof(e->driver), name);
+	name = BPF_CORE_READ(dev, bus, name);
+	if (name)
+		bpf_probe_read_kernel_str(e->bus, sizeof(e->bus), name);
+
+	if (&pci_bus_type && (void *)BPF_CORE_READ(dev, bus) == &pci_bus_type) {
+		/* to_pci_dev(): struct device is embedded in struct pci_dev */
+		struct pci_dev *pdev = (void *)dev -
+			bpf_core_field_offset(struct pci_dev, dev);
+
+		e->hdr.flags |= IA_DEV_PCI;
+		if (BPF_CORE_READ_BITFIELD_PROBED(pdev, untrusted))
+			e->hdr.flags |= IA_DEV_UNTRUSTED;
+	}
+}
+
+/* Does this device name pass the --device filter? */
+static __always_inline bool ia_dev_allowed(const char *name)
+{
+	__u32 i, j;
+
+	if (!nr_dev_filters)
+		return true;
+	for (i = 0; i < IA_MAX_DEV_FILTERS && i < nr_dev_filters; i++) {
+		for (j = 0; j < IA_NAME_LEN; j++) {
+			if (dev_filters[i][j] != name[j])
+				break;
+			if (!name[j])
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Called on every root request: a hash lookup and four reads when nothing
+ * changed. Returns whether the device passes the --device filter.
+ */
+static __always_inline bool ia_dev_observe(struct device *dev)
+{
+	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
+	struct ia_dev_state now = {}, *old;
+	struct iommu_domain *dom;
+	struct ia_ev_device *e;
+	__u64 key = (__u64)dev, *maskp;
+
+	dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
+	now.domain = (__u64)dom;
+	now.driver = (__u64)BPF_CORE_READ(dev, driver);
+	now.bus_dma_limit = BPF_CORE_READ(dev, bus_dma_limit);
+	maskp = BPF_CORE_READ(dev, dma_mask);
+	if (maskp)
+		bpf_probe_read_kernel(&now.dma_mask, sizeof(now.dma_mask), maskp);
+
+	old = bpf_map_lookup_elem(&devs, &key);
+	if (old && old->domain == now.domain && old->driver == now.driver &&
+	    old->dma_mask == now.dma_mask &&
+	    old->bus_dma_limit == now.bus_dma_limit)
+		return old->allowed;
+
+	e = ia_reserve(IA_EV_DEVICE, sizeof(*e));
+	if (!e)
+		return true;	/* not remembered: sent again on the next request */
+	__builtin_memset((void *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
+	e->dma_mask = now.dma_mask;
+	ia_dev_fill(e, dev, dom);
+	now.allowed = ia_dev_allowed(e->name);
+	if (now.allowed)
+		bpf_ringbuf_submit(e, 0);
+	else
+		bpf_ringbuf_discard(e, 0);
+	bpf_map_update_elem(&devs, &key, &now, BPF_ANY);
+	return now.allowed;
+}
+
+#endif /* IA_DEVICE_BPF_H */

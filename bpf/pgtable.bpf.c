@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * IOMMU page-table writes: what the device can really reach.
+ *
+ * __iommu_map/__iommu_unmap (iommu_map_nosync since v6.16) are the
+ * authoritative hooks: they see the domain and the result, including refused
+ * writes. The iommu:map/unmap tracepoints carry neither and only fire on
+ * success; they are recorded as a cross-check of the fexit hooks.
+ */
+#include "audit.bpf.h"
+
+static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
+				    __u64 iova, __u64 paddr, __u64 size,
+				    __u64 result, __u32 prot)
+{
+	__u64 id = ia_current_req();
+	struct ia_ev_pt *e;
+
+	if (id == IA_REQ_FILTERED)
+		return;
+	e = ia_reserve(type, sizeof(*e));
+	if (!e)
+		return;
+	e->hdr.req_id = id;
+	if (!e->hdr.req_id)
+		e->hdr.flags |= IA_PT_UNATTRIBUTED;
+	e->domain = (__u64)domain;
+	e->iova = iova;
+	e->paddr = paddr;
+	e->size = size;
+	e->result = result;
+	e->prot = prot;
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+}
+
+SEC("fexit/__iommu_map")
+int BPF_PROG(pt_map, struct iommu_domain *domain, unsigned long iova,
+	     phys_addr_t paddr, size_t size, int prot, gfp_t gfp, int ret)
+{
+	pt_emit(IA_EV_PT_MAP, domain, iova, paddr, size, (__s64)ret, prot);
+	return 0;
+}
+
+SEC("fexit/iommu_map_nosync")	/* v6.16+ */
+int BPF_PROG(pt_map_nosync, struct iommu_domain *domain, unsigned long iova,
+	     phys_addr_t paddr, size_t size, int prot, gfp_t gfp, int ret)
+{
+	pt_emit(IA_EV_PT_MAP, domain, iova, paddr, size, (__s64)ret, prot);
+	return 0;
+}
+
+SEC("fexit/__iommu_unmap")
+int BPF_PROG(pt_unmap, struct iommu_domain *domain, unsigned long iova,
+	     size_t size, struct iommu_iotlb_gather *gather, size_t ret)
+{
+	pt_emit(IA_EV_PT_UNMAP, domain, iova, 0, size, ret, 0);
+	return 0;
+}
+
+SEC("tp_btf/map")
+int BPF_PROG(tp_map, unsigned long iova, phys_addr_t paddr, size_t size)
+{
+	pt_emit(IA_EV_TP_MAP, NULL, iova, paddr, size, 0, 0);
+	return 0;
+}
+
+SEC("tp_btf/unmap")
+int BPF_PROG(tp_unmap, unsigned long iova, size_t size, size_t unmapped)
+{
+	pt_emit(IA_EV_TP_UNMAP, NULL, iova, 0, size, unmapped, 0);
+	return 0;
+}

@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The maps and globals shared by all iommu-audit programs, defined once. */
+#define IA_STATE_DEFINE
+#include "audit.bpf.h"
+
+struct { IA_EVENTS_MAP; } events SEC(".maps");
+struct { IA_DROPS_MAP; } drops SEC(".maps");
+struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
+struct { IA_DEVS_MAP; } devs SEC(".maps");
+struct { IA_STACKS_MAP; } stacks SEC(".maps");
+
+/* Request ids, unique per run; 0 means "no request". */
+__u64 req_seq = 0;
+
+/* Set by the loader before load. */
+const volatile __u32 page_shift = 12;
+const volatile __u32 struct_page_size = 64;
+/* --device NAME...: only these devices' requests are reported (0: all) */
+const volatile __u32 nr_dev_filters = 0;
+const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN] = {};
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

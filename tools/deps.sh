@@ -1,0 +1,47 @@
+#!/bin/bash
+# Install every Debian package that iommu-audit's build, tests and VM bench
+# need. Idempotent: packages already present are not touched, and apt is only
+# consulted when something is missing.
+#
+# usage: tools/deps.sh [--check]
+#   --check   only report what is missing; exit 1 if anything is
+set -euo pipefail
+
+PKGS=(
+	# build
+	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	# unit tests
+	libcmocka-dev
+	# VM bench: emulator, guest userland, initramfs, module handling
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	# the guest kernel's headers, for the DMA fixture module (tests/fixture)
+	linux-headers-amd64
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	# dpkg-query prints "install ok installed" for a fully installed package
+	if [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]; then
+		missing+=("$p")
+	fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+	exit 0
+fi
+
+if [ "${1:-}" = "--check" ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	exit 1
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages: ${missing[*]}" >&2
+	echo "deps: run as root (or: sudo $0) to install them with apt-get" >&2
+	exit 1
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The table of kernel hooks and what each one is for, and the choice of the
+ * variant that the running kernel has (by its BTF), so every run can state
+ * its coverage: which hooks are attached and so which checks are complete.
+ */
+#ifndef IA_HOOKS_H
+#define IA_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct btf;
+
+/* The checks of DESIGN.md section 2, and what each needs to be complete. */
+enum ia_check {
+	IA_CHECK_TRANSLATION	= 1u << 0,
+	IA_CHECK_EXPOSURE	= 1u << 1,
+	IA_CHECK_ALIGNMENT	= 1u << 2,
+	IA_CHECK_LIFECYCLE	= 1u << 3,
+	IA_CHECK_TEMPORAL	= 1u << 4,
+	IA_CHECK_BOUNCE		= 1u << 5,
+	IA_CHECK_ALL		= (1u << 6) - 1,
+};
+#define IA_NR_CHECKS 6
+
+enum ia_attach_kind {
+	IA_ATTACH_FENTRY,	/* fentry+fexit pair, or fexit alone */
+	IA_ATTACH_TP_BTF,	/* raw BTF tracepoint: looked up as btf_trace_<name> */
+	IA_ATTACH_KPROBE,	/* kprobe+kretprobe pair */
+};
+
+#define IA_HOOK_MAX_VARIANTS 2
+
+struct ia_hook_variant {
+	const char *target;	/* kernel function or tracepoint name */
+	const char *progs[2];	/* skeleton program names; NULL-padded */
+	const char *since;	/* kernel version note for the docs/help */
+};
+
+struct ia_hook {
+	const char *name;	/* stable name used in coverage reports */
+	enum ia_attach_kind kind;
+	__u32 checks;		/* enum ia_check bits that depend on it */
+	const char *role;
+	struct ia_hook_variant v[IA_HOOK_MAX_VARIANTS];
+};
+
+/* Outcome for one hook on this kernel. */
+struct ia_hook_status {
+	const struct ia_hook *hook;
+	int variant;		/* index into hook->v, -1 when none exists */
+	__u32 state;		/* enum ia_hook_state (trace.h) */
+	char reason[76];
+};
+
+extern const struct ia_hook ia_hooks[];
+extern const size_t ia_nr_hooks;
+
+const char *ia_check_name(__u32 check);	/* one bit */
+
+/*
+ * Pick, for each hook, the first variant whose target exists in vmlinux_btf
+ * (a function, or btf_trace_<tp> for a tracepoint). out has ia_nr_hooks
+ * entries; a hook with no variant gets IA_HOOK_MISSING and a reason, the
+ * others IA_HOOK_ATTACHED (provisional: the loader downgrades to
+ * IA_HOOK_FAILED what then fails to load or attach).
+ */
+void ia_hooks_resolve(const struct btf *vmlinux_btf, struct ia_hook_status *out);
+
+/* Checks made incomplete by hooks that are not attached. */
+__u32 ia_hooks_incomplete_checks(const struct ia_hook_status *st, size_t n);
+
+/* Number of arguments of a kernel function per BTF, -1 if absent. */
+int ia_btf_func_nargs(const struct btf *btf, const char *func);
+
+#endif

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Events shared by the BPF programs (bpf/) and userspace (user/).
+ *
+ * Every record starts with struct ia_ev_hdr; hdr.size is the size of the
+ * whole record in bytes, always a multiple of 8, so a reader can skip record
+ * types it does not know. These structs are also the record payloads of the
+ * trace file (docs/trace-format.md): change a layout only together with
+ * IA_TRACE_VERSION.
+ *
+ * Only fixed-width types: the same bytes are written by BPF and read by a
+ * userspace program possibly built for another machine.
+ */
+#ifndef IA_EVENTS_H
+#define IA_EVENTS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define IA_NAME_LEN	32	/* device and driver names (dev_name() is
+				 * "0000:00:03.0" for PCI devices) */
+#define IA_SG_CHUNK	8	/* scatterlist segments per IA_EV_SG record */
+#define IA_STACK_DEPTH	32	/* kernel frames kept per call stack */
+#define IA_SG_MAX	256	/* segments walked per map_sg; longer lists are
+				 * marked IA_SG_TRUNCATED */
+
+enum ia_ev_type {
+	IA_EV_DEVICE	= 1,	/* struct ia_ev_device: device context */
+	IA_EV_REQ	= 2,	/* struct ia_ev_req: a DMA API request */
+	IA_EV_SG	= 3,	/* struct ia_ev_sg: segments of a map_sg */
+	IA_EV_PT_MAP	= 4,	/* struct ia_ev_pt: page-table write */
+	IA_EV_PT_UNMAP	= 5,	/* struct ia_ev_pt: page-table removal */
+	IA_EV_TP_MAP	= 6,	/* struct ia_ev_pt: iommu:map tracepoint */
+	IA_EV_TP_UNMAP	= 7,	/* struct ia_ev_pt: iommu:unmap tracepoint */
+	IA_EV_BOUNCE	= 8,	/* struct ia_ev_bounce: swiotlb slot */
+	IA_EV_IOVA_FREE	= 9,	/* struct ia_ev_iova_free: IOVA released */
+	IA_EV_FQ_FLUSH	= 10,	/* struct ia_ev_fq_flush: flush queue flushed */
+	IA_EV_TYPE_MAX,
+};
+
+/* What a request record describes (struct ia_ev_req.kind). */
+enum ia_req_kind {
+	IA_REQ_MAP_PAGE = 1,	/* iommu_dma_map_page / iommu_dma_map_phys */
+	IA_REQ_MAP_SG,		/* iommu_dma_map_sg */
+	IA_REQ_MAP_RESOURCE,	/* iommu_dma_map_resource */
+	IA_REQ_IOMMU_MAP,	/* __iommu_dma_map: internal, has a parent */
+	IA_REQ_ALLOC,		/* iommu_dma_alloc (coherent) */
+	IA_REQ_ALLOC_NONCONTIG,	/* iommu_dma_alloc_noncontiguous */
+	IA_REQ_ALLOC_PAGES,	/* dma_common_alloc_pages */
+	IA_REQ_UNMAP_PAGE,	/* iommu_dma_unmap_page / iommu_dma_unmap_phys */
+	IA_REQ_UNMAP_SG,	/* iommu_dma_unmap_sg */
+	IA_REQ_UNMAP_RESOURCE,	/* iommu_dma_unmap_resource */
+	IA_REQ_FREE,		/* iommu_dma_free */
+	IA_REQ_FREE_NONCONTIG,	/* iommu_dma_free_noncontiguous */
+	IA_REQ_FREE_PAGES,	/* dma_common_free_pages */
+	IA_REQ_SYNC_SINGLE_CPU,	/* iommu_dma_sync_single_for_cpu */
+	IA_REQ_SYNC_SINGLE_DEV,	/* iommu_dma_sync_single_for_device */
+	IA_REQ_SYNC_SG_CPU,	/* iommu_dma_sync_sg_for_cpu */
+	IA_REQ_SYNC_SG_DEV,	/* iommu_dma_sync_sg_for_device */
+	IA_REQ_KIND_MAX,
+};
+
+struct ia_ev_hdr {
+	__u16 type;		/* enum ia_ev_type */
+	__u16 size;		/* whole record, bytes, multiple of 8 */
+	__u32 cpu;
+	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 req_id;		/* request this record belongs to; 0: none */
+	__u32 pid;		/* tgid:pid low half (thread id) */
+	__u32 flags;		/* per-type IA_F_* bits */
+};
+
+/* struct ia_ev_device.flags */
+#define IA_DEV_UNTRUSTED	(1u << 0)	/* pci_dev->untrusted */
+#define IA_DEV_PCI		(1u << 1)	/* on the PCI bus */
+#define IA_DEV_NO_DOMAIN	(1u << 2)	/* no default domain */
+#define IA_DEV_NO_COOKIE	(1u << 3)	/* domain has no iova cookie */
+
+/* IOMMU_DOMAIN_* types (include/linux/iommu.h, stable since 5.x) */
+#define IA_DOMAIN_BLOCKED	0x0
+#define IA_DOMAIN_IDENTITY	0x4
+#define IA_DOMAIN_UNMANAGED	0x1
+#define IA_DOMAIN_DMA		0x3
+#define IA_DOMAIN_DMA_FQ	0xb
+
+struct ia_ev_device {
+	struct ia_ev_hdr hdr;	/* hdr.flags: IA_DEV_* */
+	__u64 dev;		/* struct device *: the key other records use */
+	__u64 domain;		/* default domain (struct iommu_domain *) */
+	__u64 cookie;		/* domain->iova_cookie */
+	__u64 granule;		/* cookie->iovad.granule; 0 when unknown */
+	__u64 pgsize_bitmap;	/* domain->pgsize_bitmap */
+	__u64 dma_mask;		/* *dev->dma_mask */
+	__u64 coherent_dma_mask;
+	__u64 bus_dma_limit;
+	__u64 seg_boundary;	/* dma_parms->segment_boundary_mask */
+	__u32 max_seg_size;	/* dma_parms->max_segment_size */
+	__u32 domain_type;	/* IA_DOMAIN_* */
+	__u32 page_size;	/* CPU PAGE_SIZE */
+	__s32 group_id;		/* iommu_group->id; -1 when none */
+	char name[IA_NAME_LEN];	/* dev_name() */
+	char driver[IA_NAME_LEN];	/* dev->driver->name; "" when unbound */
+	char bus[16];		/* dev->bus->name */
+};
+
+/* struct ia_ev_req.hdr.flags */
+#define IA_REQ_F_FAILED		(1u << 0)	/* returned an error / no handle */
+#define IA_REQ_F_ENTRY_ONLY	(1u << 1)	/* no fexit seen (unmaps, frees) */
+
+struct ia_ev_req {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: this request's id */
+	__u64 dev;
+	__u64 parent_id;	/* enclosing request (map_page -> __iommu_dma_map) */
+	__u64 phys;		/* requested physical address; 0 when n/a */
+	__u64 size;		/* requested length */
+	__u64 dma;		/* handle returned (maps) or given (unmaps) */
+	__u64 attrs;		/* DMA_ATTR_* */
+	__u64 gfp;		/* allocations: gfp flags */
+	__u64 cpu_addr;		/* allocations: kernel virtual address */
+	__u64 entry_ns;		/* fentry time (hdr.ts_ns is the fexit) */
+	__u32 kind;		/* enum ia_req_kind */
+	__u32 dir;		/* enum dma_data_direction */
+	__s32 ret;		/* map_sg: mapped count or -errno */
+	__s32 stack_id;		/* kernel stack id; <0 when not captured */
+	__u32 nents;		/* sg: nents passed in */
+	__u32 pad;
+};
+
+/* struct ia_ev_sg.hdr.flags */
+#define IA_SG_OUTPUT		(1u << 0)	/* dma side (fexit); else input */
+#define IA_SG_TRUNCATED		(1u << 1)	/* list longer than IA_SG_MAX */
+#define IA_SG_LAST_CHUNK	(1u << 2)	/* last record of this walk */
+
+struct ia_sg_seg {
+	__u64 phys;		/* sg_phys(): page_to_phys(page) + offset */
+	__u64 dma;		/* sg_dma_address() (output walk) */
+	__u32 len;		/* s->length */
+	__u32 dma_len;		/* sg_dma_len() (output walk) */
+};
+
+struct ia_ev_sg {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: the map_sg / unmap_sg request */
+	__u32 first;		/* index of segs[0] within the list */
+	__u32 count;		/* valid entries in segs[] */
+	struct ia_sg_seg segs[IA_SG_CHUNK];
+};
+
+/* struct ia_ev_pt.hdr.flags */
+#define IA_PT_UNATTRIBUTED	(1u << 0)	/* made outside any dma-iommu call */
+
+struct ia_ev_pt {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: request in flight, 0 if none */
+	__u64 domain;		/* 0 for the tracepoints (they carry none) */
+	__u64 iova;
+	__u64 paddr;		/* maps only */
+	__u64 size;
+	__u64 result;		/* map: 0 or -errno (as s64); unmap: bytes unmapped */
+	__u32 prot;		/* IOMMU_READ|IOMMU_WRITE|... */
+	__u32 pad;
+};
+
+struct ia_ev_bounce {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: request in flight */
+	__u64 dev;
+	__u64 orig_phys;	/* the driver's buffer */
+	__u64 tlb_phys;		/* the bounce slot (phys), ~0 on failure */
+	__u64 mapping_size;
+	__u64 alloc_size;
+	__u32 dir;
+	__u32 pad;
+};
+
+/* struct ia_ev_iova_free.hdr.flags */
+#define IA_IOVA_QUEUED		(1u << 0)	/* lazy: IOTLB flush deferred */
+
+struct ia_ev_iova_free {
+	struct ia_ev_hdr hdr;
+	__u64 dev;
+	__u64 domain;
+	__u64 iova;
+	__u64 size;
+};
+
+struct ia_ev_fq_flush {
+	struct ia_ev_hdr hdr;
+	__u64 cookie;		/* struct iommu_dma_cookie * of the flushed queue */
+};
+
+/*
+ * Drop counters, one slot per reason, in a per-CPU array map (drops).
+ * Userspace sums the CPUs; any non-zero count makes a run incomplete.
+ */
+enum ia_drop {
+	IA_DROP_RINGBUF = 0,	/* bpf_ringbuf_reserve failed: buffer full */
+	IA_DROP_INFLIGHT,	/* in-flight request stack full or missing */
+	IA_DROP_STACK,		/* bpf_get_stackid failed */
+	IA_DROP_MAX,
+};
+
+#endif /* IA_EVENTS_H */

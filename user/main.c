@@ -1,0 +1,136 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * iommu-audit: audit what devices can really reach through the IOMMU.
+ * Subcommand dispatch and global options, in the style of bpftool.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+
+#ifndef IA_VERSION
+#define IA_VERSION "unknown"
+#endif
+
+static const struct ia_cmd cmds[] = {
+	{ "record", cmd_record, "record DMA requests and IOMMU page-table writes to a trace" },
+	{ "devices", cmd_devices, "per-device table: domain, granule, mappings (live or from a trace)" },
+	{ "coverage", cmd_coverage, "which hooks this kernel has and which checks are complete" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: iommu-audit [-j] [-p] [-v] COMMAND [ARGS]\n"
+"       iommu-audit COMMAND --help\n"
+"\n"
+"Audits what devices can reach through the IOMMU: records the DMA API\n"
+"requests drivers make and the IOMMU page-table writes they cause.\n"
+"\n"
+"Commands:\n");
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f,
+"\n"
+"Options:\n"
+"  -j, --json      JSON output (stays valid JSON on errors)\n"
+"  -p, --pretty    indented JSON (implies -j)\n"
+"  -v, --verbose   more detail; -vv also prints libbpf's debug log\n"
+"  -V, --version   print the version\n"
+"  -h, --help      this help\n"
+"\n"
+"Exit codes: 0 ok; 1 findings at/above --fail-on, or a runtime failure;\n"
+"2 bad arguments or input; 3 incomplete (lost events or missing hooks).\n"
+"Live commands need root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n");
+}
+
+int ia_fail(struct ia_cli *cli, int code, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cli->json) {
+		/* close whatever a command had open, then one error document */
+		if (cli->j.depth > 0) {
+			ia_json_key(&cli->j, "error");
+			ia_json_str(&cli->j, msg);
+			ia_json_close_all(&cli->j);
+		} else {
+			ia_json_init(&cli->j, stdout, cli->pretty);
+			ia_json_obj_begin(&cli->j);
+			ia_json_kstr(&cli->j, "error", msg);
+			ia_json_close_all(&cli->j);
+		}
+	}
+	fprintf(stderr, "iommu-audit: %s\n", msg);
+	return code;
+}
+
+double ia_parse_duration(const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (*end == 's' || *end == 0)
+		;
+	else if (*end == 'm')
+		v *= 60;
+	else if (*end == 'h')
+		v *= 3600;
+	else
+		return -1;
+	if (*end && end[1])
+		return -1;
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'p' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct ia_cli cli = {};
+	int c;
+
+	/* stop at the command name: its options are its own */
+	while ((c = getopt_long(argc, argv, "+jpvVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': cli.json = true; break;
+		case 'p': cli.json = cli.pretty = true; break;
+		case 'v': cli.verbose++; break;
+		case 'V': printf("iommu-audit %s\n", IA_VERSION); return IA_EXIT_OK;
+		case 'h': usage(stdout); return IA_EXIT_OK;
+		default: usage(stderr); return IA_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return IA_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[optind], cmds[i].name)) {
+			/* the command sees argv[0] = its name; getopt restarts */
+			argc -= optind;
+			argv += optind;
+			optind = 0;
+			return cmds[i].fn(&cli, argc, argv);
+		}
+	}
+	return ia_fail(&cli, IA_EXIT_USAGE, "unknown command '%s' (see iommu-audit --help)",
+		       argv[optind]);
+}

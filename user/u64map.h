@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Open-addressing hash map from a non-zero __u64 key (kernel pointers,
+ * request ids) to a pointer. Linear probing with backward-shift deletion,
+ * so no tombstones build up under steady map/unmap churn.
+ */
+#ifndef IA_U64MAP_H
+#define IA_U64MAP_H
+
+#include <stddef.h>
+#include <linux/types.h>
+
+struct ia_u64map_slot {
+	__u64 key;	/* 0: empty */
+	void *val;
+};
+
+struct ia_u64map {
+	struct ia_u64map_slot *slots;
+	size_t cap;	/* power of two */
+	size_t len;
+};
+
+void ia_u64map_init(struct ia_u64map *m);
+void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
+void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
+/* Insert or replace; 0 or -ENOMEM. key must not be 0. */
+int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val);
+/* Remove and return the value, NULL if absent. */
+void *ia_u64map_del(struct ia_u64map *m, __u64 key);
+
+/* Iterate: for (size_t i = 0; ia_u64map_next(m, &i, &k, &v); ) */
+int ia_u64map_next(const struct ia_u64map *m, size_t *it, __u64 *key, void **val);
+
+#endif
