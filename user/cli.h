@@ -31,6 +31,7 @@ struct ia_cmd {
 int cmd_record(struct ia_cli *cli, int argc, char **argv);
 int cmd_devices(struct ia_cli *cli, int argc, char **argv);
 int cmd_coverage(struct ia_cli *cli, int argc, char **argv);
+int cmd_dump(struct ia_cli *cli, int argc, char **argv);
 
 /*
  * Report an error: as {"error": "..."} in JSON mode (keeping the document

@@ -68,7 +68,7 @@ static int from_trace(struct ia_cli *cli, const char *path, struct ia_devstats *
 	while ((ret = ia_trace_next(r, &rec)) == 1)
 		ia_devstats_add(ds, rec, rec->size);
 	if (ret < 0) {
-		ret = ia_fail(cli, IA_EXIT_USAGE, "%s: %s", path, ia_trace_error(r));
+		ret = ia_fail(cli, IA_EXIT_USAGE, "%s", ia_trace_error(r));
 		ia_trace_close(r);
 		return ret;
 	}

@@ -226,6 +226,7 @@ static const size_t min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_BOUNCE] = sizeof(struct ia_ev_bounce),
 	[IA_EV_IOVA_FREE] = sizeof(struct ia_ev_iova_free),
 	[IA_EV_FQ_FLUSH] = sizeof(struct ia_ev_fq_flush),
+	[IA_EV_STACK] = sizeof(struct ia_ev_stack),
 };
 
 void ia_devstats_add(struct ia_devstats *ds, const struct ia_ev_hdr *h, size_t len)

@@ -36,6 +36,8 @@ enum ia_ev_type {
 	IA_EV_BOUNCE	= 8,	/* struct ia_ev_bounce: swiotlb slot */
 	IA_EV_IOVA_FREE	= 9,	/* struct ia_ev_iova_free: IOVA released */
 	IA_EV_FQ_FLUSH	= 10,	/* struct ia_ev_fq_flush: flush queue flushed */
+	IA_EV_STACK	= 11,	/* struct ia_ev_stack: a call stack, symbolized
+				 * (written by userspace, not BPF) */
 	IA_EV_TYPE_MAX,
 };
 
@@ -185,6 +187,25 @@ struct ia_ev_iova_free {
 struct ia_ev_fq_flush {
 	struct ia_ev_hdr hdr;
 	__u64 cookie;		/* struct iommu_dma_cookie * of the flushed queue */
+};
+
+#define IA_SYM_LEN	56
+
+struct ia_stack_frame {
+	__u64 ip;
+	char sym[IA_SYM_LEN];	/* "function+0xoff [module]", "" if unknown */
+};
+
+/*
+ * The kernel call stack of stack id stack_id (struct ia_ev_req.stack_id),
+ * written once per id, before the first request that names it. Variable
+ * size: hdr.size = sizeof(struct ia_ev_stack) + nr * sizeof(frame).
+ */
+struct ia_ev_stack {
+	struct ia_ev_hdr hdr;
+	__s32 stack_id;
+	__u32 nr;		/* frames[] entries, innermost first */
+	struct ia_stack_frame frames[];
 };
 
 /*

@@ -3,9 +3,7 @@
  * iommu-audit: audit what devices can really reach through the IOMMU.
  * Subcommand dispatch and global options, in the style of bpftool.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +16,7 @@
 static const struct ia_cmd cmds[] = {
 	{ "record", cmd_record, "record DMA requests and IOMMU page-table writes to a trace" },
 	{ "devices", cmd_devices, "per-device table: domain, granule, mappings (live or from a trace)" },
+	{ "dump", cmd_dump, "print a trace's records as JSON Lines" },
 	{ "coverage", cmd_coverage, "which hooks this kernel has and which checks are complete" },
 };
 
@@ -45,53 +44,6 @@ static void usage(FILE *f)
 "Exit codes: 0 ok; 1 findings at/above --fail-on, or a runtime failure;\n"
 "2 bad arguments or input; 3 incomplete (lost events or missing hooks).\n"
 "Live commands need root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n");
-}
-
-int ia_fail(struct ia_cli *cli, int code, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (cli->json) {
-		/* close whatever a command had open, then one error document */
-		if (cli->j.depth > 0) {
-			ia_json_key(&cli->j, "error");
-			ia_json_str(&cli->j, msg);
-			ia_json_close_all(&cli->j);
-		} else {
-			ia_json_init(&cli->j, stdout, cli->pretty);
-			ia_json_obj_begin(&cli->j);
-			ia_json_kstr(&cli->j, "error", msg);
-			ia_json_close_all(&cli->j);
-		}
-	}
-	fprintf(stderr, "iommu-audit: %s\n", msg);
-	return code;
-}
-
-double ia_parse_duration(const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -1;
-	if (*end == 's' || *end == 0)
-		;
-	else if (*end == 'm')
-		v *= 60;
-	else if (*end == 'h')
-		v *= 3600;
-	else
-		return -1;
-	if (*end && end[1])
-		return -1;
-	return v;
 }
 
 int main(int argc, char **argv)

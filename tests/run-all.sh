@@ -1,0 +1,36 @@
+#!/bin/bash
+# Everything: unit tests, CLI tests and VM tests, then one closing
+# "N passed, N failed" line. Exit 0 only when all passed.
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+log=$root/.output/test-logs
+mkdir -p "$log"
+total_p=0
+total_f=0
+rc_all=0
+
+# run_suite NAME CMD...: run, show output, add its "NAME: N passed, N failed"
+run_suite() {
+	local name=$1 line p f
+	shift
+	"$@" 2>&1 | tee "$log/$name.txt"
+	local rc=${PIPESTATUS[0]}
+	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log/$name.txt" | tail -1)
+	p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<< "$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "$line")
+	if [ -z "$line" ]; then	# the suite died before its summary
+		p=0
+		f=1
+		echo "not ok - $name suite ended without a summary (exit $rc)"
+	fi
+	total_p=$((total_p + p))
+	total_f=$((total_f + f))
+	[ "$rc" -eq 0 ] || rc_all=1
+}
+
+run_suite unit "$root/tests/run-unit.sh" "$@"
+run_suite cli "$root/tests/run-cli.sh"
+run_suite vm "$root/tests/run-vm.sh" --mode both
+echo
+echo "$total_p passed, $total_f failed"
+[ "$total_f" -eq 0 ] && [ "$rc_all" -eq 0 ]

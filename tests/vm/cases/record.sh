@@ -1,0 +1,120 @@
+# Recording (issue 3): the trace holds what the kernel really did. The
+# workload (tests/vm/workload.sh) fixes sizes and directions, so request
+# counts are exact; page-table writes are checked against the IOVA ranges
+# the requests returned.
+
+guest() {
+	iommu-audit record -o /tmp/t.trace -- sh /tests/workload.sh
+	echo $? > "$OUT/record.rc"
+	stat -c %a /tmp/t.trace > "$OUT/trace.mode"
+	iommu-audit dump /tmp/t.trace > "$OUT/dump.jsonl"
+	echo $? > "$OUT/dump.rc"
+	iommu-audit -j devices -i /tmp/t.trace > "$OUT/devices.json"
+	iommu-audit -j coverage -i /tmp/t.trace > "$OUT/coverage.json"
+}
+
+# count_req DEVICE KIND SIZE DIR: root requests of that shape
+count_req() {
+	jq -s "[.[] | select(.type == \"request\" and .device == \"$1\" and .kind == \"$2\"
+		and .size == $3 and .dir == $4 and .parent == 0 and (.failed | not))] | length" \
+		"$OUT/dump.jsonl"
+}
+
+# jq definitions shared by the range checks: page-table writes and input
+# segments grouped by request id
+JQ_DEFS='
+def by_req(f): map(select(f)) | group_by(.req) | map({key: (.[0].req | tostring), value: .}) | from_entries;
+def align_up(x): ((x + 4095) / 4096 | floor) * 4096;
+'
+
+check() {
+	local d=$OUT/dump.jsonl nvme e1000e virtio
+	nvme=$(env_get IA_NVME_BDF)
+	e1000e=$(env_get IA_E1000E_BDF)
+	virtio=$(env_get IA_VIRTIO_BDF)
+
+	assert_eq "record exit code" 0 "$(cat "$OUT/record.rc")"
+	assert_eq "trace file mode" 600 "$(cat "$OUT/trace.mode")"
+	assert_eq "dump exit code" 0 "$(cat "$OUT/dump.rc")"
+	assert_jq "no events lost" "$d" 'select(.type == "trailer") | .lost_ringbuf + .lost_inflight' 0
+	assert_jq "every hook attached" "$OUT/coverage.json" \
+		'[.coverage.hooks[] | select(.state != "attached")] | length' 0
+	assert_jq "coverage complete" "$OUT/coverage.json" '.coverage.complete' true
+
+	# nvme: <= 8K direct I/O is one map_page (PRP), 64K a map_sg
+	assert_eq "nvme 4K reads: map_page FROM_DEVICE" 4 "$(count_req "$nvme" map_page 4096 2)"
+	assert_eq "nvme 4K writes: map_page TO_DEVICE" 2 "$(count_req "$nvme" map_page 4096 1)"
+	assert_eq "nvme 4K I/O: unmap_page of the same size" 6 \
+		"$(jq -s "[.[] | select(.type == \"request\" and .device == \"$nvme\" and .kind == \"unmap_page\" and .size == 4096)] | length" "$d")"
+	# a 64K buffer is one map_page when physically contiguous, else a map_sg:
+	# either way the request's length must be the I/O size
+	assert_eq "nvme 64K reads: requests of exactly 65536 bytes" 2 \
+		"$(jq -s "$JQ_DEFS"'
+			(by_req(.type == "sg" and (.output | not))) as $in
+			| [.[] | select(.type == "request" and .device == "'"$nvme"'" and .parent == 0 and .dir == 2
+				and (.kind == "map_page" or .kind == "map_sg"))
+			   | if .kind == "map_sg" then ([$in[.req | tostring][].segs[].len] | add) else .size end
+			   | select(. == 65536)] | length' "$d")"
+	# virtio-blk: each segment is its own map_page (virtio_ring maps them one
+	# by one); how many depends on physical contiguity, the bytes do not
+	assert_eq "virtio bytes read (4x4K + 2x64K, status bytes aside)" 147456 \
+		"$(jq -s "[.[] | select(.type == \"request\" and .device == \"$virtio\" and .kind == \"map_page\"
+			and .dir == 2 and .size != 1 and .parent == 0) | .size] | add" "$d")"
+	assert_eq "virtio data pages written" 2 "$(count_req "$virtio" map_page 4096 1)"
+	assert_eq "virtio request headers (16 bytes, one per I/O)" 8 "$(count_req "$virtio" map_page 16 1)"
+	assert_eq "virtio status bytes (one per I/O)" 8 "$(count_req "$virtio" map_page 1 2)"
+
+	# e1000e: 3 echo requests of 142-byte frames
+	assert_eq "e1000e 142-byte frames sent" 3 "$(count_req "$e1000e" map_page 142 1)"
+
+	# page-table writes cover exactly the IOVA range each request returned
+	assert_ge "iommu_dma_map requests checked" 20 \
+		"$(jq -s '[.[] | select(.type == "request" and .kind == "iommu_dma_map" and (.failed | not))] | length' "$d")"
+	assert_eq "iommu_dma_map: one write of the granule-aligned range" 0 \
+		"$(jq -s "$JQ_DEFS"'
+			by_req(.type == "pt_map") as $pt
+			| [.[] | select(.type == "request" and .kind == "iommu_dma_map" and (.failed | not))
+			   | . as $r | ($pt[$r.req | tostring] // []) as $w
+			   | select(($w | length) != 1 or $w[0].iova != $r.dma - ($r.dma % 4096)
+				or $w[0].size != align_up($r.dma % 4096 + $r.size)
+				or $w[0].paddr != $r.phys - ($r.phys % 4096) or $w[0].result != 0)]
+			| length' "$d")"
+	assert_eq "map_sg: contiguous writes from the handle, segment sizes granule-aligned" 0 \
+		"$(jq -s "$JQ_DEFS"'
+			by_req(.type == "pt_map") as $pt
+			| by_req(.type == "sg" and (.output | not)) as $in
+			| [.[] | select(.type == "request" and .kind == "map_sg" and (.failed | not))
+			   | . as $r | ($pt[$r.req | tostring] // [] | sort_by(.iova)) as $w
+			   | ([$in[$r.req | tostring][].segs[]]) as $s
+			   | select(($w | length) == 0 or $w[0].iova != $r.dma - ($r.dma % 4096)
+				or ([$w[].size] | add) != ([$s[] | align_up(.phys % 4096 + .len)] | add)
+				or ([range(1; $w | length) as $i | select($w[$i].iova != $w[$i-1].iova + $w[$i-1].size)] | length) != 0)]
+			| length' "$d")"
+
+	# attribution and the tracepoint cross-check
+	assert_jq "page-table writes in requests attributed" "$OUT/devices.json" '.events.attribution_pct' 100
+	assert_eq "no page-table write outside a request" 0 \
+		"$(jq -s '[.[] | select((.type == "pt_map" or .type == "pt_unmap") and .unattributed)] | length' "$d")"
+	assert_eq "iommu:map tracepoint count = successful pt_map count" \
+		"$(jq -s '[.[] | select(.type == "pt_map" and .result == 0)] | length' "$d")" \
+		"$(jq -s '[.[] | select(.type == "tp_map")] | length' "$d")"
+	assert_eq "iommu:unmap tracepoint count = pt_unmap count" \
+		"$(jq -s '[.[] | select(.type == "pt_unmap")] | length' "$d")" \
+		"$(jq -s '[.[] | select(.type == "tp_unmap")] | length' "$d")"
+
+	# call sites: the nvme reads come from the nvme driver's queue_rq
+	assert_eq "nvme map_page call stack names the driver" true \
+		"$(jq -s '(map(select(.type == "stack")) | map({key: (.stack_id | tostring), value: .frames}) | from_entries) as $st
+			| [.[] | select(.type == "request" and .device == "'"$nvme"'" and .kind == "map_page")
+			   | $st[.stack_id | tostring] // [] | any(startswith("nvme_queue_rq"))] | all' "$d")"
+
+	# lazy mode queues the IOTLB flush; strict flushes at once
+	assert_ge "IOVA frees seen" 1 "$(jq -s '[.[] | select(.type == "iova_free")] | length' "$d")"
+	local queued=false
+	[ "$MODE" = lazy ] && queued=true
+	assert_eq "IOVA frees queued = $queued ($MODE)" "$queued" \
+		"$(jq -rs '[.[] | select(.type == "iova_free") | .queued] | unique | map(tostring) | join(",")' "$d")"
+	if [ "$MODE" = lazy ]; then
+		assert_ge "flush-queue flushes seen" 1 "$(jq -s '[.[] | select(.type == "fq_flush")] | length' "$d")"
+	fi
+}
