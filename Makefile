@@ -37,7 +37,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all static check unit vm-test demo deps clean vmlinux
+.PHONY: all static check unit cli-test vm-test demo deps clean vmlinux
 all: iommu-audit
 
 # Install missing Debian packages once (tools/deps.sh is idempotent).
@@ -86,11 +86,14 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
-vm-test: static
-	$(Q)tests/run-vm.sh
+cli-test: iommu-audit
+	$(Q)tests/run-cli.sh
 
-# The README's test command: everything, unit and VM, with one summary.
-check: $(UNIT_BINS) static
+vm-test: static
+	$(Q)tests/run-vm.sh --mode both
+
+# The README's test command: unit, CLI and VM tests, with one summary.
+check: $(UNIT_BINS) iommu-audit static
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 
 demo: static

@@ -9,8 +9,8 @@
 /* Exit codes (documented in docs/iommu-audit.8.md and by --help). */
 enum ia_exit {
 	IA_EXIT_OK		= 0,	/* success, nothing to report */
-	IA_EXIT_FINDINGS	= 1,	/* findings at or above --fail-on; or a
-					 * runtime failure (BPF load, I/O) */
+	IA_EXIT_FAILURE		= 1,	/* a runtime failure (BPF load, I/O);
+					 * later also findings at --fail-on */
 	IA_EXIT_USAGE		= 2,	/* bad arguments or bad input file */
 	IA_EXIT_INCOMPLETE	= 3,	/* events lost or coverage missing */
 };

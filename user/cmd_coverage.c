@@ -48,7 +48,7 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 	int c, ret = 0;
 
 	if (!meta)
-		return ia_fail(cli, IA_EXIT_FINDINGS, "out of memory");
+		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
 	while ((c = getopt_long(argc, argv, "b:i:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': btf_path = optarg; break;
@@ -64,11 +64,19 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 
 	if (input) {
 		struct ia_trace_reader *r = ia_trace_open(input, err, sizeof(err));
+		const struct ia_ev_hdr *rec;
+		int n;
 
-		if (!r)
+		if (!r) {
 			ret = ia_fail(cli, IA_EXIT_USAGE, "%s", err);
-		else
+		} else {
 			*meta = *ia_trace_meta(r);
+			/* a damaged trace is reported as such, whatever is asked of it */
+			while ((n = ia_trace_next(r, &rec)) == 1)
+				;
+			if (n < 0)
+				ret = ia_fail(cli, IA_EXIT_USAGE, "%s", ia_trace_error(r));
+		}
 		ia_trace_close(r);
 	} else if (btf_path) {
 		struct btf *btf = btf__parse(btf_path, NULL);
@@ -88,7 +96,7 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 		size_t n;
 
 		if (!s) {
-			ret = ia_fail(cli, IA_EXIT_FINDINGS, "%s", err);
+			ret = ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 		} else {
 			ia_trace_meta_fill_host(meta);
 			hs = ia_session_hooks(s, &n);

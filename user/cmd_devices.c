@@ -91,7 +91,7 @@ static int live(struct ia_cli *cli, struct ia_session_opts *so, struct ia_run_op
 	so->ctx = ds;
 	s = ia_session_open(so, err, sizeof(err));
 	if (!s)
-		return ia_fail(cli, IA_EXIT_FINDINGS, "%s", err);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	ia_trace_meta_fill_host(meta);
 	st = ia_session_hooks(s, &n);
 	ia_coverage_to_meta(st, n, meta);
@@ -101,7 +101,7 @@ static int live(struct ia_cli *cli, struct ia_session_opts *so, struct ia_run_op
 	ia_session_drops(s, lost);
 	ia_session_close(s);
 	if (ret)
-		return ia_fail(cli, IA_EXIT_FINDINGS, "%s", err);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	if (res.cmd_status > 0 && !cli->json)
 		fprintf(stderr, "command exited with status %d\n", res.cmd_status);
 	return 0;
@@ -126,7 +126,7 @@ int cmd_devices(struct ia_cli *cli, int argc, char **argv)
 	int c, ret;
 
 	if (!meta)
-		return ia_fail(cli, IA_EXIT_FINDINGS, "out of memory");
+		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
 	while ((c = getopt_long(argc, argv, "+i:d:D:s:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i': input = optarg; break;
@@ -195,7 +195,8 @@ int cmd_devices(struct ia_cli *cli, int argc, char **argv)
 			       (uint64_t)lost[IA_DROP_RINGBUF], (uint64_t)lost[IA_DROP_INFLIGHT]);
 	}
 	ia_devstats_free(&ds);
-	ret = nlost || ds.bad_records ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	ret = nlost || ds.bad_records || ia_coverage_incomplete(meta) ?
+	      IA_EXIT_INCOMPLETE : IA_EXIT_OK;
 	free(meta);
 	return ret;
 }

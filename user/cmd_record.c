@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "ksyms.h"
 #include "u64map.h"
@@ -126,6 +127,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	const char *out = NULL;
 	const struct ia_hook_status *st;
 	__u64 lost[IA_DROP_MAX], nlost = 0;
+	struct stat sb;
 	char err[512];
 	size_t nst;
 	int c, ret;
@@ -161,12 +163,15 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	}
 	if (!out)
 		return ia_fail(cli, IA_EXIT_USAGE, "record: -o FILE is required");
+	/* refuse a bad output before loading anything into the kernel */
+	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return ia_fail(cli, IA_EXIT_USAGE, "%s: not a regular file", out);
 	if (optind < argc)
 		ro.cmd = &argv[optind];
 
 	meta = calloc(1, sizeof(*meta));
 	if (!meta)
-		return ia_fail(cli, IA_EXIT_FINDINGS, "out of memory");
+		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
 	ia_trace_meta_fill_host(meta);
 	snprintf(meta->tool_version, sizeof(meta->tool_version), "%s", IA_VERSION);
 
@@ -176,7 +181,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	s = ia_session_open(&so, err, sizeof(err));
 	if (!s) {
 		free(meta);
-		return ia_fail(cli, IA_EXIT_FINDINGS, "%s", err);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
 	rc.s = s;
 	st = ia_session_hooks(s, &nst);
@@ -198,11 +203,11 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	if (ret) {
 		ia_trace_discard(rc.w);
 		free(meta);
-		return ia_fail(cli, IA_EXIT_FINDINGS, "%s", err);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
 	if (ia_trace_finish(rc.w, lost, err, sizeof(err))) {
 		free(meta);
-		return ia_fail(cli, IA_EXIT_FINDINGS, "%s", err);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
 	/* a failed stack capture loses a call site, not an event */
 	nlost = lost[IA_DROP_RINGBUF] + lost[IA_DROP_INFLIGHT];
@@ -230,7 +235,8 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		if (res.cmd_status > 0)
 			fprintf(stderr, "command exited with status %d\n", res.cmd_status);
 	}
-	ret = nlost || rc.rejected ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	ret = nlost || rc.rejected || ia_coverage_incomplete(meta) ?
+	      IA_EXIT_INCOMPLETE : IA_EXIT_OK;
 	free(meta);
 	return ret;
 }

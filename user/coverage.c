@@ -61,7 +61,7 @@ void ia_coverage_print(const struct ia_trace_meta *m, FILE *out, bool all)
 				ia_trace_hook_state_str(m->hooks[i].state),
 				m->hooks[i].reason);
 	}
-	fprintf(out, "checks:");
+	fprintf(out, "coverage:");
 	for (int c = 0; c < IA_NR_CHECKS; c++)
 		fprintf(out, " %s=%s", ia_check_name(1u << c),
 			bad & (1u << c) ? "partial" : "complete");

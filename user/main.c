@@ -41,8 +41,8 @@ static void usage(FILE *f)
 "  -V, --version   print the version\n"
 "  -h, --help      this help\n"
 "\n"
-"Exit codes: 0 ok; 1 findings at/above --fail-on, or a runtime failure;\n"
-"2 bad arguments or input; 3 incomplete (lost events or missing hooks).\n"
+"Exit codes: 0 ok; 1 a runtime failure (BPF load, I/O); 2 bad arguments\n"
+"or input; 3 incomplete (lost events, or hooks missing on this kernel).\n"
 "Live commands need root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n");
 }
 

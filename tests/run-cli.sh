@@ -1,0 +1,122 @@
+#!/bin/bash
+# Command-line tests on the host (no VM, no BPF): argument errors, exit
+# codes, JSON that stays valid on errors, and reading good and damaged
+# traces (tests/data/sample.trace, recorded in the VM bench by
+# tools/make-sample-trace.sh). Prints "cli: N passed, N failed".
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$root/iommu-audit
+sample=$root/tests/data/sample.trace
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+CASE=cli
+. "$root/tests/vm/lib-check.sh"
+
+# run NAME CMD...: capture exit code, stdout, stderr in $tmp/NAME.*
+run() {
+	local name=$1
+	shift
+	"$@" > "$tmp/$name.out" 2> "$tmp/$name.err"
+	echo $? > "$tmp/$name.rc"
+}
+rc() { cat "$tmp/$1.rc"; }
+has() { grep -q -- "$2" "$tmp/$1.$3" && echo yes || echo "no: $(head -c 300 "$tmp/$1.$3")"; }
+valid_json() { jq -e . "$tmp/$1.out" > /dev/null 2>&1 && echo yes || echo "no: $(head -c 300 "$tmp/$1.out")"; }
+
+# --- arguments -------------------------------------------------------------
+# name | expected exit | command...
+while IFS='|' read -r name want args; do
+	[ -z "$name" ] && continue
+	eval "run $name $bin $args"
+	assert_eq "$name: exit code" "$want" "$(rc "$name")"
+done <<'EOF_CASES'
+noargs|2|
+help|0|--help
+version|0|-V
+unknown_cmd|2|frobnicate
+record_no_output|2|record
+record_bad_duration|2|record -o x.trace --duration abc
+record_bad_ringbuf|2|record -o x.trace --ringbuf-mb 3
+record_too_many_devices|2|record -o x.trace -D a -D b -D c -D d -D e -D f -D g -D h -D i
+devices_input_and_live|2|devices -i x.trace --duration 1
+devices_bad_status|2|devices --status 0
+devices_missing_trace|2|devices -i /nonexistent.trace
+dump_no_args|2|dump
+dump_two_args|2|dump a b
+coverage_bad_btf|2|coverage --btf /etc/hostname
+coverage_extra_arg|2|coverage extra
+EOF_CASES
+assert_eq "unknown command names it" yes "$(has unknown_cmd "unknown command 'frobnicate'" err)"
+assert_eq "missing trace names the file" yes "$(has devices_missing_trace "/nonexistent.trace" err)"
+assert_eq "help lists the commands" yes "$(has help "record" out)"
+for c in record devices dump coverage; do
+	run "help_$c" "$bin" "$c" --help
+	assert_eq "$c --help exits 0" 0 "$(rc "help_$c")"
+	assert_eq "$c --help has examples" yes "$(has "help_$c" "Example" out)"
+done
+
+# JSON mode: errors are JSON documents too
+run json_unknown "$bin" -j frobnicate
+assert_eq "-j unknown command: exit 2" 2 "$(rc json_unknown)"
+assert_eq "-j unknown command: valid JSON" yes "$(valid_json json_unknown)"
+assert_jq "-j unknown command: error field" "$tmp/json_unknown.out" '.error | test("unknown command")' true
+run json_missing "$bin" -j devices -i /nonexistent.trace
+assert_eq "-j missing trace: valid JSON" yes "$(valid_json json_missing)"
+
+# --- a good trace ----------------------------------------------------------
+run dump_ok "$bin" dump "$sample"
+assert_eq "dump sample: exit 0" 0 "$(rc dump_ok)"
+assert_eq "dump sample: every line is JSON" 0 \
+	"$(jq -c . "$tmp/dump_ok.out" > /dev/null 2>&1; echo $?)"
+assert_eq "dump sample: header first, trailer last" "header trailer" \
+	"$(head -1 "$tmp/dump_ok.out" | jq -r .type) $(tail -1 "$tmp/dump_ok.out" | jq -r .type)"
+assert_eq "dump sample: trailer count = records dumped" \
+	"$(jq -s '[.[] | select(.type != "header" and .type != "trailer")] | length' "$tmp/dump_ok.out")" \
+	"$(tail -1 "$tmp/dump_ok.out" | jq .records)"
+run devices_ok "$bin" -j devices -i "$sample"
+assert_eq "devices -i sample: exit 0" 0 "$(rc devices_ok)"
+assert_jq "devices -i sample: the three bench devices" "$tmp/devices_ok.out" \
+	'[.devices[].driver] | sort | join(",")' "e1000e,nvme,virtio-pci"
+assert_jq "devices -i sample: kernel release from the header" "$tmp/devices_ok.out" \
+	'.kernel | startswith("6.1.")' true
+run coverage_ok "$bin" coverage -i "$sample"
+assert_eq "coverage -i sample: complete, exit 0" 0 "$(rc coverage_ok)"
+
+# --- damaged traces: clear message, exit 2, never a crash -------------------
+size=$(stat -c %s "$sample")
+head -c $((size / 2)) "$sample" > "$tmp/trunc.trace"
+head -c 100 "$sample" > "$tmp/trunc_hdr.trace"
+cp "$sample" "$tmp/flip.trace"
+# flip one byte in the middle of the records
+printf '\xff' | dd of="$tmp/flip.trace" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+cp "$sample" "$tmp/future.trace"
+printf '\x63' | dd of="$tmp/future.trace" bs=1 seek=8 conv=notrunc 2>/dev/null
+: > "$tmp/empty.trace"
+echo "not a trace at all, just text" > "$tmp/text.trace"
+while IFS='|' read -r name file pattern; do
+	[ -z "$name" ] && continue
+	for cmd in dump "devices -i" "coverage -i"; do
+		# shellcheck disable=SC2086
+		run "$name" "$bin" $cmd "$tmp/$file"
+		assert_eq "$cmd $name: exit 2" 2 "$(rc "$name")"
+		assert_eq "$cmd $name: message" yes "$(has "$name" "$pattern" err)"
+	done
+done <<'EOF_BAD'
+truncated|trunc.trace|truncated
+truncated_header|trunc_hdr.trace|trunc
+bitflip|flip.trace|corrupt
+future_version|future.trace|version 99
+empty|empty.trace|trace
+text|text.trace|not an iommu-audit trace
+EOF_BAD
+# coverage -i reads only the header: a damaged record area is not its business
+run dump_flip_json "$bin" -j dump "$tmp/flip.trace"
+assert_eq "dump of a damaged trace: last line is a JSON error" yes \
+	"$(tail -1 "$tmp/dump_flip_json.out" | jq -e .error > /dev/null 2>&1 && echo yes || echo no)"
+
+# --- output files ----------------------------------------------------------
+run record_devnull "$bin" record -o /dev/null --duration 1
+assert_eq "record -o /dev/null refused" 2 "$(rc record_devnull)"
+
+echo "cli: $pass_count passed, $fail_count failed"
+[ "$fail_count" -eq 0 ]
