@@ -20,6 +20,8 @@
 #define IA_INFLIGHT_DEPTH	4	/* alloc_pages -> map_page -> __iommu_dma_map
 					 * nests 3 deep; one spare for an IRQ */
 
+#define IA_MAX_ARGS		6	/* arguments kept for a kretprobe */
+
 /* One dma-iommu call in flight on a task (or on an idle CPU). */
 struct ia_frame {
 	__u64 req_id;
@@ -27,6 +29,7 @@ struct ia_frame {
 	__u64 dev;
 	__s32 stack_id;
 	__u32 kind;
+	__u64 args[IA_MAX_ARGS];	/* kprobe mode: the call's arguments */
 };
 
 struct ia_inflight {
@@ -62,6 +65,16 @@ struct ia_dev_state {
 #define IA_DEVS_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
 			__uint(max_entries, 4096); \
 			__type(key, __u64); __type(value, struct ia_dev_state)
+/* kprobe mode: arguments of a call in flight, for its kretprobe */
+struct ia_stash_key {
+	__u64 task;		/* ia_task_key() */
+	__u32 fn;		/* enum ia_stash_fn */
+	__u32 pad;
+};
+#define IA_STASH_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
+			__uint(max_entries, 8192); \
+			__type(key, struct ia_stash_key); \
+			__type(value, __u64[IA_MAX_ARGS])
 #define IA_STACKS_MAP	__uint(type, BPF_MAP_TYPE_STACK_TRACE); \
 			__uint(max_entries, 16384); \
 			__uint(key_size, sizeof(__u32)); \
@@ -73,6 +86,7 @@ IA_MAP_DECL(drops, IA_DROPS_MAP);
 IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);
 IA_MAP_DECL(devs, IA_DEVS_MAP);
 IA_MAP_DECL(stacks, IA_STACKS_MAP);
+IA_MAP_DECL(arg_stash, IA_STASH_MAP);
 extern __u64 req_seq;
 extern const volatile __u32 page_shift;
 extern const volatile __u32 struct_page_size;
@@ -199,6 +213,74 @@ static __always_inline __u64 ia_page_to_phys(struct page *page)
 	if (!base || !struct_page_size)
 		return 0;
 	return ((ia_addr(page) - base) / struct_page_size) << page_shift;
+}
+
+/*
+ * kprobe fallback (kernels without BPF trampolines): the function arguments
+ * from the registers. libbpf's PT_REGS macros stop at the 5th.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define IA_KPROBE_ARG6(regs)	((regs)->r9)
+#elif defined(__TARGET_ARCH_arm64)
+#define IA_KPROBE_ARG6(regs)	((regs)->regs[5])
+#endif
+
+static __always_inline void ia_regs_args(struct pt_regs *regs, __u64 a[IA_MAX_ARGS])
+{
+	a[0] = PT_REGS_PARM1(regs);
+	a[1] = PT_REGS_PARM2(regs);
+	a[2] = PT_REGS_PARM3(regs);
+	a[3] = PT_REGS_PARM4(regs);
+	a[4] = PT_REGS_PARM5(regs);
+	a[5] = IA_KPROBE_ARG6(regs);
+}
+
+/* Functions whose kprobe/kretprobe pairs pass arguments through arg_stash. */
+enum ia_stash_fn {
+	IA_STASH_IOMMU_MAP = 1,
+	IA_STASH_IOMMU_UNMAP,
+	IA_STASH_IOVA_UNMAP,
+	IA_STASH_FQ_FLUSH,
+};
+
+static __always_inline void ia_stash_put(__u32 fn, struct pt_regs *regs)
+{
+	struct ia_stash_key k = { .task = ia_task_key(), .fn = fn };
+	__u64 a[IA_MAX_ARGS];
+
+	ia_regs_args(regs, a);
+	bpf_map_update_elem(&arg_stash, &k, a, BPF_ANY);
+}
+
+/* Take the arguments the kprobe saved; false when there are none. */
+static __always_inline bool ia_stash_take(__u32 fn, __u64 a[IA_MAX_ARGS])
+{
+	struct ia_stash_key k = { .task = ia_task_key(), .fn = fn };
+	__u64 *saved = bpf_map_lookup_elem(&arg_stash, &k);
+
+	if (!saved)
+		return false;
+	__builtin_memcpy(a, saved, sizeof(__u64) * IA_MAX_ARGS);
+	bpf_map_delete_elem(&arg_stash, &k);
+	return true;
+}
+
+/* Both halves of a stashed kprobe fallback for one function. */
+#define IA_KPROBE_STASHED(prog, func, fn, done)				\
+SEC("kprobe/" #func)							\
+int prog##_kenter(struct pt_regs *regs)					\
+{									\
+	ia_stash_put(fn, regs);						\
+	return 0;							\
+}									\
+SEC("kretprobe/" #func)							\
+int prog##_kexit(struct pt_regs *regs)					\
+{									\
+	__u64 a[IA_MAX_ARGS];						\
+									\
+	if (ia_stash_take(fn, a))					\
+		done(a, PT_REGS_RC(regs));				\
+	return 0;							\
 }
 
 #endif /* !IA_STATE_DEFINE */

@@ -10,8 +10,6 @@
 #include "audit.bpf.h"
 #include "core_fixes.bpf.h"
 
-#define IA_IOVA_COOKIE		0	/* enum iommu_dma_cookie_type: IOVA */
-
 static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 					struct device *dev,
 					struct iommu_domain *dom)
@@ -49,7 +47,7 @@ static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 		e->pgsize_bitmap = BPF_CORE_READ(dom, pgsize_bitmap);
 		cookie = BPF_CORE_READ(dom, iova_cookie);
 		e->cookie = (__u64)cookie;
-		if (cookie && BPF_CORE_READ(cookie, type) == IA_IOVA_COOKIE)
+		if (ia_domain_has_iova_cookie(dom, cookie))
 			e->granule = BPF_CORE_READ(cookie, iovad.granule);
 		else
 			e->hdr.flags |= IA_DEV_NO_COOKIE;

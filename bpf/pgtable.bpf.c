@@ -34,30 +34,45 @@ static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
 	bpf_ringbuf_submit(e, 0);
 }
 
-SEC("fexit/__iommu_map")
-int BPF_PROG(pt_map, struct iommu_domain *domain, unsigned long iova,
-	     phys_addr_t paddr, size_t size, int prot, gfp_t gfp, int ret)
+/* __iommu_map(domain, iova, paddr, size, prot, gfp) -> int */
+static __always_inline void pt_map_done(const __u64 *a, __u64 ret)
 {
-	pt_emit(IA_EV_PT_MAP, domain, iova, paddr, size, (__s64)ret, prot);
+	pt_emit(IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
+		(__s64)(int)ret, (__u32)a[4]);
+}
+
+/* __iommu_unmap(domain, iova, size, gather) -> size_t */
+static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret)
+{
+	pt_emit(IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0);
+}
+
+SEC("fexit/__iommu_map")
+int pt_map(__u64 *ctx)
+{
+	pt_map_done(ctx, ctx[6]);
 	return 0;
 }
 
-SEC("fexit/iommu_map_nosync")	/* v6.16+ */
-int BPF_PROG(pt_map_nosync, struct iommu_domain *domain, unsigned long iova,
-	     phys_addr_t paddr, size_t size, int prot, gfp_t gfp, int ret)
+SEC("fexit/iommu_map_nosync")	/* v6.16+, same arguments */
+int pt_map_nosync(__u64 *ctx)
 {
-	pt_emit(IA_EV_PT_MAP, domain, iova, paddr, size, (__s64)ret, prot);
+	pt_map_done(ctx, ctx[6]);
 	return 0;
 }
 
 SEC("fexit/__iommu_unmap")
-int BPF_PROG(pt_unmap, struct iommu_domain *domain, unsigned long iova,
-	     size_t size, struct iommu_iotlb_gather *gather, size_t ret)
+int pt_unmap(__u64 *ctx)
 {
-	pt_emit(IA_EV_PT_UNMAP, domain, iova, 0, size, ret, 0);
+	pt_unmap_done(ctx, ctx[4]);
 	return 0;
 }
 
+IA_KPROBE_STASHED(pt_map, __iommu_map, IA_STASH_IOMMU_MAP, pt_map_done)
+IA_KPROBE_STASHED(pt_map_nosync, iommu_map_nosync, IA_STASH_IOMMU_MAP, pt_map_done)
+IA_KPROBE_STASHED(pt_unmap, __iommu_unmap, IA_STASH_IOMMU_UNMAP, pt_unmap_done)
+
+/* raw BTF tracepoints have no kprobe fallback: the fexit hooks are the truth */
 SEC("tp_btf/map")
 int BPF_PROG(tp_map, unsigned long iova, phys_addr_t paddr, size_t size)
 {

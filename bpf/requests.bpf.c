@@ -6,6 +6,12 @@
  * fexit, so the page-table writes it causes (pgtable.bpf.c) carry its id, and
  * nested requests (dma_alloc_pages -> map_page -> __iommu_dma_map) carry
  * their parent's. The record is emitted at fexit, when the result is known.
+ *
+ * Every hook also has a kprobe/kretprobe pair, loaded instead where the
+ * kernel refuses fentry/fexit (or with --force-kprobes): the kprobe saves the
+ * arguments in the frame and the kretprobe hands them, with the return
+ * value, to the same *_done() handler the fexit program uses. Handlers take
+ * the arguments as an array: the fexit context or the saved copy.
  */
 #include "audit.bpf.h"
 #include "device.bpf.h"
@@ -25,7 +31,8 @@ struct {
 	__type(value, struct ia_ev_sg);
 } sg_scratch SEC(".maps");
 
-static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev)
+static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
+				      const __u64 *args)
 {
 	struct ia_inflight *st = ia_inflight_get(true);
 	bool allowed = true;
@@ -46,20 +53,19 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev)
 	if (d == 0)
 		allowed = ia_dev_observe(dev);
 	else	/* nested requests inherit the root's verdict */
-		allowed = st->f[ia_slot(d - 1)].req_id !=
-			  IA_REQ_FILTERED;
+		allowed = st->f[ia_slot(d - 1)].req_id != IA_REQ_FILTERED;
 	f = &st->f[ia_slot(d)];
 	st->depth = d + 1;
+	f->dev = (__u64)dev;
+	f->kind = kind;
+	if (args)
+		__builtin_memcpy(f->args, args, sizeof(f->args));
 	if (!allowed) {
 		f->req_id = IA_REQ_FILTERED;
-		f->dev = (__u64)dev;
-		f->kind = kind;
 		return;
 	}
 	f->req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
 	f->entry_ns = bpf_ktime_get_ns();
-	f->dev = (__u64)dev;
-	f->kind = kind;
 	/* the root request's call site; nested ones share it */
 	f->stack_id = d == 0 ? bpf_get_stackid(ctx, &stacks, 0) : -1;
 	if (f->stack_id < 0 && d == 0)
@@ -114,11 +120,34 @@ static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev
 	return e;
 }
 
+/*
+ * kretprobe: the arguments the kprobe saved in the frame on top. A frame
+ * that overflowed the stack saved nothing: pop it here.
+ */
+static __always_inline bool req_saved_args(__u32 kind, __u64 a[IA_MAX_ARGS])
+{
+	struct ia_inflight *st = ia_inflight_get(false);
+	__u32 d = st ? st->depth : 0;
+	struct ia_frame *f;
+
+	if (d > IA_INFLIGHT_DEPTH) {
+		st->depth = d - 1;
+		return false;
+	}
+	if (d == 0)
+		return false;
+	f = &st->f[ia_slot(d - 1)];
+	if (f->kind != kind)
+		return false;
+	__builtin_memcpy(a, f->args, sizeof(f->args));
+	return true;
+}
+
 /* A request with no page-table side effects (syncs): one record at entry. */
-static __always_inline struct ia_ev_req *req_instant(void *ctx, __u32 kind,
-						     struct device *dev)
+static __always_inline struct ia_ev_req *req_instant(__u32 kind, struct device *dev)
 {
 	struct ia_ev_req *e;
+	__u64 parent = ia_current_req();
 
 	if (!ia_dev_observe(dev))
 		return NULL;
@@ -128,7 +157,7 @@ static __always_inline struct ia_ev_req *req_instant(void *ctx, __u32 kind,
 	e->hdr.req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
 	e->hdr.flags = IA_REQ_F_ENTRY_ONLY;
 	e->dev = (__u64)dev;
-	e->parent_id = ia_current_req();
+	e->parent_id = parent == IA_REQ_FILTERED ? 0 : parent;
 	e->entry_ns = e->hdr.ts_ns;
 	e->stack_id = -1;
 	e->kind = kind;
@@ -225,347 +254,368 @@ static __always_inline void sg_walk(__u64 req_id, struct scatterlist *sg,
 	}
 }
 
-#define REQ_ENTER(prog, func, kind)					\
+/*
+ * The four programs of one request hook. prog##_done(args, ret) builds the
+ * record; nargs is the function's argument count (fexit's return value
+ * follows the arguments in its context), RET for functions returning a value.
+ */
+#define REQ_ENTRY(prog, func, kind, started)				\
 SEC("fentry/" #func)							\
-int BPF_PROG(prog##_enter, struct device *dev)				\
+int prog##_enter(__u64 *ctx)						\
 {									\
-	req_enter(ctx, kind, dev);					\
+	req_enter(ctx, kind, (void *)ctx[0], NULL);			\
+	started(ctx);							\
 	return 0;							\
+}									\
+SEC("kprobe/" #func)							\
+int prog##_kenter(struct pt_regs *regs)					\
+{									\
+	__u64 a[IA_MAX_ARGS];						\
+									\
+	ia_regs_args(regs, a);						\
+	req_enter(regs, kind, (void *)a[0], a);				\
+	started(a);							\
+	return 0;							\
+}
+
+#define REQ_EXIT(prog, func, kind, ret_expr)				\
+SEC("fexit/" #func)							\
+int prog##_exit(__u64 *ctx)						\
+{									\
+	prog##_done(ctx, ret_expr);					\
+	return 0;							\
+}									\
+SEC("kretprobe/" #func)							\
+int prog##_kexit(struct pt_regs *regs)					\
+{									\
+	__u64 a[IA_MAX_ARGS];						\
+									\
+	if (req_saved_args(kind, a))					\
+		prog##_done(a, PT_REGS_RC(regs));			\
+	return 0;							\
+}
+
+#define NOTHING(args)
+#define REQ_HOOK(prog, func, kind, nargs)				\
+	REQ_ENTRY(prog, func, kind, NOTHING)				\
+	REQ_EXIT(prog, func, kind, ctx[nargs])
+#define REQ_HOOK_VOID(prog, func, kind)					\
+	REQ_ENTRY(prog, func, kind, NOTHING)				\
+	REQ_EXIT(prog, func, kind, 0)
+
+static __always_inline void set_result(struct ia_ev_req *e, __u64 dma)
+{
+	e->dma = dma;
+	if (dma == DMA_MAPPING_ERROR)
+		e->hdr.flags |= IA_REQ_F_FAILED;
 }
 
 /* ---- single mappings ------------------------------------------------- */
 
-REQ_ENTER(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE)
-SEC("fexit/iommu_dma_map_page")
-int BPF_PROG(map_page_exit, struct device *dev, struct page *page,
-	     unsigned long offset, size_t size, enum dma_data_direction dir,
-	     unsigned long attrs, dma_addr_t ret)
+/* iommu_dma_map_page(dev, page, offset, size, dir, attrs) -> dma */
+static __always_inline void map_page_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_MAP_PAGE, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_MAP_PAGE, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->phys = ia_page_to_phys(page) + offset;
-	e->size = size;
-	e->dir = dir;
-	e->attrs = attrs;
-	e->dma = ret;
-	if (ret == DMA_MAPPING_ERROR)
-		e->hdr.flags |= IA_REQ_F_FAILED;
+		return;
+	e->phys = ia_page_to_phys((struct page *)a[1]) + a[2];
+	e->size = a[3];
+	e->dir = a[4];
+	e->attrs = a[5];
+	set_result(e, ret);
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE, 6)
 
-/* v6.18: dma_map_page became a wrapper of dma_map_phys */
-REQ_ENTER(map_phys, iommu_dma_map_phys, IA_REQ_MAP_PAGE)
-SEC("fexit/iommu_dma_map_phys")
-int BPF_PROG(map_phys_exit, struct device *dev, phys_addr_t phys, size_t size,
-	     enum dma_data_direction dir, unsigned long attrs, dma_addr_t ret)
+/* v6.18: iommu_dma_map_phys(dev, phys, size, dir, attrs) -> dma */
+static __always_inline void map_phys_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_MAP_PAGE, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_MAP_PAGE, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->phys = phys;
-	e->size = size;
-	e->dir = dir;
-	e->attrs = attrs;
-	e->dma = ret;
-	if (ret == DMA_MAPPING_ERROR)
-		e->hdr.flags |= IA_REQ_F_FAILED;
+		return;
+	e->phys = a[1];
+	e->size = a[2];
+	e->dir = a[3];
+	e->attrs = a[4];
+	set_result(e, ret);
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK(map_phys, iommu_dma_map_phys, IA_REQ_MAP_PAGE, 5)
 
-REQ_ENTER(iommu_map, __iommu_dma_map, IA_REQ_IOMMU_MAP)
-SEC("fexit/__iommu_dma_map")
-int BPF_PROG(iommu_map_exit, struct device *dev, phys_addr_t phys, size_t size,
-	     int prot, u64 dma_mask, dma_addr_t ret)
+/* __iommu_dma_map(dev, phys, size, prot, dma_mask) -> dma */
+static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_IOMMU_MAP, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_IOMMU_MAP, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->phys = phys;
-	e->size = size;
-	e->attrs = (__u32)prot;	/* IOMMU_READ/WRITE/... of the mapping */
-	e->gfp = dma_mask;	/* the mask the IOVA was allocated under */
-	e->dma = ret;
-	if (ret == DMA_MAPPING_ERROR)
-		e->hdr.flags |= IA_REQ_F_FAILED;
+		return;
+	e->phys = a[1];
+	e->size = a[2];
+	e->attrs = (__u32)a[3];	/* IOMMU_READ/WRITE/... of the mapping */
+	e->gfp = a[4];		/* the mask the IOVA was allocated under */
+	set_result(e, ret);
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK(iommu_map, __iommu_dma_map, IA_REQ_IOMMU_MAP, 5)
 
-REQ_ENTER(map_resource, iommu_dma_map_resource, IA_REQ_MAP_RESOURCE)
-SEC("fexit/iommu_dma_map_resource")
-int BPF_PROG(map_resource_exit, struct device *dev, phys_addr_t phys,
-	     size_t size, enum dma_data_direction dir, unsigned long attrs,
-	     dma_addr_t ret)
+/* iommu_dma_map_resource(dev, phys, size, dir, attrs) -> dma */
+static __always_inline void map_resource_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_MAP_RESOURCE, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_MAP_RESOURCE, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->phys = phys;
-	e->size = size;
-	e->dir = dir;
-	e->attrs = attrs;
-	e->dma = ret;
-	if (ret == DMA_MAPPING_ERROR)
-		e->hdr.flags |= IA_REQ_F_FAILED;
+		return;
+	e->phys = a[1];
+	e->size = a[2];
+	e->dir = a[3];
+	e->attrs = a[4];
+	set_result(e, ret);
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK(map_resource, iommu_dma_map_resource, IA_REQ_MAP_RESOURCE, 5)
 
 /* ---- scatterlists ---------------------------------------------------- */
 
-SEC("fentry/iommu_dma_map_sg")
-int BPF_PROG(map_sg_enter, struct device *dev, struct scatterlist *sg, int nents)
+/* iommu_dma_map_sg(dev, sg, nents, dir, attrs) -> int: input walk at entry */
+static __always_inline void map_sg_started(const __u64 *a)
 {
-	__u64 id;
+	__u64 id = ia_current_req();
 
-	req_enter(ctx, IA_REQ_MAP_SG, dev);
-	id = ia_current_req();
 	if (id && id != IA_REQ_FILTERED)
-		sg_walk(id, sg, nents, false);
-	return 0;
+		sg_walk(id, (struct scatterlist *)a[1], (int)a[2], false);
 }
 
-SEC("fexit/iommu_dma_map_sg")
-int BPF_PROG(map_sg_exit, struct device *dev, struct scatterlist *sg,
-	     int nents, enum dma_data_direction dir, unsigned long attrs, int ret)
+static __always_inline void map_sg_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_MAP_SG, dev);
+	struct scatterlist *sg = (struct scatterlist *)a[1];
+	struct ia_ev_req *e = req_exit(IA_REQ_MAP_SG, (void *)a[0]);
+	int nents = (int)a[2], mapped = (int)ret;
 	__u64 id;
 
 	if (!e)
-		return 0;
-	e->dir = dir;
-	e->attrs = attrs;
+		return;
+	e->dir = a[3];
+	e->attrs = a[4];
 	e->nents = nents;
-	e->ret = ret;
-	e->dma = ret > 0 ? BPF_CORE_READ(sg, dma_address) : DMA_MAPPING_ERROR;
-	if (ret <= 0)
+	e->ret = mapped;
+	e->dma = mapped > 0 ? BPF_CORE_READ(sg, dma_address) : DMA_MAPPING_ERROR;
+	if (mapped <= 0)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	id = e->hdr.req_id;
 	bpf_ringbuf_submit(e, 0);
 	/* dma-iommu restores offset/length before returning (__finalise_sg),
 	 * so this walk sees each input segment next to its DMA result */
-	if (ret > 0)
+	if (mapped > 0)
 		sg_walk(id, sg, nents, true);
-	return 0;
 }
+REQ_ENTRY(map_sg, iommu_dma_map_sg, IA_REQ_MAP_SG, map_sg_started)
+REQ_EXIT(map_sg, iommu_dma_map_sg, IA_REQ_MAP_SG, ctx[5])
 
-REQ_ENTER(unmap_sg, iommu_dma_unmap_sg, IA_REQ_UNMAP_SG)
-SEC("fexit/iommu_dma_unmap_sg")
-int BPF_PROG(unmap_sg_exit, struct device *dev, struct scatterlist *sg,
-	     int nents, enum dma_data_direction dir, unsigned long attrs)
+/* iommu_dma_unmap_sg(dev, sg, nents, dir, attrs) */
+static __always_inline void unmap_sg_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_UNMAP_SG, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_UNMAP_SG, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->dir = dir;
-	e->attrs = attrs;
-	e->nents = nents;
-	e->dma = BPF_CORE_READ(sg, dma_address);
+		return;
+	e->dma = BPF_CORE_READ((struct scatterlist *)a[1], dma_address);
+	e->nents = a[2];
+	e->dir = a[3];
+	e->attrs = a[4];
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK_VOID(unmap_sg, iommu_dma_unmap_sg, IA_REQ_UNMAP_SG)
 
-/* ---- unmaps ---------------------------------------------------------- */
+/* ---- unmaps: (dev, handle, size, dir, attrs) ------------------------- */
 
-#define REQ_UNMAP(prog, func, kind)					\
-REQ_ENTER(prog, func, kind)						\
-SEC("fexit/" #func)							\
-int BPF_PROG(prog##_exit, struct device *dev, dma_addr_t handle,	\
-	     size_t size, enum dma_data_direction dir, unsigned long attrs) \
-{									\
-	struct ia_ev_req *e = req_exit(kind, dev);			\
-									\
-	if (!e)								\
-		return 0;						\
-	e->dma = handle;						\
-	e->size = size;							\
-	e->dir = dir;							\
-	e->attrs = attrs;						\
-	bpf_ringbuf_submit(e, 0);					\
-	return 0;							\
+static __always_inline void unmap_done(__u32 kind, const __u64 *a)
+{
+	struct ia_ev_req *e = req_exit(kind, (void *)a[0]);
+
+	if (!e)
+		return;
+	e->dma = a[1];
+	e->size = a[2];
+	e->dir = a[3];
+	e->attrs = a[4];
+	bpf_ringbuf_submit(e, 0);
 }
-
-REQ_UNMAP(unmap_page, iommu_dma_unmap_page, IA_REQ_UNMAP_PAGE)
-REQ_UNMAP(unmap_phys, iommu_dma_unmap_phys, IA_REQ_UNMAP_PAGE)	/* v6.18 */
-REQ_UNMAP(unmap_resource, iommu_dma_unmap_resource, IA_REQ_UNMAP_RESOURCE)
+#define unmap_page_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a)
+#define unmap_phys_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a)
+#define unmap_resource_done(a, ret)	unmap_done(IA_REQ_UNMAP_RESOURCE, a)
+REQ_HOOK_VOID(unmap_page, iommu_dma_unmap_page, IA_REQ_UNMAP_PAGE)
+REQ_HOOK_VOID(unmap_phys, iommu_dma_unmap_phys, IA_REQ_UNMAP_PAGE)	/* v6.18 */
+REQ_HOOK_VOID(unmap_resource, iommu_dma_unmap_resource, IA_REQ_UNMAP_RESOURCE)
 
 /* ---- allocations ----------------------------------------------------- */
 
-REQ_ENTER(alloc, iommu_dma_alloc, IA_REQ_ALLOC)
-SEC("fexit/iommu_dma_alloc")
-int BPF_PROG(alloc_exit, struct device *dev, size_t size, dma_addr_t *handle,
-	     gfp_t gfp, unsigned long attrs, void *ret)
+/* iommu_dma_alloc(dev, size, dma_addr_t *handle, gfp, attrs) -> cpu addr */
+static __always_inline void alloc_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_ALLOC, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_ALLOC, (void *)a[0]);
 	dma_addr_t dma = DMA_MAPPING_ERROR;
 
 	if (!e)
-		return 0;
+		return;
 	if (ret)
-		bpf_probe_read_kernel(&dma, sizeof(dma), handle);
-	e->size = size;
-	e->gfp = gfp;
-	e->attrs = attrs;
-	e->cpu_addr = (__u64)ret;
+		bpf_probe_read_kernel(&dma, sizeof(dma), (void *)a[2]);
+	e->size = a[1];
+	e->gfp = a[3];
+	e->attrs = a[4];
+	e->cpu_addr = ret;
 	e->dma = dma;
 	if (!ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK(alloc, iommu_dma_alloc, IA_REQ_ALLOC, 5)
 
-REQ_ENTER(free, iommu_dma_free, IA_REQ_FREE)
-SEC("fexit/iommu_dma_free")
-int BPF_PROG(free_exit, struct device *dev, size_t size, void *cpu_addr,
-	     dma_addr_t handle, unsigned long attrs)
+/* iommu_dma_free(dev, size, cpu_addr, handle, attrs) */
+static __always_inline void free_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_FREE, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_FREE, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->size = size;
-	e->cpu_addr = (__u64)cpu_addr;
-	e->dma = handle;
-	e->attrs = attrs;
+		return;
+	e->size = a[1];
+	e->cpu_addr = a[2];
+	e->dma = a[3];
+	e->attrs = a[4];
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK_VOID(free, iommu_dma_free, IA_REQ_FREE)
 
-REQ_ENTER(alloc_noncontig, iommu_dma_alloc_noncontiguous, IA_REQ_ALLOC_NONCONTIG)
-SEC("fexit/iommu_dma_alloc_noncontiguous")
-int BPF_PROG(alloc_noncontig_exit, struct device *dev, size_t size,
-	     enum dma_data_direction dir, gfp_t gfp, unsigned long attrs,
-	     struct sg_table *ret)
+/* iommu_dma_alloc_noncontiguous(dev, size, dir, gfp, attrs) -> sg_table */
+static __always_inline void alloc_noncontig_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_ALLOC_NONCONTIG, dev);
-	struct scatterlist *sgl;
-	__u32 nents;
+	struct sg_table *sgt = (struct sg_table *)ret;
+	struct scatterlist *sgl = sgt ? BPF_CORE_READ(sgt, sgl) : NULL;
+	__u32 nents = sgt ? BPF_CORE_READ(sgt, orig_nents) : 0;
+	struct ia_ev_req *e;
 	__u64 id;
 
+	/* reads first: a NULL test of e after them is one the verifier of
+	 * older kernels cannot fold into req_exit's, and it then sees a leak */
+	e = req_exit(IA_REQ_ALLOC_NONCONTIG, (void *)a[0]);
 	if (!e)
-		return 0;
-	e->size = size;
-	e->dir = dir;
-	e->gfp = gfp;
-	e->attrs = attrs;
-	e->cpu_addr = (__u64)ret;	/* the sg_table */
-	sgl = ret ? BPF_CORE_READ(ret, sgl) : NULL;
+		return;
+	e->size = a[1];
+	e->dir = a[2];
+	e->gfp = a[3];
+	e->attrs = a[4];
+	e->cpu_addr = ret;	/* the sg_table */
 	e->dma = sgl ? BPF_CORE_READ(sgl, dma_address) : DMA_MAPPING_ERROR;
-	e->nents = ret ? BPF_CORE_READ(ret, orig_nents) : 0;
-	if (!ret)
+	e->nents = nents;
+	if (!sgt)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	id = e->hdr.req_id;
-	nents = e->nents;
 	bpf_ringbuf_submit(e, 0);
 	if (sgl)	/* the pages that were really allocated */
 		sg_walk(id, sgl, nents, true);
-	return 0;
 }
+REQ_HOOK(alloc_noncontig, iommu_dma_alloc_noncontiguous, IA_REQ_ALLOC_NONCONTIG, 5)
 
-REQ_ENTER(free_noncontig, iommu_dma_free_noncontiguous, IA_REQ_FREE_NONCONTIG)
-SEC("fexit/iommu_dma_free_noncontiguous")
-int BPF_PROG(free_noncontig_exit, struct device *dev, size_t size,
-	     struct sg_table *sgt, enum dma_data_direction dir)
+/* iommu_dma_free_noncontiguous(dev, size, sgt, dir) */
+static __always_inline void free_noncontig_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_FREE_NONCONTIG, dev);
-	struct scatterlist *sgl;
+	struct sg_table *sgt = (struct sg_table *)a[2];
+	struct scatterlist *sgl = sgt ? BPF_CORE_READ(sgt, sgl) : NULL;
+	struct ia_ev_req *e = req_exit(IA_REQ_FREE_NONCONTIG, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->size = size;
-	e->dir = dir;
-	e->cpu_addr = (__u64)sgt;
-	sgl = BPF_CORE_READ(sgt, sgl);
+		return;
+	e->size = a[1];
+	e->cpu_addr = a[2];
+	e->dir = a[3];
 	e->dma = sgl ? BPF_CORE_READ(sgl, dma_address) : 0;
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK_VOID(free_noncontig, iommu_dma_free_noncontiguous, IA_REQ_FREE_NONCONTIG)
 
-REQ_ENTER(alloc_pages, dma_common_alloc_pages, IA_REQ_ALLOC_PAGES)
-SEC("fexit/dma_common_alloc_pages")
-int BPF_PROG(alloc_pages_exit, struct device *dev, size_t size,
-	     dma_addr_t *handle, enum dma_data_direction dir, gfp_t gfp,
-	     struct page *ret)
+/* dma_common_alloc_pages(dev, size, dma_addr_t *handle, dir, gfp) -> page */
+static __always_inline void alloc_pages_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_ALLOC_PAGES, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_ALLOC_PAGES, (void *)a[0]);
 	dma_addr_t dma = DMA_MAPPING_ERROR;
 
 	if (!e)
-		return 0;
+		return;
 	if (ret)
-		bpf_probe_read_kernel(&dma, sizeof(dma), handle);
-	e->phys = ia_page_to_phys(ret);
-	e->size = size;
-	e->dir = dir;
-	e->gfp = gfp;
+		bpf_probe_read_kernel(&dma, sizeof(dma), (void *)a[2]);
+	e->phys = ia_page_to_phys((struct page *)ret);
+	e->size = a[1];
+	e->dir = a[3];
+	e->gfp = a[4];
 	e->dma = dma;
 	if (!ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK(alloc_pages, dma_common_alloc_pages, IA_REQ_ALLOC_PAGES, 5)
 
-REQ_ENTER(free_pages, dma_common_free_pages, IA_REQ_FREE_PAGES)
-SEC("fexit/dma_common_free_pages")
-int BPF_PROG(free_pages_exit, struct device *dev, size_t size,
-	     struct page *page, dma_addr_t handle, enum dma_data_direction dir)
+/* dma_common_free_pages(dev, size, page, handle, dir) */
+static __always_inline void free_pages_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_FREE_PAGES, dev);
+	struct ia_ev_req *e = req_exit(IA_REQ_FREE_PAGES, (void *)a[0]);
 
 	if (!e)
-		return 0;
-	e->phys = ia_page_to_phys(page);
-	e->size = size;
-	e->dma = handle;
-	e->dir = dir;
+		return;
+	e->size = a[1];
+	e->phys = ia_page_to_phys((struct page *)a[2]);
+	e->dma = a[3];
+	e->dir = a[4];
 	bpf_ringbuf_submit(e, 0);
-	return 0;
 }
+REQ_HOOK_VOID(free_pages, dma_common_free_pages, IA_REQ_FREE_PAGES)
 
 /* ---- syncs: no page-table effect, one record at entry ---------------- */
 
-#define REQ_SYNC_SINGLE(prog, func, kind)				\
+/* (dev, handle, size, dir) */
+static __always_inline void sync_single(__u32 kind, const __u64 *a)
+{
+	struct ia_ev_req *e = req_instant(kind, (void *)a[0]);
+
+	if (!e)
+		return;
+	e->dma = a[1];
+	e->size = a[2];
+	e->dir = a[3];
+	bpf_ringbuf_submit(e, 0);
+}
+
+/* (dev, sgl, nelems, dir) */
+static __always_inline void sync_sg(__u32 kind, const __u64 *a)
+{
+	struct ia_ev_req *e = req_instant(kind, (void *)a[0]);
+
+	if (!e)
+		return;
+	e->dma = BPF_CORE_READ((struct scatterlist *)a[1], dma_address);
+	e->nents = a[2];
+	e->dir = a[3];
+	bpf_ringbuf_submit(e, 0);
+}
+
+#define REQ_SYNC(prog, func, kind, fn)					\
 SEC("fentry/" #func)							\
-int BPF_PROG(prog, struct device *dev, dma_addr_t handle, size_t size,	\
-	     enum dma_data_direction dir)				\
+int prog(__u64 *ctx)							\
 {									\
-	struct ia_ev_req *e = req_instant(ctx, kind, dev);		\
+	fn(kind, ctx);							\
+	return 0;							\
+}									\
+SEC("kprobe/" #func)							\
+int prog##_k(struct pt_regs *regs)					\
+{									\
+	__u64 a[IA_MAX_ARGS];						\
 									\
-	if (!e)								\
-		return 0;						\
-	e->dma = handle;						\
-	e->size = size;							\
-	e->dir = dir;							\
-	bpf_ringbuf_submit(e, 0);					\
+	ia_regs_args(regs, a);						\
+	fn(kind, a);							\
 	return 0;							\
 }
 
-#define REQ_SYNC_SG(prog, func, kind)					\
-SEC("fentry/" #func)							\
-int BPF_PROG(prog, struct device *dev, struct scatterlist *sg, int nelems, \
-	     enum dma_data_direction dir)				\
-{									\
-	struct ia_ev_req *e = req_instant(ctx, kind, dev);		\
-									\
-	if (!e)								\
-		return 0;						\
-	e->dma = BPF_CORE_READ(sg, dma_address);			\
-	e->nents = nelems;						\
-	e->dir = dir;							\
-	bpf_ringbuf_submit(e, 0);					\
-	return 0;							\
-}
-
-REQ_SYNC_SINGLE(sync_single_cpu, iommu_dma_sync_single_for_cpu, IA_REQ_SYNC_SINGLE_CPU)
-REQ_SYNC_SINGLE(sync_single_dev, iommu_dma_sync_single_for_device, IA_REQ_SYNC_SINGLE_DEV)
-REQ_SYNC_SG(sync_sg_cpu, iommu_dma_sync_sg_for_cpu, IA_REQ_SYNC_SG_CPU)
-REQ_SYNC_SG(sync_sg_dev, iommu_dma_sync_sg_for_device, IA_REQ_SYNC_SG_DEV)
+REQ_SYNC(sync_single_cpu, iommu_dma_sync_single_for_cpu, IA_REQ_SYNC_SINGLE_CPU, sync_single)
+REQ_SYNC(sync_single_dev, iommu_dma_sync_single_for_device, IA_REQ_SYNC_SINGLE_DEV, sync_single)
+REQ_SYNC(sync_sg_cpu, iommu_dma_sync_sg_for_cpu, IA_REQ_SYNC_SG_CPU, sync_sg)
+REQ_SYNC(sync_sg_dev, iommu_dma_sync_sg_for_device, IA_REQ_SYNC_SG_DEV, sync_sg)

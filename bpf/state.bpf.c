@@ -8,6 +8,7 @@ struct { IA_DROPS_MAP; } drops SEC(".maps");
 struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
 struct { IA_DEVS_MAP; } devs SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
+struct { IA_STASH_MAP; } arg_stash SEC(".maps");
 
 /* Request ids, unique per run; 0 means "no request". */
 __u64 req_seq = 0;

@@ -29,13 +29,6 @@ struct {
 	__type(value, struct bounce_args);
 } bounce_inflight SEC(".maps");
 
-/* libbpf's PT_REGS macros stop at the 5th argument */
-#if defined(__TARGET_ARCH_x86)
-#define IA_KPROBE_ARG6(regs)	((regs)->r9)
-#elif defined(__TARGET_ARCH_arm64)
-#define IA_KPROBE_ARG6(regs)	((regs)->regs[5])
-#endif
-
 SEC("kprobe/swiotlb_tbl_map_single")
 int bounce_enter(struct pt_regs *regs)
 {

@@ -18,6 +18,7 @@ if [ ${#cases[@]} -eq 0 ]; then
 	for f in "$root"/tests/vm/cases/*.sh; do cases+=("$(basename "$f" .sh)"); done
 fi
 . "$root/tests/vm/lib-check.sh"
+CASES_DIR=$root/tests/vm/cases
 
 for mode in "${modes[@]}"; do
 	res=$root/.output/vm-tests/$mode
@@ -50,7 +51,7 @@ for mode in "${modes[@]}"; do
 		# each case defines guest() and check(); a subshell keeps them apart
 		# but the counters must come back: run check in this shell
 		unset -f guest check
-		. "$root/tests/vm/cases/$c.sh"
+		. "$CASES_DIR/$c.sh"
 		check
 	done
 done

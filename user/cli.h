@@ -19,6 +19,7 @@ struct ia_cli {
 	bool json;		/* -j: JSON output */
 	bool pretty;		/* -p: indented JSON */
 	int verbose;		/* -v / -vv */
+	bool force_kprobes;	/* --force-kprobes */
 	struct ia_json j;	/* used when json */
 };
 

@@ -90,7 +90,8 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 			btf__free(btf);
 		}
 	} else {
-		struct ia_session_opts so = { .verbose = cli->verbose };
+		struct ia_session_opts so = { .verbose = cli->verbose,
+					.force_kprobes = cli->force_kprobes };
 		struct ia_session *s = ia_session_open(&so, err, sizeof(err));
 		const struct ia_hook_status *hs;
 		size_t n;

@@ -117,7 +117,8 @@ int cmd_devices(struct ia_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct ia_session_opts so = { .verbose = cli->verbose };
+	struct ia_session_opts so = { .verbose = cli->verbose,
+					.force_kprobes = cli->force_kprobes };
 	struct ia_run_opts ro = {};
 	struct ia_trace_meta *meta = calloc(1, sizeof(*meta));
 	struct ia_devstats ds;

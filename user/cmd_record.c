@@ -118,7 +118,8 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct ia_session_opts so = { .verbose = cli->verbose };
+	struct ia_session_opts so = { .verbose = cli->verbose,
+					.force_kprobes = cli->force_kprobes };
 	struct ia_run_opts ro = {};
 	struct ia_run_result res;
 	struct ia_trace_meta *meta;

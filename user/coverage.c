@@ -9,10 +9,16 @@ void ia_coverage_to_meta(const struct ia_hook_status *st, size_t n,
 	m->nr_hooks = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ia_hook_status *s = &st[i];
-		/* attached: say which variant; else why not */
-		const char *why = s->state == IA_HOOK_ATTACHED ?
-			s->hook->v[s->variant].target : s->reason;
+		char why[sizeof(s->reason) + 64];
 
+		/* attached: say which variant and how; else why not */
+		if (s->state != IA_HOOK_ATTACHED)
+			snprintf(why, sizeof(why), "%s", s->reason);
+		else if (s->kprobe)
+			snprintf(why, sizeof(why), "%s by kprobe (%s)",
+				 s->hook->v[s->variant].target, s->reason);
+		else
+			snprintf(why, sizeof(why), "%s", s->hook->v[s->variant].target);
 		ia_trace_meta_add_hook(m, s->hook->name, s->state, why);
 	}
 }

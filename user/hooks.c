@@ -5,76 +5,88 @@
 #include "hooks.h"
 #include "trace.h"
 
-#define REQ	(IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT | \
+#define CK_MAP	(IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT | \
 		 IA_CHECK_LIFECYCLE)
-#define REL	(IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE)
+#define CK_UNMAP	(IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE)
 
-#define PAIR(p)		{ #p "_enter", #p "_exit" }
-#define ONE(p)		{ #p, NULL }
+/* variants: request hooks (entry+exit), exit-only hooks, syncs (entry
+ * only), tracepoints (no fallback); the kprobe programs are named after the
+ * fentry ones (bpf/requests.bpf.c, pgtable.bpf.c, flush.bpf.c) */
+#define REQ(t, p, since)	{ t, { #p "_enter", #p "_exit" }, { #p "_kenter", #p "_kexit" }, since }
+#define EXIT(t, p, since)	{ t, { #p, NULL }, { #p "_kenter", #p "_kexit" }, since }
+#define SYNC(t, p)		{ t, { #p, NULL }, { #p "_k", NULL }, NULL }
+#define TP(t, p)		{ t, { #p, NULL }, { NULL, NULL }, NULL }
 
 /*
  * Order matters only for reports. Versions in `since` were checked against
  * Debian 6.1 and a 6.18 kernel's BTF.
  */
 const struct ia_hook ia_hooks[] = {
-	{ "map_page", IA_ATTACH_FENTRY, REQ, "single mappings (dma_map_page/single)",
-	  { { "iommu_dma_map_page", PAIR(map_page), "<= 6.17" },
-	    { "iommu_dma_map_phys", PAIR(map_phys), "6.18+" } } },
-	{ "unmap_page", IA_ATTACH_FENTRY, REL, "single unmappings",
-	  { { "iommu_dma_unmap_page", PAIR(unmap_page), "<= 6.17" },
-	    { "iommu_dma_unmap_phys", PAIR(unmap_phys), "6.18+" } } },
-	{ "map_sg", IA_ATTACH_FENTRY, REQ, "scatterlist mappings",
-	  { { "iommu_dma_map_sg", PAIR(map_sg), NULL } } },
-	{ "unmap_sg", IA_ATTACH_FENTRY, REL, "scatterlist unmappings",
-	  { { "iommu_dma_unmap_sg", PAIR(unmap_sg), NULL } } },
-	{ "iommu_dma_map", IA_ATTACH_FENTRY, REQ, "internal map of page/resource/alloc",
-	  { { "__iommu_dma_map", PAIR(iommu_map), NULL } } },
-	{ "map_resource", IA_ATTACH_FENTRY, REQ, "MMIO mappings",
-	  { { "iommu_dma_map_resource", PAIR(map_resource), "gone in 6.18" } } },
-	{ "unmap_resource", IA_ATTACH_FENTRY, REL, "MMIO unmappings",
-	  { { "iommu_dma_unmap_resource", PAIR(unmap_resource), "gone in 6.18" } } },
-	{ "alloc", IA_ATTACH_FENTRY, REQ, "coherent allocations",
-	  { { "iommu_dma_alloc", PAIR(alloc), NULL } } },
-	{ "free", IA_ATTACH_FENTRY, REL, "coherent frees",
-	  { { "iommu_dma_free", PAIR(free), NULL } } },
-	{ "alloc_noncontiguous", IA_ATTACH_FENTRY, REQ, "noncontiguous allocations",
-	  { { "iommu_dma_alloc_noncontiguous", PAIR(alloc_noncontig), NULL } } },
-	{ "free_noncontiguous", IA_ATTACH_FENTRY, REL, "noncontiguous frees",
-	  { { "iommu_dma_free_noncontiguous", PAIR(free_noncontig), NULL } } },
-	{ "alloc_pages", IA_ATTACH_FENTRY, REQ, "dma_alloc_pages",
-	  { { "dma_common_alloc_pages", PAIR(alloc_pages), NULL } } },
-	{ "free_pages", IA_ATTACH_FENTRY, REL, "dma_free_pages",
-	  { { "dma_common_free_pages", PAIR(free_pages), NULL } } },
+	{ "map_page", IA_ATTACH_FENTRY, CK_MAP, "single mappings (dma_map_page/single)",
+	  { REQ("iommu_dma_map_page", map_page, "<= 6.17"),
+	    REQ("iommu_dma_map_phys", map_phys, "6.18+") } },
+	{ "unmap_page", IA_ATTACH_FENTRY, CK_UNMAP, "single unmappings",
+	  { REQ("iommu_dma_unmap_page", unmap_page, "<= 6.17"),
+	    REQ("iommu_dma_unmap_phys", unmap_phys, "6.18+") } },
+	{ "map_sg", IA_ATTACH_FENTRY, CK_MAP, "scatterlist mappings",
+	  { REQ("iommu_dma_map_sg", map_sg, NULL) } },
+	{ "unmap_sg", IA_ATTACH_FENTRY, CK_UNMAP, "scatterlist unmappings",
+	  { REQ("iommu_dma_unmap_sg", unmap_sg, NULL) } },
+	{ "iommu_dma_map", IA_ATTACH_FENTRY, CK_MAP, "internal map of page/resource/alloc",
+	  { REQ("__iommu_dma_map", iommu_map, NULL) } },
+	{ "map_resource", IA_ATTACH_FENTRY, CK_MAP, "MMIO mappings",
+	  { REQ("iommu_dma_map_resource", map_resource, "gone in 6.18") } },
+	{ "unmap_resource", IA_ATTACH_FENTRY, CK_UNMAP, "MMIO unmappings",
+	  { REQ("iommu_dma_unmap_resource", unmap_resource, "gone in 6.18") } },
+	{ "alloc", IA_ATTACH_FENTRY, CK_MAP, "coherent allocations",
+	  { REQ("iommu_dma_alloc", alloc, NULL) } },
+	{ "free", IA_ATTACH_FENTRY, CK_UNMAP, "coherent frees",
+	  { REQ("iommu_dma_free", free, NULL) } },
+	{ "alloc_noncontiguous", IA_ATTACH_FENTRY, CK_MAP, "noncontiguous allocations",
+	  { REQ("iommu_dma_alloc_noncontiguous", alloc_noncontig, NULL) } },
+	{ "free_noncontiguous", IA_ATTACH_FENTRY, CK_UNMAP, "noncontiguous frees",
+	  { REQ("iommu_dma_free_noncontiguous", free_noncontig, NULL) } },
+	{ "alloc_pages", IA_ATTACH_FENTRY, CK_MAP, "dma_alloc_pages",
+	  { REQ("dma_common_alloc_pages", alloc_pages, NULL) } },
+	{ "free_pages", IA_ATTACH_FENTRY, CK_UNMAP, "dma_free_pages",
+	  { REQ("dma_common_free_pages", free_pages, NULL) } },
 	{ "sync_single_for_cpu", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE, "syncs",
-	  { { "iommu_dma_sync_single_for_cpu", ONE(sync_single_cpu), NULL } } },
+	  { SYNC("iommu_dma_sync_single_for_cpu", sync_single_cpu) } },
 	{ "sync_single_for_device", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE, "syncs",
-	  { { "iommu_dma_sync_single_for_device", ONE(sync_single_dev), NULL } } },
+	  { SYNC("iommu_dma_sync_single_for_device", sync_single_dev) } },
 	{ "sync_sg_for_cpu", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE, "syncs",
-	  { { "iommu_dma_sync_sg_for_cpu", ONE(sync_sg_cpu), NULL } } },
+	  { SYNC("iommu_dma_sync_sg_for_cpu", sync_sg_cpu) } },
 	{ "sync_sg_for_device", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE, "syncs",
-	  { { "iommu_dma_sync_sg_for_device", ONE(sync_sg_dev), NULL } } },
+	  { SYNC("iommu_dma_sync_sg_for_device", sync_sg_dev) } },
 	{ "pt_map", IA_ATTACH_FENTRY,
 	  IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT,
 	  "page-table writes, with result",
-	  { { "__iommu_map", ONE(pt_map), "<= 6.15" },
-	    { "iommu_map_nosync", ONE(pt_map_nosync), "6.16+" } } },
+	  { EXIT("__iommu_map", pt_map, "<= 6.15"),
+	    EXIT("iommu_map_nosync", pt_map_nosync, "6.16+") } },
 	{ "pt_unmap", IA_ATTACH_FENTRY, IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE,
 	  "page-table removals",
-	  { { "__iommu_unmap", ONE(pt_unmap), NULL } } },
+	  { EXIT("__iommu_unmap", pt_unmap, NULL) } },
 	{ "tp_map", IA_ATTACH_TP_BTF, 0, "iommu:map cross-check",
-	  { { "map", ONE(tp_map), NULL } } },
+	  { TP("map", tp_map) } },
 	{ "tp_unmap", IA_ATTACH_TP_BTF, 0, "iommu:unmap cross-check",
-	  { { "unmap", ONE(tp_unmap), NULL } } },
+	  { TP("unmap", tp_unmap) } },
 	{ "swiotlb_map", IA_ATTACH_KPROBE, IA_CHECK_BOUNCE,
 	  "bounce slots of untrusted devices",
-	  { { "swiotlb_tbl_map_single", { "bounce_enter", "bounce_exit" }, NULL } } },
+	  { { "swiotlb_tbl_map_single", { "bounce_enter", "bounce_exit" }, { NULL, NULL }, NULL } } },
 	{ "iova_unmap", IA_ATTACH_FENTRY, IA_CHECK_TEMPORAL,
 	  "IOVA release, strict or queued",
-	  { { "__iommu_dma_unmap", ONE(iova_unmap), NULL } } },
+	  { EXIT("__iommu_dma_unmap", iova_unmap, NULL) } },
 	{ "fq_flush", IA_ATTACH_FENTRY, IA_CHECK_TEMPORAL, "flush-queue flushes",
-	  { { "fq_flush_iotlb", ONE(fq_flush), "6.1; renamed later" } } },
+	  { EXIT("fq_flush_iotlb", fq_flush, "6.1; renamed later") } },
 };
 const size_t ia_nr_hooks = sizeof(ia_hooks) / sizeof(ia_hooks[0]);
+
+const char *const *ia_hook_progs(const struct ia_hook_status *st)
+{
+	const struct ia_hook_variant *v = &st->hook->v[st->variant];
+
+	return st->kprobe ? v->kprogs : v->progs;
+}
 
 const char *ia_check_name(__u32 check)
 {

@@ -35,7 +35,8 @@ enum ia_attach_kind {
 
 struct ia_hook_variant {
 	const char *target;	/* kernel function or tracepoint name */
-	const char *progs[2];	/* skeleton program names; NULL-padded */
+	const char *progs[2];	/* skeleton programs: entry+exit pair, or one */
+	const char *kprogs[2];	/* kprobe/kretprobe fallback; NULL: none */
 	const char *since;	/* kernel version note for the docs/help */
 };
 
@@ -52,8 +53,13 @@ struct ia_hook_status {
 	const struct ia_hook *hook;
 	int variant;		/* index into hook->v, -1 when none exists */
 	__u32 state;		/* enum ia_hook_state (trace.h) */
-	char reason[76];
+	bool kprobe;		/* the kprobe fallback programs are used */
+	int fentry_err;		/* why fentry was given up (-errno), 0 if forced */
+	char reason[76];	/* why missing/failed, or why kprobes */
 };
+
+/* The programs a hook status selects (kprobe fallback or not). */
+const char *const *ia_hook_progs(const struct ia_hook_status *st);
 
 extern const struct ia_hook ia_hooks[];
 extern const size_t ia_nr_hooks;

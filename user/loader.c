@@ -79,7 +79,8 @@ static int hook_of_prog(const struct ia_session *s, const char *name)
 
 		for (int v = 0; v < IA_HOOK_MAX_VARIANTS; v++)
 			for (int p = 0; p < 2; p++)
-				if (h->v[v].progs[p] && !strcmp(h->v[v].progs[p], name))
+				if ((h->v[v].progs[p] && !strcmp(h->v[v].progs[p], name)) ||
+				    (h->v[v].kprogs[p] && !strcmp(h->v[v].kprogs[p], name)))
 					return (int)i;
 	}
 	return -1;
@@ -88,7 +89,12 @@ static int hook_of_prog(const struct ia_session *s, const char *name)
 static void set_failed(struct ia_hook_status *st, const char *what, int err)
 {
 	st->state = IA_HOOK_FAILED;
-	snprintf(st->reason, sizeof(st->reason), "%s: %s", what, strerror(err < 0 ? -err : err));
+	if (st->kprobe && st->fentry_err)	/* both ways failed: say both */
+		snprintf(st->reason, sizeof(st->reason), "fentry: %s; kprobe %s: %s",
+			 strerror(-st->fentry_err), what, strerror(err < 0 ? -err : err));
+	else
+		snprintf(st->reason, sizeof(st->reason), "%s%s: %s", st->kprobe ? "kprobe " : "",
+			 what, strerror(err < 0 ? -err : err));
 }
 
 static int configure(struct ia_session *s, const struct ia_session_opts *o,
@@ -129,7 +135,7 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		if (st->state != IA_HOOK_ATTACHED)
 			continue;
 		for (int p = 0; p < 2; p++) {
-			prog = prog_by_name(skel, st->hook->v[st->variant].progs[p]);
+			prog = prog_by_name(skel, ia_hook_progs(st)[p]);
 			if (prog)
 				bpf_program__set_autoload(prog, true);
 		}
@@ -137,11 +143,30 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 	return 0;
 }
 
+/* Can this hook fall back to kprobes, and does it not already? */
+static bool can_fall_back(const struct ia_hook_status *st)
+{
+	return st->state == IA_HOOK_ATTACHED && !st->kprobe &&
+	       st->hook->v[st->variant].kprogs[0];
+}
+
+static void use_kprobes(struct ia_hook_status *st, const char *why, int err)
+{
+	st->kprobe = true;
+	st->fentry_err = err > 0 ? -err : err;
+	if (err)
+		snprintf(st->reason, sizeof(st->reason), "fentry %s: %s", why, strerror(-st->fentry_err));
+	else
+		snprintf(st->reason, sizeof(st->reason), "fentry %s", why);
+}
+
 /*
- * Load what this kernel accepts. A refused program marks its hook failed and
- * the object is reopened without it. When two fentry/fexit programs in a row
- * are refused with the same error, the kernel refuses that program type (as
- * kernels without BPF trampolines do), and all such hooks are marked at once.
+ * Load what this kernel accepts. A refused fentry/fexit program moves its
+ * hook to the kprobe fallback; a refused kprobe or tracepoint program marks
+ * its hook failed; either way the object is reopened and loaded again. When
+ * two fentry programs in a row are refused with the same error, the kernel
+ * refuses the program type itself (no BPF trampolines, or a security policy)
+ * and every hook moves to kprobes at once.
  */
 static int load(struct ia_session *s, const struct ia_session_opts *o,
 		const struct btf *btf, char *err, size_t errlen)
@@ -149,6 +174,7 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 	int last_fentry_err = 0;
 
 	for (int tries = 0; tries < IA_MAX_LOAD_TRIES; tries++) {
+		struct ia_hook_status *st;
 		int ret, h;
 
 		s->skel = iommu_audit_bpf__open();
@@ -172,58 +198,83 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 				 ret == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
 			return ret;
 		}
-		if (s->hooks[h].hook->kind == IA_ATTACH_FENTRY &&
-		    last_fentry_err == load_log.failed_err) {
-			for (size_t i = 0; i < s->nr_hooks; i++)
-				if (s->hooks[i].hook->kind == IA_ATTACH_FENTRY &&
-				    s->hooks[i].state == IA_HOOK_ATTACHED)
-					set_failed(&s->hooks[i], "kernel refuses fentry/fexit",
-						   load_log.failed_err);
-		} else {
-			set_failed(&s->hooks[h], "load", load_log.failed_err);
+		st = &s->hooks[h];
+		if (!can_fall_back(st)) {
+			set_failed(st, "load", load_log.failed_err);
+			continue;
 		}
-		if (s->hooks[h].hook->kind == IA_ATTACH_FENTRY)
-			last_fentry_err = load_log.failed_err;
+		if (last_fentry_err == load_log.failed_err) {
+			for (size_t i = 0; i < s->nr_hooks; i++)
+				if (can_fall_back(&s->hooks[i]))
+					use_kprobes(&s->hooks[i], "refused by this kernel",
+						    load_log.failed_err);
+		} else {
+			use_kprobes(st, "load failed", load_log.failed_err);
+		}
+		last_fentry_err = load_log.failed_err;
 	}
 	snprintf(err, errlen, "cannot load BPF programs: too many refusals");
 	return -E2BIG;
 }
 
-static void attach_one(struct ia_session *s, size_t i, int p)
+/* Returns true when the hook moved to kprobes and the object must reload. */
+static bool attach_one(struct ia_session *s, size_t i, int p)
 {
 	struct ia_hook_status *st = &s->hooks[i];
-	const char *name = st->hook->v[st->variant].progs[p];
-	struct bpf_program *prog = prog_by_name(s->skel, name);
+	struct bpf_program *prog;
+	int e;
 
 	if (st->state != IA_HOOK_ATTACHED)
-		return;	/* its other half failed */
+		return false;	/* its other half failed */
+	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
 	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
-	if (!s->links[i][p]) {
-		set_failed(st, "attach", prog ? -errno : -ENOENT);
-		bpf_link__destroy(s->links[i][1 - p]);
-		s->links[i][1 - p] = NULL;
+	if (s->links[i][p])
+		return false;
+	e = prog ? -errno : -ENOENT;
+	bpf_link__destroy(s->links[i][1 - p]);
+	s->links[i][1 - p] = NULL;
+	if (can_fall_back(st)) {
+		use_kprobes(st, "attach failed", e);
+		return true;
 	}
+	set_failed(st, "attach", e);
+	return false;
 }
 
 /*
  * Exits (and single programs) first, entries last: a call that enters after
  * its entry program is attached always meets its exit program, so the
- * in-flight stacks stay balanced.
+ * in-flight stacks stay balanced. Returns true when a hook moved to kprobes.
  */
-static void attach(struct ia_session *s)
+static bool attach(struct ia_session *s)
 {
+	bool reload = false;
+
 	for (size_t i = 0; i < s->nr_hooks; i++) {
 		const struct ia_hook_status *st = &s->hooks[i];
 
 		if (st->state == IA_HOOK_ATTACHED)
-			attach_one(s, i, st->hook->v[st->variant].progs[1] ? 1 : 0);
+			reload |= attach_one(s, i, ia_hook_progs(st)[1] ? 1 : 0);
 	}
 	for (size_t i = 0; i < s->nr_hooks; i++) {
 		const struct ia_hook_status *st = &s->hooks[i];
 
-		if (st->state == IA_HOOK_ATTACHED && st->hook->v[st->variant].progs[1])
-			attach_one(s, i, 0);
+		if (st->state == IA_HOOK_ATTACHED && ia_hook_progs(st)[1])
+			reload |= attach_one(s, i, 0);
 	}
+	return reload;
+}
+
+/* Undo load() and attach(), keeping the hook statuses. */
+static void unload(struct ia_session *s)
+{
+	for (size_t i = 0; i < s->nr_hooks; i++)
+		for (int p = 0; p < 2; p++) {
+			bpf_link__destroy(s->links[i][p]);
+			s->links[i][p] = NULL;
+		}
+	iommu_audit_bpf__destroy(s->skel);
+	s->skel = NULL;
 }
 
 static int on_sample(void *ctx, void *data, size_t len)
@@ -266,13 +317,23 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		return NULL;
 	}
 	ia_hooks_resolve(btf, s->hooks);
-	if (load(s, o, btf, err, errlen)) {
-		btf__free(btf);
-		free(s);
-		return NULL;
+	if (o->force_kprobes)
+		for (size_t i = 0; i < s->nr_hooks; i++)
+			if (can_fall_back(&s->hooks[i]))
+				use_kprobes(&s->hooks[i], "not used: --force-kprobes", 0);
+	/* a hook that cannot attach by fentry needs a reload with its kprobes;
+	 * each round moves at least one hook for good, so this ends */
+	for (;;) {
+		if (load(s, o, btf, err, errlen)) {
+			btf__free(btf);
+			free(s);
+			return NULL;
+		}
+		if (!attach(s))
+			break;
+		unload(s);
 	}
 	btf__free(btf);
-	attach(s);
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		attached += s->hooks[i].state == IA_HOOK_ATTACHED;
 	if (!attached) {
@@ -348,9 +409,6 @@ void ia_session_close(struct ia_session *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
-	for (size_t i = 0; i < s->nr_hooks; i++)
-		for (int p = 0; p < 2; p++)
-			bpf_link__destroy(s->links[i][p]);
-	iommu_audit_bpf__destroy(s->skel);
+	unload(s);
 	free(s);
 }

@@ -26,6 +26,7 @@ struct ia_session_opts {
 	int nr_devices;
 	__u32 ringbuf_mb;	/* 0: default */
 	int verbose;		/* 0, 1 (-v) or 2 (-vv: libbpf debug) */
+	bool force_kprobes;	/* use the kprobe fallback even where fentry works */
 	ia_event_fn on_event;
 	void *ctx;
 };

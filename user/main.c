@@ -38,6 +38,8 @@ static void usage(FILE *f)
 "  -j, --json      JSON output (stays valid JSON on errors)\n"
 "  -p, --pretty    indented JSON (implies -j)\n"
 "  -v, --verbose   more detail; -vv also prints libbpf's debug log\n"
+"  --force-kprobes use the kprobe/kretprobe programs even where fentry/fexit\n"
+"                  work (they are the automatic fallback where they do not)\n"
 "  -V, --version   print the version\n"
 "  -h, --help      this help\n"
 "\n"
@@ -53,6 +55,7 @@ int main(int argc, char **argv)
 		{ "pretty", no_argument, NULL, 'p' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "force-kprobes", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -65,6 +68,7 @@ int main(int argc, char **argv)
 		case 'j': cli.json = true; break;
 		case 'p': cli.json = cli.pretty = true; break;
 		case 'v': cli.verbose++; break;
+		case 'K': cli.force_kprobes = true; break;
 		case 'V': printf("iommu-audit %s\n", IA_VERSION); return IA_EXIT_OK;
 		case 'h': usage(stdout); return IA_EXIT_OK;
 		default: usage(stderr); return IA_EXIT_USAGE;

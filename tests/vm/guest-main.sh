@@ -4,14 +4,15 @@
 # the host (tests/run-vm.sh) can split them out and run the checks.
 #
 # usage: guest-main.sh CASE...
-cases_dir=/tests/cases
+CASES_DIR=/tests/cases
+export CASES_DIR
 for name in "$@"; do
 	OUT=/tmp/out/$name
 	mkdir -p "$OUT"
 	export OUT
 	env | grep '^IA_' > "$OUT/env"
 	start=$(date +%s)
-	( . "$cases_dir/$name.sh" && guest ) > "$OUT/guest.log" 2>&1
+	( . "$CASES_DIR/$name.sh" && guest ) > "$OUT/guest.log" 2>&1
 	echo $? > "$OUT/guest.status"
 	echo $(( $(date +%s) - start )) > "$OUT/guest.seconds"
 done

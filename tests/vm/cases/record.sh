@@ -3,8 +3,12 @@
 # counts are exact; page-table writes are checked against the IOVA ranges
 # the requests returned.
 
+# extra global options (record-kprobes.sh sets --force-kprobes)
+AUDIT_FLAGS=
+
 guest() {
-	iommu-audit record -o /tmp/t.trace -- sh /tests/workload.sh
+	# shellcheck disable=SC2086
+	iommu-audit $AUDIT_FLAGS record -o /tmp/t.trace -- sh /tests/workload.sh
 	echo $? > "$OUT/record.rc"
 	stat -c %a /tmp/t.trace > "$OUT/trace.mode"
 	iommu-audit dump /tmp/t.trace > "$OUT/dump.jsonl"
@@ -40,6 +44,10 @@ check() {
 	assert_jq "every hook attached" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.state != "attached")] | length' 0
 	assert_jq "coverage complete" "$OUT/coverage.json" '.coverage.complete' true
+	local by_kprobe=0
+	[ "$AUDIT_FLAGS" = --force-kprobes ] && by_kprobe=21	# all but 2 tracepoints and swiotlb
+	assert_jq "hooks attached by kprobe" "$OUT/coverage.json" \
+		'[.coverage.hooks[] | select(.target // "" | contains("by kprobe"))] | length' "$by_kprobe"
 
 	# nvme: <= 8K direct I/O is one map_page (PRP), 64K a map_sg
 	assert_eq "nvme 4K reads: map_page FROM_DEVICE" 4 "$(count_req "$nvme" map_page 4096 2)"

@@ -1,0 +1,690 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of the hook table and its resolution against a kernel's BTF
+ * (user/hooks.c).
+ *
+ * The kernels are synthetic BTFs built with libbpf's btf__add_*(): one with
+ * the 6.1 names (iommu_dma_map_page, __iommu_map, fq_flush_iotlb, a 7-argument
+ * swiotlb_tbl_map_single), one with the 6.18 names (iommu_dma_map_phys,
+ * iommu_map_nosync, no iommu_dma_map_resource/fq_flush_iotlb, 6 arguments),
+ * an empty one and none at all. The expected outcomes are written out by
+ * hand, hook by hook.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "hooks.h"
+#include "trace.h"
+#include "iommu_audit.skel.h"
+
+/* ---- helpers ---- */
+
+#define EXPECT_INT(what, got, want) do {					\
+	long long _g = (got), _w = (want);					\
+	if (_g != _w)								\
+		fail_msg("%s: got %lld, want %lld", (what), _g, _w);		\
+} while (0)
+
+#define EXPECT_HEX(what, got, want) do {					\
+	unsigned long long _g = (got), _w = (want);				\
+	if (_g != _w)								\
+		fail_msg("%s: got 0x%llx, want 0x%llx", (what), _g, _w);	\
+} while (0)
+
+#define EXPECT_STR(what, got, want) do {					\
+	const char *_g = (got), *_w = (want);					\
+	if (!_g || strcmp(_g, _w))						\
+		fail_msg("%s: got \"%s\", want \"%s\"", (what),			\
+			 _g ? _g : "(null)", _w);				\
+} while (0)
+
+struct fn {
+	const char *name;
+	int nargs;
+};
+
+/*
+ * A BTF holding the functions fns (each an int f(int, ...) with nargs
+ * parameters) and, for each tracepoint name in tps, the typedef
+ * btf_trace_<name> to a pointer to a function prototype, as the kernel has.
+ * Decoys: typedefs given in typedefs (not functions).
+ */
+static struct btf *make_btf(const struct fn *fns, const char *const *tps,
+			    const char *const *typedefs)
+{
+	struct btf *btf = btf__new_empty();
+	int int_id, proto, id;
+	char name[128];
+
+	if (!btf)
+		fail_msg("btf__new_empty: %s", strerror(errno));
+	int_id = btf__add_int(btf, "int", 4, BTF_INT_SIGNED);
+	if (int_id <= 0)
+		fail_msg("btf__add_int: %d", int_id);
+	for (; fns && fns->name; fns++) {
+		proto = btf__add_func_proto(btf, int_id);
+		if (proto <= 0)
+			fail_msg("btf__add_func_proto(%s): %d", fns->name, proto);
+		for (int i = 0; i < fns->nargs; i++) {
+			snprintf(name, sizeof(name), "a%d", i);
+			if (btf__add_func_param(btf, name, int_id))
+				fail_msg("btf__add_func_param(%s, %d)", fns->name, i);
+		}
+		id = btf__add_func(btf, fns->name, BTF_FUNC_GLOBAL, proto);
+		if (id <= 0)
+			fail_msg("btf__add_func(%s): %d", fns->name, id);
+	}
+	for (; tps && *tps; tps++) {
+		proto = btf__add_func_proto(btf, 0);
+		if (proto <= 0 || btf__add_func_param(btf, "__data", int_id))
+			fail_msg("tracepoint %s: proto", *tps);
+		id = btf__add_ptr(btf, proto);
+		snprintf(name, sizeof(name), "btf_trace_%s", *tps);
+		if (id <= 0 || btf__add_typedef(btf, name, id) <= 0)
+			fail_msg("btf__add_typedef(%s)", name);
+	}
+	for (; typedefs && *typedefs; typedefs++)
+		if (btf__add_typedef(btf, *typedefs, int_id) <= 0)
+			fail_msg("btf__add_typedef(%s)", *typedefs);
+	return btf;
+}
+
+static const struct ia_hook *hook_by_name(const char *name)
+{
+	for (size_t i = 0; i < ia_nr_hooks; i++)
+		if (!strcmp(ia_hooks[i].name, name))
+			return &ia_hooks[i];
+	fail_msg("hook \"%s\" is not in ia_hooks[]", name);
+	return NULL;
+}
+
+static size_t hook_index(const char *name)
+{
+	return hook_by_name(name) - ia_hooks;
+}
+
+/* ia_hooks_resolve into a freshly allocated array poisoned beforehand. */
+static struct ia_hook_status *resolve(const struct btf *btf)
+{
+	struct ia_hook_status *st = malloc(ia_nr_hooks * sizeof(*st));
+
+	assert_non_null(st);
+	/* poison: every field must be written by resolve */
+	memset(st, 0x5a, ia_nr_hooks * sizeof(*st));
+	ia_hooks_resolve(btf, st);
+	return st;
+}
+
+struct want_hook {
+	const char *name;
+	int variant;		/* -1: missing */
+	const char *reason;	/* exact; "" when attached */
+};
+
+/*
+ * Every hook of the table must be listed in want, exactly once, and resolve
+ * as stated there.
+ */
+static void check_status(const char *kernel, const struct ia_hook_status *st,
+			 const struct want_hook *want, size_t n)
+{
+	char what[160];
+
+	EXPECT_INT("number of hooks in the expectation table (update the test "
+		   "when ia_hooks[] changes)", n, ia_nr_hooks);
+	for (size_t k = 0; k < n; k++) {
+		const struct want_hook *w = &want[k];
+		size_t i = hook_index(w->name);
+		const struct ia_hook_status *s = &st[i];
+
+		for (size_t m = 0; m < k; m++)
+			if (!strcmp(want[m].name, w->name))
+				fail_msg("%s: hook %s listed twice in the test", kernel, w->name);
+		snprintf(what, sizeof(what), "%s: hook %s: status.hook", kernel, w->name);
+		if (s->hook != &ia_hooks[i])
+			fail_msg("%s: got %p, want %p", what, (void *)s->hook, (void *)&ia_hooks[i]);
+		snprintf(what, sizeof(what), "%s: hook %s: variant", kernel, w->name);
+		EXPECT_INT(what, s->variant, w->variant);
+		snprintf(what, sizeof(what), "%s: hook %s: state", kernel, w->name);
+		EXPECT_INT(what, s->state, w->variant >= 0 ? IA_HOOK_ATTACHED : IA_HOOK_MISSING);
+		snprintf(what, sizeof(what), "%s: hook %s: reason", kernel, w->name);
+		if (!memchr(s->reason, 0, sizeof(s->reason)))
+			fail_msg("%s: not NUL-terminated", what);
+		EXPECT_STR(what, s->reason, w->reason);
+	}
+}
+
+/* ---- the kernels ---- */
+
+static const struct fn fns_6_1[] = {
+	{ "iommu_dma_map_page", 6 },
+	{ "iommu_dma_unmap_page", 5 },
+	{ "iommu_dma_map_sg", 5 },
+	{ "iommu_dma_unmap_sg", 5 },
+	{ "__iommu_dma_map", 5 },
+	{ "iommu_dma_map_resource", 5 },
+	{ "iommu_dma_unmap_resource", 5 },
+	{ "iommu_dma_alloc", 5 },
+	{ "iommu_dma_free", 5 },
+	{ "iommu_dma_alloc_noncontiguous", 5 },
+	{ "iommu_dma_free_noncontiguous", 3 },
+	{ "dma_common_alloc_pages", 5 },
+	{ "dma_common_free_pages", 5 },
+	{ "iommu_dma_sync_single_for_cpu", 4 },
+	{ "iommu_dma_sync_single_for_device", 4 },
+	{ "iommu_dma_sync_sg_for_cpu", 4 },
+	{ "iommu_dma_sync_sg_for_device", 4 },
+	{ "__iommu_map", 6 },
+	{ "__iommu_unmap", 4 },
+	{ "swiotlb_tbl_map_single", 7 },
+	{ "__iommu_dma_unmap", 3 },
+	{ "fq_flush_iotlb", 1 },
+	/* unrelated functions a kernel has too */
+	{ "iommu_map", 6 },
+	{ "iommu_unmap", 3 },
+	{ "dma_map_page_attrs", 6 },
+	{ NULL, 0 },
+};
+
+static const struct fn fns_6_18[] = {
+	{ "iommu_dma_map_phys", 5 },
+	{ "iommu_dma_unmap_phys", 5 },
+	{ "iommu_dma_map_sg", 5 },
+	{ "iommu_dma_unmap_sg", 5 },
+	{ "__iommu_dma_map", 5 },
+	{ "iommu_dma_alloc", 5 },
+	{ "iommu_dma_free", 5 },
+	{ "iommu_dma_alloc_noncontiguous", 5 },
+	{ "iommu_dma_free_noncontiguous", 3 },
+	{ "dma_common_alloc_pages", 5 },
+	{ "dma_common_free_pages", 5 },
+	{ "iommu_dma_sync_single_for_cpu", 4 },
+	{ "iommu_dma_sync_single_for_device", 4 },
+	{ "iommu_dma_sync_sg_for_cpu", 4 },
+	{ "iommu_dma_sync_sg_for_device", 4 },
+	{ "iommu_map_nosync", 6 },
+	{ "__iommu_unmap", 4 },
+	{ "swiotlb_tbl_map_single", 6 },
+	{ "__iommu_dma_unmap", 3 },
+	{ "iommu_map", 6 },
+	{ "dma_map_phys", 5 },
+	{ NULL, 0 },
+};
+
+static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL };
+
+static const struct want_hook want_6_1[] = {
+	{ "map_page", 0, "" },
+	{ "unmap_page", 0, "" },
+	{ "map_sg", 0, "" },
+	{ "unmap_sg", 0, "" },
+	{ "iommu_dma_map", 0, "" },
+	{ "map_resource", 0, "" },
+	{ "unmap_resource", 0, "" },
+	{ "alloc", 0, "" },
+	{ "free", 0, "" },
+	{ "alloc_noncontiguous", 0, "" },
+	{ "free_noncontiguous", 0, "" },
+	{ "alloc_pages", 0, "" },
+	{ "free_pages", 0, "" },
+	{ "sync_single_for_cpu", 0, "" },
+	{ "sync_single_for_device", 0, "" },
+	{ "sync_sg_for_cpu", 0, "" },
+	{ "sync_sg_for_device", 0, "" },
+	{ "pt_map", 0, "" },
+	{ "pt_unmap", 0, "" },
+	{ "tp_map", 0, "" },
+	{ "tp_unmap", 0, "" },
+	{ "swiotlb_map", 0, "" },
+	{ "iova_unmap", 0, "" },
+	{ "fq_flush", 0, "" },
+};
+
+static const struct want_hook want_6_18[] = {
+	{ "map_page", 1, "" },
+	{ "unmap_page", 1, "" },
+	{ "map_sg", 0, "" },
+	{ "unmap_sg", 0, "" },
+	{ "iommu_dma_map", 0, "" },
+	{ "map_resource", -1, "iommu_dma_map_resource not in kernel BTF" },
+	{ "unmap_resource", -1, "iommu_dma_unmap_resource not in kernel BTF" },
+	{ "alloc", 0, "" },
+	{ "free", 0, "" },
+	{ "alloc_noncontiguous", 0, "" },
+	{ "free_noncontiguous", 0, "" },
+	{ "alloc_pages", 0, "" },
+	{ "free_pages", 0, "" },
+	{ "sync_single_for_cpu", 0, "" },
+	{ "sync_single_for_device", 0, "" },
+	{ "sync_sg_for_cpu", 0, "" },
+	{ "sync_sg_for_device", 0, "" },
+	{ "pt_map", 1, "" },
+	{ "pt_unmap", 0, "" },
+	{ "tp_map", 0, "" },
+	{ "tp_unmap", 0, "" },
+	{ "swiotlb_map", 0, "" },
+	{ "iova_unmap", 0, "" },
+	{ "fq_flush", -1, "fq_flush_iotlb not in kernel BTF" },
+};
+
+static const struct want_hook want_empty[] = {
+	{ "map_page", -1, "neither iommu_dma_map_page nor iommu_dma_map_phys in kernel BTF" },
+	{ "unmap_page", -1, "neither iommu_dma_unmap_page nor iommu_dma_unmap_phys in kernel BTF" },
+	{ "map_sg", -1, "iommu_dma_map_sg not in kernel BTF" },
+	{ "unmap_sg", -1, "iommu_dma_unmap_sg not in kernel BTF" },
+	{ "iommu_dma_map", -1, "__iommu_dma_map not in kernel BTF" },
+	{ "map_resource", -1, "iommu_dma_map_resource not in kernel BTF" },
+	{ "unmap_resource", -1, "iommu_dma_unmap_resource not in kernel BTF" },
+	{ "alloc", -1, "iommu_dma_alloc not in kernel BTF" },
+	{ "free", -1, "iommu_dma_free not in kernel BTF" },
+	{ "alloc_noncontiguous", -1, "iommu_dma_alloc_noncontiguous not in kernel BTF" },
+	{ "free_noncontiguous", -1, "iommu_dma_free_noncontiguous not in kernel BTF" },
+	{ "alloc_pages", -1, "dma_common_alloc_pages not in kernel BTF" },
+	{ "free_pages", -1, "dma_common_free_pages not in kernel BTF" },
+	{ "sync_single_for_cpu", -1, "iommu_dma_sync_single_for_cpu not in kernel BTF" },
+	{ "sync_single_for_device", -1, "iommu_dma_sync_single_for_device not in kernel BTF" },
+	{ "sync_sg_for_cpu", -1, "iommu_dma_sync_sg_for_cpu not in kernel BTF" },
+	{ "sync_sg_for_device", -1, "iommu_dma_sync_sg_for_device not in kernel BTF" },
+	{ "pt_map", -1, "neither __iommu_map nor iommu_map_nosync in kernel BTF" },
+	{ "pt_unmap", -1, "__iommu_unmap not in kernel BTF" },
+	{ "tp_map", -1, "map not in kernel BTF" },
+	{ "tp_unmap", -1, "unmap not in kernel BTF" },
+	{ "swiotlb_map", -1, "swiotlb_tbl_map_single not in kernel BTF" },
+	{ "iova_unmap", -1, "__iommu_dma_unmap not in kernel BTF" },
+	{ "fq_flush", -1, "fq_flush_iotlb not in kernel BTF" },
+};
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- tests ---- */
+
+static void test_resolve_6_1(void **state)
+{
+	struct btf *btf = make_btf(fns_6_1, tps_iommu, NULL);
+	struct ia_hook_status *st = resolve(btf);
+
+	check_status("6.1", st, want_6_1, N(want_6_1));
+	EXPECT_HEX("6.1: incomplete checks", ia_hooks_incomplete_checks(st, ia_nr_hooks), 0);
+	free(st);
+	btf__free(btf);
+}
+
+static void test_resolve_6_18(void **state)
+{
+	struct btf *btf = make_btf(fns_6_18, tps_iommu, NULL);
+	struct ia_hook_status *st = resolve(btf);
+
+	check_status("6.18", st, want_6_18, N(want_6_18));
+	/* map_resource: translation|exposure|alignment|lifecycle;
+	 * unmap_resource: exposure|lifecycle; fq_flush: temporal */
+	EXPECT_HEX("6.18: incomplete checks", ia_hooks_incomplete_checks(st, ia_nr_hooks),
+		   IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT |
+		   IA_CHECK_LIFECYCLE | IA_CHECK_TEMPORAL);
+	free(st);
+	btf__free(btf);
+}
+
+/* A kernel with both generations of a name uses the first variant. */
+static void test_resolve_prefers_first_variant(void **state)
+{
+	static const struct fn fns[] = {
+		{ "iommu_dma_map_phys", 5 }, { "iommu_dma_map_page", 6 },
+		{ "iommu_map_nosync", 6 }, { "__iommu_map", 6 },
+		{ "iommu_dma_unmap_phys", 5 },	/* only the second */
+		{ NULL, 0 },
+	};
+	static const struct { const char *hook; int variant; } cases[] = {
+		{ "map_page", 0 }, { "pt_map", 0 }, { "unmap_page", 1 }, { "map_sg", -1 },
+	};
+	struct btf *btf = make_btf(fns, NULL, NULL);
+	struct ia_hook_status *st = resolve(btf);
+	char what[96];
+
+	for (size_t i = 0; i < N(cases); i++) {
+		snprintf(what, sizeof(what), "case %s: variant", cases[i].hook);
+		EXPECT_INT(what, st[hook_index(cases[i].hook)].variant, cases[i].variant);
+	}
+	free(st);
+	btf__free(btf);
+}
+
+/*
+ * Names of the wrong kind do not count: a function named like a tracepoint,
+ * a typedef named like a function, btf_trace_ typedefs for functions.
+ */
+static void test_resolve_kind_matters(void **state)
+{
+	static const struct fn fns[] = { { "map", 3 }, { "unmap", 3 }, { NULL, 0 } };
+	static const char *const tds[] = {
+		"iommu_dma_map_sg", "__iommu_unmap", "btf_trace_iommu_dma_map_page",
+		"btf_trace___iommu_map", "btf_trace_swiotlb_tbl_map_single", NULL,
+	};
+	static const char *const tps[] = { "fq_flush_iotlb", "__iommu_dma_unmap", NULL };
+	struct btf *btf = make_btf(fns, tps, tds);
+	struct ia_hook_status *st = resolve(btf);
+	char what[96];
+
+	for (size_t i = 0; i < ia_nr_hooks; i++) {
+		snprintf(what, sizeof(what), "hook %s: state", ia_hooks[i].name);
+		EXPECT_INT(what, st[i].state, IA_HOOK_MISSING);
+		snprintf(what, sizeof(what), "hook %s: variant", ia_hooks[i].name);
+		EXPECT_INT(what, st[i].variant, -1);
+	}
+	EXPECT_HEX("incomplete checks", ia_hooks_incomplete_checks(st, ia_nr_hooks),
+		   IA_CHECK_ALL);
+	free(st);
+	btf__free(btf);
+}
+
+static void test_resolve_empty_btf(void **state)
+{
+	struct btf *btf = make_btf(NULL, NULL, NULL);
+	struct ia_hook_status *st = resolve(btf);
+
+	check_status("empty BTF", st, want_empty, N(want_empty));
+	EXPECT_HEX("empty BTF: incomplete checks",
+		   ia_hooks_incomplete_checks(st, ia_nr_hooks), IA_CHECK_ALL);
+	free(st);
+	btf__free(btf);
+}
+
+static void test_resolve_no_btf(void **state)
+{
+	struct ia_hook_status *st = resolve(NULL);
+	struct want_hook want[N(want_empty)];
+
+	for (size_t i = 0; i < N(want); i++)
+		want[i] = (struct want_hook){ want_empty[i].name, -1, "no kernel BTF" };
+	check_status("no BTF", st, want, N(want));
+	EXPECT_HEX("no BTF: incomplete checks",
+		   ia_hooks_incomplete_checks(st, ia_nr_hooks), IA_CHECK_ALL);
+	free(st);
+}
+
+/* One hook not attached (missing or failed), all others attached. */
+static void test_incomplete_checks(void **state)
+{
+	static const struct {
+		const char *hook;
+		__u32 want;
+	} cases[] = {
+		{ "map_page", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE |
+			      IA_CHECK_ALIGNMENT | IA_CHECK_LIFECYCLE },
+		{ "unmap_page", IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE },
+		{ "pt_map", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT },
+		{ "pt_unmap", IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE },
+		{ "sync_sg_for_cpu", IA_CHECK_LIFECYCLE },
+		{ "swiotlb_map", IA_CHECK_BOUNCE },
+		{ "iova_unmap", IA_CHECK_TEMPORAL },
+		{ "fq_flush", IA_CHECK_TEMPORAL },
+		{ "tp_map", 0 },	/* cross-check only */
+		{ "tp_unmap", 0 },
+	};
+	static const __u32 states[] = { IA_HOOK_MISSING, IA_HOOK_FAILED, 0 };
+	struct btf *btf = make_btf(fns_6_1, tps_iommu, NULL);
+	struct ia_hook_status *st = resolve(btf);
+	char what[128];
+
+	for (size_t c = 0; c < N(cases); c++) {
+		for (size_t s = 0; s < N(states); s++) {
+			size_t i = hook_index(cases[c].hook);
+
+			st[i].state = states[s];
+			snprintf(what, sizeof(what), "case %s state %u", cases[c].hook, states[s]);
+			EXPECT_HEX(what, ia_hooks_incomplete_checks(st, ia_nr_hooks), cases[c].want);
+			st[i].state = IA_HOOK_ATTACHED;
+		}
+	}
+	/* two at once: the union */
+	st[hook_index("swiotlb_map")].state = IA_HOOK_FAILED;
+	st[hook_index("fq_flush")].state = IA_HOOK_MISSING;
+	EXPECT_HEX("swiotlb_map+fq_flush", ia_hooks_incomplete_checks(st, ia_nr_hooks),
+		   IA_CHECK_BOUNCE | IA_CHECK_TEMPORAL);
+	/* only the first n entries count */
+	EXPECT_HEX("n = 0", ia_hooks_incomplete_checks(st, 0), 0);
+	EXPECT_HEX("n excludes the failed ones",
+		   ia_hooks_incomplete_checks(st, hook_index("swiotlb_map")), 0);
+	free(st);
+	btf__free(btf);
+}
+
+static void test_func_nargs(void **state)
+{
+	static const struct fn extra[] = {
+		{ "no_args", 0 }, { "sixteen", 16 }, { NULL, 0 },
+	};
+	static const char *const tds[] = { "a_typedef", NULL };
+	struct btf *b61 = make_btf(fns_6_1, tps_iommu, tds);
+	struct btf *b618 = make_btf(fns_6_18, tps_iommu, NULL);
+	struct btf *bx = make_btf(extra, NULL, NULL);
+	const struct {
+		const char *what;
+		const struct btf *btf;
+		const char *func;
+		int want;
+	} cases[] = {
+		{ "6.1", b61, "swiotlb_tbl_map_single", 7 },
+		{ "6.18", b618, "swiotlb_tbl_map_single", 6 },
+		{ "6.1", b61, "iommu_dma_map_page", 6 },
+		{ "6.1", b61, "fq_flush_iotlb", 1 },
+		{ "6.18", b618, "fq_flush_iotlb", -1 },
+		{ "6.18", b618, "iommu_dma_map_page", -1 },
+		{ "6.1 tracepoint typedef", b61, "btf_trace_map", -1 },
+		{ "6.1 typedef", b61, "a_typedef", -1 },
+		{ "6.1 base type", b61, "int", -1 },
+		{ "6.1 empty name", b61, "", -1 },
+		{ "extra", bx, "no_args", 0 },
+		{ "extra", bx, "sixteen", 16 },
+		{ "NULL btf", NULL, "swiotlb_tbl_map_single", -1 },
+	};
+	char what[128];
+
+	for (size_t i = 0; i < N(cases); i++) {
+		snprintf(what, sizeof(what), "case %s: nargs(%s)", cases[i].what, cases[i].func);
+		EXPECT_INT(what, ia_btf_func_nargs(cases[i].btf, cases[i].func), cases[i].want);
+	}
+	btf__free(b61);
+	btf__free(b618);
+	btf__free(bx);
+}
+
+static void test_check_names(void **state)
+{
+	static const struct { __u32 check; const char *want; } cases[] = {
+		{ IA_CHECK_TRANSLATION, "translation" },
+		{ IA_CHECK_EXPOSURE, "exposure" },
+		{ IA_CHECK_ALIGNMENT, "alignment" },
+		{ IA_CHECK_LIFECYCLE, "lifecycle" },
+		{ IA_CHECK_TEMPORAL, "temporal" },
+		{ IA_CHECK_BOUNCE, "bounce" },
+		{ 0, "?" },
+		{ IA_CHECK_TRANSLATION | IA_CHECK_BOUNCE, "?" },
+		{ 1u << IA_NR_CHECKS, "?" },
+	};
+	char what[64];
+
+	for (size_t i = 0; i < N(cases); i++) {
+		snprintf(what, sizeof(what), "case 0x%x", cases[i].check);
+		EXPECT_STR(what, ia_check_name(cases[i].check), cases[i].want);
+	}
+	EXPECT_HEX("IA_CHECK_ALL", IA_CHECK_ALL, (1u << IA_NR_CHECKS) - 1);
+}
+
+/* The table's own invariants. */
+static void test_table_invariants(void **state)
+{
+	const size_t name_max = sizeof(((struct ia_trace_hook *)0)->name);
+	const size_t reason_max = sizeof(((struct ia_trace_hook *)0)->reason);
+	__u32 all = 0;
+
+	if (ia_nr_hooks == 0 || ia_nr_hooks > IA_TRACE_MAX_HOOKS)
+		fail_msg("ia_nr_hooks: got %zu, want 1..%d", ia_nr_hooks, IA_TRACE_MAX_HOOKS);
+	EXPECT_INT("sizeof(ia_hook_status.reason) vs trace hook reason",
+		   sizeof(((struct ia_hook_status *)0)->reason), reason_max);
+	for (size_t i = 0; i < ia_nr_hooks; i++) {
+		const struct ia_hook *h = &ia_hooks[i];
+		const char *n = h->name;
+
+		if (!n || !n[0])
+			fail_msg("hook %zu: no name", i);
+		if (strlen(n) >= name_max)
+			fail_msg("hook %s: name is %zu chars, want < %zu (ia_trace_hook.name)",
+				 n, strlen(n), name_max);
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(ia_hooks[k].name, n))
+				fail_msg("hook name %s used by hooks %zu and %zu", n, k, i);
+		if (h->kind != IA_ATTACH_FENTRY && h->kind != IA_ATTACH_TP_BTF &&
+		    h->kind != IA_ATTACH_KPROBE)
+			fail_msg("hook %s: kind %d", n, h->kind);
+		if (h->checks & ~(__u32)IA_CHECK_ALL)
+			fail_msg("hook %s: checks 0x%x outside IA_CHECK_ALL", n, h->checks);
+		if (!h->role || !h->role[0])
+			fail_msg("hook %s: no role", n);
+		if (!h->v[0].target)
+			fail_msg("hook %s: no variant", n);
+		all |= h->checks;
+		for (int v = 0; v < IA_HOOK_MAX_VARIANTS; v++) {
+			const struct ia_hook_variant *hv = &h->v[v];
+
+			if (!hv->target) {
+				/* resolve stops at the first empty variant */
+				for (int w = v + 1; w < IA_HOOK_MAX_VARIANTS; w++)
+					if (h->v[w].target)
+						fail_msg("hook %s: variant %d after an empty one", n, w);
+				if (hv->progs[0] || hv->progs[1])
+					fail_msg("hook %s: programs for an empty variant %d", n, v);
+				break;
+			}
+			if (!hv->target[0])
+				fail_msg("hook %s variant %d: empty target", n, v);
+			/* attached: the target is stored as the trace's reason */
+			if (strlen(hv->target) >= reason_max)
+				fail_msg("hook %s: target %s is %zu chars, want < %zu", n,
+					 hv->target, strlen(hv->target), reason_max);
+			if (h->kind == IA_ATTACH_TP_BTF &&
+			    strlen("btf_trace_") + strlen(hv->target) >= 128)
+				fail_msg("hook %s: tracepoint name too long", n);
+			if (!hv->progs[0] || !hv->progs[0][0])
+				fail_msg("hook %s variant %d: no progs[0]", n, v);
+			for (int w = 0; w < v; w++)
+				if (!strcmp(h->v[w].target, hv->target))
+					fail_msg("hook %s: variants %d and %d both %s", n, w, v,
+						 hv->target);
+		}
+	}
+	/* every check has some hook it depends on */
+	EXPECT_HEX("union of all hooks' checks", all, IA_CHECK_ALL);
+
+	/* a program belongs to one hook variant only */
+	for (size_t i = 0; i < ia_nr_hooks; i++)
+		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && ia_hooks[i].v[v].target; v++)
+			for (int p = 0; p < 2 && ia_hooks[i].v[v].progs[p]; p++) {
+				const char *prog = ia_hooks[i].v[v].progs[p];
+
+				for (size_t k = 0; k <= i; k++)
+					for (int w = 0; w < IA_HOOK_MAX_VARIANTS &&
+						     ia_hooks[k].v[w].target; w++)
+						for (int q = 0; q < 2 && ia_hooks[k].v[w].progs[q]; q++) {
+							if (k == i && (w > v || (w == v && q >= p)))
+								continue;
+							if (!strcmp(ia_hooks[k].v[w].progs[q], prog))
+								fail_msg("program %s named by hooks %s and %s",
+									 prog, ia_hooks[k].name,
+									 ia_hooks[i].name);
+						}
+			}
+}
+
+/*
+ * The programs the table names exist in the BPF object, and their section
+ * attaches them to the variant's target. Only opens the object: no load,
+ * no privilege needed.
+ */
+static void test_table_matches_skeleton(void **state)
+{
+	struct iommu_audit_bpf *skel;
+	struct bpf_program *prog;
+	char want[2][160];
+
+	libbpf_set_print(NULL);
+	skel = iommu_audit_bpf__open();
+	if (!skel)
+		fail_msg("iommu_audit_bpf__open: %s", strerror(errno));
+	for (size_t i = 0; i < ia_nr_hooks; i++) {
+		const struct ia_hook *h = &ia_hooks[i];
+
+		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && h->v[v].target; v++) {
+			const char *t = h->v[v].target;
+
+			switch (h->kind) {
+			case IA_ATTACH_FENTRY:
+				snprintf(want[0], sizeof(want[0]), "fentry/%s", t);
+				snprintf(want[1], sizeof(want[1]), "fexit/%s", t);
+				break;
+			case IA_ATTACH_TP_BTF:
+				snprintf(want[0], sizeof(want[0]), "tp_btf/%s", t);
+				snprintf(want[1], sizeof(want[1]), "tp_btf/%s", t);
+				break;
+			case IA_ATTACH_KPROBE:
+				snprintf(want[0], sizeof(want[0]), "kprobe/%s", t);
+				snprintf(want[1], sizeof(want[1]), "kretprobe/%s", t);
+				break;
+			}
+			for (int p = 0; p < 2 && h->v[v].progs[p]; p++) {
+				const char *name = h->v[v].progs[p], *sec;
+
+				prog = bpf_object__find_program_by_name(skel->obj, name);
+				if (!prog)
+					fail_msg("hook %s variant %d: program %s not in the BPF object",
+						 h->name, v, name);
+				sec = bpf_program__section_name(prog);
+				if (strcmp(sec, want[0]) && strcmp(sec, want[1]))
+					fail_msg("hook %s: program %s: got section %s, want %s or %s",
+						 h->name, name, sec, want[0], want[1]);
+			}
+		}
+	}
+	/* and no program of the object is left out of the table */
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *name = bpf_program__name(prog);
+		bool found = false;
+
+		for (size_t i = 0; i < ia_nr_hooks && !found; i++)
+			for (int v = 0; v < IA_HOOK_MAX_VARIANTS && ia_hooks[i].v[v].target; v++)
+				for (int p = 0; p < 2 && ia_hooks[i].v[v].progs[p]; p++)
+					found |= !strcmp(ia_hooks[i].v[v].progs[p], name);
+		if (!found)
+			fail_msg("BPF program %s (%s) is named by no hook in ia_hooks[]",
+				 name, bpf_program__section_name(prog));
+	}
+	iommu_audit_bpf__destroy(skel);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_resolve_6_1),
+		cmocka_unit_test(test_resolve_6_18),
+		cmocka_unit_test(test_resolve_prefers_first_variant),
+		cmocka_unit_test(test_resolve_kind_matters),
+		cmocka_unit_test(test_resolve_empty_btf),
+		cmocka_unit_test(test_resolve_no_btf),
+		cmocka_unit_test(test_incomplete_checks),
+		cmocka_unit_test(test_func_nargs),
+		cmocka_unit_test(test_check_names),
+		cmocka_unit_test(test_table_invariants),
+		cmocka_unit_test(test_table_matches_skeleton),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
