@@ -157,6 +157,10 @@ static void check_status(const char *kernel, const struct ia_hook_status *st,
 		EXPECT_INT(what, s->variant, w->variant);
 		snprintf(what, sizeof(what), "%s: hook %s: state", kernel, w->name);
 		EXPECT_INT(what, s->state, w->variant >= 0 ? IA_HOOK_ATTACHED : IA_HOOK_MISSING);
+		snprintf(what, sizeof(what), "%s: hook %s: kprobe", kernel, w->name);
+		EXPECT_INT(what, s->kprobe, false);
+		snprintf(what, sizeof(what), "%s: hook %s: fentry_err", kernel, w->name);
+		EXPECT_INT(what, s->fentry_err, 0);
 		snprintf(what, sizeof(what), "%s: hook %s: reason", kernel, w->name);
 		if (!memchr(s->reason, 0, sizeof(s->reason)))
 			fail_msg("%s: not NUL-terminated", what);
@@ -520,12 +524,42 @@ static void test_check_names(void **state)
 	EXPECT_HEX("IA_CHECK_ALL", IA_CHECK_ALL, (1u << IA_NR_CHECKS) - 1);
 }
 
+/* Every program the table names, fentry ones and kprobe fallbacks. */
+struct prog_ref {
+	const char *name;
+	const struct ia_hook *hook;
+	int variant;
+	bool kprobe;	/* from kprogs[] */
+};
+
+static struct prog_ref progs[4 * IA_HOOK_MAX_VARIANTS * IA_TRACE_MAX_HOOKS];
+static size_t nprogs;
+
+static void collect_progs(void)
+{
+	nprogs = 0;
+	for (size_t i = 0; i < ia_nr_hooks; i++)
+		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && ia_hooks[i].v[v].target; v++)
+			for (int p = 0; p < 2; p++) {
+				const struct ia_hook_variant *hv = &ia_hooks[i].v[v];
+
+				if (hv->progs[p])
+					progs[nprogs++] = (struct prog_ref){
+						hv->progs[p], &ia_hooks[i], v, false };
+				if (hv->kprogs[p])
+					progs[nprogs++] = (struct prog_ref){
+						hv->kprogs[p], &ia_hooks[i], v, true };
+			}
+}
+
 /* The table's own invariants. */
 static void test_table_invariants(void **state)
 {
 	const size_t name_max = sizeof(((struct ia_trace_hook *)0)->name);
 	const size_t reason_max = sizeof(((struct ia_trace_hook *)0)->reason);
 	__u32 all = 0;
+
+	collect_progs();
 
 	if (ia_nr_hooks == 0 || ia_nr_hooks > IA_TRACE_MAX_HOOKS)
 		fail_msg("ia_nr_hooks: got %zu, want 1..%d", ia_nr_hooks, IA_TRACE_MAX_HOOKS);
@@ -561,7 +595,7 @@ static void test_table_invariants(void **state)
 				for (int w = v + 1; w < IA_HOOK_MAX_VARIANTS; w++)
 					if (h->v[w].target)
 						fail_msg("hook %s: variant %d after an empty one", n, w);
-				if (hv->progs[0] || hv->progs[1])
+				if (hv->progs[0] || hv->progs[1] || hv->kprogs[0] || hv->kprogs[1])
 					fail_msg("hook %s: programs for an empty variant %d", n, v);
 				break;
 			}
@@ -576,6 +610,14 @@ static void test_table_invariants(void **state)
 				fail_msg("hook %s: tracepoint name too long", n);
 			if (!hv->progs[0] || !hv->progs[0][0])
 				fail_msg("hook %s variant %d: no progs[0]", n, v);
+			/* the kprobe fallback: progs[1] only after progs[0], and
+			 * only for fentry hooks (the others are kprobes or
+			 * tracepoints already) */
+			if (hv->kprogs[1] && !hv->kprogs[0])
+				fail_msg("hook %s variant %d: kprogs[1] without kprogs[0]", n, v);
+			if (hv->kprogs[0] && h->kind != IA_ATTACH_FENTRY)
+				fail_msg("hook %s variant %d: kprobe fallback for a kind %d hook",
+					 n, v, h->kind);
 			for (int w = 0; w < v; w++)
 				if (!strcmp(h->v[w].target, hv->target))
 					fail_msg("hook %s: variants %d and %d both %s", n, w, v,
@@ -586,23 +628,11 @@ static void test_table_invariants(void **state)
 	EXPECT_HEX("union of all hooks' checks", all, IA_CHECK_ALL);
 
 	/* a program belongs to one hook variant only */
-	for (size_t i = 0; i < ia_nr_hooks; i++)
-		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && ia_hooks[i].v[v].target; v++)
-			for (int p = 0; p < 2 && ia_hooks[i].v[v].progs[p]; p++) {
-				const char *prog = ia_hooks[i].v[v].progs[p];
-
-				for (size_t k = 0; k <= i; k++)
-					for (int w = 0; w < IA_HOOK_MAX_VARIANTS &&
-						     ia_hooks[k].v[w].target; w++)
-						for (int q = 0; q < 2 && ia_hooks[k].v[w].progs[q]; q++) {
-							if (k == i && (w > v || (w == v && q >= p)))
-								continue;
-							if (!strcmp(ia_hooks[k].v[w].progs[q], prog))
-								fail_msg("program %s named by hooks %s and %s",
-									 prog, ia_hooks[k].name,
-									 ia_hooks[i].name);
-						}
-			}
+	for (size_t a = 0; a < nprogs; a++)
+		for (size_t b = 0; b < a; b++)
+			if (!strcmp(progs[a].name, progs[b].name))
+				fail_msg("program %s named by hooks %s and %s", progs[a].name,
+					 progs[b].hook->name, progs[a].hook->name);
 }
 
 /*
@@ -620,54 +650,95 @@ static void test_table_matches_skeleton(void **state)
 	skel = iommu_audit_bpf__open();
 	if (!skel)
 		fail_msg("iommu_audit_bpf__open: %s", strerror(errno));
-	for (size_t i = 0; i < ia_nr_hooks; i++) {
-		const struct ia_hook *h = &ia_hooks[i];
+	collect_progs();
+	for (size_t i = 0; i < nprogs; i++) {
+		const struct prog_ref *r = &progs[i];
+		const char *t = r->hook->v[r->variant].target, *sec;
 
-		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && h->v[v].target; v++) {
-			const char *t = h->v[v].target;
-
-			switch (h->kind) {
-			case IA_ATTACH_FENTRY:
-				snprintf(want[0], sizeof(want[0]), "fentry/%s", t);
-				snprintf(want[1], sizeof(want[1]), "fexit/%s", t);
-				break;
-			case IA_ATTACH_TP_BTF:
-				snprintf(want[0], sizeof(want[0]), "tp_btf/%s", t);
-				snprintf(want[1], sizeof(want[1]), "tp_btf/%s", t);
-				break;
-			case IA_ATTACH_KPROBE:
-				snprintf(want[0], sizeof(want[0]), "kprobe/%s", t);
-				snprintf(want[1], sizeof(want[1]), "kretprobe/%s", t);
-				break;
-			}
-			for (int p = 0; p < 2 && h->v[v].progs[p]; p++) {
-				const char *name = h->v[v].progs[p], *sec;
-
-				prog = bpf_object__find_program_by_name(skel->obj, name);
-				if (!prog)
-					fail_msg("hook %s variant %d: program %s not in the BPF object",
-						 h->name, v, name);
-				sec = bpf_program__section_name(prog);
-				if (strcmp(sec, want[0]) && strcmp(sec, want[1]))
-					fail_msg("hook %s: program %s: got section %s, want %s or %s",
-						 h->name, name, sec, want[0], want[1]);
-			}
+		switch (r->kprobe ? IA_ATTACH_KPROBE : r->hook->kind) {
+		case IA_ATTACH_FENTRY:
+			snprintf(want[0], sizeof(want[0]), "fentry/%s", t);
+			snprintf(want[1], sizeof(want[1]), "fexit/%s", t);
+			break;
+		case IA_ATTACH_TP_BTF:
+			snprintf(want[0], sizeof(want[0]), "tp_btf/%s", t);
+			snprintf(want[1], sizeof(want[1]), "tp_btf/%s", t);
+			break;
+		case IA_ATTACH_KPROBE:
+			snprintf(want[0], sizeof(want[0]), "kprobe/%s", t);
+			snprintf(want[1], sizeof(want[1]), "kretprobe/%s", t);
+			break;
 		}
+		prog = bpf_object__find_program_by_name(skel->obj, r->name);
+		if (!prog)
+			fail_msg("hook %s variant %d: program %s not in the BPF object",
+				 r->hook->name, r->variant, r->name);
+		sec = bpf_program__section_name(prog);
+		if (strcmp(sec, want[0]) && strcmp(sec, want[1]))
+			fail_msg("hook %s: program %s: got section %s, want %s or %s",
+				 r->hook->name, r->name, sec, want[0], want[1]);
 	}
 	/* and no program of the object is left out of the table */
 	bpf_object__for_each_program(prog, skel->obj) {
 		const char *name = bpf_program__name(prog);
 		bool found = false;
 
-		for (size_t i = 0; i < ia_nr_hooks && !found; i++)
-			for (int v = 0; v < IA_HOOK_MAX_VARIANTS && ia_hooks[i].v[v].target; v++)
-				for (int p = 0; p < 2 && ia_hooks[i].v[v].progs[p]; p++)
-					found |= !strcmp(ia_hooks[i].v[v].progs[p], name);
+		for (size_t i = 0; i < nprogs; i++)
+			found |= !strcmp(progs[i].name, name);
 		if (!found)
 			fail_msg("BPF program %s (%s) is named by no hook in ia_hooks[]",
 				 name, bpf_program__section_name(prog));
 	}
 	iommu_audit_bpf__destroy(skel);
+}
+
+/* ia_hook_progs(): the variant's fentry programs, or its kprobe fallback. */
+static void test_hook_progs(void **state)
+{
+	static const struct {
+		const char *kernel, *hook;
+		bool kprobe;
+		const char *want[2];
+	} cases[] = {
+		{ "6.1", "map_page", false, { "map_page_enter", "map_page_exit" } },
+		{ "6.1", "map_page", true, { "map_page_kenter", "map_page_kexit" } },
+		{ "6.18", "map_page", false, { "map_phys_enter", "map_phys_exit" } },
+		{ "6.18", "map_page", true, { "map_phys_kenter", "map_phys_kexit" } },
+		{ "6.18", "pt_map", false, { "pt_map_nosync", NULL } },
+		{ "6.1", "pt_map", false, { "pt_map", NULL } },
+		{ "6.1", "tp_map", false, { "tp_map", NULL } },
+		{ "6.1", "swiotlb_map", false, { "bounce_enter", "bounce_exit" } },
+	};
+	struct btf *b61 = make_btf(fns_6_1, tps_iommu, NULL);
+	struct btf *b618 = make_btf(fns_6_18, tps_iommu, NULL);
+	struct ia_hook_status *st61 = resolve(b61), *st618 = resolve(b618);
+	char what[128];
+
+	for (size_t c = 0; c < N(cases); c++) {
+		struct ia_hook_status s = (!strcmp(cases[c].kernel, "6.1") ? st61 : st618)
+					  [hook_index(cases[c].hook)];
+		const char *const *got;
+
+		s.kprobe = cases[c].kprobe;
+		got = ia_hook_progs(&s);
+		if (!got)
+			fail_msg("case %s %s kprobe=%d: NULL", cases[c].kernel, cases[c].hook,
+				 cases[c].kprobe);
+		for (int p = 0; p < 2; p++) {
+			snprintf(what, sizeof(what), "case %s %s kprobe=%d: prog[%d]",
+				 cases[c].kernel, cases[c].hook, cases[c].kprobe, p);
+			if (!cases[c].want[p]) {
+				if (got[p])
+					fail_msg("%s: got \"%s\", want NULL", what, got[p]);
+			} else {
+				EXPECT_STR(what, got[p], cases[c].want[p]);
+			}
+		}
+	}
+	free(st61);
+	free(st618);
+	btf__free(b61);
+	btf__free(b618);
 }
 
 int main(void)
@@ -682,6 +753,7 @@ int main(void)
 		cmocka_unit_test(test_incomplete_checks),
 		cmocka_unit_test(test_func_nargs),
 		cmocka_unit_test(test_check_names),
+		cmocka_unit_test(test_hook_progs),
 		cmocka_unit_test(test_table_invariants),
 		cmocka_unit_test(test_table_matches_skeleton),
 	};
