@@ -20,6 +20,8 @@ int ia_fail(struct ia_cli *cli, int code, const char *fmt, ...)
 			while (cli->j.depth > 1)	/* back to the top object */
 				cli->j.kind[cli->j.depth] ? ia_json_arr_end(&cli->j) :
 							    ia_json_obj_end(&cli->j);
+			if (cli->j.after_key)	/* a key left without its value */
+				ia_json_null(&cli->j);
 			ia_json_key(&cli->j, "error");
 			ia_json_str(&cli->j, msg);
 			ia_json_close_all(&cli->j);

@@ -9,7 +9,6 @@ struct ia_pending {
 	__u64 pt_maps, pt_map_bytes, pt_map_failed;
 	__u64 pt_unmaps, pt_unmap_bytes;
 	__u64 sg_bytes;		/* input scatterlist lengths */
-	__u64 bounces;
 };
 
 const char *ia_domain_type_str(__u32 type)
@@ -88,12 +87,21 @@ void ia_devstats_free(struct ia_devstats *ds)
 	free_values(&ds->unattr);
 }
 
-/* Get or create the value for key; NULL (and ds->oom) on allocation failure. */
+/*
+ * Get or create the value for key; NULL (and ds->oom) on allocation failure.
+ * Key 0 (a NULL device, no request) is a record that names nothing: NULL,
+ * counted as malformed.
+ */
 static void *get_or_new(struct ia_devstats *ds, struct ia_u64map *m, __u64 key,
 			size_t size)
 {
-	void *v = ia_u64map_get(m, key);
+	void *v;
 
+	if (!key) {
+		ds->bad_records++;
+		return NULL;
+	}
+	v = ia_u64map_get(m, key);
 	if (v)
 		return v;
 	v = calloc(1, size);
@@ -105,17 +113,20 @@ static void *get_or_new(struct ia_devstats *ds, struct ia_u64map *m, __u64 key,
 	return v;
 }
 
+/* A row made by a request before any context record has hdr.type 0. */
+static bool has_context(const struct ia_dev_row *r)
+{
+	return r->ctx.hdr.type == IA_EV_DEVICE;
+}
+
 static void on_device(struct ia_devstats *ds, const struct ia_ev_device *e)
 {
-	struct ia_dev_row *r = ia_u64map_get(&ds->devs, e->dev);
+	struct ia_dev_row *r = get_or_new(ds, &ds->devs, e->dev, sizeof(*r));
 
-	if (r) {
+	if (!r)
+		return;
+	if (has_context(r))
 		r->ctx_changes++;
-	} else {
-		r = get_or_new(ds, &ds->devs, e->dev, sizeof(*r));
-		if (!r)
-			return;
-	}
 	r->ctx = *e;
 }
 
@@ -123,12 +134,23 @@ static struct ia_dev_row *row_of(struct ia_devstats *ds, __u64 dev)
 {
 	struct ia_dev_row *r = get_or_new(ds, &ds->devs, dev, sizeof(*r));
 
-	/* a device whose context record was lost: name it by its pointer */
-	if (r && !r->ctx.dev) {
+	/* no context (yet, or its record was lost): name it by its pointer */
+	if (r && !has_context(r) && !r->ctx.dev) {
 		r->ctx.dev = dev;
+		r->ctx.group_id = -1;
 		snprintf(r->ctx.name, sizeof(r->ctx.name), "dev@%" PRIx64, (uint64_t)dev);
 	}
 	return r;
+}
+
+/* Domain type column: "none" without a domain, "?" without a context. */
+static const char *row_domain_type(const struct ia_dev_row *r)
+{
+	if (!has_context(r))
+		return "unknown";
+	if (r->ctx.hdr.flags & IA_DEV_NO_DOMAIN)
+		return "none";
+	return ia_domain_type_str(r->ctx.domain_type);
 }
 
 static void on_req(struct ia_devstats *ds, const struct ia_ev_req *e)
@@ -158,7 +180,6 @@ static void on_req(struct ia_devstats *ds, const struct ia_ev_req *e)
 		r->pt_map_failed += p->pt_map_failed;
 		r->pt_unmaps += p->pt_unmaps;
 		r->pt_unmap_bytes += p->pt_unmap_bytes;
-		r->bounces += p->bounces;
 		ds->pt_credited += p->pt_maps + p->pt_unmaps;
 		free(p);
 	}
@@ -335,8 +356,7 @@ void ia_devstats_print(const struct ia_devstats *ds, FILE *out)
 		fprintf(out, "%-14s %-10s %-8s %7s %3s %9" PRIu64 " %9" PRIu64 " %12" PRIu64
 			" %9" PRIu64 " %9" PRIu64 " %7" PRIu64 " %6" PRId64 "\n",
 			r->ctx.name, r->ctx.driver[0] ? r->ctx.driver : "-",
-			(r->ctx.hdr.flags & IA_DEV_NO_DOMAIN) ? "none" :
-				ia_domain_type_str(r->ctx.domain_type),
+			row_domain_type(r),
 			gran, (r->ctx.hdr.flags & IA_DEV_UNTRUSTED) ? "yes" : "no",
 			(uint64_t)r->maps, (uint64_t)r->unmaps, (uint64_t)r->bytes_requested,
 			(uint64_t)r->pt_maps, (uint64_t)r->pt_unmaps,
@@ -369,8 +389,7 @@ void ia_devstats_json(const struct ia_devstats *ds, struct ia_json *j)
 		ia_json_kstr(j, "bus", r->ctx.bus);
 		ia_json_khex(j, "dev", r->ctx.dev);
 		ia_json_khex(j, "domain", r->ctx.domain);
-		ia_json_kstr(j, "domain_type", (r->ctx.hdr.flags & IA_DEV_NO_DOMAIN) ?
-			     "none" : ia_domain_type_str(r->ctx.domain_type));
+		ia_json_kstr(j, "domain_type", row_domain_type(r));
 		ia_json_ks64(j, "iommu_group", r->ctx.group_id);
 		ia_json_ku64(j, "granule", r->ctx.granule);
 		ia_json_khex(j, "pgsize_bitmap", r->ctx.pgsize_bitmap);

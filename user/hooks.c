@@ -137,6 +137,9 @@ void ia_hooks_resolve(const struct btf *btf, struct ia_hook_status *out)
 		s->state = IA_HOOK_MISSING;
 		if (!btf)
 			snprintf(s->reason, sizeof(s->reason), "no kernel BTF");
+		else if (h->kind == IA_ATTACH_TP_BTF)
+			snprintf(s->reason, sizeof(s->reason), "tracepoint %s (btf_trace_%s) not in kernel BTF",
+				 h->v[0].target, h->v[0].target);
 		else if (h->v[1].target)
 			snprintf(s->reason, sizeof(s->reason), "neither %s nor %s in kernel BTF",
 				 h->v[0].target, h->v[1].target);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <inttypes.h>
+#include <math.h>
 #include "json.h"
 
 void ia_json_init(struct ia_json *j, FILE *out, bool pretty)
@@ -9,6 +10,7 @@ void ia_json_init(struct ia_json *j, FILE *out, bool pretty)
 	j->first[0] = true;
 	j->after_key = false;
 	j->pretty = pretty;
+	j->dropped = 0;
 }
 
 static void indent(struct ia_json *j)
@@ -36,10 +38,19 @@ static void sep(struct ia_json *j)
 
 static void open_c(struct ia_json *j, char c)
 {
+	if (j->dropped || j->depth >= IA_JSON_MAX_DEPTH - 1) {
+		/* too deep to track: leave the container out, keep what is
+		 * written valid (a pending key gets null) */
+		if (!j->dropped && j->after_key) {
+			fputs("null", j->out);
+			j->after_key = false;
+		}
+		j->dropped++;
+		return;
+	}
 	sep(j);
 	fputc(c, j->out);
-	if (j->depth < IA_JSON_MAX_DEPTH - 1)
-		j->depth++;
+	j->depth++;
 	j->first[j->depth] = true;
 	j->kind[j->depth] = c == '[';
 }
@@ -47,6 +58,15 @@ static void open_c(struct ia_json *j, char c)
 static void close_c(struct ia_json *j, char c)
 {
 	bool empty = j->first[j->depth];
+
+	if (j->dropped) {
+		j->dropped--;
+		return;
+	}
+	if (j->after_key) {	/* a key without its value: give it null */
+		fputs("null", j->out);
+		j->after_key = false;
+	}
 
 	if (j->depth > 0)
 		j->depth--;
@@ -84,27 +104,45 @@ static void put_str(FILE *f, const char *s)
 
 void ia_json_key(struct ia_json *j, const char *key)
 {
+	if (j->dropped)
+		return;
 	sep(j);
 	put_str(j->out, key);
 	fputs(j->pretty ? ": " : ":", j->out);
 	j->after_key = true;
 }
 
-void ia_json_str(struct ia_json *j, const char *s) { sep(j); put_str(j->out, s); }
-void ia_json_u64(struct ia_json *j, __u64 v) { sep(j); fprintf(j->out, "%" PRIu64, (uint64_t)v); }
-void ia_json_s64(struct ia_json *j, __s64 v) { sep(j); fprintf(j->out, "%" PRId64, (int64_t)v); }
-void ia_json_bool(struct ia_json *j, bool v) { sep(j); fputs(v ? "true" : "false", j->out); }
-void ia_json_f64(struct ia_json *j, double v, int decimals) { sep(j); fprintf(j->out, "%.*f", decimals, v); }
-void ia_json_null(struct ia_json *j) { sep(j); fputs("null", j->out); }
+void ia_json_str(struct ia_json *j, const char *s) { if (j->dropped) return; sep(j); put_str(j->out, s); }
+void ia_json_u64(struct ia_json *j, __u64 v) { if (j->dropped) return; sep(j); fprintf(j->out, "%" PRIu64, (uint64_t)v); }
+void ia_json_s64(struct ia_json *j, __s64 v) { if (j->dropped) return; sep(j); fprintf(j->out, "%" PRId64, (int64_t)v); }
+void ia_json_bool(struct ia_json *j, bool v) { if (j->dropped) return; sep(j); fputs(v ? "true" : "false", j->out); }
+void ia_json_f64(struct ia_json *j, double v, int decimals)
+{
+	if (j->dropped)
+		return;
+	sep(j);
+	if (isfinite(v))
+		fprintf(j->out, "%.*f", decimals, v);
+	else
+		fputs("null", j->out);	/* JSON has no NaN or infinity */
+}
+void ia_json_null(struct ia_json *j) { if (j->dropped) return; sep(j); fputs("null", j->out); }
 
 void ia_json_hex(struct ia_json *j, __u64 v)
 {
+	if (j->dropped)
+		return;
 	sep(j);
 	fprintf(j->out, "\"0x%" PRIx64 "\"", (uint64_t)v);
 }
 
 void ia_json_close_all(struct ia_json *j)
 {
+	j->dropped = 0;
+	if (j->after_key) {
+		fputs("null", j->out);
+		j->after_key = false;
+	}
 	while (j->depth > 0)
 		close_c(j, j->kind[j->depth] ? ']' : '}');
 	fputc('\n', j->out);

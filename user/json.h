@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
-#define IA_JSON_MAX_DEPTH 16
+#define IA_JSON_MAX_DEPTH 64	/* deeper containers are dropped whole */
 
 struct ia_json {
 	FILE *out;
@@ -20,6 +20,8 @@ struct ia_json {
 	bool kind[IA_JSON_MAX_DEPTH];	/* container at depth: true = array */
 	bool after_key;			/* a key was written, value pending */
 	bool pretty;
+	int dropped;			/* open containers past the max depth:
+					 * not written, and nothing inside them */
 };
 
 void ia_json_init(struct ia_json *j, FILE *out, bool pretty);

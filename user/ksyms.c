@@ -75,6 +75,11 @@ struct ia_ksyms *ia_ksyms_load(const char *path)
 			goto fail;
 		ks->n++;
 	}
+	if (ferror(f)) {	/* e.g. a directory: EISDIR */
+		if (!errno)
+			errno = EIO;
+		goto fail;
+	}
 	fclose(f);
 	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_ksym);
 	return ks;

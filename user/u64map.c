@@ -62,6 +62,14 @@ int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val)
 {
 	if (!key)
 		return -EINVAL;
+	if (m->cap) {	/* replacing needs no room */
+		for (size_t i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
+			if (m->slots[i].key == key) {
+				m->slots[i].val = val;
+				return 0;
+			}
+		}
+	}
 	if ((m->len + 1) * 4 > m->cap * 3 && grow(m))	/* load <= 3/4 */
 		return -ENOMEM;
 	for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {

@@ -616,14 +616,19 @@ static void test_pretty_equals_compact(void **state)
  * must still produce balanced JSON (or the writer must refuse to open more,
  * but it has no way to say so: the text has to stay valid).
  */
+/*
+ * Nesting up to IA_JSON_MAX_DEPTH - 1 is written exactly; containers past it
+ * are dropped whole (a key waiting for one gets null), and the document
+ * stays valid JSON whatever the depth.
+ */
 static void test_close_all_max_depth(void **state)
 {
-	static const int depths[] = { IA_JSON_MAX_DEPTH - 1, IA_JSON_MAX_DEPTH,
+	static const int depths[] = { 3, IA_JSON_MAX_DEPTH - 1, IA_JSON_MAX_DEPTH,
 				      IA_JSON_MAX_DEPTH + 4 };
 
 	for (size_t d = 0; d < N(depths); d++) {
-		int n = depths[d];
-		char want[256], what[64];
+		int n = depths[d], kept = n < IA_JSON_MAX_DEPTH ? n : IA_JSON_MAX_DEPTH - 1;
+		char want[1024], what[64];
 		struct ia_json j;
 		const char *got;
 		int o = 0;
@@ -634,22 +639,29 @@ static void test_close_all_max_depth(void **state)
 		for (int i = 0; i < n; i++) {
 			if (i % 2 == 0) {
 				ia_json_arr_begin(&j);
-				o += snprintf(want + o, sizeof(want) - o, "[");
+				if (i < kept)
+					o += snprintf(want + o, sizeof(want) - o, "[");
 			} else {
 				ia_json_obj_begin(&j);
 				ia_json_key(&j, "k");
-				o += snprintf(want + o, sizeof(want) - o, "{\"k\":");
+				if (i < kept)
+					o += snprintf(want + o, sizeof(want) - o, "{\"k\":");
 			}
 		}
 		ia_json_u64(&j, 7);
-		o += snprintf(want + o, sizeof(want) - o, "7");
-		for (int i = n - 1; i >= 0; i--)
+		if (kept == n)
+			o += snprintf(want + o, sizeof(want) - o, "7");
+		else if (kept % 2 == 0)	/* the last kept container is an object */
+			o += snprintf(want + o, sizeof(want) - o, "null");
+		for (int i = kept - 1; i >= 0; i--)
 			o += snprintf(want + o, sizeof(want) - o, "%s", i % 2 ? "}" : "]");
 		snprintf(want + o, sizeof(want) - o, "\n");
 		ia_json_close_all(&j);
 		got = mem_text();
 		snprintf(what, sizeof(what), "%d nested containers", n);
 		expect_text(what, got, want);
+		if (!json_valid(got))
+			fail_msg("case %s: not valid JSON: %s", what, got);
 		mem_done();
 	}
 }
