@@ -90,6 +90,7 @@ IA_MAP_DECL(arg_stash, IA_STASH_MAP);
 extern __u64 req_seq;
 extern const volatile __u32 page_shift;
 extern const volatile __u32 struct_page_size;
+extern const volatile __u32 capture_stacks;
 extern const volatile __u32 nr_dev_filters;
 extern const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN];
 

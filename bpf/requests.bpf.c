@@ -67,9 +67,12 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	f->req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
 	f->entry_ns = bpf_ktime_get_ns();
 	/* the root request's call site; nested ones share it */
-	f->stack_id = d == 0 ? bpf_get_stackid(ctx, &stacks, 0) : -1;
-	if (f->stack_id < 0 && d == 0)
-		ia_drop(IA_DROP_STACK);
+	f->stack_id = -1;
+	if (d == 0 && capture_stacks) {
+		f->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (f->stack_id < 0)
+			ia_drop(IA_DROP_STACK);
+	}
 }
 
 /*

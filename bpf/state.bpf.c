@@ -16,6 +16,8 @@ __u64 req_seq = 0;
 /* Set by the loader before load. */
 const volatile __u32 page_shift = 12;
 const volatile __u32 struct_page_size = 64;
+/* call stacks of root requests (record); off for aggregate-only commands */
+const volatile __u32 capture_stacks = 1;
 /* --device NAME...: only these devices' requests are reported (0: all) */
 const volatile __u32 nr_dev_filters = 0;
 const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN] = {};

@@ -113,6 +113,7 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 	if (nargs > 0)
 		skel->rodata->swiotlb_map_nargs = nargs;
 
+	skel->rodata->capture_stacks = !o->no_stacks;
 	skel->rodata->nr_dev_filters = o->nr_devices;
 	for (int i = 0; i < o->nr_devices && i < IA_MAX_DEV_FILTERS_USER; i++) {
 		if (strlen(o->devices[i]) >= IA_NAME_LEN) {

@@ -27,6 +27,7 @@ struct ia_session_opts {
 	__u32 ringbuf_mb;	/* 0: default */
 	int verbose;		/* 0, 1 (-v) or 2 (-vv: libbpf debug) */
 	bool force_kprobes;	/* use the kprobe fallback even where fentry works */
+	bool no_stacks;		/* skip call-stack capture (aggregate-only use) */
 	ia_event_fn on_event;
 	void *ctx;
 };
