@@ -16,8 +16,7 @@
 # exit status 125.
 
 /bin/busybox mkdir -p /bin /sbin /usr/bin /usr/sbin /proc /sys /dev /tmp /run /root
-# Install the applets as symlinks; -s because /bin may not be hard-linkable
-# to a file in another directory on every rootfs.
+# Every applet as a symlink to /bin/busybox (ls, ip, modprobe, dd, ...).
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 # Some scripts use #!/usr/bin/env or /sbin paths.
@@ -47,6 +46,9 @@ fail() {
 	sync
 	poweroff -f
 	sleep 10
+	# Still here? PID 1 exiting panics the kernel; panic=-1 and QEMU's
+	# -no-reboot turn that into the end of QEMU too.
+	exit 1
 }
 
 # shellcheck source=/dev/null
@@ -107,11 +109,13 @@ done
 if [ -w "/proc/sys/net/ipv6/conf/$IA_NET_IF/disable_ipv6" ]; then
 	echo 1 >"/proc/sys/net/ipv6/conf/$IA_NET_IF/disable_ipv6"
 fi
-ip addr add 192.0.2.1/24 dev "$IA_NET_IF" || fail "cannot set the address of $IA_NET_IF"
+IA_NET_ADDR=192.0.2.1
+IA_NET_PEER=192.0.2.2
+ip addr add "$IA_NET_ADDR/24" dev "$IA_NET_IF" || fail "cannot set the address of $IA_NET_IF"
 ip link set "$IA_NET_IF" up || fail "cannot bring $IA_NET_IF up"
 # A permanent neighbour entry: 'ping 192.0.2.2' then transmits ICMP frames
 # right away instead of stopping at unanswered ARP requests.
-arp -i "$IA_NET_IF" -s 192.0.2.2 02:00:00:00:00:02 || fail "arp -s failed"
+arp -i "$IA_NET_IF" -s "$IA_NET_PEER" 02:00:00:00:00:02 || fail "arp -s failed"
 
 load nvme
 load virtio_pci
@@ -139,7 +143,7 @@ while [ "$(cat "/sys/class/net/$IA_NET_IF/carrier" 2>/dev/null)" != 1 ]; do
 	usleep 100000
 done
 
-export IA_NET_IF IA_NVME_DEV IA_VIRTIO_DEV
+export IA_NET_IF IA_NET_ADDR IA_NET_PEER IA_NVME_DEV IA_VIRTIO_DEV
 export IA_NVME_BDF IA_E1000E_BDF IA_VIRTIO_BDF IA_EDU_BDF IA_MODE
 export IA_VM=1 HOME=/root TERM=${TERM:-linux}
 
@@ -178,7 +182,8 @@ kill -TERM -1 2>/dev/null
 usleep 200000
 kill -KILL -1 2>/dev/null
 # The marker starts with a newline so that it is on a line of its own even
-# if the output did not end with one; the host removes that newline again.
+# if the output did not end with one; the host drops the empty line this
+# leaves when the output did end with a newline.
 printf '\n%s %d\n' "$IA_MARK" "$rc" >/dev/ttyS1
 # Reopen and close to be sure the marker is drained before power-off.
 : >/dev/ttyS1
