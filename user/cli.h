@@ -9,8 +9,8 @@
 /* Exit codes (documented in docs/iommu-audit.8.md and by --help). */
 enum ia_exit {
 	IA_EXIT_OK		= 0,	/* success, nothing to report */
-	IA_EXIT_FAILURE		= 1,	/* a runtime failure (BPF load, I/O);
-					 * later also findings at --fail-on */
+	IA_EXIT_FAILURE		= 1,	/* a runtime failure (BPF load, I/O) */
+	IA_EXIT_FINDINGS	= 1,	/* findings at or above --fail-on */
 	IA_EXIT_USAGE		= 2,	/* bad arguments or bad input file */
 	IA_EXIT_INCOMPLETE	= 3,	/* events lost or coverage missing */
 };
@@ -33,6 +33,9 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv);
 int cmd_devices(struct ia_cli *cli, int argc, char **argv);
 int cmd_coverage(struct ia_cli *cli, int argc, char **argv);
 int cmd_dump(struct ia_cli *cli, int argc, char **argv);
+int cmd_check(struct ia_cli *cli, int argc, char **argv);
+int cmd_live(struct ia_cli *cli, int argc, char **argv);
+int cmd_report(struct ia_cli *cli, int argc, char **argv);
 
 /*
  * Report an error: as {"error": "..."} in JSON mode (keeping the document
