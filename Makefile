@@ -37,7 +37,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all static check unit cli-test vm-test demo deps clean vmlinux
+.PHONY: all static guest check unit cli-test vm-test demo deps clean vmlinux
 all: iommu-audit
 
 # Install missing Debian packages once (tools/deps.sh is idempotent).
@@ -77,6 +77,15 @@ $(OUTPUT)/iommu-audit.static: $(USER_OBJS)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
 
+# Static helpers the VM tests run in the guest (tests/guest/*.c), copied in
+# with `tools/vm-run.sh --extra .output/guest`.
+GUEST_BINS	:= $(patsubst tests/guest/%.c,$(OUTPUT)/guest/bin/%,$(wildcard tests/guest/*.c))
+$(OUTPUT)/guest/bin/%: tests/guest/%.c
+	$(call msg,GUEST,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
+guest: $(GUEST_BINS)
+
 # ---- tests -----------------------------------------------------------------
 # Each tests/unit/test_X.c links the user/ objects it needs (all but main.o).
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
@@ -89,11 +98,11 @@ unit: $(UNIT_BINS)
 cli-test: iommu-audit
 	$(Q)tests/run-cli.sh
 
-vm-test: static
+vm-test: static guest
 	$(Q)tests/run-vm.sh --mode both
 
 # The README's test command: unit, CLI and VM tests, with one summary.
-check: $(UNIT_BINS) iommu-audit static
+check: $(UNIT_BINS) iommu-audit static guest
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 
 demo: static

@@ -25,7 +25,7 @@ for mode in "${modes[@]}"; do
 	rm -rf "$res"
 	mkdir -p "$res"
 	start=$(date +%s)
-	"$root/tools/vm-run.sh" --mode "$mode" --timeout 900 -- \
+	"$root/tools/vm-run.sh" --mode "$mode" --timeout 900 --extra "$root/.output/guest" -- \
 		sh /tests/guest-main.sh "${cases[@]}" > "$res/output.txt" 2> "$res/vm-run.err"
 	rc=$?
 	echo "# vm ($mode): guest ran in $(( $(date +%s) - start ))s, vm-run exit $rc"

@@ -11,7 +11,7 @@ PKGS=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
 	# unit tests
-	libcmocka-dev jq
+	libcmocka-dev jq libxml2-utils
 	# VM bench: emulator, guest userland, initramfs, module handling
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	# the guest kernel's headers, for the DMA fixture module (tests/fixture)

@@ -60,15 +60,17 @@ static void usage_live(FILE *f)
 	fprintf(f,
 "Usage: iommu-audit live [--duration S] [--device NAME]... [--status S]\n"
 "                        [--fail-on LEVEL] [--baseline FILE] [--format F]\n"
-"                        [-o FILE] [-- COMMAND]\n"
+"                        [-o FILE] [--record TRACE] [-- COMMAND]\n"
 "\n"
 "Checks live DMA traffic: findings are printed (stderr) as they are first\n"
 "seen, a one-line status every --status seconds, and at the end (duration\n"
 "elapsed, COMMAND exited, or Ctrl-C) the full list, as `check` prints it\n"
-"for a trace of the same run.\n"
+"for a trace of the same run. --record also writes that trace (as `record`\n"
+"does), so `check TRACE` repeats the same findings later.\n"
 "\n"
 "Examples:\n"
 "  iommu-audit live --status 5\n"
+"  iommu-audit live --record run.trace -- ./dma-test\n"
 "  iommu-audit live --fail-on warning -- ./dma-test\n");
 }
 
@@ -142,6 +144,7 @@ static const struct option check_long[] = {
 	{ "duration", required_argument, NULL, 'd' },
 	{ "device", required_argument, NULL, 'D' },
 	{ "status", required_argument, NULL, 's' },
+	{ "record", required_argument, NULL, 'r' },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -208,6 +211,8 @@ out:
 
 struct live_ctx {
 	struct ia_checker *ck;
+	struct ia_trace_writer *w;	/* --record: the same records, to a trace */
+	int write_err;
 	struct ia_session *s;
 	struct ia_ksyms *ksyms;
 	bool ksyms_tried;
@@ -249,6 +254,8 @@ static void feed_stack(struct live_ctx *l, __s32 id)
 	}
 	rec.s.hdr.size = sizeof(rec.s) + rec.s.nr * sizeof(rec.f[0]);
 	ia_checker_event(l->ck, &rec.s.hdr, rec.s.hdr.size);
+	if (l->w && ia_trace_write(l->w, &rec.s.hdr) == IA_TRACE_EIO)
+		l->write_err = 1;
 }
 
 static int live_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
@@ -259,8 +266,13 @@ static int live_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 
 	if (rec->type == IA_EV_REQ && len >= sizeof(struct ia_ev_req))
 		feed_stack(l, ((const struct ia_ev_req *)rec)->stack_id);
+	if (l->write_err)
+		return -5;	/* -EIO: the trace could not be written */
 	ia_checker_event(l->ck, rec, len);
 	l->records++;
+	if (l->w && !ia_trace_check_record(rec, len, NULL, 0) &&
+	    ia_trace_write(l->w, rec) == IA_TRACE_EIO)
+		return -5;	/* -EIO: stop, the disk is the problem */
 	if (l->quiet)
 		return 0;
 	first = ia_checker_new_since(l->ck, &l->mark);
@@ -288,6 +300,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	struct ia_run_summary s = { .source = "live" };
 	struct ia_trace_meta *meta = calloc(1, sizeof(*meta));
 	struct live_ctx l = { 0 };
+	const char *record = NULL;
 	const struct ia_hook_status *hs;
 	struct ia_run_result res;
 	__u64 lost[IA_DROP_MAX];
@@ -318,6 +331,9 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 			if (ro.status_every <= 0)
 				ret = ia_fail(cli, IA_EXIT_USAGE, "bad --status '%s'", optarg);
 			break;
+		case 'r':
+			record = optarg;
+			break;
 		default:
 			ret = common_opt(cli, &o, c, optarg);
 			if (!ret) {
@@ -345,8 +361,16 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", l.ck ? err : "out of memory");
 	}
 	ia_trace_meta_fill_host(meta);
+	snprintf(meta->tool_version, sizeof(meta->tool_version), "%s", IA_VERSION);
 	hs = ia_session_hooks(l.s, &nh);
 	ia_coverage_to_meta(hs, nh, meta);
+	if (record && !(l.w = ia_trace_create(record, meta, err, sizeof(err)))) {
+		ia_session_close(l.s);
+		ia_checker_free(l.ck);
+		ia_u64map_free(&l.stacks_fed);
+		free(meta);
+		return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
+	}
 	ro.status = live_status;
 	ro.ctx = &l;
 	ret = ia_run(l.s, &ro, &res, err, sizeof(err));
@@ -354,6 +378,10 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	ia_session_close(l.s);
 	ia_ksyms_free(l.ksyms);
 	ia_u64map_free(&l.stacks_fed);
+	if (!ret && l.w && ia_trace_finish(l.w, lost, err, sizeof(err)))
+		ret = -1;
+	else if (ret && l.w)
+		ia_trace_discard(l.w);
 	if (ret) {
 		ia_checker_free(l.ck);
 		free(meta);
