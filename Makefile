@@ -37,7 +37,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all static guest check unit cli-test vm-test demo deps clean vmlinux
+.PHONY: all static guest bench check unit cli-test vm-test demo deps clean vmlinux
 all: iommu-audit
 
 # Install missing Debian packages once (tools/deps.sh is idempotent).
@@ -85,6 +85,14 @@ $(OUTPUT)/guest/bin/%: tests/guest/%.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
 guest: $(GUEST_BINS)
+
+# Benchmarks (bench/*.c link the user/ objects; results in docs/benchmarks.md)
+BENCH_BINS	:= $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
+$(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS)
+	$(call msg,BENCH-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
+bench: $(BENCH_BINS)
 
 # ---- tests -----------------------------------------------------------------
 # Each tests/unit/test_X.c links the user/ objects it needs (all but main.o).

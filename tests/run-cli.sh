@@ -45,11 +45,18 @@ dump_no_args|2|dump
 dump_two_args|2|dump a b
 coverage_bad_btf|2|coverage --btf /etc/hostname
 coverage_extra_arg|2|coverage extra
+check_no_args|2|check
+check_bad_fail_on|2|check x.trace --fail-on fatal
+check_bad_format|2|check x.trace --format yaml
+check_missing_trace|2|check /nonexistent.trace
+report_no_args|2|report
+live_bad_duration|2|live --duration -1
+live_bad_fail_on|2|live --fail-on nope
 EOF_CASES
 assert_eq "unknown command names it" yes "$(has unknown_cmd "unknown command 'frobnicate'" err)"
 assert_eq "missing trace names the file" yes "$(has devices_missing_trace "/nonexistent.trace" err)"
 assert_eq "help lists the commands" yes "$(has help "record" out)"
-for c in record devices dump coverage; do
+for c in record devices dump coverage check live report; do
 	run "help_$c" "$bin" "$c" --help
 	assert_eq "$c --help exits 0" 0 "$(rc "help_$c")"
 	assert_eq "$c --help has examples" yes "$(has "help_$c" "Example" out)"
@@ -82,6 +89,39 @@ assert_jq "devices -i sample: kernel release from the header" "$tmp/devices_ok.o
 run coverage_ok "$bin" coverage -i "$sample"
 assert_eq "coverage -i sample: complete, exit 0" 0 "$(rc coverage_ok)"
 
+# --- the checker on the sample trace -----------------------------------------
+run check_ok "$bin" check "$sample"
+assert_eq "check sample: exit 0 (info findings only)" 0 "$(rc check_ok)"
+assert_eq "check sample: summary line" yes "$(has check_ok "findings: 0 errors" out)"
+run check_json "$bin" -j check "$sample"
+assert_eq "check -j: every line is JSON" 0 "$(jq -c . "$tmp/check_json.out" > /dev/null 2>&1; echo $?)"
+assert_eq "check -j: last line is the summary" summary "$(tail -1 "$tmp/check_json.out" | jq -r .type)"
+assert_jq "check -j: e1000e frames expose the rest of their page" "$tmp/check_json.out" \
+	'select(.type == "finding" and .finding.driver == "e1000e") | "\(.finding.code) \(.finding.count) \(.finding.exposed_bytes)"' \
+	"exposure.sub_page 3 $((3 * (4096 - 142)))"
+run check_failon "$bin" check "$sample" --fail-on info
+assert_eq "check --fail-on info: exit 1" 1 "$(rc check_failon)"
+run check_base "$bin" check "$sample" --fail-on info --baseline "$tmp/check_json.out"
+assert_eq "check --baseline (same findings): exit 0" 0 "$(rc check_base)"
+grep -o '"fingerprint":"[0-9a-f]*"' "$tmp/check_json.out" | head -1 | cut -d'"' -f4 > "$tmp/one.fp"
+run check_base_partial "$bin" check "$sample" --fail-on info --baseline "$tmp/one.fp"
+assert_eq "check --baseline of one fingerprint: the others still fail" 1 "$(rc check_base_partial)"
+echo "not a fingerprint" > "$tmp/bad.fp"
+run check_base_bad "$bin" check "$sample" --baseline "$tmp/bad.fp"
+assert_eq "check --baseline garbage: exit 2" 2 "$(rc check_base_bad)"
+assert_eq "check --baseline garbage: says where" yes "$(has check_base_bad "bad.fp:1" err)"
+run check_base_missing "$bin" check "$sample" --baseline /nonexistent.fp
+assert_eq "check --baseline missing: exit 2" 2 "$(rc check_base_missing)"
+run check_junit "$bin" check "$sample" --format junit -o "$tmp/c.xml"
+assert_eq "check --format junit: well-formed XML" 0 "$(xmllint --noout "$tmp/c.xml" > /dev/null 2>&1; echo $?)"
+run check_sarif "$bin" check "$sample" --format sarif
+assert_jq "check --format sarif: SARIF 2.1.0 with results" "$tmp/check_sarif.out" \
+	'"\(.version) \(.runs[0].results | length > 0)"' "2.1.0 true"
+run report_ok "$bin" -j report "$sample"
+assert_eq "report sample: exit 0" 0 "$(rc report_ok)"
+assert_jq "report sample: e1000e exposure" "$tmp/report_ok.out" \
+	'.devices[] | select(.driver == "e1000e") | .bytes_exposed' $((3 * (4096 - 142)))
+
 # --- damaged traces: clear message, exit 2, never a crash -------------------
 size=$(stat -c %s "$sample")
 head -c $((size / 2)) "$sample" > "$tmp/trunc.trace"
@@ -95,7 +135,7 @@ printf '\x63' | dd of="$tmp/future.trace" bs=1 seek=8 conv=notrunc 2>/dev/null
 echo "not a trace at all, just text" > "$tmp/text.trace"
 while IFS='|' read -r name file pattern; do
 	[ -z "$name" ] && continue
-	for cmd in dump "devices -i" "coverage -i"; do
+	for cmd in dump "devices -i" "coverage -i" check report; do
 		# shellcheck disable=SC2086
 		run "$name" "$bin" $cmd "$tmp/$file"
 		assert_eq "$cmd $name: exit 2" 2 "$(rc "$name")"
