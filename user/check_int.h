@@ -12,10 +12,25 @@
 
 #define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
 
+/*
+ * A live mapping, kept on the shadow page-table entry that holds its handle
+ * (one object per mapping in the common case: the memory budget is one
+ * entry). req_id 0: no live mapping starts in this entry.
+ */
+struct ck_owner {
+	__u64 req_id;
+	__u64 dma;		/* the handle */
+	__u32 len;		/* bytes the request covers from dma */
+	__s32 stack_id;
+	__u16 dev;		/* index in checker.devlist */
+	__u8 kind, dir;		/* enum ia_req_kind, dma direction */
+};
+
 /* A page-table write, as seen in one request (or unattributed). */
 struct ck_pt {
 	__u64 iova, paddr, size;
 	__s64 result;		/* writes: 0 or -errno; removals: bytes removed */
+	struct ck_owner own;	/* removals: the live mapping they ended */
 };
 
 struct ck_seg {
@@ -37,12 +52,18 @@ struct ck_pending {
 	__u64 child_phys, child_size, child_dma;
 	bool bounced;
 	__u64 bounce_orig, bounce_tlb, bounce_alloc;
+	__u64 pt_removed;		/* bytes the kernel says its removals removed */
+	/* a root map_sg / alloc_noncontiguous whose output walk comes after
+	 * its record: checked when the walk's last chunk arrives */
+	bool awaiting_sg_out;
+	struct ia_ev_req req;
 };
 
 /* A page-table mapping in a domain's shadow (one write, or what is left). */
 struct ck_ptmap {
 	struct ia_inode node;	/* IOVA range */
 	__u64 paddr;
+	struct ck_owner own;
 };
 
 struct ck_domain {
@@ -50,21 +71,24 @@ struct ck_domain {
 	__u64 granule;
 };
 
-/* A live DMA mapping of a device: a root map/alloc request. */
-struct ck_map {
-	struct ia_inode iova;	/* [dma, dma + len) in the device's live tree */
-	struct ia_inode phys;	/* requested phys range, in the device's phys tree */
-	__u64 iova_lo, iova_hi;	/* the IOVA range its page-table writes covered */
+/*
+ * The requested phys range of a live sub-page buffer: the slack around it
+ * is what a neighbouring buffer of the same device may cover. Buffers made
+ * of whole pages leave no slack and are not kept here.
+ */
+struct ck_subbuf {
+	struct ia_inode phys;
 	__u64 req_id;
-	__u32 kind, dir;
-	__s32 stack_id;
+	struct ck_subbuf *next;	/* the request's other ranges (scatterlists) */
 };
 
 struct ck_device {
 	struct ia_ev_device ctx;
 	bool has_ctx;
-	struct ia_itree live;		/* struct ck_map by requested IOVA */
-	struct ia_itree live_phys;	/* struct ck_map by requested phys */
+	struct ia_itree live_phys;	/* struct ck_subbuf by phys */
+	struct ia_u64map subbufs;	/* req id -> ck_subbuf list */
+	struct ia_u64map orphans;	/* handle -> ck_owner: live mappings
+					 * whose page-table write was not seen */
 	struct ia_u64map unmapped;	/* handle -> 1: unmapped, not remapped */
 	struct ia_check_dev stats;
 	size_t stats_idx;		/* index in checker's device list */

@@ -83,11 +83,14 @@ static int free_ptmap(struct ia_inode *n, void *ctx)
 	return 0;
 }
 
-static int free_map(struct ia_inode *n, void *ctx)
+static void free_values(struct ia_u64map *m)
 {
-	(void)ctx;
-	free(ia_container_of(n, struct ck_map, iova));
-	return 0;
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(m, &it, &k, &v);)
+		free(v);
+	ia_u64map_free(m);
 }
 
 void ia_checker_free(struct ia_checker *c)
@@ -100,7 +103,13 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
 		struct ck_device *d = v;
 
-		ia_itree_each(&d->live, free_map, NULL);
+		for (size_t i2 = 0; ia_u64map_next(&d->subbufs, &i2, &k, &v);)
+			for (struct ck_subbuf *b = v, *next; b; b = next) {
+				next = b->next;
+				free(b);
+			}
+		ia_u64map_free(&d->subbufs);
+		free_values(&d->orphans);
 		ia_u64map_free(&d->unmapped);
 		free(d);
 	}
@@ -112,8 +121,6 @@ void ia_checker_free(struct ia_checker *c)
 	}
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		pending_free(v);
-	for (size_t it = 0; ia_u64map_next(&c->stacks, &it, &k, &v);)
-		free(v);
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
 		for (struct ck_queued *q = v, *next; q; q = next) {
 			next = q->next;
@@ -123,7 +130,7 @@ void ia_checker_free(struct ia_checker *c)
 	ia_u64map_free(&c->devs);
 	ia_u64map_free(&c->domains);
 	ia_u64map_free(&c->pending);
-	ia_u64map_free(&c->stacks);
+	free_values(&c->stacks);
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
 	free(c->findings.v);
@@ -156,8 +163,9 @@ static struct ck_device *device(struct ia_checker *c, __u64 dev)
 	d = get_or_new(c, &c->devs, dev, sizeof(*d));
 	if (!d)
 		return NULL;
-	ia_itree_init(&d->live);
 	ia_itree_init(&d->live_phys);
+	ia_u64map_init(&d->subbufs);
+	ia_u64map_init(&d->orphans);
 	ia_u64map_init(&d->unmapped);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
 	d->ctx.dev = dev;
@@ -319,6 +327,8 @@ static void on_stack(struct ia_checker *c, const struct ia_ev_stack *e, size_t l
 	}
 }
 
+static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_pending *p);
+
 static void on_sg(struct ia_checker *c, const struct ia_ev_sg *e)
 {
 	struct ck_pending *p = pending(c, e->hdr.req_id);
@@ -326,6 +336,21 @@ static void on_sg(struct ia_checker *c, const struct ia_ev_sg *e)
 
 	if (!p)
 		return;
+	if ((e->hdr.flags & IA_SG_OUTPUT) && (e->hdr.flags & IA_SG_LAST_CHUNK) &&
+	    p->awaiting_sg_out) {
+		/* the walk is complete: the request can be checked now */
+		for (__u32 i = 0; i < n; i++) {
+			struct ck_seg s = { e->segs[i].phys, e->segs[i].dma, e->segs[i].len,
+					    e->segs[i].dma_len };
+
+			CK_PUSH(c, p->sg_out, s);
+		}
+		p->sg_truncated |= e->hdr.flags & IA_SG_TRUNCATED;
+		ia_u64map_del(&c->pending, e->hdr.req_id);
+		evaluate(c, &p->req, p);
+		pending_free(p);
+		return;
+	}
 	if (e->hdr.flags & IA_SG_TRUNCATED)
 		p->sg_truncated = true;
 	for (__u32 i = 0; i < n; i++) {
@@ -374,8 +399,12 @@ static int first_hit(struct ia_inode *n, void *ctx)
 	return 1;
 }
 
-/* Remove [start, end) from a domain's shadow, splitting mappings that stick
- * out; each removed piece is recorded (with its phys) in p. */
+/*
+ * Remove [start, end) from a domain's shadow, splitting mappings that stick
+ * out; each removed piece is recorded in p with its phys, and with the live
+ * mapping whose handle it held, if any (the piece keeps the owner whose
+ * handle it contains; a kept head or tail keeps it otherwise).
+ */
 static void pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
 		      struct ck_pending *p)
 {
@@ -386,12 +415,19 @@ static void pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __
 		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
 		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
 		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs) };
+		struct ck_owner own = m->own;
+		bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
 
 		ia_itree_remove(&d->pt, &m->node);
+		if (in_gone) {
+			gone.own = own;
+			own.req_id = 0;
+		}
 		if (p)
 			CK_PUSH(c, p->unmaps, gone);
 		if (ms < cs) {	/* keep the head */
 			m->node.end = cs;
+			m->own = own.req_id && own.dma < cs ? own : (struct ck_owner){ 0 };
 			ia_itree_insert(&d->pt, &m->node);
 			m = NULL;
 		}
@@ -405,6 +441,7 @@ static void pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __
 			tail->node.start = ce;
 			tail->node.end = me;
 			tail->paddr = pa + (ce - ms);
+			tail->own = own.req_id && own.dma >= ce ? own : (struct ck_owner){ 0 };
 			ia_itree_insert(&d->pt, &tail->node);
 			m = NULL;
 		}
@@ -415,10 +452,13 @@ static void pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __
 static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
 {
 	struct ck_domain *d = domain(c, e->domain);
+	struct ck_pending *p = pending(c, e->hdr.req_id);
 
-	/* result is what the IOMMU driver really removed */
+	/* result is what the IOMMU driver really removed, seen by us or not */
+	if (p)
+		p->pt_removed += e->result;
 	if (d && e->result)
-		pt_remove(c, d, e->iova, e->iova + e->result, pending(c, e->hdr.req_id));
+		pt_remove(c, d, e->iova, e->iova + e->result, p);
 }
 
 static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
@@ -472,17 +512,12 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 	}
 }
 
-static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
+/* Run the invariants for a root request with what it did. */
+static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_pending *p)
 {
-	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
 	static const struct ck_pending empty;
 	struct ck_ctx x = { .c = c, .req = e };
 
-	if (e->parent_id) {
-		merge_into_parent(c, e, p);
-		pending_free(p);
-		return;
-	}
 	x.dev = device(c, e->dev);
 	x.p = p ? p : (struct ck_pending *)&empty;
 	if (!x.dev) {
@@ -505,6 +540,36 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 	} else {
 		ck_inv_lifecycle_sync(&x);
 	}
+}
+
+/* The output walk of a map_sg (or the table of an alloc_noncontiguous) is
+ * emitted after its request record. */
+static bool has_output_walk(const struct ia_ev_req *e)
+{
+	return !(e->hdr.flags & IA_REQ_F_FAILED) &&
+	       (e->kind == IA_REQ_MAP_SG || e->kind == IA_REQ_ALLOC_NONCONTIG);
+}
+
+static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
+{
+	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
+
+	if (e->parent_id) {
+		merge_into_parent(c, e, p);
+		pending_free(p);
+		return;
+	}
+	if (has_output_walk(e)) {
+		if (!p)
+			p = calloc(1, sizeof(*p));
+		if (p && !ia_u64map_put(&c->pending, e->hdr.req_id, p)) {
+			p->awaiting_sg_out = true;
+			p->req = *e;
+			return;
+		}
+		c->oom = true;	/* check it now, without its output walk */
+	}
+	evaluate(c, e, p);
 	pending_free(p);
 }
 
@@ -548,6 +613,18 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 
 void ia_checker_finish(struct ia_checker *c, __u64 lost)
 {
+	__u64 k;
+	void *v;
+
+	/* requests whose output walk never came (lost): check what we have */
+	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);) {
+		struct ck_pending *p = v;
+
+		if (p->awaiting_sg_out) {
+			p->awaiting_sg_out = false;
+			evaluate(c, &p->req, p);
+		}
+	}
 	ck_inv_lifecycle_finish(c);
 	ck_inv_temporal_finish(c);
 	if (!lost)
@@ -583,7 +660,6 @@ const struct ia_check_dev *ia_checker_devices(const struct ia_checker *c, size_t
 		return NULL;
 	for (size_t i = 0; i < c->devlist.n; i++) {
 		m->devstats[i] = c->devlist.v[i]->stats;
-		m->devstats[i].live = c->devlist.v[i]->live.count;
 	}
 	*n = c->devlist.n;
 	return m->devstats;

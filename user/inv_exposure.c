@@ -100,7 +100,7 @@ struct sub_ctx {
 static int count_covered(struct ia_inode *n, void *ctx)
 {
 	struct sub_ctx *s = ctx;
-	const struct ck_map *m = ia_container_of(n, struct ck_map, phys);
+	const struct ck_subbuf *m = ia_container_of(n, struct ck_subbuf, phys);
 	__u64 a = n->start > s->start ? n->start : s->start;
 	__u64 b = n->end < s->end ? n->end : s->end;
 

@@ -52,67 +52,74 @@ static __u64 map_len(const struct ck_ctx *x)
 	return len ? len : 1;
 }
 
+static __u64 align_up(__u64 v, __u64 g)
+{
+	return (v + g - 1) & ~(g - 1);
+}
+
+/* Remember a sub-page buffer's phys ranges (see struct ck_subbuf). */
+static void add_subbuf(struct ck_ctx *x)
+{
+	struct ck_pt req[64];
+	struct ck_subbuf *head = NULL;
+	bool whole = true;
+	int n = ck_requested_ranges(x, req, 64);
+
+	for (int i = 0; i < n; i++)
+		whole &= !(req[i].paddr & (x->page_size - 1)) &&
+			 !(req[i].size & (x->page_size - 1));
+	if (n <= 0 || whole)
+		return;
+	for (int i = n - 1; i >= 0; i--) {
+		struct ck_subbuf *b = calloc(1, sizeof(*b));
+
+		if (!b) {
+			x->c->oom = true;
+			break;
+		}
+		b->req_id = x->req->hdr.req_id;
+		b->phys.start = req[i].paddr;
+		b->phys.end = req[i].paddr + req[i].size;
+		b->next = head;
+		head = b;
+		ia_itree_insert(&x->dev->live_phys, &b->phys);
+	}
+	if (head && ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, head))
+		x->c->oom = true;	/* stays in the tree until the end */
+}
+
 void ck_inv_lifecycle_map(struct ck_ctx *x)
 {
-	struct ck_map *m = calloc(1, sizeof(*m));
-	struct ck_pt req[64];
-	int n;
+	struct ck_owner own = {
+		.req_id = x->req->hdr.req_id,
+		.dma = x->req->dma,
+		.len = (__u32)map_len(x),
+		.stack_id = x->req->stack_id,
+		.dev = (__u16)x->dev->stats_idx,
+		.kind = (__u8)x->req->kind,
+		.dir = (__u8)x->req->dir,
+	};
+	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, x->req->dma) : NULL;
+	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
 
-	if (!m) {
-		x->c->oom = true;
-		return;
-	}
-	m->req_id = x->req->hdr.req_id;
-	m->kind = x->req->kind;
-	m->dir = x->req->dir;
-	m->stack_id = x->req->stack_id;
-	m->iova.start = x->req->dma;
-	m->iova.end = x->req->dma + map_len(x);
-	m->iova_lo = ~0ULL;
-	for (size_t i = 0; i < x->p->maps.n; i++) {
-		const struct ck_pt *w = &x->p->maps.v[i];
+	if (m && !m->own.req_id) {
+		m->own = own;	/* the entry holding the handle owns the mapping */
+	} else {
+		/* no write of ours holds the handle (a mapping made elsewhere,
+		 * or two handles in one entry): keep it on the side */
+		struct ck_owner *o = malloc(sizeof(*o));
 
-		if (w->result)
-			continue;
-		if (w->iova < m->iova_lo)
-			m->iova_lo = w->iova;
-		if (w->iova + w->size > m->iova_hi)
-			m->iova_hi = w->iova + w->size;
+		if (!o || ia_u64map_put(&x->dev->orphans, own.dma, o)) {
+			free(o);
+			x->c->oom = true;
+			return;
+		}
+		*o = own;
 	}
-	/* the phys range other requests' exposure is measured against */
-	n = ck_requested_ranges(x, req, 64);
-	if (n > 0) {
-		m->phys.start = req[0].paddr;
-		m->phys.end = req[n - 1].paddr + req[n - 1].size;
-		ia_itree_insert(&x->dev->live_phys, &m->phys);
-	}
-	ia_itree_insert(&x->dev->live, &m->iova);
+	add_subbuf(x);
 	ia_u64map_del(&x->dev->unmapped, x->req->dma);
+	x->dev->stats.live++;
 	x->c->live_maps++;
-}
-
-struct find_handle {
-	__u64 dma;
-	struct ck_map *hit;
-};
-
-static int match_handle(struct ia_inode *n, void *ctx)
-{
-	struct find_handle *f = ctx;
-
-	if (n->start != f->dma)
-		return 0;
-	f->hit = ia_container_of(n, struct ck_map, iova);
-	return 1;
-}
-
-static void drop_map(struct ck_ctx *x, struct ck_map *m)
-{
-	ia_itree_remove(&x->dev->live, &m->iova);
-	if (m->phys.end)
-		ia_itree_remove(&x->dev->live_phys, &m->phys);
-	x->c->live_maps--;
-	free(m);
 }
 
 static void lifecycle_finding(struct ck_ctx *x, const char *code, const char *msg)
@@ -134,23 +141,48 @@ static int count_left(struct ia_inode *n, void *ctx)
 	return 0;
 }
 
+/* The live mapping an unmap ends: on a removed page-table piece, or kept
+ * on the side; false when there is none. */
+static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
+{
+	struct ck_owner *o;
+
+	for (size_t i = 0; i < x->p->unmaps.n; i++) {
+		const struct ck_owner *u = &x->p->unmaps.v[i].own;
+
+		if (u->req_id && u->dma == x->req->dma && u->dev == x->dev->stats_idx) {
+			*own = *u;
+			return true;
+		}
+	}
+	o = ia_u64map_del(&x->dev->orphans, x->req->dma);
+	if (!o)
+		return false;
+	*own = *o;
+	free(o);
+	return true;
+}
+
 void ck_inv_lifecycle_unmap(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
-	struct find_handle fh = { r->dma, NULL };
-	__u64 removed = 0;
+	struct ck_subbuf *b;
+	struct ck_owner own;
 	char msg[200];
 
-	for (size_t i = 0; i < x->p->unmaps.n; i++)
-		removed += x->p->unmaps.v[i].size;
-	ia_itree_overlaps(&x->dev->live, r->dma, r->dma + 1, match_handle, &fh);
-	if (!fh.hit) {
+	if (!take_owner(x, &own)) {
 		if (ia_u64map_get(&x->dev->unmapped, r->dma)) {
 			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 ", already unmapped",
 				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
 			lifecycle_finding(x, "lifecycle.double_unmap", msg);
-		} else if (removed) {
-			x->dev->stats.preexisting++;	/* mapped before we started */
+		} else if (x->p->pt_removed && !x->p->unmaps.n) {
+			/* the kernel removed entries our shadow never saw made */
+			x->dev->stats.preexisting++;
+		} else if (x->p->unmaps.n) {
+			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 ", which is not"
+				 " a mapping's handle but lies inside a live mapping",
+				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
+			lifecycle_finding(x, "lifecycle.unmap_unknown", msg);
 		} else {
 			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64
 				 " (%" PRIu64 " bytes), which was never mapped",
@@ -159,106 +191,117 @@ void ck_inv_lifecycle_unmap(struct ck_ctx *x)
 		}
 		return;
 	}
-	if (map_kind_of(r->kind) != fh.hit->kind) {
+	if (map_kind_of(r->kind) != own.kind) {
 		snprintf(msg, sizeof(msg), "%s of a handle made by %s", ia_req_kind_str(r->kind),
-			 ia_req_kind_str(fh.hit->kind));
+			 ia_req_kind_str(own.kind));
 		lifecycle_finding(x, "lifecycle.wrong_kind", msg);
 	} else if (r->kind != IA_REQ_UNMAP_SG && r->kind != IA_REQ_FREE_NONCONTIG &&
-		   r->size != fh.hit->iova.end - fh.hit->iova.start) {
+		   r->size != own.len) {
 		snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 " with size %" PRIu64
-			 ", mapped with size %" PRIu64, ia_req_kind_str(r->kind),
-			 (uint64_t)r->dma, (uint64_t)r->size,
-			 (uint64_t)(fh.hit->iova.end - fh.hit->iova.start));
+			 ", mapped with size %u", ia_req_kind_str(r->kind),
+			 (uint64_t)r->dma, (uint64_t)r->size, own.len);
 		lifecycle_finding(x, "lifecycle.size_mismatch", msg);
-	} else if (r->kind != IA_REQ_FREE && r->dir != fh.hit->dir) {
+	} else if (r->kind != IA_REQ_FREE && r->dir != own.dir) {
 		snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 " with direction %u,"
 			 " mapped with direction %u", ia_req_kind_str(r->kind),
-			 (uint64_t)r->dma, r->dir, fh.hit->dir);
+			 (uint64_t)r->dma, r->dir, own.dir);
 		lifecycle_finding(x, "lifecycle.dir_mismatch", msg);
 	}
-	if (x->dom && fh.hit->iova_hi > fh.hit->iova_lo) {
+	if (x->dom) {	/* the granule-aligned IOVA range the mapping took */
+		__u64 lo = own.dma & ~(x->granule - 1);
+		__u64 hi = align_up(own.dma + own.len, x->granule);
 		struct leftover l = { 0 };
 
-		ia_itree_overlaps(&x->dom->pt, fh.hit->iova_lo, fh.hit->iova_hi, count_left, &l);
+		ia_itree_overlaps(&x->dom->pt, lo, hi, count_left, &l);
 		if (l.bytes) {
 			snprintf(msg, sizeof(msg), "%" PRIu64 " bytes of the mapping at IOVA 0x%"
 				 PRIx64 " still in the page tables after %s",
-				 (uint64_t)l.bytes, (uint64_t)fh.hit->iova_lo,
-				 ia_req_kind_str(r->kind));
+				 (uint64_t)l.bytes, (uint64_t)lo, ia_req_kind_str(r->kind));
 			lifecycle_finding(x, "lifecycle.pt_leftover", msg);
 		}
 	}
-	drop_map(x, fh.hit);
+	for (b = ia_u64map_del(&x->dev->subbufs, own.req_id); b;) {
+		struct ck_subbuf *next = b->next;
+
+		ia_itree_remove(&x->dev->live_phys, &b->phys);
+		free(b);
+		b = next;
+	}
+	x->dev->stats.live--;
+	x->c->live_maps--;
 	if (ia_u64map_put(&x->dev->unmapped, r->dma, (void *)1))
 		x->c->oom = true;
-}
-
-struct contains {
-	__u64 start, end;
-	bool inside;
-};
-
-static int holds(struct ia_inode *n, void *ctx)
-{
-	struct contains *c = ctx;
-
-	if (n->start <= c->start && n->end >= c->end) {
-		c->inside = true;
-		return 1;
-	}
-	return 0;
 }
 
 void ck_inv_lifecycle_sync(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
-	struct contains c = { r->dma, r->dma + (r->size ? r->size : 1), false };
-	__u64 phys, end;
+	__u64 start = r->dma, end = r->dma + (r->size ? r->size : 1);
+	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, start) : NULL;
+	const struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
+	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start);
+	__u64 phys, run_end;
 	char msg[200];
 
 	if (r->kind == IA_REQ_SYNC_SG_CPU || r->kind == IA_REQ_SYNC_SG_DEV)
-		c.end = r->dma + 1;	/* the list's extent is not recorded */
-	ia_itree_overlaps(&x->dev->live, c.start, c.end, holds, &c);
-	if (c.inside)
-		return;
-	/* a mapping made before the recording still has its page tables */
-	if (ck_translate(x->dom, r->dma, &phys, &end) && end >= c.end)
-		return;
+		end = start + 1;	/* the list's extent is not recorded */
+	if (m && m->own.req_id && m->own.dma <= start) {
+		/* the live mapping whose handle is in this entry must hold it */
+		if (end <= m->own.dma + m->own.len)
+			return;
+	} else if (o) {
+		if (end <= o->dma + o->len)
+			return;
+	} else {
+		/* another piece of a mapping (scatterlist), or one made before
+		 * the recording: the bytes must at least be mapped */
+		__u64 cur = start;
+
+		while (cur < end && ck_translate(x->dom, cur, &phys, &run_end))
+			cur = run_end;
+		if (cur >= end)
+			return;
+	}
 	snprintf(msg, sizeof(msg), "%s of 0x%" PRIx64 "+%" PRIu64
 		 " outside any live mapping of the device", ia_req_kind_str(r->kind),
 		 (uint64_t)r->dma, (uint64_t)r->size);
 	lifecycle_finding(x, "lifecycle.sync_outside", msg);
 }
 
-struct live_ctx {
-	struct ia_checker *c;
-	struct ck_device *d;
-};
-
-static int report_live(struct ia_inode *n, void *ctx)
+static void report_live(struct ia_checker *c, const struct ck_owner *o)
 {
-	struct live_ctx *l = ctx;
-	const struct ck_map *m = ia_container_of(n, struct ck_map, iova);
+	struct ck_device *d = o->dev < c->devlist.n ? c->devlist.v[o->dev] : NULL;
 	struct ia_finding f;
 
-	ck_finding_init_dev(l->c, l->d, &f, IA_INV_LIFECYCLE, IA_SEV_INFO,
-			    "lifecycle.live_at_end", m->stack_id);
-	f.req_kind = m->kind;
-	f.req_id = m->req_id;
-	f.dma = n->start;
-	f.len = n->end - n->start;
+	ck_finding_init_dev(c, d, &f, IA_INV_LIFECYCLE, IA_SEV_INFO,
+			    "lifecycle.live_at_end", o->stack_id);
+	f.req_kind = o->kind;
+	f.req_id = o->req_id;
+	f.dma = o->dma;
+	f.len = o->len;
 	snprintf(f.message, sizeof(f.message), "%s of %" PRIu64
 		 " bytes at handle 0x%" PRIx64 " still mapped at the end of the run",
-		 ia_req_kind_str(m->kind), (uint64_t)f.len, (uint64_t)f.dma);
-	ck_report(l->c, &f);
+		 ia_req_kind_str(o->kind), (uint64_t)f.len, (uint64_t)f.dma);
+	ck_report(c, &f);
+}
+
+static int live_entry(struct ia_inode *n, void *ctx)
+{
+	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+
+	if (m->own.req_id)
+		report_live(ctx, &m->own);
 	return 0;
 }
 
 void ck_inv_lifecycle_finish(struct ia_checker *c)
 {
-	for (size_t i = 0; i < c->devlist.n; i++) {
-		struct live_ctx l = { c, c->devlist.v[i] };
+	__u64 k;
+	void *v;
 
-		ia_itree_each(&c->devlist.v[i]->live, report_live, &l);
-	}
+	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);)
+		ia_itree_each(&((struct ck_domain *)v)->pt, live_entry, c);
+	for (size_t i = 0; i < c->devlist.n; i++)
+		for (size_t it = 0; ia_u64map_next(&c->devlist.v[i]->orphans, &it, &k, &v);)
+			report_live(c, v);
 }

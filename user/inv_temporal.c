@@ -24,6 +24,10 @@ void ck_inv_temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_fre
 {
 	struct ck_device *d = ia_u64map_get(&c->devs, e->dev);
 	__u64 cookie = d ? d->ctx.cookie : 0;
+	__u64 g = d && d->ctx.granule ? d->ctx.granule : CK_PAGE_SIZE;
+	/* __iommu_dma_unmap gets the handle and size; it frees the
+	 * granule-aligned range around them */
+	__u64 lo = e->iova & ~(g - 1), hi = (e->iova + e->size + g - 1) & ~(g - 1);
 
 	if (!(e->hdr.flags & IA_IOVA_QUEUED) || !p || !cookie)
 		return;
@@ -32,7 +36,7 @@ void ck_inv_temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_fre
 		const struct ck_pt *u = &p->unmaps.v[i];
 		struct ck_queued *q;
 
-		if (u->iova < e->iova || u->iova >= e->iova + e->size)
+		if (u->iova < lo || u->iova >= hi)
 			continue;
 		q = calloc(1, sizeof(*q));
 		if (!q) {

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Invariant 2, over-exposure (user/inv_exposure.c): bytes a request's
+ * page-table writes made reachable that are neither its buffer nor another
+ * live buffer of the same device, split into head (below the buffer) and
+ * tail, and classified: exposure.sub_page (info), exposure.unrelated_pages
+ * (warning), exposure.bounce_slack (info), exposure.untrusted (error).
+ *
+ * Every expected number below is worked out by hand in the case's comment.
+ */
+#include "ev_builder.h"
+
+#define P	0x200000000ULL
+#define INV	IA_INV_EXPOSURE
+#define G16K	.d = { .granule = 0x4000 }
+#define UNTRUSTED	.d = { .flags = IA_DEV_UNTRUSTED }
+
+#define NUMS	(EB_W_HEAD | EB_W_TAIL | EB_W_EXP | EB_W_PAGES)
+#define SUB_PAGE(...)	{ "exposure.sub_page", IA_SEV_INFO, __VA_ARGS__ }
+#define UNRELATED(...)	{ "exposure.unrelated_pages", IA_SEV_WARNING, __VA_ARGS__ }
+#define SLACK(...)	{ "exposure.bounce_slack", IA_SEV_INFO, __VA_ARGS__ }
+#define UNTRUST(...)	{ "exposure.untrusted", IA_SEV_ERROR, __VA_ARGS__ }
+
+#define DEVSTATS(m, req, mapped, exp, pages)						\
+	{ .chk = EB_D_MAPS | EB_D_REQ | EB_D_MAPPED | EB_D_EXP | EB_D_PAGES,		\
+	  .maps = (m), .bytes_requested = (req), .bytes_mapped = (mapped),		\
+	  .bytes_exposed = (exp), .pages_exposed = (pages) }
+
+static const struct eb_case granule_cases[] = {
+	/* write [P, P+4K); buffer [P+100, P+300): head 100, tail 4096-300 */
+	{ "4K granule, map_page offset 100 len 200", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff064) },
+	  { SUB_PAGE(.chk = NUMS | EB_W_PHYS | EB_W_LEN, .head = 100, .tail = 3796,
+		     .exposed = 3896, .pages = 0, .phys = P + 100, .len = 200) },
+	  DEVSTATS(1, 200, 4096, 3896, 0) },
+	{ "4K granule, page-aligned whole page", INV,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x1000, .dma = 0xfffff000) },
+	  { }, DEVSTATS(1, 4096, 4096, 0, 0) },
+	{ "4K granule, page-aligned two pages", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 0x3000, .size = 0x2000, .dma = 0xffffa000) },
+	  { }, DEVSTATS(1, 8192, 8192, 0, 0) },
+	/* [P, P+4000): tail 96 */
+	{ "4K granule, 4000 bytes at a page start", INV,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 4000, .dma = 0xfffff000) },
+	  { SUB_PAGE(.chk = NUMS, .head = 0, .tail = 96, .exposed = 96) } },
+	/* [P+0x800, P+0x1800) in one 8K write of [P, P+0x2000): head 0x800,
+	 * tail 0x800 */
+	{ "4K granule, 4K buffer straddling two pages", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 0x800, .size = 0x1000, .dma = 0xffffe800) },
+	  { SUB_PAGE(.chk = NUMS, .head = 2048, .tail = 2048, .exposed = 4096, .pages = 0) },
+	  DEVSTATS(1, 4096, 8192, 4096, 0) },
+	/*
+	 * alloc of 4096: the page P+0x5000, __iommu_dma_map maps the 16K
+	 * granule [P+0x4000, P+0x8000): head page P+0x4000, tail pages
+	 * P+0x6000 and P+0x7000, none touched by the buffer: 3 pages, 12288.
+	 */
+	{ "16K granule, alloc 4096 with a child __iommu_dma_map of 16K", INV,
+	  { S_DEVICE(G16K), S_ALLOC(.phys = P + 0x5000, .size = 0x1000, .dma = 0xfff01000) },
+	  { UNRELATED(.chk = NUMS | EB_W_PHYS | EB_W_LEN | EB_W_KIND, .head = 4096,
+		      .tail = 8192, .exposed = 12288, .pages = 3, .phys = P + 0x5000,
+		      .len = 4096, .kind = IA_REQ_ALLOC) },
+	  DEVSTATS(1, 4096, 16384, 12288, 3) },
+	{ "16K granule, map_page of a whole 4K page", INV,
+	  { S_DEVICE(G16K), S_MAP(.phys = P + 0x5000, .size = 0x1000, .dma = 0xfff01000) },
+	  { UNRELATED(.chk = NUMS, .head = 4096, .tail = 8192, .exposed = 12288,
+		      .pages = 3) } },
+	/* [P+0x4064, P+0x412c) in [P+0x4000, P+0x8000): head 100, tail
+	 * 16384-300 = 16084, of which pages P+0x5000..P+0x7000 whole: 3 */
+	{ "16K granule, map_page offset 100 len 200", INV,
+	  { S_DEVICE(G16K), S_MAP(.phys = P + 0x4064, .size = 200, .dma = 0xfff00064) },
+	  { UNRELATED(.chk = NUMS, .head = 100, .tail = 16084, .exposed = 16184,
+		      .pages = 3) } },
+	{ "16K granule, 16K-aligned 16K buffer", INV,
+	  { S_DEVICE(G16K), S_MAP(.phys = P + 0x4000, .size = 0x4000, .dma = 0xfff00000) },
+	  { }, DEVSTATS(1, 16384, 16384, 0, 0) },
+	/* a coherent allocation owns its whole pages: 4K granule, 100 bytes */
+	{ "4K granule, alloc of 100 bytes (owns its page)", INV,
+	  { S_DEVICE(), S_ALLOC(.phys = P + 0x2000, .size = 100, .dma = 0xffffe000) },
+	  { }, DEVSTATS(1, 4096, 4096, 0, 0) },
+	{ "failed map: not counted", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff064,
+			      .flags = EB_F_FAILED, PT1(PTW(0xfffff000, P, 0x1000, EB_ERR(12)))) },
+	  { }, DEVSTATS(0, 0, 0, 0, 0) },
+};
+
+static void test_granule(void **state)
+{
+	eb_run_table("exposure/granule", granule_cases, EB_N(granule_cases));
+}
+
+/* Untrusted devices; bounce slot 0x7000000, its granule [0x7000000, +G). */
+static const struct eb_case untrusted_cases[] = {
+	/* slot write [0x7000000, +4K), buffer copy [0x7000000, +200): tail
+	 * 3896, all inside the slot */
+	{ "untrusted, bounced: slack inside the slot", INV,
+	  { S_DEVICE(UNTRUSTED),
+	    S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff000, .tlb = 0x7000000) },
+	  { SLACK(.chk = NUMS | EB_W_PHYS, .head = 0, .tail = 3896, .exposed = 3896,
+		  .pages = 0, .phys = 0x7000000) } },
+	{ "untrusted, bounced, 16K granule: slot of 16K", INV,
+	  { S_DEVICE(.d = { .granule = 0x4000, .flags = IA_DEV_UNTRUSTED }),
+	    S_MAP(.phys = P + 100, .size = 200, .dma = 0xfff00000, .tlb = 0x7004000) },
+	  { SLACK(.chk = NUMS, .head = 0, .tail = 16184, .exposed = 16184, .pages = 0) } },
+	{ "trusted device bounced (swiotlb=force): slack inside the slot", INV,
+	  { S_DEVICE(),
+	    S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff000, .tlb = 0x7000000) },
+	  { SLACK(.chk = NUMS, .head = 0, .tail = 3896, .exposed = 3896) } },
+	/* the write covers 8K, the slot 4K: [0x70000c8, 0x7002000) is one
+	 * piece not inside the slot; page 0x7001000 untouched */
+	{ "untrusted, bounced, write beyond the slot", INV,
+	  { S_DEVICE(UNTRUSTED),
+	    S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff000, .tlb = 0x7000000,
+		  PT1(PTW(0xfffff000, 0x7000000, 0x2000, 0))) },
+	  { UNTRUST(.chk = NUMS, .head = 0, .tail = 7992, .exposed = 7992, .pages = 1) } },
+	{ "untrusted, not bounced, sub-page slack", INV,
+	  { S_DEVICE(UNTRUSTED), S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff064) },
+	  { UNTRUST(.chk = NUMS | EB_W_PHYS, .head = 100, .tail = 3796, .exposed = 3896,
+		    .pages = 0, .phys = P + 100) } },
+	{ "untrusted, page-aligned whole page", INV,
+	  { S_DEVICE(UNTRUSTED), S_MAP(.phys = P, .size = 0x1000, .dma = 0xfffff000) },
+	  { } },
+	{ "trusted, not bounced, sub-page slack: only sub_page", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff064) },
+	  { SUB_PAGE(.chk = NUMS, .head = 100, .tail = 3796, .exposed = 3896) } },
+};
+
+static void test_untrusted(void **state)
+{
+	eb_run_table("exposure/untrusted", untrusted_cases, EB_N(untrusted_cases));
+}
+
+/*
+ * Live buffers of the same device in one page P. Each map has its own call
+ * site (so its own finding). A = [P, P+0x400), B = [P+0x400, P+0x800),
+ * C = [P+0x800, P+0xc00); each mapped with its own 4K write of page P.
+ *   A: tail [P+0x400, P+0x1000) = 3072
+ *   B: head [P, P+0x400) is A (live): 0; tail [P+0x800, P+0x1000) = 2048
+ *   C with A and B live: head [P, P+0x800) = A + B: 0; tail 1024
+ *   C after A's unmap: head [P, P+0x800) less B = 1024; tail 1024
+ */
+#define MAP_A	S_MAP(.site = 1, .phys = P, .size = 0x400, .dma = 0xfffff000)
+#define MAP_B	S_MAP(.site = 2, .phys = P + 0x400, .size = 0x400, .dma = 0xffffe400)
+#define MAP_C	S_MAP(.site = 3, .phys = P + 0x800, .size = 0x400, .dma = 0xffffd800)
+#define SITE(n)	.site = "site" #n "_submit"
+#define FA	SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(1), .head = 0, .tail = 3072,	\
+			 .exposed = 3072)
+#define FB	SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(2), .head = 0, .tail = 2048,	\
+			 .exposed = 2048)
+
+static const struct eb_case live_cases[] = {
+	{ "second buffer excludes the first (live)", INV,
+	  { S_DEVICE(), MAP_A, MAP_B },
+	  { FA, FB }, { .chk = EB_D_EXP, .bytes_exposed = 3072 + 2048 } },
+	{ "third buffer excludes both live neighbours", INV,
+	  { S_DEVICE(), MAP_A, MAP_B, MAP_C },
+	  { FA, FB, SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(3), .head = 0, .tail = 1024,
+			     .exposed = 1024) } },
+	{ "after the first is unmapped, a new map counts its bytes", INV,
+	  { S_DEVICE(), MAP_A, MAP_B,
+	    S_UNMAP(.dma = 0xfffff000, .size = 0x400),
+	    MAP_C },
+	  { FA, FB, SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(3), .head = 1024, .tail = 1024,
+			     .exposed = 2048) },
+	  { .chk = EB_D_EXP, .bytes_exposed = 3072 + 2048 + 2048 } },
+	{ "another device's live buffer is not excluded", INV,
+	  { S_DEVICE(), S_DEVICE(.dev = EB_DEV_B), MAP_A,
+	    S_MAP(.dev = EB_DEV_B, .site = 2, .phys = P + 0x400, .size = 0x400,
+		  .dma = 0xffffe400) },
+	  { FA, SUB_PAGE(.chk = NUMS | EB_W_SITE | EB_W_DEVICE, SITE(2), .head = 1024,
+			 .tail = 2048, .exposed = 3072, .device = EB_NAME_B) } },
+};
+
+static void test_live_buffers(void **state)
+{
+	eb_run_table("exposure/live_buffers", live_cases, EB_N(live_cases));
+}
+
+/*
+ * A live map_sg's buffers are its segments. SG = P/4K and P+0x10000/100
+ * (its own finding: tail 4096-100 = 3996).
+ */
+#define SG_SPREAD	S_MAP_SG(.site = 1, .sg = { SEG(P, 0x1000, 0xffe00000, 0x1064),	\
+				SEG(P + 0x10000, 100, EB_DMA_ERROR, 0) }, .nsg = 2)
+#define F_SG		SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(1), .head = 0, .tail = 3996, \
+				 .exposed = 3996)
+
+static const struct eb_case live_sg_cases[] = {
+	/* [P+0x8064, +200) lies between the segments, in memory no live
+	 * buffer holds: head 100, tail 3796 like any other */
+	{ "a live map_sg owns its segments, not the span between them", INV,
+	  { S_DEVICE(), SG_SPREAD,
+	    S_MAP(.site = 2, .phys = P + 0x8064, .size = 200, .dma = 0xfff00064) },
+	  { F_SG, SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(2), .head = 100, .tail = 3796,
+			   .exposed = 3896) } },
+	/* [P+0x10064, P+0x10800) of the page is the sg's slack, not a
+	 * buffer; [P+0x10000, P+0x10064) is its segment: head 100 excluded */
+	{ "a buffer next to a live map_sg segment excludes the segment", INV,
+	  { S_DEVICE(), SG_SPREAD,
+	    S_MAP(.site = 2, .phys = P + 0x10064, .size = 0x79c, .dma = 0xfff00064) },
+	  { F_SG, SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(2), .head = 0, .tail = 2048,
+			   .exposed = 2048) } },
+};
+
+static void test_live_map_sg(void **state)
+{
+	eb_run_table("exposure/live_map_sg", live_sg_cases, EB_N(live_sg_cases));
+}
+
+/* Repeats of one call site fold: count and exposed_bytes add up, head and
+ * tail stay the first occurrence's. Each map: 200 bytes at offset 100 of
+ * its own page: 3896 bytes. */
+#define REP(i, s)	S_MAP(.site = (s), .phys = P + (i) * 0x1000 + 100, .size = 200,	\
+			      .dma = 0xfff00064 + (i) * 0x1000)
+
+static const struct eb_case fold_cases[] = {
+	{ "same site 5 times: one finding, count 5", INV,
+	  { S_DEVICE(), REP(0, 1), REP(1, 1), REP(2, 1), REP(3, 1), REP(4, 1) },
+	  { SUB_PAGE(.count = 5, .chk = NUMS | EB_W_DMA, .head = 100, .tail = 3796,
+		     .exposed = 5 * 3896, .pages = 0, .dma = 0xfff00064) },
+	  DEVSTATS(5, 1000, 5 * 4096, 5 * 3896, 0) },
+	{ "no call stack 3 times: folded too", INV,
+	  { S_DEVICE(), REP(0, 0), REP(1, 0), REP(2, 0) },
+	  { SUB_PAGE(.count = 3, .chk = EB_W_EXP, .exposed = 3 * 3896) } },
+	{ "two sites interleaved: two findings", INV,
+	  { S_DEVICE(), REP(0, 1), REP(1, 2), REP(2, 1), REP(3, 2), REP(4, 1) },
+	  { SUB_PAGE(.count = 3, .chk = EB_W_EXP | EB_W_SITE, SITE(1), .exposed = 3 * 3896),
+	    SUB_PAGE(.count = 2, .chk = EB_W_EXP | EB_W_SITE, SITE(2),
+		     .exposed = 2 * 3896) } },
+	{ "same site on two devices: two findings", INV,
+	  { S_DEVICE(), S_DEVICE(.dev = EB_DEV_B), REP(0, 1),
+	    S_MAP(.dev = EB_DEV_B, .site = 1, .phys = P + 0x1000 + 100, .size = 200,
+		  .dma = 0xfff01064) },
+	  { SUB_PAGE(.chk = EB_W_DEVICE, .device = EB_NAME_A),
+	    SUB_PAGE(.chk = EB_W_DEVICE, .device = EB_NAME_B) } },
+};
+
+static void test_folding(void **state)
+{
+	eb_run_table("exposure/folding", fold_cases, EB_N(fold_cases));
+}
+
+/*
+ * map_sg: input S0 = P/4096, S1 = P+0x10000/100; packed into one output
+ * segment of 4196 at 0xffe00000. Writes: 0xffe00000->P (4K),
+ * 0xffe01000->P+0x10000 (4K). Exposed: [P+0x10064, P+0x11000) = 3996,
+ * above the lowest requested byte: tail.
+ */
+static const struct eb_case sg_cases[] = {
+	{ "map_sg with a 100-byte segment", INV,
+	  { S_DEVICE(),
+	    S_MAP_SG(.sg = { SEG(P, 0x1000, 0xffe00000, 0x1064),
+			     SEG(P + 0x10000, 100, EB_DMA_ERROR, 0) }, .nsg = 2) },
+	  { SUB_PAGE(.chk = NUMS | EB_W_LEN | EB_W_PHYS | EB_W_KIND, .head = 0, .tail = 3996,
+		     .exposed = 3996, .pages = 0, .len = 4196, .phys = P,
+		     .kind = IA_REQ_MAP_SG) },
+	  DEVSTATS(1, 4196, 8192, 3996, 0) },
+	/* the only segment: [P+0x200, P+0x264): head 512, tail 4096-612 */
+	{ "map_sg of a single 100-byte segment at offset 0x200", INV,
+	  { S_DEVICE(), S_MAP_SG(.sg = { SEG(P + 0x200, 100, 0xffe00200, 100) }, .nsg = 1) },
+	  { SUB_PAGE(.chk = NUMS, .head = 512, .tail = 3484, .exposed = 3996, .pages = 0) } },
+	{ "map_sg of two whole pages", INV,
+	  { S_DEVICE(),
+	    S_MAP_SG(.sg = { SEG(P, 0x1000, 0xffe00000, 0x2000),
+			     SEG(P + 0x10000, 0x1000, EB_DMA_ERROR, 0) }, .nsg = 2) },
+	  { }, DEVSTATS(1, 8192, 8192, 0, 0) },
+};
+
+static void test_map_sg(void **state)
+{
+	eb_run_table("exposure/map_sg", sg_cases, EB_N(sg_cases));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_granule),
+		cmocka_unit_test(test_untrusted),
+		cmocka_unit_test(test_live_buffers),
+		cmocka_unit_test(test_live_map_sg),
+		cmocka_unit_test(test_folding),
+		cmocka_unit_test(test_map_sg),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

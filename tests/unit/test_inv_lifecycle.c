@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Invariant 4, lifecycle (user/inv_lifecycle.c): unmaps, frees and syncs
+ * against the device's live mappings. Codes (errors unless noted):
+ * lifecycle.unmap_unknown, double_unmap, size_mismatch, dir_mismatch,
+ * wrong_kind, pt_leftover, sync_outside, live_at_end (info). A mapping made
+ * before the recording is recognised by its unmap removing page-table
+ * entries: counted in stats.preexisting, not reported. ia_checker_finish()
+ * with lost > 0 marks the findings uncertain.
+ */
+#include "ev_builder.h"
+
+#define P	0x200000000ULL
+#define INV	IA_INV_LIFECYCLE
+
+#define E(code, ...)	{ "lifecycle." code, IA_SEV_ERROR, __VA_ARGS__ }
+#define LIVE(...)	{ "lifecycle.live_at_end", IA_SEV_INFO, __VA_ARGS__ }
+
+/* A 4K mapping at handle 0xfffff000, direction to-device, call site 1. */
+#define MAP4K	S_MAP(.site = 1, .phys = P, .size = 0x1000, .dma = 0xfffff000, .dir = EB_TO_DEV)
+#define UNMAP4K(...)	S_UNMAP(.dma = 0xfffff000, .size = 0x1000, .dir = EB_TO_DEV, __VA_ARGS__)
+/* a map_sg of two pages, handle 0xffe00000 */
+#define MAPSG	S_MAP_SG(.dir = EB_TO_DEV,						\
+			 .sg = { SEG(P, 0x1000, 0xffe00000, 0x2000),			\
+				 SEG(P + 0x1000, 0x1000, EB_DMA_ERROR, 0) }, .nsg = 2)
+
+#define NOLIVE	{ .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 0, .live_maps = 0 }
+
+static const struct eb_case unmap_cases[] = {
+	{ "map then unmap", 0,
+	  { S_DEVICE(), MAP4K, UNMAP4K(), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "map, unmap, map the same handle again, unmap", 0,
+	  { S_DEVICE(), MAP4K, UNMAP4K(), MAP4K, UNMAP4K(), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "unmap with the wrong size", INV,
+	  { S_DEVICE(), MAP4K, S_UNMAP(.dma = 0xfffff000, .size = 0x800, .dir = EB_TO_DEV) },
+	  { E("size_mismatch", .chk = EB_W_DMA | EB_W_LEN | EB_W_KIND, .dma = 0xfffff000,
+	      .len = 0x800, .kind = IA_REQ_UNMAP_PAGE) },
+	  NOLIVE },
+	{ "unmap with the wrong direction", INV,
+	  { S_DEVICE(), MAP4K,
+	    S_UNMAP(.dma = 0xfffff000, .size = 0x1000, .dir = EB_FROM_DEV) },
+	  { E("dir_mismatch") }, NOLIVE },
+	/* the second unmap removes nothing (iommu_unmap returns 0) */
+	{ "double unmap", INV,
+	  { S_DEVICE(), MAP4K, UNMAP4K(),
+	    UNMAP4K(PT1(PTW(0xfffff000, 0, 0x1000, 0))) },
+	  { E("double_unmap", .chk = EB_W_DMA, .dma = 0xfffff000) } },
+	{ "unmap of a never-mapped handle, nothing removed", INV,
+	  { S_DEVICE(), UNMAP4K(PT1(PTW(0xfffff000, 0, 0x1000, 0))) },
+	  { E("unmap_unknown", .chk = EB_W_DMA | EB_W_LEN, .dma = 0xfffff000, .len = 0x1000) },
+	  { .chk = EB_D_PREEX, .preexisting = 0 } },
+	{ "unmap of a never-mapped handle, no page-table record", INV,
+	  { S_DEVICE(), UNMAP4K(.flags = EB_F_NO_PT) },
+	  { E("unmap_unknown") } },
+	{ "unmap_page of a map_sg handle", INV,
+	  { S_DEVICE(), MAPSG, S_UNMAP(.dma = 0xffe00000, .size = 0x2000, .dir = EB_TO_DEV) },
+	  { E("wrong_kind", .chk = EB_W_KIND, .kind = IA_REQ_UNMAP_PAGE) } },
+	{ "unmap_sg of a map_sg handle", 0,
+	  { S_DEVICE(), MAPSG,
+	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffe00000, .size = 0x2000,
+		    .dir = EB_TO_DEV),
+	    S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "dma_free of a map_page handle", INV,
+	  { S_DEVICE(), MAP4K, S_UNMAP(.kind = IA_REQ_FREE, .dma = 0xfffff000, .size = 0x1000) },
+	  { E("wrong_kind", .chk = EB_W_KIND, .kind = IA_REQ_FREE) } },
+	{ "dma_free of a coherent allocation", 0,
+	  { S_DEVICE(), S_ALLOC(.phys = P, .size = 0x1000, .dma = 0xfffff000),
+	    S_UNMAP(.kind = IA_REQ_FREE, .dma = 0xfffff000, .size = 0x1000), S_FINISH(0) },
+	  { }, NOLIVE },
+	/* 8K mapped, the unmap removes only 4K of it */
+	{ "page-table entries left after the unmap", INV,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x2000, .dma = 0xffffe000, .dir = EB_TO_DEV),
+	    S_UNMAP(.dma = 0xffffe000, .size = 0x2000, .dir = EB_TO_DEV,
+		    PT1(PTW(0xffffe000, 0, 0x2000, 0x1000))) },
+	  { E("pt_leftover", .chk = EB_W_DMA, .dma = 0xffffe000) }, NOLIVE },
+	{ "8K mapped, 8K removed", INV,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x2000, .dma = 0xffffe000, .dir = EB_TO_DEV),
+	    S_UNMAP(.dma = 0xffffe000, .size = 0x2000, .dir = EB_TO_DEV) },
+	  { }, NOLIVE },
+};
+
+static void test_unmap(void **state)
+{
+	eb_run_table("lifecycle/unmap", unmap_cases, EB_N(unmap_cases));
+}
+
+/*
+ * A mapping made before the recording has no shadow page-table entries; its
+ * unmap's IA_EV_PT_UNMAP still says how many bytes the IOMMU driver removed
+ * (result), which tells it apart from a handle never mapped.
+ */
+static const struct eb_case preexisting_cases[] = {
+	{ "unmap of a pre-existing mapping (4K removed)", INV,
+	  { S_DEVICE(), UNMAP4K() },
+	  { }, { .chk = EB_D_PREEX, .preexisting = 1 } },
+	{ "unmap_sg of a pre-existing 8K mapping (8K removed)", INV,
+	  { S_DEVICE(), S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffe00000, .size = 0x2000) },
+	  { }, { .chk = EB_D_PREEX, .preexisting = 1 } },
+	{ "unmap of a never-mapped handle, nothing removed", INV,
+	  { S_DEVICE(), UNMAP4K(PT1(PTW(0xfffff000, 0, 0x1000, 0))) },
+	  { E("unmap_unknown") }, { .chk = EB_D_PREEX, .preexisting = 0 } },
+};
+
+static void test_preexisting(void **state)
+{
+	eb_run_table("lifecycle/preexisting", preexisting_cases, EB_N(preexisting_cases));
+}
+
+/*
+ * 8K live at 0xffffe000; an unmap of its second page (handle 0xfffff000,
+ * never returned by a map) removes page-table entries of a mapping recorded
+ * in this run: a DMA API misuse (dma-debug: "device driver tries to free DMA
+ * memory it has not allocated"), not a mapping made before the recording.
+ */
+static const struct eb_case inside_cases[] = {
+	{ "unmap at a handle inside a live mapping", INV,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x2000, .dma = 0xffffe000, .dir = EB_TO_DEV),
+	    UNMAP4K() },
+	  { E("unmap_unknown", .chk = EB_W_DMA, .dma = 0xfffff000) },
+	  { .chk = EB_D_PREEX, .preexisting = 0 } },
+	{ "unmap at the live mapping's own handle", INV,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x2000, .dma = 0xffffe000, .dir = EB_TO_DEV),
+	    S_UNMAP(.dma = 0xffffe000, .size = 0x2000, .dir = EB_TO_DEV) },
+	  { }, { .chk = EB_D_PREEX | EB_D_LIVE, .preexisting = 0, .live = 0 } },
+};
+
+static void test_unmap_inside_live(void **state)
+{
+	eb_run_table("lifecycle/unmap_inside_live", inside_cases, EB_N(inside_cases));
+}
+
+/* Syncs: inside a live mapping, or of a mapping made before the recording
+ * (its page tables still there), or reported. */
+static const struct eb_case sync_cases[] = {
+	{ "sync inside a mapping", INV,
+	  { S_DEVICE(), MAP4K, S_SYNC(.dma = 0xfffff100, .size = 0x100, .dir = EB_TO_DEV) } },
+	{ "sync of the whole mapping, for the device", INV,
+	  { S_DEVICE(), MAP4K, S_SYNC(.kind = IA_REQ_SYNC_SINGLE_DEV, .dma = 0xfffff000,
+				      .size = 0x1000, .dir = EB_TO_DEV) } },
+	{ "sync of a never-mapped handle", INV,
+	  { S_DEVICE(), MAP4K, S_SYNC(.dma = 0xffff0000, .size = 0x100) },
+	  { E("sync_outside", .chk = EB_W_DMA | EB_W_LEN | EB_W_KIND, .dma = 0xffff0000,
+	      .len = 0x100, .kind = IA_REQ_SYNC_SINGLE_CPU) } },
+	{ "sync running past the end of the mapping", INV,
+	  { S_DEVICE(), MAP4K, S_SYNC(.dma = 0xfffff800, .size = 0x1000) },
+	  { E("sync_outside") } },
+	{ "sync after the unmap", INV,
+	  { S_DEVICE(), MAP4K, UNMAP4K(), S_SYNC(.dma = 0xfffff000, .size = 0x1000) },
+	  { E("sync_outside") } },
+	{ "sync of a mapping made before the recording", INV,
+	  { S_DEVICE(), S_PT_MAP(PT1(PTW(0xffff0000, P + 0x8000, 0x2000, 0))),
+	    S_SYNC(.dma = 0xffff0800, .size = 0x1000) } },
+	{ "sync_sg at a live map_sg handle", INV,
+	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000) } },
+	{ "sync_sg at a never-mapped handle", INV,
+	  { S_DEVICE(), S_SYNC(.kind = IA_REQ_SYNC_SG_DEV, .dma = 0xffe00000) },
+	  { E("sync_outside", .chk = EB_W_KIND, .kind = IA_REQ_SYNC_SG_DEV) } },
+};
+
+static void test_sync(void **state)
+{
+	eb_run_table("lifecycle/sync", sync_cases, EB_N(sync_cases));
+}
+
+/* The end of the run: live mappings, and lost events. */
+static const struct eb_case finish_cases[] = {
+	{ "mapping still live at finish", 0,
+	  { S_DEVICE(), MAP4K, S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN | EB_W_KIND | EB_W_SITE, .dma = 0xfffff000,
+		 .len = 0x1000, .kind = IA_REQ_MAP_PAGE, .site = "site1_submit") },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "two live mappings of one site: folded", INV,
+	  { S_DEVICE(), MAP4K,
+	    S_MAP(.site = 1, .phys = P + 0x1000, .size = 0x1000, .dma = 0xffffe000),
+	    S_FINISH(0) },
+	  { LIVE(.count = 2) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 2, .live_maps = 2 } },
+	{ "no finding before finish", INV,
+	  { S_DEVICE(), MAP4K },
+	  { }, { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "map and unmap, then finish", 0,
+	  { S_DEVICE(), MAP4K, UNMAP4K(), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "failed map is not live", 0,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x1000, .flags = EB_F_FAILED | EB_F_NO_PT),
+	    S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "lost events at finish: findings uncertain", INV,
+	  { S_DEVICE(), UNMAP4K(.flags = EB_F_NO_PT), MAP4K, S_FINISH(3) },
+	  { E("unmap_unknown", .uncertain = true), LIVE(.uncertain = true) } },
+	{ "no lost events: findings certain", INV,
+	  { S_DEVICE(), UNMAP4K(.flags = EB_F_NO_PT), MAP4K, S_FINISH(0) },
+	  { E("unmap_unknown", .uncertain = false), LIVE(.uncertain = false) } },
+};
+
+static void test_finish(void **state)
+{
+	eb_run_table("lifecycle/finish", finish_cases, EB_N(finish_cases));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unmap),
+		cmocka_unit_test(test_preexisting),
+		cmocka_unit_test(test_unmap_inside_live),
+		cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_finish),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
