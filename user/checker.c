@@ -76,11 +76,10 @@ static void pending_free(struct ck_pending *p)
 	free(p);
 }
 
-static int free_ptmap(struct ia_inode *n, void *ctx)
+static void free_ptmap(struct ia_inode *n, void *ctx)
 {
 	(void)ctx;
 	free(ia_container_of(n, struct ck_ptmap, node));
-	return 0;
 }
 
 static void free_values(struct ia_u64map *m)
@@ -116,7 +115,7 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
 		struct ck_domain *d = v;
 
-		ia_itree_each(&d->pt, free_ptmap, NULL);
+		ia_itree_destroy(&d->pt, free_ptmap, NULL);
 		free(d);
 	}
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
@@ -498,6 +497,7 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 	for (size_t i = 0; i < p->sg_out.n; i++)
 		CK_PUSH(c, pp->sg_out, p->sg_out.v[i]);
 	pp->sg_truncated |= p->sg_truncated;
+	pp->pt_removed += p->pt_removed;
 	if (p->bounced && !pp->bounced) {
 		pp->bounced = true;
 		pp->bounce_orig = p->bounce_orig;
@@ -629,9 +629,10 @@ void ia_checker_finish(struct ia_checker *c, __u64 lost)
 	ck_inv_temporal_finish(c);
 	if (!lost)
 		return;
-	/* a lost map, unmap or page-table record could explain these */
+	/* a lost map, unmap, page-table or flush record could explain any of
+	 * these; a lazy window is a measurement of what was seen */
 	for (size_t i = 0; i < c->findings.n; i++)
-		if (c->findings.v[i].invariant != IA_INV_TEMPORAL)
+		if (strcmp(c->findings.v[i].code, "temporal.lazy_window"))
 			c->findings.v[i].uncertain = true;
 }
 

@@ -197,3 +197,20 @@ int ia_itree_each(const struct ia_itree *t, int (*fn)(struct ia_inode *n, void *
 {
 	return each(t->root, fn, ctx);
 }
+
+static void destroy(struct ia_inode *n, void (*fn)(struct ia_inode *, void *), void *ctx)
+{
+	if (!n)
+		return;
+	destroy(n->left, fn, ctx);
+	destroy(n->right, fn, ctx);
+	fn(n, ctx);
+}
+
+void ia_itree_destroy(struct ia_itree *t, void (*fn)(struct ia_inode *n, void *ctx),
+		      void *ctx)
+{
+	destroy(t->root, fn, ctx);
+	t->root = NULL;
+	t->count = 0;
+}

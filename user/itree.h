@@ -48,6 +48,10 @@ int ia_itree_overlaps(const struct ia_itree *t, __u64 start, __u64 end,
 /* The node containing addr with the greatest start, or NULL. */
 struct ia_inode *ia_itree_find(const struct ia_itree *t, __u64 addr);
 
+/* Empty the tree, calling fn on every node children first: fn may free it. */
+void ia_itree_destroy(struct ia_itree *t, void (*fn)(struct ia_inode *n, void *ctx),
+		      void *ctx);
+
 /* Every node, in start order (fn may not change the tree). */
 int ia_itree_each(const struct ia_itree *t, int (*fn)(struct ia_inode *n, void *ctx),
 		  void *ctx);
