@@ -37,7 +37,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all static guest bench check unit cli-test vm-test demo deps clean vmlinux
+.PHONY: all static guest fixture bench check unit cli-test vm-test demo deps clean vmlinux
 all: iommu-audit
 
 # Install missing Debian packages once (tools/deps.sh is idempotent).
@@ -86,6 +86,14 @@ $(OUTPUT)/guest/bin/%: tests/guest/%.c
 	$(Q)$(CC) -O2 -Wall -Wextra -Werror -static $< -o $@
 guest: $(GUEST_BINS)
 
+# The DMA fixture module for the VM tests (tests/fixture/, docs/fixture.md),
+# built against the Debian headers of the VM kernel.
+FIXTURE		:= $(OUTPUT)/fixture/ia_fixture.ko
+$(FIXTURE): $(wildcard tests/fixture/*.c tests/fixture/Kbuild tests/fixture/build.sh tests/fixture/bin/*) $(OUTPUT)/.deps
+	$(call msg,FIXTURE,$@)
+	$(Q)tests/fixture/build.sh $(if $(V),,>/dev/null)
+fixture: $(FIXTURE)
+
 # Benchmarks (bench/*.c link the user/ objects; results in docs/benchmarks.md)
 BENCH_BINS	:= $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(wildcard bench/*.c))
 $(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS)
@@ -106,11 +114,11 @@ unit: $(UNIT_BINS)
 cli-test: iommu-audit
 	$(Q)tests/run-cli.sh
 
-vm-test: static guest
+vm-test: static guest fixture
 	$(Q)tests/run-vm.sh --mode both
 
 # The README's test command: unit, CLI and VM tests, with one summary.
-check: $(UNIT_BINS) iommu-audit static guest
+check: $(UNIT_BINS) iommu-audit static guest fixture
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 
 demo: static

@@ -20,26 +20,40 @@ fi
 . "$root/tests/vm/lib-check.sh"
 CASES_DIR=$root/tests/vm/cases
 
-for mode in "${modes[@]}"; do
+# A case may ask for other boot options with a line "# vm-opts: ..." (e.g.
+# --mem 6144 for swiotlb); cases with the same options share one boot.
+vm_opts() { sed -n 's/^# vm-opts: *//p' "$CASES_DIR/$1.sh" | head -1; }
+mapfile -t groups < <(for c in "${cases[@]}"; do echo "$(vm_opts "$c")"; done | sort -u)
+
+# Static guest helpers and the DMA fixture module go in when built.
+extras=()
+for d in guest fixture; do
+	[ -d "$root/.output/$d" ] && extras+=(--extra "$root/.output/$d")
+done
+
+run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
+	local mode=$1 opts=$2 res rc start
+	shift 2
 	res=$root/.output/vm-tests/$mode
-	rm -rf "$res"
 	mkdir -p "$res"
+	local log=$res/boot-${opts//[^a-z0-9]/_}
 	start=$(date +%s)
-	"$root/tools/vm-run.sh" --mode "$mode" --timeout 900 --extra "$root/.output/guest" -- \
-		sh /tests/guest-main.sh "${cases[@]}" > "$res/output.txt" 2> "$res/vm-run.err"
+	# shellcheck disable=SC2086
+	"$root/tools/vm-run.sh" --mode "$mode" --timeout 900 "${extras[@]}" $opts -- \
+		sh /tests/guest-main.sh "$@" > "$log.out" 2> "$log.err"
 	rc=$?
-	echo "# vm ($mode): guest ran in $(( $(date +%s) - start ))s, vm-run exit $rc"
+	echo "# vm ($mode${opts:+, $opts}): $* ran in $(( $(date +%s) - start ))s, vm-run exit $rc"
 	if [ $rc -ne 0 ]; then
-		CASE=boot-$mode _fail "vm-run exited $rc: $(tail -5 "$res/vm-run.err" | tr '\n' ' ')"
-		continue
+		CASE="boot[$mode${opts:+ $opts}]" _fail "vm-run exited $rc: $(tail -5 "$log.err" | tr '\n' ' ')"
+		return
 	fi
 	# split "@@@BEGIN case/file" ... "@@@END" blocks into files
 	awk -v dir="$res" '
 		/^@@@BEGIN / { split($2, p, "/"); system("mkdir -p \"" dir "/" p[1] "\""); f = dir "/" $2; next }
 		/^@@@END$/ { close(f); f = ""; next }
 		f != "" { print > f }
-	' "$res/output.txt"
-	for c in "${cases[@]}"; do
+	' "$log.out"
+	for c in "$@"; do
 		CASE="$c[$mode]"
 		OUT=$res/$c
 		MODE=$mode
@@ -48,11 +62,20 @@ for mode in "${modes[@]}"; do
 			_fail "no output from the guest"
 			continue
 		fi
-		# each case defines guest() and check(); a subshell keeps them apart
-		# but the counters must come back: run check in this shell
+		# each case defines guest() and check(); check runs in this shell
+		# so that the counters come back
 		unset -f guest check
 		. "$CASES_DIR/$c.sh"
 		check
+	done
+}
+
+for mode in "${modes[@]}"; do
+	rm -rf "$root/.output/vm-tests/$mode"
+	for g in "${groups[@]}"; do
+		members=()
+		for c in "${cases[@]}"; do [ "$(vm_opts "$c")" = "$g" ] && members+=("$c"); done
+		run_boot "$mode" "$g" "${members[@]}"
 	done
 done
 echo "vm: $pass_count passed, $fail_count failed"

@@ -16,6 +16,7 @@
 #include <string.h>
 #include "check_int.h"
 #include "devstats.h"
+#include "trace.h"
 
 int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need)
 {
@@ -82,16 +83,6 @@ static void free_ptmap(struct ia_inode *n, void *ctx)
 	free(ia_container_of(n, struct ck_ptmap, node));
 }
 
-static void free_values(struct ia_u64map *m)
-{
-	__u64 k;
-	void *v;
-
-	for (size_t it = 0; ia_u64map_next(m, &it, &k, &v);)
-		free(v);
-	ia_u64map_free(m);
-}
-
 void ia_checker_free(struct ia_checker *c)
 {
 	__u64 k;
@@ -108,7 +99,7 @@ void ia_checker_free(struct ia_checker *c)
 				free(b);
 			}
 		ia_u64map_free(&d->subbufs);
-		free_values(&d->orphans);
+		ia_u64map_free_values(&d->orphans);
 		ia_u64map_free(&d->unmapped);
 		free(d);
 	}
@@ -129,7 +120,7 @@ void ia_checker_free(struct ia_checker *c)
 	ia_u64map_free(&c->devs);
 	ia_u64map_free(&c->domains);
 	ia_u64map_free(&c->pending);
-	free_values(&c->stacks);
+	ia_u64map_free_values(&c->stacks);
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
 	free(c->findings.v);
@@ -573,24 +564,11 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 	pending_free(p);
 }
 
-static const size_t min_size[IA_EV_TYPE_MAX] = {
-	[IA_EV_DEVICE] = sizeof(struct ia_ev_device),
-	[IA_EV_REQ] = sizeof(struct ia_ev_req),
-	[IA_EV_SG] = sizeof(struct ia_ev_sg),
-	[IA_EV_PT_MAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_PT_UNMAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_TP_MAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_TP_UNMAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_BOUNCE] = sizeof(struct ia_ev_bounce),
-	[IA_EV_IOVA_FREE] = sizeof(struct ia_ev_iova_free),
-	[IA_EV_FQ_FLUSH] = sizeof(struct ia_ev_fq_flush),
-	[IA_EV_STACK] = sizeof(struct ia_ev_stack),
-};
 
 void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t len)
 {
 	if (len < sizeof(*h) || !h->type || h->type >= IA_EV_TYPE_MAX ||
-	    len < min_size[h->type] || h->size > len) {
+	    len < ia_ev_min_size(h->type) || h->size > len) {
 		c->malformed++;
 		return;
 	}
@@ -609,6 +587,18 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	case IA_EV_FQ_FLUSH:	ck_inv_temporal_flush(c, (const void *)h); break;
 	default:		break;	/* tracepoint cross-checks */
 	}
+}
+
+int ia_checker_feed_trace(struct ia_checker *c, struct ia_trace_reader *r, __u64 *records)
+{
+	const struct ia_ev_hdr *rec;
+	int ret;
+
+	while ((ret = ia_trace_next(r, &rec)) == 1) {
+		ia_checker_event(c, rec, rec->size);
+		(*records)++;
+	}
+	return ret;
 }
 
 void ia_checker_finish(struct ia_checker *c, __u64 lost)

@@ -43,6 +43,15 @@ void ia_checker_free(struct ia_checker *c);
  * ignored; malformed ones are counted (ia_checker_malformed). */
 void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *rec, size_t len);
 
+struct ia_trace_reader;
+
+/*
+ * Feed every record of a trace; *records counts them. Returns what the last
+ * ia_trace_next() did: 0 at the clean end, < 0 on a bad trace (the message
+ * is ia_trace_error(r)).
+ */
+int ia_checker_feed_trace(struct ia_checker *c, struct ia_trace_reader *r, __u64 *records);
+
 /*
  * End of input: end-of-run findings (live mappings, unflushed lazy
  * unmaps); lost > 0 marks every finding a lost event could explain as

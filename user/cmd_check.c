@@ -13,7 +13,7 @@
 #include "cli.h"
 #include "coverage.h"
 #include "findings_out.h"
-#include "ksyms.h"
+#include "stackrec.h"
 #include "loader.h"
 #include "run.h"
 #include "trace.h"
@@ -155,7 +155,6 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 	struct ia_run_summary s = { 0 };
 	struct ia_trace_reader *r;
 	struct ia_checker *ck;
-	const struct ia_ev_hdr *rec;
 	const struct ia_trace_stats *st;
 	char err[512];
 	int c, ret;
@@ -185,10 +184,7 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		ia_trace_close(r);
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
 	}
-	while ((ret = ia_trace_next(r, &rec)) == 1) {
-		ia_checker_event(ck, rec, rec->size);
-		s.records++;
-	}
+	ret = ia_checker_feed_trace(ck, r, &s.records);
 	if (ret < 0) {
 		ret = ia_fail(cli, IA_EXIT_USAGE, "%s", ia_trace_error(r));
 		goto out;
@@ -212,50 +208,21 @@ out:
 struct live_ctx {
 	struct ia_checker *ck;
 	struct ia_trace_writer *w;	/* --record: the same records, to a trace */
-	int write_err;
 	struct ia_session *s;
-	struct ia_ksyms *ksyms;
-	bool ksyms_tried;
-	struct ia_u64map stacks_fed;	/* stack id + 1 -> 1 */
+	struct ia_stack_cache stacks;
 	size_t mark;			/* findings already printed */
 	__u64 records;
 	bool quiet;			/* no findings on stderr as they come */
 };
 
-/* Symbolize a request's stack the first time it is named, as record does,
- * and feed it to the checker before the request. */
-static void feed_stack(struct live_ctx *l, __s32 id)
+/* Feed (and --record) a record; -EIO when the trace cannot be written. */
+static int live_feed(struct live_ctx *l, const struct ia_ev_hdr *rec, size_t len)
 {
-	struct {
-		struct ia_ev_stack s;
-		struct ia_stack_frame f[IA_STACK_DEPTH];
-	} rec = {};
-	__u64 ips[IA_STACK_DEPTH];
-	int n;
-
-	if (id < 0 || ia_u64map_get(&l->stacks_fed, (__u64)id + 1))
-		return;
-	if (!l->ksyms_tried) {
-		l->ksyms = ia_ksyms_load("/proc/kallsyms");
-		l->ksyms_tried = true;
-	}
-	ia_u64map_put(&l->stacks_fed, (__u64)id + 1, (void *)1);
-	n = ia_session_stack(l->s, id, ips, IA_STACK_DEPTH);
-	rec.s.hdr.type = IA_EV_STACK;
-	rec.s.stack_id = id;
-	for (int i = 0; i < n; i++) {
-		struct ia_stack_frame *f = &rec.f[rec.s.nr];
-
-		f->ip = ips[i];
-		ia_ksyms_symbolize(l->ksyms, ips[i], f->sym, sizeof(f->sym));
-		if (rec.s.nr == 0 && strstr(f->sym, " [bpf]"))
-			continue;	/* our own program and trampoline */
-		rec.s.nr++;
-	}
-	rec.s.hdr.size = sizeof(rec.s) + rec.s.nr * sizeof(rec.f[0]);
-	ia_checker_event(l->ck, &rec.s.hdr, rec.s.hdr.size);
-	if (l->w && ia_trace_write(l->w, &rec.s.hdr) == IA_TRACE_EIO)
-		l->write_err = 1;
+	ia_checker_event(l->ck, rec, len);
+	if (l->w && !ia_trace_check_record(rec, len, NULL, 0) &&
+	    ia_trace_write(l->w, rec) == IA_TRACE_EIO)
+		return -5;
+	return 0;
 }
 
 static int live_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
@@ -264,15 +231,18 @@ static int live_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 	const struct ia_finding *f;
 	size_t n, first;
 
-	if (rec->type == IA_EV_REQ && len >= sizeof(struct ia_ev_req))
-		feed_stack(l, ((const struct ia_ev_req *)rec)->stack_id);
-	if (l->write_err)
-		return -5;	/* -EIO: the trace could not be written */
-	ia_checker_event(l->ck, rec, len);
-	l->records++;
-	if (l->w && !ia_trace_check_record(rec, len, NULL, 0) &&
-	    ia_trace_write(l->w, rec) == IA_TRACE_EIO)
+	if (rec->type == IA_EV_REQ && len >= sizeof(struct ia_ev_req)) {
+		struct ia_stackrec st;
+
+		/* the call stack goes before the first request that names it */
+		if (ia_stack_cache_new(&l->stacks, l->s,
+				       ((const struct ia_ev_req *)rec)->stack_id, &st) &&
+		    live_feed(l, &st.s.hdr, st.s.hdr.size))
+			return -5;
+	}
+	if (live_feed(l, rec, len))
 		return -5;	/* -EIO: stop, the disk is the problem */
+	l->records++;
 	if (l->quiet)
 		return 0;
 	first = ia_checker_new_since(l->ck, &l->mark);
@@ -350,7 +320,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 		ro.cmd = &argv[optind];
 
 	l.ck = ia_checker_new();
-	ia_u64map_init(&l.stacks_fed);
+	ia_stack_cache_init(&l.stacks);
 	l.quiet = o.fmt != IA_OUT_TEXT || cli->json;
 	so.on_event = live_event;
 	so.ctx = &l;
@@ -367,7 +337,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	if (record && !(l.w = ia_trace_create(record, meta, err, sizeof(err)))) {
 		ia_session_close(l.s);
 		ia_checker_free(l.ck);
-		ia_u64map_free(&l.stacks_fed);
+		ia_stack_cache_free(&l.stacks);
 		free(meta);
 		return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
 	}
@@ -376,8 +346,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	ret = ia_run(l.s, &ro, &res, err, sizeof(err));
 	ia_session_drops(l.s, lost);
 	ia_session_close(l.s);
-	ia_ksyms_free(l.ksyms);
-	ia_u64map_free(&l.stacks_fed);
+	ia_stack_cache_free(&l.stacks);
 	if (!ret && l.w && ia_trace_finish(l.w, lost, err, sizeof(err)))
 		ret = -1;
 	else if (ret && l.w)

@@ -262,14 +262,7 @@ int cmd_dump(struct ia_cli *cli, int argc, char **argv)
 		ia_json_init(&j, stdout, false);
 		dump_record(&j, &names, rec);
 	}
-	{
-		__u64 k;
-		void *v;
-
-		for (size_t it = 0; ia_u64map_next(&names, &it, &k, &v);)
-			free(v);
-		ia_u64map_free(&names);
-	}
+	ia_u64map_free_values(&names);
 	if (ret < 0) {
 		ia_json_init(&cli->j, stdout, false);
 		ret = ia_fail(cli, IA_EXIT_USAGE, "%s", ia_trace_error(r));

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "cli.h"
-#include "ksyms.h"
-#include "u64map.h"
+#include "stackrec.h"
 #include "coverage.h"
 #include "loader.h"
 #include "run.h"
@@ -39,50 +38,10 @@ static void usage(FILE *f)
 struct rec_ctx {
 	struct ia_trace_writer *w;
 	struct ia_session *s;
-	struct ia_ksyms *ksyms;		/* loaded at the first stack */
-	bool ksyms_tried;
-	struct ia_u64map stacks_written;	/* stack id + 1 -> (void *)1 */
+	struct ia_stack_cache stacks;
 	__u64 written;
 	__u64 rejected;
 };
-
-/*
- * Write the call stack of a request before the request itself, once per
- * stack id, symbolized now: the trace must be readable on another machine.
- */
-static int write_stack(struct rec_ctx *rc, __s32 id)
-{
-	__u64 ips[IA_STACK_DEPTH];
-	struct {
-		struct ia_ev_stack s;
-		struct ia_stack_frame f[IA_STACK_DEPTH];
-	} rec = {};
-	int n;
-
-	if (id < 0 || ia_u64map_get(&rc->stacks_written, (__u64)id + 1))
-		return 0;
-	if (!rc->ksyms_tried) {
-		rc->ksyms = ia_ksyms_load("/proc/kallsyms");
-		rc->ksyms_tried = true;
-	}
-	n = ia_session_stack(rc->s, id, ips, IA_STACK_DEPTH);
-	rec.s.hdr.type = IA_EV_STACK;
-	rec.s.stack_id = id;
-	for (int i = 0; i < n; i++) {
-		struct ia_stack_frame *f = &rec.f[rec.s.nr];
-
-		f->ip = ips[i];
-		ia_ksyms_symbolize(rc->ksyms, ips[i], f->sym, sizeof(f->sym));
-		/* our own BPF program and its trampoline are not the call site */
-		if (rec.s.nr == 0 && strstr(f->sym, " [bpf]"))
-			continue;
-		rec.s.nr++;
-	}
-	rec.s.hdr.size = sizeof(rec.s) + rec.s.nr * sizeof(rec.f[0]);
-	if (ia_u64map_put(&rc->stacks_written, (__u64)id + 1, (void *)1))
-		return -12;
-	return ia_trace_write(rc->w, &rec.s.hdr) == IA_TRACE_EIO ? -5 : 0;
-}
 
 static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 {
@@ -93,10 +52,14 @@ static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 		rc->rejected++;	/* malformed sample: counted, reported */
 		return 0;
 	}
-	if (rec->type == IA_EV_REQ) {
-		ret = write_stack(rc, ((const struct ia_ev_req *)rec)->stack_id);
-		if (ret)
-			return ret;
+	if (rec->type == IA_EV_REQ && len >= sizeof(struct ia_ev_req)) {
+		struct ia_stackrec st;
+
+		/* the call stack goes before the first request that names it */
+		if (ia_stack_cache_new(&rc->stacks, rc->s,
+				       ((const struct ia_ev_req *)rec)->stack_id, &st) &&
+		    ia_trace_write(rc->w, &st.s.hdr) == IA_TRACE_EIO)
+			return -5;
 	}
 	ret = ia_trace_write(rc->w, rec);
 	if (ret == IA_TRACE_EIO)
@@ -178,7 +141,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 
 	so.on_event = on_event;
 	so.ctx = &rc;
-	ia_u64map_init(&rc.stacks_written);
+	ia_stack_cache_init(&rc.stacks);
 	s = ia_session_open(&so, err, sizeof(err));
 	if (!s) {
 		free(meta);
@@ -199,8 +162,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	ret = ia_run(s, &ro, &res, err, sizeof(err));
 	ia_session_drops(s, lost);
 	ia_session_close(s);
-	ia_ksyms_free(rc.ksyms);
-	ia_u64map_free(&rc.stacks_written);
+	ia_stack_cache_free(&rc.stacks);
 	if (ret) {
 		ia_trace_discard(rc.w);
 		free(meta);

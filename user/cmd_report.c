@@ -143,13 +143,12 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 	};
 	struct ia_trace_reader *r;
 	struct ia_checker *ck;
-	const struct ia_ev_hdr *rec;
 	const struct ia_check_dev *d;
 	const struct ia_finding *f;
 	size_t nd, nf;
 	char err[512];
 	int c, ret;
-	__u64 lost;
+	__u64 lost, records = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -171,8 +170,7 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 		ia_trace_close(r);
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
 	}
-	while ((ret = ia_trace_next(r, &rec)) == 1)
-		ia_checker_event(ck, rec, rec->size);
+	ret = ia_checker_feed_trace(ck, r, &records);
 	if (ret < 0) {
 		ret = ia_fail(cli, IA_EXIT_USAGE, "%s", ia_trace_error(r));
 		ia_checker_free(ck);

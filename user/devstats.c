@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "devstats.h"
+#include "trace.h"
 #include "json.h"
 
 struct ia_pending {
@@ -70,21 +71,11 @@ void ia_devstats_init(struct ia_devstats *ds)
 	ia_u64map_init(&ds->unattr);
 }
 
-static void free_values(struct ia_u64map *m)
-{
-	__u64 k;
-	void *v;
-
-	for (size_t it = 0; ia_u64map_next(m, &it, &k, &v);)
-		free(v);
-	ia_u64map_free(m);
-}
-
 void ia_devstats_free(struct ia_devstats *ds)
 {
-	free_values(&ds->devs);
-	free_values(&ds->pending);
-	free_values(&ds->unattr);
+	ia_u64map_free_values(&ds->devs);
+	ia_u64map_free_values(&ds->pending);
+	ia_u64map_free_values(&ds->unattr);
 }
 
 /*
@@ -236,25 +227,12 @@ static void on_sg(struct ia_devstats *ds, const struct ia_ev_sg *e)
 		p->sg_bytes += e->segs[i].len;
 }
 
-static const size_t min_size[IA_EV_TYPE_MAX] = {
-	[IA_EV_DEVICE] = sizeof(struct ia_ev_device),
-	[IA_EV_REQ] = sizeof(struct ia_ev_req),
-	[IA_EV_SG] = sizeof(struct ia_ev_sg),
-	[IA_EV_PT_MAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_PT_UNMAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_TP_MAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_TP_UNMAP] = sizeof(struct ia_ev_pt),
-	[IA_EV_BOUNCE] = sizeof(struct ia_ev_bounce),
-	[IA_EV_IOVA_FREE] = sizeof(struct ia_ev_iova_free),
-	[IA_EV_FQ_FLUSH] = sizeof(struct ia_ev_fq_flush),
-	[IA_EV_STACK] = sizeof(struct ia_ev_stack),
-};
 
 void ia_devstats_add(struct ia_devstats *ds, const struct ia_ev_hdr *h, size_t len)
 {
 	ds->records++;
 	if (len < sizeof(*h) || h->type == 0 || h->type >= IA_EV_TYPE_MAX ||
-	    len < min_size[h->type] || h->size > len) {
+	    len < ia_ev_min_size(h->type) || h->size > len) {
 		ds->bad_records++;
 		return;
 	}

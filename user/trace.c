@@ -114,6 +114,11 @@ static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_STACK]		= sizeof(struct ia_ev_stack),
 };
 
+size_t ia_ev_min_size(__u32 type)
+{
+	return type < IA_EV_TYPE_MAX ? rec_min_size[type] : 0;
+}
+
 static void put32(unsigned char *p, __u32 v)
 {
 	for (int i = 0; i < 4; i++)

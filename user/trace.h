@@ -92,6 +92,12 @@ int ia_trace_meta_fill_host(struct ia_trace_meta *m);
 int ia_trace_meta_add_hook(struct ia_trace_meta *m, const char *name,
 			   __u32 state, const char *reason);
 
+/*
+ * Size of the struct of a record type (the least hdr.size it may have), 0
+ * for a type this version does not know. The one table every reader uses.
+ */
+size_t ia_ev_min_size(__u32 type);
+
 /* "attached", "missing", "failed", or "?" */
 const char *ia_trace_hook_state_str(__u32 state);
 

@@ -27,6 +27,13 @@ void ia_u64map_free(struct ia_u64map *m)
 	ia_u64map_init(m);
 }
 
+void ia_u64map_free_values(struct ia_u64map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slots[i].val);
+	ia_u64map_free(m);
+}
+
 void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
 {
 	if (!m->cap || !key)

@@ -23,6 +23,8 @@ struct ia_u64map {
 
 void ia_u64map_init(struct ia_u64map *m);
 void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
+/* free() every value, then the map. */
+void ia_u64map_free_values(struct ia_u64map *m);
 void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
 /* Insert or replace; 0 or -ENOMEM. key must not be 0. */
 int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val);
