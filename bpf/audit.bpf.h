@@ -30,6 +30,7 @@ struct ia_frame {
 	__s32 stack_id;
 	__u32 kind;
 	__u64 args[IA_MAX_ARGS];	/* kprobe mode: the call's arguments */
+	__u64 entry_dma;		/* a handle only readable at entry */
 };
 
 struct ia_inflight {
@@ -44,6 +45,9 @@ struct ia_dev_state {
 	__u64 driver;
 	__u64 dma_mask;
 	__u64 bus_dma_limit;
+	__u64 seg_boundary;
+	__u32 max_seg_size;
+	__u32 untrusted;
 	__u32 allowed;		/* passes the --device filter */
 	__u32 pad;
 };

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * Device context: sent once per device, and again whenever its domain,
- * driver, DMA mask or bus limit changes (rebind, mask change, domain switch),
- * so every request can be read against the context it was made in.
+ * driver, DMA mask, bus limit, segment boundary, maximum segment size or
+ * untrusted bit changes (rebind, mask change, domain switch, a driver's
+ * dma_set_seg_boundary()), so every request is read against the context it
+ * was made in.
  */
 #ifndef IA_DEVICE_BPF_H
 #define IA_DEVICE_BPF_H
@@ -10,13 +12,43 @@
 #include "audit.bpf.h"
 #include "core_fixes.bpf.h"
 
+/* dma_get_max_seg_size()/dma_get_seg_boundary(), with their defaults */
+static __always_inline void ia_dev_dma_parms(struct device *dev, __u32 *mss, __u64 *sb)
+{
+	struct device_dma_parameters *parms = BPF_CORE_READ(dev, dma_parms);
+
+	*mss = 65536;
+	*sb = ~0ULL;
+	if (parms) {
+		__u32 m = BPF_CORE_READ(parms, max_segment_size);
+		__u64 b = BPF_CORE_READ(parms, segment_boundary_mask);
+
+		if (m)
+			*mss = m;
+		if (b)
+			*sb = b;
+	}
+}
+
+/* IA_DEV_PCI | IA_DEV_UNTRUSTED bits of a device */
+static __always_inline __u32 ia_dev_pci_flags(struct device *dev)
+{
+	struct pci_dev *pdev;
+
+	if (!&pci_bus_type || (void *)BPF_CORE_READ(dev, bus) != &pci_bus_type)
+		return 0;
+	/* to_pci_dev(): struct device is embedded in struct pci_dev */
+	pdev = (void *)dev - bpf_core_field_offset(struct pci_dev, dev);
+	return IA_DEV_PCI |
+	       (BPF_CORE_READ_BITFIELD_PROBED(pdev, untrusted) ? IA_DEV_UNTRUSTED : 0);
+}
+
 static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 					struct device *dev,
 					struct iommu_domain *dom)
 {
 	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
 	struct iommu_dma_cookie *cookie;
-	struct device_dma_parameters *parms;
 	const char *name;
 
 	e->dev = (__u64)dev;
@@ -26,19 +58,7 @@ static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 	e->coherent_dma_mask = BPF_CORE_READ(dev, coherent_dma_mask);
 	e->bus_dma_limit = BPF_CORE_READ(dev, bus_dma_limit);
 
-	/* dma_get_max_seg_size()/dma_get_seg_boundary() defaults without parms */
-	e->max_seg_size = 65536;
-	e->seg_boundary = ~0ULL;
-	parms = BPF_CORE_READ(dev, dma_parms);
-	if (parms) {
-		__u32 mss = BPF_CORE_READ(parms, max_segment_size);
-		__u64 sb = BPF_CORE_READ(parms, segment_boundary_mask);
-
-		if (mss)
-			e->max_seg_size = mss;
-		if (sb)
-			e->seg_boundary = sb;
-	}
+	ia_dev_dma_parms(dev, &e->max_seg_size, &e->seg_boundary);
 
 	if (!dom) {
 		e->hdr.flags |= IA_DEV_NO_DOMAIN;
@@ -64,15 +84,7 @@ static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 	if (name)
 		bpf_probe_read_kernel_str(e->bus, sizeof(e->bus), name);
 
-	if (&pci_bus_type && (void *)BPF_CORE_READ(dev, bus) == &pci_bus_type) {
-		/* to_pci_dev(): struct device is embedded in struct pci_dev */
-		struct pci_dev *pdev = (void *)dev -
-			bpf_core_field_offset(struct pci_dev, dev);
-
-		e->hdr.flags |= IA_DEV_PCI;
-		if (BPF_CORE_READ_BITFIELD_PROBED(pdev, untrusted))
-			e->hdr.flags |= IA_DEV_UNTRUSTED;
-	}
+	e->hdr.flags |= ia_dev_pci_flags(dev);
 }
 
 /* Does this device name pass the --device filter? */
@@ -94,7 +106,7 @@ static __always_inline bool ia_dev_allowed(const char *name)
 }
 
 /*
- * Called on every root request: a hash lookup and four reads when nothing
+ * Called on every root request: a hash lookup and a few reads when nothing
  * changed. Returns whether the device passes the --device filter.
  */
 static __always_inline bool ia_dev_observe(struct device *dev)
@@ -112,11 +124,15 @@ static __always_inline bool ia_dev_observe(struct device *dev)
 	maskp = BPF_CORE_READ(dev, dma_mask);
 	if (maskp)
 		bpf_probe_read_kernel(&now.dma_mask, sizeof(now.dma_mask), maskp);
+	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary);
+	now.untrusted = ia_dev_pci_flags(dev);
 
 	old = bpf_map_lookup_elem(&devs, &key);
 	if (old && old->domain == now.domain && old->driver == now.driver &&
 	    old->dma_mask == now.dma_mask &&
-	    old->bus_dma_limit == now.bus_dma_limit)
+	    old->bus_dma_limit == now.bus_dma_limit &&
+	    old->seg_boundary == now.seg_boundary &&
+	    old->max_seg_size == now.max_seg_size && old->untrusted == now.untrusted)
 		return old->allowed;
 
 	e = ia_reserve(IA_EV_DEVICE, sizeof(*e));

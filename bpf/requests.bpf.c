@@ -58,6 +58,7 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	st->depth = d + 1;
 	f->dev = (__u64)dev;
 	f->kind = kind;
+	f->entry_dma = 0;
 	if (args)
 		__builtin_memcpy(f->args, args, sizeof(f->args));
 	if (!allowed) {
@@ -115,12 +116,23 @@ static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev
 	e->entry_ns = f.entry_ns;
 	e->stack_id = f.req_id ? f.stack_id : -1;
 	e->kind = kind;
-	e->phys = e->size = e->dma = e->attrs = e->gfp = e->cpu_addr = 0;
+	e->phys = e->size = e->attrs = e->gfp = e->cpu_addr = 0;
+	e->dma = f.entry_dma;
 	e->dir = 0;
 	e->ret = 0;
 	e->nents = 0;
 	e->pad = 0;
 	return e;
+}
+
+/* Save in the frame on top a handle the exit can no longer read. */
+static __always_inline void req_set_entry_dma(__u64 dma)
+{
+	struct ia_inflight *st = ia_inflight_get(false);
+	__u32 d = st ? st->depth : 0;
+
+	if (d > 0 && d <= IA_INFLIGHT_DEPTH)
+		st->f[ia_slot(d - 1)].entry_dma = dma;
 }
 
 /*
@@ -520,11 +532,20 @@ static __always_inline void alloc_noncontig_done(const __u64 *a, __u64 ret)
 }
 REQ_HOOK(alloc_noncontig, iommu_dma_alloc_noncontiguous, IA_REQ_ALLOC_NONCONTIG, 5)
 
-/* iommu_dma_free_noncontiguous(dev, size, sgt, dir) */
-static __always_inline void free_noncontig_done(const __u64 *a, __u64 ret)
+/*
+ * iommu_dma_free_noncontiguous(dev, size, sgt, dir): the table is freed by
+ * the time the function returns, so its handle is read at entry.
+ */
+static __always_inline void free_noncontig_started(const __u64 *a)
 {
 	struct sg_table *sgt = (struct sg_table *)a[2];
 	struct scatterlist *sgl = sgt ? BPF_CORE_READ(sgt, sgl) : NULL;
+
+	req_set_entry_dma(sgl ? BPF_CORE_READ(sgl, dma_address) : 0);
+}
+
+static __always_inline void free_noncontig_done(const __u64 *a, __u64 ret)
+{
 	struct ia_ev_req *e = req_exit(IA_REQ_FREE_NONCONTIG, (void *)a[0]);
 
 	if (!e)
@@ -532,10 +553,11 @@ static __always_inline void free_noncontig_done(const __u64 *a, __u64 ret)
 	e->size = a[1];
 	e->cpu_addr = a[2];
 	e->dir = a[3];
-	e->dma = sgl ? BPF_CORE_READ(sgl, dma_address) : 0;
 	bpf_ringbuf_submit(e, 0);
 }
-REQ_HOOK_VOID(free_noncontig, iommu_dma_free_noncontiguous, IA_REQ_FREE_NONCONTIG)
+REQ_ENTRY(free_noncontig, iommu_dma_free_noncontiguous, IA_REQ_FREE_NONCONTIG,
+	  free_noncontig_started)
+REQ_EXIT(free_noncontig, iommu_dma_free_noncontiguous, IA_REQ_FREE_NONCONTIG, 0)
 
 /* dma_common_alloc_pages(dev, size, dma_addr_t *handle, dir, gfp) -> page */
 static __always_inline void alloc_pages_done(const __u64 *a, __u64 ret)

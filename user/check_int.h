@@ -38,6 +38,11 @@ struct ck_seg {
 	__u32 len, dma_len;
 };
 
+/* A swiotlb bounce: the driver's buffer and the slot the device sees. */
+struct ck_bounce {
+	__u64 orig, tlb, alloc;
+};
+
 /* A growable array of T: n used, cap allocated. */
 #define CK_VEC(T) struct { T *v; size_t n, cap; }
 
@@ -50,8 +55,9 @@ struct ck_pending {
 	bool sg_truncated;
 	bool has_child;			/* an __iommu_dma_map inside */
 	__u64 child_phys, child_size, child_dma;
-	bool bounced;
+	bool bounced;				/* the first bounce: */
 	__u64 bounce_orig, bounce_tlb, bounce_alloc;
+	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
 	/* a root map_sg / alloc_noncontiguous whose output walk comes after
 	 * its record: checked when the walk's last chunk arrives */
@@ -165,6 +171,11 @@ void ck_inv_temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_fre
 void ck_inv_temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e);
 void ck_inv_temporal_pt_map(struct ia_checker *c, const struct ia_ev_pt *e);
 void ck_inv_temporal_finish(struct ia_checker *c);
+
+/* Where the device sees phys: its bounce slot if it was bounced. */
+__u64 ck_bounced(const struct ck_pending *p, __u64 phys);
+/* Is [a, b) inside one of the request's bounce slots (granule-aligned)? */
+bool ck_in_slot(const struct ck_pending *p, __u64 granule, __u64 a, __u64 b);
 
 /* Request kinds that create a mapping / remove one. */
 bool ck_kind_maps(__u32 kind);

@@ -74,6 +74,7 @@ static void pending_free(struct ck_pending *p)
 	free(p->unmaps.v);
 	free(p->sg_in.v);
 	free(p->sg_out.v);
+	free(p->bounces.v);
 	free(p);
 }
 
@@ -451,11 +452,35 @@ static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
 		pt_remove(c, d, e->iova, e->iova + e->result, p);
 }
 
+__u64 ck_bounced(const struct ck_pending *p, __u64 phys)
+{
+	for (size_t i = 0; i < p->bounces.n; i++)
+		if (p->bounces.v[i].orig == phys)
+			return p->bounces.v[i].tlb;
+	return phys;
+}
+
+bool ck_in_slot(const struct ck_pending *p, __u64 g, __u64 a, __u64 b)
+{
+	for (size_t i = 0; i < p->bounces.n; i++) {
+		const struct ck_bounce *k = &p->bounces.v[i];
+		__u64 lo = k->tlb & ~(g - 1), hi = (k->tlb + k->alloc + g - 1) & ~(g - 1);
+
+		if (a >= lo && b <= hi)
+			return true;
+	}
+	return false;
+}
+
 static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
 {
 	struct ck_pending *p = pending(c, e->hdr.req_id);
+	struct ck_bounce b = { e->orig_phys, e->tlb_phys, e->alloc_size };
 
 	if (!p || e->tlb_phys == ~0ULL)
+		return;
+	CK_PUSH(c, p->bounces, b);
+	if (p->bounced)
 		return;
 	p->bounced = true;
 	p->bounce_orig = e->orig_phys;
@@ -487,6 +512,8 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 		CK_PUSH(c, pp->sg_in, p->sg_in.v[i]);
 	for (size_t i = 0; i < p->sg_out.n; i++)
 		CK_PUSH(c, pp->sg_out, p->sg_out.v[i]);
+	for (size_t i = 0; i < p->bounces.n; i++)
+		CK_PUSH(c, pp->bounces, p->bounces.v[i]);
 	pp->sg_truncated |= p->sg_truncated;
 	pp->pt_removed += p->pt_removed;
 	if (p->bounced && !pp->bounced) {

@@ -9,6 +9,10 @@
  *                             (sub-granule rounding); info
  *   exposure.unrelated_pages  whole CPU pages the buffer does not touch
  *                             (the granule is larger than the page); warning
+ *   exposure.sg_padding       a scatterlist mapped beyond its segments'
+ *                             granule-aligned spans: dma-iommu lengthens a
+ *                             segment to pad the next one to the segment
+ *                             boundary, and maps the memory after it; warning
  *   exposure.bounce_slack     inside the bounce slot of a bounced request:
  *                             the slot owns its whole granule; info
  *   exposure.untrusted        an untrusted device reaches anything else; error
@@ -65,7 +69,7 @@ int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max)
 		break;
 	case IA_REQ_MAP_SG:
 		for (size_t i = 0; i < p->sg_in.n && n < max; i++)
-			out[n++] = (struct ck_pt){ .paddr = p->sg_in.v[i].phys,
+			out[n++] = (struct ck_pt){ .paddr = ck_bounced(p, p->sg_in.v[i].phys),
 						   .size = p->sg_in.v[i].len };
 		break;
 	case IA_REQ_ALLOC_NONCONTIG:
@@ -130,7 +134,6 @@ struct gaps {
 	const struct ck_pt *req;
 	int nreq;
 	__u64 lo;			/* lowest requested byte */
-	__u64 slot_lo, slot_hi;		/* bounce slot, when bounced */
 	__u64 head, tail, pages, in_slot;
 };
 
@@ -149,7 +152,7 @@ static void gap(struct gaps *g, __u64 a, __u64 b)
 		g->head += bytes;
 	else
 		g->tail += bytes;
-	if (x->p->bounced && a >= g->slot_lo && b <= g->slot_hi)
+	if (ck_in_slot(x->p, x->granule, a, b))
 		g->in_slot += bytes;
 	else if (!s.covered)
 		g->pages += unrelated_pages(a, b, g->req, g->nreq, x->page_size);
@@ -159,7 +162,7 @@ void ck_inv_exposure(struct ck_ctx *x)
 {
 	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
 	const struct ck_pending *p = x->p;
-	__u64 mapped = 0, requested = 0, exposed;
+	__u64 mapped = 0, requested = 0, exposed, spans = 0;
 	struct gaps g = { .x = x, .req = req };
 	int nmap = 0;
 	struct ia_finding f;
@@ -179,10 +182,6 @@ void ck_inv_exposure(struct ck_ctx *x)
 		requested += req[i].size;
 	x->dev->stats.bytes_requested += requested;
 	g.lo = req[0].paddr;
-	if (p->bounced) {	/* dma-iommu sizes the slot to the granule */
-		g.slot_lo = p->bounce_tlb & ~(x->granule - 1);
-		g.slot_hi = page_align(p->bounce_tlb + p->bounce_alloc, x->granule);
-	}
 
 	/* mapped minus requested (both sorted and merged), piece by piece */
 	for (int i = 0; i < nmap; i++) {
@@ -208,9 +207,19 @@ void ck_inv_exposure(struct ck_ctx *x)
 	x->dev->stats.bytes_exposed += exposed;
 	x->dev->stats.pages_exposed += g.pages;
 
+	if (x->req->kind == IA_REQ_MAP_SG) {
+		/* what each segment needs: its granule-aligned span */
+		for (size_t i = 0; i < p->sg_in.n; i++) {
+			__u64 off = p->sg_in.v[i].phys & (x->granule - 1);
+
+			spans += page_align(off + p->sg_in.v[i].len, x->granule);
+		}
+	}
 	if (x->dev->stats.untrusted && exposed > g.in_slot)
 		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_ERROR, "exposure.untrusted");
-	else if (p->bounced && exposed == g.in_slot)
+	else if (spans && mapped > spans)
+		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_WARNING, "exposure.sg_padding");
+	else if (p->bounces.n && exposed == g.in_slot)
 		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_INFO, "exposure.bounce_slack");
 	else if (g.pages)
 		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_WARNING,

@@ -65,7 +65,8 @@ static void check_sg(struct ck_ctx *x, const struct ck_seg *ins, size_t nin,
 		while (cur < end && in < nin) {
 			const struct ck_seg *s = &ins[in++];
 
-			if (check_range(x, cur, s->phys, s->len))
+			/* untrusted devices: each segment may be bounced */
+			if (check_range(x, cur, ck_bounced(x->p, s->phys), s->len))
 				return;
 			cur += s->len;
 		}

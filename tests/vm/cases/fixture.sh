@@ -110,6 +110,8 @@ fx_record() {
 		sh -c ". '$CASES_DIR/fixture.sh' && fx_phase$1" > "$OUT/record$1.log" 2>&1
 	echo $? > "$OUT/record$1.rc"
 	iommu-audit dump "/tmp/fx$1.trace" > "$OUT/dump$1.jsonl"
+	iommu-audit -j check "/tmp/fx$1.trace" > "$OUT/check$1.jsonl"
+	echo $? > "$OUT/check$1.rc"
 }
 
 guest() {
@@ -309,6 +311,43 @@ check_device() {
 		"$(fxjq "$1" "[.[] | select(.type == \"device\" and .name == \"$EDU\")][0] | $3")"
 }
 
+# fxf N FILTER: jq over the findings of `iommu-audit -j check` of trace N
+fxf() {
+	jq -rs "[.[] | select(.type == \"finding\") | .finding] | $2" "$OUT/check$1.jsonl"
+}
+
+# The checker's findings for the scripted cases: codes, counts and the
+# first occurrence's exposure, computed from the parameters and the granule.
+check_findings() {
+	local code
+	assert_eq "check 1: exit 1 (the deliberate lifecycle errors)" 1 "$(cat "$OUT/check1.rc")"
+	for code in size_mismatch dir_mismatch double_unmap unmap_unknown sync_outside; do
+		assert_eq "check 1: lifecycle.$code once" 1 \
+			"$(fxf 1 "[.[] | select(.code == \"lifecycle.$code\") | .count] | add // 0")"
+	done
+	for n in 1 2 3 4; do
+		assert_eq "check $n: no translation or alignment finding" "" \
+			"$(fxf $n '[.[] | select(.invariant == "translation" or .invariant == "alignment") | .code] | join(" ")')"
+	done
+	# map_single 100 200: the first sub-page exposure at its call site
+	assert_eq "check 1: map_single 100+200 exposes head 100, tail 3796" "100 3796" \
+		"$(fxf 1 '[.[] | select(.code == "exposure.sub_page" and .request == "map_page" and .len == 200)][0]
+			| "\(.head) \(.tail)"')"
+	# map_resource BAR0+256, 8 bytes: the rest of the MMIO page
+	assert_eq "check 1: map_resource of 8 bytes at +256 exposes 256 + 3832" "256 3832" \
+		"$(fxf 1 '[.[] | select(.request == "map_resource")][0] | "\(.head) \(.tail)"')"
+	# boundary 0x1fff: segment 0 is padded to the boundary with the page after it
+	assert_eq "check 2: map_sg boundary padding flagged, one 4096-byte page" "warning 4096" \
+		"$(fxf 2 '[.[] | select(.code == "exposure.sg_padding")][0] | "\(.severity) \(.exposed_bytes)"')"
+	# untrusted: bounced through swiotlb, nothing outside the slot
+	assert_eq "check 3: bounce slack only, no exposure of the untrusted device" \
+		"exposure.bounce_slack" \
+		"$(fxf 3 '[.[] | select(.invariant == "exposure") | .code] | unique | join(" ")')"
+	# leak then unbind: the two leaked mappings are still live at the end
+	assert_eq "check 4: the two leaked mappings live at the end" 2 \
+		"$(fxf 4 '[.[] | select(.code == "lifecycle.live_at_end") | .count] | add // 0')"
+}
+
 check() {
 	local n dt wins d w
 	EDU=$(env_get IA_EDU_BDF)
@@ -470,4 +509,5 @@ $(fxjq 4 "[.[] | select(.type == \"request\" and .entry_ns >= $(rq ".cmd == \"un
 	assert_eq "kernel log: dma-iommu WARNs once per unmap of an unmapped handle (double, never-mapped)" 2 \
 		"$(grep -c 'WARNING: .* iommu_dma_unmap_page' "$OUT/dmesg.txt")"
 	assert_eq "kernel log: no oops or BUG" 0 "$(grep -c -E 'BUG:|Oops|general protection' "$OUT/dmesg.txt")"
+	check_findings
 }
