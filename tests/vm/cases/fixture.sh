@@ -299,8 +299,8 @@ check_alloc() {
 		"$dma $size $dma $span true false" \
 		"$(fxq "$n" "$(win "$tag")" "$kind" 'in_tree("pt_map"; $q.req) as $w
 			| "\($q.dma) \($q.size) \($w[0].iova) \([$w[].size] | add) \($w | contiguous) \($q.failed)"')"
-	# (the free_noncontiguous record's dma is not compared: iommu-audit
-	# reads it at fexit, after the kernel freed the table; see docs/fixture.md)
+	assert_eq "$tag: $6 names the allocation's handle" "$dma" \
+		"$(fxq "$n" "$(win "$5")" "$6" '$q.dma')"
 	assert_eq "$tag: $6 removes $span at the handle" "$dma $span" \
 		"$(fxq "$n" "$(win "$5")" "$6" 'in_tree("pt_unmap"; $q.req) | "\(.[0].iova) \([.[].size] | add)"')"
 }
