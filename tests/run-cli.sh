@@ -121,6 +121,8 @@ run report_ok "$bin" -j report "$sample"
 assert_eq "report sample: exit 0" 0 "$(rc report_ok)"
 assert_jq "report sample: e1000e exposure" "$tmp/report_ok.out" \
 	'.devices[] | select(.driver == "e1000e") | .bytes_exposed' $((3 * (4096 - 142)))
+assert_jq "report sample: per-driver totals add up the devices" "$tmp/report_ok.out" \
+	'([.devices[].bytes_exposed] | add) == ([.drivers[].bytes_exposed] | add)' true
 
 # --- damaged traces: clear message, exit 2, never a crash -------------------
 size=$(stat -c %s "$sample")

@@ -25,7 +25,8 @@ static void usage(FILE *f)
 "Per device: domain type, granule, root mappings checked, bytes requested,\n"
 "bytes written to the page tables, bytes exposed (reachable beyond the\n"
 "buffers) and whole unrelated pages among them, mappings live at the end,\n"
-"the longest lazy-flush window, and the %d call sites that exposed most.\n"
+"the longest lazy-flush window, and the %d call sites that exposed most;\n"
+"then the same totals per driver.\n"
 "-j gives the same as JSON.\n"
 "\n"
 "Example:\n"
@@ -55,9 +56,42 @@ static size_t worst_sites(const struct ia_finding *f, size_t n, const char *dev,
 	return k;
 }
 
+/* Totals per driver: the devices' rows added up by driver name. */
+struct drv_total {
+	char driver[IA_NAME_LEN];
+	__u64 devices, maps, bytes_requested, bytes_mapped, bytes_exposed, pages_exposed;
+};
+
+static size_t driver_totals(const struct ia_check_dev *d, size_t nd, struct drv_total *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < nd; i++) {
+		size_t k;
+
+		for (k = 0; k < n && strcmp(t[k].driver, d[i].driver); k++)
+			;
+		if (k == n) {
+			memset(&t[n], 0, sizeof(t[n]));
+			memcpy(t[n].driver, d[i].driver, sizeof(t[n].driver));
+			n++;
+		}
+		t[k].devices++;
+		t[k].maps += d[i].maps;
+		t[k].bytes_requested += d[i].bytes_requested;
+		t[k].bytes_mapped += d[i].bytes_mapped;
+		t[k].bytes_exposed += d[i].bytes_exposed;
+		t[k].pages_exposed += d[i].pages_exposed;
+	}
+	return n;
+}
+
 static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_finding *f,
 		       size_t nf, const struct ia_trace_meta *m)
 {
+	struct drv_total *t = calloc(nd + 1, sizeof(*t));
+	size_t nt = t ? driver_totals(d, nd, t) : 0;
+
 	printf("kernel %s, page size %u\n", m->kernel_release, m->page_size);
 	printf("%-14s %-10s %-7s %7s %3s %8s %12s %12s %12s %8s %6s %10s\n",
 	       "DEVICE", "DRIVER", "DOMAIN", "GRANULE", "UNT", "MAPS", "REQUESTED",
@@ -76,6 +110,15 @@ static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_
 		       (uint64_t)d[i].bytes_exposed, (uint64_t)d[i].pages_exposed,
 		       (uint64_t)d[i].live, lazy);
 	}
+	printf("\n%-14s %7s %8s %12s %12s %12s %8s\n", "DRIVER", "DEVICES", "MAPS",
+	       "REQUESTED", "MAPPED", "EXPOSED", "PAGES");
+	for (size_t i = 0; i < nt; i++)
+		printf("%-14s %7" PRIu64 " %8" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+		       " %8" PRIu64 "\n", t[i].driver[0] ? t[i].driver : "-",
+		       (uint64_t)t[i].devices, (uint64_t)t[i].maps,
+		       (uint64_t)t[i].bytes_requested, (uint64_t)t[i].bytes_mapped,
+		       (uint64_t)t[i].bytes_exposed, (uint64_t)t[i].pages_exposed);
+	free(t);
 	for (size_t i = 0; i < nd; i++) {
 		const struct ia_finding *w[WORST_SITES];
 		size_t k = worst_sites(f, nf, d[i].name, w);
@@ -132,6 +175,26 @@ static void print_json(struct ia_json *j, const struct ia_check_dev *d, size_t n
 		ia_json_obj_end(j);
 	}
 	ia_json_arr_end(j);
+	{
+		struct drv_total *t = calloc(nd + 1, sizeof(*t));
+		size_t nt = t ? driver_totals(d, nd, t) : 0;
+
+		ia_json_key(j, "drivers");
+		ia_json_arr_begin(j);
+		for (size_t i = 0; i < nt; i++) {
+			ia_json_obj_begin(j);
+			ia_json_kstr(j, "driver", t[i].driver);
+			ia_json_ku64(j, "devices", t[i].devices);
+			ia_json_ku64(j, "maps", t[i].maps);
+			ia_json_ku64(j, "bytes_requested", t[i].bytes_requested);
+			ia_json_ku64(j, "bytes_mapped", t[i].bytes_mapped);
+			ia_json_ku64(j, "bytes_exposed", t[i].bytes_exposed);
+			ia_json_ku64(j, "pages_exposed", t[i].pages_exposed);
+			ia_json_obj_end(j);
+		}
+		ia_json_arr_end(j);
+		free(t);
+	}
 	ia_json_close_all(j);
 }
 
