@@ -156,6 +156,10 @@ run dump_flip_json "$bin" -j dump "$tmp/flip.trace"
 assert_eq "dump of a damaged trace: last line is a JSON error" yes \
 	"$(tail -1 "$tmp/dump_flip_json.out" | jq -e .error > /dev/null 2>&1 && echo yes || echo no)"
 
+# --- the manual page is generated from --help --------------------------------
+assert_eq "docs/iommu-audit.8.md matches the --help texts (tools/gen-man.sh)" "" \
+	"$("$root/tools/gen-man.sh" "$bin" | diff - "$root/docs/iommu-audit.8.md" | head -5)"
+
 # --- output files ----------------------------------------------------------
 run record_devnull "$bin" record -o /dev/null --duration 1
 assert_eq "record -o /dev/null refused" 2 "$(rc record_devnull)"

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include "json.h"
 
-/* Exit codes (documented in docs/iommu-audit.8.md and by --help). */
+/* Exit codes (documented in docs/iommu-audit.8.md and in --help). */
 enum ia_exit {
 	IA_EXIT_OK		= 0,	/* success, nothing to report */
 	IA_EXIT_FAILURE		= 1,	/* a runtime failure (BPF load, I/O) */

@@ -1,0 +1,72 @@
+#!/bin/bash
+# Generate docs/iommu-audit.8.md, the manual page, from the commands' own
+# --help texts, so the two cannot disagree (tests/run-cli.sh checks it).
+#
+# usage: tools/gen-man.sh [BINARY] > docs/iommu-audit.8.md
+set -euo pipefail
+bin=${1:-$(dirname "$0")/../iommu-audit}
+cat <<'EOT'
+% IOMMU-AUDIT(8) iommu-audit | System administration
+# NAME
+
+iommu-audit - audit what devices can reach through the IOMMU
+
+# SYNOPSIS
+
+**iommu-audit** [**-j**|**-p**] [**-v**[**v**]] [**--force-kprobes**] *COMMAND* [*ARGS*]
+
+# DESCRIPTION
+
+iommu-audit hooks the kernel's DMA-IOMMU layer with BPF. It records the DMA
+API requests drivers make and the IOMMU page-table writes they cause, joins
+the two, and checks them for over-exposure, wrong translations,
+misalignment, DMA API lifecycle errors and lazy-invalidation windows
+(docs/checks.md). Live commands need root, or CAP_BPF and CAP_PERFMON, and a
+kernel with BTF.
+
+# COMMANDS
+
+Each command prints its own usage and examples with **--help**; the text
+below is that help.
+
+EOT
+for c in live check report record devices dump coverage; do
+	printf '## %s\n\n```\n' "$c"
+	"$bin" "$c" --help
+	printf '```\n\n'
+done
+cat <<'EOT'
+# GLOBAL OPTIONS
+
+**-j**, **--json**
+: JSON output. Documents stay valid JSON on errors (an `{"error": ...}`
+  object, or a last JSON line for JSON Lines output).
+
+**-p**, **--pretty**
+: indented JSON (implies **-j**).
+
+**-v**, **--verbose**
+: more detail; **-vv** also prints libbpf's debug log (verifier logs).
+
+**--force-kprobes**
+: use the kprobe/kretprobe programs even where fentry/fexit work. They are
+  the automatic fallback where the kernel refuses fentry/fexit.
+
+# EXIT STATUS
+
+| code | meaning |
+| --- | --- |
+| 0 | success; nothing at or above the fail level; input complete |
+| 1 | findings at or above `--fail-on` (check, live), or a runtime failure (BPF load, I/O) |
+| 2 | bad arguments, a bad or damaged trace, a bad baseline |
+| 3 | incomplete: events were lost, or hooks are missing on this kernel (partial checks) |
+
+# FILES
+
+Traces (**record -o**, **live --record**) are written with mode 0600: they
+hold physical addresses. Their format: docs/trace-format.md.
+
+# SEE ALSO
+
+docs/architecture.md, docs/checks.md, docs/trace-format.md, docs/vm-bench.md
+EOT
