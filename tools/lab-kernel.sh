@@ -1,0 +1,264 @@
+#!/bin/bash
+# Build (once) and cache the iommu-audit "lab kernel": Debian's linux-source-6.1
+# with tools/lab-patches/*.patch applied (iommu_lab.granule=: an IOMMU granule
+# of 16K/64K on a 4K-page x86 kernel, as Apple's DART) and the config fragment
+# tools/lab-patches/lab.config (BTF, ftrace, kprobes, DMA_API_DEBUG(_SG),
+# DMA_MAP_BENCHMARK, intel-iommu, bench drivers as modules) merged on top of
+# x86_64 defconfig + kvm_guest.config. Prints the cache directory on stdout;
+# progress goes to stderr, so:   kdir=$(tools/lab-kernel.sh)
+#                                tools/vm-run.sh --kernel-dir "$kdir" \
+#                                    --append iommu_lab.granule=16384 -- CMD
+#
+# usage: tools/lab-kernel.sh [--refresh] [--jobs N] [--print-key]
+#   --refresh     re-run make in the cached tree (incremental) and re-install
+#   --jobs N      make -jN (default: nproc)
+#   --print-key   print the cache key and exit
+#
+# Cache layout (${IA_CACHE:-$HOME/.cache/iommu-audit}/lab/<key>/), the same as
+# tools/vm-kernel.sh's entries, plus the build tree:
+#   vmlinuz (bzImage)  vmlinux (ELF, debug info stripped, for the PVH boot)
+#   config  System.map  release  key-input  modules.list  layout
+#   lib/modules/<release>/{kernel/...*.ko, modules.dep, ...}   (depmod -b .)
+#   build/   the patched, configured and built source tree (in-tree build):
+#            make -C <dir>/build M=$PWD modules   builds external modules
+#            (tests/fixture) against it.
+# <key> hashes the source package version, the fragment, the patches and
+# this script's BUILD_REV. 'layout' is written last: an entry without it is
+# incomplete and the next run resumes make in the existing build tree.
+set -euo pipefail
+# The whole script is one compound command, read before it runs: editing this
+# file during a 25-minute build cannot change what the running copy does.
+{
+
+BUILD_REV=1
+LAYOUT=2
+# Kept in sync with tools/vm-kernel.sh / tools/guest-init.sh.
+MODULES=(nvme e1000e virtio_pci virtio_blk)
+
+die() { echo "lab-kernel: $*" >&2; exit 1; }
+log() { echo "lab-kernel: $*" >&2; }
+
+here=$(cd "$(dirname "$0")" && pwd)
+patchdir=$here/lab-patches
+fragment=$patchdir/lab.config
+jobs=$(nproc)
+refresh=0
+print_key=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--refresh) refresh=1; shift ;;
+	--jobs) [ $# -ge 2 ] || die "--jobs needs an argument"; jobs=$2; shift 2 ;;
+	--jobs=*) jobs=${1#*=}; shift ;;
+	--print-key) print_key=1; shift ;;
+	-h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	*) die "unknown argument: $1 (try --help)" ;;
+	esac
+done
+
+srcpkg=linux-source-6.1
+tarball=/usr/src/$srcpkg.tar.xz
+srcver=$(dpkg-query -W -f '${Version}' "$srcpkg" 2>/dev/null || true)
+if [ -z "$srcver" ] || [ ! -f "$tarball" ]; then
+	log "installing $srcpkg"
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q "$srcpkg" >&2 ||
+		die "cannot install $srcpkg"
+	srcver=$(dpkg-query -W -f '${Version}' "$srcpkg")
+fi
+[ -f "$fragment" ] || die "$fragment missing"
+
+patches=()
+while IFS= read -r p; do patches+=("$p"); done < <(find "$patchdir" -maxdepth 1 -name '*.patch' | sort)
+
+key_input() {
+	echo "build-rev $BUILD_REV"
+	echo "source $srcpkg $srcver"
+	echo "fragment $(sha256sum <"$fragment" | cut -d' ' -f1)"
+	local p
+	for p in "${patches[@]}"; do
+		echo "patch $(basename "$p") $(sha256sum <"$p" | cut -d' ' -f1)"
+	done
+}
+key=$(key_input | sha256sum | cut -c1-16)
+if [ "$print_key" -eq 1 ]; then
+	echo "$key"
+	exit 0
+fi
+
+cache_root=${IA_CACHE:-$HOME/.cache/iommu-audit}/lab
+dest=$cache_root/$key
+
+cached() {
+	[ "$refresh" -eq 0 ] && [ "$(cat "$dest/layout" 2>/dev/null)" = "$LAYOUT" ]
+}
+if cached; then
+	echo "$dest"
+	exit 0
+fi
+
+mkdir -p "$cache_root"
+exec 9>"$cache_root/.lock"
+flock 9
+if cached; then
+	echo "$dest"
+	exit 0
+fi
+rm -f "$dest/layout"
+mkdir -p "$dest"
+key_input >"$dest/key-input"
+src=$dest/build
+
+# 1. Source + patches. One build tree per (source version, fragment), shared
+# by every patch set: kbuild puts absolute paths (objtool) in its command
+# lines, so a copied or moved tree rebuilds from scratch, while switching
+# the patches in place only rebuilds what they touch (~2-3 min). The tree
+# stays where it was first built (an entry's build/ directory; the file
+# tree-<id> holds its path); other entries get build -> that tree. It is at
+# the patch set of the most recent build (tree/.lab-patches/).
+seed_tree() {	# DIR: the copy to turn into this key's tree
+	local t=$1 i old=() new=() f
+	[ -d "$t/.lab-patches" ] || return 1
+	while IFS= read -r f; do old+=("$f"); done < <(find "$t/.lab-patches" -maxdepth 1 -name '*.patch' | sort)
+	# the first patch that differs (name or content): revert from there
+	for ((i = 0; i < ${#old[@]} && i < ${#patches[@]}; i++)); do
+		[ "$(basename "${old[$i]}")" = "$(basename "${patches[$i]}")" ] &&
+			cmp -s "${old[$i]}" "${patches[$i]}" || break
+	done
+	local first=$i keep=$t/.lab-keep
+	rm -rf "$keep"
+	mkdir -p "$keep"
+	# files any of the differing patches touch: save them with their mtimes
+	for f in "${old[@]:$first}" "${patches[@]:$first}"; do
+		sed -n 's|^+++ [^/]*/\([^\t ]*\).*|\1|p' "$f"
+	done | sort -u | while IFS= read -r f; do
+		[ -f "$t/$f" ] || continue
+		mkdir -p "$keep/$(dirname "$f")"
+		cp -p "$t/$f" "$keep/$f"
+	done
+	for ((i = ${#old[@]} - 1; i >= first; i--)); do
+		log "seed: reverting $(basename "${old[$i]}")"
+		patch -d "$t" -p1 -R --quiet <"${old[$i]}" >&2 || return 1
+		rm -f "${old[$i]}"
+	done
+	for ((i = first; i < ${#patches[@]}; i++)); do
+		log "seed: applying $(basename "${patches[$i]}")"
+		patch -d "$t" -p1 --forward --quiet <"${patches[$i]}" >&2 || return 1
+		cp "${patches[$i]}" "$t/.lab-patches/"
+	done
+	(cd "$keep" && find . -type f) | while IFS= read -r f; do
+		! cmp -s "$keep/$f" "$t/$f" || touch -r "$keep/$f" "$t/$f"
+	done
+	rm -rf "$keep"
+}
+tree_id=$( { echo "$srcver"; sha256sum <"$fragment"; } | sha256sum | cut -c1-16)
+ptr=$cache_root/tree-$tree_id
+src=""
+if [ -f "$ptr" ]; then
+	src=$(cat "$ptr")
+	[ -f "$src/.lab-patched" ] || src=""
+fi
+if [ -z "$src" ]; then	# a tree built before tree-<id> existed
+	for d in "$cache_root"/*/build/.lab-patched; do
+		[ -f "$d" ] || continue
+		d=${d%/.lab-patched}
+		[ ! -L "${d}" ] && [ "$(cat "$d/.lab-srcver" 2>/dev/null)" = "$srcver" ] &&
+			cmp -s "$d/.lab-fragment" "$fragment" && src=$d && break
+	done
+fi
+if [ -n "$src" ]; then
+	log "build tree $src"
+	if ! seed_tree "$src"; then
+		rm -f "$src/.lab-patched" "$ptr"
+		die "cannot switch $src to this patch set; it will be rebuilt from scratch next time"
+	fi
+	[ "$src" = "$dest/build" ] || ln -sfn "$src" "$dest/build"
+else
+	src=$dest/build
+	rm -rf "$src" "$dest/.unpack"
+	mkdir -p "$dest/.unpack"
+	t=$dest/.unpack/$srcpkg
+	log "unpacking $tarball ($srcver)"
+	tar -C "$dest/.unpack" -xf "$tarball"
+	mkdir -p "$t/.lab-patches"
+	for p in "${patches[@]}"; do
+		log "applying $(basename "$p")"
+		patch -d "$t" -p1 --forward --quiet <"$p" >&2 ||
+			die "$(basename "$p") does not apply"
+		cp "$p" "$t/.lab-patches/"
+	done
+	echo "$srcver" >"$t/.lab-srcver"
+	touch "$t/.lab-patched"
+	mv "$t" "$src"
+	rm -rf "$dest/.unpack"
+fi
+echo "$src" >"$ptr"
+
+# 2. Config: defconfig + kvm_guest.config + lab.config, then check that each
+# option of the fragment kept its value (a missing dependency silently drops
+# an option in olddefconfig).
+if [ ! -f "$src/.config" ] || ! cmp -s "$fragment" "$src/.lab-fragment"; then
+	log "configuring"
+	make -C "$src" -s defconfig >&2
+	(cd "$src" && KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m \
+		.config kernel/configs/kvm_guest.config "$fragment" >/dev/null)
+	make -C "$src" -s olddefconfig >&2
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF "$line" "$src/.config" || { log "config: $line not kept ($(grep "^${line%%=*}=" "$src/.config" || echo unset))"; bad=1; } ;;
+		"# CONFIG_"*" is not set")
+			o=${line#\# }; o=${o%% *}
+			! grep -q "^$o=" "$src/.config" || { log "config: $o should be unset"; bad=1; } ;;
+		esac
+	done <"$fragment"
+	[ "$bad" -eq 0 ] || die "config fragment not applied (see above)"
+	cp "$fragment" "$src/.lab-fragment"
+fi
+
+# 3. Build.
+command -v pahole >/dev/null || {
+	log "installing dwarves (pahole, for CONFIG_DEBUG_INFO_BTF)"
+	apt-get -o DPkg::Lock::Timeout=600 install -y -q dwarves >&2 || die "cannot install dwarves"
+}
+log "make -j$jobs (about 25 min on 2 cores from scratch; log: $dest/build.log)"
+start=$(date +%s)
+echo "=== $(date -u '+%F %T') make -j$jobs" >>"$dest/build.log"
+if ! make -C "$src" -j"$jobs" bzImage vmlinux modules >>"$dest/build.log" 2>&1; then
+	tail -n 40 "$dest/build.log" >&2
+	die "build failed (full log: $dest/build.log)"
+fi
+log "make took $(( $(date +%s) - start )) s"
+echo "=== make took $(( $(date +%s) - start )) s" >>"$dest/build.log"
+
+# 4. Install like tools/vm-kernel.sh.
+release=$(make -C "$src" -s kernelrelease)
+rm -rf "$dest/lib" "$dest/.mods"
+make -C "$src" -s modules_install INSTALL_MOD_PATH="$dest/.mods" INSTALL_MOD_STRIP=1 DEPMOD=true >&2
+srcmod=$dest/.mods/lib/modules/$release
+dstmod=$dest/lib/modules/$release
+mkdir -p "$dstmod"
+for m in "${MODULES[@]}"; do
+	f=$(find "$srcmod/kernel" -name "${m}.ko" -o -name "${m//_/-}.ko" | head -n1)
+	[ -n "$f" ] || die "module $m not built (is it =m in $fragment?)"
+done
+# All modules of the build (a defconfig build has few) so that modprobe
+# resolves dependencies; then modules.dep for this tree.
+cp -a "$srcmod/kernel" "$dstmod/"
+for f in modules.builtin modules.builtin.modinfo modules.order; do
+	[ ! -f "$srcmod/$f" ] || cp "$srcmod/$f" "$dstmod/$f"
+done
+rm -rf "$dest/.mods"
+depmod -b "$dest" "$release"
+(cd "$dstmod/kernel" && find . -name '*.ko' | sed 's|.*/||; s|\.ko$||; s|-|_|g' | sort) >"$dest/modules.list"
+
+cp "$src/arch/x86/boot/bzImage" "$dest/vmlinuz"
+objcopy --strip-debug "$src/vmlinux" "$dest/vmlinux"
+cp "$src/.config" "$dest/config"
+cp "$src/System.map" "$dest/System.map"
+echo "$release" >"$dest/release"
+echo "$srcver" >"$dest/pkg-version"
+echo "$LAYOUT" >"$dest/layout"
+log "cached lab kernel $release ($srcpkg $srcver) in $dest"
+echo "$dest"
+exit 0
+}
