@@ -336,111 +336,12 @@ static void expect_contains(const char *what, const char *text, const char *cons
 			fail_msg("%s: \"%s\" not found in:\n%s", what, subs[i], text);
 }
 
-/* ---- a small strict JSON checker ---- */
-
-static const char *ws(const char *p)
-{
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	return p;
-}
-
-static const char *jstring(const char *p)
-{
-	if (*p++ != '"')
-		return NULL;
-	for (;;) {
-		unsigned char c = *p++;
-
-		if (c == '"')
-			return p;
-		if (c < 0x20)
-			return NULL;
-		if (c == '\\') {
-			c = *p++;
-			if (c == 'u') {
-				for (int i = 0; i < 4; i++, p++)
-					if (!*p || !strchr("0123456789abcdefABCDEF", *p))
-						return NULL;
-			} else if (!c || !strchr("\"\\/bfnrt", c)) {
-				return NULL;
-			}
-		}
-	}
-}
-
-static const char *jnumber(const char *p)
-{
-	const char *s;
-
-	if (*p == '-')
-		p++;
-	if (*p == '0')
-		p++;
-	else if (*p >= '1' && *p <= '9')
-		while (*p >= '0' && *p <= '9')
-			p++;
-	else
-		return NULL;
-	if (*p == '.') {
-		s = ++p;
-		while (*p >= '0' && *p <= '9')
-			p++;
-		if (p == s)
-			return NULL;
-	}
-	return p;
-}
-
-static const char *jvalue(const char *p, int depth)
-{
-	if (depth > 64)
-		return NULL;
-	p = ws(p);
-	if (*p == '{' || *p == '[') {
-		char close = *p == '{' ? '}' : ']';
-		bool obj = *p == '{';
-
-		p = ws(p + 1);
-		if (*p == close)
-			return p + 1;
-		for (;;) {
-			if (obj) {
-				p = jstring(ws(p));
-				if (!p)
-					return NULL;
-				p = ws(p);
-				if (*p++ != ':')
-					return NULL;
-			}
-			p = jvalue(p, depth + 1);
-			if (!p)
-				return NULL;
-			p = ws(p);
-			if (*p == close)
-				return p + 1;
-			if (*p++ != ',')
-				return NULL;
-		}
-	}
-	if (*p == '"')
-		return jstring(p);
-	if (!strncmp(p, "true", 4))
-		return p + 4;
-	if (!strncmp(p, "false", 5))
-		return p + 5;
-	if (!strncmp(p, "null", 4))
-		return p + 4;
-	return jnumber(p);
-}
+#include "json_valid.h"
 
 static void expect_valid_json(const char *what, const char *s)
 {
-	const char *p = jvalue(s, 0);
-
-	if (!p || *ws(p))
-		fail_msg("%s: not valid JSON (at byte %td):\n%s", what,
-			 p ? p - s : (ptrdiff_t)-1, s);
+	if (!json_valid(s))
+		fail_msg("%s: not valid JSON:\n%s", what, s);
 }
 
 /* ---- tests ---- */
