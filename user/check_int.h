@@ -52,11 +52,11 @@ struct ck_pending {
 	CK_VEC(struct ck_pt) unmaps;	/* page-table removals */
 	CK_VEC(struct ck_seg) sg_in;
 	CK_VEC(struct ck_seg) sg_out;
-	bool sg_truncated;
-	bool has_child;			/* an __iommu_dma_map inside */
-	__u64 child_phys, child_size, child_dma;
-	bool bounced;				/* the first bounce: */
-	__u64 bounce_orig, bounce_tlb, bounce_alloc;
+	bool sg_truncated;		/* walk cut at IA_SG_MAX: findings uncertain */
+	bool has_child;			/* an __iommu_dma_map inside: */
+	__u64 child_phys;		/* the phys it mapped */
+	bool bounced;			/* the first bounce's slot: */
+	__u64 bounce_tlb;
 	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
 	/* a root map_sg / alloc_noncontiguous whose output walk comes after

@@ -246,6 +246,8 @@ void ck_finding_init(const struct ck_ctx *x, struct ia_finding *f, __u32 inv,
 	f->ts_ns = x->req->hdr.ts_ns;
 	f->req_kind = x->req->kind;
 	f->req_id = x->req->hdr.req_id;
+	/* a scatterlist longer than the BPF walk: part of it was not seen */
+	f->uncertain = x->p->sg_truncated;
 	f->dma = x->req->dma;
 	f->phys = x->req->phys;
 	f->len = x->req->size;
@@ -483,9 +485,7 @@ static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
 	if (p->bounced)
 		return;
 	p->bounced = true;
-	p->bounce_orig = e->orig_phys;
 	p->bounce_tlb = e->tlb_phys;
-	p->bounce_alloc = e->alloc_size;
 }
 
 /* A nested request's record: hand what it gathered to its parent. */
@@ -499,8 +499,6 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 	if (e->kind == IA_REQ_IOMMU_MAP && !(e->hdr.flags & IA_REQ_F_FAILED)) {
 		pp->has_child = true;
 		pp->child_phys = e->phys;
-		pp->child_size = e->size;
-		pp->child_dma = e->dma;
 	}
 	if (!p)
 		return;
@@ -518,15 +516,11 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 	pp->pt_removed += p->pt_removed;
 	if (p->bounced && !pp->bounced) {
 		pp->bounced = true;
-		pp->bounce_orig = p->bounce_orig;
 		pp->bounce_tlb = p->bounce_tlb;
-		pp->bounce_alloc = p->bounce_alloc;
 	}
 	if (p->has_child && !pp->has_child) {
 		pp->has_child = true;
 		pp->child_phys = p->child_phys;
-		pp->child_size = p->child_size;
-		pp->child_dma = p->child_dma;
 	}
 }
 
