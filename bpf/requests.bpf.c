@@ -76,6 +76,24 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	}
 }
 
+/* Reserve a request record: the common fields set, all the others zero. */
+static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *dev,
+						     __u32 kind, __u64 parent,
+						     __s32 stack_id)
+{
+	struct ia_ev_req *e = ia_reserve(IA_EV_REQ, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	__builtin_memset((void *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
+	e->hdr.req_id = id;
+	e->dev = (__u64)dev;
+	e->parent_id = parent;
+	e->stack_id = stack_id;
+	e->kind = kind;
+	return e;
+}
+
 /*
  * Pop this request's frame and start its record. A fexit without a matching
  * frame (the call was already running when we attached) still gets a record,
@@ -107,21 +125,12 @@ static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev
 
 	if (f.req_id == IA_REQ_FILTERED)
 		return NULL;
-	e = ia_reserve(IA_EV_REQ, sizeof(*e));
+	e = req_reserve(f.req_id ?: __sync_fetch_and_add(&req_seq, 1) + 1, dev, kind,
+			parent, f.req_id ? f.stack_id : -1);
 	if (!e)
 		return NULL;
-	e->hdr.req_id = f.req_id ?: __sync_fetch_and_add(&req_seq, 1) + 1;
-	e->dev = (__u64)dev;
-	e->parent_id = parent;
 	e->entry_ns = f.entry_ns;
-	e->stack_id = f.req_id ? f.stack_id : -1;
-	e->kind = kind;
-	e->phys = e->size = e->attrs = e->gfp = e->cpu_addr = 0;
 	e->dma = f.entry_dma;
-	e->dir = 0;
-	e->ret = 0;
-	e->nents = 0;
-	e->pad = 0;
 	return e;
 }
 
@@ -166,21 +175,12 @@ static __always_inline struct ia_ev_req *req_instant(__u32 kind, struct device *
 
 	if (!ia_dev_observe(dev))
 		return NULL;
-	e = ia_reserve(IA_EV_REQ, sizeof(*e));
+	e = req_reserve(__sync_fetch_and_add(&req_seq, 1) + 1, dev, kind,
+			parent == IA_REQ_FILTERED ? 0 : parent, -1);
 	if (!e)
 		return NULL;
-	e->hdr.req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
 	e->hdr.flags = IA_REQ_F_ENTRY_ONLY;
-	e->dev = (__u64)dev;
-	e->parent_id = parent == IA_REQ_FILTERED ? 0 : parent;
 	e->entry_ns = e->hdr.ts_ns;
-	e->stack_id = -1;
-	e->kind = kind;
-	e->phys = e->size = e->dma = e->attrs = e->gfp = e->cpu_addr = 0;
-	e->dir = 0;
-	e->ret = 0;
-	e->nents = 0;
-	e->pad = 0;
 	return e;
 }
 
