@@ -610,16 +610,41 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	}
 }
 
-int ia_checker_feed_trace(struct ia_checker *c, struct ia_trace_reader *r, __u64 *records)
+int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+			  struct ia_trace_reader **rp, __u64 *records, __u64 *lost,
+			  char *err, size_t errlen)
 {
+	const struct ia_trace_stats *st;
 	const struct ia_ev_hdr *rec;
-	int ret;
+	struct ia_trace_reader *r;
+	struct ia_checker *c;
+	int ret = ia_trace_open_ex(path, &r, err, errlen);
 
+	if (ret)
+		return ret;
+	c = ia_checker_new();
+	if (!c) {
+		ia_trace_close(r);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	*records = 0;
 	while ((ret = ia_trace_next(r, &rec)) == 1) {
 		ia_checker_event(c, rec, rec->size);
 		(*records)++;
 	}
-	return ret;
+	if (ret < 0) {
+		snprintf(err, errlen, "%s", ia_trace_error(r));
+		ia_checker_free(c);
+		ia_trace_close(r);
+		return ret;
+	}
+	st = ia_trace_stats(r);
+	*lost = st->lost[IA_DROP_RINGBUF] + st->lost[IA_DROP_INFLIGHT];
+	ia_checker_finish(c, *lost);
+	*ckp = c;
+	*rp = r;
+	return 0;
 }
 
 void ia_checker_finish(struct ia_checker *c, __u64 lost)

@@ -46,11 +46,15 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *rec, size_t 
 struct ia_trace_reader;
 
 /*
- * Feed every record of a trace; *records counts them. Returns what the last
- * ia_trace_next() did: 0 at the clean end, < 0 on a bad trace (the message
- * is ia_trace_error(r)).
+ * Open a trace, replay all its records into a new checker and finish it
+ * (with the trace's lost-event count). 0 with *ckp and *rp set (the reader
+ * stays open for its header and stats; the caller frees both), or -ENOMEM,
+ * or a negative enum ia_trace_result for a bad trace, with the message in
+ * err. *records counts the records, *lost the events the recording lost.
  */
-int ia_checker_feed_trace(struct ia_checker *c, struct ia_trace_reader *r, __u64 *records);
+int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+			  struct ia_trace_reader **rp, __u64 *records, __u64 *lost,
+			  char *err, size_t errlen);
 
 /*
  * End of input: end-of-run findings (live mappings, unflushed lazy

@@ -4,6 +4,7 @@
  * or over live events. Both feed the same records in the same order into the
  * same checker, so they give the same findings for the same run.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -155,7 +156,6 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 	struct ia_run_summary s = { 0 };
 	struct ia_trace_reader *r;
 	struct ia_checker *ck;
-	const struct ia_trace_stats *st;
 	char err[512];
 	int c, ret;
 
@@ -176,28 +176,15 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		usage_check(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "check: one TRACE argument expected");
 	}
-	r = ia_trace_open(argv[optind], err, sizeof(err));
-	if (!r)
-		return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
-	ck = ia_checker_new();
-	if (!ck) {
-		ia_trace_close(r);
-		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	}
-	ret = ia_checker_feed_trace(ck, r, &s.records);
-	if (ret < 0) {
-		ret = ia_fail(cli, IA_EXIT_USAGE, "%s", ia_trace_error(r));
-		goto out;
-	}
-	st = ia_trace_stats(r);
-	s.lost = st->lost[IA_DROP_RINGBUF] + st->lost[IA_DROP_INFLIGHT];
+	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s.records, &s.lost,
+				    err, sizeof(err));
+	if (ret)
+		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	s.source = argv[optind];
 	s.kernel = ia_trace_meta(r)->kernel_release;
 	s.incomplete_checks = ia_coverage_incomplete(ia_trace_meta(r));
 	s.coverage_complete = !s.incomplete_checks;
-	ia_checker_finish(ck, s.lost);
 	ret = conclude(cli, ck, &o, &s);
-out:
 	ia_checker_free(ck);
 	ia_trace_close(r);
 	return ret;

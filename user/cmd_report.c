@@ -3,6 +3,7 @@
  * iommu-audit report TRACE: per device, what was mapped and what was
  * exposed, and the call sites that exposed the most.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -225,23 +226,9 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 		usage(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "report: one TRACE argument expected");
 	}
-	r = ia_trace_open(argv[optind], err, sizeof(err));
-	if (!r)
-		return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
-	ck = ia_checker_new();
-	if (!ck) {
-		ia_trace_close(r);
-		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	}
-	ret = ia_checker_feed_trace(ck, r, &records);
-	if (ret < 0) {
-		ret = ia_fail(cli, IA_EXIT_USAGE, "%s", ia_trace_error(r));
-		ia_checker_free(ck);
-		ia_trace_close(r);
-		return ret;
-	}
-	lost = ia_trace_stats(r)->lost[IA_DROP_RINGBUF] + ia_trace_stats(r)->lost[IA_DROP_INFLIGHT];
-	ia_checker_finish(ck, lost);
+	ret = ia_checker_from_trace(argv[optind], &ck, &r, &records, &lost, err, sizeof(err));
+	if (ret)
+		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	d = ia_checker_devices(ck, &nd);
 	f = ia_checker_findings(ck, &nf);
 	if (cli->json) {
