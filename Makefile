@@ -37,7 +37,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: all static guest fixture bench check unit cli-test vm-test demo deps clean vmlinux
+.PHONY: lab-test all static guest fixture bench check unit cli-test vm-test demo deps clean vmlinux
 all: iommu-audit
 
 # Install missing Debian packages once (tools/deps.sh is idempotent).
@@ -117,7 +117,12 @@ cli-test: iommu-audit
 vm-test: static guest fixture
 	$(Q)tests/run-vm.sh --mode both
 
-# The README's test command: unit, CLI and VM tests, with one summary.
+# The lab suite (docs/lab-kernel.md): builds the lab kernel once (about
+# 15 min on 2 cores, cached in ~/.cache/iommu-audit/lab), then 5 boots.
+lab-test: iommu-audit static
+	$(Q)tests/lab/run.sh
+
+# The README's test command: unit, CLI, VM and lab tests, with one summary.
 check: $(UNIT_BINS) iommu-audit static guest fixture
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Everything: unit tests, CLI tests and VM tests, then one closing
+# Everything: unit tests, CLI tests, VM tests and the lab suite (the lab
+# kernel is built first when its cache is empty), then one closing
 # "N passed, N failed" line. Exit 0 only when all passed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,6 +32,7 @@ run_suite() {
 run_suite unit "$root/tests/run-unit.sh" "$@"
 run_suite cli "$root/tests/run-cli.sh"
 run_suite vm "$root/tests/run-vm.sh" --mode both
+run_suite lab "$root/tests/lab/run.sh"
 echo
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ] && [ "$rc_all" -eq 0 ]

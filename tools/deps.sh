@@ -16,6 +16,9 @@ PKGS=(
 	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	# the guest kernel's headers, for the DMA fixture module (tests/fixture)
 	linux-headers-amd64
+	# the lab kernel (tools/lab-kernel.sh): its source, a kernel build with
+	# BTF (pahole from dwarves), and the lab tests' checks (python3)
+	linux-source-6.1 bc flex bison libssl-dev dwarves python3
 )
 
 missing=()

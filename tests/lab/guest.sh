@@ -1,58 +1,93 @@
 #!/bin/sh
-# Runs in the lab-kernel guest (tests/lab/run.sh copies it to
-# /extra/lab/guest.sh). Prints "@@@BEGIN name" ... "@@@END" sections that
-# run.sh splits into files.
-G=${1:-4096}	# the IOMMU granule asked for on the command line
+# Runs in the lab-kernel guest (tests/lab/run.sh copies it, with
+# scenarios.sh, to /extra/lab/). Prints "@@@BEGIN name" ... "@@@END"
+# sections that run.sh splits into files; binary files (traces) go out in
+# base64 sections named "b64/<file>".
+#
+# usage: guest.sh PART...   parts, in order:
+#   workload        the bench workload (tests/vm/workload.sh) recorded on
+#                   every device: trace, report
+#   seed            the seed scenarios (scenarios.sh), one recording each
+#   sg              only the map_sg scenario (the sg_fix=0 boot)
+#   dmadebug        the lifecycle bugs with dma-debug reporting every error
+#                   (ends with the fixture unbound: run it last)
+LAB=$(dirname "$0")
 
 sec() { echo "@@@BEGIN $1"; }
 end() { echo "@@@END"; }
+# b64 FILE NAME: the file as a base64 section (busybox base64)
+b64() { sec "b64/$2"; base64 "$1"; end; }
+
+# scenario NAME [SETUP-CMD TEARDOWN-CMD]: record scen_NAME on the edu device
+scenario() {
+	_n=$1
+	[ -z "${2:-}" ] || iafx $2 > /dev/null
+	FX_LOG=/tmp/$_n.fx
+	export FX_LOG
+	: > "$FX_LOG"
+	iommu-audit record --device "$IA_EDU_BDF" -o "/tmp/$_n.trace" -- \
+		sh -c ". '$LAB/scenarios.sh' && scen_$_n" > "/tmp/$_n.rec" 2>&1
+	_rc=$?
+	[ -z "${3:-}" ] || iafx $3 > /dev/null
+	sec "scen/$_n/fx"; cat "$FX_LOG"; end
+	sec "scen/$_n/record"; cat "/tmp/$_n.rec"; echo "record_rc=$_rc"; end
+	sec "scen/$_n/check"; iommu-audit -j check "/tmp/$_n.trace"; end
+	b64 "/tmp/$_n.trace" "$_n.trace"
+}
+
+fixture_load() {
+	sec fixture_load; iafx load 2>&1; echo "rc=$?"; end
+}
 
 sec cmdline; cat /proc/cmdline; end
 sec uname; uname -r; end
-sec dmesg; dmesg; end
 sec drivers
 for v in NVME E1000E VIRTIO EDU; do
 	eval bdf=\$IA_${v}_BDF
 	drv=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/driver" 2>/dev/null)" 2>/dev/null)
-	grp=$(basename "$(readlink "/sys/bus/pci/devices/$bdf/iommu_group" 2>/dev/null)" 2>/dev/null)
 	typ=$(cat "/sys/bus/pci/devices/$bdf/iommu_group/type" 2>/dev/null)
-	echo "$v $bdf driver=${drv:-none} group=${grp:-none} type=${typ:-none}"
+	echo "$v $bdf driver=${drv:-none} type=${typ:-none}"
 done
 end
-# CONFIG_DMA_MAP_BENCHMARK: a PCI/platform driver; /sys/kernel/debug/dma_map_benchmark
-# appears once a device is bound to it (driver_override).
-sec dma_map_benchmark; ls /sys/bus/pci/drivers/dma_map_benchmark 2>&1; end
-sec dma_api_debug; ls /sys/kernel/debug/dma-api/ 2>&1; end
-
-# The bench workload under `iommu-audit devices`: the granule column.
-# With a granule > PAGE_SIZE some dma_map_sg() calls are refused, so a dd may
-# fail; the workload stops at the first failure (set -e), and then runs again
-# without set -e so that every device gets its traffic.
-sed '/^set -e$/d' /tests/workload.sh > /tmp/workload-lenient.sh
-sec devices
-iommu-audit -j devices -- sh -c 'exec 2>/tmp/workload.err
-	sh /tests/workload.sh; rc=$?; echo "workload rc=$rc" >&2
-	[ $rc -eq 0 ] || sh -x /tmp/workload-lenient.sh >&2'
-echo "rc=$?"
-end
-sec workload; cat /tmp/workload.err; end
-
-# The fixture: a 4 KiB coherent allocation and sub-granule single maps.
-if command -v iafx >/dev/null 2>&1; then
-	sec fixture_load; iafx load 2>&1; echo "rc=$?"; end
-	sec fixture_record
-	iommu-audit record --device "$IA_EDU_BDF" -o /tmp/lab.trace -- sh -c '
-		id() { sed -n "1s/^id=\([0-9]*\) .*/\1/p"; }
-		c=$(iafx alloc_coherent 4096 | id)
-		a=$(iafx map_single 100 200 to | id)
-		iafx unmap $a
-		iafx free_coherent $c
-	' 2>&1
-	echo "rc=$?"
-	end
-	sec fixture_result; iafx result; end
-	sec check; iommu-audit -j check /tmp/lab.trace; echo "rc=$?" >&2; end
-	sec fixture_devices; iommu-audit -j devices -i /tmp/lab.trace; end
-	sec dmesg_after; dmesg | tail -n 40; end
-fi
+sec dmesg_boot; dmesg; end
+loaded=0
+for part in "$@"; do
+	case "$part" in
+	workload)
+		iommu-audit record -o /tmp/workload.trace -- sh /tests/workload.sh \
+			> /tmp/workload.out 2>&1
+		rc=$?
+		sec workload/out; cat /tmp/workload.out; echo "workload_rc=$rc"; end
+		sec workload/report; iommu-audit -j report /tmp/workload.trace; end
+		sec workload/report.txt; iommu-audit report /tmp/workload.trace; end
+		b64 /tmp/workload.trace workload.trace
+		;;
+	seed|sg|dmadebug)
+		[ $loaded -eq 1 ] || fixture_load
+		loaded=1
+		case "$part" in
+		seed)
+			for s in single coherent contig atomic pages noncontig sg; do
+				scenario $s
+			done
+			scenario untrusted "untrusted 1" "untrusted 0"
+			;;
+		sg) scenario sg ;;
+		dmadebug)
+			# every error, not only the first (show_num_errors = 1);
+			# no driver_filter: the unbind leak report names no driver
+			echo 1 > /sys/kernel/debug/dma-api/all_errors
+			sec dmadebug/before; cat /sys/kernel/debug/dma-api/error_count; end
+			dmesg -c > /dev/null
+			scenario dmadebug
+			sec dmadebug/dmesg; dmesg; end
+			sec dmadebug/error_count; cat /sys/kernel/debug/dma-api/error_count; end
+			;;
+		esac
+		;;
+	*) echo "guest.sh: unknown part $part" >&2; exit 2 ;;
+	esac
+done
+sec dmesg_end; dmesg; end
+sec fixture_result; cat /sys/kernel/debug/ia_fixture/result 2>/dev/null; end
 exit 0

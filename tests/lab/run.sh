@@ -1,154 +1,105 @@
 #!/bin/bash
-# Lab-kernel test: boot the lab kernel (tools/lab-kernel.sh, docs/lab-kernel.md)
-# with iommu_lab.granule=G, run the bench workload under `iommu-audit devices`
-# and the DMA fixture (tests/fixture, built against the lab build tree) under
-# `iommu-audit record`, then check on the host:
-#   - every device that probed reports granule G;
-#   - dma_alloc_coherent(4096) -> exposure.unrelated_pages, exposed_pages G/4096-1;
-#   - map_single of 200 bytes -> exposure of G-200 bytes (the granule slack).
+# The lab suite (docs/lab-kernel.md): build (once) the lab kernel
+# (tools/lab-kernel.sh), build the DMA fixture against it, boot it once per
+# row of BOOTS below with iommu_lab.granule=G, run tests/lab/guest.sh's parts
+# and check the results on the host with tests/lab/check.py:
+#   - every device reports granule G, the workload passes, real drivers'
+#     exposure per granule;
+#   - the seed scenarios' findings per granule (exact bytes and pages);
+#   - dma-debug side by side: every error it logs is also an iommu-audit
+#     finding for the same handle;
+#   - the map_sg fix (patch 0002) before/after: `iommu-audit diff`.
 # Prints ok/not ok lines and "lab: N passed, N failed"; exit 1 on failure.
 #
-# usage: tests/lab/run.sh [--granule G] [--mode strict|lazy]   (G default 16384;
-#        --granule 4096 boots without the parameter: the baseline)
-# Results: .output/lab/<G>/ (one file per guest section, the console log).
+# usage: tests/lab/run.sh [--only NAME]...   (NAME: a row of BOOTS)
+# Results: .output/lab/<NAME>/ (one file per guest section, traces, the
+# console log in vm-run.err).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-G=16384
-mode=strict
+
+# name           granule mode   mem  parts                 extra kernel args
+BOOTS=(
+	"g4096         4096  strict 6144 workload,seed,dmadebug -"
+	"g16384        16384 strict 6144 workload,seed,dmadebug -"
+	"g65536        65536 strict 6144 workload,seed          -"
+	"g16384-lazy   16384 lazy   2048 workload               -"
+	"g16384-nosgfix 16384 strict 2048 sg                    iommu_lab.sg_fix=0"
+)
+only=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--granule) G=$2; shift 2 ;;
-	--mode) mode=$2; shift 2 ;;
-	*) echo "usage: $0 [--granule G] [--mode strict|lazy]" >&2; exit 2 ;;
+	--only) only+=("${2:?--only needs a name}"); shift 2 ;;
+	*) echo "usage: $0 [--only NAME]..." >&2; exit 2 ;;
 	esac
 done
 
 pass=0 fail=0
-ok() { pass=$((pass + 1)); echo "ok - $*"; }
-nok() { fail=$((fail + 1)); echo "not ok - $*"; }
+count() {	# the ok/not ok lines on stdin, added to the totals (not in a pipe:
+		# a pipeline's last command runs in a subshell)
+	local line
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"ok "*) pass=$((pass + 1)) ;;
+		"not ok "*) fail=$((fail + 1)) ;;
+		esac
+	done
+}
+nok() { count <<<"not ok - $*"; }
+summary() { echo "lab: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
-kdir=$("$root/tools/lab-kernel.sh") || { echo "lab: tools/lab-kernel.sh failed" >&2; exit 1; }
-release=$(cat "$kdir/release")
+start=$(date +%s)
+kdir=$("$root/tools/lab-kernel.sh") || { nok "tools/lab-kernel.sh failed"; summary; }
+echo "# lab kernel $(cat "$kdir/release") ($kdir), ready after $(( $(date +%s) - start ))s"
 
-# The fixture, built against the lab build tree (not the Debian headers).
 fx=$root/.output/lab/fixture
-mkdir -p "$fx/bin" "$fx-build"
-for f in ia_fixture.c Kbuild; do
-	cmp -s "$root/tests/fixture/$f" "$fx-build/$f" || cp "$root/tests/fixture/$f" "$fx-build/$f"
-done
-# The .ko is relinked every time: its BTF is split BTF on top of the
-# vmlinux's, which changes with every kernel build (kbuild does not relink an
-# external module when only vmlinux changed). And .BTF is dropped from the
-# copy: the build tree may be at another patch set than this entry's vmlinux
-# (tools/lab-kernel.sh shares it), and a module whose BTF does not match is
-# refused ("failed to validate module [ia_fixture] BTF: -22"). The fixture
-# needs no BTF.
-rm -f "$fx-build"/*.ko
-make -s -C "$kdir/build" M="$fx-build" modules >&2 || { echo "lab: fixture build failed" >&2; exit 1; }
-objcopy --strip-debug --remove-section=.BTF "$fx-build/ia_fixture.ko" "$fx/ia_fixture.ko"
-install -m 755 "$root/tests/fixture/bin/iafx" "$fx/bin/iafx"
+"$root/tests/fixture/build.sh" --kdir "$kdir/build" "$fx" || { nok "fixture build against the lab kernel"; summary; }
 labx=$root/.output/lab/lab
 mkdir -p "$labx"
+install -m 644 "$root/tests/lab/scenarios.sh" "$labx/scenarios.sh"
 install -m 755 "$root/tests/lab/guest.sh" "$labx/guest.sh"
 
-res=$root/.output/lab/$G
-rm -rf "$res"
-mkdir -p "$res"
-append=""
-[ "$G" -eq 4096 ] || append="iommu_lab.granule=$G"
-start=$(date +%s)
-"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --timeout 900 \
-	${append:+--append "$append"} --extra "$fx" --extra "$labx" -- \
-	sh /extra/lab/guest.sh "$G" >"$res/guest.out" 2>"$res/vm-run.err"
-rc=$?
-echo "# lab ($release, granule $G, $mode): vm-run exit $rc in $(( $(date +%s) - start ))s"
-awk -v dir="$res" '
-	/^@@@BEGIN / { f = dir "/" $2; next }
-	/^@@@END$/ { close(f); f = ""; next }
-	f != "" { print > f }
-' "$res/guest.out"
-if [ $rc -ne 0 ]; then
-	nok "vm-run exited $rc: $(tail -5 "$res/vm-run.err" | tr '\n' ' ')"
-	echo "lab: $pass passed, $fail failed"
-	exit 1
-fi
+ran=()
+for row in "${BOOTS[@]}"; do
+	read -r name G mode mem parts extra <<<"$row"
+	if [ ${#only[@]} -gt 0 ] && [[ " ${only[*]} " != *" $name "* ]]; then
+		continue
+	fi
+	ran+=("$name")
+	res=$root/.output/lab/$name
+	rm -rf "$res"
+	mkdir -p "$res"
+	append=""
+	[ "$G" -eq 4096 ] || append="iommu_lab.granule=$G"
+	[ "$extra" = - ] || append="$append $extra"
+	t=$(date +%s)
+	"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --mem "$mem" \
+		--timeout 1200 ${append:+--append "$append"} --extra "$fx" --extra "$labx" -- \
+		sh /extra/lab/guest.sh ${parts//,/ } >"$res/guest.out" 2>"$res/vm-run.err"
+	rc=$?
+	echo "# $name: granule $G, $mode, ${append:-no lab arguments}: vm-run exit $rc in $(( $(date +%s) - t ))s"
+	awk -v dir="$res" '
+		/^@@@BEGIN / { n = split($2, p, "/"); d = dir
+			for (i = 1; i < n; i++) { d = d "/" p[i]; system("mkdir -p \"" d "\"") }
+			f = dir "/" $2; next }
+		/^@@@END$/ { close(f); f = ""; next }
+		f != "" { print > f }
+	' "$res/guest.out"
+	for b in "$res"/b64/*; do
+		[ -f "$b" ] && base64 -d "$b" >"$res/$(basename "$b")"
+	done
+	if [ $rc -ne 0 ]; then
+		nok "$name: vm-run exited $rc: $(tail -5 "$res/vm-run.err" | tr '\n' ' ')"
+		continue
+	fi
+	count < <(python3 "$root/tests/lab/check.py" --name "$name" --granule "$G" --mode "$mode" \
+		--parts "$parts" --binary "$root/iommu-audit" "$res" 2>&1)
+done
 
-# 1. the parameter reached the kernel
-if [ "$G" -ne 4096 ]; then
-	grep -q "lab: IOMMU granule forced to $G" "$res/dmesg" &&
-		ok "kernel took iommu_lab.granule=$G" || nok "no 'IOMMU granule forced' line in dmesg"
+# Before/after the map_sg fix (patch 0002), the way a patch author would
+# compare two kernels: the same scenario on both boots.
+if [[ " ${ran[*]} " == *" g16384 "* && " ${ran[*]} " == *" g16384-nosgfix "* ]]; then
+	count < <(python3 "$root/tests/lab/check.py" --diff --binary "$root/iommu-audit" \
+		"$root/.output/lab/g16384-nosgfix/sg.trace" "$root/.output/lab/g16384/sg.trace" 2>&1)
 fi
-echo "# drivers:"; sed 's/^/#   /' "$res/drivers"
-unaligned=$(grep -c 'iommu: unaligned' "$res/dmesg" || true)
-echo "# 'iommu: unaligned' refusals in dmesg: $unaligned"
-
-# 2. granule of every device in the devices table
-python3 - "$res/devices" "$G" <<'EOF' && ok "devices report granule $G" || nok "devices: granule (see $res/devices)"
-import json, sys
-g = int(sys.argv[2]); bad = 0; n = 0
-txt = open(sys.argv[1]).read()
-devs = []
-cands = [l for l in txt.splitlines() if l.startswith('{')]
-if txt.find('{') >= 0:
-    cands.append(txt[txt.index('{'):txt.rindex('}') + 1])
-for c in cands:
-    try: o = json.loads(c)
-    except ValueError: continue
-    if isinstance(o, dict) and "devices" in o:
-        devs = o["devices"]; break
-if not devs:
-    print("#   no devices JSON"); sys.exit(1)
-for d in devs:
-    gran = d.get("granule")
-    name = "%s (%s, %s)" % (d.get("name"), d.get("driver"), d.get("domain_type"))
-    print("#   %s granule %s pgsize_bitmap %s maps %s pt_map_failed %s" % (name, gran, d.get("pgsize_bitmap"), d.get("maps"), d.get("pt_map_failed")))
-    n += 1
-    if gran != g: bad += 1
-sys.exit(1 if bad or not n else 0)
-EOF
-
-# 3. the fixture findings
-if [ -f "$res/check" ]; then
-	python3 - "$res/check" "$res/fixture_result" "$G" <<'EOF'
-import json, sys
-g = int(sys.argv[3])
-finds = []
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if line.startswith('{'):
-        try: o = json.loads(line)
-        except ValueError: continue
-        if o.get("type") == "finding": finds.append(o["finding"])
-def show(f):
-    return {k: f.get(k) for k in ("code", "request", "len", "granule", "head", "tail", "exposed_bytes", "exposed_pages", "count")}
-for f in finds:
-    print("#   finding", json.dumps(show(f)))
-res = 0
-def check(cond, msg):
-    global res
-    print(("ok - " if cond else "not ok - ") + msg)
-    if not cond: res = 1
-unrel = [f for f in finds if f.get("code") == "exposure.unrelated_pages"]
-sub = [f for f in finds if f.get("code", "").startswith("exposure.") and f.get("len") == 200]
-if g > 4096:
-    # dma_alloc_coherent(GFP_KERNEL) goes through iommu_dma_alloc_remap() in
-    # 6.1, which allocates whole granules (order log2(G/4K) pages): the
-    # 4 KiB buffer gets the rest of its granule as its own memory, so no
-    # unrelated page is exposed. (Only the non-blocking/FORCE_CONTIGUOUS path,
-    # __iommu_dma_map() of a 4K page, would expose G/4K - 1 unrelated pages.)
-    check(not any(f.get("request") in ("alloc", "alloc_coherent") for f in unrel),
-          "alloc_coherent(4096) -> no exposure.unrelated_pages (granule allocated whole)")
-    check(any(f.get("exposed_pages") == g // 4096 - 1 for f in sub),
-          "map_single(200) -> exposure.unrelated_pages, exposed_pages %d" % (g // 4096 - 1))
-    check(any(f.get("exposed_bytes") == g - 200 for f in sub),
-          "map_single(200) -> exposed_bytes %d (granule slack)" % (g - 200))
-else:
-    check(not unrel, "no exposure.unrelated_pages with a 4K granule")
-sys.exit(res)
-EOF
-	[ $? -eq 0 ] && pass=$((pass + 1)) || fail=$((fail + 1))
-else
-	nok "no fixture check output (fixture not loaded?)"
-fi
-echo "lab: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary

@@ -1,0 +1,386 @@
+#!/usr/bin/env python3
+"""Host-side checks of one lab boot (tests/lab/run.sh), or of the
+before/after comparison of two traces (--diff). Prints TAP-like
+"ok - ..." / "not ok - ..." lines and "# ..." details; run.sh counts them.
+
+What is expected, per granule G (P = 4096, the CPU page), comes from how
+dma-iommu in 6.1 maps each call; docs/lab-kernel.md ("Seed scenarios")
+explains each row.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+P = 4096
+
+
+class Checker:
+    def __init__(self):
+        self.failed = 0
+
+    def ok(self, cond, msg, detail=None):
+        print(("ok - " if cond else "not ok - ") + msg)
+        if not cond:
+            self.failed += 1
+            if detail is not None:
+                print("#   got: %s" % detail)
+        return cond
+
+    def eq(self, msg, expected, got):
+        """An assertion that prints actual vs expected when it fails."""
+        cond = expected == got
+        print(("ok - " if cond else "not ok - ") + msg)
+        if not cond:
+            self.failed += 1
+            print("#   expected: %r" % (expected,))
+            print("#   got:      %r" % (got,))
+        return cond
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def findings(text):
+    """The findings of an `iommu-audit -j check` output (JSON Lines)."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            o = json.loads(line)
+        except ValueError:
+            continue
+        if o.get("type") == "finding":
+            out.append(o["finding"])
+    return out
+
+
+def fx_lines(text):
+    """The fixture's result lines (key=value ...) as dicts."""
+    out = []
+    for line in text.splitlines():
+        if not line.startswith("id="):
+            continue
+        d = {}
+        for kv in line.split():
+            k, _, v = kv.partition("=")
+            d[k] = v
+        out.append(d)
+    return out
+
+
+def short(f):
+    keys = ("code", "request", "dma", "len", "head", "tail", "exposed_bytes",
+            "exposed_pages", "count", "value")
+    return " ".join("%s=%s" % (k, f.get(k)) for k in keys if k in f)
+
+
+# ---- seed scenarios ----------------------------------------------------------
+
+SGTABLE = "translation.sgtable_mismatch"
+
+
+def unrelated(pages, nbytes):
+    return {"code": "exposure.unrelated_pages", "exposed_pages": pages,
+            "exposed_bytes": nbytes}
+
+
+def seed_expect(g):
+    """scenario -> (list of expected findings as field subsets, codes that
+    must not appear). Fields are compared exactly."""
+    k = g // P
+    big = g > P
+    e = {}
+    # map_single(buf + 100, 200): the granule around it is reachable; head
+    # is the buffer's offset in its granule (its page's place in the
+    # granule + 100), from the fixture's phys.
+    def head(fx):
+        return int(fx[0]["phys"]) % g if fx and "phys" in fx[0] else None
+
+    def tail(fx):
+        return None if head(fx) is None else g - head(fx) - 200
+    if big:
+        e["single"] = ([dict(unrelated(k - 1, g - 200), head=head, tail=tail)], [])
+    else:
+        e["single"] = ([{"code": "exposure.sub_page", "exposed_bytes": P - 200,
+                         "head": 100, "tail": P - 300, "exposed_pages": 0}],
+                       ["exposure.unrelated_pages"])
+    # GFP_KERNEL: iommu_dma_alloc_remap() allocates whole granules (its
+    # min_size is the granule), so the buffer owns what is mapped; but
+    # get_sgtable exports PAGE_ALIGN(size), one page of the G mapped.
+    e["coherent"] = ([{"code": SGTABLE}] if big else [],
+                     ["exposure.unrelated_pages", "exposure.sub_page"] + ([] if big else [SGTABLE]))
+    # FORCE_CONTIGUOUS and GFP_ATOMIC: iommu_dma_alloc_pages() of
+    # PAGE_ALIGN(size), then __iommu_dma_map() of the granule around it.
+    for s in ("contig", "atomic"):
+        e[s] = ([unrelated(k - 1, g - P), {"code": SGTABLE}] if big else [],
+                [] if big else ["exposure.unrelated_pages", SGTABLE])
+    # dma_alloc_pages: dma_common_alloc_pages() -> one page, map_page.
+    e["pages"] = ([unrelated(k - 1, g - P)] if big else [],
+                  [] if big else ["exposure.unrelated_pages"])
+    # dma_alloc_noncontiguous: __iommu_dma_alloc_noncontiguous() rounds
+    # the size to the granule before allocating, as the remap path.
+    e["noncontig"] = ([], ["exposure.unrelated_pages", "exposure.sub_page"])
+    # map_sg of one page-aligned, granule-unaligned page (patch 0002 maps
+    # it): the rest of its granule is reachable.
+    e["sg"] = ([dict(unrelated(k - 1, g - P), head=P, tail=g - 2 * P)] if big else [],
+               ["alignment.pt_refused"] + ([] if big else ["exposure.unrelated_pages"]))
+    # untrusted: bounced into swiotlb slots allocated for the whole
+    # granule-aligned span: the slack is in the slot, nothing outside.
+    e["untrusted"] = ([{"code": "exposure.bounce_slack", "exposed_bytes": g - 200}],
+                      ["exposure.untrusted", "exposure.unrelated_pages", "exposure.sub_page"])
+    return e
+
+
+def resolve(want, fx):
+    """want with its computed fields (functions of the fixture's result
+    lines) evaluated."""
+    return {k: (v(fx) if callable(v) else v) for k, v in want.items()}
+
+
+def matches(f, want):
+    return all(f.get(k) == v for k, v in want.items())
+
+
+ERRORS = ("translation.", "alignment.", "lifecycle.")
+
+
+def check_seed(c, res, g):
+    exp = seed_expect(g)
+    table = []
+    for name, (want, never) in exp.items():
+        d = os.path.join(res, "scen", name)
+        rec = read(os.path.join(d, "record"))
+        fx = fx_lines(read(os.path.join(d, "fx")))
+        fs = findings(read(os.path.join(d, "check")))
+        for f in fs:
+            print("#   %s G=%d: %s" % (name, g, short(f)))
+        c.ok("record_rc=0" in rec, "%s G=%d: recorded" % (name, g), rec[-300:])
+        bad = [l for l in fx if l.get("err") != "0"]
+        c.ok(fx and not bad, "%s G=%d: fixture calls succeeded" % (name, g),
+             [" ".join("%s=%s" % kv for kv in l.items()) for l in bad] or "no result lines")
+        for w in want:
+            w = resolve(w, fx)
+            c.ok(any(matches(f, w) for f in fs),
+                 "%s G=%d: finding %s" % (name, g, json.dumps(w, sort_keys=True)),
+                 [short(f) for f in fs])
+        # nothing unexpected: no error findings at all (the fixture's calls
+        # are correct), none of the codes ruled out
+        wanted = {w["code"] for w in want}
+        stray = [f for f in fs if (f["code"].startswith(ERRORS) and f["code"] not in wanted
+                                   and f["code"] != "lifecycle.live_at_end")
+                 or f["code"] in never]
+        c.ok(not stray, "%s G=%d: no other error findings, none of %s" % (name, g, never or "-"),
+             [short(f) for f in stray])
+        table.append((name, ", ".join(sorted("%s%s" % (f["code"], (" %d pages" % f["exposed_pages"])
+                                                      if f.get("exposed_pages") else "")
+                                             for f in fs)) or "none"))
+    for name, what in table:
+        print("# seed %s G=%d: %s" % (name, g, what))
+
+
+# ---- workload: real drivers --------------------------------------------------
+
+def check_workload(c, res, g, mode):
+    out = read(os.path.join(res, "workload", "out"))
+    c.ok("workload_rc=0" in out, "workload G=%d %s: passed" % (g, mode), out[-400:])
+    try:
+        rep = json.loads(read(os.path.join(res, "workload", "report")))
+    except ValueError:
+        c.ok(False, "workload G=%d: report -j is JSON" % g)
+        return
+    c.ok(rep.get("coverage", {}).get("complete") is True,
+         "workload G=%d: coverage complete (every hook attached, nothing lost)" % g,
+         rep.get("coverage", {}).get("checks"))
+    devs = {d["driver"]: d for d in rep.get("devices", [])}
+    for drv in ("nvme", "e1000e", "virtio-pci"):
+        d = devs.get(drv)
+        if not c.ok(d is not None, "workload G=%d: %s recorded" % (g, drv), sorted(devs)):
+            continue
+        print("#   %s G=%d %s: maps %d requested %d mapped %d exposed %d pages %d lazy_max %d ns" % (
+            drv, g, mode, d["maps"], d["bytes_requested"], d["bytes_mapped"],
+            d["bytes_exposed"], d["pages_exposed"], d["lazy_max_ns"]))
+        c.eq("workload G=%d: %s granule" % (g, drv), g, d["granule"])
+        # Every sub-granule buffer of a G > 4K domain makes whole pages
+        # reachable: nvme's 4K reads, e1000e's packets, virtio's headers.
+        if g > P:
+            c.ok(d["pages_exposed"] > 0, "workload G=%d: %s exposes whole unrelated pages" % (g, drv),
+                 d["pages_exposed"])
+        else:
+            c.eq("workload G=%d: %s exposes no whole page" % (g, drv), 0, d["pages_exposed"])
+        if mode == "lazy":
+            c.ok(d["lazy_max_ns"] > 0, "workload G=%d lazy: %s has a flush-queue window" % (g, drv),
+                 d["lazy_max_ns"])
+    print("# report (G=%d, %s):" % (g, mode))
+    for line in read(os.path.join(res, "workload", "report.txt")).splitlines()[:8]:
+        print("#   " + line)
+
+
+# ---- dma-debug side by side ----------------------------------------------------
+
+# dma-debug's message (kernel/dma/debug.c, 6.1) -> the iommu-audit code that
+# reports the same bug.
+DMA_DEBUG = [
+    ("frees DMA memory with different size", "lifecycle.size_mismatch"),
+    ("frees DMA memory with different direction", "lifecycle.dir_mismatch"),
+    ("frees DMA memory with wrong function", "lifecycle.wrong_kind"),
+    ("tries to free DMA memory it has not allocated",
+     ("lifecycle.double_unmap", "lifecycle.unmap_unknown")),
+    ("syncs DMA memory outside allocated range", "lifecycle.sync_outside"),
+    ("to sync DMA memory it has not allocated", "lifecycle.sync_outside"),
+    ("has pending DMA allocations while released from device", "lifecycle.live_at_end"),
+]
+
+DMA_API_RE = re.compile(r"DMA-API: (\S+) (\S+): (.*)")
+
+
+def dma_debug_errors(dmesg):
+    """(driver, device, message, address or None) per err_printk."""
+    out = []
+    lines = dmesg.splitlines()
+    for i, line in enumerate(lines):
+        m = DMA_API_RE.search(line)
+        if not m:
+            continue
+        msg = m.group(3)
+        # the leak report puts the address on the next line
+        more = msg + (" " + lines[i + 1] if i + 1 < len(lines) else "")
+        a = re.search(r"device address=0x([0-9a-f]+)", more)
+        out.append((m.group(1), m.group(2), msg, int(a.group(1), 16) if a else None))
+    return out
+
+
+def check_dmadebug(c, res, g, edu):
+    dm = read(os.path.join(res, "dmadebug", "dmesg"))
+    errs = dma_debug_errors(dm)
+    before = read(os.path.join(res, "dmadebug", "before")).strip()
+    after = read(os.path.join(res, "dmadebug", "error_count")).strip()
+    fs = findings(read(os.path.join(res, "scen", "dmadebug", "check")))
+    rec = read(os.path.join(res, "scen", "dmadebug", "record"))
+    c.ok("record_rc=0" in rec, "dmadebug G=%d: recorded" % g, rec[-300:])
+    try:
+        logged = int(after) - int(before)
+    except ValueError:
+        logged = None
+    c.eq("dmadebug G=%d: every error dma-debug counted is in the log (error_count delta)" % g,
+         logged, len(errs))
+    c.ok(len(errs) >= 6, "dmadebug G=%d: dma-debug reported the fixture's bugs" % g, errs)
+    rows = []
+    for drv, dev, msg, addr in errs:
+        codes = next((codes for text, codes in DMA_DEBUG if text in msg), None)
+        if isinstance(codes, str):
+            codes = (codes,)
+        hit = None
+        if codes:
+            for f in fs:
+                if f["code"] not in codes or f.get("device") != dev:
+                    continue
+                # the same operation: the handle dma-debug names
+                if addr is None or f.get("dma") == addr or (
+                        f.get("dma", 0) <= addr < f.get("dma", 0) + max(f.get("len", 0), 1)):
+                    hit = f
+                    break
+        label = msg.split(" [")[0]
+        rows.append((label, "0x%x" % addr if addr is not None else "-", hit["code"] if hit else "MISSING"))
+        c.ok(dev != edu or hit is not None,
+             "dmadebug G=%d: dma-debug '%s' (%s) also reported by iommu-audit" % (g, label, rows[-1][1]),
+             [short(f) for f in fs])
+    for label, addr, code in rows:
+        print("# dma-debug G=%d: %-70s %-18s -> %s" % (g, label, addr, code))
+    seen = {r[2] for r in rows}
+    for f in fs:
+        if f["code"] not in seen:
+            print("# iommu-audit only G=%d: %s" % (g, short(f)))
+
+
+# ---- the boot ----------------------------------------------------------------
+
+def check_boot(c, a):
+    res, g = a.dir, a.granule
+    parts = a.parts.split(",")
+    cmdline = read(os.path.join(res, "cmdline"))
+    boot = read(os.path.join(res, "dmesg_boot"))
+    if g > P:
+        c.ok("lab: IOMMU granule forced to %d" % g in boot,
+             "%s: kernel took iommu_lab.granule=%d" % (a.name, g), cmdline)
+    else:
+        c.ok("iommu_lab" not in cmdline and "granule forced" not in boot,
+             "%s: stock granule (no lab parameter)" % a.name, cmdline)
+    if "sg_fix=0" in cmdline:
+        c.ok("map_sg granule fix disabled" in boot, "%s: kernel took iommu_lab.sg_fix=0" % a.name)
+    drivers = read(os.path.join(res, "drivers"))
+    for dev, drv in (("NVME", "nvme"), ("E1000E", "e1000e"), ("VIRTIO", "virtio-pci")):
+        c.ok(re.search(r"^%s \S+ driver=%s " % (dev, drv), drivers, re.M) is not None,
+             "%s: %s bound" % (a.name, drv), drivers)
+    unaligned = len(re.findall(r"iommu: unaligned", boot + read(os.path.join(res, "dmesg_end"))))
+    print("# %s: 'iommu: unaligned' refusals in dmesg: %d" % (a.name, unaligned))
+    edu = (re.search(r"^EDU (\S+)", drivers, re.M) or [None, None])[1]
+    if "workload" in parts:
+        check_workload(c, res, g, a.mode)
+    if "seed" in parts:
+        check_seed(c, res, g)
+    if "sg" in parts:
+        fs = findings(read(os.path.join(res, "scen", "sg", "check")))
+        fx = fx_lines(read(os.path.join(res, "scen", "sg", "fx")))
+        for f in fs:
+            print("#   sg G=%d sg_fix=0: %s" % (g, short(f)))
+        c.ok(fx and fx[0].get("err") != "0",
+             "%s: map_sg of a granule-unaligned page fails without the fix" % a.name, fx)
+        c.ok(any(f["code"] == "alignment.pt_refused" for f in fs),
+             "%s: the refused page-table write is flagged (alignment.pt_refused)" % a.name,
+             [short(f) for f in fs])
+        c.ok(unaligned > 0, "%s: the kernel logged 'iommu: unaligned'" % a.name, unaligned)
+    if "dmadebug" in parts:
+        check_dmadebug(c, res, g, edu)
+
+
+def check_diff(c, a):
+    before, after = a.dir, a.after
+    p = subprocess.run([a.binary, "-j", "diff", before, after], capture_output=True, text=True)
+    print("# iommu-audit diff (sg_fix=0 -> patch 0002), exit %d" % p.returncode)
+    try:
+        d = json.loads(p.stdout)
+    except ValueError:
+        c.ok(False, "diff: -j output is JSON", p.stdout[:300] + p.stderr[:300])
+        return
+    txt = subprocess.run([a.binary, "diff", before, after], capture_output=True, text=True).stdout
+    for line in txt.splitlines():
+        print("#   " + line)
+    blob = json.dumps(d)
+    c.ok(p.returncode in (0, 1), "diff: compared the two traces (exit 0 or 1)", p.returncode)
+    fixed = [f for f in d.get("fixed", []) if f.get("code") == "alignment.pt_refused"]
+    new = [f for f in d.get("new", []) if f.get("code") == "exposure.unrelated_pages"]
+    c.ok(fixed, "diff: alignment.pt_refused is fixed by patch 0002", blob[:600])
+    c.ok(new, "diff: the mapped segment's granule exposes unrelated pages (new)", blob[:600])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dir")
+    ap.add_argument("after", nargs="?")
+    ap.add_argument("--name", default="lab")
+    ap.add_argument("--granule", type=int, default=P)
+    ap.add_argument("--mode", default="strict")
+    ap.add_argument("--parts", default="")
+    ap.add_argument("--binary", default="iommu-audit")
+    ap.add_argument("--diff", action="store_true")
+    a = ap.parse_args()
+    c = Checker()
+    if a.diff:
+        check_diff(c, a)
+    else:
+        check_boot(c, a)
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

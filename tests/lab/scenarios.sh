@@ -1,0 +1,49 @@
+# The lab's seed scenarios (docs/lab-kernel.md, "Seed scenarios"): busybox sh
+# functions, sourced in the guest by tests/lab/guest.sh, each run alone under
+# `iommu-audit record --device $IA_EDU_BDF` so that its findings are its own
+# (the checker folds repeats of a call site, and the fixture makes every
+# allocation from one function). Each appends the fixture's result lines to
+# $FX_LOG; tests/lab/check.py holds what each must give per granule.
+
+# fx CMD ARGS...: one fixture command (docs/fixture.md); its id in $FX_ID
+fx() {
+	_out=$(iafx "$@")
+	_rc=$?
+	printf '%s\n' "$_out" >> "$FX_LOG"
+	FX_ID=$(printf '%s\n' "$_out" | sed -n '1s/^id=\([0-9]*\) .*/\1/p')
+	return $_rc
+}
+
+# A sub-granule buffer: the granule slack, byte for byte.
+scen_single() { fx map_single 100 200 to && fx unmap "$FX_ID"; }
+
+# dma_alloc_coherent(4096): GFP_KERNEL (the remap path), forced contiguous,
+# and GFP_ATOMIC (both __iommu_dma_map of one page); get_sgtable of each.
+scen_coherent() { fx alloc_coherent 4096 && _a=$FX_ID && fx get_sgtable "$_a"; fx free "$_a"; }
+scen_contig() { fx alloc_coherent 4096 contig && _a=$FX_ID && fx get_sgtable "$_a"; fx free "$_a"; }
+scen_atomic() { fx alloc_coherent 4096 atomic && _a=$FX_ID && fx get_sgtable "$_a"; fx free "$_a"; }
+
+scen_pages() { fx alloc_pages 4096 to && fx free_pages "$FX_ID"; }
+scen_noncontig() { fx alloc_noncontig 4096 to && fx free_noncontig "$FX_ID"; }
+
+# One segment on the second page of a 16 KiB-aligned block: page aligned,
+# never aligned to a 16K or 64K granule.
+scen_sg() { fx map_sg 4096:4096 to && fx unmap "$FX_ID"; }
+
+# An untrusted device (untrusted 1 is set around the recording): the
+# sub-granule buffer is bounced through swiotlb.
+scen_untrusted() { fx map_single 100 200 to && fx unmap "$FX_ID"; }
+
+# dma-debug side by side: the lifecycle bugs of tests/vm/cases/fixture.sh,
+# then a leak reported at unbind.
+scen_dmadebug() {
+	fx map_single 0 300 from && fx unmap "$FX_ID" 100		# size
+	fx map_page 0 512 to && fx unmap "$FX_ID" 512 from		# direction
+	fx map_single 64 128 bidi && _d=$FX_ID && fx unmap "$_d" &&
+		fx double_unmap "$_d"					# double unmap
+	fx unmap_bogus 0x10000 4096 to				# never mapped
+	fx map_single 100 200 to && _s=$FX_ID &&
+		fx sync "$_s" 4096 64 dev && fx unmap "$_s"		# sync outside
+	fx map_single 8 16 to && fx leak "$FX_ID"			# leaked ...
+	fx unbind							# ... at unbind
+}
