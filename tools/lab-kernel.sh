@@ -87,21 +87,8 @@ fi
 cache_root=${IA_CACHE:-$HOME/.cache/iommu-audit}/lab
 dest=$cache_root/$key
 
-cached() {
-	[ "$refresh" -eq 0 ] && [ "$(cat "$dest/layout" 2>/dev/null)" = "$LAYOUT" ]
-}
-if cached; then
-	echo "$dest"
-	exit 0
-fi
-
-mkdir -p "$cache_root"
-exec 9>"$cache_root/.lock"
-flock 9
-if cached; then
-	echo "$dest"
-	exit 0
-fi
+. "$here/cache-lib.sh"
+cache_fast_path "$cache_root" "$dest" "$LAYOUT" "$refresh"
 rm -f "$dest/layout"
 mkdir -p "$dest"
 key_input >"$dest/key-input"

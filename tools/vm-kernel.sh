@@ -86,24 +86,9 @@ dest=$cache_root/$release
 LAYOUT=2
 
 # Fast path: a complete entry exists (the rename below is the commit point,
-# so existence == completeness).
-cached() {
-	[ "$refresh" -eq 0 ] && [ "$(cat "$dest/layout" 2>/dev/null)" = "$LAYOUT" ]
-}
-if cached; then
-	echo "$dest"
-	exit 0
-fi
-
-mkdir -p "$cache_root"
-# Serialise concurrent builders of the cache (two vm-run.sh started at once):
-# the second waits and then takes the fast path.
-exec 9>"$cache_root/.lock"
-flock 9
-if cached; then
-	echo "$dest"
-	exit 0
-fi
+# so existence == completeness); else wait for the cache lock.
+. "$(dirname "$0")/cache-lib.sh"
+cache_fast_path "$cache_root" "$dest" "$LAYOUT" "$refresh"
 
 # Builders hold the lock, so any .build-* directory now is the leftover of
 # a run that was killed (SIGKILL, power loss): remove it.
