@@ -261,7 +261,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 	size_t idx;
 
 	ia_finding_fingerprint(f);
-	key = strtoull(f->fingerprint, NULL, 16) | 1;	/* never 0 */
+	key = ia_fingerprint_key(f->fingerprint);
 	idx = (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
 	if (idx) {
 		old = &c->findings.v[idx - 1];
