@@ -72,6 +72,11 @@ void ia_baseline_free(struct ia_baseline *b)
 	ia_u64map_free(&b->fps);
 }
 
+bool ia_run_incomplete(const struct ia_run_summary *s)
+{
+	return s->lost || s->malformed || !s->coverage_complete;
+}
+
 bool ia_baseline_has(const struct ia_baseline *b, const struct ia_finding *f)
 {
 	return b && ia_u64map_get(&b->fps, ia_fingerprint_key(f->fingerprint));
