@@ -102,6 +102,14 @@ $(OUTPUT)/bench/%: bench/%.c $(LIB_OBJS)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LIBS) -o $@
 bench: $(BENCH_BINS)
 
+# tools/trace-edit derives test traces from recorded ones by dropping or
+# changing requests (tools/make-diff-trace.sh); it needs only the trace code.
+TRACE_EDIT	:= $(OUTPUT)/tools/trace-edit
+$(TRACE_EDIT): tools/trace-edit.c $(OUTPUT)/user/trace.o
+	$(call msg,TOOL-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/user/trace.o -lz -o $@
+
 # ---- tests -----------------------------------------------------------------
 # Each tests/unit/test_X.c links the user/ objects it needs (all but main.o).
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
@@ -111,7 +119,7 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c $(LIB_OBJS) | $(OUTPUT)/tests
 unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
-cli-test: iommu-audit
+cli-test: iommu-audit $(TRACE_EDIT)
 	$(Q)tests/run-cli.sh
 
 vm-test: static guest fixture
@@ -123,7 +131,7 @@ lab-test: iommu-audit static
 	$(Q)tests/lab/run.sh
 
 # The README's test command: unit, CLI, VM and lab tests, with one summary.
-check: $(UNIT_BINS) iommu-audit static guest fixture
+check: $(UNIT_BINS) iommu-audit $(TRACE_EDIT) static guest fixture
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 
 demo: static
@@ -136,4 +144,5 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) iommu-audit
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d \
+		   $(OUTPUT)/tools/*.d)

@@ -2,11 +2,13 @@
 # Command-line tests on the host (no VM, no BPF): argument errors, exit
 # codes, JSON that stays valid on errors, and reading good and damaged
 # traces (tests/data/sample.trace, recorded in the VM bench by
-# tools/make-sample-trace.sh). Prints "cli: N passed, N failed".
+# tools/make-sample-trace.sh; tests/data/sample-after.trace, derived from it
+# by tools/make-diff-trace.sh). Prints "cli: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=$root/iommu-audit
 sample=$root/tests/data/sample.trace
+after=$root/tests/data/sample-after.trace
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 CASE=cli
@@ -50,13 +52,20 @@ check_bad_fail_on|2|check x.trace --fail-on fatal
 check_bad_format|2|check x.trace --format yaml
 check_missing_trace|2|check /nonexistent.trace
 report_no_args|2|report
+diff_no_args|2|diff
+diff_one_arg|2|diff x.trace
+diff_three_args|2|diff a b c
+diff_bad_fail_on|2|diff a b --fail-on fatal
+diff_missing_trace|2|diff /nonexistent.trace /nonexistent2.trace
 live_bad_duration|2|live --duration -1
 live_bad_fail_on|2|live --fail-on nope
 EOF_CASES
 assert_eq "unknown command names it" yes "$(has unknown_cmd "unknown command 'frobnicate'" err)"
 assert_eq "missing trace names the file" yes "$(has devices_missing_trace "/nonexistent.trace" err)"
+assert_eq "diff: missing OLD trace named as such" yes \
+	"$(has diff_missing_trace "old trace /nonexistent.trace: cannot open" err)"
 assert_eq "help lists the commands" yes "$(has help "record" out)"
-for c in record devices dump coverage check live report; do
+for c in record devices dump coverage check live report diff; do
 	run "help_$c" "$bin" "$c" --help
 	assert_eq "$c --help exits 0" 0 "$(rc "help_$c")"
 	assert_eq "$c --help has examples" yes "$(has "help_$c" "Example" out)"
@@ -124,6 +133,57 @@ assert_jq "report sample: e1000e exposure" "$tmp/report_ok.out" \
 assert_jq "report sample: per-driver totals add up the devices" "$tmp/report_ok.out" \
 	'([.devices[].bytes_exposed] | add) == ([.drivers[].bytes_exposed] | add)' true
 
+# --- diff: two runs (sample-after = sample with known edits) ----------------
+run diff_gen "$root/tools/make-diff-trace.sh" "$tmp/after.trace"
+assert_eq "tools/make-diff-trace.sh reproduces tests/data/sample-after.trace" 0 \
+	"$(cmp "$tmp/after.trace" "$after" > /dev/null 2>&1; echo $?)"
+run diff_same "$bin" diff "$sample" "$sample"
+assert_eq "diff of a trace with itself: exit 0" 0 "$(rc diff_same)"
+assert_eq "diff of a trace with itself: no change" yes \
+	"$(has diff_same "^no change: 3 findings and 3 devices the same in both runs" out)"
+run diff_same_info "$bin" diff "$sample" "$sample" --fail-on info
+assert_eq "diff of a trace with itself --fail-on info: exit 0 (nothing new)" 0 \
+	"$(rc diff_same_info)"
+run diff_regress "$bin" diff "$sample" "$after"
+assert_eq "diff sample -> after: exit 1 (a new error)" 1 "$(rc diff_regress)"
+assert_eq "diff sample -> after: the NEW finding named" yes "$(has diff_regress \
+	"^error lifecycle.size_mismatch 0000:00:03.0 (virtio-pci): unmap_page .* with size 32, mapped with size 16" out)"
+assert_eq "diff sample -> after: sections in order" "NEW FIXED CHANGED" \
+	"$(grep -oE '^(NEW|FIXED|CHANGED) \(' "$tmp/diff_regress.out" | tr -d ' (' | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "diff sample -> after: the FIXED leak" yes \
+	"$(has diff_regress "^info lifecycle.live_at_end 0000:00:01.0 (nvme)" out)"
+assert_eq "diff sample -> after: the CHANGED exposure" yes \
+	"$(has diff_regress "was x3, now x2; exposed bytes 11862 -> 7908 (-3954)" out)"
+assert_eq "diff sample -> after: e1000e deltas" yes "$(has diff_regress \
+	"^ *delta  *0  *-1  *-142  *-4096  *-3954  *0$" out)"
+assert_eq "diff sample -> after: summary" yes "$(has diff_regress \
+	"^1 new (1 at or above --fail-on=error), 1 fixed, 1 changed, 1 unchanged" out)"
+# the other way round the size mismatch is fixed and the leak (info) is new
+run diff_back "$bin" diff "$after" "$sample"
+assert_eq "diff after -> sample: exit 0 (the new finding is info)" 0 "$(rc diff_back)"
+run diff_back_info "$bin" diff "$after" "$sample" --fail-on info
+assert_eq "diff after -> sample --fail-on info: exit 1" 1 "$(rc diff_back_info)"
+run diff_dev "$bin" diff "$sample" "$after" -D 0000:00:02.0
+assert_eq "diff -D e1000e: only its CHANGED finding, exit 0" "0 0" \
+	"$(rc diff_dev) $(grep -c '^[a-z]* lifecycle' "$tmp/diff_dev.out")"
+run diff_dev_typo "$bin" diff "$sample" "$after" -D 0000:99:00.0
+assert_eq "diff -D of a device in neither trace: exit 2" 2 "$(rc diff_dev_typo)"
+assert_eq "diff -D of a device in neither trace: says so" yes \
+	"$(has diff_dev_typo "0000:99:00.0: in neither trace" err)"
+run diff_json "$bin" -j diff "$sample" "$after"
+assert_eq "diff -j: exit 1" 1 "$(rc diff_json)"
+assert_eq "diff -j: valid JSON" yes "$(valid_json diff_json)"
+assert_jq "diff -j: counts" "$tmp/diff_json.out" \
+	'.summary | "\(.new) \(.fixed) \(.changed) \(.unchanged) \(.failing)"' "1 1 1 1 1"
+assert_jq "diff -j: the new finding fails" "$tmp/diff_json.out" \
+	'.findings[] | select(.status == "new") | "\(.new.code) \(.new.device) \(.fails)"' \
+	"lifecycle.size_mismatch 0000:00:03.0 true"
+assert_jq "diff -j: e1000e deltas" "$tmp/diff_json.out" \
+	'.devices[] | select(.name == "0000:00:02.0") | .delta | "\(.maps) \(.bytes_exposed)"' "-1 -3954"
+run diff_json_pretty "$bin" -p diff "$sample" "$sample"
+assert_jq "diff -p of a trace with itself: no_change" "$tmp/diff_json_pretty.out" \
+	'.summary.no_change' true
+
 # --- damaged traces: clear message, exit 2, never a crash -------------------
 size=$(stat -c %s "$sample")
 head -c $((size / 2)) "$sample" > "$tmp/trunc.trace"
@@ -143,6 +203,14 @@ while IFS='|' read -r name file pattern; do
 		assert_eq "$cmd $name: exit 2" 2 "$(rc "$name")"
 		assert_eq "$cmd $name: message" yes "$(has "$name" "$pattern" err)"
 	done
+	run "diff_$name" "$bin" diff "$sample" "$tmp/$file"
+	assert_eq "diff, NEW trace $name: exit 2" 2 "$(rc "diff_$name")"
+	assert_eq "diff, NEW trace $name: message" yes "$(has "diff_$name" "$pattern" err)"
+	assert_eq "diff, NEW trace $name: says which trace" yes \
+		"$(has "diff_$name" "new trace $tmp/$file: " err)"
+	run "diff_json_$name" "$bin" -j diff "$tmp/$file" "$sample"
+	assert_jq "diff -j, OLD trace $name: a JSON error naming it" \
+		"$tmp/diff_json_$name.out" '.error | startswith("old trace '"$tmp/$file"': ")' true
 done <<'EOF_BAD'
 truncated|trunc.trace|truncated
 truncated_header|trunc_hdr.trace|trunc

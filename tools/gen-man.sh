@@ -30,7 +30,7 @@ Each command prints its own usage and examples with **--help**; the text
 below is that help.
 
 EOT
-for c in live check report record devices dump coverage; do
+for c in live check report diff record devices dump coverage; do
 	printf '## %s\n\n```\n' "$c"
 	"$bin" "$c" --help
 	printf '```\n\n'
@@ -57,9 +57,9 @@ cat <<'EOT'
 | code | meaning |
 | --- | --- |
 | 0 | success; nothing at or above the fail level; input complete |
-| 1 | findings at or above `--fail-on` (check, live), or a runtime failure (BPF load, I/O) |
+| 1 | findings at or above `--fail-on` (check, live), NEW findings at or above it (diff: a regression), or a runtime failure (BPF load, I/O) |
 | 2 | bad arguments, a bad or damaged trace, a bad baseline |
-| 3 | incomplete: events were lost, or hooks are missing on this kernel (partial checks) |
+| 3 | incomplete: events were lost, or hooks are missing on this kernel (partial checks); for diff, in either run |
 
 # FILES
 

@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check_int.h"
+#include "coverage.h"
 #include "devstats.h"
+#include "findings_out.h"
 #include "trace.h"
 
 int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need)
@@ -261,7 +263,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 	size_t idx;
 
 	ia_finding_fingerprint(f);
-	key = strtoull(f->fingerprint, NULL, 16) | 1;	/* never 0 */
+	key = ia_fingerprint_key(f->fingerprint);
 	idx = (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
 	if (idx) {
 		old = &c->findings.v[idx - 1];
@@ -611,7 +613,7 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 }
 
 int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
-			  struct ia_trace_reader **rp, __u64 *records, __u64 *lost,
+			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen)
 {
 	const struct ia_trace_stats *st;
@@ -628,10 +630,10 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	*records = 0;
+	memset(s, 0, sizeof(*s));
 	while ((ret = ia_trace_next(r, &rec)) == 1) {
 		ia_checker_event(c, rec, rec->size);
-		(*records)++;
+		s->records++;
 	}
 	if (ret < 0) {
 		snprintf(err, errlen, "%s", ia_trace_error(r));
@@ -640,8 +642,13 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 		return ret;
 	}
 	st = ia_trace_stats(r);
-	*lost = st->lost[IA_DROP_RINGBUF] + st->lost[IA_DROP_INFLIGHT];
-	ia_checker_finish(c, *lost);
+	s->source = path;
+	s->kernel = ia_trace_meta(r)->kernel_release;
+	s->lost = st->lost[IA_DROP_RINGBUF] + st->lost[IA_DROP_INFLIGHT];
+	s->malformed = c->malformed;
+	s->incomplete_checks = ia_coverage_incomplete(ia_trace_meta(r));
+	s->coverage_complete = !s->incomplete_checks;
+	ia_checker_finish(c, s->lost);
 	*ckp = c;
 	*rp = r;
 	return 0;

@@ -44,16 +44,18 @@ void ia_checker_free(struct ia_checker *c);
 void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *rec, size_t len);
 
 struct ia_trace_reader;
+struct ia_run_summary;
 
 /*
  * Open a trace, replay all its records into a new checker and finish it
  * (with the trace's lost-event count). 0 with *ckp and *rp set (the reader
- * stays open for its header and stats; the caller frees both), or -ENOMEM,
- * or a negative enum ia_trace_result for a bad trace, with the message in
- * err. *records counts the records, *lost the events the recording lost.
+ * stays open for its header and stats; the caller frees both) and *s
+ * describing the run: path, kernel (valid while the reader is), records,
+ * events lost, malformed records, coverage. Or -ENOMEM, or a negative enum
+ * ia_trace_result for a bad trace, with the message in err.
  */
 int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
-			  struct ia_trace_reader **rp, __u64 *records, __u64 *lost,
+			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen);
 
 /*

@@ -134,7 +134,7 @@ static int conclude(struct ia_cli *cli, struct ia_checker *ck, const struct chec
 		ia_baseline_free(b);
 	if (failing)
 		return IA_EXIT_FINDINGS;
-	return s->lost || !s->coverage_complete || s->malformed ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	return ia_run_incomplete(s) ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
 }
 
 static const struct option check_long[] = {
@@ -176,14 +176,9 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		usage_check(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "check: one TRACE argument expected");
 	}
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s.records, &s.lost,
-				    err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
-	s.source = argv[optind];
-	s.kernel = ia_trace_meta(r)->kernel_release;
-	s.incomplete_checks = ia_coverage_incomplete(ia_trace_meta(r));
-	s.coverage_complete = !s.incomplete_checks;
 	ret = conclude(cli, ck, &o, &s);
 	ia_checker_free(ck);
 	ia_trace_close(r);

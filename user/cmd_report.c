@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "coverage.h"
 #include "devstats.h"
+#include "findings_out.h"
 #include "json.h"
 #include "trace.h"
 
@@ -210,9 +211,9 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 	const struct ia_check_dev *d;
 	const struct ia_finding *f;
 	size_t nd, nf;
+	struct ia_run_summary s;
 	char err[512];
 	int c, ret;
-	__u64 lost, records = 0;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (c == 'h') {
@@ -226,7 +227,7 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 		usage(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "report: one TRACE argument expected");
 	}
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &records, &lost, err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	d = ia_checker_devices(ck, &nd);
@@ -236,10 +237,10 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 		print_json(&cli->j, d, nd, f, nf, ia_trace_meta(r));
 	} else {
 		print_text(d, nd, f, nf, ia_trace_meta(r));
-		if (lost)
-			printf("incomplete: %" PRIu64 " events lost\n", (uint64_t)lost);
+		if (s.lost)
+			printf("incomplete: %" PRIu64 " events lost\n", (uint64_t)s.lost);
 	}
-	ret = lost || ia_coverage_incomplete(ia_trace_meta(r)) ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	ret = s.lost || !s.coverage_complete ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
 	ia_checker_free(ck);
 	ia_trace_close(r);
 	return ret;

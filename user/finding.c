@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include "devstats.h"
 #include "finding.h"
@@ -58,6 +59,11 @@ void ia_finding_fingerprint(struct ia_finding *f)
 		h = fnv1a(h, f->site[i], n);
 	}
 	snprintf(f->fingerprint, sizeof(f->fingerprint), "%016" PRIx64, (uint64_t)h);
+}
+
+__u64 ia_fingerprint_key(const char *hex)
+{
+	return strtoull(hex, NULL, 16) | 1;	/* 0 is the maps' empty key */
 }
 
 void ia_finding_print(const struct ia_finding *f, FILE *out)

@@ -64,6 +64,10 @@ const char *ia_invariant_str(__u32 inv);
  * function names (offsets and modules left out: they change across builds). */
 void ia_finding_fingerprint(struct ia_finding *f);
 
+/* A fingerprint's 16 hex digits as a map key (never 0): the one key that
+ * folding (the checker), --baseline and diff all match findings on. */
+__u64 ia_fingerprint_key(const char *hex);
+
 /* Output formats. */
 void ia_finding_print(const struct ia_finding *f, FILE *out);
 void ia_finding_json(const struct ia_finding *f, struct ia_json *j);

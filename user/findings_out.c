@@ -18,11 +18,6 @@ int ia_out_format_parse(const char *s)
 	return -1;
 }
 
-static __u64 fp_key(const char *hex)
-{
-	return strtoull(hex, NULL, 16) | 1;	/* as ck_report keys them: never 0 */
-}
-
 int ia_baseline_load(struct ia_baseline *b, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -60,7 +55,7 @@ int ia_baseline_load(struct ia_baseline *b, const char *path, char *err, size_t 
 			return -1;
 		}
 		memcpy(hex, p, 16);
-		if (ia_u64map_put(&b->fps, fp_key(hex), (void *)1)) {
+		if (ia_u64map_put(&b->fps, ia_fingerprint_key(hex), (void *)1)) {
 			snprintf(err, errlen, "baseline %s: out of memory", path);
 			fclose(f);
 			ia_u64map_free(&b->fps);
@@ -77,9 +72,14 @@ void ia_baseline_free(struct ia_baseline *b)
 	ia_u64map_free(&b->fps);
 }
 
+bool ia_run_incomplete(const struct ia_run_summary *s)
+{
+	return s->lost || s->malformed || !s->coverage_complete;
+}
+
 bool ia_baseline_has(const struct ia_baseline *b, const struct ia_finding *f)
 {
-	return b && ia_u64map_get(&b->fps, fp_key(f->fingerprint));
+	return b && ia_u64map_get(&b->fps, ia_fingerprint_key(f->fingerprint));
 }
 
 bool ia_finding_fails(const struct ia_finding *f, int fail_level, const struct ia_baseline *b)

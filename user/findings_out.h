@@ -29,6 +29,10 @@ struct ia_run_summary {
 	__u64 malformed;
 };
 
+/* Nothing may fail, yet the run is not the whole truth: events lost,
+ * malformed records, or hooks missing (exit code 3). */
+bool ia_run_incomplete(const struct ia_run_summary *s);
+
 struct ia_baseline {
 	struct ia_u64map fps;	/* fingerprint (hex parsed) -> 1 */
 };

@@ -17,6 +17,7 @@ static const struct ia_cmd cmds[] = {
 	{ "live", cmd_live, "check live DMA traffic: findings as they happen, then the full list" },
 	{ "check", cmd_check, "check a trace: translation, exposure, alignment, lifecycle, lazy flush" },
 	{ "report", cmd_report, "per-device table of a trace: mapped, exposed, worst call sites" },
+	{ "diff", cmd_diff, "compare two traces, e.g. before/after a patch: new and fixed findings" },
 	{ "record", cmd_record, "record DMA requests and IOMMU page-table writes to a trace" },
 	{ "devices", cmd_devices, "per-device table: domain, granule, mappings (live or from a trace)" },
 	{ "dump", cmd_dump, "print a trace's records as JSON Lines" },
@@ -46,9 +47,9 @@ static void usage(FILE *f)
 "  -V, --version   print the version\n"
 "  -h, --help      this help\n"
 "\n"
-"Exit codes: 0 ok; 1 findings at or above --fail-on, or a runtime failure\n"
-"(BPF load, I/O); 2 bad arguments or input; 3 incomplete (lost events, or\n"
-"hooks missing on this kernel).\n"
+"Exit codes: 0 ok; 1 findings (diff: new findings) at or above --fail-on,\n"
+"or a runtime failure (BPF load, I/O); 2 bad arguments or input;\n"
+"3 incomplete (lost events, or hooks missing on this kernel).\n"
 "Live commands need root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n");
 }
 

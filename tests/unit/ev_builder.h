@@ -92,6 +92,7 @@ struct eb_devspec {
 	__u32 max_seg_size;	/* 65536 */
 	__u32 flags;		/* IA_DEV_* */
 	__u32 domain_type;	/* IA_DOMAIN_DMA */
+	const char *driver;	/* e1000e for EB_DEV_B, nvme for the others */
 };
 
 #define EB_MAX_SG	16
@@ -227,7 +228,8 @@ static inline void eb_ev_device(__u64 dev, __u64 dom, const struct eb_devspec *d
 	e.page_size = 4096;
 	e.group_id = dev == EB_DEV_B ? 8 : 7;
 	snprintf(e.name, sizeof(e.name), "%s", dev == EB_DEV_B ? EB_NAME_B : EB_NAME_A);
-	snprintf(e.driver, sizeof(e.driver), "%s", dev == EB_DEV_B ? "e1000e" : "nvme");
+	snprintf(e.driver, sizeof(e.driver), "%s",
+		 d->driver ? d->driver : dev == EB_DEV_B ? "e1000e" : "nvme");
 	snprintf(e.bus, sizeof(e.bus), "pci");
 	eb_feed(&e);
 	for (int i = 0; i < eb_w.ndev; i++)
