@@ -356,11 +356,25 @@ def check_diff(c, a):
     for line in txt.splitlines():
         print("#   " + line)
     blob = json.dumps(d)
-    c.ok(p.returncode in (0, 1), "diff: compared the two traces (exit 0 or 1)", p.returncode)
-    fixed = [f for f in d.get("fixed", []) if f.get("code") == "alignment.pt_refused"]
-    new = [f for f in d.get("new", []) if f.get("code") == "exposure.unrelated_pages"]
-    c.ok(fixed, "diff: alignment.pt_refused is fixed by patch 0002", blob[:600])
-    c.ok(new, "diff: the mapped segment's granule exposes unrelated pages (new)", blob[:600])
+
+    def status(st, code):
+        return [f for f in d.get("findings", []) if f.get("status") == st
+                and (f.get("new") or f.get("old") or {}).get("code") == code]
+    # An exposure warning replaces an error: not a regression at the
+    # default --fail-on error.
+    c.eq("diff: exit status (0: nothing new at or above error)", 0, p.returncode)
+    c.eq("diff: alignment.pt_refused fixed by patch 0002", 1,
+         len(status("fixed", "alignment.pt_refused")))
+    new = status("new", "exposure.unrelated_pages")
+    c.ok(len(new) == 1 and new[0]["new"]["exposed_pages"] == a.granule // P - 1,
+         "diff: new exposure.unrelated_pages of %d pages (the mapped segment's granule)"
+         % (a.granule // P - 1), blob[:800])
+    dev = [x for x in d.get("devices", []) if x.get("differs")]
+    c.ok(len(dev) == 1 and dev[0]["old"]["maps"] == 0 and dev[0]["new"]["maps"] == 1,
+         "diff: the device's map count goes from 0 (refused) to 1", blob[:800])
+    # The other way round, the refused write is a regression: exit 1.
+    r = subprocess.run([a.binary, "diff", after, before], capture_output=True, text=True)
+    c.eq("diff: reverting the fix is a regression (exit 1)", 1, r.returncode)
 
 
 def main():

@@ -99,7 +99,7 @@ done
 # Before/after the map_sg fix (patch 0002), the way a patch author would
 # compare two kernels: the same scenario on both boots.
 if [[ " ${ran[*]} " == *" g16384 "* && " ${ran[*]} " == *" g16384-nosgfix "* ]]; then
-	count < <(python3 "$root/tests/lab/check.py" --diff --binary "$root/iommu-audit" \
+	count < <(python3 "$root/tests/lab/check.py" --diff --granule 16384 --binary "$root/iommu-audit" \
 		"$root/.output/lab/g16384-nosgfix/sg.trace" "$root/.output/lab/g16384/sg.trace" 2>&1)
 fi
 summary
