@@ -595,6 +595,40 @@ static __always_inline void free_pages_done(const __u64 *a, __u64 ret)
 }
 REQ_HOOK_VOID(free_pages, dma_common_free_pages, IA_REQ_FREE_PAGES)
 
+/*
+ * iommu_dma_get_sgtable(dev, sgt, cpu_addr, dma_addr, size, attrs) -> int
+ * (the same in 6.1 and 6.18): the table dma_get_sgtable() exports for a
+ * coherent buffer, e.g. to a dma-buf importer. It maps nothing; the
+ * checker compares its entries with what the IOMMU maps at the handle.
+ */
+static __always_inline void get_sgtable_done(const __u64 *a, __u64 ret)
+{
+	struct sg_table *sgt = (struct sg_table *)a[1];
+	int err = (int)ret;
+	struct scatterlist *sgl = !err && sgt ? BPF_CORE_READ(sgt, sgl) : NULL;
+	__u32 nents = sgl ? BPF_CORE_READ(sgt, orig_nents) : 0;
+	struct ia_ev_req *e;
+	__u64 id;
+
+	/* reads before req_exit(), as in alloc_noncontig_done() */
+	e = req_exit(IA_REQ_GET_SGTABLE, (void *)a[0]);
+	if (!e)
+		return;
+	e->cpu_addr = a[2];
+	e->dma = a[3];
+	e->size = a[4];
+	e->attrs = a[5];
+	e->ret = err;
+	e->nents = nents;
+	if (err)
+		e->hdr.flags |= IA_REQ_F_FAILED;
+	id = e->hdr.req_id;
+	bpf_ringbuf_submit(e, 0);
+	if (sgl)	/* the exported entries: an output walk, after the record */
+		sg_walk(id, sgl, nents, true);
+}
+REQ_HOOK(get_sgtable, iommu_dma_get_sgtable, IA_REQ_GET_SGTABLE, 6)
+
 /* ---- syncs: no page-table effect, one record at entry ---------------- */
 
 /* (dev, handle, size, dir) */

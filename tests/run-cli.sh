@@ -183,6 +183,21 @@ assert_jq "diff -j: e1000e deltas" "$tmp/diff_json.out" \
 run diff_json_pretty "$bin" -p diff "$sample" "$sample"
 assert_jq "diff -p of a trace with itself: no_change" "$tmp/diff_json_pretty.out" \
 	'.summary.no_change' true
+# --- a version 1 trace (recorded before get_sgtable was hooked) -------------
+# Version 2 added a request kind only: the old trace reads as it did. Its
+# header does not list the get_sgtable hook, so translation is partial.
+v1=$root/tests/data/sample-v1.trace
+run dump_v1 "$bin" dump "$v1"
+assert_eq "dump v1 sample: exit 0" 0 "$(rc dump_v1)"
+assert_eq "dump v1 sample: its 679 records, as its trailer counts" "679 679" \
+	"$(jq -s '[.[] | select(.type != "header" and .type != "trailer")] | length' "$tmp/dump_v1.out") $(tail -1 "$tmp/dump_v1.out" | jq .records)"
+run coverage_v1 "$bin" -j coverage -i "$v1"
+assert_eq "coverage -i v1 sample: exit 3, only translation partial (no get_sgtable hook)" \
+	"3 translation" "$(rc coverage_v1) $(jq -r '[.coverage.checks | to_entries[] | select(.value == "partial") | .key] | join(",")' "$tmp/coverage_v1.out")"
+run check_v1 "$bin" -j check "$v1"
+assert_eq "check v1 sample: exit 3 (partial), e1000e frames as before" \
+	"3 exposure.sub_page 3 $((3 * (4096 - 142)))" \
+	"$(rc check_v1) $(jq -r 'select(.type == "finding" and .finding.driver == "e1000e") | "\(.finding.code) \(.finding.count) \(.finding.exposed_bytes)"' "$tmp/check_v1.out")"
 
 # --- damaged traces: clear message, exit 2, never a crash -------------------
 size=$(stat -c %s "$sample")

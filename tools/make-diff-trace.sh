@@ -7,7 +7,7 @@
 #   --drop 15              nvme's coherent allocation (with its nested
 #                          __iommu_dma_map) still mapped at the end: the
 #                          lifecycle.live_at_end finding is FIXED
-#   --drop 221 --drop 223  e1000e's third frame, its map and its unmap: the
+#   --drop 161 --drop 163  e1000e's third frame, its map and its unmap: the
 #                          exposure.sub_page finding is CHANGED (x3 -> x2)
 #   --size 38=32           virtio-blk unmaps a 16-byte header with size 32:
 #                          a NEW lifecycle.size_mismatch error
@@ -21,4 +21,4 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/tests/data/sample-after.trace}
 make -C "$root" -s --no-print-directory .output/tools/trace-edit
 "$root/.output/tools/trace-edit" "$root/tests/data/sample.trace" "$out" \
-	--drop 15 --drop 221 --drop 223 --size 38=32
+	--drop 15 --drop 161 --drop 163 --size 38=32

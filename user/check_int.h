@@ -78,9 +78,12 @@ struct ck_domain {
 };
 
 /*
- * The requested phys range of a live sub-page buffer: the slack around it
- * is what a neighbouring buffer of the same device may cover. Buffers made
- * of whole pages leave no slack and are not kept here.
+ * The requested (for an allocation: owned) phys range of a live buffer that
+ * does not fill its IOMMU granules: the rest of its granules is what a
+ * neighbouring buffer's mapping of the same device may cover. Buffers made
+ * of whole granules leave no slack and are not kept here. (With a granule
+ * of one page these are the sub-page buffers; with a larger granule, whole
+ * pages too: a 4 KiB allocation shares its 16 KiB granule.)
  */
 struct ck_subbuf {
 	struct ia_inode phys;
@@ -158,6 +161,8 @@ int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
 
 /* The invariants. Each runs when a root request record arrives. */
 void ck_inv_translation(struct ck_ctx *x);
+/* a get_sgtable request: its exported table against the mapping */
+void ck_inv_translation_sgtable(struct ck_ctx *x);
 void ck_inv_exposure(struct ck_ctx *x);
 void ck_inv_alignment(struct ck_ctx *x);
 /* lifecycle: maps register, unmaps and syncs are checked against them */
@@ -180,8 +185,9 @@ bool ck_in_slot(const struct ck_pending *p, __u64 granule, __u64 a, __u64 b);
 /* Request kinds that create a mapping / remove one. */
 bool ck_kind_maps(__u32 kind);
 bool ck_kind_unmaps(__u32 kind);
-/* The requested phys ranges of a root map request, merged and sorted;
- * returns the count (<= max), or -1 when unknown (remapped allocation). */
+/* The requested phys ranges of a root map request (the pages an allocation
+ * owns), merged and sorted; returns the count (<= max), or -1 for a kind
+ * that has none. */
 int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max);
 
 #endif

@@ -551,17 +551,21 @@ static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_
 		}
 	} else if (ck_kind_unmaps(e->kind)) {
 		ck_inv_lifecycle_unmap(&x);
+	} else if (e->kind == IA_REQ_GET_SGTABLE) {
+		if (!(e->hdr.flags & IA_REQ_F_FAILED))
+			ck_inv_translation_sgtable(&x);
 	} else {
 		ck_inv_lifecycle_sync(&x);
 	}
 }
 
-/* The output walk of a map_sg (or the table of an alloc_noncontiguous) is
- * emitted after its request record. */
+/* The output walk of a map_sg (or the table an alloc_noncontiguous made,
+ * or the one a get_sgtable exported) is emitted after its request record. */
 static bool has_output_walk(const struct ia_ev_req *e)
 {
 	return !(e->hdr.flags & IA_REQ_F_FAILED) &&
-	       (e->kind == IA_REQ_MAP_SG || e->kind == IA_REQ_ALLOC_NONCONTIG);
+	       (e->kind == IA_REQ_MAP_SG || e->kind == IA_REQ_ALLOC_NONCONTIG ||
+		e->kind == IA_REQ_GET_SGTABLE);
 }
 
 static void on_req(struct ia_checker *c, const struct ia_ev_req *e)

@@ -42,6 +42,7 @@ static const char *const kind_names[IA_REQ_KIND_MAX] = {
 	[IA_REQ_SYNC_SINGLE_DEV] = "sync_single_for_device",
 	[IA_REQ_SYNC_SG_CPU] = "sync_sg_for_cpu",
 	[IA_REQ_SYNC_SG_DEV] = "sync_sg_for_device",
+	[IA_REQ_GET_SGTABLE] = "get_sgtable",
 };
 
 const char *ia_req_kind_str(__u32 kind)

@@ -105,6 +105,9 @@ void ia_finding_json(const struct ia_finding *f, struct ia_json *j)
 	ia_json_ku64(j, "exposed_bytes", f->exposed_bytes);
 	ia_json_ku64(j, "exposed_pages", f->exposed_pages);
 	ia_json_ku64(j, "value", f->value);
+	ia_json_ku64(j, "exported_bytes", f->exported_bytes);
+	ia_json_ku64(j, "mapped_bytes", f->mapped_bytes);
+	ia_json_ku64(j, "diff_dma", f->diff_dma);
 	ia_json_ku64(j, "count", f->count);
 	ia_json_ku64(j, "ts", f->ts_ns);
 	ia_json_key(j, "stack");

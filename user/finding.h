@@ -51,6 +51,10 @@ struct ia_finding {
 	__u64 exposed_bytes;		/* exposure: total over all occurrences */
 	__u64 exposed_pages;		/* ... of which whole unrelated CPU pages */
 	__u64 value;			/* code-specific (e.g. lazy window, ns) */
+	/* translation.sgtable_mismatch (first occurrence): bytes the exported
+	 * table describes, bytes the IOMMU maps for the handle, and the first
+	 * IOVA where they disagree */
+	__u64 exported_bytes, mapped_bytes, diff_dma;
 	char site[IA_SITE_FRAMES][IA_SYM_LEN];	/* call site, innermost first */
 	char message[200];
 	char fingerprint[17];		/* 16 hex digits */

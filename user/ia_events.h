@@ -60,6 +60,8 @@ enum ia_req_kind {
 	IA_REQ_SYNC_SINGLE_DEV,	/* iommu_dma_sync_single_for_device */
 	IA_REQ_SYNC_SG_CPU,	/* iommu_dma_sync_sg_for_cpu */
 	IA_REQ_SYNC_SG_DEV,	/* iommu_dma_sync_sg_for_device */
+	IA_REQ_GET_SGTABLE,	/* iommu_dma_get_sgtable: a coherent buffer's
+				 * table exported (trace format version 2) */
 	IA_REQ_KIND_MAX,
 };
 
@@ -123,9 +125,11 @@ struct ia_ev_req {
 	__u64 entry_ns;		/* fentry time (hdr.ts_ns is the fexit) */
 	__u32 kind;		/* enum ia_req_kind */
 	__u32 dir;		/* enum dma_data_direction */
-	__s32 ret;		/* map_sg: mapped count or -errno */
+	__s32 ret;		/* map_sg: mapped count or -errno;
+				 * get_sgtable: 0 or -errno */
 	__s32 stack_id;		/* kernel stack id; <0 when not captured */
-	__u32 nents;		/* sg: nents passed in */
+	__u32 nents;		/* sg: nents passed in; alloc_noncontiguous,
+				 * get_sgtable: entries of the table made */
 	__u32 pad;
 };
 
@@ -142,7 +146,8 @@ struct ia_sg_seg {
 };
 
 struct ia_ev_sg {
-	struct ia_ev_hdr hdr;	/* hdr.req_id: the map_sg / unmap_sg request */
+	struct ia_ev_hdr hdr;	/* hdr.req_id: the map_sg, alloc_noncontiguous or
+				 * get_sgtable request */
 	__u32 first;		/* index of segs[0] within the list */
 	__u32 count;		/* valid entries in segs[] */
 	struct ia_sg_seg segs[IA_SG_CHUNK];

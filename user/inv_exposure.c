@@ -78,12 +78,19 @@ int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max)
 						   .size = p->sg_out.v[i].len };
 		break;
 	case IA_REQ_ALLOC:
-		/* an allocation owns whole pages; its phys shows in the
-		 * __iommu_dma_map it makes, unless it was remapped */
-		if (!p->has_child)
-			return -1;
-		out[n++] = (struct ck_pt){ .paddr = p->child_phys,
-					   .size = page_align(r->size, x->page_size) };
+		/* an allocation owns whole pages. The contiguous path (atomic,
+		 * DMA_ATTR_FORCE_CONTIGUOUS) maps them with one __iommu_dma_map,
+		 * whose phys is theirs; the remap path maps pages it allocated
+		 * for this buffer alone, in whole granules: all it maps */
+		if (p->has_child) {
+			out[n++] = (struct ck_pt){ .paddr = p->child_phys,
+						   .size = page_align(r->size, x->page_size) };
+			break;
+		}
+		for (size_t i = 0; i < p->maps.n && n < max; i++)
+			if (!p->maps.v[i].result)
+				out[n++] = (struct ck_pt){ .paddr = p->maps.v[i].paddr,
+							   .size = p->maps.v[i].size };
 		break;
 	case IA_REQ_ALLOC_PAGES:
 		out[n++] = (struct ck_pt){ .paddr = r->phys,
@@ -113,17 +120,26 @@ static int count_covered(struct ia_inode *n, void *ctx)
 	return 0;
 }
 
-/* Whole CPU pages of [a, b) that no requested range touches. */
-static __u64 unrelated_pages(__u64 a, __u64 b, const struct ck_pt *req, int nreq,
-			     __u64 page)
+static int other_buffer(struct ia_inode *n, void *ctx)
 {
-	__u64 pages = 0;
+	return ia_container_of(n, struct ck_subbuf, phys)->req_id != *(__u64 *)ctx;
+}
+
+/* Whole CPU pages of [a, b) that neither a requested range nor another live
+ * buffer of the device touches. */
+static __u64 unrelated_pages(const struct ck_ctx *x, __u64 a, __u64 b,
+			     const struct ck_pt *req, int nreq)
+{
+	__u64 page = x->page_size, self = x->req->hdr.req_id, pages = 0;
 
 	for (__u64 pg = page_align(a, page); pg + page <= b; pg += page) {
 		bool touched = false;
 
 		for (int i = 0; i < nreq && !touched; i++)
 			touched = req[i].paddr < pg + page && req[i].paddr + req[i].size > pg;
+		if (!touched)
+			touched = ia_itree_overlaps(&x->dev->live_phys, pg, pg + page,
+						    other_buffer, &self);
 		pages += !touched;
 	}
 	return pages;
@@ -154,8 +170,8 @@ static void gap(struct gaps *g, __u64 a, __u64 b)
 		g->tail += bytes;
 	if (ck_in_slot(x->p, x->granule, a, b))
 		g->in_slot += bytes;
-	else if (!s.covered)
-		g->pages += unrelated_pages(a, b, g->req, g->nreq, x->page_size);
+	else
+		g->pages += unrelated_pages(x, a, b, g->req, g->nreq);
 }
 
 void ck_inv_exposure(struct ck_ctx *x)

@@ -57,7 +57,7 @@ static __u64 align_up(__u64 v, __u64 g)
 	return (v + g - 1) & ~(g - 1);
 }
 
-/* Remember a sub-page buffer's phys ranges (see struct ck_subbuf). */
+/* Remember a sub-granule buffer's phys ranges (see struct ck_subbuf). */
 static void add_subbuf(struct ck_ctx *x)
 {
 	struct ck_pt req[64];
@@ -66,8 +66,8 @@ static void add_subbuf(struct ck_ctx *x)
 	int n = ck_requested_ranges(x, req, 64);
 
 	for (int i = 0; i < n; i++)
-		whole &= !(req[i].paddr & (x->page_size - 1)) &&
-			 !(req[i].size & (x->page_size - 1));
+		whole &= !(req[i].paddr & (x->granule - 1)) &&
+			 !(req[i].size & (x->granule - 1));
 	if (n <= 0 || whole)
 		return;
 	for (int i = n - 1; i >= 0; i--) {

@@ -31,9 +31,11 @@
 #endif
 
 /*
- * Format version 1 fixes the record layouts of ia_events.h. If one of these
- * fails, ia_events.h changed: bump IA_TRACE_VERSION, update the tables below
- * and docs/trace-format.md (see "Versioning" there).
+ * The format fixes the record layouts of ia_events.h and the values of
+ * their enums (version 2 added the get_sgtable request kind to version 1,
+ * nothing else). If one of these fails, ia_events.h changed: bump
+ * IA_TRACE_VERSION, update the tables below and docs/trace-format.md (see
+ * "Versioning" there).
  */
 _Static_assert(sizeof(struct ia_ev_hdr) == 32, "ia_ev_hdr changed");
 _Static_assert(offsetof(struct ia_ev_hdr, type) == 0 && offsetof(struct ia_ev_hdr, size) == 2 &&
@@ -50,6 +52,7 @@ _Static_assert(sizeof(struct ia_ev_stack) == 40 && sizeof(struct ia_stack_frame)
 	       "ia_ev_stack changed");
 _Static_assert(IA_EV_TYPE_MAX == 12, "record types changed: new format version");
 _Static_assert(IA_DROP_MAX == 3, "drop reasons changed: new format version");
+_Static_assert(IA_REQ_KIND_MAX == 19, "request kinds changed: new format version");
 _Static_assert(sizeof(struct ia_trace_hook) == 128, "ia_trace_hook changed");
 
 /* ---- on-disk layout, version 1 (docs/trace-format.md) ---- */
@@ -826,9 +829,10 @@ static int read_header(struct ia_trace_reader *r)
 	version = get32(p + H_VERSION);
 	if (version > IA_TRACE_VERSION)
 		return rfail(r, IA_TRACE_EVERSION,
-			     "trace format version %u; this build of iommu-audit reads version %d only: "
-			     "read it with a newer iommu-audit", version, IA_TRACE_VERSION);
-	if (version != IA_TRACE_VERSION)
+			     "trace format version %u; this build of iommu-audit reads versions %d to %d only: "
+			     "read it with a newer iommu-audit", version, IA_TRACE_VERSION_OLDEST,
+			     IA_TRACE_VERSION);
+	if (version < IA_TRACE_VERSION_OLDEST)
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt header: invalid format version %u", version);
 	if (n < 16)
 		return r_trunc(r, "the file ends inside the header");

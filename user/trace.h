@@ -17,8 +17,13 @@
 #include <linux/types.h>
 #include "ia_events.h"
 
-/* The one format version this build writes and reads. */
-#define IA_TRACE_VERSION	1
+/*
+ * The format version this build writes, and the oldest it reads. Version 2
+ * is version 1 plus one request kind (IA_REQ_GET_SGTABLE), so a version 1
+ * trace reads as it always did.
+ */
+#define IA_TRACE_VERSION	2
+#define IA_TRACE_VERSION_OLDEST	1
 
 #define IA_TRACE_MAX_HOOKS	128	/* hooks in the header, at most */
 

@@ -10,7 +10,17 @@
  *   EB_MAP_PAGE  [IA_EV_BOUNCE (root id)], IA_EV_PT_MAP... (child id),
  *                child IA_REQ_IOMMU_MAP (parent = root), root IA_REQ_MAP_PAGE
  *   EB_ALLOC     IA_EV_PT_MAP... (child id), child IA_REQ_IOMMU_MAP,
- *                root IA_REQ_ALLOC
+ *                root IA_REQ_ALLOC (the contiguous path: atomic or
+ *                DMA_ATTR_FORCE_CONTIGUOUS); with EB_F_REMAP (the
+ *                blocking path) the writes carry the root id, no child
+ *   EB_ALLOC_PAGES  IA_EV_PT_MAP... (grandchild id), grandchild
+ *                IA_REQ_IOMMU_MAP, child IA_REQ_MAP_PAGE, root
+ *                IA_REQ_ALLOC_PAGES (dma_alloc_pages -> map_page)
+ *   EB_ALLOC_NC  IA_EV_PT_MAP... (root id), root IA_REQ_ALLOC_NONCONTIG,
+ *                IA_EV_SG output walk of .sg (after it)
+ *   EB_SGTABLE   root IA_REQ_GET_SGTABLE (.dma .size; ret 0, or -ENOMEM
+ *                with EB_F_FAILED), IA_EV_SG output walk of the exported
+ *                entries .sg (phys/len) after it
  *   EB_MAP_SG    IA_EV_SG input walk, IA_EV_PT_MAP... (root id), root
  *                IA_REQ_MAP_SG, IA_EV_SG output walk (root id, after it)
  *   EB_UNMAP     IA_EV_PT_UNMAP (result = bytes removed), IA_EV_IOVA_FREE
@@ -63,6 +73,9 @@ enum eb_op {
 	EB_MAP_PAGE,	/* .phys .size .dma .dir .kind (MAP_PAGE / MAP_RESOURCE)
 			 * .tlb .tlb_alloc (bounced) .pt */
 	EB_ALLOC,	/* .phys (the pages) .size .dma .pt: coherent allocation */
+	EB_ALLOC_PAGES,	/* .phys (the page) .size (page-aligned) .dma .dir .pt */
+	EB_ALLOC_NC,	/* .sg (the table: phys/len) .size .dma .pt */
+	EB_SGTABLE,	/* .dma .size .sg (exported phys/len): dma_get_sgtable */
 	EB_MAP_SG,	/* .sg (input phys/len, output dma/dma_len) .dir .pt */
 	EB_UNMAP,	/* .kind (default UNMAP_PAGE) .dma .size .dir .pt */
 	EB_SYNC,	/* .kind (default SYNC_SINGLE_CPU) .dma .size .dir */
@@ -76,6 +89,7 @@ enum eb_op {
 #define EB_F_QUEUED	(1u << 1)	/* unmap: IOVA release queued (lazy) */
 #define EB_F_NO_PT	(1u << 2)	/* map/unmap: no page-table record at all */
 #define EB_F_NO_FREE	(1u << 3)	/* unmap: no IOVA release record */
+#define EB_F_REMAP	(1u << 4)	/* alloc: the remap path, no child map */
 
 /* A page-table write (result 0 or EB_ERR()) or removal (result = bytes). */
 struct eb_pt {
@@ -119,6 +133,9 @@ struct eb_step {
 #define S_DEVICE(...)	{ .op = EB_DEVICE, __VA_ARGS__ }
 #define S_MAP(...)	{ .op = EB_MAP_PAGE, __VA_ARGS__ }
 #define S_ALLOC(...)	{ .op = EB_ALLOC, __VA_ARGS__ }
+#define S_ALLOC_PAGES(...)	{ .op = EB_ALLOC_PAGES, __VA_ARGS__ }
+#define S_ALLOC_NC(...)	{ .op = EB_ALLOC_NC, __VA_ARGS__ }
+#define S_SGTABLE(...)	{ .op = EB_SGTABLE, __VA_ARGS__ }
 #define S_MAP_SG(...)	{ .op = EB_MAP_SG, __VA_ARGS__ }
 #define S_UNMAP(...)	{ .op = EB_UNMAP, __VA_ARGS__ }
 #define S_SYNC(...)	{ .op = EB_SYNC, __VA_ARGS__ }
@@ -420,9 +437,61 @@ static inline void eb_step_alloc(const struct eb_step *s)
 	__u64 root = eb_w.next_id++, child = eb_w.next_id++;
 
 	eb_ev_stack(s->site);
-	eb_writes(s, child, dom, s->dma, s->phys, g);
-	eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, s->phys, s->size, s->dma, 0, 0, 0, 0, 0);
+	if (s->flags & EB_F_REMAP) {
+		eb_writes(s, root, dom, s->dma, s->phys, g);
+	} else {
+		eb_writes(s, child, dom, s->dma, s->phys, g);
+		eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, s->phys, s->size, s->dma, 0, 0, 0,
+			  0, 0);
+	}
 	eb_ev_req(root, dev, 0, IA_REQ_ALLOC, 0, s->size, s->dma, EB_BIDI, s->site, 0, 0, 0);
+}
+
+static inline void eb_step_alloc_pages(const struct eb_step *s)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+	__u64 root = eb_w.next_id++, child = eb_w.next_id++, grand = eb_w.next_id++;
+
+	eb_ev_stack(s->site);
+	eb_writes(s, grand, dom, s->dma, s->phys, g);
+	eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, s->phys, s->size, s->dma, 0, 0, 0, 0, 0);
+	eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, s->phys, s->size, s->dma, s->dir, 0, 0, 0,
+		  0);
+	eb_ev_req(root, dev, 0, IA_REQ_ALLOC_PAGES, s->phys, s->size, s->dma, s->dir, s->site,
+		  0, 0, 0);
+}
+
+static inline void eb_step_alloc_nc(const struct eb_step *s)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+	__u64 root = eb_w.next_id++, cur = s->dma;
+
+	eb_ev_stack(s->site);
+	if (s->npt > 0) {
+		eb_writes(s, root, dom, s->dma, 0, g);
+	} else {	/* iommu_map_sg: the table's entries back to back */
+		for (int i = 0; i < s->nsg; i++) {
+			struct eb_pt w = { cur, s->sg[i].phys, s->sg[i].len, 0 };
+
+			eb_ev_pt(IA_EV_PT_MAP, root, dom, &w);
+			cur += s->sg[i].len;
+		}
+	}
+	eb_ev_req(root, dev, 0, IA_REQ_ALLOC_NONCONTIG, 0, s->size, s->dma, s->dir, s->site, 0,
+		  0, (__u32)s->nsg);
+	eb_ev_sg(root, true, s->sg, s->nsg);
+}
+
+static inline void eb_step_sgtable(const struct eb_step *s)
+{
+	__u64 root = eb_w.next_id++;
+	bool failed = s->flags & EB_F_FAILED;
+
+	eb_ev_stack(s->site);
+	eb_ev_req(root, eb_dev_of(s), 0, IA_REQ_GET_SGTABLE, 0, s->size, s->dma, 0, s->site,
+		  failed ? IA_REQ_F_FAILED : 0, failed ? -12 : 0, failed ? 0 : (__u32)s->nsg);
+	if (!failed)
+		eb_ev_sg(root, true, s->sg, s->nsg);
 }
 
 static inline void eb_step_map_sg(const struct eb_step *s)
@@ -497,6 +566,9 @@ static inline void eb_run(const struct eb_step *steps, size_t n)
 			break;
 		case EB_MAP_PAGE:	eb_step_map_page(s); break;
 		case EB_ALLOC:		eb_step_alloc(s); break;
+		case EB_ALLOC_PAGES:	eb_step_alloc_pages(s); break;
+		case EB_ALLOC_NC:	eb_step_alloc_nc(s); break;
+		case EB_SGTABLE:	eb_step_sgtable(s); break;
 		case EB_MAP_SG:		eb_step_map_sg(s); break;
 		case EB_UNMAP:		eb_step_unmap(s); break;
 		case EB_SYNC:		eb_step_sync(s); break;
@@ -535,6 +607,7 @@ static inline void eb_run(const struct eb_step *steps, size_t n)
 #define EB_W_DEVICE	(1u << 8)
 #define EB_W_KIND	(1u << 9)	/* req_kind */
 #define EB_W_SITE	(1u << 10)	/* site[0] starts with .site */
+#define EB_W_SGT	(1u << 11)	/* exported_bytes, mapped_bytes, diff_dma */
 
 /* One expected finding: code, severity, count (0 means 1) and uncertain are
  * always compared, the fields named in chk too. */
@@ -544,6 +617,7 @@ struct eb_want {
 	__u64 count;
 	unsigned chk;
 	__u64 head, tail, exposed, pages, value, dma, len, phys;
+	__u64 exported, mapped, diff;	/* EB_W_SGT */
 	__u32 kind;
 	bool uncertain;
 	const char *device;
@@ -670,6 +744,11 @@ static inline int eb_check_findings(const char *name, __u32 inv, const struct eb
 			EB_CMP("phys", f->phys, e->phys);
 		if (e->chk & EB_W_KIND)
 			EB_CMP("req_kind", f->req_kind, e->kind);
+		if (e->chk & EB_W_SGT) {
+			EB_CMP("exported_bytes", f->exported_bytes, e->exported);
+			EB_CMP("mapped_bytes", f->mapped_bytes, e->mapped);
+			EB_CMP("diff_dma", f->diff_dma, e->diff);
+		}
 #undef EB_CMP
 		if ((e->chk & EB_W_DEVICE) && strcmp(f->device, e->device)) {
 			print_error("FAIL [%s] %s.device: got \"%s\", want \"%s\"\n", name,

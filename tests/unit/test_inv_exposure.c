@@ -5,6 +5,7 @@
  * live buffer of the same device, split into head (below the buffer) and
  * tail, and classified: exposure.sub_page (info), exposure.unrelated_pages
  * (warning), exposure.bounce_slack (info), exposure.untrusted (error).
+ * Allocations expose what they map beyond the pages they own.
  *
  * Every expected number below is worked out by hand in the case's comment.
  */
@@ -270,6 +271,115 @@ static void test_map_sg(void **state)
 	eb_run_table("exposure/map_sg", sg_cases, EB_N(sg_cases));
 }
 
+/*
+ * Allocations own whole pages: the contiguous coherent path (atomic or
+ * DMA_ATTR_FORCE_CONTIGUOUS) and dma_alloc_pages own PAGE_ALIGN(size) at
+ * the page their __iommu_dma_map maps, and with a granule G larger than the
+ * page that map exposes G/4096 - 1 unrelated pages for 4096 bytes. The
+ * remap path (blocking coherent) and alloc_noncontiguous allocate whole
+ * granules for the buffer: they own all they map.
+ */
+#define G64K	.d = { .granule = 0x10000 }
+#define FREE(d)	S_UNMAP(.kind = IA_REQ_FREE, .dma = (d), .size = 0x1000)
+
+static const struct eb_case alloc_cases[] = {
+	{ "4K granule, contiguous alloc 4096: nothing exposed", INV,
+	  { S_DEVICE(), S_ALLOC(.phys = P + 0x3000, .size = 0x1000, .dma = 0xfffff000) },
+	  { }, DEVSTATS(1, 4096, 4096, 0, 0) },
+	/* [P+0x4000, +16K) mapped, the buffer its first page: tail 3 pages */
+	{ "16K granule, contiguous alloc 4096 at a granule start", INV,
+	  { S_DEVICE(G16K), S_ALLOC(.phys = P + 0x4000, .size = 0x1000, .dma = 0xfff00000) },
+	  { UNRELATED(.chk = NUMS | EB_W_PHYS | EB_W_LEN, .head = 0, .tail = 12288,
+		      .exposed = 12288, .pages = 3, .phys = P + 0x4000, .len = 4096) },
+	  DEVSTATS(1, 4096, 16384, 12288, 3) },
+	/* [P+0x10000, +64K) mapped, the buffer at +0x3000: head 3 pages,
+	 * tail 12 pages */
+	{ "64K granule, contiguous alloc 4096 at granule offset 0x3000", INV,
+	  { S_DEVICE(G64K), S_ALLOC(.phys = P + 0x13000, .size = 0x1000, .dma = 0xfff03000) },
+	  { UNRELATED(.chk = NUMS, .head = 12288, .tail = 49152, .exposed = 61440,
+		      .pages = 15) } },
+	{ "4K granule, dma_alloc_pages 4096: nothing exposed", INV,
+	  { S_DEVICE(), S_ALLOC_PAGES(.phys = P + 0x3000, .size = 0x1000, .dma = 0xfffff000) },
+	  { }, DEVSTATS(1, 4096, 4096, 0, 0) },
+	{ "16K granule, dma_alloc_pages 4096 at granule offset 0x2000", INV,
+	  { S_DEVICE(G16K),
+	    S_ALLOC_PAGES(.phys = P + 0x6000, .size = 0x1000, .dma = 0xfff02000) },
+	  { UNRELATED(.chk = NUMS | EB_W_KIND | EB_W_PHYS, .head = 8192, .tail = 4096,
+		      .exposed = 12288, .pages = 3, .kind = IA_REQ_ALLOC_PAGES,
+		      .phys = P + 0x6000) },
+	  DEVSTATS(1, 4096, 16384, 12288, 3) },
+	{ "64K granule, dma_alloc_pages 4096 at a granule start", INV,
+	  { S_DEVICE(G64K),
+	    S_ALLOC_PAGES(.phys = P + 0x10000, .size = 0x1000, .dma = 0xfff00000) },
+	  { UNRELATED(.chk = NUMS, .head = 0, .tail = 61440, .exposed = 61440,
+		      .pages = 15) } },
+	/* the remap path allocated the granule [P+0x4000, +16K) for 4096 bytes */
+	{ "16K granule, remapped alloc 4096: owns its granule", INV,
+	  { S_DEVICE(G16K),
+	    S_ALLOC(.flags = EB_F_REMAP, .phys = P + 0x4000, .size = 0x1000, .dma = 0xfff00000) },
+	  { }, DEVSTATS(1, 16384, 16384, 0, 0) },
+	{ "4K granule, remapped alloc 8192 from two scattered pages", INV,
+	  { S_DEVICE(),
+	    S_ALLOC(.flags = EB_F_REMAP, .size = 0x2000, .dma = 0xffffe000,
+		    PT2(PTW(0xffffe000, P + 0x8000, 0x1000, 0),
+			PTW(0xfffff000, P + 0x3000, 0x1000, 0))) },
+	  { }, DEVSTATS(1, 8192, 8192, 0, 0) },
+	/* ALIGN(4096, 16K): the table holds the whole granule */
+	{ "16K granule, alloc_noncontiguous 4096: its table is the granule", INV,
+	  { S_DEVICE(G16K),
+	    S_ALLOC_NC(.size = 0x1000, .dma = 0xfff00000,
+		       .sg = { SEG(P + 0x4000, 0x4000, 0xfff00000, 0x4000) }, .nsg = 1) },
+	  { }, DEVSTATS(1, 16384, 16384, 0, 0) },
+	{ "4K granule, alloc_noncontiguous 10000: three pages", INV,
+	  { S_DEVICE(),
+	    S_ALLOC_NC(.size = 10000, .dma = 0xffffd000,
+		       .sg = { SEG(P + 0x9000, 0x1000, 0xffffd000, 0x3000),
+			       SEG(P + 0x2000, 0x2000, 0, 0) }, .nsg = 2) },
+	  { }, DEVSTATS(1, 12288, 12288, 0, 0) },
+	/*
+	 * Two allocations in one 16K granule [P+0x4000, +16K): A at P+0x4000,
+	 * B at P+0x5000, each with its own IOVA. A: 3 pages (B not yet
+	 * allocated). B: A's page is a live buffer of the device, not
+	 * unrelated: tail P+0x6000, P+0x7000 only.
+	 */
+	{ "16K granule, a second allocation in the granule excludes the live first", INV,
+	  { S_DEVICE(G16K),
+	    S_ALLOC(.site = 1, .phys = P + 0x4000, .size = 0x1000, .dma = 0xfff00000),
+	    S_ALLOC(.site = 2, .phys = P + 0x5000, .size = 0x1000, .dma = 0xfff05000) },
+	  { UNRELATED(.chk = NUMS | EB_W_SITE, SITE(1), .head = 0, .tail = 12288,
+		      .exposed = 12288, .pages = 3),
+	    UNRELATED(.chk = NUMS | EB_W_SITE, SITE(2), .head = 0, .tail = 8192,
+		      .exposed = 8192, .pages = 2) },
+	  DEVSTATS(2, 8192, 32768, 20480, 5) },
+	{ "16K granule, after the first allocation is freed: 3 pages again", INV,
+	  { S_DEVICE(G16K),
+	    S_ALLOC(.site = 1, .phys = P + 0x4000, .size = 0x1000, .dma = 0xfff00000),
+	    FREE(0xfff00000),
+	    S_ALLOC(.site = 2, .phys = P + 0x5000, .size = 0x1000, .dma = 0xfff05000) },
+	  { UNRELATED(.chk = NUMS | EB_W_SITE, SITE(1), .pages = 3, .head = 0, .tail = 12288,
+		      .exposed = 12288),
+	    UNRELATED(.chk = NUMS | EB_W_SITE, SITE(2), .head = 4096, .tail = 8192,
+		      .exposed = 12288, .pages = 3) } },
+	/*
+	 * map_single of [P+0x4064, +200) with a live allocation at P+0x5000:
+	 * tail [P+0x412c, P+0x8000) = 16084 less the allocation's 4096 =
+	 * 11988, and the pages P+0x6000, P+0x7000 are unrelated (2)
+	 */
+	{ "16K granule, sub-page map next to a live allocation in its granule", INV,
+	  { S_DEVICE(G16K),
+	    S_ALLOC(.site = 1, .phys = P + 0x5000, .size = 0x1000, .dma = 0xfff01000),
+	    S_MAP(.site = 2, .phys = P + 0x4064, .size = 200, .dma = 0xfff04064) },
+	  { UNRELATED(.chk = NUMS | EB_W_SITE, SITE(1), .head = 4096, .tail = 8192,
+		      .exposed = 12288, .pages = 3),
+	    UNRELATED(.chk = NUMS | EB_W_SITE, SITE(2), .head = 100, .tail = 11988,
+		      .exposed = 12088, .pages = 2) } },
+};
+
+static void test_alloc(void **state)
+{
+	eb_run_table("exposure/alloc", alloc_cases, EB_N(alloc_cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -279,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_live_map_sg),
 		cmocka_unit_test(test_folding),
 		cmocka_unit_test(test_map_sg),
+		cmocka_unit_test(test_alloc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
 # (tests/fixture/ia_fixture.c, docs/fixture.md) makes exact DMA API calls on
 # the edu device while iommu-audit records, in four traces:
 #   1. trusted device, default dma_parms: single maps, syncs, wrong and
-#      double unmaps, map_sg, coherent/noncontiguous/page allocations, MMIO
+#      double unmaps, map_sg, coherent (remapped, contiguous, atomic),
+#      noncontiguous and page allocations, exported tables (get_sgtable), MMIO
 #   2. seg_boundary 0x1fff, max_seg_size 8192: map_sg boundary padding
 #   3. untrusted device: swiotlb bounce
 #   4. a deliberate leak, then the driver unbinds
@@ -63,11 +64,23 @@ fx_phase1() {
 	fx coh_big alloc_coherent 5000
 	fx nc alloc_noncontig 10000
 	fx pages alloc_pages 5000 to
+	# the contiguous coherent path: iommu_dma_alloc_pages + __iommu_dma_map
+	fx coh_contig alloc_coherent 4096 contig	# DMA_ATTR_FORCE_CONTIGUOUS
+	fx coh_atomic alloc_coherent 4096 atomic	# GFP_ATOMIC
+	# the tables dma_get_sgtable() exports, remapped and contiguous
+	fx sgt_small get_sgtable "$(fx_id coh_small)"
+	fx sgt_page get_sgtable "$(fx_id coh_page)"
+	fx sgt_big get_sgtable "$(fx_id coh_big)"
+	fx sgt_contig get_sgtable "$(fx_id coh_contig)"
+	fx sgt_atomic get_sgtable "$(fx_id coh_atomic)"
+	fx sgt_refused get_sgtable "$(fx_id pages)"	# not coherent: no call
 	fx free_coh_small free_coherent "$(fx_id coh_small)"
 	fx free_coh_page free_coherent "$(fx_id coh_page)"
 	fx free_coh_big free "$(fx_id coh_big)"
 	fx free_nc free_noncontig "$(fx_id nc)"
 	fx free_pages free_pages "$(fx_id pages)"
+	fx free_coh_contig free_coherent "$(fx_id coh_contig)"
+	fx free_coh_atomic free_coherent "$(fx_id coh_atomic)"
 	_bar0=$(sed -n 's/^id=[0-9]* cmd=probe .* bar0=\([0-9]*\) .*/\1/p' /sys/kernel/debug/ia_fixture/result | tail -n 1)
 	fx res map_resource $((_bar0 + 256)) 8 to	# MMIO: edu's BAR0 + 256
 	fx unmap_res unmap "$(fx_id res)"
@@ -110,6 +123,7 @@ fx_record() {
 		sh -c ". '$CASES_DIR/fixture.sh' && fx_phase$1" > "$OUT/record$1.log" 2>&1
 	echo $? > "$OUT/record$1.rc"
 	iommu-audit dump "/tmp/fx$1.trace" > "$OUT/dump$1.jsonl"
+	iommu-audit -j coverage -i "/tmp/fx$1.trace" > "$OUT/coverage$1.json"
 	iommu-audit -j check "/tmp/fx$1.trace" > "$OUT/check$1.jsonl"
 	echo $? > "$OUT/check$1.rc"
 }
@@ -305,6 +319,18 @@ check_alloc() {
 		"$(fxq "$n" "$(win "$5")" "$6" 'in_tree("pt_unmap"; $q.req) | "\(.[0].iova) \([.[].size] | add)"')"
 }
 
+# check_sgtable TAG ALLOCTAG: the get_sgtable request of TAG exports the
+# table the fixture saw (entries phys:len), for ALLOCTAG's handle and size
+check_sgtable() {
+	local tag=$1 a=$2
+	assert_eq "$tag: get_sgtable request (dma size attrs ret nents)" \
+		"$(res "$a" dma) $(res "$a" size) $(printf '0x%x' "$(res "$a" attrs)") 0 $(res "$tag" nents)" \
+		"$(fxq 1 "$(win "$tag")" get_sgtable '"\($q.dma) \($q.size) \($q.attrs) \($q.ret) \($q.nents)"')"
+	assert_eq "$tag: the exported entries in the trace = the fixture's" "$(res "$tag" sg)" \
+		"$(fxq 1 "$(win "$tag")" get_sgtable '[.[] | select(.type == "sg" and .req == $q.req and .output) | .segs[]]
+			| map("\(.phys):\(.len)") | join(",")')"
+}
+
 # check_device N WHAT JQ EXPECTED: a field of the edu device record
 check_device() {
 	assert_eq "trace $1: edu device $2" "$4" \
@@ -329,6 +355,12 @@ check_findings() {
 		assert_eq "check $n: no translation or alignment finding" "" \
 			"$(fxf $n '[.[] | select(.invariant == "translation" or .invariant == "alignment") | .code] | join(" ")')"
 	done
+	# 4 KiB granule = PAGE_SIZE: every allocation owns all it maps, and an
+	# exported table covers the pages mapped at its handle
+	assert_eq "check 1: no exposure finding for the allocations (remapped, contiguous, atomic, pages, noncontiguous)" "" \
+		"$(fxf 1 '[.[] | select(.invariant == "exposure" and (.request | startswith("alloc"))) | .code] | join(" ")')"
+	assert_eq "check 1: exported tables match the mappings (no translation.sgtable_mismatch)" 0 \
+		"$(fxf 1 '[.[] | select(.code == "translation.sgtable_mismatch")] | length')"
 	# map_single 100 200: the first sub-page exposure at its call site
 	assert_eq "check 1: map_single 100+200 exposes head 100, tail 3796" "100 3796" \
 		"$(fxf 1 '[.[] | select(.code == "exposure.sub_page" and .request == "map_page" and .len == 200)][0]
@@ -433,6 +465,57 @@ check() {
 	check_alloc 1 pages alloc_pages 8192 free_pages free_pages
 	assert_eq "alloc_pages: one write, at the allocated page" "$(res pages phys) 1 $(res pages phys)" \
 		"$(fxq 1 "$(win pages)" alloc_pages '"\($q.phys) \(in_tree("pt_map"; $q.req) | length) \(in_tree("pt_map"; $q.req)[0].paddr)"')"
+	# the fixture's phys is what the IOMMU translates the handle to
+	for t in coh_small coh_page coh_big coh_contig coh_atomic nc pages; do
+		assert_eq "$t: fixture phys = translation of the handle" "$(res $t phys)" "$(res $t xlate)"
+	done
+	check_alloc 1 coh_contig alloc 4096 free_coh_contig free
+	check_alloc 1 coh_atomic alloc 4096 free_coh_atomic free
+	# blocking and not contiguous: the remap path, no __iommu_dma_map
+	# inside; the other two map their page with one (TAG:GFP:children)
+	local spec t g c
+	for spec in coh_page:GFP_KERNEL:0 coh_contig:GFP_KERNEL:1 coh_atomic:GFP_ATOMIC:1; do
+		t=${spec%%:*}
+		c=${spec##*:}
+		g=${spec#*:}
+		assert_eq "$t: alloc request (attrs, gfp ${g%:*}) and $c nested __iommu_dma_map" \
+			"$(printf '0x%x 0x%x' "$(res "$t" attrs)" "$(res "$t" gfp)") $c" \
+			"$(fxq 1 "$(win "$t")" alloc '"\($q.attrs) \($q.gfp) \([.[] | select(.type == "request" and .parent == $q.req and .kind == "iommu_dma_map")] | length)"')"
+	done
+	for t in coh_contig coh_atomic; do
+		assert_eq "$t: the nested __iommu_dma_map maps the page (phys size)" "$(res $t phys) 4096" \
+			"$(fxq 1 "$(win $t)" alloc '[.[] | select(.type == "request" and .parent == $q.req)][0] | "\(.phys) \(.size)"')"
+	done
+
+	# ---- trace 1: exported tables (dma_get_sgtable) ----
+	# remapped: sg_alloc_table_from_pages(..., size); contiguous: one
+	# entry of PAGE_ALIGN(size) at the buffer's page
+	assert_eq "get_sgtable of the remapped 100-byte buffer: one entry of 100 bytes at its page (fixture)" \
+		"0 1 100 $(res coh_small phys):100" \
+		"$(res sgt_small err) $(res sgt_small nents) $(res sgt_small len) $(res sgt_small sg)"
+	assert_eq "get_sgtable of the remapped 4096-byte buffer (fixture)" \
+		"0 1 4096 $(res coh_page phys):4096" \
+		"$(res sgt_page err) $(res sgt_page nents) $(res sgt_page len) $(res sgt_page sg)"
+	assert_eq "get_sgtable of the remapped 5000-byte buffer: 5000 bytes from its first page (fixture)" \
+		"0 5000 $(res coh_big phys)" \
+		"$(res sgt_big err) $(res sgt_big len) $(res sgt_big sg | cut -d: -f1)"
+	for t in contig atomic; do
+		assert_eq "get_sgtable of the $t buffer: one entry of 4096 at its page (fixture)" \
+			"0 1 4096 $(res coh_$t phys):4096" \
+			"$(res sgt_$t err) $(res sgt_$t nents) $(res sgt_$t len) $(res sgt_$t sg)"
+	done
+	check_sgtable sgt_small coh_small
+	check_sgtable sgt_page coh_page
+	check_sgtable sgt_big coh_big
+	check_sgtable sgt_contig coh_contig
+	check_sgtable sgt_atomic coh_atomic
+	assert_eq "get_sgtable hook attached (trace 1 coverage)" attached \
+		"$(jq -r '.coverage.hooks[] | select(.name == "get_sgtable") | .state' "$OUT/coverage1.json")"
+	assert_eq "get_sgtable of a non-coherent allocation: refused (-22), no call" \
+		"1 -22 not_a_live_coherent_allocation 0" \
+		"$(tag_rc sgt_refused) $(res sgt_refused err) $(res sgt_refused msg) $(fxjq 1 "in_win(\"get_sgtable\"; $(win sgt_refused)) | length")"
+	assert_eq "trace 1: get_sgtable requests, one per table exported" 5 \
+		"$(fxjq 1 '[.[] | select(.type == "request" and .kind == "get_sgtable")] | length')"
 	local rp
 	rp=$(( $(res info bar0) + 256 ))
 	assert_eq "map_resource of BAR0+256, 8 bytes: one MMIO write of the page, head 256, tail 3832" \

@@ -45,7 +45,7 @@ check() {
 		'[.coverage.hooks[] | select(.state != "attached")] | length' 0
 	assert_jq "coverage complete" "$OUT/coverage.json" '.coverage.complete' true
 	local by_kprobe=0
-	[ "$AUDIT_FLAGS" = --force-kprobes ] && by_kprobe=21	# all but 2 tracepoints and swiotlb
+	[ "$AUDIT_FLAGS" = --force-kprobes ] && by_kprobe=22	# all but 2 tracepoints and swiotlb
 	assert_jq "hooks attached by kprobe" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.target // "" | contains("by kprobe"))] | length' "$by_kprobe"
 
