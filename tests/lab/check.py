@@ -132,7 +132,14 @@ def seed_expect(g):
     e["noncontig"] = ([], ["exposure.unrelated_pages", "exposure.sub_page"])
     # map_sg of one page-aligned, granule-unaligned page (patch 0002 maps
     # it): the rest of its granule is reachable.
-    e["sg"] = ([dict(unrelated(k - 1, g - P), head=P, tail=g - 2 * P)] if big else [],
+    # head: the page's offset in its granule (a 16K-aligned block + 4K:
+    # always 4096 at 16K, 4096 + a multiple of 16K at 64K)
+    def sg_head(fx):
+        return int(fx[0]["seg0_phys"]) % g if fx and "seg0_phys" in fx[0] else None
+
+    def sg_tail(fx):
+        return None if sg_head(fx) is None else g - sg_head(fx) - P
+    e["sg"] = ([dict(unrelated(k - 1, g - P), head=sg_head, tail=sg_tail)] if big else [],
                ["alignment.pt_refused"] + ([] if big else ["exposure.unrelated_pages"]))
     # untrusted: bounced into swiotlb slots allocated for the whole
     # granule-aligned span: the slack is in the slot, nothing outside.
