@@ -89,6 +89,11 @@ def short(f):
 SGTABLE = "translation.sgtable_mismatch"
 
 
+def sgtable(g):
+    """get_sgtable of a 4 KiB buffer: one exported page, a granule mapped."""
+    return {"code": SGTABLE, "severity": "warning", "exported_bytes": P, "mapped_bytes": g}
+
+
 def unrelated(pages, nbytes):
     return {"code": "exposure.unrelated_pages", "exposed_pages": pages,
             "exposed_bytes": nbytes}
@@ -117,12 +122,12 @@ def seed_expect(g):
     # GFP_KERNEL: iommu_dma_alloc_remap() allocates whole granules (its
     # min_size is the granule), so the buffer owns what is mapped; but
     # get_sgtable exports PAGE_ALIGN(size), one page of the G mapped.
-    e["coherent"] = ([{"code": SGTABLE}] if big else [],
+    e["coherent"] = ([sgtable(g)] if big else [],
                      ["exposure.unrelated_pages", "exposure.sub_page"] + ([] if big else [SGTABLE]))
     # FORCE_CONTIGUOUS and GFP_ATOMIC: iommu_dma_alloc_pages() of
     # PAGE_ALIGN(size), then __iommu_dma_map() of the granule around it.
     for s in ("contig", "atomic"):
-        e[s] = ([unrelated(k - 1, g - P), {"code": SGTABLE}] if big else [],
+        e[s] = ([unrelated(k - 1, g - P), sgtable(g)] if big else [],
                 [] if big else ["exposure.unrelated_pages", SGTABLE])
     # dma_alloc_pages: dma_common_alloc_pages() -> one page, map_page.
     e["pages"] = ([unrelated(k - 1, g - P)] if big else [],
