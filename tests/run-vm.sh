@@ -13,10 +13,17 @@ if [ "${1:-}" = "--mode" ]; then
 	case "$2" in both) ;; strict|lazy) modes=("$2") ;; *) echo "bad mode $2" >&2; exit 2 ;; esac
 	shift 2
 fi
+case "${1:-}" in
+-h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+-*) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
+esac
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then
 	for f in "$root"/tests/vm/cases/*.sh; do cases+=("$(basename "$f" .sh)"); done
 fi
+for c in "${cases[@]}"; do	# a typo fails now, not after a boot
+	[ -f "$root/tests/vm/cases/$c.sh" ] || { echo "no case $c in tests/vm/cases/" >&2; exit 2; }
+done
 . "$root/tests/vm/lib-check.sh"
 CASES_DIR=$root/tests/vm/cases
 
