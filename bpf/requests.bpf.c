@@ -31,6 +31,35 @@ struct {
 	__type(value, struct ia_ev_sg);
 } sg_scratch SEC(".maps");
 
+#define EEXIST	17	/* bpf_get_stackid(): the bucket holds another stack */
+
+/*
+ * The stack map holds another stack in this one's hash bucket (it never
+ * replaces one: an id keeps meaning one stack). Send the frames in the ring
+ * buffer instead (struct ia_ev_kstack), under an inline id that the request
+ * record will carry. Returns the id, or -1 when there was no room.
+ */
+static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
+{
+	struct ia_ev_kstack *k = bpf_ringbuf_reserve(&events, sizeof(*k), 0);
+	__s32 id = IA_STACK_INLINE | (__s32)(req_id & (IA_STACK_INLINE - 1));
+	long n;
+
+	if (!k)
+		return -1;
+	ia_hdr_init(&k->hdr, IA_EV_KSTACK, sizeof(*k));
+	k->hdr.req_id = req_id;
+	n = bpf_get_stack(ctx, k->ips, sizeof(k->ips), 0);
+	if (n <= 0) {
+		bpf_ringbuf_discard(k, 0);
+		return -1;
+	}
+	k->stack_id = id;
+	k->nr = n / sizeof(__u64);
+	bpf_ringbuf_submit(k, 0);
+	return id;
+}
+
 static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 				      const __u64 *args)
 {
@@ -71,6 +100,8 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	f->stack_id = -1;
 	if (d == 0 && capture_stacks) {
 		f->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (f->stack_id == -EEXIST)
+			f->stack_id = inline_stack(ctx, f->req_id);
 		if (f->stack_id < 0)
 			ia_drop(IA_DROP_STACK);
 	}

@@ -213,15 +213,13 @@ static int live_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 	const struct ia_finding *f;
 	size_t n, first;
 
-	if (rec->type == IA_EV_REQ && len >= sizeof(struct ia_ev_req)) {
-		struct ia_stackrec st;
+	struct ia_stack_passed p;
 
-		/* the call stack goes before the first request that names it */
-		if (ia_stack_cache_new(&l->stacks, l->s,
-				       ((const struct ia_ev_req *)rec)->stack_id, &st) &&
-		    live_feed(l, &st.s.hdr, st.s.hdr.size))
-			return -5;
-	}
+	rec = ia_stack_pass(&l->stacks, l->s, rec, len, &p);
+	if (p.has_stack && live_feed(l, &p.stack.s.hdr, p.stack.s.hdr.size))
+		return -5;
+	if (!rec)
+		return 0;
 	if (live_feed(l, rec, len))
 		return -5;	/* -EIO: stop, the disk is the problem */
 	l->records++;

@@ -18,7 +18,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: iommu-audit record -o FILE [--duration S] [--device NAME]...\n"
-"                          [--ringbuf-mb N] [-- COMMAND [ARGS]]\n"
+"                          [--ringbuf-mb N] [--stack-map N] [-- COMMAND [ARGS]]\n"
 "\n"
 "Records DMA API requests, IOMMU page-table writes, bounce slots and flush\n"
 "events to FILE (mode 0600: it holds physical addresses), until --duration\n"
@@ -29,6 +29,9 @@ static void usage(FILE *f)
 "  -d, --duration S     stop after S seconds (suffix s, m, h)\n"
 "  -D, --device NAME    only this device (dev_name, e.g. 0000:00:03.0); repeatable\n"
 "      --ringbuf-mb N   ring buffer size in MiB (default 16)\n"
+"      --stack-map N    entries of the kernel's call-stack map (default 16384,\n"
+"                       1 to 1048576); a stack whose hash bucket is taken is\n"
+"                       sent with its request instead, so none is lost\n"
 "\n"
 "Examples:\n"
 "  iommu-audit record -o nvme.trace --device 0000:00:04.0 -- fio job.fio\n"
@@ -46,20 +49,17 @@ struct rec_ctx {
 static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 {
 	struct rec_ctx *rc = ctx;
+	struct ia_stack_passed p;
 	int ret;
 
+	rec = ia_stack_pass(&rc->stacks, rc->s, rec, len, &p);
+	if (p.has_stack && ia_trace_write(rc->w, &p.stack.s.hdr) == IA_TRACE_EIO)
+		return -5;
+	if (!rec)
+		return 0;
 	if (ia_trace_check_record(rec, len, NULL, 0)) {
 		rc->rejected++;	/* malformed sample: counted, reported */
 		return 0;
-	}
-	if (rec->type == IA_EV_REQ && len >= sizeof(struct ia_ev_req)) {
-		struct ia_stackrec st;
-
-		/* the call stack goes before the first request that names it */
-		if (ia_stack_cache_new(&rc->stacks, rc->s,
-				       ((const struct ia_ev_req *)rec)->stack_id, &st) &&
-		    ia_trace_write(rc->w, &st.s.hdr) == IA_TRACE_EIO)
-			return -5;
 	}
 	ret = ia_trace_write(rc->w, rec);
 	if (ret == IA_TRACE_EIO)
@@ -78,6 +78,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'D' },
 		{ "ringbuf-mb", required_argument, NULL, 'R' },
+		{ "stack-map", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -119,6 +120,16 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 				return ia_fail(cli, IA_EXIT_USAGE,
 					       "--ringbuf-mb: a power of two from 1 to 1024");
 			so.ringbuf_mb = mb;
+			break;
+		}
+		case 'S': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || !n || n > 1048576)
+				return ia_fail(cli, IA_EXIT_USAGE,
+					       "--stack-map: a number of entries from 1 to 1048576");
+			so.stack_map = n;
 			break;
 		}
 		case 'h': usage(stdout); return IA_EXIT_OK;

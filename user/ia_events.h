@@ -214,6 +214,27 @@ struct ia_ev_stack {
 };
 
 /*
+ * A call stack the stack map had no room for. bpf_get_stackid() fails with
+ * -EEXIST when another stack already holds the hash bucket of this one
+ * (the map never replaces a stack: an id must keep meaning one stack), which
+ * happens to a few stacks of every run (about n^2 / (2 * 16384) for n
+ * distinct stacks). The request then carries an inline id,
+ * IA_STACK_INLINE | (request id & (IA_STACK_INLINE - 1)), and this record,
+ * sent from the request's entry, carries the frames. Ring buffer only:
+ * userspace turns it into an IA_EV_STACK record (stackrec.c), so it is not
+ * a trace record type (its type is outside 1 .. IA_EV_TYPE_MAX - 1).
+ */
+#define IA_EV_KSTACK		0x40
+#define IA_STACK_INLINE		0x40000000	/* inline ids: at or above */
+
+struct ia_ev_kstack {
+	struct ia_ev_hdr hdr;
+	__s32 stack_id;		/* an inline id */
+	__u32 nr;		/* ips[] used, innermost first */
+	__u64 ips[IA_STACK_DEPTH];
+};
+
+/*
  * Drop counters, one slot per reason, in a per-CPU array map (drops).
  * Userspace sums the CPUs; any non-zero count makes a run incomplete.
  */

@@ -122,6 +122,11 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		}
 		strcpy((char *)skel->rodata->dev_filters[i], o->devices[i]);
 	}
+	if (o->stack_map &&
+	    bpf_map__set_max_entries(skel->maps.stacks, o->stack_map)) {
+		snprintf(err, errlen, "bad stack map size %u", o->stack_map);
+		return -EINVAL;
+	}
 	if (o->ringbuf_mb &&
 	    bpf_map__set_max_entries(skel->maps.events, o->ringbuf_mb << 20)) {
 		snprintf(err, errlen, "bad ring buffer size %u MiB", o->ringbuf_mb);

@@ -25,6 +25,7 @@ struct ia_session_opts {
 	const char *devices[IA_MAX_DEV_FILTERS_USER];	/* --device names */
 	int nr_devices;
 	__u32 ringbuf_mb;	/* 0: default */
+	__u32 stack_map;	/* call-stack map entries; 0: default (16384) */
 	int verbose;		/* 0, 1 (-v) or 2 (-vv: libbpf debug) */
 	bool force_kprobes;	/* use the kprobe fallback even where fentry works */
 	bool no_stacks;		/* skip call-stack capture (aggregate-only use) */

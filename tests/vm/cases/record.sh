@@ -15,6 +15,15 @@ guest() {
 	echo $? > "$OUT/dump.rc"
 	iommu-audit -j devices -i /tmp/t.trace > "$OUT/devices.json"
 	iommu-audit -j coverage -i /tmp/t.trace > "$OUT/coverage.json"
+	# A one-bucket stack map: every stack after the first collides and
+	# must come with its request instead (IA_EV_KSTACK), none lost.
+	# shellcheck disable=SC2086
+	iommu-audit $AUDIT_FLAGS record --stack-map 1 -o /tmp/s.trace -- sh -c "
+		dd if=$IA_NVME_DEV of=/dev/null bs=4096 count=4 iflag=direct
+		dd if=$IA_VIRTIO_DEV of=/dev/null bs=4096 count=4 iflag=direct
+		ping -c 2 -i 0.2 -W 1 $IA_NET_PEER" > "$OUT/stackmap.log" 2>&1
+	echo $? > "$OUT/stackmap.rc"
+	iommu-audit dump /tmp/s.trace > "$OUT/stackmap.jsonl"
 }
 
 # count_req DEVICE KIND SIZE DIR: root requests of that shape
@@ -48,6 +57,21 @@ check() {
 	[ "$AUDIT_FLAGS" = --force-kprobes ] && by_kprobe=22	# all but 2 tracepoints and swiotlb
 	assert_jq "hooks attached by kprobe" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.target // "" | contains("by kprobe"))] | length' "$by_kprobe"
+
+	# call stacks through a one-bucket stack map (guest(): --stack-map 1)
+	local sm=$OUT/stackmap.jsonl
+	assert_eq "--stack-map 1: record exit code" 0 "$(cat "$OUT/stackmap.rc")"
+	assert_jq "--stack-map 1: no stack lost" "$sm" 'select(.type == "trailer") | .lost_stack' 0
+	assert_eq "--stack-map 1: colliding stacks sent inline (ids >= 0x40000000)" true \
+		"$(jq -s '[.[] | select(.type == "request" and .parent == 0 and .stack_id >= 1073741824)] | length > 3' "$sm")"
+	assert_eq "--stack-map 1: every root request names a stack record" "0 0" \
+		"$(jq -s '[.[] | select(.type == "stack") | .stack_id] as $ids
+			| [.[] | select(.type == "request" and .parent == 0)] as $r
+			| "\([$r[] | select(.stack_id < 0)] | length) \([$r[] | select(.stack_id >= 0 and (.stack_id as $s | $ids | index($s) | not))] | length)"' -r "$sm")"
+	assert_eq "--stack-map 1: one stack record per distinct call stack" 0 \
+		"$(jq -s '[.[] | select(.type == "stack") | .frames] | length - (unique | length)' "$sm")"
+	assert_eq "--stack-map 1: the nvme driver's call sites are there" true \
+		"$(jq -s '[.[] | select(.type == "stack") | .frames[1] // "" | select(test("\\[nvme\\]"))] | length > 0' "$sm")"
 
 	# nvme: <= 8K direct I/O is one map_page (PRP), 64K a map_sg
 	assert_eq "nvme 4K reads: map_page FROM_DEVICE" 4 "$(count_req "$nvme" map_page 4096 2)"
