@@ -151,15 +151,7 @@ static void print_json(struct ia_json *j, const struct ia_check_dev *d, size_t n
 
 		ia_json_obj_begin(j);
 		ia_json_kstr(j, "name", d[i].name);
-		ia_json_kstr(j, "driver", d[i].driver);
-		ia_json_kstr(j, "domain_type", ia_domain_type_str(d[i].domain_type));
-		ia_json_ku64(j, "granule", d[i].granule);
-		ia_json_kbool(j, "untrusted", d[i].untrusted);
-		ia_json_ku64(j, "maps", d[i].maps);
-		ia_json_ku64(j, "bytes_requested", d[i].bytes_requested);
-		ia_json_ku64(j, "bytes_mapped", d[i].bytes_mapped);
-		ia_json_ku64(j, "bytes_exposed", d[i].bytes_exposed);
-		ia_json_ku64(j, "pages_exposed", d[i].pages_exposed);
+		ia_check_dev_json(j, &d[i]);
 		ia_json_ku64(j, "live", d[i].live);
 		ia_json_ku64(j, "preexisting_unmaps", d[i].preexisting);
 		ia_json_ku64(j, "lazy_max_ns", d[i].lazy_max_ns);

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "checker.h"
 #include "devstats.h"
 #include "findings_out.h"
 #include "hooks.h"
@@ -75,6 +76,19 @@ void ia_baseline_free(struct ia_baseline *b)
 bool ia_run_incomplete(const struct ia_run_summary *s)
 {
 	return s->lost || s->malformed || !s->coverage_complete;
+}
+
+void ia_check_dev_json(struct ia_json *j, const struct ia_check_dev *d)
+{
+	ia_json_kstr(j, "driver", d->driver);
+	ia_json_kstr(j, "domain_type", ia_domain_type_str(d->domain_type));
+	ia_json_ku64(j, "granule", d->granule);
+	ia_json_kbool(j, "untrusted", d->untrusted);
+	ia_json_ku64(j, "maps", d->maps);
+	ia_json_ku64(j, "bytes_requested", d->bytes_requested);
+	ia_json_ku64(j, "bytes_mapped", d->bytes_mapped);
+	ia_json_ku64(j, "bytes_exposed", d->bytes_exposed);
+	ia_json_ku64(j, "pages_exposed", d->pages_exposed);
 }
 
 bool ia_baseline_has(const struct ia_baseline *b, const struct ia_finding *f)

@@ -33,6 +33,14 @@ struct ia_run_summary {
  * malformed records, or hooks missing (exit code 3). */
 bool ia_run_incomplete(const struct ia_run_summary *s);
 
+struct ia_check_dev;
+struct ia_json;
+
+/* A device's context and traffic as JSON members (driver .. pages_exposed),
+ * inside an object the caller opened: `report -j` and `diff -j` write
+ * the same names for the same totals. */
+void ia_check_dev_json(struct ia_json *j, const struct ia_check_dev *d);
+
 struct ia_baseline {
 	struct ia_u64map fps;	/* fingerprint (hex parsed) -> 1 */
 };

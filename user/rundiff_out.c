@@ -185,15 +185,7 @@ static void dev_json(struct ia_json *j, const char *key, const struct ia_check_d
 		return;
 	}
 	ia_json_obj_begin(j);
-	ia_json_kstr(j, "driver", d->driver);
-	ia_json_kstr(j, "domain_type", ia_domain_type_str(d->domain_type));
-	ia_json_ku64(j, "granule", d->granule);
-	ia_json_kbool(j, "untrusted", d->untrusted);
-	ia_json_ku64(j, "maps", d->maps);
-	ia_json_ku64(j, "bytes_requested", d->bytes_requested);
-	ia_json_ku64(j, "bytes_mapped", d->bytes_mapped);
-	ia_json_ku64(j, "bytes_exposed", d->bytes_exposed);
-	ia_json_ku64(j, "pages_exposed", d->pages_exposed);
+	ia_check_dev_json(j, d);
 	ia_json_obj_end(j);
 }
 
