@@ -55,11 +55,7 @@ run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 		return
 	fi
 	# split "@@@BEGIN case/file" ... "@@@END" blocks into files
-	awk -v dir="$res" '
-		/^@@@BEGIN / { split($2, p, "/"); system("mkdir -p \"" dir "/" p[1] "\""); f = dir "/" $2; next }
-		/^@@@END$/ { close(f); f = ""; next }
-		f != "" { print > f }
-	' "$log.out"
+	awk -v dir="$res" -f "$root/tests/split-sections.awk" "$log.out"
 	for c in "$@"; do
 		CASE="$c[$mode]"
 		OUT=$res/$c

@@ -78,13 +78,7 @@ for row in "${BOOTS[@]}"; do
 		sh /extra/lab/guest.sh ${parts//,/ } >"$res/guest.out" 2>"$res/vm-run.err"
 	rc=$?
 	echo "# $name: granule $G, $mode, ${append:-no lab arguments}: vm-run exit $rc in $(( $(date +%s) - t ))s"
-	awk -v dir="$res" '
-		/^@@@BEGIN / { n = split($2, p, "/"); d = dir
-			for (i = 1; i < n; i++) { d = d "/" p[i]; system("mkdir -p \"" d "\"") }
-			f = dir "/" $2; next }
-		/^@@@END$/ { close(f); f = ""; next }
-		f != "" { print > f }
-	' "$res/guest.out"
+	awk -v dir="$res" -f "$root/tests/split-sections.awk" "$res/guest.out"
 	for b in "$res"/b64/*; do
 		[ -f "$b" ] && base64 -d "$b" >"$res/$(basename "$b")"
 	done
