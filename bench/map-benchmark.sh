@@ -46,13 +46,13 @@ append=""
 	echo dma_map_benchmark > /sys/bus/pci/devices/\$IA_EDU_BDF/driver_override
 	echo \$IA_EDU_BDF > /sys/bus/pci/drivers_probe
 	[ -e /sys/kernel/debug/dma_map_benchmark ] || { echo 'no /sys/kernel/debug/dma_map_benchmark'; exit 1; }
-	run() { dma_map_benchmark -t $T -s $S -g $N -d 1 | sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' '; }
+	bench='dma_map_benchmark -t $T -s $S -g $N -d 1'
+	# the client's output -> \"MAP UNMAP\" (mean latencies, us)
+	lat() { sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' '; }
 	for r in \$(seq $R); do
-		b=\$(run)
-		d=\$(iommu-audit devices -- sh -c 'dma_map_benchmark -t $T -s $S -g $N -d 1' 2>/dev/null |
-			sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' ')
-		c=\$(iommu-audit record -o /tmp/m.trace -- sh -c 'dma_map_benchmark -t $T -s $S -g $N -d 1' 2>/tmp/rec.err |
-			sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' ')
+		b=\$(sh -c \"\$bench\" | lat)
+		d=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat)
+		c=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat)
 		recs=\$(sed -n 's/^recorded \([0-9]*\) records.*/\1/p' /tmp/rec.err)
 		lost=\$(sed -n 's/.*lost \([0-9]*\).*/\1/p' /tmp/rec.err | head -1)
 		echo \"RESULT \$r \$b \$d \$c \$recs \${lost:-?}\"
