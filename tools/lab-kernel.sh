@@ -68,12 +68,22 @@ patchdir=$here/lab-patches/$version
 srcpkg=linux-source-$version
 [ -d "$patchdir" ] || die "$patchdir missing"
 
-# The configuration fragment: the common one, then the version's own.
+# The configuration: the option lines of the common fragment and of the
+# version's own, sorted (comments and order do not change the kernel, so
+# they do not change the cache key or force a rebuild). An option set in
+# both is an error: say it in one place.
+norm_fragment() {	# FILE...
+	grep -hE '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set$)' "$@" | LC_ALL=C sort -u
+}
 fragment_text() {
-	cat "$here/lab-patches/lab.config"
-	[ ! -f "$patchdir/lab.config" ] || cat "$patchdir/lab.config"
+	local f=("$here/lab-patches/lab.config") dup
+	[ ! -f "$patchdir/lab.config" ] || f+=("$patchdir/lab.config")
+	dup=$(norm_fragment "${f[@]}" | sed 's/^# //; s/[= ].*//' | uniq -d)
+	[ -z "$dup" ] || die "set in both fragments: $dup"
+	norm_fragment "${f[@]}"
 }
 [ -f "$here/lab-patches/lab.config" ] || die "$here/lab-patches/lab.config missing"
+fragment_text >/dev/null
 
 # The source tarball: bookworm's package for 6.1 (apt-get install, as
 # tools/deps.sh does), sid's for 7.2: downloaded through the private apt
@@ -199,7 +209,7 @@ if [ -z "$src" ]; then	# a tree built before tree-<id> existed
 		[ -f "$d" ] || continue
 		d=${d%/.lab-patched}
 		[ ! -L "${d}" ] && [ "$(cat "$d/.lab-srcver" 2>/dev/null)" = "$srcver" ] &&
-			cmp -s "$d/.lab-fragment" "$fragment" && src=$d && break
+			cmp -s <(norm_fragment "$d/.lab-fragment") "$fragment" && src=$d && break
 	done
 fi
 if [ -n "$src" ]; then
@@ -234,7 +244,7 @@ echo "$src" >"$ptr"
 # option it names takes its value, everything else is off or its default),
 # then olddefconfig; then check that each line of the fragment kept its
 # value (a missing dependency silently drops an option): an error, loudly.
-if [ ! -f "$src/.config" ] || ! cmp -s "$fragment" "$src/.lab-fragment"; then
+if [ ! -f "$src/.config" ] || ! cmp -s "$fragment" <(norm_fragment "$src/.lab-fragment"); then
 	log "configuring (allnoconfig + lab.config)"
 	KCONFIG_ALLCONFIG=$fragment make -C "$src" -s allnoconfig >&2
 	make -C "$src" -s olddefconfig >&2
