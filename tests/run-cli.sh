@@ -247,6 +247,11 @@ assert_eq "docs/iommu-audit.8.md matches the --help texts (tools/gen-man.sh)" ""
 run record_devnull "$bin" record -o /dev/null --duration 1
 assert_eq "record -o /dev/null refused" 2 "$(rc record_devnull)"
 
+# --- layering: no include or call cycle in user/, no folder using one above it
+run layers python3 "$root/tools/check-layers.py" "$root/.output/user"
+assert_eq "user/ layering (tools/check-layers.py): exit 0" 0 "$(rc layers)"
+assert_eq "user/ layering: 0 violations" yes "$(has layers ' 0 violations' out)"
+
 # --- golden outputs: every command's output on tests/data, byte for byte ---
 # (tests/golden/cases; expected outputs checked in, so that a refactor keeps
 # them; tests/golden/update.sh rewrites them for an intended change)

@@ -5,8 +5,9 @@
  * device, the live requests) and checks each invariant of DESIGN.md section 2
  * when a request completes. Findings with the same fingerprint are folded.
  *
- * The invariants live in their own files (inv_translation.c, inv_exposure.c,
- * inv_alignment.c, inv_lifecycle.c, inv_temporal.c); this interface is all a
+ * Inside: shadow.c (state, the lower layer), replay.c (events in,
+ * invariants called through their table, invariant.h), one inv_*.c per
+ * invariant, from_trace.c (a trace file replayed). This interface is all a
  * command needs.
  */
 #ifndef IA_CHECKER_H
@@ -44,7 +45,18 @@ void ia_checker_free(struct ia_checker *c);
 void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *rec, size_t len);
 
 struct ia_trace_reader;
-struct ia_run_summary;
+
+/* What a replayed run says about itself (ia_checker_from_trace). */
+struct ia_run_summary {
+	const char *source;	/* trace path, or "live" */
+	const char *kernel;
+	__u64 lost;		/* events lost */
+	bool coverage_complete;
+	__u32 incomplete_checks;	/* enum ia_check bits */
+	__u64 records;
+	__u64 malformed;
+};
+
 
 /*
  * Open a trace, replay all its records into a new checker and finish it

@@ -12,7 +12,7 @@
  * All errors: on a correct kernel none of them happens.
  */
 #include <inttypes.h>
-#include "check/shadow.h"
+#include "check/invariant.h"
 
 static void report(struct ck_ctx *x, const char *code, const char *fmt, __u64 a, __u64 b,
 		   __u64 c)
@@ -110,7 +110,7 @@ static void check_limit(struct ck_ctx *x)
 		       r->dma, last, limit);
 }
 
-void ck_inv_alignment(struct ck_ctx *x)
+static void alignment_check(struct ck_ctx *x)
 {
 	check_writes(x);
 	if (x->req->hdr.flags & IA_REQ_F_FAILED)
@@ -121,3 +121,9 @@ void ck_inv_alignment(struct ck_ctx *x)
 		check_segments(x);
 	check_limit(x);
 }
+
+const struct ck_invariant ck_inv_alignment = {
+	.name = "alignment",
+	.map = alignment_check,
+	.map_failed = alignment_check,	/* refused writes matter for failed maps too */
+};

@@ -19,88 +19,10 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
-#include "check/shadow.h"
+#include "check/invariant.h"
 #include "check/devstats.h"
 
 #define MAX_RANGES 512
-
-static int cmp_pt(const void *a, const void *b)
-{
-	const struct ck_pt *x = a, *y = b;
-
-	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
-}
-
-/* Sort by paddr and merge overlapping/adjacent ranges; returns the count. */
-static int merge(struct ck_pt *r, int n)
-{
-	int k = 0;
-
-	qsort(r, n, sizeof(*r), cmp_pt);
-	for (int i = 0; i < n; i++) {
-		if (k && r[i].paddr <= r[k - 1].paddr + r[k - 1].size) {
-			__u64 end = r[i].paddr + r[i].size;
-
-			if (end > r[k - 1].paddr + r[k - 1].size)
-				r[k - 1].size = end - r[k - 1].paddr;
-		} else {
-			r[k++] = r[i];
-		}
-	}
-	return k;
-}
-
-static __u64 page_align(__u64 v, __u64 page)
-{
-	return (v + page - 1) & ~(page - 1);
-}
-
-int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max)
-{
-	const struct ia_ev_req *r = x->req;
-	const struct ck_pending *p = x->p;
-	int n = 0;
-
-	switch (r->kind) {
-	case IA_REQ_MAP_PAGE:
-	case IA_REQ_MAP_RESOURCE:
-		out[n++] = (struct ck_pt){ .paddr = p->bounced ? p->bounce_tlb : r->phys,
-					   .size = r->size };
-		break;
-	case IA_REQ_MAP_SG:
-		for (size_t i = 0; i < p->sg_in.n && n < max; i++)
-			out[n++] = (struct ck_pt){ .paddr = ck_bounced(p, p->sg_in.v[i].phys),
-						   .size = p->sg_in.v[i].len };
-		break;
-	case IA_REQ_ALLOC_NONCONTIG:
-		for (size_t i = 0; i < p->sg_out.n && n < max; i++)
-			out[n++] = (struct ck_pt){ .paddr = p->sg_out.v[i].phys,
-						   .size = p->sg_out.v[i].len };
-		break;
-	case IA_REQ_ALLOC:
-		/* an allocation owns whole pages. The contiguous path (atomic,
-		 * DMA_ATTR_FORCE_CONTIGUOUS) maps them with one __iommu_dma_map,
-		 * whose phys is theirs; the remap path maps pages it allocated
-		 * for this buffer alone, in whole granules: all it maps */
-		if (p->has_child) {
-			out[n++] = (struct ck_pt){ .paddr = p->child_phys,
-						   .size = page_align(r->size, x->page_size) };
-			break;
-		}
-		for (size_t i = 0; i < p->maps.n && n < max; i++)
-			if (!p->maps.v[i].result)
-				out[n++] = (struct ck_pt){ .paddr = p->maps.v[i].paddr,
-							   .size = p->maps.v[i].size };
-		break;
-	case IA_REQ_ALLOC_PAGES:
-		out[n++] = (struct ck_pt){ .paddr = r->phys,
-					   .size = page_align(r->size, x->page_size) };
-		break;
-	default:
-		return -1;
-	}
-	return merge(out, n);
-}
 
 struct sub_ctx {
 	__u64 start, end;	/* the exposed piece being trimmed */
@@ -132,7 +54,7 @@ static __u64 unrelated_pages(const struct ck_ctx *x, __u64 a, __u64 b,
 {
 	__u64 page = x->page_size, self = x->req->hdr.req_id, pages = 0;
 
-	for (__u64 pg = page_align(a, page); pg + page <= b; pg += page) {
+	for (__u64 pg = ck_page_align(a, page); pg + page <= b; pg += page) {
 		bool touched = false;
 
 		for (int i = 0; i < nreq && !touched; i++)
@@ -174,7 +96,7 @@ static void gap(struct gaps *g, __u64 a, __u64 b)
 		g->pages += unrelated_pages(x, a, b, g->req, g->nreq);
 }
 
-void ck_inv_exposure(struct ck_ctx *x)
+static void exposure_map(struct ck_ctx *x)
 {
 	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
 	const struct ck_pending *p = x->p;
@@ -186,7 +108,7 @@ void ck_inv_exposure(struct ck_ctx *x)
 	for (size_t i = 0; i < p->maps.n && nmap < MAX_RANGES; i++)
 		if (!p->maps.v[i].result)
 			map[nmap++] = p->maps.v[i];
-	nmap = merge(map, nmap);
+	nmap = ck_merge_ranges(map, nmap);
 	for (int i = 0; i < nmap; i++)
 		mapped += map[i].size;
 	x->dev->stats.maps++;
@@ -228,7 +150,7 @@ void ck_inv_exposure(struct ck_ctx *x)
 		for (size_t i = 0; i < p->sg_in.n; i++) {
 			__u64 off = p->sg_in.v[i].phys & (x->granule - 1);
 
-			spans += page_align(off + p->sg_in.v[i].len, x->granule);
+			spans += ck_page_align(off + p->sg_in.v[i].len, x->granule);
 		}
 	}
 	if (x->dev->stats.untrusted && exposed > g.in_slot)
@@ -257,3 +179,8 @@ void ck_inv_exposure(struct ck_ctx *x)
 		 p->bounced ? "; bounced" : "", (uint64_t)x->granule);
 	ck_report(x->c, &f);
 }
+
+const struct ck_invariant ck_inv_exposure = {
+	.name = "exposure",
+	.map = exposure_map,
+};

@@ -22,7 +22,7 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
-#include "check/shadow.h"
+#include "check/invariant.h"
 #include "check/devstats.h"
 
 /* The map kind each unmap kind undoes. */
@@ -88,7 +88,7 @@ static void add_subbuf(struct ck_ctx *x)
 		x->c->oom = true;	/* stays in the tree until the end */
 }
 
-void ck_inv_lifecycle_map(struct ck_ctx *x)
+static void lifecycle_map(struct ck_ctx *x)
 {
 	struct ck_owner own = {
 		.req_id = x->req->hdr.req_id,
@@ -163,7 +163,7 @@ static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
 	return true;
 }
 
-void ck_inv_lifecycle_unmap(struct ck_ctx *x)
+static void lifecycle_unmap(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
 	struct ck_subbuf *b;
@@ -233,7 +233,7 @@ void ck_inv_lifecycle_unmap(struct ck_ctx *x)
 		x->c->oom = true;
 }
 
-void ck_inv_lifecycle_sync(struct ck_ctx *x)
+static void lifecycle_sync(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
 	__u64 start = r->dma, end = r->dma + (r->size ? r->size : 1);
@@ -294,7 +294,7 @@ static int live_entry(struct ia_inode *n, void *ctx)
 	return 0;
 }
 
-void ck_inv_lifecycle_finish(struct ia_checker *c)
+static void lifecycle_finish(struct ia_checker *c)
 {
 	__u64 k;
 	void *v;
@@ -305,3 +305,11 @@ void ck_inv_lifecycle_finish(struct ia_checker *c)
 		for (size_t it = 0; ia_u64map_next(&c->devlist.v[i]->orphans, &it, &k, &v);)
 			report_live(c, v);
 }
+
+const struct ck_invariant ck_inv_lifecycle = {
+	.name = "lifecycle",
+	.map = lifecycle_map,
+	.unmap = lifecycle_unmap,
+	.sync = lifecycle_sync,
+	.finish = lifecycle_finish,
+};

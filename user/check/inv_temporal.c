@@ -17,9 +17,9 @@
  */
 #include <inttypes.h>
 #include <stdlib.h>
-#include "check/shadow.h"
+#include "check/invariant.h"
 
-void ck_inv_temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_free *e,
+static void temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_free *e,
 			       const struct ck_pending *p)
 {
 	struct ck_device *d = ia_u64map_get(&c->devs, e->dev);
@@ -58,7 +58,7 @@ void ck_inv_temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_fre
 	}
 }
 
-void ck_inv_temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
+static void temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
 {
 	struct ck_queued *q = ia_u64map_del(&c->fq, e->cookie), *next;
 
@@ -118,14 +118,14 @@ static int on_stale(struct ia_inode *n, void *ctx)
 	return 1;	/* once per write */
 }
 
-void ck_inv_temporal_pt_map(struct ia_checker *c, const struct ia_ev_pt *e)
+static void temporal_pt_map(struct ia_checker *c, const struct ia_ev_pt *e)
 {
 	struct reuse r = { c, e, 0 };
 
 	ia_itree_overlaps(&c->stale, e->paddr, e->paddr + e->size, on_stale, &r);
 }
 
-void ck_inv_temporal_finish(struct ia_checker *c)
+static void temporal_finish(struct ia_checker *c)
 {
 	__u64 k;
 	void *v;
@@ -145,3 +145,11 @@ void ck_inv_temporal_finish(struct ia_checker *c)
 		}
 	}
 }
+
+const struct ck_invariant ck_inv_temporal = {
+	.name = "temporal",
+	.pt_map = temporal_pt_map,
+	.iova_free = temporal_iova_free,
+	.flush = temporal_flush,
+	.finish = temporal_finish,
+};

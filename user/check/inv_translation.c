@@ -10,7 +10,7 @@
  * same rule, and to the extent of the mapping (translation.sgtable_mismatch).
  */
 #include <inttypes.h>
-#include "check/shadow.h"
+#include "check/invariant.h"
 
 enum { XL_OK, XL_UNMAPPED, XL_WRONG };
 
@@ -96,7 +96,7 @@ static void check_sg(struct ck_ctx *x, const struct ck_seg *ins, size_t nin,
 	}
 }
 
-void ck_inv_translation(struct ck_ctx *x)
+static void translation_map(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
 	const struct ck_pending *p = x->p;
@@ -178,7 +178,7 @@ static __u64 align_up(__u64 v, __u64 a)
  * maps whole granules, so with a granule larger than the page the device
  * reaches memory the table does not describe.
  */
-void ck_inv_translation_sgtable(struct ck_ctx *x)
+static void translation_sgtable(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
 	const struct ck_pending *p = x->p;
@@ -232,3 +232,9 @@ void ck_inv_translation_sgtable(struct ck_ctx *x)
 	}
 	ck_report(x->c, &f);
 }
+
+const struct ck_invariant ck_inv_translation = {
+	.name = "translation",
+	.map = translation_map,
+	.sgtable = translation_sgtable,
+};

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Internals shared by checker.c (shadow state, event replay) and the
- * invariant files inv_*.c. Not for commands: they use checker.h.
+ * The checker's lower layer (shadow.c): the shadow of what the kernel did
+ * (domains and their page-table mappings, devices and their live buffers,
+ * the pending state of requests in flight), lookups on it, and the building
+ * of findings. Used by the invariants (inv_*.c, invariant.h) and by the
+ * replay (replay.c), which is the only one that feeds it events. Not for
+ * commands: they use checker.h.
  */
-#ifndef IA_CHECK_INT_H
-#define IA_CHECK_INT_H
+#ifndef IA_CHECK_SHADOW_H
+#define IA_CHECK_SHADOW_H
 
 #include "check/checker.h"
 #include "lib/itree.h"
@@ -133,7 +137,7 @@ struct ia_checker {
 	bool oom;
 };
 
-/* checker.c: shared helpers for the invariant files */
+/* What one root request's invariants look at (invariant.h). */
 struct ck_ctx {
 	struct ia_checker *c;
 	struct ck_device *dev;
@@ -144,6 +148,30 @@ struct ck_ctx {
 	__u64 page_size;
 };
 
+/* ---- state ---- */
+/* The entry of key in m, made zeroed when new (NULL: key 0, or no memory,
+ * which sets c->oom). */
+void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t size);
+struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev);
+struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom);
+struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req);	/* req 0: NULL */
+void ck_pending_free(struct ck_pending *p);
+int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
+#define CK_PUSH(c, vec, val) \
+	(ck_vec_grow((void **)&(vec).v, &(vec).cap, sizeof(*(vec).v), (vec).n + 1) ? \
+	 ((c)->oom = true, -1) : ((vec).v[(vec).n++] = (val), 0))
+
+/* ---- shadow page tables ---- */
+/* A successful write of [iova, iova + size) -> paddr in domain dom. */
+int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr);
+/* Remove [start, end) from d, splitting mappings that stick out; each piece
+ * removed is recorded in p (if not NULL) with the live mapping it ended. */
+void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
+		  struct ck_pending *p);
+/* Translate one IOVA in a domain: true and *phys, or false when unmapped. */
+bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run_end);
+
+/* ---- findings ---- */
 /* Start a finding about ctx's request: fills device, request, site. */
 void ck_finding_init(const struct ck_ctx *x, struct ia_finding *f, __u32 inv,
 		     __u32 sev, const char *code);
@@ -152,36 +180,12 @@ void ck_finding_init_dev(struct ia_checker *c, struct ck_device *d,
 			 __s32 stack_id);
 /* Add (or fold into an earlier one with the same fingerprint). */
 void ck_report(struct ia_checker *c, struct ia_finding *f);
-/* Translate one IOVA in a domain: true and *phys, or false when unmapped. */
-bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run_end);
-int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
-#define CK_PUSH(c, vec, val) \
-	(ck_vec_grow((void **)&(vec).v, &(vec).cap, sizeof(*(vec).v), (vec).n + 1) ? \
-	 ((c)->oom = true, -1) : ((vec).v[(vec).n++] = (val), 0))
 
-/* The invariants. Each runs when a root request record arrives. */
-void ck_inv_translation(struct ck_ctx *x);
-/* a get_sgtable request: its exported table against the mapping */
-void ck_inv_translation_sgtable(struct ck_ctx *x);
-void ck_inv_exposure(struct ck_ctx *x);
-void ck_inv_alignment(struct ck_ctx *x);
-/* lifecycle: maps register, unmaps and syncs are checked against them */
-void ck_inv_lifecycle_map(struct ck_ctx *x);
-void ck_inv_lifecycle_unmap(struct ck_ctx *x);
-void ck_inv_lifecycle_sync(struct ck_ctx *x);
-void ck_inv_lifecycle_finish(struct ia_checker *c);
-/* temporal: lazy unmaps queue, flushes dequeue, reuse before flush */
-void ck_inv_temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_free *e,
-			       const struct ck_pending *p);
-void ck_inv_temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e);
-void ck_inv_temporal_pt_map(struct ia_checker *c, const struct ia_ev_pt *e);
-void ck_inv_temporal_finish(struct ia_checker *c);
-
+/* ---- requests ---- */
 /* Where the device sees phys: its bounce slot if it was bounced. */
 __u64 ck_bounced(const struct ck_pending *p, __u64 phys);
 /* Is [a, b) inside one of the request's bounce slots (granule-aligned)? */
 bool ck_in_slot(const struct ck_pending *p, __u64 granule, __u64 a, __u64 b);
-
 /* Request kinds that create a mapping / remove one. */
 bool ck_kind_maps(__u32 kind);
 bool ck_kind_unmaps(__u32 kind);
@@ -189,5 +193,8 @@ bool ck_kind_unmaps(__u32 kind);
  * owns), merged and sorted; returns the count (<= max), or -1 for a kind
  * that has none. */
 int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max);
+/* Sort ranges by paddr and merge overlapping or adjacent ones; the count. */
+int ck_merge_ranges(struct ck_pt *r, int n);
+__u64 ck_page_align(__u64 v, __u64 page);	/* page: a power of two */
 
 #endif

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include "check/checker.h"
 #include "check/finding.h"
 #include "lib/u64map.h"
 
@@ -17,16 +18,6 @@ enum ia_out_format {
 	IA_OUT_JSON,	/* JSON Lines */
 	IA_OUT_JUNIT,
 	IA_OUT_SARIF,
-};
-
-struct ia_run_summary {
-	const char *source;	/* trace path, or "live" */
-	const char *kernel;
-	__u64 lost;		/* events lost */
-	bool coverage_complete;
-	__u32 incomplete_checks;	/* enum ia_check bits */
-	__u64 records;
-	__u64 malformed;
 };
 
 /* Nothing may fail, yet the run is not the whole truth: events lost,
