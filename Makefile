@@ -14,9 +14,11 @@ VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 # it links first.
 BPF_SRCS	:= bpf/state.bpf.c $(filter-out bpf/state.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(OUTPUT)/bpf/%.bpf.o,$(BPF_SRCS))
-USER_SRCS	:= $(wildcard user/*.c)
+# user/ has one folder per stage of the data flow (docs/architecture.md);
+# headers are included by their path below user/ ("check/shadow.h").
+USER_SRCS	:= $(wildcard user/*/*.c)
 USER_OBJS	:= $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
-LIB_OBJS	:= $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+LIB_OBJS	:= $(filter-out $(OUTPUT)/user/cmd/main.o,$(USER_OBJS))
 UNIT_SRCS	:= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	:= $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
@@ -63,8 +65,9 @@ $(OUTPUT)/iommu_audit.skel.h: $(OUTPUT)/iommu_audit.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name iommu_audit_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/iommu_audit.skel.h | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(OUTPUT)/iommu_audit.skel.h
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 iommu-audit: $(USER_OBJS)
@@ -105,10 +108,10 @@ bench: $(BENCH_BINS)
 # tools/trace-edit derives test traces from recorded ones by dropping or
 # changing requests (tools/make-diff-trace.sh); it needs only the trace code.
 TRACE_EDIT	:= $(OUTPUT)/tools/trace-edit
-$(TRACE_EDIT): tools/trace-edit.c $(OUTPUT)/user/trace.o
+$(TRACE_EDIT): tools/trace-edit.c $(OUTPUT)/user/trace/trace.o
 	$(call msg,TOOL-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/user/trace.o -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/user/trace/trace.o -lz -o $@
 
 # ---- tests -----------------------------------------------------------------
 # Each tests/unit/test_X.c links the user/ objects it needs (all but main.o).
@@ -144,5 +147,5 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) iommu-audit
 
--include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d \
+-include $(wildcard $(OUTPUT)/bpf/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d \
 		   $(OUTPUT)/tools/*.d)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "checker.h"
+#include "check/checker.h"
 
 #define DEV	0xffff888000100000ULL
 #define DOM	0xffff888000200000ULL

@@ -15,7 +15,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
-#include "ia_events.h"
+#include "event/ia_events.h"
 
 #define IA_INFLIGHT_DEPTH	4	/* alloc_pages -> map_page -> __iommu_dma_map
 					 * nests 3 deep; one spare for an IRQ */

@@ -6,7 +6,7 @@
  * Functions that were renamed or changed signature (iommu_dma_map_page ->
  * iommu_dma_map_phys, __iommu_map -> iommu_map_nosync, the arguments of
  * swiotlb_tbl_map_single) get one program per variant; the loader picks the
- * one the running kernel's BTF has (user/hooks.c).
+ * one the running kernel's BTF has (user/live/hooks.c).
  */
 #ifndef IA_CORE_FIXES_BPF_H
 #define IA_CORE_FIXES_BPF_H

@@ -247,5 +247,28 @@ assert_eq "docs/iommu-audit.8.md matches the --help texts (tools/gen-man.sh)" ""
 run record_devnull "$bin" record -o /dev/null --duration 1
 assert_eq "record -o /dev/null refused" 2 "$(rc record_devnull)"
 
+# --- layering: no include or call cycle in user/, no folder using one above it
+run layers python3 "$root/tools/check-layers.py" "$root/.output/user"
+assert_eq "user/ layering (tools/check-layers.py): exit 0" 0 "$(rc layers)"
+assert_eq "user/ layering: 0 violations" yes "$(has layers ' 0 violations' out)"
+
+# --- golden outputs: every command's output on tests/data, byte for byte ---
+# (tests/golden/cases; expected outputs checked in, so that a refactor keeps
+# them; tests/golden/update.sh rewrites them for an intended change)
+. "$root/tests/golden/lib.sh"
+golden_cmp() {
+	local name=$1 got_rc=0
+	shift
+	"$bin" "$@" > "$tmp/golden.$name" 2>/dev/null || got_rc=$?
+	assert_eq "golden $name: exit code" "$(cat "$root/tests/golden/$name.rc")" "$got_rc"
+	assert_eq "golden $name: output byte for byte" "" \
+		"$(cmp "$root/tests/golden/$name.out" "$tmp/golden.$name" 2>&1 |
+			head -1; diff "$root/tests/golden/$name.out" "$tmp/golden.$name" | head -4)"
+}
+(golden_each golden_cmp) > "$tmp/golden.log"
+cat "$tmp/golden.log"
+pass_count=$((pass_count + $(grep -c '^ok - ' "$tmp/golden.log")))
+fail_count=$((fail_count + $(grep -c '^not ok - ' "$tmp/golden.log")))
+
 echo "cli: $pass_count passed, $fail_count failed"
 [ "$fail_count" -eq 0 ]

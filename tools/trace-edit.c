@@ -21,7 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "trace.h"
+#include "trace/trace.h"
 
 #define MAX_EDITS	64
 

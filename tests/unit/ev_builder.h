@@ -50,7 +50,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "checker.h"
+#include "check/checker.h"
 
 #define EB_N(a)		(sizeof(a) / sizeof((a)[0]))
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of the per-device summary (user/devstats.c): synthetic records
+ * Unit tests of the per-device summary (user/check/devstats.c): synthetic records
  * in the order the BPF programs emit them, and the rows and counters worked
  * out by hand.
  *
@@ -22,8 +22,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "devstats.h"
-#include "json.h"
+#include "check/devstats.h"
+#include "lib/json.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Comparing two runs (user/rundiff.c, `iommu-audit diff`): each case runs
+ * Comparing two runs (user/out/rundiff.c, `iommu-audit diff`): each case runs
  * an OLD and a NEW event stream into checkers of their own, compares them,
  * and asserts the exact classification of every finding (new, fixed,
  * changed, unchanged; failing or not), and per device its pairing, the
@@ -13,9 +13,9 @@
  */
 #define _GNU_SOURCE
 #include "ev_builder.h"
-#include "json.h"
+#include "lib/json.h"
 #include "json_valid.h"
-#include "rundiff.h"
+#include "out/rundiff.h"
 
 #define P	0x200000000ULL
 #define EB_DEV_C	0xffff888100c0c000ULL	/* named EB_NAME_A too (eb_ev_device) */

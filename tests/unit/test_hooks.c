@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Unit tests of the hook table and its resolution against a kernel's BTF
- * (user/hooks.c).
+ * (user/live/hooks.c).
  *
  * The kernels are synthetic BTFs built with libbpf's btf__add_*(): one with
  * the 6.1 names (iommu_dma_map_page, __iommu_map, fq_flush_iotlb, a 7-argument
@@ -23,8 +23,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
-#include "hooks.h"
-#include "trace.h"
+#include "live/hooks.h"
+#include "trace/trace.h"
 #include "iommu_audit.skel.h"
 
 /* ---- helpers ---- */

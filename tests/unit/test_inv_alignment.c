@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Invariant 3, alignment (user/inv_alignment.c), all errors:
+ * Invariant 3, alignment (user/check/inv_alignment.c), all errors:
  * alignment.pt_refused, pt_unaligned, offset, seg_boundary, max_seg_size,
  * dma_mask. Tables of event sequences (tests/unit/ev_builder.h) and the
  * alignment findings worked out by hand.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Invariant 2, over-exposure (user/inv_exposure.c): bytes a request's
+ * Invariant 2, over-exposure (user/check/inv_exposure.c): bytes a request's
  * page-table writes made reachable that are neither its buffer nor another
  * live buffer of the same device, split into head (below the buffer) and
  * tail, and classified: exposure.sub_page (info), exposure.unrelated_pages

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Invariant 4, lifecycle (user/inv_lifecycle.c): unmaps, frees and syncs
+ * Invariant 4, lifecycle (user/check/inv_lifecycle.c): unmaps, frees and syncs
  * against the device's live mappings. Codes (errors unless noted):
  * lifecycle.unmap_unknown, double_unmap, size_mismatch, dir_mismatch,
  * wrong_kind, pt_leftover, sync_outside, live_at_end (info). A mapping made

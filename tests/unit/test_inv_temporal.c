@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Invariant 5, temporal exposure under lazy invalidation
- * (user/inv_temporal.c): a queued (IA_IOVA_QUEUED) unmap keeps its pages
+ * (user/check/inv_temporal.c): a queued (IA_IOVA_QUEUED) unmap keeps its pages
  * reachable through the IOTLB until the flush queue of its cookie is
  * flushed (IA_EV_FQ_FLUSH). Codes: temporal.lazy_window (info, value = the
  * longest window in ns), temporal.reuse_before_flush (warning: the pages

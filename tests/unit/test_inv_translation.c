@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Invariant 1, translation (user/inv_translation.c): for every byte b of a
+ * Invariant 1, translation (user/check/inv_translation.c): for every byte b of a
  * request, translate(domain, handle + b) == phys + b (the bounce slot when
  * bounced). Codes: translation.wrong_phys, translation.unmapped (errors);
  * translation.sgtable_mismatch for the tables dma_get_sgtable() exports

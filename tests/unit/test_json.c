@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of the streaming JSON writer (user/json.c): each case writes
+ * Unit tests of the streaming JSON writer (user/lib/json.c): each case writes
  * into a memory stream and compares the exact text.
  */
 #define _GNU_SOURCE
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "json.h"
+#include "lib/json.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

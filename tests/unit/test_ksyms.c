@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of kallsyms loading and symbolization (user/ksyms.c), on small
+ * Unit tests of kallsyms loading and symbolization (user/lib/ksyms.c), on small
  * files in the /proc/kallsyms format written to a temporary directory.
  */
 #define _GNU_SOURCE
@@ -17,8 +17,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "ia_events.h"
-#include "ksyms.h"
+#include "event/ia_events.h"
+#include "lib/ksyms.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

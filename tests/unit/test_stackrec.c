@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of the call-stack records of live runs (user/stackrec.c) for
+ * Unit tests of the call-stack records of live runs (user/live/stackrec.c) for
  * the stacks the BPF stack map had no room for: IA_EV_KSTACK records under
  * inline ids. A table of ring-buffer records goes through ia_stack_pass()
  * as record and live use it; each row says what must come out: a stack
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "stackrec.h"
+#include "live/stackrec.h"
 
 #define INL(n)	((__s32)(IA_STACK_INLINE | (n)))
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Unit tests of the trace file (user/trace.c, docs/trace-format.md).
+ * Unit tests of the trace file (user/trace/trace.c, docs/trace-format.md).
  *
  *   gcc -std=gnu11 -Wall -Wextra -Werror -Iuser -o test_trace \
- *       tests/unit/test_trace.c user/trace.c -lcmocka -lz
+ *       tests/unit/test_trace.c user/trace/trace.c -lcmocka -lz
  *
  * The offsets used to damage files on purpose are those of the format
  * document, written out here again so that a layout change that the document
@@ -29,7 +29,7 @@
 #include <zlib.h>
 #include <cmocka.h>
 
-#include "trace.h"
+#include "trace/trace.h"
 
 /* ---- format constants, from docs/trace-format.md ---- */
 

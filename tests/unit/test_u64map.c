@@ -22,7 +22,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "u64map.h"
+#include "lib/u64map.h"
 
 /* ---- helpers ---- */
 

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check/devstats.h"
+#include "check/finding.h"
+#include "lib/json.h"
+
+const char *ia_severity_str(__u32 sev)
+{
+	switch (sev) {
+	case IA_SEV_INFO:	return "info";
+	case IA_SEV_WARNING:	return "warning";
+	case IA_SEV_ERROR:	return "error";
+	default:		return "?";
+	}
+}
+
+int ia_severity_parse(const char *s)
+{
+	for (int i = IA_SEV_INFO; i <= IA_SEV_ERROR; i++)
+		if (!strcmp(s, ia_severity_str(i)))
+			return i;
+	return -1;
+}
+
+const char *ia_invariant_str(__u32 inv)
+{
+	switch (inv) {
+	case IA_INV_TRANSLATION:	return "translation";
+	case IA_INV_EXPOSURE:		return "exposure";
+	case IA_INV_ALIGNMENT:		return "alignment";
+	case IA_INV_LIFECYCLE:		return "lifecycle";
+	case IA_INV_TEMPORAL:		return "temporal";
+	default:			return "?";
+	}
+}
+
+static __u64 fnv1a(__u64 h, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h ^ 0xff;	/* field separator */
+}
+
+void ia_finding_fingerprint(struct ia_finding *f)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+
+	h = fnv1a(h, f->code, strlen(f->code));
+	h = fnv1a(h, f->device, sizeof(f->device));
+	h = fnv1a(h, f->driver, sizeof(f->driver));
+	for (int i = 0; i < IA_SITE_FRAMES; i++) {
+		/* "nvme_queue_rq+0x7a [nvme]" -> "nvme_queue_rq" */
+		size_t n = strcspn(f->site[i], "+ ");
+
+		h = fnv1a(h, f->site[i], n);
+	}
+	snprintf(f->fingerprint, sizeof(f->fingerprint), "%016" PRIx64, (uint64_t)h);
+}
+
+__u64 ia_fingerprint_key(const char *hex)
+{
+	return strtoull(hex, NULL, 16) | 1;	/* 0 is the maps' empty key */
+}
+
+void ia_finding_print(const struct ia_finding *f, FILE *out)
+{
+	fprintf(out, "%s%s %s %s (%s)%s: %s", f->uncertain ? "uncertain " : "",
+		ia_severity_str(f->severity), f->code, f->device,
+		f->driver[0] ? f->driver : "no driver", f->untrusted ? " untrusted" : "",
+		f->message);
+	if (f->count > 1)
+		fprintf(out, " [x%" PRIu64 "]", (uint64_t)f->count);
+	fputc('\n', out);
+	if (f->site[0][0]) {
+		fprintf(out, "    at %s", f->site[0]);
+		for (int i = 1; i < IA_SITE_FRAMES && f->site[i][0]; i++)
+			fprintf(out, " <- %s", f->site[i]);
+		fputc('\n', out);
+	}
+}
+
+void ia_finding_json(const struct ia_finding *f, struct ia_json *j)
+{
+	ia_json_obj_begin(j);
+	ia_json_kstr(j, "invariant", ia_invariant_str(f->invariant));
+	ia_json_kstr(j, "code", f->code);
+	ia_json_kstr(j, "severity", ia_severity_str(f->severity));
+	ia_json_kbool(j, "uncertain", f->uncertain);
+	ia_json_kstr(j, "fingerprint", f->fingerprint);
+	ia_json_kstr(j, "device", f->device);
+	ia_json_kstr(j, "driver", f->driver);
+	ia_json_kbool(j, "untrusted", f->untrusted);
+	ia_json_kstr(j, "request", ia_req_kind_str(f->req_kind));
+	ia_json_ku64(j, "req_id", f->req_id);
+	ia_json_ku64(j, "dma", f->dma);
+	ia_json_ku64(j, "phys", f->phys);
+	ia_json_ku64(j, "len", f->len);
+	ia_json_ku64(j, "granule", f->granule);
+	ia_json_ku64(j, "head", f->head);
+	ia_json_ku64(j, "tail", f->tail);
+	ia_json_ku64(j, "exposed_bytes", f->exposed_bytes);
+	ia_json_ku64(j, "exposed_pages", f->exposed_pages);
+	ia_json_ku64(j, "value", f->value);
+	ia_json_ku64(j, "exported_bytes", f->exported_bytes);
+	ia_json_ku64(j, "mapped_bytes", f->mapped_bytes);
+	ia_json_ku64(j, "diff_dma", f->diff_dma);
+	ia_json_ku64(j, "count", f->count);
+	ia_json_ku64(j, "ts", f->ts_ns);
+	ia_json_key(j, "stack");
+	ia_json_arr_begin(j);
+	for (int i = 0; i < IA_SITE_FRAMES && f->site[i][0]; i++)
+		ia_json_str(j, f->site[i]);
+	ia_json_arr_end(j);
+	ia_json_kstr(j, "message", f->message);
+	ia_json_obj_end(j);
+}

@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Invariant 2, over-exposure: the bytes a request's page-table writes made
+ * reachable that are neither the request's buffer nor another live buffer
+ * of the same device. Exact, in bytes, head (below the buffer) and tail
+ * (above it), and classified:
+ *
+ *   exposure.sub_page         slack inside the CPU pages of the buffer
+ *                             (sub-granule rounding); info
+ *   exposure.unrelated_pages  whole CPU pages the buffer does not touch
+ *                             (the granule is larger than the page); warning
+ *   exposure.sg_padding       a scatterlist mapped beyond its segments'
+ *                             granule-aligned spans: dma-iommu lengthens a
+ *                             segment to pad the next one to the segment
+ *                             boundary, and maps the memory after it; warning
+ *   exposure.bounce_slack     inside the bounce slot of a bounced request:
+ *                             the slot owns its whole granule; info
+ *   exposure.untrusted        an untrusted device reaches anything else; error
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include "check/invariant.h"
+#include "check/devstats.h"
+
+#define MAX_RANGES 512
+
+struct sub_ctx {
+	__u64 start, end;	/* the exposed piece being trimmed */
+	__u64 self;		/* request id: not "another live buffer" */
+	__u64 covered;		/* bytes of it inside other live buffers */
+};
+
+static int count_covered(struct ia_inode *n, void *ctx)
+{
+	struct sub_ctx *s = ctx;
+	const struct ck_subbuf *m = ia_container_of(n, struct ck_subbuf, phys);
+	__u64 a = n->start > s->start ? n->start : s->start;
+	__u64 b = n->end < s->end ? n->end : s->end;
+
+	if (m->req_id != s->self && b > a)
+		s->covered += b - a;	/* overlaps between buffers: an upper bound */
+	return 0;
+}
+
+static int other_buffer(struct ia_inode *n, void *ctx)
+{
+	return ia_container_of(n, struct ck_subbuf, phys)->req_id != *(__u64 *)ctx;
+}
+
+/* Whole CPU pages of [a, b) that neither a requested range nor another live
+ * buffer of the device touches. */
+static __u64 unrelated_pages(const struct ck_ctx *x, __u64 a, __u64 b,
+			     const struct ck_pt *req, int nreq)
+{
+	__u64 page = x->page_size, self = x->req->hdr.req_id, pages = 0;
+
+	for (__u64 pg = ck_page_align(a, page); pg + page <= b; pg += page) {
+		bool touched = false;
+
+		for (int i = 0; i < nreq && !touched; i++)
+			touched = req[i].paddr < pg + page && req[i].paddr + req[i].size > pg;
+		if (!touched)
+			touched = ia_itree_overlaps(&x->dev->live_phys, pg, pg + page,
+						    other_buffer, &self);
+		pages += !touched;
+	}
+	return pages;
+}
+
+struct gaps {
+	struct ck_ctx *x;
+	const struct ck_pt *req;
+	int nreq;
+	__u64 lo;			/* lowest requested byte */
+	__u64 head, tail, pages, in_slot;
+};
+
+/* One exposed piece [a, b): less other live buffers, then classified. */
+static void gap(struct gaps *g, __u64 a, __u64 b)
+{
+	struct ck_ctx *x = g->x;
+	struct sub_ctx s = { a, b, x->req->hdr.req_id, 0 };
+	__u64 bytes;
+
+	ia_itree_overlaps(&x->dev->live_phys, a, b, count_covered, &s);
+	bytes = b - a > s.covered ? b - a - s.covered : 0;
+	if (!bytes)
+		return;
+	if (a < g->lo)
+		g->head += bytes;
+	else
+		g->tail += bytes;
+	if (ck_in_slot(x->p, x->granule, a, b))
+		g->in_slot += bytes;
+	else
+		g->pages += unrelated_pages(x, a, b, g->req, g->nreq);
+}
+
+static void exposure_map(struct ck_ctx *x)
+{
+	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
+	const struct ck_pending *p = x->p;
+	__u64 mapped = 0, requested = 0, exposed, spans = 0;
+	struct gaps g = { .x = x, .req = req };
+	int nmap = 0;
+	struct ia_finding f;
+
+	for (size_t i = 0; i < p->maps.n && nmap < MAX_RANGES; i++)
+		if (!p->maps.v[i].result)
+			map[nmap++] = p->maps.v[i];
+	nmap = ck_merge_ranges(map, nmap);
+	for (int i = 0; i < nmap; i++)
+		mapped += map[i].size;
+	x->dev->stats.maps++;
+	x->dev->stats.bytes_mapped += mapped;
+	g.nreq = ck_requested_ranges(x, req, MAX_RANGES);
+	if (g.nreq <= 0 || !nmap)
+		return;	/* remapped allocation, or nothing mapped: no ranges */
+	for (int i = 0; i < g.nreq; i++)
+		requested += req[i].size;
+	x->dev->stats.bytes_requested += requested;
+	g.lo = req[0].paddr;
+
+	/* mapped minus requested (both sorted and merged), piece by piece */
+	for (int i = 0; i < nmap; i++) {
+		__u64 cur = map[i].paddr, end = map[i].paddr + map[i].size;
+
+		for (int k = 0; k < g.nreq && cur < end; k++) {
+			__u64 rs = req[k].paddr, re = rs + req[k].size;
+
+			if (re <= cur)
+				continue;
+			if (rs >= end)
+				break;
+			if (rs > cur)
+				gap(&g, cur, rs);
+			cur = re;
+		}
+		if (cur < end)
+			gap(&g, cur, end);
+	}
+	exposed = g.head + g.tail;
+	if (!exposed)
+		return;
+	x->dev->stats.bytes_exposed += exposed;
+	x->dev->stats.pages_exposed += g.pages;
+
+	if (x->req->kind == IA_REQ_MAP_SG) {
+		/* what each segment needs: its granule-aligned span */
+		for (size_t i = 0; i < p->sg_in.n; i++) {
+			__u64 off = p->sg_in.v[i].phys & (x->granule - 1);
+
+			spans += ck_page_align(off + p->sg_in.v[i].len, x->granule);
+		}
+	}
+	if (x->dev->stats.untrusted && exposed > g.in_slot)
+		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_ERROR, "exposure.untrusted");
+	else if (spans && mapped > spans)
+		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_WARNING, "exposure.sg_padding");
+	else if (p->bounces.n && exposed == g.in_slot)
+		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_INFO, "exposure.bounce_slack");
+	else if (g.pages)
+		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_WARNING,
+				"exposure.unrelated_pages");
+	else
+		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_INFO, "exposure.sub_page");
+	f.head = g.head;
+	f.tail = g.tail;
+	f.exposed_bytes = exposed;
+	f.exposed_pages = g.pages;
+	f.phys = g.lo;
+	f.len = requested;
+	snprintf(f.message, sizeof(f.message),
+		 "%s of %" PRIu64 " bytes at phys 0x%" PRIx64 ": %" PRIu64
+		 " more bytes reachable (head %" PRIu64 ", tail %" PRIu64 "; %" PRIu64
+		 " whole unrelated pages%s), granule %" PRIu64,
+		 ia_req_kind_str(x->req->kind), (uint64_t)requested, (uint64_t)g.lo,
+		 (uint64_t)exposed, (uint64_t)g.head, (uint64_t)g.tail, (uint64_t)g.pages,
+		 p->bounced ? "; bounced" : "", (uint64_t)x->granule);
+	ck_report(x->c, &f);
+}
+
+const struct ck_invariant ck_inv_exposure = {
+	.name = "exposure",
+	.map = exposure_map,
+};

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Invariant 4, lifecycle: what CONFIG_DMA_API_DEBUG checks, without a
+ * rebuilt kernel. Every root map registers a live mapping of its device;
+ * unmaps, frees and syncs are checked against them:
+ *
+ *   lifecycle.unmap_unknown  unmap/free of a handle never mapped (and with
+ *                            nothing in the page tables to remove)
+ *   lifecycle.double_unmap   unmap of a handle already unmapped
+ *   lifecycle.size_mismatch  unmap/free size differs from the map's
+ *   lifecycle.dir_mismatch   unmap direction differs from the map's
+ *   lifecycle.wrong_kind     e.g. dma_unmap_page of a dma_map_sg handle
+ *   lifecycle.pt_leftover    page-table entries of the mapping still there
+ *                            after its unmap
+ *   lifecycle.sync_outside   a sync of bytes no live mapping holds
+ *   lifecycle.live_at_end    mappings still live when the run ended (info:
+ *                            ring buffers are; leaks are too)
+ *
+ * A mapping made before the recording started is not known: its unmap
+ * removes page-table entries, which tells it apart from a handle never
+ * mapped, and it is counted as pre-existing instead of reported.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include "check/invariant.h"
+#include "check/devstats.h"
+
+/* The map kind each unmap kind undoes. */
+static __u32 map_kind_of(__u32 unmap)
+{
+	switch (unmap) {
+	case IA_REQ_UNMAP_PAGE:		return IA_REQ_MAP_PAGE;
+	case IA_REQ_UNMAP_SG:		return IA_REQ_MAP_SG;
+	case IA_REQ_UNMAP_RESOURCE:	return IA_REQ_MAP_RESOURCE;
+	case IA_REQ_FREE:		return IA_REQ_ALLOC;
+	case IA_REQ_FREE_NONCONTIG:	return IA_REQ_ALLOC_NONCONTIG;
+	case IA_REQ_FREE_PAGES:		return IA_REQ_ALLOC_PAGES;
+	default:			return 0;
+	}
+}
+
+/* Length a map request covers, as its unmap must repeat it. */
+static __u64 map_len(const struct ck_ctx *x)
+{
+	const struct ck_pending *p = x->p;
+	__u64 len = 0;
+
+	if (x->req->kind != IA_REQ_MAP_SG)
+		return x->req->size;
+	for (size_t i = 0; i < p->sg_out.n && p->sg_out.v[i].dma_len; i++)
+		len = p->sg_out.v[i].dma + p->sg_out.v[i].dma_len - x->req->dma;
+	return len ? len : 1;
+}
+
+static __u64 align_up(__u64 v, __u64 g)
+{
+	return (v + g - 1) & ~(g - 1);
+}
+
+/* Remember a sub-granule buffer's phys ranges (see struct ck_subbuf). */
+static void add_subbuf(struct ck_ctx *x)
+{
+	struct ck_pt req[64];
+	struct ck_subbuf *head = NULL;
+	bool whole = true;
+	int n = ck_requested_ranges(x, req, 64);
+
+	for (int i = 0; i < n; i++)
+		whole &= !(req[i].paddr & (x->granule - 1)) &&
+			 !(req[i].size & (x->granule - 1));
+	if (n <= 0 || whole)
+		return;
+	for (int i = n - 1; i >= 0; i--) {
+		struct ck_subbuf *b = calloc(1, sizeof(*b));
+
+		if (!b) {
+			x->c->oom = true;
+			break;
+		}
+		b->req_id = x->req->hdr.req_id;
+		b->phys.start = req[i].paddr;
+		b->phys.end = req[i].paddr + req[i].size;
+		b->next = head;
+		head = b;
+		ia_itree_insert(&x->dev->live_phys, &b->phys);
+	}
+	if (head && ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, head))
+		x->c->oom = true;	/* stays in the tree until the end */
+}
+
+static void lifecycle_map(struct ck_ctx *x)
+{
+	struct ck_owner own = {
+		.req_id = x->req->hdr.req_id,
+		.dma = x->req->dma,
+		.len = (__u32)map_len(x),
+		.stack_id = x->req->stack_id,
+		.dev = (__u16)x->dev->stats_idx,
+		.kind = (__u8)x->req->kind,
+		.dir = (__u8)x->req->dir,
+	};
+	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, x->req->dma) : NULL;
+	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
+
+	if (m && !m->own.req_id) {
+		m->own = own;	/* the entry holding the handle owns the mapping */
+	} else {
+		/* no write of ours holds the handle (a mapping made elsewhere,
+		 * or two handles in one entry): keep it on the side */
+		struct ck_owner *o = malloc(sizeof(*o));
+
+		if (!o || ia_u64map_put(&x->dev->orphans, own.dma, o)) {
+			free(o);
+			x->c->oom = true;
+			return;
+		}
+		*o = own;
+	}
+	add_subbuf(x);
+	ia_u64map_del(&x->dev->unmapped, x->req->dma);
+	x->dev->stats.live++;
+	x->c->live_maps++;
+}
+
+static void lifecycle_finding(struct ck_ctx *x, const char *code, const char *msg)
+{
+	struct ia_finding f;
+
+	ck_finding_init(x, &f, IA_INV_LIFECYCLE, IA_SEV_ERROR, code);
+	snprintf(f.message, sizeof(f.message), "%s", msg);
+	ck_report(x->c, &f);
+}
+
+struct leftover {
+	__u64 bytes;
+};
+
+static int count_left(struct ia_inode *n, void *ctx)
+{
+	((struct leftover *)ctx)->bytes += n->end - n->start;
+	return 0;
+}
+
+/* The live mapping an unmap ends: on a removed page-table piece, or kept
+ * on the side; false when there is none. */
+static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
+{
+	struct ck_owner *o;
+
+	for (size_t i = 0; i < x->p->unmaps.n; i++) {
+		const struct ck_owner *u = &x->p->unmaps.v[i].own;
+
+		if (u->req_id && u->dma == x->req->dma && u->dev == x->dev->stats_idx) {
+			*own = *u;
+			return true;
+		}
+	}
+	o = ia_u64map_del(&x->dev->orphans, x->req->dma);
+	if (!o)
+		return false;
+	*own = *o;
+	free(o);
+	return true;
+}
+
+static void lifecycle_unmap(struct ck_ctx *x)
+{
+	const struct ia_ev_req *r = x->req;
+	struct ck_subbuf *b;
+	struct ck_owner own;
+	char msg[200];
+
+	if (!take_owner(x, &own)) {
+		if (ia_u64map_get(&x->dev->unmapped, r->dma)) {
+			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 ", already unmapped",
+				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
+			lifecycle_finding(x, "lifecycle.double_unmap", msg);
+		} else if (x->p->pt_removed && !x->p->unmaps.n) {
+			/* the kernel removed entries our shadow never saw made */
+			x->dev->stats.preexisting++;
+		} else if (x->p->unmaps.n) {
+			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 ", which is not"
+				 " a mapping's handle but lies inside a live mapping",
+				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
+			lifecycle_finding(x, "lifecycle.unmap_unknown", msg);
+		} else {
+			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64
+				 " (%" PRIu64 " bytes), which was never mapped",
+				 ia_req_kind_str(r->kind), (uint64_t)r->dma, (uint64_t)r->size);
+			lifecycle_finding(x, "lifecycle.unmap_unknown", msg);
+		}
+		return;
+	}
+	if (map_kind_of(r->kind) != own.kind) {
+		snprintf(msg, sizeof(msg), "%s of a handle made by %s", ia_req_kind_str(r->kind),
+			 ia_req_kind_str(own.kind));
+		lifecycle_finding(x, "lifecycle.wrong_kind", msg);
+	} else if (r->kind != IA_REQ_UNMAP_SG && r->kind != IA_REQ_FREE_NONCONTIG &&
+		   r->size != own.len) {
+		snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 " with size %" PRIu64
+			 ", mapped with size %u", ia_req_kind_str(r->kind),
+			 (uint64_t)r->dma, (uint64_t)r->size, own.len);
+		lifecycle_finding(x, "lifecycle.size_mismatch", msg);
+	} else if (r->kind != IA_REQ_FREE && r->dir != own.dir) {
+		snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 " with direction %u,"
+			 " mapped with direction %u", ia_req_kind_str(r->kind),
+			 (uint64_t)r->dma, r->dir, own.dir);
+		lifecycle_finding(x, "lifecycle.dir_mismatch", msg);
+	}
+	if (x->dom) {	/* the granule-aligned IOVA range the mapping took */
+		__u64 lo = own.dma & ~(x->granule - 1);
+		__u64 hi = align_up(own.dma + own.len, x->granule);
+		struct leftover l = { 0 };
+
+		ia_itree_overlaps(&x->dom->pt, lo, hi, count_left, &l);
+		if (l.bytes) {
+			snprintf(msg, sizeof(msg), "%" PRIu64 " bytes of the mapping at IOVA 0x%"
+				 PRIx64 " still in the page tables after %s",
+				 (uint64_t)l.bytes, (uint64_t)lo, ia_req_kind_str(r->kind));
+			lifecycle_finding(x, "lifecycle.pt_leftover", msg);
+		}
+	}
+	for (b = ia_u64map_del(&x->dev->subbufs, own.req_id); b;) {
+		struct ck_subbuf *next = b->next;
+
+		ia_itree_remove(&x->dev->live_phys, &b->phys);
+		free(b);
+		b = next;
+	}
+	x->dev->stats.live--;
+	x->c->live_maps--;
+	if (ia_u64map_put(&x->dev->unmapped, r->dma, (void *)1))
+		x->c->oom = true;
+}
+
+static void lifecycle_sync(struct ck_ctx *x)
+{
+	const struct ia_ev_req *r = x->req;
+	__u64 start = r->dma, end = r->dma + (r->size ? r->size : 1);
+	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, start) : NULL;
+	const struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
+	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start);
+	__u64 phys, run_end;
+	char msg[200];
+
+	if (r->kind == IA_REQ_SYNC_SG_CPU || r->kind == IA_REQ_SYNC_SG_DEV)
+		end = start + 1;	/* the list's extent is not recorded */
+	if (m && m->own.req_id && m->own.dma <= start) {
+		/* the live mapping whose handle is in this entry must hold it */
+		if (end <= m->own.dma + m->own.len)
+			return;
+	} else if (o) {
+		if (end <= o->dma + o->len)
+			return;
+	} else {
+		/* another piece of a mapping (scatterlist), or one made before
+		 * the recording: the bytes must at least be mapped */
+		__u64 cur = start;
+
+		while (cur < end && ck_translate(x->dom, cur, &phys, &run_end))
+			cur = run_end;
+		if (cur >= end)
+			return;
+	}
+	snprintf(msg, sizeof(msg), "%s of 0x%" PRIx64 "+%" PRIu64
+		 " outside any live mapping of the device", ia_req_kind_str(r->kind),
+		 (uint64_t)r->dma, (uint64_t)r->size);
+	lifecycle_finding(x, "lifecycle.sync_outside", msg);
+}
+
+static void report_live(struct ia_checker *c, const struct ck_owner *o)
+{
+	struct ck_device *d = o->dev < c->devlist.n ? c->devlist.v[o->dev] : NULL;
+	struct ia_finding f;
+
+	ck_finding_init_dev(c, d, &f, IA_INV_LIFECYCLE, IA_SEV_INFO,
+			    "lifecycle.live_at_end", o->stack_id);
+	f.req_kind = o->kind;
+	f.req_id = o->req_id;
+	f.dma = o->dma;
+	f.len = o->len;
+	snprintf(f.message, sizeof(f.message), "%s of %" PRIu64
+		 " bytes at handle 0x%" PRIx64 " still mapped at the end of the run",
+		 ia_req_kind_str(o->kind), (uint64_t)f.len, (uint64_t)f.dma);
+	ck_report(c, &f);
+}
+
+static int live_entry(struct ia_inode *n, void *ctx)
+{
+	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+
+	if (m->own.req_id)
+		report_live(ctx, &m->own);
+	return 0;
+}
+
+static void lifecycle_finish(struct ia_checker *c)
+{
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);)
+		ia_itree_each(&((struct ck_domain *)v)->pt, live_entry, c);
+	for (size_t i = 0; i < c->devlist.n; i++)
+		for (size_t it = 0; ia_u64map_next(&c->devlist.v[i]->orphans, &it, &k, &v);)
+			report_live(c, v);
+}
+
+const struct ck_invariant ck_inv_lifecycle = {
+	.name = "lifecycle",
+	.map = lifecycle_map,
+	.unmap = lifecycle_unmap,
+	.sync = lifecycle_sync,
+	.finish = lifecycle_finish,
+};

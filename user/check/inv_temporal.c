@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Invariant 5, temporal exposure under lazy invalidation. In a DMA-FQ domain
+ * an unmap clears the page tables but queues the IOTLB flush: the device can
+ * still reach the old pages through stale IOTLB entries until the flush
+ * queue is flushed. Each queued unmap is kept (by phys) until the flush of
+ * its cookie:
+ *
+ *   temporal.lazy_window          unmapped memory reachable until the flush;
+ *                                 value = the longest window, ns (info)
+ *   temporal.reuse_before_flush   pages mapped again in another domain while
+ *                                 a stale IOTLB entry may still reach them
+ *                                 (warning: the old device can still read or
+ *                                 write the new owner's data)
+ *   temporal.unflushed_at_end     queued unmaps not flushed when the run
+ *                                 ended (info)
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include "check/invariant.h"
+
+static void temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_free *e,
+			       const struct ck_pending *p)
+{
+	struct ck_device *d = ia_u64map_get(&c->devs, e->dev);
+	__u64 cookie = d ? d->ctx.cookie : 0;
+	__u64 g = d && d->ctx.granule ? d->ctx.granule : CK_PAGE_SIZE;
+	/* __iommu_dma_unmap gets the handle and size; it frees the
+	 * granule-aligned range around them */
+	__u64 lo = e->iova & ~(g - 1), hi = (e->iova + e->size + g - 1) & ~(g - 1);
+
+	if (!(e->hdr.flags & IA_IOVA_QUEUED) || !p || !cookie)
+		return;
+	/* the pieces this unmap removed from the page tables, by phys */
+	for (size_t i = 0; i < p->unmaps.n; i++) {
+		const struct ck_pt *u = &p->unmaps.v[i];
+		struct ck_queued *q;
+
+		if (u->iova < lo || u->iova >= hi)
+			continue;
+		q = calloc(1, sizeof(*q));
+		if (!q) {
+			c->oom = true;
+			return;
+		}
+		q->phys.start = u->paddr;
+		q->phys.end = u->paddr + u->size;
+		q->ts_ns = e->hdr.ts_ns;
+		q->dev = e->dev;
+		q->cookie = cookie;
+		q->next = ia_u64map_get(&c->fq, cookie);
+		if (ia_u64map_put(&c->fq, cookie, q)) {
+			free(q);
+			c->oom = true;
+			return;
+		}
+		ia_itree_insert(&c->stale, &q->phys);
+	}
+}
+
+static void temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
+{
+	struct ck_queued *q = ia_u64map_del(&c->fq, e->cookie), *next;
+
+	for (; q; q = next) {
+		struct ck_device *d = ia_u64map_get(&c->devs, q->dev);
+		__u64 window = e->hdr.ts_ns > q->ts_ns ? e->hdr.ts_ns - q->ts_ns : 0;
+		struct ia_finding f;
+
+		next = q->next;
+		ia_itree_remove(&c->stale, &q->phys);
+		if (d && window > d->stats.lazy_max_ns)
+			d->stats.lazy_max_ns = window;
+		ck_finding_init_dev(c, d, &f, IA_INV_TEMPORAL, IA_SEV_INFO,
+				    "temporal.lazy_window", -1);
+		f.ts_ns = q->ts_ns;
+		f.phys = q->phys.start;
+		f.len = q->phys.end - q->phys.start;
+		f.value = window;
+		snprintf(f.message, sizeof(f.message),
+			 "unmapped memory stays reachable through the IOTLB until the "
+			 "flush-queue flush (value: the longest window seen, ns)");
+		ck_report(c, &f);
+		free(q);
+	}
+}
+
+struct reuse {
+	struct ia_checker *c;
+	const struct ia_ev_pt *e;
+	int found;
+};
+
+static int on_stale(struct ia_inode *n, void *ctx)
+{
+	struct reuse *r = ctx;
+	const struct ck_queued *q = ia_container_of(n, struct ck_queued, phys);
+	struct ck_device *d = ia_u64map_get(&r->c->devs, q->dev);
+	struct ia_finding f;
+
+	/* the same domain mapping it again: the same owner (a recycled
+	 * buffer), nothing new reachable */
+	if (d && d->ctx.domain == r->e->domain)
+		return 0;
+	ck_finding_init_dev(r->c, d, &f, IA_INV_TEMPORAL, IA_SEV_WARNING,
+			    "temporal.reuse_before_flush", -1);
+	f.ts_ns = r->e->hdr.ts_ns;
+	f.phys = n->start;
+	f.len = n->end - n->start;
+	f.value = r->e->hdr.ts_ns - q->ts_ns;
+	snprintf(f.message, sizeof(f.message),
+		 "phys 0x%" PRIx64 " mapped again (IOVA 0x%" PRIx64 ") %" PRIu64
+		 " ns after its lazy unmap, before the IOTLB flush: this device may "
+		 "still reach it", (uint64_t)n->start, (uint64_t)r->e->iova,
+		 (uint64_t)f.value);
+	ck_report(r->c, &f);
+	r->found = 1;
+	return 1;	/* once per write */
+}
+
+static void temporal_pt_map(struct ia_checker *c, const struct ia_ev_pt *e)
+{
+	struct reuse r = { c, e, 0 };
+
+	ia_itree_overlaps(&c->stale, e->paddr, e->paddr + e->size, on_stale, &r);
+}
+
+static void temporal_finish(struct ia_checker *c)
+{
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
+		for (struct ck_queued *q = v; q; q = q->next) {
+			struct ck_device *d = ia_u64map_get(&c->devs, q->dev);
+			struct ia_finding f;
+
+			ck_finding_init_dev(c, d, &f, IA_INV_TEMPORAL, IA_SEV_INFO,
+					    "temporal.unflushed_at_end", -1);
+			f.phys = q->phys.start;
+			f.len = q->phys.end - q->phys.start;
+			snprintf(f.message, sizeof(f.message),
+				 "a lazy unmap was not yet flushed when the run ended");
+			ck_report(c, &f);
+		}
+	}
+}
+
+const struct ck_invariant ck_inv_temporal = {
+	.name = "temporal",
+	.pt_map = temporal_pt_map,
+	.iova_free = temporal_iova_free,
+	.flush = temporal_flush,
+	.finish = temporal_finish,
+};

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The interface between the replay (replay.c) and the invariants (inv_*.c):
+ * each invariant is one file that fills one struct ck_invariant, and one row
+ * of ck_invariants[] (invariants.c). The replay calls the rows in table
+ * order for every event an invariant asked for; a NULL callback is "not
+ * interested". An invariant reads and updates the shadow (shadow.h) and
+ * reports findings through it; it never calls the replay or another
+ * invariant.
+ *
+ * Request callbacks run when a root request is complete (its record, and
+ * for scatterlists its output walk, arrived), with everything its nested
+ * requests did merged into x->p and the domain's shadow page tables already
+ * updated by its writes.
+ */
+#ifndef IA_CHECK_INVARIANT_H
+#define IA_CHECK_INVARIANT_H
+
+#include "check/shadow.h"
+
+struct ck_invariant {
+	const char *name;
+	/* a root map or allocation that mapped (x->req not IA_REQ_F_FAILED) */
+	void (*map)(struct ck_ctx *x);
+	/* a root map or allocation that failed (refused writes matter) */
+	void (*map_failed)(struct ck_ctx *x);
+	void (*unmap)(struct ck_ctx *x);	/* unmaps and frees */
+	void (*sync)(struct ck_ctx *x);		/* syncs */
+	void (*sgtable)(struct ck_ctx *x);	/* a get_sgtable that succeeded */
+	/* a page-table write that succeeded, before the shadow has it */
+	void (*pt_map)(struct ia_checker *c, const struct ia_ev_pt *e);
+	/* an IOVA range released; p: its request's pending state, or NULL */
+	void (*iova_free)(struct ia_checker *c, const struct ia_ev_iova_free *e,
+			  const struct ck_pending *p);
+	void (*flush)(struct ia_checker *c, const struct ia_ev_fq_flush *e);
+	/* end of input: end-of-run findings */
+	void (*finish)(struct ia_checker *c);
+};
+
+extern const struct ck_invariant ck_inv_translation, ck_inv_exposure, ck_inv_alignment,
+	ck_inv_lifecycle, ck_inv_temporal;
+
+/* In the order the replay calls them (which is the order of the findings
+ * of one event). */
+extern const struct ck_invariant *const ck_invariants[];
+extern const size_t ck_nr_invariants;
+
+#endif

@@ -1,0 +1,15 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The invariants of DESIGN.md section 2, in the order the replay runs them
+ * for one event. A new invariant is a new inv_NAME.c and a row here.
+ */
+#include "check/invariant.h"
+
+const struct ck_invariant *const ck_invariants[] = {
+	&ck_inv_alignment,	/* first: it also sees maps that failed */
+	&ck_inv_translation,
+	&ck_inv_exposure,
+	&ck_inv_lifecycle,
+	&ck_inv_temporal,
+};
+const size_t ck_nr_invariants = sizeof(ck_invariants) / sizeof(ck_invariants[0]);

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The checker's lower layer: shadow state (per IOMMU domain the page-table
+ * mappings, per device the live buffers, per request what it did until its
+ * record arrives), lookups on it (translate, bounce slots, requested
+ * ranges) and building and folding findings. The invariants (inv_*.c) and
+ * the replay (replay.c) use it; it calls neither.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check/shadow.h"
+
+int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need)
+{
+	size_t ncap;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : 4;
+	while (ncap < need)
+		ncap *= 2;
+	nv = realloc(*v, ncap * elem);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+bool ck_kind_maps(__u32 k)
+{
+	return k == IA_REQ_MAP_PAGE || k == IA_REQ_MAP_SG || k == IA_REQ_MAP_RESOURCE ||
+	       k == IA_REQ_ALLOC || k == IA_REQ_ALLOC_NONCONTIG || k == IA_REQ_ALLOC_PAGES ||
+	       k == IA_REQ_IOMMU_MAP;
+}
+
+bool ck_kind_unmaps(__u32 k)
+{
+	return k == IA_REQ_UNMAP_PAGE || k == IA_REQ_UNMAP_SG ||
+	       k == IA_REQ_UNMAP_RESOURCE || k == IA_REQ_FREE ||
+	       k == IA_REQ_FREE_NONCONTIG || k == IA_REQ_FREE_PAGES;
+}
+
+struct ia_checker *ia_checker_new(void)
+{
+	struct ia_checker *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	ia_u64map_init(&c->devs);
+	ia_u64map_init(&c->domains);
+	ia_u64map_init(&c->pending);
+	ia_u64map_init(&c->stacks);
+	ia_u64map_init(&c->fq);
+	ia_u64map_init(&c->fp);
+	ia_itree_init(&c->stale);
+	return c;
+}
+
+void ck_pending_free(struct ck_pending *p)
+{
+	if (!p)
+		return;
+	free(p->maps.v);
+	free(p->unmaps.v);
+	free(p->sg_in.v);
+	free(p->sg_out.v);
+	free(p->bounces.v);
+	free(p);
+}
+
+static void free_ptmap(struct ia_inode *n, void *ctx)
+{
+	(void)ctx;
+	free(ia_container_of(n, struct ck_ptmap, node));
+}
+
+void ia_checker_free(struct ia_checker *c)
+{
+	__u64 k;
+	void *v;
+
+	if (!c)
+		return;
+	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
+		struct ck_device *d = v;
+
+		for (size_t i2 = 0; ia_u64map_next(&d->subbufs, &i2, &k, &v);)
+			for (struct ck_subbuf *b = v, *next; b; b = next) {
+				next = b->next;
+				free(b);
+			}
+		ia_u64map_free(&d->subbufs);
+		ia_u64map_free_values(&d->orphans);
+		ia_u64map_free(&d->unmapped);
+		free(d);
+	}
+	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
+		struct ck_domain *d = v;
+
+		ia_itree_destroy(&d->pt, free_ptmap, NULL);
+		free(d);
+	}
+	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
+		ck_pending_free(v);
+	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
+		for (struct ck_queued *q = v, *next; q; q = next) {
+			next = q->next;
+			free(q);
+		}
+	}
+	ia_u64map_free(&c->devs);
+	ia_u64map_free(&c->domains);
+	ia_u64map_free(&c->pending);
+	ia_u64map_free_values(&c->stacks);
+	ia_u64map_free(&c->fq);
+	ia_u64map_free(&c->fp);
+	free(c->findings.v);
+	free(c->devlist.v);
+	free(c->devstats);
+	free(c);
+}
+
+void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t size)
+{
+	void *v = ia_u64map_get(m, key);
+
+	if (v || !key)
+		return v;
+	v = calloc(1, size);
+	if (!v || ia_u64map_put(m, key, v)) {
+		free(v);
+		c->oom = true;
+		return NULL;
+	}
+	return v;
+}
+
+struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
+{
+	struct ck_device *d = ia_u64map_get(&c->devs, dev);
+
+	if (d || !dev)
+		return d;
+	d = ck_get_or_new(c, &c->devs, dev, sizeof(*d));
+	if (!d)
+		return NULL;
+	ia_itree_init(&d->live_phys);
+	ia_u64map_init(&d->subbufs);
+	ia_u64map_init(&d->orphans);
+	ia_u64map_init(&d->unmapped);
+	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
+	d->ctx.dev = dev;
+	d->ctx.group_id = -1;
+	if (CK_PUSH(c, c->devlist, d))
+		return d;	/* still usable; only missing from reports */
+	d->stats_idx = c->devlist.n - 1;
+	return d;
+}
+
+struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
+{
+	return ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
+}
+
+struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
+{
+	return req ? ck_get_or_new(c, &c->pending, req, sizeof(struct ck_pending)) : NULL;
+}
+
+bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run_end)
+{
+	struct ia_inode *n = d ? ia_itree_find(&d->pt, iova) : NULL;
+	const struct ck_ptmap *m;
+
+	if (!n)
+		return false;
+	m = ia_container_of(n, struct ck_ptmap, node);
+	*phys = m->paddr + (iova - n->start);
+	*run_end = n->end;
+	return true;
+}
+
+/* ---- findings ---------------------------------------------------------- */
+
+/* Frames of the DMA API itself are not the call site. */
+static bool core_frame(const char *sym)
+{
+	static const char *const prefixes[] = {
+		"iommu_dma_", "__iommu_dma_", "dma_", "__dma_", "debug_dma_",
+		"dma_common_", "bpf_", "?",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return !sym[0];
+}
+
+static void fill_site(struct ia_checker *c, struct ia_finding *f, __s32 stack_id)
+{
+	const struct ck_stack *s = stack_id >= 0 ?
+		ia_u64map_get(&c->stacks, (__u64)stack_id + 1) : NULL;
+	__u32 i = 0, k = 0;
+
+	memset(f->site, 0, sizeof(f->site));
+	if (!s)
+		return;
+	while (i < s->nr && core_frame(s->sym[i]))
+		i++;
+	for (; i < s->nr && k < IA_SITE_FRAMES; i++, k++)
+		memcpy(f->site[k], s->sym[i], IA_SYM_LEN);
+}
+
+void ck_finding_init_dev(struct ia_checker *c, struct ck_device *d,
+			 struct ia_finding *f, __u32 inv, __u32 sev, const char *code,
+			 __s32 stack_id)
+{
+	memset(f, 0, sizeof(*f));
+	f->invariant = inv;
+	f->severity = sev;
+	f->code = code;
+	f->count = 1;
+	if (d) {
+		memcpy(f->device, d->stats.name, sizeof(f->device));
+		memcpy(f->driver, d->stats.driver, sizeof(f->driver));
+		f->untrusted = d->stats.untrusted;
+		f->granule = d->stats.granule;
+	}
+	fill_site(c, f, stack_id);
+}
+
+void ck_finding_init(const struct ck_ctx *x, struct ia_finding *f, __u32 inv,
+		     __u32 sev, const char *code)
+{
+	ck_finding_init_dev(x->c, x->dev, f, inv, sev, code, x->req->stack_id);
+	f->ts_ns = x->req->hdr.ts_ns;
+	f->req_kind = x->req->kind;
+	f->req_id = x->req->hdr.req_id;
+	/* a scatterlist longer than the BPF walk: part of it was not seen */
+	f->uncertain = x->p->sg_truncated;
+	f->dma = x->req->dma;
+	f->phys = x->req->phys;
+	f->len = x->req->size;
+	f->granule = x->granule;
+}
+
+void ck_report(struct ia_checker *c, struct ia_finding *f)
+{
+	struct ia_finding *old;
+	__u64 key;
+	size_t idx;
+
+	ia_finding_fingerprint(f);
+	key = ia_fingerprint_key(f->fingerprint);
+	idx = (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
+	if (idx) {
+		old = &c->findings.v[idx - 1];
+		old->count += f->count;
+		old->exposed_bytes += f->exposed_bytes;
+		old->exposed_pages += f->exposed_pages;
+		if (f->value > old->value)
+			old->value = f->value;
+		if (f->severity > old->severity)
+			old->severity = f->severity;
+		old->uncertain = old->uncertain && f->uncertain;
+		return;
+	}
+	if (CK_PUSH(c, c->findings, *f))
+		return;
+	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n))
+		c->oom = true;
+}
+
+/* ---- shadow page tables ---------------------------------------------------- */
+
+int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr)
+{
+	struct ck_domain *d = ck_domain_get(c, dom);
+	struct ck_ptmap *m = d ? calloc(1, sizeof(*m)) : NULL;
+
+	if (!m) {
+		c->oom = true;
+		return -ENOMEM;
+	}
+	m->node.start = iova;
+	m->node.end = iova + size;
+	m->paddr = paddr;
+	ia_itree_insert(&d->pt, &m->node);
+	return 0;
+}
+
+struct trim_ctx {
+	__u64 start, end;
+	struct ia_inode *hit;
+};
+
+static int first_hit(struct ia_inode *n, void *ctx)
+{
+	((struct trim_ctx *)ctx)->hit = n;
+	return 1;
+}
+
+/*
+ * Remove [start, end) from a domain's shadow, splitting mappings that stick
+ * out; each removed piece is recorded in p with its phys, and with the live
+ * mapping whose handle it held, if any (the piece keeps the owner whose
+ * handle it contains; a kept head or tail keeps it otherwise).
+ */
+void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
+		  struct ck_pending *p)
+{
+	struct trim_ctx t = { start, end, NULL };
+
+	while (t.hit = NULL, ia_itree_overlaps(&d->pt, start, end, first_hit, &t), t.hit) {
+		struct ck_ptmap *m = ia_container_of(t.hit, struct ck_ptmap, node);
+		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
+		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
+		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs) };
+		struct ck_owner own = m->own;
+		bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
+
+		ia_itree_remove(&d->pt, &m->node);
+		if (in_gone) {
+			gone.own = own;
+			own.req_id = 0;
+		}
+		if (p)
+			CK_PUSH(c, p->unmaps, gone);
+		if (ms < cs) {	/* keep the head */
+			m->node.end = cs;
+			m->own = own.req_id && own.dma < cs ? own : (struct ck_owner){ 0 };
+			ia_itree_insert(&d->pt, &m->node);
+			m = NULL;
+		}
+		if (ce < me) {	/* keep the tail */
+			struct ck_ptmap *tail = m ? m : calloc(1, sizeof(*tail));
+
+			if (!tail) {
+				c->oom = true;
+				return;
+			}
+			tail->node.start = ce;
+			tail->node.end = me;
+			tail->paddr = pa + (ce - ms);
+			tail->own = own.req_id && own.dma >= ce ? own : (struct ck_owner){ 0 };
+			ia_itree_insert(&d->pt, &tail->node);
+			m = NULL;
+		}
+		free(m);
+	}
+}
+
+__u64 ck_bounced(const struct ck_pending *p, __u64 phys)
+{
+	for (size_t i = 0; i < p->bounces.n; i++)
+		if (p->bounces.v[i].orig == phys)
+			return p->bounces.v[i].tlb;
+	return phys;
+}
+
+bool ck_in_slot(const struct ck_pending *p, __u64 g, __u64 a, __u64 b)
+{
+	for (size_t i = 0; i < p->bounces.n; i++) {
+		const struct ck_bounce *k = &p->bounces.v[i];
+		__u64 lo = k->tlb & ~(g - 1), hi = (k->tlb + k->alloc + g - 1) & ~(g - 1);
+
+		if (a >= lo && b <= hi)
+			return true;
+	}
+	return false;
+}
+
+/* ---- what a request asked for ---------------------------------------------- */
+
+static int cmp_pt(const void *a, const void *b)
+{
+	const struct ck_pt *x = a, *y = b;
+
+	return x->paddr < y->paddr ? -1 : x->paddr > y->paddr;
+}
+
+/* Sort by paddr and merge overlapping/adjacent ranges; returns the count. */
+int ck_merge_ranges(struct ck_pt *r, int n)
+{
+	int k = 0;
+
+	qsort(r, n, sizeof(*r), cmp_pt);
+	for (int i = 0; i < n; i++) {
+		if (k && r[i].paddr <= r[k - 1].paddr + r[k - 1].size) {
+			__u64 end = r[i].paddr + r[i].size;
+
+			if (end > r[k - 1].paddr + r[k - 1].size)
+				r[k - 1].size = end - r[k - 1].paddr;
+		} else {
+			r[k++] = r[i];
+		}
+	}
+	return k;
+}
+
+__u64 ck_page_align(__u64 v, __u64 page)
+{
+	return (v + page - 1) & ~(page - 1);
+}
+
+int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max)
+{
+	const struct ia_ev_req *r = x->req;
+	const struct ck_pending *p = x->p;
+	int n = 0;
+
+	switch (r->kind) {
+	case IA_REQ_MAP_PAGE:
+	case IA_REQ_MAP_RESOURCE:
+		out[n++] = (struct ck_pt){ .paddr = p->bounced ? p->bounce_tlb : r->phys,
+					   .size = r->size };
+		break;
+	case IA_REQ_MAP_SG:
+		for (size_t i = 0; i < p->sg_in.n && n < max; i++)
+			out[n++] = (struct ck_pt){ .paddr = ck_bounced(p, p->sg_in.v[i].phys),
+						   .size = p->sg_in.v[i].len };
+		break;
+	case IA_REQ_ALLOC_NONCONTIG:
+		for (size_t i = 0; i < p->sg_out.n && n < max; i++)
+			out[n++] = (struct ck_pt){ .paddr = p->sg_out.v[i].phys,
+						   .size = p->sg_out.v[i].len };
+		break;
+	case IA_REQ_ALLOC:
+		/* an allocation owns whole pages. The contiguous path (atomic,
+		 * DMA_ATTR_FORCE_CONTIGUOUS) maps them with one __iommu_dma_map,
+		 * whose phys is theirs; the remap path maps pages it allocated
+		 * for this buffer alone, in whole granules: all it maps */
+		if (p->has_child) {
+			out[n++] = (struct ck_pt){ .paddr = p->child_phys,
+						   .size = ck_page_align(r->size, x->page_size) };
+			break;
+		}
+		for (size_t i = 0; i < p->maps.n && n < max; i++)
+			if (!p->maps.v[i].result)
+				out[n++] = (struct ck_pt){ .paddr = p->maps.v[i].paddr,
+							   .size = p->maps.v[i].size };
+		break;
+	case IA_REQ_ALLOC_PAGES:
+		out[n++] = (struct ck_pt){ .paddr = r->phys,
+					   .size = ck_page_align(r->size, x->page_size) };
+		break;
+	default:
+		return -1;
+	}
+	return ck_merge_ranges(out, n);
+}
+
+/* ---- results -------------------------------------------------------------- */
+
+const struct ia_finding *ia_checker_findings(const struct ia_checker *c, size_t *n)
+{
+	*n = c->findings.n;
+	return c->findings.v;
+}
+
+size_t ia_checker_new_since(const struct ia_checker *c, size_t *mark)
+{
+	size_t first = *mark;
+
+	*mark = c->findings.n;
+	return first;
+}
+
+const struct ia_check_dev *ia_checker_devices(const struct ia_checker *c, size_t *n)
+{
+	struct ia_checker *m = (struct ia_checker *)c;	/* a cache, not state */
+
+	free(m->devstats);
+	m->devstats = calloc(c->devlist.n + 1, sizeof(*m->devstats));
+	*n = 0;
+	if (!m->devstats)
+		return NULL;
+	for (size_t i = 0; i < c->devlist.n; i++) {
+		m->devstats[i] = c->devlist.v[i]->stats;
+	}
+	*n = c->devlist.n;
+	return m->devstats;
+}
+
+__u64 ia_checker_malformed(const struct ia_checker *c)
+{
+	return c->malformed;
+}
+
+size_t ia_checker_live_mappings(const struct ia_checker *c)
+{
+	return c->live_maps;
+}

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The checker's lower layer (shadow.c): the shadow of what the kernel did
+ * (domains and their page-table mappings, devices and their live buffers,
+ * the pending state of requests in flight), lookups on it, and the building
+ * of findings. Used by the invariants (inv_*.c, invariant.h) and by the
+ * replay (replay.c), which is the only one that feeds it events. Not for
+ * commands: they use checker.h.
+ */
+#ifndef IA_CHECK_SHADOW_H
+#define IA_CHECK_SHADOW_H
+
+#include "check/checker.h"
+#include "lib/itree.h"
+#include "lib/u64map.h"
+
+#define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
+
+/*
+ * A live mapping, kept on the shadow page-table entry that holds its handle
+ * (one object per mapping in the common case: the memory budget is one
+ * entry). req_id 0: no live mapping starts in this entry.
+ */
+struct ck_owner {
+	__u64 req_id;
+	__u64 dma;		/* the handle */
+	__u32 len;		/* bytes the request covers from dma */
+	__s32 stack_id;
+	__u16 dev;		/* index in checker.devlist */
+	__u8 kind, dir;		/* enum ia_req_kind, dma direction */
+};
+
+/* A page-table write, as seen in one request (or unattributed). */
+struct ck_pt {
+	__u64 iova, paddr, size;
+	__s64 result;		/* writes: 0 or -errno; removals: bytes removed */
+	struct ck_owner own;	/* removals: the live mapping they ended */
+};
+
+struct ck_seg {
+	__u64 phys, dma;
+	__u32 len, dma_len;
+};
+
+/* A swiotlb bounce: the driver's buffer and the slot the device sees. */
+struct ck_bounce {
+	__u64 orig, tlb, alloc;
+};
+
+/* A growable array of T: n used, cap allocated. */
+#define CK_VEC(T) struct { T *v; size_t n, cap; }
+
+/* Everything a request tree did before its root record arrived. */
+struct ck_pending {
+	CK_VEC(struct ck_pt) maps;	/* page-table writes */
+	CK_VEC(struct ck_pt) unmaps;	/* page-table removals */
+	CK_VEC(struct ck_seg) sg_in;
+	CK_VEC(struct ck_seg) sg_out;
+	bool sg_truncated;		/* walk cut at IA_SG_MAX: findings uncertain */
+	bool has_child;			/* an __iommu_dma_map inside: */
+	__u64 child_phys;		/* the phys it mapped */
+	bool bounced;			/* the first bounce's slot: */
+	__u64 bounce_tlb;
+	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
+	__u64 pt_removed;		/* bytes the kernel says its removals removed */
+	/* a root map_sg / alloc_noncontiguous whose output walk comes after
+	 * its record: checked when the walk's last chunk arrives */
+	bool awaiting_sg_out;
+	struct ia_ev_req req;
+};
+
+/* A page-table mapping in a domain's shadow (one write, or what is left). */
+struct ck_ptmap {
+	struct ia_inode node;	/* IOVA range */
+	__u64 paddr;
+	struct ck_owner own;
+};
+
+struct ck_domain {
+	struct ia_itree pt;	/* struct ck_ptmap by IOVA */
+	__u64 granule;
+};
+
+/*
+ * The requested (for an allocation: owned) phys range of a live buffer that
+ * does not fill its IOMMU granules: the rest of its granules is what a
+ * neighbouring buffer's mapping of the same device may cover. Buffers made
+ * of whole granules leave no slack and are not kept here. (With a granule
+ * of one page these are the sub-page buffers; with a larger granule, whole
+ * pages too: a 4 KiB allocation shares its 16 KiB granule.)
+ */
+struct ck_subbuf {
+	struct ia_inode phys;
+	__u64 req_id;
+	struct ck_subbuf *next;	/* the request's other ranges (scatterlists) */
+};
+
+struct ck_device {
+	struct ia_ev_device ctx;
+	bool has_ctx;
+	struct ia_itree live_phys;	/* struct ck_subbuf by phys */
+	struct ia_u64map subbufs;	/* req id -> ck_subbuf list */
+	struct ia_u64map orphans;	/* handle -> ck_owner: live mappings
+					 * whose page-table write was not seen */
+	struct ia_u64map unmapped;	/* handle -> 1: unmapped, not remapped */
+	struct ia_check_dev stats;
+	size_t stats_idx;		/* index in checker's device list */
+};
+
+struct ck_stack {
+	__u32 nr;
+	char sym[IA_STACK_DEPTH][IA_SYM_LEN];
+};
+
+/* A lazily unmapped range, reachable until its flush queue is flushed. */
+struct ck_queued {
+	struct ia_inode phys;		/* in checker.stale */
+	__u64 ts_ns;
+	__u64 dev;
+	__u64 cookie;
+	struct ck_queued *next;		/* per-cookie list */
+};
+
+struct ia_checker {
+	struct ia_u64map devs;		/* struct device * -> ck_device */
+	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
+	struct ia_u64map pending;	/* request id -> ck_pending */
+	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
+	struct ia_u64map fq;		/* cookie -> ck_queued list */
+	struct ia_itree stale;		/* queued ranges by phys */
+	struct ia_u64map fp;		/* fingerprint hash -> finding index + 1 */
+	CK_VEC(struct ia_finding) findings;
+	CK_VEC(struct ck_device *) devlist;	/* first-seen order */
+	struct ia_check_dev *devstats;	/* built by ia_checker_devices() */
+	__u64 malformed;
+	__u64 live_maps;
+	bool oom;
+};
+
+/* What one root request's invariants look at (invariant.h). */
+struct ck_ctx {
+	struct ia_checker *c;
+	struct ck_device *dev;
+	struct ck_domain *dom;		/* NULL when the device has none */
+	const struct ia_ev_req *req;	/* the root request */
+	struct ck_pending *p;		/* what it did; never NULL */
+	__u64 granule;			/* at least 1 */
+	__u64 page_size;
+};
+
+/* ---- state ---- */
+/* The entry of key in m, made zeroed when new (NULL: key 0, or no memory,
+ * which sets c->oom). */
+void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t size);
+struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev);
+struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom);
+struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req);	/* req 0: NULL */
+void ck_pending_free(struct ck_pending *p);
+int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
+#define CK_PUSH(c, vec, val) \
+	(ck_vec_grow((void **)&(vec).v, &(vec).cap, sizeof(*(vec).v), (vec).n + 1) ? \
+	 ((c)->oom = true, -1) : ((vec).v[(vec).n++] = (val), 0))
+
+/* ---- shadow page tables ---- */
+/* A successful write of [iova, iova + size) -> paddr in domain dom. */
+int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr);
+/* Remove [start, end) from d, splitting mappings that stick out; each piece
+ * removed is recorded in p (if not NULL) with the live mapping it ended. */
+void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
+		  struct ck_pending *p);
+/* Translate one IOVA in a domain: true and *phys, or false when unmapped. */
+bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run_end);
+
+/* ---- findings ---- */
+/* Start a finding about ctx's request: fills device, request, site. */
+void ck_finding_init(const struct ck_ctx *x, struct ia_finding *f, __u32 inv,
+		     __u32 sev, const char *code);
+void ck_finding_init_dev(struct ia_checker *c, struct ck_device *d,
+			 struct ia_finding *f, __u32 inv, __u32 sev, const char *code,
+			 __s32 stack_id);
+/* Add (or fold into an earlier one with the same fingerprint). */
+void ck_report(struct ia_checker *c, struct ia_finding *f);
+
+/* ---- requests ---- */
+/* Where the device sees phys: its bounce slot if it was bounced. */
+__u64 ck_bounced(const struct ck_pending *p, __u64 phys);
+/* Is [a, b) inside one of the request's bounce slots (granule-aligned)? */
+bool ck_in_slot(const struct ck_pending *p, __u64 granule, __u64 a, __u64 b);
+/* Request kinds that create a mapping / remove one. */
+bool ck_kind_maps(__u32 kind);
+bool ck_kind_unmaps(__u32 kind);
+/* The requested phys ranges of a root map request (the pages an allocation
+ * owns), merged and sorted; returns the count (<= max), or -1 for a kind
+ * that has none. */
+int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max);
+/* Sort ranges by paddr and merge overlapping or adjacent ones; the count. */
+int ck_merge_ranges(struct ck_pt *r, int n);
+__u64 ck_page_align(__u64 v, __u64 page);	/* page: a power of two */
+
+#endif

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* iommu-audit record: write every event of a live run to a trace file. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "cmd/cli.h"
+#include "live/stackrec.h"
+#include "live/coverage.h"
+#include "live/loader.h"
+#include "live/run.h"
+#include "trace/trace.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: iommu-audit record -o FILE [--duration S] [--device NAME]...\n"
+"                          [--ringbuf-mb N] [--stack-map N] [-- COMMAND [ARGS]]\n"
+"\n"
+"Records DMA API requests, IOMMU page-table writes, bounce slots and flush\n"
+"events to FILE (mode 0600: it holds physical addresses), until --duration\n"
+"elapses, COMMAND exits, or Ctrl-C. The header states the kernel and the\n"
+"hook coverage; the trailer the events lost (exit 3 if any).\n"
+"\n"
+"  -o, --output FILE    trace file to write (required)\n"
+"  -d, --duration S     stop after S seconds (suffix s, m, h)\n"
+"  -D, --device NAME    only this device (dev_name, e.g. 0000:00:03.0); repeatable\n"
+"      --ringbuf-mb N   ring buffer size in MiB (default 16)\n"
+"      --stack-map N    entries of the kernel's call-stack map (default 16384,\n"
+"                       1 to 1048576); a stack whose hash bucket is taken is\n"
+"                       sent with its request instead, so none is lost\n"
+"\n"
+"Examples:\n"
+"  iommu-audit record -o nvme.trace --device 0000:00:04.0 -- fio job.fio\n"
+"  iommu-audit record -o boot.trace --duration 30s\n");
+}
+
+struct rec_ctx {
+	struct ia_trace_writer *w;
+	struct ia_session *s;
+	struct ia_stack_cache stacks;
+	__u64 written;
+	__u64 rejected;
+};
+
+static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
+{
+	struct rec_ctx *rc = ctx;
+	struct ia_stack_passed p;
+	int ret;
+
+	rec = ia_stack_pass(&rc->stacks, rc->s, rec, len, &p);
+	if (p.has_stack && ia_trace_write(rc->w, &p.stack.s.hdr) == IA_TRACE_EIO)
+		return -5;
+	if (!rec)
+		return 0;
+	if (ia_trace_check_record(rec, len, NULL, 0)) {
+		rc->rejected++;	/* malformed sample: counted, reported */
+		return 0;
+	}
+	ret = ia_trace_write(rc->w, rec);
+	if (ret == IA_TRACE_EIO)
+		return -5;	/* -EIO: stop, the disk is the problem */
+	if (ret)
+		rc->rejected++;
+	else
+		rc->written++;
+	return 0;
+}
+
+int cmd_record(struct ia_cli *cli, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "device", required_argument, NULL, 'D' },
+		{ "ringbuf-mb", required_argument, NULL, 'R' },
+		{ "stack-map", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct ia_session_opts so = { .verbose = cli->verbose,
+					.force_kprobes = cli->force_kprobes };
+	struct ia_run_opts ro = {};
+	struct ia_run_result res;
+	struct ia_trace_meta *meta;
+	struct rec_ctx rc = {};
+	struct ia_session *s;
+	const char *out = NULL;
+	const struct ia_hook_status *st;
+	__u64 lost[IA_DROP_MAX], nlost = 0;
+	struct stat sb;
+	char err[512];
+	size_t nst;
+	int c, ret;
+
+	while ((c = getopt_long(argc, argv, "+o:d:D:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'd':
+			ro.duration = ia_parse_duration(optarg);
+			if (ro.duration <= 0)
+				return ia_fail(cli, IA_EXIT_USAGE, "bad duration '%s'", optarg);
+			break;
+		case 'D':
+			if (so.nr_devices >= IA_MAX_DEV_FILTERS_USER)
+				return ia_fail(cli, IA_EXIT_USAGE, "at most %d --device",
+					       IA_MAX_DEV_FILTERS_USER);
+			so.devices[so.nr_devices++] = optarg;
+			break;
+		case 'R': {
+			char *end;
+			unsigned long mb = strtoul(optarg, &end, 10);
+
+			/* a power of two, as BPF ring buffers must be */
+			if (*end || !mb || mb > 1024 || (mb & (mb - 1)))
+				return ia_fail(cli, IA_EXIT_USAGE,
+					       "--ringbuf-mb: a power of two from 1 to 1024");
+			so.ringbuf_mb = mb;
+			break;
+		}
+		case 'S': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || !n || n > 1048576)
+				return ia_fail(cli, IA_EXIT_USAGE,
+					       "--stack-map: a number of entries from 1 to 1048576");
+			so.stack_map = n;
+			break;
+		}
+		case 'h': usage(stdout); return IA_EXIT_OK;
+		default: usage(stderr); return IA_EXIT_USAGE;
+		}
+	}
+	if (!out)
+		return ia_fail(cli, IA_EXIT_USAGE, "record: -o FILE is required");
+	/* refuse a bad output before loading anything into the kernel */
+	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
+		return ia_fail(cli, IA_EXIT_USAGE, "%s: not a regular file", out);
+	if (optind < argc)
+		ro.cmd = &argv[optind];
+
+	meta = calloc(1, sizeof(*meta));
+	if (!meta)
+		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
+	ia_trace_meta_fill_host(meta);
+	snprintf(meta->tool_version, sizeof(meta->tool_version), "%s", IA_VERSION);
+
+	so.on_event = on_event;
+	so.ctx = &rc;
+	ia_stack_cache_init(&rc.stacks);
+	s = ia_session_open(&so, err, sizeof(err));
+	if (!s) {
+		free(meta);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
+	}
+	rc.s = s;
+	st = ia_session_hooks(s, &nst);
+	ia_coverage_to_meta(st, nst, meta);
+	rc.w = ia_trace_create(out, meta, err, sizeof(err));
+	if (!rc.w) {
+		ia_session_close(s);
+		free(meta);
+		return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
+	}
+	if (cli->verbose)
+		ia_coverage_print(meta, stderr, cli->verbose > 0);
+
+	ret = ia_run(s, &ro, &res, err, sizeof(err));
+	ia_session_drops(s, lost);
+	ia_session_close(s);
+	ia_stack_cache_free(&rc.stacks);
+	if (ret) {
+		ia_trace_discard(rc.w);
+		free(meta);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
+	}
+	if (ia_trace_finish(rc.w, lost, err, sizeof(err))) {
+		free(meta);
+		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
+	}
+	/* a failed stack capture loses a call site, not an event */
+	nlost = lost[IA_DROP_RINGBUF] + lost[IA_DROP_INFLIGHT];
+
+	if (cli->json) {
+		ia_json_init(&cli->j, stdout, cli->pretty);
+		ia_json_obj_begin(&cli->j);
+		ia_json_kstr(&cli->j, "output", out);
+		ia_json_ku64(&cli->j, "records", rc.written);
+		ia_json_ku64(&cli->j, "rejected", rc.rejected);
+		ia_json_ku64(&cli->j, "lost_ringbuf", lost[IA_DROP_RINGBUF]);
+		ia_json_ku64(&cli->j, "lost_inflight", lost[IA_DROP_INFLIGHT]);
+		ia_json_ku64(&cli->j, "lost_stack", lost[IA_DROP_STACK]);
+		ia_json_ks64(&cli->j, "command_status", res.cmd_status);
+		ia_coverage_json(meta, &cli->j);
+		ia_json_close_all(&cli->j);
+	} else {
+		fprintf(stderr, "recorded %" PRIu64 " records to %s; lost %" PRIu64
+			" (ring buffer %" PRIu64 ", in-flight %" PRIu64 ", stacks %" PRIu64 ")"
+			"; %" PRIu64 " malformed\n", (uint64_t)rc.written, out,
+			(uint64_t)nlost, (uint64_t)lost[IA_DROP_RINGBUF],
+			(uint64_t)lost[IA_DROP_INFLIGHT], (uint64_t)lost[IA_DROP_STACK],
+			(uint64_t)rc.rejected);
+		ia_coverage_print(meta, stderr, false);
+		if (res.cmd_status > 0)
+			fprintf(stderr, "command exited with status %d\n", res.cmd_status);
+	}
+	ret = nlost || rc.rejected || ia_coverage_incomplete(meta) ?
+	      IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	free(meta);
+	return ret;
+}

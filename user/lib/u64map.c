@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include "lib/u64map.h"
+
+static size_t slot_of(const struct ia_u64map *m, __u64 key)
+{
+	/* splitmix64 finalizer: kernel pointers share their high bits */
+	key ^= key >> 30;
+	key *= 0xbf58476d1ce4e5b9ULL;
+	key ^= key >> 27;
+	key *= 0x94d049bb133111ebULL;
+	key ^= key >> 31;
+	return key & (m->cap - 1);
+}
+
+void ia_u64map_init(struct ia_u64map *m)
+{
+	m->slots = NULL;
+	m->cap = 0;
+	m->len = 0;
+}
+
+void ia_u64map_free(struct ia_u64map *m)
+{
+	free(m->slots);
+	ia_u64map_init(m);
+}
+
+void ia_u64map_free_values(struct ia_u64map *m)
+{
+	for (size_t i = 0; i < m->cap; i++)
+		free(m->slots[i].val);
+	ia_u64map_free(m);
+}
+
+void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
+{
+	if (!m->cap || !key)
+		return NULL;
+	for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
+		if (m->slots[i].key == key)
+			return m->slots[i].val;
+		if (!m->slots[i].key)
+			return NULL;
+	}
+}
+
+static int grow(struct ia_u64map *m)
+{
+	struct ia_u64map old = *m;
+	size_t cap = old.cap ? old.cap * 2 : 64;
+
+	m->slots = calloc(cap, sizeof(*m->slots));
+	if (!m->slots) {
+		*m = old;
+		return -ENOMEM;
+	}
+	m->cap = cap;
+	m->len = 0;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slots[i].key)
+			ia_u64map_put(m, old.slots[i].key, old.slots[i].val);
+	free(old.slots);
+	return 0;
+}
+
+int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val)
+{
+	if (!key)
+		return -EINVAL;
+	if (m->cap) {	/* replacing needs no room */
+		for (size_t i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
+			if (m->slots[i].key == key) {
+				m->slots[i].val = val;
+				return 0;
+			}
+		}
+	}
+	if ((m->len + 1) * 4 > m->cap * 3 && grow(m))	/* load <= 3/4 */
+		return -ENOMEM;
+	for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
+		if (m->slots[i].key == key) {
+			m->slots[i].val = val;
+			return 0;
+		}
+		if (!m->slots[i].key) {
+			m->slots[i].key = key;
+			m->slots[i].val = val;
+			m->len++;
+			return 0;
+		}
+	}
+}
+
+void *ia_u64map_del(struct ia_u64map *m, __u64 key)
+{
+	size_t i, j, mask = m->cap - 1;
+	void *val;
+
+	if (!m->cap || !key)
+		return NULL;
+	for (i = slot_of(m, key); m->slots[i].key != key; i = (i + 1) & mask)
+		if (!m->slots[i].key)
+			return NULL;
+	val = m->slots[i].val;
+	/* backward shift: pull later entries of the run into the hole */
+	for (j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+		size_t home = slot_of(m, m->slots[j].key);
+
+		/* move j to i unless its home lies cyclically in (i, j] */
+		if ((j > i && (home <= i || home > j)) ||
+		    (j < i && (home <= i && home > j))) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].key = 0;
+	m->slots[i].val = NULL;
+	m->len--;
+	return val;
+}
+
+int ia_u64map_next(const struct ia_u64map *m, size_t *it, __u64 *key, void **val)
+{
+	for (; *it < m->cap; (*it)++) {
+		if (m->slots[*it].key) {
+			*key = m->slots[*it].key;
+			*val = m->slots[*it].val;
+			(*it)++;
+			return 1;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "iommu_audit.skel.h"
+#include "live/loader.h"
+#include "trace/trace.h"
+
+#define IA_MAX_LOAD_TRIES 64
+
+struct ia_session {
+	struct iommu_audit_bpf *skel;
+	struct ring_buffer *rb;
+	struct ia_hook_status hooks[64];
+	struct bpf_link *links[64][2];
+	size_t nr_hooks;
+	ia_event_fn on_event;
+	void *ctx;
+	int cb_err;
+};
+
+/*
+ * libbpf reports which program the kernel refused only through its print
+ * callback, which takes no context pointer: this is the one piece of global
+ * state, used only during ia_session_open().
+ */
+static struct {
+	char failed_prog[64];
+	int failed_err;
+	int verbose;
+} load_log;
+
+static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
+{
+	char line[256];
+	const char *p;
+	va_list copy;
+
+	/* parse a copy (the verifier log is one huge message: print it whole) */
+	va_copy(copy, ap);
+	vsnprintf(line, sizeof(line), fmt, copy);
+	va_end(copy);
+	/* "libbpf: prog 'NAME': failed to load: -22" */
+	p = strstr(line, "prog '");
+	if (p && strstr(line, "failed to load")) {
+		const char *q = strchr(p + 6, '\'');
+		const char *e = strstr(line, "failed to load: ");
+
+		if (q && (size_t)(q - p - 6) < sizeof(load_log.failed_prog)) {
+			memcpy(load_log.failed_prog, p + 6, q - p - 6);
+			load_log.failed_prog[q - p - 6] = 0;
+			load_log.failed_err = e ? atoi(e + 16) : 0;
+		}
+	}
+	if (lvl == LIBBPF_DEBUG && load_log.verbose < 2)
+		return 0;
+	if (lvl != LIBBPF_DEBUG && load_log.verbose < 1)
+		return 0;	/* refusals are reported as coverage instead */
+	return vfprintf(stderr, fmt, ap);
+}
+
+static struct bpf_program *prog_by_name(struct iommu_audit_bpf *skel,
+					const char *name)
+{
+	return name ? bpf_object__find_program_by_name(skel->obj, name) : NULL;
+}
+
+/* Index of the hook owning program name, or -1. */
+static int hook_of_prog(const struct ia_session *s, const char *name)
+{
+	for (size_t i = 0; i < s->nr_hooks; i++) {
+		const struct ia_hook *h = s->hooks[i].hook;
+
+		for (int v = 0; v < IA_HOOK_MAX_VARIANTS; v++)
+			for (int p = 0; p < 2; p++)
+				if ((h->v[v].progs[p] && !strcmp(h->v[v].progs[p], name)) ||
+				    (h->v[v].kprogs[p] && !strcmp(h->v[v].kprogs[p], name)))
+					return (int)i;
+	}
+	return -1;
+}
+
+static void set_failed(struct ia_hook_status *st, const char *what, int err)
+{
+	st->state = IA_HOOK_FAILED;
+	if (st->kprobe && st->fentry_err)	/* both ways failed: say both */
+		snprintf(st->reason, sizeof(st->reason), "fentry: %s; kprobe %s: %s",
+			 strerror(-st->fentry_err), what, strerror(err < 0 ? -err : err));
+	else
+		snprintf(st->reason, sizeof(st->reason), "%s%s: %s", st->kprobe ? "kprobe " : "",
+			 what, strerror(err < 0 ? -err : err));
+}
+
+static int configure(struct ia_session *s, const struct ia_session_opts *o,
+		     const struct btf *btf, char *err, size_t errlen)
+{
+	struct iommu_audit_bpf *skel = s->skel;
+	struct bpf_program *prog;
+	long page = sysconf(_SC_PAGESIZE);
+	int nargs, id;
+
+	skel->rodata->page_shift = __builtin_ctzl(page > 0 ? page : 4096);
+	id = btf ? btf__find_by_name_kind(btf, "page", BTF_KIND_STRUCT) : -1;
+	if (id > 0)
+		skel->rodata->struct_page_size = btf__resolve_size(btf, id);
+	nargs = ia_btf_func_nargs(btf, "swiotlb_tbl_map_single");
+	if (nargs > 0)
+		skel->rodata->swiotlb_map_nargs = nargs;
+
+	skel->rodata->capture_stacks = !o->no_stacks;
+	skel->rodata->nr_dev_filters = o->nr_devices;
+	for (int i = 0; i < o->nr_devices && i < IA_MAX_DEV_FILTERS_USER; i++) {
+		if (strlen(o->devices[i]) >= IA_NAME_LEN) {
+			snprintf(err, errlen, "device name too long: %s", o->devices[i]);
+			return -EINVAL;
+		}
+		strcpy((char *)skel->rodata->dev_filters[i], o->devices[i]);
+	}
+	if (o->stack_map &&
+	    bpf_map__set_max_entries(skel->maps.stacks, o->stack_map)) {
+		snprintf(err, errlen, "bad stack map size %u", o->stack_map);
+		return -EINVAL;
+	}
+	if (o->ringbuf_mb &&
+	    bpf_map__set_max_entries(skel->maps.events, o->ringbuf_mb << 20)) {
+		snprintf(err, errlen, "bad ring buffer size %u MiB", o->ringbuf_mb);
+		return -EINVAL;
+	}
+
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	for (size_t i = 0; i < s->nr_hooks; i++) {
+		const struct ia_hook_status *st = &s->hooks[i];
+
+		if (st->state != IA_HOOK_ATTACHED)
+			continue;
+		for (int p = 0; p < 2; p++) {
+			prog = prog_by_name(skel, ia_hook_progs(st)[p]);
+			if (prog)
+				bpf_program__set_autoload(prog, true);
+		}
+	}
+	return 0;
+}
+
+/* Can this hook fall back to kprobes, and does it not already? */
+static bool can_fall_back(const struct ia_hook_status *st)
+{
+	return st->state == IA_HOOK_ATTACHED && !st->kprobe &&
+	       st->hook->v[st->variant].kprogs[0];
+}
+
+static void use_kprobes(struct ia_hook_status *st, const char *why, int err)
+{
+	st->kprobe = true;
+	st->fentry_err = err > 0 ? -err : err;
+	if (err)
+		snprintf(st->reason, sizeof(st->reason), "fentry %s: %s", why, strerror(-st->fentry_err));
+	else
+		snprintf(st->reason, sizeof(st->reason), "fentry %s", why);
+}
+
+/*
+ * Load what this kernel accepts. A refused fentry/fexit program moves its
+ * hook to the kprobe fallback; a refused kprobe or tracepoint program marks
+ * its hook failed; either way the object is reopened and loaded again. When
+ * two fentry programs in a row are refused with the same error, the kernel
+ * refuses the program type itself (no BPF trampolines, or a security policy)
+ * and every hook moves to kprobes at once.
+ */
+static int load(struct ia_session *s, const struct ia_session_opts *o,
+		const struct btf *btf, char *err, size_t errlen)
+{
+	int last_fentry_err = 0;
+
+	for (int tries = 0; tries < IA_MAX_LOAD_TRIES; tries++) {
+		struct ia_hook_status *st;
+		int ret, h;
+
+		s->skel = iommu_audit_bpf__open();
+		if (!s->skel) {
+			snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
+			return -errno;
+		}
+		ret = configure(s, o, btf, err, errlen);
+		if (ret)
+			return ret;
+		load_log.failed_prog[0] = 0;
+		ret = iommu_audit_bpf__load(s->skel);
+		if (!ret)
+			return 0;
+		iommu_audit_bpf__destroy(s->skel);
+		s->skel = NULL;
+
+		h = load_log.failed_prog[0] ? hook_of_prog(s, load_log.failed_prog) : -1;
+		if (h < 0) {
+			snprintf(err, errlen, "cannot load BPF programs: %s%s", strerror(-ret),
+				 ret == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+			return ret;
+		}
+		st = &s->hooks[h];
+		if (!can_fall_back(st)) {
+			set_failed(st, "load", load_log.failed_err);
+			continue;
+		}
+		if (last_fentry_err == load_log.failed_err) {
+			for (size_t i = 0; i < s->nr_hooks; i++)
+				if (can_fall_back(&s->hooks[i]))
+					use_kprobes(&s->hooks[i], "refused by this kernel",
+						    load_log.failed_err);
+		} else {
+			use_kprobes(st, "load failed", load_log.failed_err);
+		}
+		last_fentry_err = load_log.failed_err;
+	}
+	snprintf(err, errlen, "cannot load BPF programs: too many refusals");
+	return -E2BIG;
+}
+
+/* Returns true when the hook moved to kprobes and the object must reload. */
+static bool attach_one(struct ia_session *s, size_t i, int p)
+{
+	struct ia_hook_status *st = &s->hooks[i];
+	struct bpf_program *prog;
+	int e;
+
+	if (st->state != IA_HOOK_ATTACHED)
+		return false;	/* its other half failed */
+	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
+	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
+	if (s->links[i][p])
+		return false;
+	e = prog ? -errno : -ENOENT;
+	bpf_link__destroy(s->links[i][1 - p]);
+	s->links[i][1 - p] = NULL;
+	if (can_fall_back(st)) {
+		use_kprobes(st, "attach failed", e);
+		return true;
+	}
+	set_failed(st, "attach", e);
+	return false;
+}
+
+/*
+ * Exits (and single programs) first, entries last: a call that enters after
+ * its entry program is attached always meets its exit program, so the
+ * in-flight stacks stay balanced. Returns true when a hook moved to kprobes.
+ */
+static bool attach(struct ia_session *s)
+{
+	bool reload = false;
+
+	for (size_t i = 0; i < s->nr_hooks; i++) {
+		const struct ia_hook_status *st = &s->hooks[i];
+
+		if (st->state == IA_HOOK_ATTACHED)
+			reload |= attach_one(s, i, ia_hook_progs(st)[1] ? 1 : 0);
+	}
+	for (size_t i = 0; i < s->nr_hooks; i++) {
+		const struct ia_hook_status *st = &s->hooks[i];
+
+		if (st->state == IA_HOOK_ATTACHED && ia_hook_progs(st)[1])
+			reload |= attach_one(s, i, 0);
+	}
+	return reload;
+}
+
+/* Undo load() and attach(), keeping the hook statuses. */
+static void unload(struct ia_session *s)
+{
+	for (size_t i = 0; i < s->nr_hooks; i++)
+		for (int p = 0; p < 2; p++) {
+			bpf_link__destroy(s->links[i][p]);
+			s->links[i][p] = NULL;
+		}
+	iommu_audit_bpf__destroy(s->skel);
+	s->skel = NULL;
+}
+
+static int on_sample(void *ctx, void *data, size_t len)
+{
+	struct ia_session *s = ctx;
+	int ret = s->on_event ? s->on_event(s->ctx, data, len) : 0;
+
+	if (ret < 0)
+		s->cb_err = ret;
+	return ret < 0 ? ret : 0;
+}
+
+struct ia_session *ia_session_open(const struct ia_session_opts *o,
+				   char *err, size_t errlen)
+{
+	struct ia_session *s = calloc(1, sizeof(*s));
+	struct btf *btf;
+	size_t attached = 0;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	if (ia_nr_hooks > sizeof(s->hooks) / sizeof(s->hooks[0])) {
+		snprintf(err, errlen, "internal: hook table too big");
+		free(s);
+		return NULL;
+	}
+	s->nr_hooks = ia_nr_hooks;
+	s->on_event = o->on_event;
+	s->ctx = o->ctx;
+	load_log.verbose = o->verbose;
+	libbpf_set_print(libbpf_print);
+
+	btf = btf__load_vmlinux_btf();
+	if (!btf) {
+		snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): "
+			 "iommu-audit needs CONFIG_DEBUG_INFO_BTF");
+		free(s);
+		return NULL;
+	}
+	ia_hooks_resolve(btf, s->hooks);
+	if (o->force_kprobes)
+		for (size_t i = 0; i < s->nr_hooks; i++)
+			if (can_fall_back(&s->hooks[i]))
+				use_kprobes(&s->hooks[i], "not used: --force-kprobes", 0);
+	/* a hook that cannot attach by fentry needs a reload with its kprobes;
+	 * each round moves at least one hook for good, so this ends */
+	for (;;) {
+		if (load(s, o, btf, err, errlen)) {
+			btf__free(btf);
+			free(s);
+			return NULL;
+		}
+		if (!attach(s))
+			break;
+		unload(s);
+	}
+	btf__free(btf);
+	for (size_t i = 0; i < s->nr_hooks; i++)
+		attached += s->hooks[i].state == IA_HOOK_ATTACHED;
+	if (!attached) {
+		snprintf(err, errlen, "no hook could be attached on this kernel "
+			 "(see `iommu-audit coverage`)");
+		ia_session_close(s);
+		return NULL;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_sample, s, NULL);
+	if (!s->rb) {
+		snprintf(err, errlen, "cannot open ring buffer: %s", strerror(errno));
+		ia_session_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+int ia_session_poll(struct ia_session *s, int timeout_ms)
+{
+	int ret = ring_buffer__poll(s->rb, timeout_ms);
+
+	if (s->cb_err) {
+		ret = s->cb_err;
+		s->cb_err = 0;
+	}
+	return ret == -EINTR ? 0 : ret;
+}
+
+const struct ia_hook_status *ia_session_hooks(const struct ia_session *s, size_t *n)
+{
+	*n = s->nr_hooks;
+	return s->hooks;
+}
+
+int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(s->skel->maps.drops);
+	__u64 *vals;
+
+	memset(lost, 0, sizeof(__u64) * IA_DROP_MAX);
+	if (ncpu <= 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 k = 0; k < IA_DROP_MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpu; c++)
+			lost[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
+{
+	__u64 buf[IA_STACK_DEPTH] = {};
+	int n = 0;
+
+	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stacks), &id, buf))
+		return 0;
+	while (n < max && n < IA_STACK_DEPTH && buf[n]) {
+		ips[n] = buf[n];
+		n++;
+	}
+	return n;
+}
+
+void ia_session_close(struct ia_session *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	unload(s);
+	free(s);
+}

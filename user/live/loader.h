@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Loading and attaching the BPF programs, and reading their events.
+ *
+ * A session picks the hooks the running kernel has (hooks.c), loads what it
+ * can (a program the kernel refuses is dropped and reported, not fatal),
+ * attaches exits before entries, and hands every ring-buffer record to a
+ * callback. Nothing here prints findings: callers decide what to do with
+ * events.
+ */
+#ifndef IA_LOADER_H
+#define IA_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include "live/hooks.h"
+#include "event/ia_events.h"
+
+#define IA_MAX_DEV_FILTERS_USER 8	/* = IA_MAX_DEV_FILTERS in BPF */
+
+typedef int (*ia_event_fn)(void *ctx, const struct ia_ev_hdr *rec, size_t len);
+
+struct ia_session_opts {
+	const char *devices[IA_MAX_DEV_FILTERS_USER];	/* --device names */
+	int nr_devices;
+	__u32 ringbuf_mb;	/* 0: default */
+	__u32 stack_map;	/* call-stack map entries; 0: default (16384) */
+	int verbose;		/* 0, 1 (-v) or 2 (-vv: libbpf debug) */
+	bool force_kprobes;	/* use the kprobe fallback even where fentry works */
+	bool no_stacks;		/* skip call-stack capture (aggregate-only use) */
+	ia_event_fn on_event;
+	void *ctx;
+};
+
+struct ia_session;
+
+/*
+ * Open, load and attach. NULL with a message in err when nothing usable could
+ * be loaded (no BTF, no permission, no hook at all); partial coverage is not
+ * an error: see ia_session_hooks().
+ */
+struct ia_session *ia_session_open(const struct ia_session_opts *o,
+				   char *err, size_t errlen);
+
+/* Consume events for up to timeout_ms; returns events handled or -errno.
+ * A negative value returned by on_event stops the poll and is returned. */
+int ia_session_poll(struct ia_session *s, int timeout_ms);
+
+/* Per-hook outcome on this kernel; *n set to the count. */
+const struct ia_hook_status *ia_session_hooks(const struct ia_session *s,
+					      size_t *n);
+
+/* Sum of the per-CPU drop counters, indexed by enum ia_drop. */
+int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX]);
+
+/* Frames of a kernel stack id; returns the count (0 if unknown). */
+int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max);
+
+void ia_session_close(struct ia_session *s);
+
+#endif

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/wait.h>
+#include "live/run.h"
+
+/* Set by the signal handler; the only state a handler may touch. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static pid_t start_cmd(char **argv, char *err, size_t errlen)
+{
+	int pipefd[2];
+	pid_t pid;
+	int child_errno = 0;
+
+	/* a close-on-exec pipe tells us whether exec worked */
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		snprintf(err, errlen, "fork: %s", strerror(errno));
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		execvp(argv[0], argv);
+		child_errno = errno;
+		if (write(pipefd[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &child_errno, sizeof(child_errno)) == sizeof(child_errno)) {
+		snprintf(err, errlen, "cannot run %s: %s", argv[0], strerror(child_errno));
+		waitpid(pid, NULL, 0);
+		close(pipefd[0]);
+		return -1;
+	}
+	close(pipefd[0]);
+	return pid;
+}
+
+int ia_run(struct ia_session *s, const struct ia_run_opts *o,
+	   struct ia_run_result *res, char *err, size_t errlen)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	double start = now_s(), next_status;
+	pid_t child = -1;
+	int ret = 0;
+
+	res->cmd_status = -1;
+	res->interrupted = 0;
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	next_status = start + o->status_every;
+
+	if (o->cmd) {
+		child = start_cmd(o->cmd, err, errlen);
+		if (child < 0)
+			return -ECHILD;
+	}
+	while (!stop_signal) {
+		int wst;
+
+		ret = ia_session_poll(s, 100);
+		if (ret < 0) {
+			snprintf(err, errlen, "reading events: %s", strerror(-ret));
+			break;
+		}
+		ret = 0;
+		if (child > 0 && waitpid(child, &wst, WNOHANG) == child) {
+			res->cmd_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+			child = -1;
+			break;
+		}
+		if (o->duration > 0 && now_s() - start >= o->duration)
+			break;
+		if (o->status_every && o->status && now_s() >= next_status) {
+			o->status(o->ctx);
+			next_status += o->status_every;
+		}
+	}
+	if (stop_signal)
+		res->interrupted = 1;
+	if (child > 0) {	/* stopped early: do not leave the command behind */
+		int wst;
+
+		kill(child, SIGTERM);
+		waitpid(child, &wst, 0);
+		res->cmd_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+	}
+	/* drain what the programs emitted before we stopped */
+	while (!ret && ia_session_poll(s, 0) > 0)
+		;
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	return ret;
+}

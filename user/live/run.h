@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Running a live session for a while: until a duration elapses, a command
+ * started after the hooks are attached exits, or SIGINT/SIGTERM arrives.
+ */
+#ifndef IA_RUN_H
+#define IA_RUN_H
+
+#include <stddef.h>
+#include "live/loader.h"
+
+struct ia_run_opts {
+	double duration;	/* seconds; 0: no limit */
+	char **cmd;		/* argv of a command to run, or NULL */
+	int status_every;	/* seconds between status callbacks; 0: never */
+	void (*status)(void *ctx);
+	void *ctx;
+};
+
+/* Exit status of the command (0..255, 128+signal), or -1 when none ran. */
+struct ia_run_result {
+	int cmd_status;
+	int interrupted;	/* stopped by a signal */
+};
+
+/* 0, or -errno with a message in err (event callback failure, fork...). */
+int ia_run(struct ia_session *s, const struct ia_run_opts *o,
+	   struct ia_run_result *res, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdint.h>
+#include <string.h>
+#include "lib/ksyms.h"
+#include "live/loader.h"
+#include "live/stackrec.h"
+
+void ia_stack_cache_init(struct ia_stack_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+	ia_u64map_init(&c->done);
+	ia_u64map_init(&c->inline_first);
+	ia_u64map_init(&c->inline_alias);
+}
+
+void ia_stack_cache_free(struct ia_stack_cache *c)
+{
+	ia_ksyms_free(c->ksyms);
+	ia_u64map_free(&c->done);
+	ia_u64map_free(&c->inline_first);
+	ia_u64map_free(&c->inline_alias);
+	c->ksyms = NULL;
+}
+
+/* Symbolize n frames into *rec, as stack id. */
+static void fill(struct ia_stack_cache *c, __s32 id, const __u64 *ips, int n,
+		 struct ia_stackrec *rec)
+{
+	if (!c->ksyms_tried) {
+		c->ksyms = ia_ksyms_load("/proc/kallsyms");
+		c->ksyms_tried = true;
+	}
+	memset(rec, 0, sizeof(*rec));
+	rec->s.hdr.type = IA_EV_STACK;
+	rec->s.stack_id = id;
+	for (int i = 0; i < n && i < IA_STACK_DEPTH; i++) {
+		struct ia_stack_frame *f = &rec->f[rec->s.nr];
+
+		f->ip = ips[i];
+		ia_ksyms_symbolize(c->ksyms, ips[i], f->sym, sizeof(f->sym));
+		/* our own BPF program and its trampoline are not the call site */
+		if (rec->s.nr == 0 && strstr(f->sym, " [bpf]"))
+			continue;
+		rec->s.nr++;
+	}
+	rec->s.hdr.size = sizeof(rec->s) + rec->s.nr * sizeof(rec->f[0]);
+}
+
+bool ia_stack_cache_new(struct ia_stack_cache *c, struct ia_session *s, __s32 id,
+			struct ia_stackrec *rec)
+{
+	__u64 ips[IA_STACK_DEPTH];
+
+	/* inline ids: their record was made from their IA_EV_KSTACK */
+	if (id < 0 || id >= IA_STACK_INLINE || ia_u64map_get(&c->done, (__u64)id + 1))
+		return false;
+	/* remembered even when the map is full: then only written twice */
+	ia_u64map_put(&c->done, (__u64)id + 1, (void *)1);
+	fill(c, id, ips, s ? ia_session_stack(s, id, ips, IA_STACK_DEPTH) : 0, rec);
+	return true;
+}
+
+/* FNV-1a over the frames: the key of an inline stack's content */
+static __u64 frames_key(const __u64 *ips, __u32 n)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (__u32 i = 0; i < n; i++)
+		for (int b = 0; b < 8; b++) {
+			h ^= (ips[i] >> (8 * b)) & 0xff;
+			h *= 0x100000001b3ull;
+		}
+	return h ? h : 1;	/* 0 is the map's "absent" */
+}
+
+bool ia_stack_cache_inline(struct ia_stack_cache *c, const struct ia_ev_kstack *k,
+			   struct ia_stackrec *rec)
+{
+	__u32 n = k->nr < IA_STACK_DEPTH ? k->nr : IA_STACK_DEPTH;
+	__u64 key = frames_key(k->ips, n);
+	void *first = ia_u64map_get(&c->inline_first, key);
+
+	if (k->stack_id < IA_STACK_INLINE)
+		return false;
+	if (first) {	/* the same frames came before: name that record */
+		ia_u64map_put(&c->inline_alias, (__u64)k->stack_id,
+			      (void *)(uintptr_t)(__u32)(uintptr_t)first);
+		return false;
+	}
+	ia_u64map_put(&c->inline_first, key, (void *)(uintptr_t)(__u32)k->stack_id);
+	fill(c, k->stack_id, k->ips, (int)n, rec);
+	return true;
+}
+
+__s32 ia_stack_cache_resolve(const struct ia_stack_cache *c, __s32 id)
+{
+	void *first;
+
+	if (id < IA_STACK_INLINE)
+		return id;
+	first = ia_u64map_get(&c->inline_alias, (__u64)id);
+	return first ? (__s32)(__u32)(uintptr_t)first : id;
+}
+
+const struct ia_ev_hdr *ia_stack_pass(struct ia_stack_cache *c, struct ia_session *s,
+				      const struct ia_ev_hdr *rec, size_t len,
+				      struct ia_stack_passed *out)
+{
+	const struct ia_ev_req *r = (const void *)rec;
+	__s32 id;
+
+	out->has_stack = false;
+	if (rec->type == IA_EV_KSTACK) {
+		if (len >= sizeof(struct ia_ev_kstack))
+			out->has_stack = ia_stack_cache_inline(c, (const void *)rec, &out->stack);
+		return NULL;
+	}
+	if (rec->type != IA_EV_REQ || len < sizeof(*r))
+		return rec;
+	/* the call stack goes before the first request that names it */
+	out->has_stack = ia_stack_cache_new(c, s, r->stack_id, &out->stack);
+	id = ia_stack_cache_resolve(c, r->stack_id);
+	if (id == r->stack_id || len != sizeof(*r))
+		return rec;
+	out->req = *r;
+	out->req.stack_id = id;
+	return &out->req.hdr;
+}
