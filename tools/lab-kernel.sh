@@ -147,7 +147,9 @@ cache_root=$IA_CACHE_ROOT/lab
 dest=$cache_root/$key
 
 . "$here/cache-lib.sh"
-cache_fast_path "$cache_root" "$dest" "$LAYOUT" "$refresh"
+# One lock per version (lab/<version>/.lock): a 6.1 boot need not wait for a
+# 7.2 build. Build trees are per source version, so they never share one.
+cache_fast_path "$cache_root/$version" "$dest" "$LAYOUT" "$refresh"
 rm -f "$dest/layout"
 mkdir -p "$dest"
 key_input >"$dest/key-input"
