@@ -210,7 +210,8 @@ if [ -z "$src" ]; then	# a tree built before tree-<id> existed
 	for d in "$cache_root"/*/build/.lab-patched; do
 		[ -f "$d" ] || continue
 		d=${d%/.lab-patched}
-		[ ! -L "${d}" ] && [ "$(cat "$d/.lab-srcver" 2>/dev/null)" = "$srcver" ] &&
+		[ ! -L "${d}" ] && [ -f "$d/.lab-fragment" ] &&
+			[ "$(cat "$d/.lab-srcver" 2>/dev/null)" = "$srcver" ] &&
 			cmp -s <(norm_fragment "$d/.lab-fragment") "$fragment" && src=$d && break
 	done
 fi
