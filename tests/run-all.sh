@@ -9,13 +9,16 @@ mkdir -p "$log"
 total_p=0
 total_f=0
 rc_all=0
+times=()	# "suite seconds", for the closing lines
 
 # run_suite NAME CMD...: run, show output, add its "NAME: N passed, N failed"
 run_suite() {
-	local name=$1 line p f
+	local name=$1 line p f start
 	shift
+	start=$(date +%s)
 	"$@" 2>&1 | tee "$log/$name.txt"
 	local rc=${PIPESTATUS[0]}
+	times+=("$name $(( $(date +%s) - start ))s")
 	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log/$name.txt" | tail -1)
 	p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<< "$line")
 	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "$line")
@@ -34,5 +37,6 @@ run_suite cli "$root/tests/run-cli.sh"
 run_suite vm "$root/tests/run-vm.sh" --mode both
 run_suite lab "$root/tests/lab/run.sh"
 echo
+echo "# suite times: ${times[*]}"
 echo "$total_p passed, $total_f failed"
 [ "$total_f" -eq 0 ] && [ "$rc_all" -eq 0 ]
