@@ -2,13 +2,15 @@
 # VM tests: boot the bench guest once per invalidation mode, run every case's
 # guest() step in it, then check the results on the host with each case's
 # check(). Prints one ok/not ok line per assertion and a final
-# "vm: N passed, N failed" line ("vm-K: ..." with --kernel K); exits 1 if
-# anything failed.
+# "vm: N passed, N failed" line ("vm-K: ..." with --kernel K, or --name's);
+# exits 1 if anything failed.
 #
-# usage: tests/run-vm.sh [--kernel K] [--mode strict|lazy|both] [CASE...]
+# usage: tests/run-vm.sh [--kernel K] [--mode strict|lazy|both] [--name N]
+#                        [CASE...]
 #   --kernel K  the stock kernel to boot, as tools/vm-run.sh --kernel takes
 #               it (6.1, 6.12, newest or a release; default: the VM's
 #               default, bookworm's 6.1). The fixture is built for it.
+#   --name N    the summary line's name (default vm, or vm-K)
 #   CASE: a file name under tests/vm/cases/ without .sh (default: all)
 # Results: .output/vm-tests/<mode>/<case>/, or with --kernel K
 # .output/vm-tests/<release>/<mode>/<case>/. check() sees KREL (the
@@ -17,18 +19,21 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 modes=(strict lazy)
 kernel=""
+name=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--mode)
 		case "${2:-}" in both) ;; strict|lazy) modes=("$2") ;; *) echo "bad mode ${2:-}" >&2; exit 2 ;; esac
 		shift 2 ;;
 	--kernel) kernel=${2:-}; [ -n "$kernel" ] || { echo "--kernel needs a kernel" >&2; exit 2; }; shift 2 ;;
+	--name) name=${2:-}; [ -n "$name" ] || { echo "--name needs a name" >&2; exit 2; }; shift 2 ;;
 	-h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	-*) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
 cases=("$@")
+name=${name:-vm${kernel:+-$kernel}}
 if [ ${#cases[@]} -eq 0 ]; then
 	for f in "$root"/tests/vm/cases/*.sh; do cases+=("$(basename "$f" .sh)"); done
 fi
@@ -46,7 +51,7 @@ mapfile -t groups < <(for c in "${cases[@]}"; do echo "$(vm_opts "$c")"; done | 
 # The kernel: fetched now (once), so that a boot never waits for it.
 kdir=$("$root/tools/vm-kernel.sh" ${kernel:+--kernel "$kernel"}) || {
 	echo "not ok - kernel ${kernel:-default}: tools/vm-kernel.sh failed"
-	echo "vm${kernel:+-$kernel}: 0 passed, 1 failed"
+	echo "$name: 0 passed, 1 failed"
 	exit 1
 }
 KREL=$(basename "$kdir")
@@ -113,5 +118,5 @@ for mode in "${modes[@]}"; do
 		run_boot "$mode" "$g" "${members[@]}"
 	done
 done
-echo "vm${kernel:+-$kernel}: $pass_count passed, $fail_count failed"
+echo "$name: $pass_count passed, $fail_count failed"
 [ "$fail_count" -eq 0 ]

@@ -345,10 +345,13 @@ fxf() {
 # The checker's findings for the scripted cases: codes, counts and the
 # first occurrence's exposure, computed from the parameters and the granule.
 check_findings() {
-	local code
+	local code want
 	assert_eq "check 1: exit 1 (the deliberate lifecycle errors)" 1 "$(cat "$OUT/check1.rc")"
 	for code in size_mismatch dir_mismatch double_unmap unmap_unknown sync_outside; do
-		assert_eq "check 1: lifecycle.$code once" 1 \
+		want=1
+		# a sync the kernel skipped (see above) is no finding
+		[ "$code" != sync_outside ] || [ "$(res info syncs)" = 1 ] || want=0
+		assert_eq "check 1: lifecycle.$code $want time(s)" $want \
 			"$(fxf 1 "[.[] | select(.code == \"lifecycle.$code\") | .count] | add // 0")"
 	done
 	for n in 1 2 3 4; do
@@ -434,10 +437,19 @@ check() {
 		"$(fxq 1 "$(win single_sub)" map_page '[.[] | select(.type == "request" and .parent == $q.req)]
 			| "\(.[0].kind) \(.[0].phys) \(.[0].size) \(.[0].dma)"')"
 	d=$(res single_sub dma)
-	assert_eq "sync inside the mapping: sync_single_for_cpu (handle, 200, dir)" "$d 200 1" \
-		"$(fxq 1 "$(win sync_in)" sync_single_for_cpu '"\($q.dma) \($q.size) \($q.dir)"')"
-	assert_eq "sync outside the mapping: sync_single_for_device (handle + 4096, 64)" "$(( d + 4096 )) 64 1" \
-		"$(fxq 1 "$(win sync_out)" sync_single_for_device '"\($q.dma) \($q.size) \($q.dir)"')"
+	if [ "$(res info syncs)" = 1 ]; then
+		assert_eq "sync inside the mapping: sync_single_for_cpu (handle, 200, dir)" "$d 200 1" \
+			"$(fxq 1 "$(win sync_in)" sync_single_for_cpu '"\($q.dma) \($q.size) \($q.dir)"')"
+		assert_eq "sync outside the mapping: sync_single_for_device (handle + 4096, 64)" "$(( d + 4096 )) 64 1" \
+			"$(fxq 1 "$(win sync_out)" sync_single_for_device '"\($q.dma) \($q.size) \($q.dir)"')"
+	else
+		# 6.11+: the kernel skips syncs of a device that needs none (the
+		# fixture says so: dma_dev_need_sync() is false), so none reaches
+		# dma-iommu and there is nothing to record or check
+		assert_eq "syncs skipped by the kernel (dma_dev_need_sync false): no sync request recorded" \
+			"0 sync_single_for_cpu requests/0 sync_single_for_device requests" \
+			"$(fxq 1 "$(win sync_in)" sync_single_for_cpu '"-"')/$(fxq 1 "$(win sync_out)" sync_single_for_device '"-"')"
+	fi
 	check_unmap 1 unmap_sub "$(win unmap_sub)" single_sub unmap_page 200 1
 	check_unmap 1 unmap_whole "$(win unmap_whole)" page_whole unmap_page 4096 2
 	check_unmap 1 unmap_2pages "$(win unmap_2pages)" single_2pages unmap_page 8192 0
@@ -590,7 +602,7 @@ $(fxjq 4 "[.[] | select(.type == \"request\" and .entry_ns >= $(rq ".cmd == \"un
 	assert_eq "module unloads after the unbind" 0 "$(cat "$OUT/unload.rc")"
 	assert_eq "kernel log: the two leaks" 2 "$(grep -c 'deliberate leak' "$OUT/dmesg.txt")"
 	assert_eq "kernel log: dma-iommu WARNs once per unmap of an unmapped handle (double, never-mapped)" 2 \
-		"$(grep -c 'WARNING: .* iommu_dma_unmap_page' "$OUT/dmesg.txt")"
+		"$(grep -cE 'WARNING: .* iommu_dma_unmap_(page|phys)\+' "$OUT/dmesg.txt")"
 	assert_eq "kernel log: no oops or BUG" 0 "$(grep -c -E 'BUG:|Oops|general protection' "$OUT/dmesg.txt")"
 	check_findings
 }
