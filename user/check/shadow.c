@@ -131,7 +131,7 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 	if (v || !key)
 		return v;
 	v = calloc(1, size);
-	if (!v || ia_u64map_put(m, key, v)) {
+	if (!v || ia_u64map_put(m, key, v, NULL)) {	/* key was absent */
 		free(v);
 		c->oom = true;
 		return NULL;
@@ -271,7 +271,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 	}
 	if (CK_PUSH(c, c->findings, *f))
 		return;
-	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n))
+	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n, NULL))
 		c->oom = true;
 }
 

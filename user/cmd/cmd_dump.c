@@ -149,7 +149,7 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 
 			if (n) {
 				snprintf(n, IA_NAME_LEN, "%.*s", IA_NAME_LEN - 1, e->name);
-				if (ia_u64map_put(names, e->dev, n))
+				if (ia_u64map_put(names, e->dev, n, NULL))
 					free(n);
 			}
 		}

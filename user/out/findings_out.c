@@ -56,7 +56,7 @@ int ia_baseline_load(struct ia_baseline *b, const char *path, char *err, size_t 
 			return -1;
 		}
 		memcpy(hex, p, 16);
-		if (ia_u64map_put(&b->fps, ia_fingerprint_key(hex), (void *)1)) {
+		if (ia_u64map_put(&b->fps, ia_fingerprint_key(hex), (void *)1, NULL)) {
 			snprintf(err, errlen, "baseline %s: out of memory", path);
 			fclose(f);
 			ia_u64map_free(&b->fps);
