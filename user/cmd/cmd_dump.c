@@ -279,7 +279,9 @@ int cmd_dump(struct ia_cli *cli, int argc, char **argv)
 	ia_json_ku64(&j, "lost_stack", st->lost[IA_DROP_STACK]);
 	ia_json_obj_end(&j);
 	fputc('\n', stdout);
+	/* st is the reader's: decided before the close frees it */
+	ret = st->lost[IA_DROP_RINGBUF] || st->lost[IA_DROP_INFLIGHT] ?
+	      IA_EXIT_INCOMPLETE : IA_EXIT_OK;
 	ia_trace_close(r);
-	return st->lost[IA_DROP_RINGBUF] || st->lost[IA_DROP_INFLIGHT] ?
-	       IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	return ret;
 }
