@@ -6,7 +6,7 @@
 # by tools/make-diff-trace.sh). Prints "cli: N passed, N failed".
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$root/iommu-audit
+bin=${IA_BIN:-$root/iommu-audit}	# IA_BIN: e.g. the ASan build (make SAN=1 cli-test)
 sample=$root/tests/data/sample.trace
 after=$root/tests/data/sample-after.trace
 tmp=$(mktemp -d)
@@ -305,5 +305,5 @@ cat "$tmp/golden.log"
 pass_count=$((pass_count + $(grep -c '^ok - ' "$tmp/golden.log")))
 fail_count=$((fail_count + $(grep -c '^not ok - ' "$tmp/golden.log")))
 
-echo "cli: $pass_count passed, $fail_count failed"
+echo "${IA_SUITE:-cli}: $pass_count passed, $fail_count failed"
 [ "$fail_count" -eq 0 ]
