@@ -57,7 +57,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .PHONY: lab-test all static guest fixture bench check unit cli-test vm-test demo deps clean vmlinux \
-	fuzz fuzz-build fuzz-smoke sanitize
+	fuzz fuzz-build fuzz-smoke sanitize test-bins
 all: $(BIN)
 
 # Install missing Debian packages once (tools/deps.sh is idempotent).
@@ -186,10 +186,11 @@ lab-test: iommu-audit static
 
 # The README's test command: unit, CLI, VM and lab tests, with one summary.
 check: $(UNIT_BINS) iommu-audit $(TRACE_EDIT) static guest fixture fuzz-build
-	$(Q)$(MAKE) --no-print-directory SAN=1 $(BIN) unit-bins
+	$(Q)$(MAKE) --no-print-directory SAN=1 test-bins
 	$(Q)tests/run-all.sh $(UNIT_BINS)
 
-unit-bins: $(UNIT_BINS)
+# What the unit and CLI suites run (with SAN=1: the ASan+UBSan build).
+test-bins: $(BIN) $(UNIT_BINS) $(TRACE_EDIT)
 
 demo: static
 	$(Q)tools/demo.sh
