@@ -126,10 +126,11 @@ bench: $(BENCH_BINS)
 # tools/trace-edit derives test traces from recorded ones by dropping or
 # changing requests (tools/make-diff-trace.sh); it needs only the trace code.
 TRACE_EDIT	:= $(OUTPUT)/tools/trace-edit
-$(TRACE_EDIT): tools/trace-edit.c $(OUTPUT)/user/trace/trace.o
+TRACE_OBJS	:= $(OUTPUT)/user/trace/trace.o $(OUTPUT)/user/lib/openfile.o
+$(TRACE_EDIT): tools/trace-edit.c $(TRACE_OBJS)
 	$(call msg,TOOL-CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< $(OUTPUT)/user/trace/trace.o -lz -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(TRACE_OBJS) -lz -o $@
 
 # ---- tests -----------------------------------------------------------------
 # Each tests/unit/test_X.c links the user/ objects it needs (all but main.o).

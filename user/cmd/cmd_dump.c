@@ -228,16 +228,16 @@ int cmd_dump(struct ia_cli *cli, int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return IA_EXIT_OK;
-		default: usage(stderr); return IA_EXIT_USAGE;
+		default: return ia_bad_option(cli, usage, c, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "dump: one TRACE argument expected");
-	}
+	if (optind != argc - 1)
+		return ia_usage_error(cli, usage, "dump: one TRACE argument expected");
+	if (cli->parse_only)
+		return IA_EXIT_OK;
 	/* JSON Lines whatever -j says: errors too come as a JSON line */
 	cli->json = true;
 	r = ia_trace_open(argv[optind], err, sizeof(err));

@@ -49,18 +49,17 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return IA_EXIT_OK;
 		}
-		usage(stderr);
-		return IA_EXIT_USAGE;
+		return ia_bad_option(cli, usage, c, argv);
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "report: one TRACE argument expected");
-	}
+	if (optind != argc - 1)
+		return ia_usage_error(cli, usage, "report: one TRACE argument expected");
+	if (cli->parse_only)
+		return IA_EXIT_OK;
 	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);

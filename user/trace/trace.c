@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "lib/openfile.h"
 #include "trace/trace.h"
 
 /*
@@ -983,9 +984,8 @@ static int reader_start(struct ia_trace_reader *r, struct ia_trace_reader **rp,
 static int reader_open_fd(struct ia_trace_reader *r, const char *path)
 {
 	struct stat st;
-	int fl;
 
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	r->fd = ia_open_nonblock(path, O_RDONLY, 0);
 	if (r->fd < 0)
 		return rfail(r, IA_TRACE_EIO, "cannot open: %s", strerror(errno));
 	if (fstat(r->fd, &st))
@@ -994,10 +994,6 @@ static int reader_open_fd(struct ia_trace_reader *r, const char *path)
 		return rfail(r, IA_TRACE_EIO, "is a directory");
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
 		return rfail(r, IA_TRACE_EIO, "not a regular file or a pipe");
-	/* reads may block again: a pipe's writer is there or gone (EOF) */
-	fl = fcntl(r->fd, F_GETFL);
-	if (fl < 0 || fcntl(r->fd, F_SETFL, fl & ~O_NONBLOCK))
-		return rfail(r, IA_TRACE_EIO, "fcntl: %s", strerror(errno));
 	if (S_ISREG(st.st_mode))
 		r->file_size = (__u64)st.st_size;
 	return 0;
