@@ -260,6 +260,12 @@ p48|hang-2p48.trace|3 3
 wrap|hang-wrap-8k.trace|1 1
 orphan|leak-orphan.trace|1 1
 EOF_REPRO
+# found by tests/fuzz/fuzz_trace: 86 records replayed, a root request of id 0
+# among them, then a damaged record. Its sub-page buffer leaked (the ASan
+# build, suite cli-asan, exited 23 here); a request of id 0 is malformed now
+run repro_req0 timeout 20 "$bin" check "$repro/leak-req0.trace"
+assert_eq "leak-req0.trace: exit 2, corrupt (no leak, no crash)" "2 yes" \
+	"$(rc repro_req0) $(has repro_req0 "corrupt record #87" err)"
 # the 2^48-byte write: 2^48 - 4096 bytes past the page, 2^36 - 1 whole pages
 assert_jq "hang-2p48: unrelated pages counted" "$tmp/repro_p48.out" \
 	'select(.type == "finding" and .finding.code == "exposure.unrelated_pages") | "\(.finding.exposed_bytes) \(.finding.exposed_pages)"' \

@@ -8,8 +8,9 @@
  * - the unrelated-pages count walked the mapping page by page (2^36 steps
  *   for a 2^48-byte write) and wrapped at 2^64 (forever);
  * - a handle returned twice leaked the first owner (the map overwrote it);
- * - ranges past the end of the address space and device page sizes that
- *   are no power of two are malformed records, not replayed.
+ * - ranges past the end of the address space, device page sizes that are
+ *   no power of two and requests of id 0 are malformed records, not
+ *   replayed (a sub-page buffer of request 0 leaked).
  *
  * Expected numbers are worked out by hand in each case's comment.
  */
@@ -133,6 +134,10 @@ static void test_malformed_claims(void **state)
 	d.granule = 1ULL << 16;
 	eb_feed(&d);
 	bad += eb_field("sane device", "malformed", ia_checker_malformed(eb_w.c), 9);
+	/* request id 0 ("no request"): its sub-page buffer was kept in the
+	 * tree under no id and leaked (found by tests/fuzz/fuzz_trace) */
+	eb_ev_req(0, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 288, 0x100000, 0, 0, 0, 0, 0);
+	bad += eb_field("request id 0", "malformed", ia_checker_malformed(eb_w.c), 10);
 	ia_checker_finish(eb_w.c, 0);
 	ia_checker_findings(eb_w.c, &n);
 	bad += eb_field("nothing replayed", "findings", n, 0);

@@ -251,7 +251,8 @@ static bool sane_size(__u64 v, __u64 min, __u64 max)
 
 static bool req_sane(const struct ia_ev_req *e)
 {
-	if (wraps(e->phys, e->size))
+	/* ids are the BPF side's, from 1: 0 means "no request" elsewhere */
+	if (!e->hdr.req_id || wraps(e->phys, e->size))
 		return false;
 	/* a failed map's handle is DMA_MAPPING_ERROR (~0): not a range */
 	return ((e->hdr.flags & IA_REQ_F_FAILED) && ck_kind_maps(e->kind)) ||

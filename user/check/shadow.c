@@ -78,6 +78,12 @@ static void free_ptmap(struct ia_inode *n, void *ctx)
 	free(ia_container_of(n, struct ck_ptmap, node));
 }
 
+static void free_subbuf(struct ia_inode *n, void *ctx)
+{
+	(void)ctx;
+	free(ia_container_of(n, struct ck_subbuf, phys));
+}
+
 void ia_checker_free(struct ia_checker *c)
 {
 	__u64 k;
@@ -88,11 +94,9 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
 		struct ck_device *d = v;
 
-		for (size_t i2 = 0; ia_u64map_next(&d->subbufs, &i2, &k, &v);)
-			for (struct ck_subbuf *b = v, *next; b; b = next) {
-				next = b->next;
-				free(b);
-			}
+		/* every live sub-granule buffer is in the tree, whether or not
+		 * its request's list made it into subbufs */
+		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_u64map_free(&d->unmapped);
