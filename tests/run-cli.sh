@@ -79,6 +79,9 @@ assert_jq "-j unknown command: error field" "$tmp/json_unknown.out" '.error | te
 run json_missing "$bin" -j devices -i /nonexistent.trace
 assert_eq "-j missing trace: valid JSON" yes "$(valid_json json_missing)"
 
+# generated: every option of every command with bad values (cli-bad-args.sh)
+. "$root/tests/cli-bad-args.sh"
+
 # --- a good trace ----------------------------------------------------------
 run dump_ok "$bin" dump "$sample"
 assert_eq "dump sample: exit 0" 0 "$(rc dump_ok)"

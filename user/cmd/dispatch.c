@@ -48,8 +48,9 @@ static void usage(FILE *f)
 "  -h, --help      this help\n"
 "\n"
 "Exit codes: 0 ok; 1 findings (diff: new findings) at or above --fail-on,\n"
-"or a runtime failure (BPF load, I/O); 2 bad arguments or input;\n"
-"3 incomplete (lost events, or hooks missing on this kernel).\n"
+"or a runtime failure (BPF load, I/O); 2 bad arguments or input (with -j\n"
+"also one JSON document {\"error\": ...} on stdout); 3 incomplete (lost\n"
+"events, malformed records, or hooks missing on this kernel).\n"
 "Live commands need root (or CAP_BPF + CAP_PERFMON) and a kernel with BTF.\n");
 }
 
