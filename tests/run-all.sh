@@ -1,5 +1,7 @@
 #!/bin/bash
-# Everything: unit tests, CLI tests, VM tests and the lab suite (the lab
+# Everything: unit tests, CLI tests, the same two built with ASan+UBSan
+# (.output/asan/, `make SAN=1`), the fuzz smoke (each harness of tests/fuzz
+# for FUZZ_SMOKE seconds, default 25), VM tests and the lab suite (the lab
 # kernel is built first when its cache is empty), then one closing
 # "N passed, N failed" line. Exit 0 only when all passed.
 #
@@ -43,6 +45,14 @@ run_suite() {
 
 run_suite unit "$root/tests/run-unit.sh" "$@"
 run_suite cli "$root/tests/run-cli.sh"
+asan_units=()
+for t in "$@"; do
+	asan_units+=("${t/.output\/tests\//.output/asan/tests/}")
+done
+run_suite unit-asan env IA_SUITE=unit-asan "$root/tests/run-unit.sh" "${asan_units[@]}"
+run_suite cli-asan env IA_SUITE=cli-asan IA_BIN="$root/.output/asan/iommu-audit" \
+	"$root/tests/run-cli.sh"
+run_suite fuzz "$root/tests/run-fuzz.sh" --time "${FUZZ_SMOKE:-25}" "$root"/.output/fuzz/fuzz_*
 run_suite vm "$root/tests/run-vm.sh" --mode both
 run_suite vm-newest "$root/tests/run-vm.sh" --kernel newest --mode both
 run_suite vm-6.12 "$root/tests/run-vm.sh" --kernel 6.12 --mode both smoke record

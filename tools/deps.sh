@@ -10,6 +10,8 @@ set -euo pipefail
 PKGS=(
 	# build
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	# fuzzing and sanitizer builds (tests/fuzz, make SAN=1): libFuzzer, ASan, UBSan
+	libclang-rt-14-dev
 	# unit tests
 	libcmocka-dev jq libxml2-utils
 	# VM bench: emulator, guest userland, initramfs, module handling

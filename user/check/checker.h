@@ -70,6 +70,11 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen);
 
+/* The same over a trace already open (the caller's, open or not after it):
+ * ia_trace_open_mem() for a trace in memory. */
+int ia_checker_replay(struct ia_trace_reader *r, const char *source, struct ia_checker **ckp,
+		      struct ia_run_summary *s, char *err, size_t errlen);
+
 /*
  * End of input: end-of-run findings (live mappings, unflushed lazy
  * unmaps); lost > 0 marks every finding a lost event could explain as

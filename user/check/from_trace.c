@@ -12,21 +12,15 @@
 #include "live/coverage.h"
 #include "trace/trace.h"
 
-int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
-			  struct ia_trace_reader **rp, struct ia_run_summary *s,
-			  char *err, size_t errlen)
+int ia_checker_replay(struct ia_trace_reader *r, const char *source, struct ia_checker **ckp,
+		      struct ia_run_summary *s, char *err, size_t errlen)
 {
 	const struct ia_trace_stats *st;
 	const struct ia_ev_hdr *rec;
-	struct ia_trace_reader *r;
-	struct ia_checker *c;
-	int ret = ia_trace_open_ex(path, &r, err, errlen);
+	struct ia_checker *c = ia_checker_new();
+	int ret;
 
-	if (ret)
-		return ret;
-	c = ia_checker_new();
 	if (!c) {
-		ia_trace_close(r);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
@@ -38,11 +32,10 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 	if (ret < 0) {
 		snprintf(err, errlen, "%s", ia_trace_error(r));
 		ia_checker_free(c);
-		ia_trace_close(r);
 		return ret;
 	}
 	st = ia_trace_stats(r);
-	s->source = path;
+	s->source = source;
 	s->kernel = ia_trace_meta(r)->kernel_release;
 	s->lost = st->lost[IA_DROP_RINGBUF] + st->lost[IA_DROP_INFLIGHT];
 	s->malformed = c->malformed;
@@ -50,6 +43,21 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 	s->coverage_complete = !s->incomplete_checks;
 	ia_checker_finish(c, s->lost);
 	*ckp = c;
-	*rp = r;
 	return 0;
+}
+
+int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+			  struct ia_trace_reader **rp, struct ia_run_summary *s,
+			  char *err, size_t errlen)
+{
+	int ret = ia_trace_open_ex(path, rp, err, errlen);
+
+	if (ret)
+		return ret;
+	ret = ia_checker_replay(*rp, path, ckp, s, err, errlen);
+	if (ret) {
+		ia_trace_close(*rp);
+		*rp = NULL;
+	}
+	return ret;
 }

@@ -61,7 +61,7 @@ static __u64 align_up(__u64 v, __u64 g)
 static void add_subbuf(struct ck_ctx *x)
 {
 	struct ck_pt req[64];
-	struct ck_subbuf *head = NULL;
+	struct ck_subbuf *head = NULL, *old, *tail;
 	bool whole = true;
 	int n = ck_requested_ranges(x, req, 64);
 
@@ -84,8 +84,17 @@ static void add_subbuf(struct ck_ctx *x)
 		head = b;
 		ia_itree_insert(&x->dev->live_phys, &b->phys);
 	}
-	if (head && ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, head))
+	if (!head)
+		return;
+	if (ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, head, (void **)&old)) {
 		x->c->oom = true;	/* stays in the tree until the end */
+		return;
+	}
+	/* a request id seen twice (a damaged trace): one list for both */
+	for (tail = head; old && tail->next; tail = tail->next)
+		;
+	if (old)
+		tail->next = old;
 }
 
 static void lifecycle_map(struct ck_ctx *x)
@@ -107,14 +116,21 @@ static void lifecycle_map(struct ck_ctx *x)
 	} else {
 		/* no write of ours holds the handle (a mapping made elsewhere,
 		 * or two handles in one entry): keep it on the side */
-		struct ck_owner *o = malloc(sizeof(*o));
+		struct ck_owner *o = malloc(sizeof(*o)), *old;
 
-		if (!o || ia_u64map_put(&x->dev->orphans, own.dma, o)) {
+		if (!o || ia_u64map_put(&x->dev->orphans, own.dma, o, (void **)&old)) {
 			free(o);
 			x->c->oom = true;
 			return;
 		}
 		*o = own;
+		if (old) {
+			/* a live handle returned again: the first mapping's
+			 * unmap was not seen; this one supersedes it */
+			free(old);
+			x->dev->stats.live--;
+			x->c->live_maps--;
+		}
 	}
 	add_subbuf(x);
 	ia_u64map_del(&x->dev->unmapped, x->req->dma);
@@ -229,7 +245,7 @@ static void lifecycle_unmap(struct ck_ctx *x)
 	}
 	x->dev->stats.live--;
 	x->c->live_maps--;
-	if (ia_u64map_put(&x->dev->unmapped, r->dma, (void *)1))
+	if (ia_u64map_put(&x->dev->unmapped, r->dma, (void *)1, NULL))
 		x->c->oom = true;
 }
 

@@ -78,6 +78,12 @@ static void free_ptmap(struct ia_inode *n, void *ctx)
 	free(ia_container_of(n, struct ck_ptmap, node));
 }
 
+static void free_subbuf(struct ia_inode *n, void *ctx)
+{
+	(void)ctx;
+	free(ia_container_of(n, struct ck_subbuf, phys));
+}
+
 void ia_checker_free(struct ia_checker *c)
 {
 	__u64 k;
@@ -88,11 +94,9 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
 		struct ck_device *d = v;
 
-		for (size_t i2 = 0; ia_u64map_next(&d->subbufs, &i2, &k, &v);)
-			for (struct ck_subbuf *b = v, *next; b; b = next) {
-				next = b->next;
-				free(b);
-			}
+		/* every live sub-granule buffer is in the tree, whether or not
+		 * its request's list made it into subbufs */
+		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_u64map_free(&d->unmapped);
@@ -131,7 +135,7 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 	if (v || !key)
 		return v;
 	v = calloc(1, size);
-	if (!v || ia_u64map_put(m, key, v)) {
+	if (!v || ia_u64map_put(m, key, v, NULL)) {	/* key was absent */
 		free(v);
 		c->oom = true;
 		return NULL;
@@ -271,7 +275,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 	}
 	if (CK_PUSH(c, c->findings, *f))
 		return;
-	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n))
+	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n, NULL))
 		c->oom = true;
 }
 

@@ -15,6 +15,12 @@
 #include "lib/u64map.h"
 
 #define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
+/* What a device record may claim (replay.c): CPU pages of 4 KiB (x86) to
+ * 256 KiB (hexagon), IOMMU granules of 4 KiB to 1 GiB; 1 KiB at the least. */
+#define CK_PAGE_MIN	1024ULL
+#define CK_PAGE_MAX	(256ULL << 10)
+#define CK_GRANULE_MIN	1024ULL
+#define CK_GRANULE_MAX	(1ULL << 30)
 
 /*
  * A live mapping, kept on the shadow page-table entry that holds its handle

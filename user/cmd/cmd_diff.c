@@ -130,7 +130,7 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 
 	if (!devices)
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:h", opts, NULL)) != -1) {
 		ret = -1;
 		switch (c) {
 		case 'h':
@@ -143,21 +143,25 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 				ret = ia_fail(cli, IA_EXIT_USAGE, "--fail-on: info, warning or error");
 			break;
 		case 'D':
-			devices[o.nr_devices++] = optarg;
+			if (!*optarg || strlen(optarg) >= IA_NAME_LEN)
+				ret = ia_usage_error(cli, NULL, "bad --device '%s': a device name "
+						     "of 1 to %d characters", optarg,
+						     IA_NAME_LEN - 1);
+			else
+				devices[o.nr_devices++] = optarg;
 			break;
 		default:
-			usage(stderr);
-			ret = IA_EXIT_USAGE;
+			ret = ia_bad_option(cli, usage, c, argv);
 		}
 		if (ret >= 0) {
 			free(devices);
 			return ret;
 		}
 	}
-	if (optind != argc - 2) {
+	if (optind != argc - 2 || cli->parse_only) {
 		free(devices);
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "diff: two trace arguments expected, OLD and NEW");
+		return cli->parse_only && optind == argc - 2 ? IA_EXIT_OK :
+		       ia_usage_error(cli, usage, "diff: two trace arguments expected, OLD and NEW");
 	}
 	ret = load(cli, "old", argv[optind], &old);
 	if (!ret && (ret = load(cli, "new", argv[optind + 1], &new)))

@@ -189,8 +189,11 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 			return -errno;
 		}
 		ret = configure(s, o, btf, err, errlen);
-		if (ret)
+		if (ret) {
+			iommu_audit_bpf__destroy(s->skel);	/* was leaked */
+			s->skel = NULL;
 			return ret;
+		}
 		load_log.failed_prog[0] = 0;
 		ret = iommu_audit_bpf__load(s->skel);
 		if (!ret)
