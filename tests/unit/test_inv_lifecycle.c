@@ -88,6 +88,71 @@ static void test_unmap(void **state)
 }
 
 /*
+ * An untrusted device's scatterlist (iommu_dma_map_sg_swiotlb): every
+ * segment is a nested map_page at an IOVA of its own, the sub-granule ones
+ * bounced, and unmap_sg unmaps them with one nested unmap_page each. The
+ * IOVAs come top-down, so the second and third segments lie below the
+ * first. Issue 13's case: 300 bytes at offset 50, a whole page, 1000 bytes
+ * at offset 3000, while a coherent buffer holds 0xfffff000; all three
+ * entries are removed, so nothing is left over (the checker used to take
+ * the mapping for one range from the first handle to the last segment's
+ * end, which wrapped around and covered the coherent buffer).
+ */
+#define UNT	S_DEVICE(.d = { .flags = IA_DEV_UNTRUSTED })
+#define TLB	0x7dfd0000ULL
+#define SG3	.sg = { SEG(P + 50, 300, 0xffffe000, 300),				\
+			SEG(P + 0x2000, 0x1000, 0xffffd000, 0x1000),			\
+			SEG(P + 0x4000 + 3000, 1000, 0xffffc000, 1000) }
+#define MAPSG3(...)	S_MAP_SG(.site = 2, .dir = EB_TO_DEV, .tlb = TLB, SG3, .nsg = 3,	\
+				 .flags = EB_F_SWIOTLB, __VA_ARGS__)
+#define UNMAPSG3(...)	S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffe000, .dir = EB_TO_DEV, \
+				SG3, .nsg = 3, __VA_ARGS__)
+#define COH		S_ALLOC(.site = 3, .phys = P + 0x10000, .size = 0x1000, .dma = 0xfffff000, \
+				.flags = EB_F_REMAP)
+#define LIVE1	{ .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 }
+
+static const struct eb_case nested_unmap_cases[] = {
+	{ "untrusted map_sg of 3 segments, unmap_sg (issue 13)", INV,
+	  { UNT, COH, MAPSG3(.dma = 0), UNMAPSG3(.flags = EB_F_SWIOTLB) },
+	  { }, LIVE1 },
+	{ "the same, lazy (IOVA releases queued)", INV,
+	  { UNT, COH, MAPSG3(.dma = 0), UNMAPSG3(.flags = EB_F_SWIOTLB | EB_F_QUEUED) },
+	  { }, LIVE1 },
+	/* trusted: one IOVA range for the three, each segment padded to its
+	 * granules (iommu_dma_map_sg); unmap_sg removes it at once */
+	{ "trusted map_sg of the same 3 segments, unmap_sg", INV,
+	  { S_DEVICE(), COH,
+	    S_MAP_SG(.dir = EB_TO_DEV,
+		     .sg = { SEG(P + 50, 300, 0xffffa032, 300),
+			     SEG(P + 0x2000, 0x1000, 0xffffb000, 0x1000),
+			     SEG(P + 0x4000 + 3000, 1000, 0xffffcbb8, 1000) }, .nsg = 3),
+	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffa032, .size = 0x3000 - 0x32,
+		    .dir = EB_TO_DEV, .flags = EB_F_QUEUED) },
+	  { }, LIVE1 },
+	{ "untrusted map_sg, the coherent buffer gone first", INV,
+	  { UNT, COH, MAPSG3(.dma = 0),
+	    S_UNMAP(.kind = IA_REQ_FREE, .dma = 0xfffff000, .size = 0x1000),
+	    UNMAPSG3(.flags = EB_F_SWIOTLB), S_FINISH(0) },
+	  { }, NOLIVE },
+	/* only two of the three segments unmapped: the third's entry stays */
+	{ "untrusted unmap_sg that leaves one segment's entry", INV,
+	  { UNT, COH, MAPSG3(.dma = 0),
+	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffe000, .dir = EB_TO_DEV, SG3, .nsg = 2,
+		    .flags = EB_F_SWIOTLB) },
+	  { E("pt_leftover", .chk = EB_W_DMA, .dma = 0xffffe000) }, LIVE1 },
+	/* dma_free_pages -> iommu_dma_unmap_page nested in free_pages */
+	{ "dma_alloc_pages then dma_free_pages (nested unmap_page)", INV,
+	  { UNT, COH, S_ALLOC_PAGES(.phys = P, .size = 0x2000, .dma = 0xffffd000, .dir = EB_TO_DEV),
+	    S_UNMAP(.kind = IA_REQ_FREE_PAGES, .dma = 0xffffd000, .size = 0x2000, .dir = EB_TO_DEV) },
+	  { }, LIVE1 },
+};
+
+static void test_nested_unmap(void **state)
+{
+	eb_run_table("lifecycle/nested_unmap", nested_unmap_cases, EB_N(nested_unmap_cases));
+}
+
+/*
  * A mapping made before the recording has no shadow page-table entries; its
  * unmap's IA_EV_PT_UNMAP still says how many bytes the IOMMU driver removed
  * (result), which tells it apart from a handle never mapped.
@@ -205,6 +270,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unmap),
+		cmocka_unit_test(test_nested_unmap),
 		cmocka_unit_test(test_preexisting),
 		cmocka_unit_test(test_unmap_inside_live),
 		cmocka_unit_test(test_sync),

@@ -39,7 +39,12 @@ static __u32 map_kind_of(__u32 unmap)
 	}
 }
 
-/* Length a map request covers, as its unmap must repeat it. */
+/*
+ * Length a map request covers from its handle, as its unmap must repeat
+ * it. A scatterlist: up to the end of its last output segment at or above
+ * the handle (an untrusted device's segments have IOVAs of their own, some
+ * below the first one: those are in the mapping's extents, not its length).
+ */
 static __u64 map_len(const struct ck_ctx *x)
 {
 	const struct ck_pending *p = x->p;
@@ -47,14 +52,72 @@ static __u64 map_len(const struct ck_ctx *x)
 
 	if (x->req->kind != IA_REQ_MAP_SG)
 		return x->req->size;
-	for (size_t i = 0; i < p->sg_out.n && p->sg_out.v[i].dma_len; i++)
-		len = p->sg_out.v[i].dma + p->sg_out.v[i].dma_len - x->req->dma;
+	for (size_t i = 0; i < p->sg_out.n && p->sg_out.v[i].dma_len; i++) {
+		const struct ck_seg *s = &p->sg_out.v[i];
+
+		if (s->dma >= x->req->dma && s->dma + s->dma_len - x->req->dma > len)
+			len = s->dma + s->dma_len - x->req->dma;
+	}
 	return len ? len : 1;
 }
 
 static __u64 align_up(__u64 v, __u64 g)
 {
 	return (v + g - 1) & ~(g - 1);
+}
+
+static int cmp_iova(const void *a, const void *b)
+{
+	const struct ck_pt *x = a, *y = b;
+
+	return x->iova < y->iova ? -1 : x->iova > y->iova;
+}
+
+/*
+ * Keep the IOVA ranges the map's own writes covered when they are not the
+ * one range [lo, hi) its handle and length imply (struct ck_extents).
+ */
+static void add_extents(struct ck_ctx *x, __u64 lo, __u64 hi)
+{
+	struct ck_pt *w = x->p->maps.n ? malloc(x->p->maps.n * sizeof(*w)) : NULL;
+	struct ck_extents *e;
+	size_t n = 0;
+
+	if (!x->p->maps.n)
+		return;	/* write not seen: only the handle's range is known */
+	if (!w)
+		goto oom;
+	for (size_t i = 0; i < x->p->maps.n; i++)
+		if (!x->p->maps.v[i].result && x->p->maps.v[i].size)
+			w[n++] = x->p->maps.v[i];
+	qsort(w, n, sizeof(*w), cmp_iova);
+	e = malloc(sizeof(*e) + (n ? n : 1) * sizeof(e->r[0]));
+	if (!e) {
+		free(w);
+		goto oom;
+	}
+	e->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (e->n && w[i].iova <= e->r[e->n - 1].hi) {
+			if (w[i].iova + w[i].size > e->r[e->n - 1].hi)
+				e->r[e->n - 1].hi = w[i].iova + w[i].size;
+			continue;
+		}
+		e->r[e->n].lo = w[i].iova;
+		e->r[e->n].hi = w[i].iova + w[i].size;
+		e->n++;
+	}
+	free(w);
+	if (!e->n || (e->n == 1 && e->r[0].lo == lo && e->r[0].hi == hi)) {
+		free(e);	/* the common case: nothing to keep */
+		return;
+	}
+	free(ia_u64map_del(&x->dev->extents, x->req->hdr.req_id));
+	if (!ia_u64map_put(&x->dev->extents, x->req->hdr.req_id, e))
+		return;
+	free(e);
+oom:
+	x->c->oom = true;
 }
 
 /* Remember a sub-granule buffer's phys ranges (see struct ck_subbuf). */
@@ -117,6 +180,7 @@ static void lifecycle_map(struct ck_ctx *x)
 		*o = own;
 	}
 	add_subbuf(x);
+	add_extents(x, own.dma & ~(x->granule - 1), align_up(own.dma + own.len, x->granule));
 	ia_u64map_del(&x->dev->unmapped, x->req->dma);
 	x->dev->stats.live++;
 	x->c->live_maps++;
@@ -139,6 +203,40 @@ static int count_left(struct ia_inode *n, void *ctx)
 {
 	((struct leftover *)ctx)->bytes += n->end - n->start;
 	return 0;
+}
+
+/*
+ * After the unmap (and everything nested in it) the IOVA ranges the mapping
+ * took must be empty: its extents, or the granule-aligned range around its
+ * handle.
+ */
+static void check_leftover(struct ck_ctx *x, const struct ck_owner *own)
+{
+	struct ck_extents *e = ia_u64map_del(&x->dev->extents, own->req_id);
+	__u64 lo = own->dma & ~(x->granule - 1);
+	__u64 hi = align_up(own->dma + own->len, x->granule);
+	struct leftover l = { 0 };
+	__u64 first = lo;
+	char msg[200];
+
+	for (size_t i = 0; x->dom && i < (e ? e->n : 1); i++) {
+		__u64 before = l.bytes;
+
+		if (e) {
+			lo = e->r[i].lo;
+			hi = e->r[i].hi;
+		}
+		ia_itree_overlaps(&x->dom->pt, lo, hi, count_left, &l);
+		if (!before && l.bytes)
+			first = lo;
+	}
+	free(e);
+	if (!l.bytes)
+		return;
+	snprintf(msg, sizeof(msg), "%" PRIu64 " bytes of the mapping at IOVA 0x%"
+		 PRIx64 " still in the page tables after %s",
+		 (uint64_t)l.bytes, (uint64_t)first, ia_req_kind_str(x->req->kind));
+	lifecycle_finding(x, "lifecycle.pt_leftover", msg);
 }
 
 /* The live mapping an unmap ends: on a removed page-table piece, or kept
@@ -207,19 +305,7 @@ static void lifecycle_unmap(struct ck_ctx *x)
 			 (uint64_t)r->dma, r->dir, own.dir);
 		lifecycle_finding(x, "lifecycle.dir_mismatch", msg);
 	}
-	if (x->dom) {	/* the granule-aligned IOVA range the mapping took */
-		__u64 lo = own.dma & ~(x->granule - 1);
-		__u64 hi = align_up(own.dma + own.len, x->granule);
-		struct leftover l = { 0 };
-
-		ia_itree_overlaps(&x->dom->pt, lo, hi, count_left, &l);
-		if (l.bytes) {
-			snprintf(msg, sizeof(msg), "%" PRIu64 " bytes of the mapping at IOVA 0x%"
-				 PRIx64 " still in the page tables after %s",
-				 (uint64_t)l.bytes, (uint64_t)lo, ia_req_kind_str(r->kind));
-			lifecycle_finding(x, "lifecycle.pt_leftover", msg);
-		}
-	}
+	check_leftover(x, &own);
 	for (b = ia_u64map_del(&x->dev->subbufs, own.req_id); b;) {
 		struct ck_subbuf *next = b->next;
 

@@ -96,6 +96,7 @@ void ia_checker_free(struct ia_checker *c)
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_u64map_free(&d->unmapped);
+		ia_u64map_free_values(&d->extents);
 		free(d);
 	}
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
@@ -152,6 +153,7 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
 	ia_u64map_init(&d->unmapped);
+	ia_u64map_init(&d->extents);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
 	d->ctx.dev = dev;
 	d->ctx.group_id = -1;

@@ -103,8 +103,23 @@ struct ck_device {
 	struct ia_u64map orphans;	/* handle -> ck_owner: live mappings
 					 * whose page-table write was not seen */
 	struct ia_u64map unmapped;	/* handle -> 1: unmapped, not remapped */
+	struct ia_u64map extents;	/* req id -> ck_extents: live mappings whose
+					 * writes are not the one IOVA range
+					 * around their handle */
 	struct ia_check_dev stats;
 	size_t stats_idx;		/* index in checker's device list */
+};
+
+/*
+ * The IOVA ranges a live mapping's page-table writes covered, merged, when
+ * they are not the one granule-aligned range around [handle, handle + len):
+ * an untrusted device's scatterlist (iommu_dma_map_sg_swiotlb) maps each
+ * segment at an IOVA of its own, in no particular order. Its unmap must
+ * remove all of them.
+ */
+struct ck_extents {
+	size_t n;
+	struct { __u64 lo, hi; } r[];
 };
 
 struct ck_stack {
