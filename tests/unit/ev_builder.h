@@ -9,7 +9,8 @@
  *   EB_DEVICE    IA_EV_DEVICE
  *   EB_MAP_PAGE  [IA_EV_BOUNCE (root id)], IA_EV_PT_MAP... (child id),
  *                child IA_REQ_IOMMU_MAP (parent = root), root IA_REQ_MAP_PAGE
- *   EB_ALLOC     IA_EV_PT_MAP... (child id), child IA_REQ_IOMMU_MAP,
+ *   EB_ALLOC     (EB_F_FAILED: the root alone, failed, handle 0)
+ *                IA_EV_PT_MAP... (child id), child IA_REQ_IOMMU_MAP,
  *                root IA_REQ_ALLOC (the contiguous path: atomic or
  *                DMA_ATTR_FORCE_CONTIGUOUS); with EB_F_REMAP (the
  *                blocking path) the writes carry the root id, no child
@@ -22,7 +23,8 @@
  *                with EB_F_FAILED), IA_EV_SG output walk of the exported
  *                entries .sg (phys/len) after it
  *   EB_MAP_SG    IA_EV_SG input walk, IA_EV_PT_MAP... (root id), root
- *                IA_REQ_MAP_SG, IA_EV_SG output walk (root id, after it).
+ *                IA_REQ_MAP_SG, IA_EV_SG output walk (root id, after it);
+ *                EB_F_FAILED: the root fails with -ENOMEM, no walk.
  *                With EB_F_SWIOTLB (an untrusted device,
  *                iommu_dma_map_sg_swiotlb): per segment, a child
  *                IA_REQ_MAP_PAGE at its own IOVA (the output's .dma),
@@ -453,6 +455,11 @@ static inline void eb_step_alloc(const struct eb_step *s)
 	__u64 root = eb_w.next_id++, child = eb_w.next_id++;
 
 	eb_ev_stack(s->site);
+	if (s->flags & EB_F_FAILED) {	/* no pages, nothing mapped: NULL */
+		eb_ev_req(root, dev, 0, IA_REQ_ALLOC, 0, s->size, 0, EB_BIDI, s->site,
+			  IA_REQ_F_FAILED, 0, 0);
+		return;
+	}
 	if (s->flags & EB_F_REMAP) {
 		eb_writes(s, root, dom, s->dma, s->phys, g);
 	} else {
@@ -571,6 +578,11 @@ static inline void eb_step_map_sg(const struct eb_step *s)
 	}
 	for (int i = 0; i < s->nsg; i++)
 		mapped += s->sg[i].dma_len != 0;
+	if (s->flags & EB_F_FAILED) {	/* iommu_dma_map_sg: -ENOMEM, no IOVA */
+		eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, EB_DMA_ERROR, s->dir, s->site,
+			  IA_REQ_F_FAILED, -12, (__u32)s->nsg);
+		return;
+	}
 	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site, 0,
 		  mapped, (__u32)s->nsg);
 	eb_ev_sg(root, true, s->sg, s->nsg);	/* the fexit walk, after the record */
@@ -704,12 +716,13 @@ struct eb_want {
 #define EB_D_PREEX	(1u << 6)	/* preexisting */
 #define EB_D_LAZY	(1u << 7)	/* lazy_max_ns */
 #define EB_D_LIVEMAPS	(1u << 8)	/* ia_checker_live_mappings() */
+#define EB_D_FAILED	(1u << 9)	/* failed */
 
 struct eb_wantdev {
 	unsigned chk;		/* 0: nothing compared */
 	const char *name;	/* NULL: EB_NAME_A */
 	__u64 maps, bytes_requested, bytes_mapped, bytes_exposed, pages_exposed;
-	__u64 live, preexisting, lazy_max_ns, live_maps;
+	__u64 live, preexisting, lazy_max_ns, live_maps, failed;
 };
 
 #define EB_MAX_STEPS	16
@@ -888,6 +901,8 @@ static inline int eb_check_dev(const char *name, const struct eb_wantdev *w)
 		bad += eb_field(name, "dev.live", d->live, w->live);
 	if (w->chk & EB_D_PREEX)
 		bad += eb_field(name, "dev.preexisting", d->preexisting, w->preexisting);
+	if (w->chk & EB_D_FAILED)
+		bad += eb_field(name, "dev.failed", d->failed, w->failed);
 	if (w->chk & EB_D_LAZY)
 		bad += eb_field(name, "dev.lazy_max_ns", d->lazy_max_ns, w->lazy_max_ns);
 	return bad;

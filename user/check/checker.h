@@ -28,6 +28,7 @@ struct ia_check_dev {
 	__u64 granule;
 	bool untrusted;
 	__u64 maps;		/* root map/alloc requests checked */
+	__u64 failed;		/* root map/alloc requests that failed */
 	__u64 bytes_requested;
 	__u64 bytes_mapped;	/* page-table bytes written for them */
 	__u64 bytes_exposed;	/* mapped, not requested, not another live buffer */

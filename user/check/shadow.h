@@ -63,6 +63,14 @@ struct ck_pending {
 	__u64 bounce_tlb;
 	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
+	/* why a map failed (inv_failed.c), gathered from nested requests */
+	bool saw_iommu_map;		/* an __iommu_dma_map ran inside */
+	bool iova_failed;		/* one failed before any write: no IOVA */
+	__u64 iova_phys, iova_size;	/* its phys and size */
+	bool bounce_failed;		/* swiotlb found no slot (tlb_phys ~0) */
+	bool not_bounced;		/* a map_page failed before bouncing or
+					 * mapping (bounce buffers inactive) */
+	__u64 nb_phys, nb_size;		/* its buffer */
 	/* a root map_sg / alloc_noncontiguous whose output walk comes after
 	 * its record: checked when the walk's last chunk arrives */
 	bool awaiting_sg_out;

@@ -24,7 +24,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: iommu-audit report TRACE\n"
 "\n"
-"Per device: domain type, granule, root mappings checked, bytes requested,\n"
+"Per device: domain type, granule, root mappings checked, maps and\n"
+"allocations that failed (FAILED; each is also a failed.* finding saying\n"
+"why, when the trace shows it), bytes requested,\n"
 "bytes written to the page tables, bytes exposed (reachable beyond the\n"
 "buffers) and whole unrelated pages among them, mappings live at the end,\n"
 "the longest lazy-flush window, and the %d call sites that exposed most;\n"
@@ -95,19 +97,19 @@ static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_
 	size_t nt = t ? driver_totals(d, nd, t) : 0;
 
 	printf("kernel %s, page size %u\n", m->kernel_release, m->page_size);
-	printf("%-14s %-10s %-7s %7s %3s %8s %12s %12s %12s %8s %6s %10s\n",
-	       "DEVICE", "DRIVER", "DOMAIN", "GRANULE", "UNT", "MAPS", "REQUESTED",
+	printf("%-14s %-10s %-7s %7s %3s %8s %6s %12s %12s %12s %8s %6s %10s\n",
+	       "DEVICE", "DRIVER", "DOMAIN", "GRANULE", "UNT", "MAPS", "FAILED", "REQUESTED",
 	       "MAPPED", "EXPOSED", "PAGES", "LIVE", "LAZY_MAX");
 	for (size_t i = 0; i < nd; i++) {
 		char lazy[24] = "-";
 
 		if (d[i].lazy_max_ns)
 			snprintf(lazy, sizeof(lazy), "%.1fms", d[i].lazy_max_ns / 1e6);
-		printf("%-14s %-10s %-7s %7" PRIu64 " %3s %8" PRIu64 " %12" PRIu64 " %12" PRIu64
-		       " %12" PRIu64 " %8" PRIu64 " %6" PRIu64 " %10s\n",
+		printf("%-14s %-10s %-7s %7" PRIu64 " %3s %8" PRIu64 " %6" PRIu64 " %12" PRIu64
+		       " %12" PRIu64 " %12" PRIu64 " %8" PRIu64 " %6" PRIu64 " %10s\n",
 		       d[i].name, d[i].driver[0] ? d[i].driver : "-",
 		       ia_domain_type_str(d[i].domain_type), (uint64_t)d[i].granule,
-		       d[i].untrusted ? "yes" : "no", (uint64_t)d[i].maps,
+		       d[i].untrusted ? "yes" : "no", (uint64_t)d[i].maps, (uint64_t)d[i].failed,
 		       (uint64_t)d[i].bytes_requested, (uint64_t)d[i].bytes_mapped,
 		       (uint64_t)d[i].bytes_exposed, (uint64_t)d[i].pages_exposed,
 		       (uint64_t)d[i].live, lazy);
