@@ -19,7 +19,9 @@ computes the root requests, page-table writes and removals that must be in
 its window, and the findings the run must have; it prints each mismatch
 and a summary, and exits 1 on any.
 
-usage: model.py RESULT.txt DUMP.jsonl CHECK.jsonl [--json SUMMARY.json]
+usage: model.py RESULT.txt DUMP.jsonl CHECK-EACH.jsonl [--json SUMMARY.json]
+  CHECK-EACH.jsonl: `iommu-audit -j check --each` (one finding per
+  occurrence, with its request id): findings are compared per operation
 """
 import argparse
 import collections
@@ -102,6 +104,9 @@ class Model:
         self.unmapped = set()   # handles unmapped (single/page), not mapped again
         self.findings = collections.Counter()     # code -> count
         self.exposed = collections.Counter()      # code -> bytes
+        self.per_req = {}       # root request id -> [(code, exposed)], the model's
+        self.req_op = {}        # root request id -> the op it belongs to
+        self.cur = None         # root request of the op being modelled
         self.mismatches = []
         self.checked = collections.Counter()      # what was compared
         self.ops = 0
@@ -116,25 +121,35 @@ class Model:
         if want != got:
             self.bad(op, what, want, got)
 
-    def finding(self, code, exposed=0):
+    def finding(self, code, exposed=0, req=None):
         self.findings[code] += 1
         self.exposed[code] += exposed
+        req = req if req is not None else self.cur
+        self.per_req.setdefault(req, []).append((code, exposed))
 
-    def other_live_bytes(self, lo, hi, me):
-        """Bytes of [lo, hi) that other live buffers of the device own."""
-        n = 0
-        for i, m in self.live.items():
-            if i == me:
-                continue
-            for a, b in m.get("owns", []):
-                n += max(0, min(b, hi) - max(a, lo))
+    def other_live_bytes(self, lo, hi, me, owned=()):
+        """Bytes of [lo, hi) that other live buffers of the device own and
+        the request (owned) does not: MMIO ranges of one BAR overlap."""
+        cut = sorted((max(a, lo), min(b, hi)) for i, m in self.live.items() if i != me
+                     for a, b in m.get("owns", []) if a < hi and b > lo)
+        mine = sorted((max(a, lo), min(b, hi)) for a, b in owned if a < hi and b > lo)
+        return self.union(cut + mine, lo) - self.union(mine, lo)
+
+    @staticmethod
+    def union(ranges, lo):
+        n, end = 0, lo
+        for a, b in sorted(ranges):
+            a = max(a, end)
+            if b > a:
+                n += b - a
+                end = b
         return n
 
     def exposure(self, op, span_lo, span_hi, owned, me, code_small="exposure.sub_page"):
         """Bytes of the mapped phys span the request does not own, minus
         other live buffers'; whole CPU pages neither touches are unrelated."""
         own = sum(b - a for a, b in owned)
-        exp = (span_hi - span_lo) - own - self.other_live_bytes(span_lo, span_hi, me)
+        exp = (span_hi - span_lo) - own - self.other_live_bytes(span_lo, span_hi, me, owned)
         pages = 0
         for p in range(span_lo, span_hi, PAGE):
             touched = any(a < p + PAGE and b > p for a, b in owned)
@@ -142,7 +157,11 @@ class Model:
                 if i != me and any(a < p + PAGE and b > p for a, b in m.get("owns", [])):
                     touched = True
             pages += not touched
-        if exp > 0:
+        if exp > 0 and self.untrusted:
+            # docs/checks.md: for an untrusted device any exposure of
+            # memory outside its bounce slots is an error
+            self.finding("exposure.untrusted", exp)
+        elif exp > 0:
             self.finding("exposure.unrelated_pages" if pages else code_small, exp)
         return exp
 
@@ -153,6 +172,9 @@ class Model:
         self.eq(op, f"root {kind} requests", n, len(rs))
         if others:
             self.bad(op, "other root requests in the window", [], others)
+        self.cur = rs[0]["req"] if len(rs) == 1 else None
+        if self.cur is not None:
+            self.req_op[self.cur] = op
         return rs[0] if len(rs) == 1 else None
 
     def no_request(self, op, trace):
@@ -195,7 +217,7 @@ class Model:
             self.eq(op, "writes", [(dma - off, phys - off, span)], w)
             owns = [(phys, phys + ln)]
             self.exposure(op, phys - off, phys - off + span, owns, op["id"])
-        self.live[op["id"]] = dict(kind=op["cmd"], dma=dma, len=ln, dir=op["dir"],
+        self.live[op["id"]] = dict(kind=op["cmd"], dma=dma, len=ln, dir=op["dir"], req=self.cur,
                                    span=span, base=dma - dma % g, owns=owns, removes=span)
         self.unmapped.discard(dma)
 
@@ -210,8 +232,10 @@ class Model:
         span = align(off + ln, g)
         self.eq(op, "writes", [(dma - off, phys - off, span)], self.writes(trace, r))
         self.exposure(op, phys - off, phys - off + span, [(phys, phys + ln)], op["id"])
+        # the MMIO range is a live buffer of the device too (docs/checks.md)
         self.live[op["id"]] = dict(kind="map_resource", dma=dma, len=ln, dir=op["dir"],
-                                   base=dma - off, removes=span, owns=[])
+                                   base=dma - off, removes=span, owns=[(phys, phys + ln)],
+                                   req=self.cur)
 
     def finalise_sg(self, segs, base, mask, max_seg):
         """__finalise_sg: output segments (dma, len) of segments laid out
@@ -320,7 +344,7 @@ class Model:
                     (sum(x[2] for x in w), w[0][0] if w else None,
                      all(w[i][0] + w[i][2] == w[i + 1][0] for i in range(len(w) - 1))))
             owns = [(x[1], x[1] + x[2]) for x in w]
-        self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=size, removes=span,
+        self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=size, removes=span, req=self.cur,
                                    base=op["dma"] - op["dma"] % g, owns=owns)
 
     def unmap(self, op, trace, release=False):
@@ -387,11 +411,14 @@ class Model:
     def step(self, op, trace):
         cmd, err = op["cmd"], op.get("err", 0)
         self.ops += 1
+        self.cur = None
         if cmd == "untrusted" and err == 0:
             self.untrusted = bool(op["value"])
         if cmd in ("map_single", "map_page", "map_sg", "map_resource", "alloc_coherent",
                    "alloc_noncontig", "alloc_pages") and err:
             # a failed map: a failed request, and a failed.* finding
+            rs = [r for r in trace.in_window(op["t0"], op["t1"]) if r.get("failed")]
+            self.cur = rs[0]["req"] if rs else None
             self.finding("failed.*")
             return
         if err or "t0" not in op:
@@ -418,8 +445,8 @@ class Model:
             if op["action"] == "released":
                 self.unmap(op, trace, release=True)
             else:
-                self.live.pop(op["of"], None)
-                self.finding("lifecycle.live_at_end")
+                m = self.live.pop(op["of"], {})
+                self.finding("lifecycle.live_at_end", req=m.get("req"))
         elif cmd == "get_sgtable":
             self.root(op, trace, "get_sgtable")
         else:
@@ -440,30 +467,36 @@ def main():
     m = Model(info["granule"])
     for op in ops:
         m.step(op, trace)
-    # the findings: per code, count and exposed bytes, against check -j
-    got_n, got_b = collections.Counter(), collections.Counter()
+    # the findings, per operation: the model's for each root request
+    # against check --each's (one per occurrence, with its request id)
+    got = {}
+    got_n = collections.Counter()
     for line in open(a.check):
         e = json.loads(line)
         if e.get("type") != "finding":
             continue
         f = e["finding"]
+        if f["count"] != 1:
+            m.mismatches.append("check output is folded: run it with --each")
+            break
         code = "failed.*" if f["invariant"] == "failed" else f["code"]
-        got_n[code] += f["count"]
-        got_b[code] += f["exposed_bytes"]
-    for code in sorted(set(got_n) | set(m.findings)):
         if code.startswith("temporal."):
             continue    # timing: not modelled
-        if m.findings[code] != got_n[code]:
-            m.mismatches.append(f"finding {code}: model {m.findings[code]}, check {got_n[code]}")
-        if m.exposed[code] != got_b[code]:
-            m.mismatches.append(f"finding {code} exposed bytes: model {m.exposed[code]}, "
-                                f"check {got_b[code]}")
-        m.checked["finding codes"] += 1
+        got_n[code] += 1
+        got.setdefault(f["req_id"], []).append((code, f["exposed_bytes"]))
+    for req in sorted(set(got) | set(m.per_req), key=lambda x: (x is None, x or 0)):
+        want, have = sorted(m.per_req.get(req, [])), sorted(got.get(req, []))
+        m.checked["findings of an operation"] += 1
+        if want != have:
+            op = m.req_op.get(req, {})
+            m.mismatches.append(f"op {op.get('id')} ({op.get('cmd')}, request {req}): findings: "
+                                f"model {want}, check {have}")
     for x in m.mismatches[:a.show]:
         print("MISMATCH", x)
     summary = dict(ops=m.ops, granule=m.g, mismatches=len(m.mismatches),
                    compared=sum(m.checked.values()),
-                   findings={k: [m.findings[k], got_n[k]] for k in sorted(set(got_n) | set(m.findings))})
+                   findings={k: [m.findings[k], got_n[k]] for k in sorted(set(got_n) | set(m.findings))
+                             if not k.startswith("temporal.")})
     print(f"model: {m.ops} operations, {summary['compared']} comparisons, "
           f"{len(m.mismatches)} mismatches (granule {m.g})")
     if a.json:

@@ -218,6 +218,24 @@ static const struct eb_case sync_cases[] = {
 	{ "sync of a mapping made before the recording", INV,
 	  { S_DEVICE(), S_PT_MAP(PT1(PTW(0xffff0000, P + 0x8000, 0x2000, 0))),
 	    S_SYNC(.dma = 0xffff0800, .size = 0x1000) } },
+	/* found by the random fixture programs (tests/model): bytes before the
+	 * handle in its own IOVA page are no mapping's (dma-iommu gives every
+	 * mapping granules of its own); the checker took them as mapped */
+	{ "sync of 16 bytes before the handle, same page", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 0x100, .size = 0x200, .dma = 0xfffff100),
+	    S_SYNC(.dma = 0xfffff0f0, .size = 8) },
+	  { E("sync_outside", .chk = EB_W_DMA, .dma = 0xfffff0f0) } },
+	/* a remapped allocation of 2 pages written page by page: its owner is
+	 * on the first entry; a sync in the second page is held by it */
+	{ "sync in the second write of an allocation, inside it", INV,
+	  { S_DEVICE(), S_ALLOC(.size = 0x1800, .dma = 0xffffe000, .flags = EB_F_REMAP,
+				PT2(PTW(0xffffe000, P, 0x1000, 0), PTW(0xfffff000, P + 0x5000, 0x1000, 0))),
+	    S_SYNC(.dma = 0xfffff000, .size = 0x100) } },
+	{ "sync in the second write of an allocation, past its size", INV,
+	  { S_DEVICE(), S_ALLOC(.size = 0x1800, .dma = 0xffffe000, .flags = EB_F_REMAP,
+				PT2(PTW(0xffffe000, P, 0x1000, 0), PTW(0xfffff000, P + 0x5000, 0x1000, 0))),
+	    S_SYNC(.dma = 0xfffff900, .size = 0x10) },
+	  { E("sync_outside") } },
 	{ "sync_sg at a live map_sg handle", INV,
 	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000) } },
 	{ "sync_sg at a never-mapped handle", INV,
@@ -252,7 +270,7 @@ static const struct eb_case finish_cases[] = {
 	{ "failed map is not live", 0,
 	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x1000, .flags = EB_F_FAILED | EB_F_NO_PT),
 	    S_FINISH(0) },
-	  { }, NOLIVE },
+	  { { "failed.iova_exhausted", IA_SEV_WARNING } }, NOLIVE },
 	{ "lost events at finish: findings uncertain", INV,
 	  { S_DEVICE(), UNMAP4K(.flags = EB_F_NO_PT), MAP4K, S_FINISH(3) },
 	  { E("unmap_unknown", .uncertain = true), LIVE(.uncertain = true) } },

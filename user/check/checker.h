@@ -60,16 +60,25 @@ struct ia_run_summary {
 
 
 /*
- * Open a trace, replay all its records into a new checker and finish it
+ * Open a trace, replay all its records into a new checker (flags:
+ * IA_CHECK_*) and finish it
  * (with the trace's lost-event count). 0 with *ckp and *rp set (the reader
  * stays open for its header and stats; the caller frees both) and *s
  * describing the run: path, kernel (valid while the reader is), records,
  * events lost, malformed records, coverage. Or -ENOMEM, or a negative enum
  * ia_trace_result for a bad trace, with the message in err.
  */
-int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+int ia_checker_from_trace(const char *path, unsigned flags, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen);
+
+/* ia_checker_from_trace() flags */
+#define IA_CHECK_EACH	(1u << 0)	/* no folding: every occurrence is a
+					 * finding of its own (count 1, its own
+					 * request id), for differential tests */
+
+/* Set before the first event: fold findings by fingerprint (default). */
+void ia_checker_set_fold(struct ia_checker *c, bool fold);
 
 /*
  * End of input: end-of-run findings (live mappings, unflushed lazy

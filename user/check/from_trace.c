@@ -12,7 +12,7 @@
 #include "live/coverage.h"
 #include "trace/trace.h"
 
-int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+int ia_checker_from_trace(const char *path, unsigned flags, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen)
 {
@@ -30,6 +30,7 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	ia_checker_set_fold(c, !(flags & IA_CHECK_EACH));
 	memset(s, 0, sizeof(*s));
 	while ((ret = ia_trace_next(r, &rec)) == 1) {
 		ia_checker_event(c, rec, rec->size);

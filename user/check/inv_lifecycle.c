@@ -319,28 +319,55 @@ static void lifecycle_unmap(struct ck_ctx *x)
 		x->c->oom = true;
 }
 
+#define CK_SYNC_WALK	64	/* entries walked back to a mapping's first */
+
+/*
+ * The live mapping whose entries hold iova: the owner on the entry holding
+ * it, or on the nearest entry before it in the same IOVA-contiguous run (a
+ * mapping made of several writes keeps its owner on the first). *before:
+ * iova lies in a mapping's first entry, before its handle (no mapping holds
+ * it: dma-iommu gives each mapping IOVA granules of its own). NULL when the
+ * run has no owner (a mapping made before the recording) or is too long.
+ */
+static const struct ck_owner *sync_owner(const struct ck_domain *d, __u64 iova, bool *before)
+{
+	struct ia_inode *n = d ? ia_itree_find(&d->pt, iova) : NULL;
+
+	*before = false;
+	for (int i = 0; n && i < CK_SYNC_WALK; i++) {
+		const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+
+		if (m->own.req_id) {
+			*before = m->own.dma > iova;
+			return *before ? NULL : &m->own;
+		}
+		n = n->start ? ia_itree_find(&d->pt, n->start - 1) : NULL;
+	}
+	return NULL;
+}
+
 static void lifecycle_sync(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
 	__u64 start = r->dma, end = r->dma + (r->size ? r->size : 1);
-	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, start) : NULL;
-	const struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
-	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start);
+	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start), *m;
 	__u64 phys, run_end;
+	bool before;
 	char msg[200];
 
 	if (r->kind == IA_REQ_SYNC_SG_CPU || r->kind == IA_REQ_SYNC_SG_DEV)
 		end = start + 1;	/* the list's extent is not recorded */
-	if (m && m->own.req_id && m->own.dma <= start) {
-		/* the live mapping whose handle is in this entry must hold it */
-		if (end <= m->own.dma + m->own.len)
+	m = sync_owner(x->dom, start, &before);
+	if (m) {
+		/* the live mapping holding the first byte must hold them all */
+		if (end <= m->dma + m->len)
 			return;
 	} else if (o) {
 		if (end <= o->dma + o->len)
 			return;
-	} else {
-		/* another piece of a mapping (scatterlist), or one made before
-		 * the recording: the bytes must at least be mapped */
+	} else if (!before) {
+		/* a mapping made before the recording: the bytes must at least
+		 * be mapped */
 		__u64 cur = start;
 
 		while (cur < end && ck_translate(x->dom, cur, &phys, &run_end))

@@ -258,7 +258,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 
 	ia_finding_fingerprint(f);
 	key = ia_fingerprint_key(f->fingerprint);
-	idx = (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
+	idx = c->no_fold ? 0 : (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
 	if (idx) {
 		old = &c->findings.v[idx - 1];
 		old->count += f->count;
@@ -271,7 +271,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 		old->uncertain = old->uncertain && f->uncertain;
 		return;
 	}
-	if (CK_PUSH(c, c->findings, *f))
+	if (CK_PUSH(c, c->findings, *f) || c->no_fold)
 		return;
 	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n))
 		c->oom = true;
@@ -462,6 +462,11 @@ const struct ia_finding *ia_checker_findings(const struct ia_checker *c, size_t 
 {
 	*n = c->findings.n;
 	return c->findings.v;
+}
+
+void ia_checker_set_fold(struct ia_checker *c, bool fold)
+{
+	c->no_fold = !fold;
 }
 
 size_t ia_checker_new_since(const struct ia_checker *c, size_t *mark)

@@ -158,6 +158,7 @@ struct ia_checker {
 	__u64 malformed;
 	__u64 live_maps;
 	bool oom;
+	bool no_fold;			/* IA_CHECK_EACH */
 };
 
 /* What one root request's invariants look at (invariant.h). */

@@ -31,7 +31,7 @@ static void usage_check(FILE *f)
 {
 	fprintf(f,
 "Usage: iommu-audit check TRACE [--fail-on LEVEL] [--baseline FILE]\n"
-"                          [--format text|json|junit|sarif] [-o FILE]\n"
+"                          [--format text|json|junit|sarif] [-o FILE] [--each]\n"
 "\n"
 "Checks a trace written by `iommu-audit record` against the invariants\n"
 "(docs/checks.md): translation, over-exposure, alignment, lifecycle and\n"
@@ -45,6 +45,8 @@ static void usage_check(FILE *f)
 "  --format F        text (default), json (JSON Lines; -j is the same),\n"
 "                    junit (JUnit XML), sarif (SARIF 2.1.0)\n"
 "  -o FILE           write the findings to FILE instead of stdout\n"
+"  --each            do not fold: one finding per occurrence (count 1, its\n"
+"                    own request id), e.g. to compare run by run with a model\n"
 "\n"
 "Exit: 0 clean; 1 findings at or above --fail-on; 2 bad arguments or a bad\n"
 "trace; 3 incomplete (events lost or hooks missing) and nothing failing.\n"
@@ -146,6 +148,7 @@ static const struct option check_long[] = {
 	{ "device", required_argument, NULL, 'D' },
 	{ "status", required_argument, NULL, 's' },
 	{ "record", required_argument, NULL, 'r' },
+	{ "each", no_argument, NULL, 'E' },	/* check only */
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -157,12 +160,17 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 	struct ia_trace_reader *r;
 	struct ia_checker *ck;
 	char err[512];
+	bool each = false;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, "o:h", check_long, NULL)) != -1) {
 		if (c == 'h') {
 			usage_check(stdout);
 			return IA_EXIT_OK;
+		}
+		if (c == 'E') {
+			each = true;
+			continue;
 		}
 		ret = common_opt(cli, &o, c, optarg);
 		if (ret > 1)
@@ -176,7 +184,8 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		usage_check(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "check: one TRACE argument expected");
 	}
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], each ? IA_CHECK_EACH : 0, &ck, &r, &s, err,
+				    sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	ret = conclude(cli, ck, &o, &s);

@@ -221,7 +221,7 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 		usage(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "report: one TRACE argument expected");
 	}
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], 0, &ck, &r, &s, err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	d = ia_checker_devices(ck, &nd);

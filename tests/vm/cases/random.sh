@@ -45,7 +45,8 @@ check() {
 	base64 -d "$OUT/trace.gz.b64" | gunzip > "$OUT/rnd.trace"
 	base64 -d "$OUT/result.gz.b64" | gunzip > "$OUT/result.txt"
 	"$root/iommu-audit" dump "$OUT/rnd.trace" > "$OUT/dump.jsonl"
-	"$root/iommu-audit" -j check "$OUT/rnd.trace" > "$OUT/check.jsonl"
+	# --each: one finding per occurrence, with its request: compared per operation
+	"$root/iommu-audit" -j check --each "$OUT/rnd.trace" > "$OUT/check.jsonl"
 	assert_eq "trace: no events lost" 0 \
 		"$(jq -r 'select(.type == "trailer") | .lost_ringbuf + .lost_inflight + .lost_stack' "$OUT/dump.jsonl")"
 	ops=$(grep -vc '^#' "$root/.output/model/program.txt")
