@@ -292,7 +292,10 @@ class Model:
         mask, max_seg = op["boundary"], op["max_seg"]
         lay, iova_len, prev = [], 0, None
         for p, ln in segs:
-            off = (p % PAGE) % g          # iova_offset(s->offset)
+            # iova_offset(s->offset): the offset in the CPU page; with the
+            # lab kernel's granule > PAGE_SIZE (its patch 0002) the offset
+            # of the buffer in its granule. Both are p % g at G = PAGE.
+            off = p % g
             ilen = align(ln + off, g)
             pad = (mask - iova_len + 1) & mask
             if pad and pad < ilen - 1:
@@ -331,8 +334,24 @@ class Model:
         contiguous = cmd == "alloc_pages" or (cmd == "alloc_coherent" and op.get("attrs", 0) & 0x40) \
             or (cmd == "alloc_coherent" and op.get("gfp") == 2592)
         w = self.writes(trace, r)
+        pa = align(size, PAGE)
+        bs = trace.recs(r["req"], "bounce")
+        if cmd == "alloc_pages" and self.untrusted and (op["phys"] | pa) % g:
+            # dma_alloc_pages -> map_page of PAGE_ALIGN(size): an untrusted
+            # device's pages that do not fill their granules are bounced
+            tlb = bs[0]["tlb_phys"] if bs else None
+            self.eq(op, "bounce of the pages (count orig size)", (1, op["phys"], pa),
+                    (len(bs), bs[0]["orig_phys"] if bs else None,
+                     bs[0]["mapping_size"] if bs else None))
+            span = align(pa, g)
+            self.eq(op, "writes (bounced pages: the slot)", [(op["dma"], tlb, span)], w)
+            if span > pa:
+                self.finding("exposure.bounce_slack", span - pa)
+            self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=size, removes=span,
+                                       req=self.cur, base=op["dma"], owns=[])
+            return
+        self.eq(op, "bounces", 0, len(bs))
         if contiguous:      # one __iommu_dma_map of PAGE_ALIGN(size)
-            pa = align(size, PAGE)
             off = op["phys"] % g
             span = align(off + pa, g)
             self.eq(op, "writes", [(op["dma"] - off, op["phys"] - off, span)], w)
@@ -389,6 +408,19 @@ class Model:
                     sum(u["unmapped"] for u in trace.recs(r["req"], "pt_unmap")))
             self.finding("lifecycle.double_unmap" if op["dma"] in self.unmapped
                          else "lifecycle.unmap_unknown")
+
+    def sgtable(self, op, trace):
+        """dma_get_sgtable of a coherent buffer: the table covers its pages
+        (PAGE_ALIGN(size)) while the IOMMU maps whole granules from the
+        handle's: with G > PAGE the device reaches beyond the table
+        (docs/checks.md: translation.sgtable_mismatch, a warning)."""
+        r = self.root(op, trace, "get_sgtable")
+        m = self.live.get(op["of"])
+        if not r or not m:
+            return
+        self.eq(op, "get_sgtable request (dma size)", (m["dma"], m["len"]), (r["dma"], r["size"]))
+        if m["base"] + m["removes"] > m["dma"] + align(m["len"], PAGE) or m["base"] < m["dma"]:
+            self.finding("translation.sgtable_mismatch")
 
     def holds(self, start, end):
         """Does a live mapping of the device hold [start, end)?"""
@@ -448,7 +480,7 @@ class Model:
                 m = self.live.pop(op["of"], {})
                 self.finding("lifecycle.live_at_end", req=m.get("req"))
         elif cmd == "get_sgtable":
-            self.root(op, trace, "get_sgtable")
+            self.sgtable(op, trace)
         else:
             self.no_request(op, trace)
 

@@ -236,6 +236,14 @@ static const struct eb_case sync_cases[] = {
 				PT2(PTW(0xffffe000, P, 0x1000, 0), PTW(0xfffff000, P + 0x5000, 0x1000, 0))),
 	    S_SYNC(.dma = 0xfffff900, .size = 0x10) },
 	  { E("sync_outside") } },
+	/* an untrusted scatterlist's third segment (1000 bytes at 0xffffc000,
+	 * its own IOVA, no owner on its entry): inside it, then past its end
+	 * (random programs, seed 2: taken as mapped) */
+	{ "sync inside an untrusted scatterlist's third segment", INV,
+	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc010, .size = 8) } },
+	{ "sync past an untrusted scatterlist's third segment", INV,
+	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc3e0, .size = 16) },
+	  { E("sync_outside") } },
 	{ "sync_sg at a live map_sg handle", INV,
 	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000) } },
 	{ "sync_sg at a never-mapped handle", INV,

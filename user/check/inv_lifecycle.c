@@ -91,12 +91,13 @@ static void add_extents(struct ck_ctx *x, __u64 lo, __u64 hi)
 		if (!x->p->maps.v[i].result && x->p->maps.v[i].size)
 			w[n++] = x->p->maps.v[i];
 	qsort(w, n, sizeof(*w), cmp_iova);
-	e = malloc(sizeof(*e) + (n ? n : 1) * sizeof(e->r[0]));
+	e = malloc(sizeof(*e) + (n + x->p->sg_out.n + 1) * sizeof(e->r[0]));
 	if (!e) {
 		free(w);
 		goto oom;
 	}
 	e->n = 0;
+	e->nseg = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (e->n && w[i].iova <= e->r[e->n - 1].hi) {
 			if (w[i].iova + w[i].size > e->r[e->n - 1].hi)
@@ -111,6 +112,15 @@ static void add_extents(struct ck_ctx *x, __u64 lo, __u64 hi)
 	if (!e->n || (e->n == 1 && e->r[0].lo == lo && e->r[0].hi == hi)) {
 		free(e);	/* the common case: nothing to keep */
 		return;
+	}
+	for (size_t i = 0; x->req->kind == IA_REQ_MAP_SG && i < x->p->sg_out.n; i++) {
+		const struct ck_seg *s = &x->p->sg_out.v[i];
+
+		if (!s->dma_len)
+			break;
+		e->r[e->n + e->nseg].lo = s->dma;
+		e->r[e->n + e->nseg].hi = s->dma + s->dma_len;
+		e->nseg++;
 	}
 	free(ia_u64map_del(&x->dev->extents, x->req->hdr.req_id));
 	if (!ia_u64map_put(&x->dev->extents, x->req->hdr.req_id, e))
@@ -346,6 +356,33 @@ static const struct ck_owner *sync_owner(const struct ck_domain *d, __u64 iova, 
 	return NULL;
 }
 
+/*
+ * A live mapping with extents (an untrusted device's scatterlist: segments
+ * at IOVAs of their own, the owner only on the first one's entry) whose
+ * written ranges hold iova: 1 if one of its output segments holds [start,
+ * end), -1 if none does, 0 when no such mapping holds iova.
+ */
+static int sync_in_extents(const struct ck_device *d, __u64 start, __u64 end)
+{
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&d->extents, &it, &k, &v);) {
+		const struct ck_extents *e = v;
+		bool mine = false;
+
+		for (size_t i = 0; i < e->n; i++)
+			mine |= start >= e->r[i].lo && start < e->r[i].hi;
+		if (!mine)
+			continue;
+		for (size_t i = e->n; i < e->n + e->nseg; i++)
+			if (start >= e->r[i].lo && end <= e->r[i].hi)
+				return 1;
+		return -1;
+	}
+	return 0;
+}
+
 static void lifecycle_sync(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
@@ -353,12 +390,16 @@ static void lifecycle_sync(struct ck_ctx *x)
 	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start), *m;
 	__u64 phys, run_end;
 	bool before;
+	int held;
 	char msg[200];
 
 	if (r->kind == IA_REQ_SYNC_SG_CPU || r->kind == IA_REQ_SYNC_SG_DEV)
 		end = start + 1;	/* the list's extent is not recorded */
 	m = sync_owner(x->dom, start, &before);
-	if (m) {
+	if (!m && !o && !before && (held = sync_in_extents(x->dev, start, end))) {
+		if (held > 0)
+			return;
+	} else if (m) {
 		/* the live mapping holding the first byte must hold them all */
 		if (end <= m->dma + m->len)
 			return;

@@ -126,7 +126,9 @@ struct ck_device {
  * remove all of them.
  */
 struct ck_extents {
-	size_t n;
+	size_t n;		/* r[0 .. n): IOVA ranges written */
+	size_t nseg;		/* r[n .. n + nseg): its output segments' bytes
+				 * (a scatterlist's: what a sync may touch) */
 	struct { __u64 lo, hi; } r[];
 };
 
