@@ -185,6 +185,28 @@ class Model:
         return sorted((w["iova"], w["paddr"], w["size"]) for w in trace.recs(r["req"], "pt_map")
                       if w["result"] == 0)
 
+    def bounced(self, op, dma, tlb, ln, w):
+        """A bounced buffer: swiotlb aligns its slot to the granule only
+        relative to the pool's start (swiotlb_do_find_slots: a stride of
+        G / IO_TLB_SIZE slots), so tlb % G need not be 0 when G > PAGE;
+        __iommu_dma_map keeps that offset in the handle and maps the whole
+        granules around the slot. Bytes of them outside the slot (other
+        slots: other buffers' bounce data) are exposure of memory the
+        untrusted device was not given (docs/checks.md: exposure.untrusted);
+        inside it, bounce slack."""
+        g, off = self.g, tlb % self.g
+        span = align(off + ln, g)
+        self.eq(op, "writes (bounced: the granules around the slot)",
+                [(dma - off, tlb - off, span)], w)
+        self.eq(op, "bounced handle keeps the slot's offset in the granule", off, dma % g)
+        alloc = align(ln, g)
+        outside = span - (min(tlb + alloc, tlb - off + span) - tlb)
+        if outside:
+            self.finding("exposure.untrusted", span - ln)
+        elif span > ln:
+            self.finding("exposure.bounce_slack", span - ln)
+        return span
+
     def map_single(self, op, trace):
         g, phys, ln, dma = self.g, op["phys"], op["len"], op["dma"]
         r = self.root(op, trace, "map_page")
@@ -200,15 +222,9 @@ class Model:
             self.eq(op, "bounce (count orig size alloc)", (1, phys, ln, align(ln, g)),
                     (len(bs), bs[0]["orig_phys"] if bs else None,
                      bs[0]["mapping_size"] if bs else None, bs[0]["alloc_size"] if bs else None))
-            tlb = bs[0]["tlb_phys"] if bs else None
-            self.eq(op, "writes (bounced: the slot, from the handle)", [(dma, tlb, align(ln, g))], w)
-            self.eq(op, "bounced handle and slot granule-aligned", (0, 0),
-                    (dma % g, (tlb or 0) % g))
-            slack = align(ln, g) - ln
-            if slack:
-                self.finding("exposure.bounce_slack", slack)
+            tlb = bs[0]["tlb_phys"] if bs else 0
+            span = self.bounced(op, dma, tlb, ln, w)
             owns = []       # the slot is not the driver's buffer
-            span = align(ln, g)
         else:
             self.eq(op, "bounces", 0, len(bs))
             off = phys % g
@@ -274,16 +290,20 @@ class Model:
             bounced = [(p, ln) for p, ln in segs if (p | ln) % g]
             self.eq(op, "untrusted map_sg: bounces", len(bounced),
                     len(trace.recs(r["req"], "bounce")))
-            slack = sum(align(ln, g) - ln for p, ln in bounced)
-            if slack:
-                self.finding("exposure.bounce_slack", slack)
-            exp_w = []
+            exp_w, exposed, outside = [], 0, False
             tlbs = {b["orig_phys"]: b["tlb_phys"] for b in trace.recs(r["req"], "bounce")}
             for (p, ln), (d, _) in zip(segs, outs):
-                if (p | ln) % g:
-                    exp_w.append((d, tlbs.get(p), align(ln, g)))
+                if (p | ln) % g:        # as bounced() for one map_page
+                    tlb = tlbs.get(p, 0)
+                    off = tlb % g
+                    span = align(off + ln, g)
+                    exp_w.append((d - off, tlb - off, span))
+                    exposed += span - ln
+                    outside |= off + span > off + align(ln, g) or off > 0 and span > align(ln, g)
                 else:
                     exp_w.append((d, p, ln))
+            if exposed:
+                self.finding("exposure.untrusted" if outside else "exposure.bounce_slack", exposed)
             self.eq(op, "writes", sorted(exp_w), w)
             removes = [(d - d % g, align(d % g + ln, g)) for d, ln in outs]
             self.live[op["id"]] = dict(kind="map_sg", outs=outs, removes_sg=removes, owns=[],
@@ -330,7 +350,8 @@ class Model:
         req_size = align(size, PAGE) if cmd == "alloc_pages" else size
         self.eq(op, f"{kind} request (size dma failed)", (req_size, op["dma"], False),
                 (r["size"], r["dma"], r.get("failed", False)))
-        self.eq(op, "fixture: the handle translates to phys", op["phys"], op["xlate"])
+        if not (cmd == "alloc_pages" and self.untrusted and (op["phys"] | align(size, PAGE)) % g):
+            self.eq(op, "fixture: the handle translates to phys", op["phys"], op["xlate"])
         contiguous = cmd == "alloc_pages" or (cmd == "alloc_coherent" and op.get("attrs", 0) & 0x40) \
             or (cmd == "alloc_coherent" and op.get("gfp") == 2592)
         w = self.writes(trace, r)
@@ -339,16 +360,14 @@ class Model:
         if cmd == "alloc_pages" and self.untrusted and (op["phys"] | pa) % g:
             # dma_alloc_pages -> map_page of PAGE_ALIGN(size): an untrusted
             # device's pages that do not fill their granules are bounced
-            tlb = bs[0]["tlb_phys"] if bs else None
+            tlb = bs[0]["tlb_phys"] if bs else 0
             self.eq(op, "bounce of the pages (count orig size)", (1, op["phys"], pa),
                     (len(bs), bs[0]["orig_phys"] if bs else None,
                      bs[0]["mapping_size"] if bs else None))
-            span = align(pa, g)
-            self.eq(op, "writes (bounced pages: the slot)", [(op["dma"], tlb, span)], w)
-            if span > pa:
-                self.finding("exposure.bounce_slack", span - pa)
+            # the device sees the slot, not the pages (xlate is the slot)
+            span = self.bounced(op, op["dma"], tlb, pa, w)
             self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=size, removes=span,
-                                       req=self.cur, base=op["dma"], owns=[])
+                                       req=self.cur, base=op["dma"] - op["dma"] % g, owns=[])
             return
         self.eq(op, "bounces", 0, len(bs))
         if contiguous:      # one __iommu_dma_map of PAGE_ALIGN(size)
