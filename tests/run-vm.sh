@@ -68,12 +68,23 @@ fixture=$root/.output/fixture
 if [ -n "$kernel" ]; then
 	fixture=$root/.output/kernels/$KREL/fixture
 	mkdir -p "$results"
-	if printf '%s\n' "${cases[@]}" | grep -qx fixture &&
+	if printf '%s\n' "${cases[@]}" | grep -qxE 'fixture|fixture-failed|random' &&
 		! "$root/tests/fixture/build.sh" --kernel "$KREL" > "$results/fixture-build.log" 2>&1; then
 		CASE="fixture[$KREL]" _fail "build: $(tail -3 "$results/fixture-build.log" | tr '\n' ' ')"
 	fi
 fi
 [ -d "$fixture" ] && extras+=(--extra "$fixture")
+
+# The random case's program (tests/vm/cases/random.sh): seeded, the seed
+# printed so that a failure reproduces (IA_SEED=S; IA_RANDOM_OPS=N ops).
+if printf '%s\n' "${cases[@]}" | grep -qx random; then
+	seed=${IA_SEED:-$(( (RANDOM << 15) | RANDOM ))}
+	mkdir -p "$root/.output/model"
+	python3 "$root/tests/model/gen.py" --seed "$seed" --ops "${IA_RANDOM_OPS:-10000}" \
+		--granule 16384 > "$root/.output/model/program.txt" || exit 1
+	echo "# random program: seed $seed, ${IA_RANDOM_OPS:-10000} operations"
+	extras+=(--extra "$root/.output/model")
+fi
 
 run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 	local mode=$1 opts=$2 res rc start

@@ -12,8 +12,8 @@
 #include "live/coverage.h"
 #include "trace/trace.h"
 
-int ia_checker_replay(struct ia_trace_reader *r, const char *source, struct ia_checker **ckp,
-		      struct ia_run_summary *s, char *err, size_t errlen)
+int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned flags,
+		      struct ia_checker **ckp, struct ia_run_summary *s, char *err, size_t errlen)
 {
 	const struct ia_trace_stats *st;
 	const struct ia_ev_hdr *rec;
@@ -24,6 +24,7 @@ int ia_checker_replay(struct ia_trace_reader *r, const char *source, struct ia_c
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	ia_checker_set_fold(c, !(flags & IA_CHECK_EACH));
 	memset(s, 0, sizeof(*s));
 	while ((ret = ia_trace_next(r, &rec)) == 1) {
 		ia_checker_event(c, rec, rec->size);
@@ -46,7 +47,7 @@ int ia_checker_replay(struct ia_trace_reader *r, const char *source, struct ia_c
 	return 0;
 }
 
-int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+int ia_checker_from_trace(const char *path, unsigned flags, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen)
 {
@@ -54,7 +55,7 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 
 	if (ret)
 		return ret;
-	ret = ia_checker_replay(*rp, path, ckp, s, err, errlen);
+	ret = ia_checker_replay(*rp, path, flags, ckp, s, err, errlen);
 	if (ret) {
 		ia_trace_close(*rp);
 		*rp = NULL;

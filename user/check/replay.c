@@ -128,6 +128,8 @@ static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
 	struct ck_pending *p = ck_pending_get(c, e->hdr.req_id);
 	struct ck_bounce b = { e->orig_phys, e->tlb_phys, e->alloc_size };
 
+	if (p && e->tlb_phys == ~0ULL)
+		p->bounce_failed = true;
 	if (!p || e->tlb_phys == ~0ULL)
 		return;
 	CK_PUSH(c, p->bounces, b);
@@ -135,6 +137,47 @@ static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
 		return;
 	p->bounced = true;
 	p->bounce_tlb = e->tlb_phys;
+}
+
+/*
+ * What tells why a map failed, from a nested request's record e and its
+ * pending state p (NULL when it had no records of its own): a failed
+ * __iommu_dma_map that made no write found no IOVA; a failed map_page that
+ * neither bounced nor reached __iommu_dma_map stopped at dma-iommu's
+ * "bounce buffers are inactive" check.
+ */
+static void merge_failure(struct ck_pending *pp, const struct ia_ev_req *e,
+			  const struct ck_pending *p)
+{
+	bool failed = e->hdr.flags & IA_REQ_F_FAILED;
+
+	if (p) {
+		pp->saw_iommu_map |= p->saw_iommu_map;
+		pp->bounce_failed |= p->bounce_failed;
+		if (p->iova_failed && !pp->iova_failed) {
+			pp->iova_failed = true;
+			pp->iova_phys = p->iova_phys;
+			pp->iova_size = p->iova_size;
+		}
+		if (p->not_bounced && !pp->not_bounced) {
+			pp->not_bounced = true;
+			pp->nb_phys = p->nb_phys;
+			pp->nb_size = p->nb_size;
+		}
+	}
+	if (e->kind == IA_REQ_IOMMU_MAP) {
+		pp->saw_iommu_map = true;
+		if (failed && !(p && p->maps.n) && !pp->iova_failed) {
+			pp->iova_failed = true;
+			pp->iova_phys = e->phys;
+			pp->iova_size = e->size;
+		}
+	} else if (e->kind == IA_REQ_MAP_PAGE && failed && !pp->not_bounced &&
+		   !(p && (p->saw_iommu_map || p->bounced || p->bounce_failed))) {
+		pp->not_bounced = true;
+		pp->nb_phys = e->phys;
+		pp->nb_size = e->size;
+	}
 }
 
 /* A nested request's record: hand what it gathered to its parent. */
@@ -149,6 +192,7 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 		pp->has_child = true;
 		pp->child_phys = e->phys;
 	}
+	merge_failure(pp, e, p);
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->maps.n; i++)

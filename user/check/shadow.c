@@ -100,6 +100,7 @@ void ia_checker_free(struct ia_checker *c)
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_u64map_free(&d->unmapped);
+		ia_u64map_free_values(&d->extents);
 		free(d);
 	}
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
@@ -156,6 +157,7 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
 	ia_u64map_init(&d->unmapped);
+	ia_u64map_init(&d->extents);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
 	d->ctx.dev = dev;
 	d->ctx.group_id = -1;
@@ -260,7 +262,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 
 	ia_finding_fingerprint(f);
 	key = ia_fingerprint_key(f->fingerprint);
-	idx = (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
+	idx = c->no_fold ? 0 : (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
 	if (idx) {
 		old = &c->findings.v[idx - 1];
 		old->count += f->count;
@@ -273,7 +275,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 		old->uncertain = old->uncertain && f->uncertain;
 		return;
 	}
-	if (CK_PUSH(c, c->findings, *f))
+	if (CK_PUSH(c, c->findings, *f) || c->no_fold)
 		return;
 	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n, NULL))
 		c->oom = true;
@@ -370,7 +372,13 @@ bool ck_in_slot(const struct ck_pending *p, __u64 g, __u64 a, __u64 b)
 {
 	for (size_t i = 0; i < p->bounces.n; i++) {
 		const struct ck_bounce *k = &p->bounces.v[i];
-		__u64 lo = k->tlb & ~(g - 1), hi = (k->tlb + k->alloc + g - 1) & ~(g - 1);
+		/* the slot itself, not the granules around it: swiotlb aligns a
+		 * slot to the granule only relative to its pool's start, so with
+		 * a granule > PAGE_SIZE the granules mapped around it hold other
+		 * slots (found by the random programs on the lab kernel) */
+		__u64 lo = k->tlb, hi = k->tlb + k->alloc;
+
+		(void)g;
 
 		if (a >= lo && b <= hi)
 			return true;
@@ -464,6 +472,11 @@ const struct ia_finding *ia_checker_findings(const struct ia_checker *c, size_t 
 {
 	*n = c->findings.n;
 	return c->findings.v;
+}
+
+void ia_checker_set_fold(struct ia_checker *c, bool fold)
+{
+	c->no_fold = !fold;
 }
 
 size_t ia_checker_new_since(const struct ia_checker *c, size_t *mark)

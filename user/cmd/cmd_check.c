@@ -32,7 +32,7 @@ static void usage_check(FILE *f)
 {
 	fprintf(f,
 "Usage: iommu-audit check TRACE [--fail-on LEVEL] [--baseline FILE]\n"
-"                          [--format text|json|junit|sarif] [-o FILE]\n"
+"                          [--format text|json|junit|sarif] [-o FILE] [--each]\n"
 "\n"
 "Checks a trace written by `iommu-audit record` against the invariants\n"
 "(docs/checks.md): translation, over-exposure, alignment, lifecycle and\n"
@@ -46,6 +46,8 @@ static void usage_check(FILE *f)
 "  --format F        text (default), json (JSON Lines; -j is the same),\n"
 "                    junit (JUnit XML), sarif (SARIF 2.1.0)\n"
 "  -o FILE           write the findings to FILE instead of stdout\n"
+"  --each            do not fold: one finding per occurrence (count 1, its\n"
+"                    own request id), e.g. to compare run by run with a model\n"
 "\n"
 "Exit: 0 clean; 1 findings at or above --fail-on; 2 bad arguments or a bad\n"
 "trace; 3 incomplete (events lost or hooks missing) and nothing failing.\n"
@@ -172,6 +174,7 @@ static const struct option check_long[] = {
 	{ "device", required_argument, NULL, 'D' },
 	{ "status", required_argument, NULL, 's' },
 	{ "record", required_argument, NULL, 'r' },
+	{ "each", no_argument, NULL, 'E' },	/* check only */
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -184,6 +187,7 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 	struct ia_checker *ck;
 	struct check_out co;
 	char err[512];
+	bool each = false;
 	int c, ret;
 
 	while ((c = getopt_long(argc, argv, ":o:h", check_long, NULL)) != -1) {
@@ -193,6 +197,10 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		}
 		if (c == '?' || c == ':')
 			return ia_bad_option(cli, usage_check, c, argv);
+		if (c == 'E') {
+			each = true;
+			continue;
+		}
 		ret = common_opt(cli, &o, c, optarg);
 		if (ret > 1)
 			return ret;
@@ -206,7 +214,8 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		return IA_EXIT_OK;
 	if ((ret = prepare(cli, &o, &co)))
 		return ret;
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], each ? IA_CHECK_EACH : 0, &ck, &r, &s, err,
+				    sizeof(err));
 	if (ret) {
 		release(&co);
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);

@@ -23,7 +23,9 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: iommu-audit report TRACE\n"
 "\n"
-"Per device: domain type, granule, root mappings checked, bytes requested,\n"
+"Per device: domain type, granule, root mappings checked, maps and\n"
+"allocations that failed (FAILED; each is also a failed.* finding saying\n"
+"why, when the trace shows it), bytes requested,\n"
 "bytes written to the page tables, bytes exposed (reachable beyond the\n"
 "buffers) and whole unrelated pages among them, mappings live at the end,\n"
 "the longest lazy-flush window, and the %d call sites that exposed most;\n"
@@ -60,7 +62,7 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 		return ia_usage_error(cli, usage, "report: one TRACE argument expected");
 	if (cli->parse_only)
 		return IA_EXIT_OK;
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], 0, &ck, &r, &s, err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	d = ia_checker_devices(ck, &nd);

@@ -87,6 +87,7 @@ void ia_check_dev_json(struct ia_json *j, const struct ia_check_dev *d)
 	ia_json_ku64(j, "granule", d->granule);
 	ia_json_kbool(j, "untrusted", d->untrusted);
 	ia_json_ku64(j, "maps", d->maps);
+	ia_json_ku64(j, "failed", d->failed);
 	ia_json_ku64(j, "bytes_requested", d->bytes_requested);
 	ia_json_ku64(j, "bytes_mapped", d->bytes_mapped);
 	ia_json_ku64(j, "bytes_exposed", d->bytes_exposed);

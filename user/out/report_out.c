@@ -72,19 +72,19 @@ void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
 	size_t nt = t ? driver_totals(d, nd, t) : 0;
 
 	fprintf(out, "kernel %s, page size %u\n", m->kernel_release, m->page_size);
-	fprintf(out, "%-14s %-10s %-7s %7s %3s %8s %12s %12s %12s %8s %6s %10s\n",
-	       "DEVICE", "DRIVER", "DOMAIN", "GRANULE", "UNT", "MAPS", "REQUESTED",
+	fprintf(out, "%-14s %-10s %-7s %7s %3s %8s %6s %12s %12s %12s %8s %6s %10s\n",
+	       "DEVICE", "DRIVER", "DOMAIN", "GRANULE", "UNT", "MAPS", "FAILED", "REQUESTED",
 	       "MAPPED", "EXPOSED", "PAGES", "LIVE", "LAZY_MAX");
 	for (size_t i = 0; i < nd; i++) {
 		char lazy[24] = "-";
 
 		if (d[i].lazy_max_ns)
 			snprintf(lazy, sizeof(lazy), "%.1fms", d[i].lazy_max_ns / 1e6);
-		fprintf(out, "%-14s %-10s %-7s %7" PRIu64 " %3s %8" PRIu64 " %12" PRIu64 " %12" PRIu64
-		       " %12" PRIu64 " %8" PRIu64 " %6" PRIu64 " %10s\n",
+		fprintf(out, "%-14s %-10s %-7s %7" PRIu64 " %3s %8" PRIu64 " %6" PRIu64 " %12" PRIu64
+		       " %12" PRIu64 " %12" PRIu64 " %8" PRIu64 " %6" PRIu64 " %10s\n",
 		       d[i].name, d[i].driver[0] ? d[i].driver : "-",
 		       ia_domain_type_str(d[i].domain_type), (uint64_t)d[i].granule,
-		       d[i].untrusted ? "yes" : "no", (uint64_t)d[i].maps,
+		       d[i].untrusted ? "yes" : "no", (uint64_t)d[i].maps, (uint64_t)d[i].failed,
 		       (uint64_t)d[i].bytes_requested, (uint64_t)d[i].bytes_mapped,
 		       (uint64_t)d[i].bytes_exposed, (uint64_t)d[i].pages_exposed,
 		       (uint64_t)d[i].live, lazy);

@@ -84,6 +84,7 @@ static void add_row(struct ia_check_dev *sum, const struct ia_check_dev *d)
 	struct ia_check_dev s = *d;	/* the latest context */
 
 	s.maps += sum->maps;
+	s.failed += sum->failed;
 	s.bytes_requested += sum->bytes_requested;
 	s.bytes_mapped += sum->bytes_mapped;
 	s.bytes_exposed += sum->bytes_exposed;
