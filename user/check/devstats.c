@@ -50,6 +50,37 @@ const char *ia_req_kind_str(__u32 kind)
 	return kind < IA_REQ_KIND_MAX && kind_names[kind] ? kind_names[kind] : "?";
 }
 
+static const char *const iova_op_names[IA_IOVA_OP_MAX] = {
+	[IA_IOVA_OP_TRY_ALLOC] = "try_alloc", [IA_IOVA_OP_LINK] = "link",
+	[IA_IOVA_OP_SYNC] = "sync", [IA_IOVA_OP_UNLINK] = "unlink",
+	[IA_IOVA_OP_DESTROY] = "destroy", [IA_IOVA_OP_FREE] = "free",
+};
+
+const char *ia_iova_op_str(__u32 op)
+{
+	return op < IA_IOVA_OP_MAX && iova_op_names[op] ? iova_op_names[op] : "?";
+}
+
+/* named after the tracepoints (of v6.18: dma_map_phys also stands for
+ * 6.12's dma_map_page) */
+static const char *const tp_dma_names[IA_TP_DMA_EV_MAX] = {
+	[IA_TP_DMA_MAP] = "dma_map_phys", [IA_TP_DMA_UNMAP] = "dma_unmap_phys",
+	[IA_TP_DMA_MAP_SG] = "dma_map_sg", [IA_TP_DMA_MAP_SG_ERR] = "dma_map_sg_err",
+	[IA_TP_DMA_UNMAP_SG] = "dma_unmap_sg", [IA_TP_DMA_ALLOC] = "dma_alloc",
+	[IA_TP_DMA_FREE] = "dma_free", [IA_TP_DMA_ALLOC_PAGES] = "dma_alloc_pages",
+	[IA_TP_DMA_FREE_PAGES] = "dma_free_pages", [IA_TP_DMA_ALLOC_SGT] = "dma_alloc_sgt",
+	[IA_TP_DMA_ALLOC_SGT_ERR] = "dma_alloc_sgt_err", [IA_TP_DMA_FREE_SGT] = "dma_free_sgt",
+	[IA_TP_DMA_SYNC_SINGLE_CPU] = "dma_sync_single_for_cpu",
+	[IA_TP_DMA_SYNC_SINGLE_DEV] = "dma_sync_single_for_device",
+	[IA_TP_DMA_SYNC_SG_CPU] = "dma_sync_sg_for_cpu",
+	[IA_TP_DMA_SYNC_SG_DEV] = "dma_sync_sg_for_device",
+};
+
+const char *ia_tp_dma_ev_str(__u32 ev)
+{
+	return ev < IA_TP_DMA_EV_MAX && tp_dma_names[ev] ? tp_dma_names[ev] : "?";
+}
+
 static bool kind_is_map(__u32 k)
 {
 	return k == IA_REQ_MAP_PAGE || k == IA_REQ_MAP_SG || k == IA_REQ_MAP_RESOURCE ||

@@ -64,5 +64,7 @@ void ia_devstats_json(const struct ia_devstats *ds, struct ia_json *j);
 
 const char *ia_domain_type_str(__u32 type);
 const char *ia_req_kind_str(__u32 kind);
+const char *ia_iova_op_str(__u32 op);		/* "link", ... */
+const char *ia_tp_dma_ev_str(__u32 ev);	/* "dma_map_phys", ... */
 
 #endif
