@@ -23,16 +23,13 @@ struct dma_iova_state___v616 {
 	__u64 __size;
 } __attribute__((preserve_access_index));
 
-/* frame kinds of the IOVA calls: never equal to a DMA API request kind */
-#define IOVA_KIND(op)	(0x100 | (op))
-
 /*
  * Pop the call's frame and start its record, with the state as the call
  * left it. The state is read before the frame is popped: a NULL test of the
  * record after the reads is one the verifier of older kernels cannot fold
  * (alloc_noncontig_done() in requests.bpf.c).
  */
-static __always_inline struct ia_ev_iova *iova_exit(__u32 op, const __u64 *a)
+static __always_inline struct ia_ev_iova *iova_exit(__u32 kind, const __u64 *a)
 {
 	struct dma_iova_state___v616 *st = (void *)a[1];
 	__u64 addr = BPF_CORE_READ(st, addr), size = BPF_CORE_READ(st, __size);
@@ -41,7 +38,7 @@ static __always_inline struct ia_ev_iova *iova_exit(__u32 op, const __u64 *a)
 	struct ia_frame f;
 	__u64 parent;
 
-	if (!req_pop(IOVA_KIND(op), dev, &f, &parent))
+	if (!req_pop(kind, dev, &f, &parent))
 		return NULL;
 	e = ia_reserve(IA_EV_IOVA, sizeof(*e));
 	if (!e)
@@ -54,7 +51,7 @@ static __always_inline struct ia_ev_iova *iova_exit(__u32 op, const __u64 *a)
 	e->addr = addr;
 	e->state_size = size;
 	e->entry_ns = f.entry_ns;
-	e->op = op;
+	e->kind = kind;
 	e->stack_id = f.stack_id;
 	return e;
 }
@@ -62,7 +59,7 @@ static __always_inline struct ia_ev_iova *iova_exit(__u32 op, const __u64 *a)
 /* dma_iova_try_alloc(dev, state, phys, size) -> bool */
 static __always_inline void iova_alloc_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_iova *e = iova_exit(IA_IOVA_OP_TRY_ALLOC, a);
+	struct ia_ev_iova *e = iova_exit(IA_REQ_IOVA_TRY_ALLOC, a);
 
 	if (!e)
 		return;
@@ -73,12 +70,12 @@ static __always_inline void iova_alloc_done(const __u64 *a, __u64 ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	bpf_ringbuf_submit(e, 0);
 }
-REQ_HOOK(iova_alloc, dma_iova_try_alloc, IOVA_KIND(IA_IOVA_OP_TRY_ALLOC), 4)
+REQ_HOOK(iova_alloc, dma_iova_try_alloc, IA_REQ_IOVA_TRY_ALLOC, 4)
 
 /* dma_iova_link(dev, state, phys, offset, size, dir, attrs) -> int */
 static __always_inline void iova_link_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_iova *e = iova_exit(IA_IOVA_OP_LINK, a);
+	struct ia_ev_iova *e = iova_exit(IA_REQ_IOVA_LINK, a);
 
 	if (!e)
 		return;
@@ -92,12 +89,12 @@ static __always_inline void iova_link_done(const __u64 *a, __u64 ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	bpf_ringbuf_submit(e, 0);
 }
-REQ_HOOK(iova_link, dma_iova_link, IOVA_KIND(IA_IOVA_OP_LINK), 7)
+REQ_HOOK(iova_link, dma_iova_link, IA_REQ_IOVA_LINK, 7)
 
 /* dma_iova_sync(dev, state, offset, size) -> int */
 static __always_inline void iova_sync_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_iova *e = iova_exit(IA_IOVA_OP_SYNC, a);
+	struct ia_ev_iova *e = iova_exit(IA_REQ_IOVA_SYNC, a);
 
 	if (!e)
 		return;
@@ -108,13 +105,13 @@ static __always_inline void iova_sync_done(const __u64 *a, __u64 ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	bpf_ringbuf_submit(e, 0);
 }
-REQ_HOOK(iova_sync, dma_iova_sync, IOVA_KIND(IA_IOVA_OP_SYNC), 4)
+REQ_HOOK(iova_sync, dma_iova_sync, IA_REQ_IOVA_SYNC, 4)
 
 /* dma_iova_unlink(dev, state, offset, size, dir, attrs): flushed at once,
  * the range stays reserved */
 static __always_inline void iova_unlink_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_iova *e = iova_exit(IA_IOVA_OP_UNLINK, a);
+	struct ia_ev_iova *e = iova_exit(IA_REQ_IOVA_UNLINK, a);
 
 	if (!e)
 		return;
@@ -124,7 +121,7 @@ static __always_inline void iova_unlink_done(const __u64 *a, __u64 ret)
 	e->attrs = a[5];
 	bpf_ringbuf_submit(e, 0);
 }
-REQ_HOOK_VOID(iova_unlink, dma_iova_unlink, IOVA_KIND(IA_IOVA_OP_UNLINK))
+REQ_HOOK_VOID(iova_unlink, dma_iova_unlink, IA_REQ_IOVA_UNLINK)
 
 /*
  * dma_iova_destroy(dev, state, mapped_len, dir, attrs): unlinks [0,
@@ -135,7 +132,7 @@ REQ_HOOK_VOID(iova_unlink, dma_iova_unlink, IOVA_KIND(IA_IOVA_OP_UNLINK))
  */
 static __always_inline void iova_destroy_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_iova *e = iova_exit(IA_IOVA_OP_DESTROY, a);
+	struct ia_ev_iova *e = iova_exit(IA_REQ_IOVA_DESTROY, a);
 
 	if (!e)
 		return;
@@ -147,12 +144,12 @@ static __always_inline void iova_destroy_done(const __u64 *a, __u64 ret)
 	e->attrs = a[4];
 	bpf_ringbuf_submit(e, 0);
 }
-REQ_HOOK_VOID(iova_destroy, dma_iova_destroy, IOVA_KIND(IA_IOVA_OP_DESTROY))
+REQ_HOOK_VOID(iova_destroy, dma_iova_destroy, IA_REQ_IOVA_DESTROY)
 
 /* dma_iova_free(dev, state): releases the range at once, unmapping nothing */
 static __always_inline void iova_free_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_iova *e = iova_exit(IA_IOVA_OP_FREE, a);
+	struct ia_ev_iova *e = iova_exit(IA_REQ_IOVA_FREE, a);
 
 	if (!e)
 		return;
@@ -160,4 +157,4 @@ static __always_inline void iova_free_done(const __u64 *a, __u64 ret)
 			e->state_size & ~IA_IOVA_SWIOTLB, false);
 	bpf_ringbuf_submit(e, 0);
 }
-REQ_HOOK_VOID(iova_free, dma_iova_free, IOVA_KIND(IA_IOVA_OP_FREE))
+REQ_HOOK_VOID(iova_free, dma_iova_free, IA_REQ_IOVA_FREE)

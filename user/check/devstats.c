@@ -43,22 +43,17 @@ static const char *const kind_names[IA_REQ_KIND_MAX] = {
 	[IA_REQ_SYNC_SG_CPU] = "sync_sg_for_cpu",
 	[IA_REQ_SYNC_SG_DEV] = "sync_sg_for_device",
 	[IA_REQ_GET_SGTABLE] = "get_sgtable",
+	[IA_REQ_IOVA_TRY_ALLOC] = "iova_try_alloc",
+	[IA_REQ_IOVA_LINK] = "iova_link",
+	[IA_REQ_IOVA_SYNC] = "iova_sync",
+	[IA_REQ_IOVA_UNLINK] = "iova_unlink",
+	[IA_REQ_IOVA_DESTROY] = "iova_destroy",
+	[IA_REQ_IOVA_FREE] = "iova_free",
 };
 
 const char *ia_req_kind_str(__u32 kind)
 {
 	return kind < IA_REQ_KIND_MAX && kind_names[kind] ? kind_names[kind] : "?";
-}
-
-static const char *const iova_op_names[IA_IOVA_OP_MAX] = {
-	[IA_IOVA_OP_TRY_ALLOC] = "try_alloc", [IA_IOVA_OP_LINK] = "link",
-	[IA_IOVA_OP_SYNC] = "sync", [IA_IOVA_OP_UNLINK] = "unlink",
-	[IA_IOVA_OP_DESTROY] = "destroy", [IA_IOVA_OP_FREE] = "free",
-};
-
-const char *ia_iova_op_str(__u32 op)
-{
-	return op < IA_IOVA_OP_MAX && iova_op_names[op] ? iova_op_names[op] : "?";
 }
 
 /* named after the tracepoints (of v6.18: dma_map_phys also stands for
@@ -85,14 +80,34 @@ static bool kind_is_map(__u32 k)
 {
 	return k == IA_REQ_MAP_PAGE || k == IA_REQ_MAP_SG || k == IA_REQ_MAP_RESOURCE ||
 	       k == IA_REQ_ALLOC || k == IA_REQ_ALLOC_NONCONTIG || k == IA_REQ_ALLOC_PAGES ||
-	       k == IA_REQ_IOMMU_MAP;
+	       k == IA_REQ_IOMMU_MAP || k == IA_REQ_IOVA_LINK;
 }
 
 static bool kind_is_unmap(__u32 k)
 {
 	return k == IA_REQ_UNMAP_PAGE || k == IA_REQ_UNMAP_SG ||
 	       k == IA_REQ_UNMAP_RESOURCE || k == IA_REQ_FREE ||
-	       k == IA_REQ_FREE_NONCONTIG || k == IA_REQ_FREE_PAGES;
+	       k == IA_REQ_FREE_NONCONTIG || k == IA_REQ_FREE_PAGES ||
+	       k == IA_REQ_IOVA_UNLINK || k == IA_REQ_IOVA_DESTROY;
+}
+
+void ia_iova_as_req(const struct ia_ev_iova *e, struct ia_ev_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->hdr = e->hdr;
+	r->hdr.type = IA_EV_REQ;
+	r->hdr.size = sizeof(*r);
+	r->dev = e->dev;
+	r->parent_id = e->parent_id;
+	r->phys = e->phys;
+	r->size = e->size;
+	r->dma = e->addr + e->offset;
+	r->attrs = e->attrs;
+	r->entry_ns = e->entry_ns;
+	r->kind = e->kind;
+	r->dir = e->dir;
+	r->ret = e->ret;
+	r->stack_id = e->stack_id;
 }
 
 void ia_devstats_init(struct ia_devstats *ds)
@@ -276,6 +291,13 @@ void ia_devstats_add(struct ia_devstats *ds, const struct ia_ev_hdr *h, size_t l
 	case IA_EV_REQ:
 		on_req(ds, (const void *)h);
 		break;
+	case IA_EV_IOVA: {	/* a request of the IOVA API: the same accounting */
+		struct ia_ev_req r;
+
+		ia_iova_as_req((const void *)h, &r);
+		on_req(ds, &r);
+		break;
+	}
 	case IA_EV_SG:
 		on_sg(ds, (const void *)h);
 		break;

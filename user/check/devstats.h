@@ -64,7 +64,9 @@ void ia_devstats_json(const struct ia_devstats *ds, struct ia_json *j);
 
 const char *ia_domain_type_str(__u32 type);
 const char *ia_req_kind_str(__u32 kind);
-const char *ia_iova_op_str(__u32 op);		/* "link", ... */
 const char *ia_tp_dma_ev_str(__u32 ev);	/* "dma_map_phys", ... */
+/* A call of the IOVA API as a request of its kind (IA_REQ_IOVA_*): dma =
+ * state->addr + offset; phys, size, dir, attrs, ids, stack as recorded. */
+void ia_iova_as_req(const struct ia_ev_iova *e, struct ia_ev_req *r);
 
 #endif

@@ -91,7 +91,7 @@ static void dump_req(struct ia_json *j, struct ia_u64map *names, const struct ia
 
 static void dump_iova(struct ia_json *j, struct ia_u64map *names, const struct ia_ev_iova *e)
 {
-	ia_json_kstr(j, "op", ia_iova_op_str(e->op));
+	ia_json_kstr(j, "kind", ia_req_kind_str(e->kind));
 	ia_json_khex(j, "dev", e->dev);
 	ia_json_kstr(j, "device", dev_name(names, e->dev));
 	ia_json_ku64(j, "parent", e->parent_id);

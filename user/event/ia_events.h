@@ -66,6 +66,14 @@ enum ia_req_kind {
 	IA_REQ_SYNC_SG_DEV,	/* iommu_dma_sync_sg_for_device */
 	IA_REQ_GET_SGTABLE,	/* iommu_dma_get_sgtable: a coherent buffer's
 				 * table exported (trace format version 2) */
+	/* the two-step IOVA API: struct ia_ev_iova records (version 3) */
+	IA_REQ_IOVA_TRY_ALLOC,	/* dma_iova_try_alloc(dev, state, phys, size) -> bool */
+	IA_REQ_IOVA_LINK,	/* dma_iova_link(dev, state, phys, offset, size,
+				 * dir, attrs) -> int */
+	IA_REQ_IOVA_SYNC,	/* dma_iova_sync(dev, state, offset, size) -> int */
+	IA_REQ_IOVA_UNLINK,	/* dma_iova_unlink(dev, state, offset, size, dir, attrs) */
+	IA_REQ_IOVA_DESTROY,	/* dma_iova_destroy(dev, state, mapped_len, dir, attrs) */
+	IA_REQ_IOVA_FREE,	/* dma_iova_free(dev, state) */
 	IA_REQ_KIND_MAX,
 };
 
@@ -251,23 +259,13 @@ struct ia_ev_kstack {
  * the reserved IOVA plus the phys hint's offset within a granule, __size
  * the size asked for, bit 63 set once a link bounced through swiotlb.
  *
- * One record per call, at its exit (like ia_ev_req, whose request id space
- * it shares: the page-table writes of a link carry its hdr.req_id;
+ * One record per call, at its exit: a request record of its own shape
+ * (kind IA_REQ_IOVA_*), in the request id space of ia_ev_req: the page-table writes of a link carry its hdr.req_id;
  * hdr.flags: IA_REQ_F_FAILED when try_alloc refused or link/sync failed).
  * A destroy that unlinked something and a free also send an
  * IA_EV_IOVA_FREE record (the range released, IA_IOVA_QUEUED when through
  * the flush queue), as __iommu_dma_unmap does for the other unmaps.
  */
-enum ia_iova_op {
-	IA_IOVA_OP_TRY_ALLOC = 1,	/* dma_iova_try_alloc(dev, state, phys, size) -> bool */
-	IA_IOVA_OP_LINK,		/* dma_iova_link(dev, state, phys, offset, size,
-				 * dir, attrs) -> int */
-	IA_IOVA_OP_SYNC,		/* dma_iova_sync(dev, state, offset, size) -> int */
-	IA_IOVA_OP_UNLINK,		/* dma_iova_unlink(dev, state, offset, size, dir, attrs) */
-	IA_IOVA_OP_DESTROY,	/* dma_iova_destroy(dev, state, mapped_len, dir, attrs) */
-	IA_IOVA_OP_FREE,	/* dma_iova_free(dev, state) */
-	IA_IOVA_OP_MAX,
-};
 
 #define IA_IOVA_SWIOTLB		(1ULL << 63)	/* DMA_IOVA_USE_SWIOTLB in __size */
 
@@ -285,7 +283,7 @@ struct ia_ev_iova {
 				 * mapped_len; free: 0 */
 	__u64 attrs;		/* link, unlink, destroy: DMA_ATTR_* */
 	__u64 entry_ns;		/* fentry time (hdr.ts_ns is the fexit) */
-	__u32 op;		/* enum ia_iova_op */
+	__u32 kind;		/* IA_REQ_IOVA_* (enum ia_req_kind) */
 	__u32 dir;		/* link, unlink, destroy */
 	__s32 ret;		/* try_alloc: 1 reserved, 0 refused; link, sync:
 				 * 0 or -errno; else 0 */

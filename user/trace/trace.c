@@ -54,10 +54,9 @@ _Static_assert(sizeof(struct ia_ev_stack) == 40 && sizeof(struct ia_stack_frame)
 _Static_assert(sizeof(struct ia_ev_iova) == 128, "ia_ev_iova changed");
 _Static_assert(sizeof(struct ia_ev_tp_dma) == 104, "ia_ev_tp_dma changed");
 _Static_assert(IA_EV_TYPE_MAX == 14, "record types changed: new format version");
-_Static_assert(IA_IOVA_OP_MAX == 7 && IA_TP_DMA_EV_MAX == 17,
-	       "IOVA ops or dma:* events changed: new format version");
+_Static_assert(IA_TP_DMA_EV_MAX == 17, "dma:* events changed: new format version");
 _Static_assert(IA_DROP_MAX == 3, "drop reasons changed: new format version");
-_Static_assert(IA_REQ_KIND_MAX == 19, "request kinds changed: new format version");
+_Static_assert(IA_REQ_KIND_MAX == 25, "request kinds changed: new format version");
 _Static_assert(sizeof(struct ia_trace_hook) == 128, "ia_trace_hook changed");
 
 /* ---- on-disk layout, version 1 (docs/trace-format.md) ---- */
