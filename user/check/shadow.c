@@ -107,7 +107,14 @@ void ia_checker_free(struct ia_checker *c)
 	}
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
-	ck_iova_free_all(c);
+	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {
+		struct ck_iova *st = v;
+
+		free(st->live.v);
+		free(st->dead.v);
+		free(st);
+	}
+	ia_u64map_free(&c->iovas);
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
 		for (struct ck_queued *q = v, *next; q; q = next) {
 			next = q->next;

@@ -192,7 +192,6 @@ struct ck_iova_ctx {
 /* Apply a root IOVA call to the shadow (reservations, links, and the live
  * buffers of links it ended) and say what it did in xi (xi->x set). */
 void ck_iova_apply(struct ck_iova_ctx *xi);
-void ck_iova_free_all(struct ia_checker *c);
 
 /* A live buffer of d ended: its sub-granule ranges leave the device's live
  * set (ck_subbuf), and the live counts drop. */

@@ -162,18 +162,3 @@ void ck_iova_apply(struct ck_iova_ctx *xi)
 		break;
 	}
 }
-
-void ck_iova_free_all(struct ia_checker *c)
-{
-	__u64 k;
-	void *v;
-
-	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {
-		struct ck_iova *st = v;
-
-		free(st->live.v);
-		free(st->dead.v);
-		free(st);
-	}
-	ia_u64map_free(&c->iovas);
-}
