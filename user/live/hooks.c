@@ -23,8 +23,8 @@
 
 /* the two-step IOVA API (v6.16); its struct names the API */
 #define IOVA_API	.api_struct = "dma_iova_state", .api_since = "6.16"
-#define IOVA(name, fn, checks, role)					\
-	{ name, IA_ATTACH_FENTRY, checks, role, { REQ(fn, name, NULL) }, IOVA_API }
+#define IOVA(p, fn, checks, role)					\
+	{ #p, IA_ATTACH_FENTRY, checks, role, { REQ(fn, p, NULL) }, IOVA_API }
 /* the dma:* tracepoints (v6.12): cross-checks, no check depends on them */
 #define DMA_TP_API	.api_struct = "trace_event_raw_dma_map", .api_since = "6.12"
 #define DMA_TP(name, role)						\
@@ -100,14 +100,14 @@ const struct ia_hook ia_hooks[] = {
 	{ "fq_flush", IA_ATTACH_FENTRY, IA_CHECK_TEMPORAL, "flush-queue flushes",
 	  { EXIT("fq_flush_iotlb", fq_flush, "<= 6.12; inlined later"),
 	    ENTRY("fq_ring_free_locked", fq_ring_free, "7.x: fq_flush_finish_cnt moved") } },
-	IOVA("iova_alloc", "dma_iova_try_alloc", IA_CHECK_LIFECYCLE | IA_CHECK_ALIGNMENT,
+	IOVA(iova_alloc, "dma_iova_try_alloc", IA_CHECK_LIFECYCLE | IA_CHECK_ALIGNMENT,
 	     "IOVA API: ranges reserved"),
-	IOVA("iova_link", "dma_iova_link", CK_MAP, "IOVA API: ranges linked (mapped)"),
-	IOVA("iova_sync", "dma_iova_sync", IA_CHECK_LIFECYCLE, "IOVA API: IOTLB syncs"),
-	IOVA("iova_unlink", "dma_iova_unlink", CK_UNMAP, "IOVA API: ranges unlinked"),
-	IOVA("iova_destroy", "dma_iova_destroy", CK_UNMAP | IA_CHECK_TEMPORAL,
+	IOVA(iova_link, "dma_iova_link", CK_MAP, "IOVA API: ranges linked (mapped)"),
+	IOVA(iova_sync, "dma_iova_sync", IA_CHECK_LIFECYCLE, "IOVA API: IOTLB syncs"),
+	IOVA(iova_unlink, "dma_iova_unlink", CK_UNMAP, "IOVA API: ranges unlinked"),
+	IOVA(iova_destroy, "dma_iova_destroy", CK_UNMAP | IA_CHECK_TEMPORAL,
 	     "IOVA API: unlink all and release"),
-	IOVA("iova_free", "dma_iova_free", IA_CHECK_LIFECYCLE, "IOVA API: ranges released"),
+	IOVA(iova_free, "dma_iova_free", IA_CHECK_LIFECYCLE, "IOVA API: ranges released"),
 	{ "tp_dma_map", IA_ATTACH_TP_BTF, 0, "dma:* cross-check: single maps",
 	  { TPV("dma_map_phys", "6.18+"), TPV("dma_map_page", "6.12-6.17") }, DMA_TP_API },
 	{ "tp_dma_unmap", IA_ATTACH_TP_BTF, 0, "dma:* cross-check: single unmaps",
