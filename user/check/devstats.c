@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check/devstats.h"
@@ -87,8 +88,7 @@ static bool kind_is_unmap(__u32 k)
 {
 	return k == IA_REQ_UNMAP_PAGE || k == IA_REQ_UNMAP_SG ||
 	       k == IA_REQ_UNMAP_RESOURCE || k == IA_REQ_FREE ||
-	       k == IA_REQ_FREE_NONCONTIG || k == IA_REQ_FREE_PAGES ||
-	       k == IA_REQ_IOVA_UNLINK || k == IA_REQ_IOVA_DESTROY;
+	       k == IA_REQ_FREE_NONCONTIG || k == IA_REQ_FREE_PAGES;
 }
 
 void ia_iova_as_req(const struct ia_ev_iova *e, struct ia_ev_req *r)
@@ -116,6 +116,7 @@ void ia_devstats_init(struct ia_devstats *ds)
 	ia_u64map_init(&ds->devs);
 	ia_u64map_init(&ds->pending);
 	ia_u64map_init(&ds->unattr);
+	ia_u64map_init(&ds->iova_links);
 }
 
 void ia_devstats_free(struct ia_devstats *ds)
@@ -123,6 +124,7 @@ void ia_devstats_free(struct ia_devstats *ds)
 	ia_u64map_free_values(&ds->devs);
 	ia_u64map_free_values(&ds->pending);
 	ia_u64map_free_values(&ds->unattr);
+	ia_u64map_free(&ds->iova_links);
 }
 
 /*
@@ -223,6 +225,47 @@ static void on_req(struct ia_devstats *ds, const struct ia_ev_req *e)
 	}
 }
 
+/*
+ * A root IOVA API call: a link is a map (on_req counted it); its unmap is
+ * the unlink that ends it (one per unlink) or the destroy or free that ends
+ * the reservation with the links still counted in it, so that maps minus
+ * unmaps stays the live mappings.
+ */
+static void on_iova(struct ia_devstats *ds, const struct ia_ev_iova *e)
+{
+	struct ia_ev_req r;
+	struct ia_dev_row *row;
+	__u64 n;
+
+	ia_iova_as_req(e, &r);
+	on_req(ds, &r);
+	row = row_of(ds, e->dev);
+	if (!row || e->parent_id || (e->hdr.flags & IA_REQ_F_FAILED) || !e->state)
+		return;
+	n = (__u64)(uintptr_t)ia_u64map_get(&ds->iova_links, e->state);
+	switch (e->kind) {
+	case IA_REQ_IOVA_LINK:
+		n++;
+		break;
+	case IA_REQ_IOVA_UNLINK:
+		if (n) {
+			n--;
+			row->unmaps++;
+		}
+		break;
+	case IA_REQ_IOVA_DESTROY:
+	case IA_REQ_IOVA_FREE:
+		row->unmaps += n;
+		n = 0;
+		break;
+	default:
+		return;
+	}
+	ia_u64map_del(&ds->iova_links, e->state);
+	if (n && ia_u64map_put(&ds->iova_links, e->state, (void *)(uintptr_t)n))
+		ds->oom = 1;
+}
+
 static void on_pt(struct ia_devstats *ds, const struct ia_ev_pt *e, bool map)
 {
 	struct ia_pending *p;
@@ -291,13 +334,9 @@ void ia_devstats_add(struct ia_devstats *ds, const struct ia_ev_hdr *h, size_t l
 	case IA_EV_REQ:
 		on_req(ds, (const void *)h);
 		break;
-	case IA_EV_IOVA: {	/* a request of the IOVA API: the same accounting */
-		struct ia_ev_req r;
-
-		ia_iova_as_req((const void *)h, &r);
-		on_req(ds, &r);
+	case IA_EV_IOVA:
+		on_iova(ds, (const void *)h);
 		break;
-	}
 	case IA_EV_SG:
 		on_sg(ds, (const void *)h);
 		break;

@@ -41,6 +41,8 @@ struct ia_devstats {
 	struct ia_u64map devs;		/* struct device * -> ia_dev_row */
 	struct ia_u64map pending;	/* req id -> struct ia_pending */
 	struct ia_u64map unattr;	/* domain -> ia_unattributed */
+	struct ia_u64map iova_links;	/* struct dma_iova_state * -> links
+					 * live in it (a count, as the value) */
 	__u64 per_type[IA_EV_TYPE_MAX];
 	__u64 records;
 	__u64 bad_records;		/* too short for their type */

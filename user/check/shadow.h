@@ -180,11 +180,10 @@ struct ck_iova_ctx {
 	bool was_reserved;	/* st was reserved when the call came */
 	bool replaced;		/* try_alloc over a state still reserved */
 	__u64 outside;		/* link: bytes past the reserved size */
-	__u64 not_linked;	/* unlink, destroy: bytes of the range never
-				 * linked (nor unlinked before) */
-	__u64 unlinked_twice;	/* of them: bytes already unlinked */
-	__u64 preexisting;	/* of the not linked bytes, the kernel removed
-				 * some: linked before the recording */
+	__u64 not_linked;	/* unlink, destroy: bytes of the granule-aligned
+				 * range it removes that no link mapped (nor
+				 * an earlier unlink removed) */
+	__u64 unlinked_twice;	/* bytes of it an earlier unlink removed */
 	__u64 left_links, left_bytes;	/* destroy, free: links still live
 					 * after it (mapped, IOVA released) */
 };

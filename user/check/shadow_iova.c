@@ -34,26 +34,44 @@ static void end_link(struct ck_iova_ctx *xi, struct ck_iova *st,
 	ck_live_end(xi->x.c, d, l->req_id);
 }
 
+/* The granule-aligned IOVA range [*lo, *hi) that [off, off + len) of st
+ * covers: what dma-iommu maps for a link there and removes for an unlink. */
+static void span(const struct ck_iova_ctx *xi, const struct ck_iova *st, __u64 off,
+		 __u64 len, __u64 *lo, __u64 *hi)
+{
+	__u64 g = xi->x.granule;
+
+	*lo = (st->addr + off) & ~(g - 1);
+	*hi = (st->addr + off + len + g - 1) & ~(g - 1);
+}
+
 /*
- * [off, off + len) of st unlinked: links inside it end, links it cuts are
- * trimmed to what is left below the cut (or above it); what it covers that
- * no link held is counted, apart from what an earlier unlink already took.
+ * [off, off + len) of st unlinked: links inside its range end, links it
+ * cuts are trimmed to what is left below the cut (or above it). What it
+ * covers is judged in the granule-aligned ranges the kernel maps and
+ * removes (successful links never share a granule: a second write of one
+ * fails): bytes of its range that no live link maps were never linked,
+ * unless an earlier unlink took them.
  */
 static void unlink_range(struct ck_iova_ctx *xi, struct ck_iova *st, __u64 off, __u64 len)
 {
 	struct ia_checker *c = xi->x.c;
-	__u64 end = off + len, covered = 0, twice = 0;
+	__u64 lo, hi, a, b, covered = 0, twice = 0;
 	size_t keep = 0;
 
-	for (size_t i = 0; i < st->dead.n; i++)
-		twice += overlap(off, end, st->dead.v[i].off,
-				 st->dead.v[i].off + st->dead.v[i].len);
+	span(xi, st, off, len, &lo, &hi);
+	for (size_t i = 0; i < st->dead.n; i++) {
+		span(xi, st, st->dead.v[i].off, st->dead.v[i].len, &a, &b);
+		twice += overlap(lo, hi, a, b);
+	}
 	for (size_t i = 0; i < st->live.n; i++) {
 		struct ck_iova_link l = st->live.v[i];
-		__u64 lend = l.off + l.len, o = overlap(off, end, l.off, lend);
+		__u64 lend = l.off + l.len, o;
 
+		span(xi, st, l.off, l.len, &a, &b);
+		o = overlap(lo, hi, a, b);
 		covered += o;
-		if (o == l.len) {	/* all of it */
+		if (o && o == b - a) {	/* all of it */
 			end_link(xi, st, &l);
 			CK_PUSH(c, st->dead, l);
 			continue;
@@ -62,17 +80,17 @@ static void unlink_range(struct ck_iova_ctx *xi, struct ck_iova *st, __u64 off, 
 			if (l.off < off) {
 				l.len = off - l.off;
 			} else {
-				l.len = lend - end;
-				l.off = end;
+				l.len = lend > off + len ? lend - (off + len) : 0;
+				l.off = off + len;
 			}
 		}
 		st->live.v[keep++] = l;
 	}
 	st->live.n = keep;
-	if (twice > len - covered)
-		twice = len - covered;
+	if (twice > hi - lo - covered)
+		twice = hi - lo - covered;
 	xi->unlinked_twice = twice;
-	xi->not_linked = len - covered - twice;
+	xi->not_linked = hi - lo - covered - twice;
 }
 
 /* The reservation ends; links still live end with it. */
@@ -116,16 +134,18 @@ static void link(struct ck_iova_ctx *xi)
 	const struct ia_ev_iova *e = xi->e;
 	struct ck_iova *st = xi->st;
 	struct ck_iova_link l = { e->offset, e->size, e->hdr.req_id };
-	__u64 end = e->offset + e->size;
+	__u64 end = e->offset + e->size, lo, hi, a, b;
 	size_t keep = 0;
 
 	if (end > st->size)
 		xi->outside = end - (e->offset > st->size ? e->offset : st->size);
 	/* linked again: no longer "unlinked before" */
-	for (size_t i = 0; i < st->dead.n; i++)
-		if (!overlap(e->offset, end, st->dead.v[i].off,
-			     st->dead.v[i].off + st->dead.v[i].len))
+	span(xi, st, e->offset, e->size, &lo, &hi);
+	for (size_t i = 0; i < st->dead.n; i++) {
+		span(xi, st, st->dead.v[i].off, st->dead.v[i].len, &a, &b);
+		if (!overlap(lo, hi, a, b))
 			st->dead.v[keep++] = st->dead.v[i];
+	}
 	st->dead.n = keep;
 	CK_PUSH(xi->x.c, st->live, l);
 }
