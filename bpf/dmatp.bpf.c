@@ -85,8 +85,9 @@ static __always_inline void tp_sg(__u32 event, const __u64 *a)
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* class dma_alloc_class: (dev, virt_addr, dma_addr, size, dir, flags, attrs) */
-static __always_inline void tp_alloc(__u32 event, const __u64 *a)
+/* class dma_alloc_class: (dev, virt_addr, dma_addr, size, dir, flags, attrs);
+ * class dma_free_class: the same without flags */
+static __always_inline void tp_alloc(__u32 event, const __u64 *a, bool alloc)
 {
 	struct ia_ev_tp_dma *e = tp_dma_reserve(event, a[0]);
 
@@ -96,23 +97,8 @@ static __always_inline void tp_alloc(__u32 event, const __u64 *a)
 	e->dma = a[2];
 	e->size = a[3];
 	e->dir = a[4];
-	e->gfp = a[5];
-	e->attrs = a[6];
-	bpf_ringbuf_submit(e, 0);
-}
-
-/* class dma_free_class: (dev, virt_addr, dma_addr, size, dir, attrs) */
-static __always_inline void tp_free(__u32 event, const __u64 *a)
-{
-	struct ia_ev_tp_dma *e = tp_dma_reserve(event, a[0]);
-
-	if (!e)
-		return;
-	e->cpu_addr = a[1];
-	e->dma = a[2];
-	e->size = a[3];
-	e->dir = a[4];
-	e->attrs = a[5];
+	e->gfp = alloc ? a[5] : 0;
+	e->attrs = alloc ? a[6] : a[5];
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -175,11 +161,11 @@ TP_DMA(dma_unmap_resource, tp_unmap(ctx, IA_TP_DMA_F_MMIO))
 TP_DMA(dma_map_sg, tp_sg(IA_TP_DMA_MAP_SG, ctx))
 TP_DMA(dma_map_sg_err, tp_sg(IA_TP_DMA_MAP_SG_ERR, ctx))
 TP_DMA(dma_unmap_sg, tp_sg(IA_TP_DMA_UNMAP_SG, ctx))
-TP_DMA(dma_alloc, tp_alloc(IA_TP_DMA_ALLOC, ctx))
-TP_DMA(dma_alloc_pages, tp_alloc(IA_TP_DMA_ALLOC_PAGES, ctx))
-TP_DMA(dma_alloc_sgt_err, tp_alloc(IA_TP_DMA_ALLOC_SGT_ERR, ctx))
-TP_DMA(dma_free, tp_free(IA_TP_DMA_FREE, ctx))
-TP_DMA(dma_free_pages, tp_free(IA_TP_DMA_FREE_PAGES, ctx))
+TP_DMA(dma_alloc, tp_alloc(IA_TP_DMA_ALLOC, ctx, true))
+TP_DMA(dma_alloc_pages, tp_alloc(IA_TP_DMA_ALLOC_PAGES, ctx, true))
+TP_DMA(dma_alloc_sgt_err, tp_alloc(IA_TP_DMA_ALLOC_SGT_ERR, ctx, true))
+TP_DMA(dma_free, tp_alloc(IA_TP_DMA_FREE, ctx, false))
+TP_DMA(dma_free_pages, tp_alloc(IA_TP_DMA_FREE_PAGES, ctx, false))
 TP_DMA(dma_alloc_sgt, tp_sgt(IA_TP_DMA_ALLOC_SGT, ctx))
 TP_DMA(dma_free_sgt, tp_sgt(IA_TP_DMA_FREE_SGT, ctx))
 TP_DMA(dma_sync_single_for_cpu, tp_sync(IA_TP_DMA_SYNC_SINGLE_CPU, ctx))

@@ -79,8 +79,8 @@ len_code() { jq -s -c "[.[] | select(.code == \"$2\") | .len] | sort" "$1"; }
 
 # does the booted kernel have the IOVA API (6.16+)?
 has_iova_api() {
-	local maj min
-	IFS=. read -r maj min _ <<< "$KREL"
+	local maj=${KREL%%.*} rest=${KREL#*.}
+	local min=${rest%%.*}
 	[ "$maj" -gt 6 ] || { [ "$maj" -eq 6 ] && [ "$min" -ge 16 ]; }
 }
 

@@ -117,7 +117,7 @@ check() {
 	assert_eq "nvme 64K reads: requests of exactly 65536 bytes" 2 \
 		"$(jq -s "$JQ_DEFS"'
 			(by_req(.type == "sg" and (.output | not))) as $in
-			| [.[] | select(.type == "request" and .device == "'"$nvme"'" and .parent == 0 and .dir == 2
+			| ([.[] | select(.type == "request" and .device == "'"$nvme"'" and .parent == 0 and .dir == 2
 				and (.kind == "map_page" or .kind == "map_sg"))
 			   | if .kind == "map_sg" then ([$in[.req | tostring][].segs[].len] | add) else .size end
 			   | select(. == 65536)] | length) + ([.[] | select(.type == "iova"
@@ -127,8 +127,8 @@ check() {
 	assert_eq "nvme IOVA reservations: links add up to the size, destroyed whole" 0 \
 		"$(jq -s '[.[] | select(.type == "iova" and .device == "'"$nvme"'")] as $v
 			| [$v | to_entries[] | select(.value.kind == "iova_try_alloc") | .key as $k | .value as $a
-			   | ($v[$k + 1:] | (map(.kind == "iova_try_alloc" and .state == $a.state) | index(true)) as $end
-			      | .[:($end // length)] | map(select(.state == $a.state))) as $calls
+			   | ($v[$k + 1:] | (map(.kind == "iova_try_alloc" and .state == $a.state) | index(true)) as $stop
+			      | .[:($stop // length)] | map(select(.state == $a.state))) as $calls
 			   | ($calls | map(select(.kind == "iova_link"))) as $links
 			   | select(($links | map(.size) | add) != $a.size
 				or ([$links[] | .offset] != ([$links[] | .size] | [foreach .[] as $s (0; . + $s; . - $s)]))
