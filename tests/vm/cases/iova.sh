@@ -85,8 +85,13 @@ has_iova_api() {
 }
 
 check() {
-	local a=$OUT/dumpa.jsonl ca=$OUT/checka.jsonl cb=$OUT/checkb.jsonl base addr
+	local a=$OUT/dumpa.jsonl ca=$OUT/findingsa.jsonl cb=$OUT/findingsb.jsonl base addr t
 	assert_eq "module loads" 0 "$(cat "$OUT/load.rc")"
+	# check -j: one {"type": "finding", "finding": {...}} per finding
+	for t in a b; do
+		jq -c 'select(.type == "finding") | .finding' "$OUT/check$t.jsonl" \
+			> "$OUT/findings$t.jsonl" 2>/dev/null
+	done
 	fx_result_json
 	if ! has_iova_api; then
 		assert_eq "before 6.16 the fixture refuses iova_alloc" "-95 no_iova_api_before_6.16" \
