@@ -270,12 +270,11 @@ static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL }
 	{ "tp_dma_sync_single_for_device", -1, DMA_TP_NONE, true }, \
 	{ "tp_dma_sync_sg_for_cpu", -1, DMA_TP_NONE, true }, \
 	{ "tp_dma_sync_sg_for_device", -1, DMA_TP_NONE, true }
-/* 6.12 names: dma_map_page etc. (variant 1), dma_map_resource its own */
-#define DMA_TP_6_12 \
-	{ "tp_dma_map", 1, "" }, \
-	{ "tp_dma_unmap", 1, "" }, \
-	{ "tp_dma_map_resource", 0, "" }, \
-	{ "tp_dma_unmap_resource", 0, "" }, \
+/* the dma:* tracepoint hooks attached: the single map/unmap ones with
+ * variant vmap, the MMIO ones with vres */
+#define DMA_TP_ATTACHED(vmap, vres) \
+	{ "tp_dma_map", vmap, "" }, { "tp_dma_unmap", vmap, "" }, \
+	{ "tp_dma_map_resource", vres, "" }, { "tp_dma_unmap_resource", vres, "" }, \
 	{ "tp_dma_map_sg", 0, "" }, \
 	{ "tp_dma_map_sg_err", 0, "" }, \
 	{ "tp_dma_unmap_sg", 0, "" }, \
@@ -290,27 +289,10 @@ static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL }
 	{ "tp_dma_sync_single_for_device", 0, "" }, \
 	{ "tp_dma_sync_sg_for_cpu", 0, "" }, \
 	{ "tp_dma_sync_sg_for_device", 0, "" }
-/* 6.18 names: dma_map_phys; dma_map_resource folded in, recorded via
- * tp_dma_map */
-#define DMA_TP_6_18 \
-	{ "tp_dma_map", 0, "" }, \
-	{ "tp_dma_unmap", 0, "" }, \
-	{ "tp_dma_map_resource", 1, "" }, \
-	{ "tp_dma_unmap_resource", 1, "" }, \
-	{ "tp_dma_map_sg", 0, "" }, \
-	{ "tp_dma_map_sg_err", 0, "" }, \
-	{ "tp_dma_unmap_sg", 0, "" }, \
-	{ "tp_dma_alloc", 0, "" }, \
-	{ "tp_dma_free", 0, "" }, \
-	{ "tp_dma_alloc_pages", 0, "" }, \
-	{ "tp_dma_free_pages", 0, "" }, \
-	{ "tp_dma_alloc_sgt", 0, "" }, \
-	{ "tp_dma_alloc_sgt_err", 0, "" }, \
-	{ "tp_dma_free_sgt", 0, "" }, \
-	{ "tp_dma_sync_single_for_cpu", 0, "" }, \
-	{ "tp_dma_sync_single_for_device", 0, "" }, \
-	{ "tp_dma_sync_sg_for_cpu", 0, "" }, \
-	{ "tp_dma_sync_sg_for_device", 0, "" }
+/* 6.12 names: dma_map_page etc. (variant 1), dma_map_resource its own;
+ * 6.18: dma_map_phys, dma_map_resource folded in (recorded via tp_dma_map) */
+#define DMA_TP_6_12	DMA_TP_ATTACHED(1, 0)
+#define DMA_TP_6_18	DMA_TP_ATTACHED(0, 1)
 
 #define WANT_CORE_6_1 \
 	{ "map_page", 0, "" }, \
