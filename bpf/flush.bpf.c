@@ -6,31 +6,12 @@
  * (fq_flush_iotlb). The time between the two is the temporal exposure.
  */
 #include "audit.bpf.h"
+#include "release.bpf.h"
 
 /* __iommu_dma_unmap(dev, dma_addr, size) */
 static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret)
 {
-	struct device *dev = (struct device *)a[0];
-	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
-	struct iommu_domain *dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
-	struct iommu_dma_cookie *cookie = dom ? BPF_CORE_READ(dom, iova_cookie) : NULL;
-	__u64 id = ia_current_req();
-	struct ia_ev_iova_free *e;
-
-	if (id == IA_REQ_FILTERED)
-		return;
-	e = ia_reserve(IA_EV_IOVA_FREE, sizeof(*e));
-	if (!e)
-		return;
-	e->hdr.req_id = id;
-	/* the same test __iommu_dma_unmap makes: iotlb_gather.queued */
-	if (cookie && BPF_CORE_READ(cookie, fq_domain))
-		e->hdr.flags |= IA_IOVA_QUEUED;
-	e->dev = (__u64)dev;
-	e->domain = (__u64)dom;
-	e->iova = a[1];
-	e->size = a[2];
-	bpf_ringbuf_submit(e, 0);
+	ia_iova_release(ia_current_req(), (struct device *)a[0], a[1], a[2], true);
 }
 
 static __always_inline void fq_flush_emit(__u64 cookie)

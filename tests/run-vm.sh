@@ -68,7 +68,7 @@ fixture=$root/.output/fixture
 if [ -n "$kernel" ]; then
 	fixture=$root/.output/kernels/$KREL/fixture
 	mkdir -p "$results"
-	if printf '%s\n' "${cases[@]}" | grep -qxE 'fixture|fixture-failed|random' &&
+	if printf '%s\n' "${cases[@]}" | grep -qxE 'fixture|fixture-failed|random|iova' &&
 		! "$root/tests/fixture/build.sh" --kernel "$KREL" > "$results/fixture-build.log" 2>&1; then
 		CASE="fixture[$KREL]" _fail "build: $(tail -3 "$results/fixture-build.log" | tr '\n' ' ')"
 	fi

@@ -24,7 +24,15 @@ specs=("${funcs[@]}"
 	swiotlb_tbl_map_single fq_flush_timeout fq_ring_free dma_map_phys dma_unmap_phys
 	dma_iova_try_alloc dma_iova_link dma_iova_sync dma_iova_unlink
 	dma_iova_destroy dma_iova_free
-	btf_trace_map btf_trace_unmap btf_trace_dma_map_phys
+	btf_trace_map btf_trace_unmap
+	# the dma:* tracepoints (6.12; 6.18 names) and the structs that say
+	# whether an API is there at all (struct ia_hook.api_struct)
+	btf_trace_dma_map_phys btf_trace_dma_unmap_phys btf_trace_dma_map_page btf_trace_dma_unmap_page
+	btf_trace_dma_map_resource btf_trace_dma_unmap_resource btf_trace_dma_map_sg btf_trace_dma_map_sg_err
+	btf_trace_dma_unmap_sg btf_trace_dma_alloc btf_trace_dma_free btf_trace_dma_alloc_pages
+	btf_trace_dma_free_pages btf_trace_dma_alloc_sgt btf_trace_dma_alloc_sgt_err btf_trace_dma_free_sgt
+	btf_trace_dma_sync_single_for_cpu btf_trace_dma_sync_single_for_device btf_trace_dma_sync_sg_for_cpu btf_trace_dma_sync_sg_for_device
+	struct:dma_iova_state:addr struct:trace_event_raw_dma_map:size
 	# what the CO-RE flavours read: the cookie type and the granule
 	struct:iommu_domain:type,cookie_type,pgsize_bitmap,iova_cookie
 	struct:iommu_dma_cookie:type,iovad,fq_flush_finish_cnt,fq_domain

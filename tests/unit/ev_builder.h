@@ -40,6 +40,20 @@
  *   EB_SYNC      one IA_REQ_SYNC_* record (entry only)
  *   EB_PT_MAP    unattributed IA_EV_PT_MAP writes (req_id 0)
  *   EB_FLUSH     IA_EV_FQ_FLUSH with the domain's cookie
+ *   EB_IOVA_*    the two-step IOVA API, one IA_EV_IOVA record per call, on
+ *                the state .state (EB_STATE_A when 0; the first alloc of it
+ *                sets its addr .dma and size .size for the later steps):
+ *                ALLOC  (.phys hint, .size, .dma = state->addr) the record;
+ *                LINK   (.off .phys .size .dir) IA_EV_PT_MAP of the
+ *                       granule-aligned range at addr + off, the record;
+ *                UNLINK (.off .size) IA_EV_PT_UNMAP of the granule-aligned
+ *                       range (result: all of it, or .pt), the record;
+ *                SYNC   (.off .size) the record;
+ *                DESTROY (.size = mapped_len) mapped_len > 0: the removal of
+ *                       [0, mapped_len), IA_EV_IOVA_FREE of the state's
+ *                       range (IA_IOVA_QUEUED with EB_F_QUEUED), the record;
+ *                       mapped_len 0: a nested dma_iova_free, then the record;
+ *                FREE   IA_EV_IOVA_FREE (never queued), the record
  * A step's records share one timestamp; each step then advances the clock
  * by 1 us. EB_TIME sets the clock. Call sites: .site = n > 0 gives the
  * request stack id n, whose IA_EV_STACK record (innermost driver frame
@@ -75,6 +89,8 @@
 #define EB_ERR(e)	((__u64)(__s64)-(e))	/* a page-table write's -errno */
 #define EB_DMA_ERROR	(~0ULL)			/* DMA_MAPPING_ERROR */
 #define EB_MASK48	0xffffffffffffULL
+#define EB_STATE_A	0xffff888300001000ULL	/* struct dma_iova_state * */
+#define EB_STATE_B	0xffff888300002000ULL
 
 enum { EB_BIDI = 0, EB_TO_DEV = 1, EB_FROM_DEV = 2 };	/* dma_data_direction */
 
@@ -92,6 +108,12 @@ enum eb_op {
 	EB_SYNC,	/* .kind (default SYNC_SINGLE_CPU) .dma .size .dir */
 	EB_PT_MAP,	/* .pt, unattributed, in .dom or the device's domain */
 	EB_FLUSH,	/* flush queue flush of .dom or the device's domain */
+	EB_IOVA_ALLOC,	/* .state .phys .size .dma (state->addr) */
+	EB_IOVA_LINK,	/* .state .off .phys .size .dir .pt */
+	EB_IOVA_SYNC,	/* .state .off .size */
+	EB_IOVA_UNLINK,	/* .state .off .size .pt */
+	EB_IOVA_DESTROY, /* .state .size (mapped_len) .pt */
+	EB_IOVA_FREE,	/* .state */
 	EB_TIME,	/* clock = .ts */
 	EB_FINISH,	/* ia_checker_finish(c, .lost) */
 };
@@ -135,6 +157,7 @@ struct eb_step {
 	struct eb_devspec d;	/* EB_DEVICE */
 	__u64 phys, size, dma;
 	__u32 kind, dir, site, flags;
+	__u64 state, off;	/* EB_IOVA_*: the dma_iova_state, the offset */
 	__u64 tlb, tlb_alloc;	/* EB_MAP_PAGE: bounce slot (0: not bounced),
 				 * its alloc size (0: size rounded to granule) */
 	__u64 ts;		/* EB_TIME */
@@ -157,6 +180,12 @@ struct eb_step {
 #define S_SYNC(...)	{ .op = EB_SYNC, __VA_ARGS__ }
 #define S_PT_MAP(...)	{ .op = EB_PT_MAP, __VA_ARGS__ }
 #define S_FLUSH(...)	{ .op = EB_FLUSH, __VA_ARGS__ }
+#define S_IOVA_ALLOC(...)	{ .op = EB_IOVA_ALLOC, __VA_ARGS__ }
+#define S_IOVA_LINK(...)	{ .op = EB_IOVA_LINK, __VA_ARGS__ }
+#define S_IOVA_SYNC(...)	{ .op = EB_IOVA_SYNC, __VA_ARGS__ }
+#define S_IOVA_UNLINK(...)	{ .op = EB_IOVA_UNLINK, __VA_ARGS__ }
+#define S_IOVA_DESTROY(...)	{ .op = EB_IOVA_DESTROY, __VA_ARGS__ }
+#define S_IOVA_FREE(...)	{ .op = EB_IOVA_FREE, __VA_ARGS__ }
 #define S_TIME(t)	{ .op = EB_TIME, .ts = (t) }
 #define S_FINISH(l)	{ .op = EB_FINISH, .lost = (l) }
 /* explicit page-table writes / removals of a step: PT2(PTW(...), PTW(...)) */
@@ -174,6 +203,8 @@ struct eb_world {
 	__u64 now, next_id;
 	struct { __u64 dev, dom, granule; } devs[8];
 	int ndev;
+	struct { __u64 state, addr, size; } iova[4];	/* as last reserved */
+	int niova;
 	bool site_sent[64];
 };
 
@@ -635,6 +666,122 @@ static inline void eb_step_sync(const struct eb_step *s)
 		  s->dma, s->dir, s->site, IA_REQ_F_ENTRY_ONLY, 0, 0);
 }
 
+/* ---- the two-step IOVA API ---- */
+
+static inline __u64 eb_state_of(const struct eb_step *s)
+{
+	return s->state ? s->state : EB_STATE_A;
+}
+
+/* The state's addr and size as its last EB_IOVA_ALLOC set them. */
+static inline void eb_iova_get(__u64 state, __u64 *addr, __u64 *size)
+{
+	*addr = *size = 0;
+	for (int i = 0; i < eb_w.niova; i++)
+		if (eb_w.iova[i].state == state) {
+			*addr = eb_w.iova[i].addr;
+			*size = eb_w.iova[i].size;
+		}
+}
+
+static inline void eb_ev_iova(__u64 id, __u64 parent, const struct eb_step *s, __u32 kind,
+			      __u64 phys, __u64 off, __u64 size, __u32 flags, __s32 ret)
+{
+	struct ia_ev_iova e;
+	__u64 addr, ssize;
+
+	eb_iova_get(eb_state_of(s), &addr, &ssize);
+	memset(&e, 0, sizeof(e));
+	eb_hdr(&e.hdr, IA_EV_IOVA, sizeof(e), id, flags);
+	e.dev = eb_dev_of(s);
+	e.parent_id = parent;
+	e.state = eb_state_of(s);
+	e.addr = addr;
+	e.state_size = ssize;
+	e.phys = phys;
+	e.offset = off;
+	e.size = size;
+	e.dir = s->dir;
+	e.entry_ns = eb_w.now - 500;
+	e.kind = kind;
+	e.ret = ret;
+	e.stack_id = s->site ? (__s32)s->site : -1;
+	eb_feed(&e);
+}
+
+/* The removal dma-iommu makes for [off, off + len) of a state: all of it,
+ * unless the step gives its own. */
+static inline void eb_iova_removal(const struct eb_step *s, __u64 id, __u64 addr, __u64 off,
+				   __u64 len)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+
+	if (s->npt > 0) {
+		for (int i = 0; i < s->npt; i++)
+			eb_ev_pt(IA_EV_PT_UNMAP, id, dom, &s->pt[i]);
+	} else {
+		struct eb_pt u = eb_write_for(addr + off, addr + off, len, g);
+
+		u.result = u.size;
+		eb_ev_pt(IA_EV_PT_UNMAP, id, dom, &u);
+	}
+}
+
+static inline void eb_step_iova(const struct eb_step *s)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+	__u64 id = eb_w.next_id++, addr, size;
+	bool failed = s->flags & EB_F_FAILED;
+
+	eb_ev_stack(s->site);
+	switch (s->op) {
+	case EB_IOVA_ALLOC:
+		if (!failed && eb_w.niova < (int)EB_N(eb_w.iova)) {
+			eb_w.iova[eb_w.niova].state = eb_state_of(s);
+			eb_w.iova[eb_w.niova].addr = s->dma;
+			eb_w.iova[eb_w.niova].size = s->size;
+			eb_w.niova++;
+		}
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_TRY_ALLOC, s->phys, 0, s->size,
+			   failed ? IA_REQ_F_FAILED : 0, !failed);
+		break;
+	case EB_IOVA_LINK:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		eb_writes(s, id, dom, addr + s->off, s->phys, g);
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_LINK, s->phys, s->off, s->size,
+			   failed ? IA_REQ_F_FAILED : 0, failed ? -22 : 0);
+		break;
+	case EB_IOVA_SYNC:
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_SYNC, 0, s->off, s->size, 0, 0);
+		break;
+	case EB_IOVA_UNLINK:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		eb_iova_removal(s, id, addr, s->off, s->size);
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_UNLINK, 0, s->off, s->size, 0, 0);
+		break;
+	case EB_IOVA_DESTROY:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		if (s->size) {
+			eb_iova_removal(s, id, addr, 0, s->size);
+			eb_ev_iova_free(id, dev, dom, addr, size, s->flags & EB_F_QUEUED);
+		} else {	/* dma_iova_free, nested */
+			__u64 child = eb_w.next_id++;
+
+			eb_ev_iova_free(child, dev, dom, addr, size, false);
+			eb_ev_iova(child, id, s, IA_REQ_IOVA_FREE, 0, 0, 0, 0, 0);
+		}
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_DESTROY, 0, 0, s->size, 0, 0);
+		break;
+	case EB_IOVA_FREE:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		eb_ev_iova_free(id, dev, dom, addr, size, false);
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_FREE, 0, 0, 0, 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
 static inline void eb_run(const struct eb_step *steps, size_t n)
 {
 	for (size_t i = 0; i < n && steps[i].op != EB_END; i++) {
@@ -654,6 +801,10 @@ static inline void eb_run(const struct eb_step *steps, size_t n)
 		case EB_MAP_SG:		eb_step_map_sg(s); break;
 		case EB_UNMAP:		eb_step_unmap(s); break;
 		case EB_SYNC:		eb_step_sync(s); break;
+		case EB_IOVA_ALLOC: case EB_IOVA_LINK: case EB_IOVA_SYNC:
+		case EB_IOVA_UNLINK: case EB_IOVA_DESTROY: case EB_IOVA_FREE:
+			eb_step_iova(s);
+			break;
 		case EB_PT_MAP:
 			for (int k = 0; k < s->npt; k++)
 				eb_ev_pt(IA_EV_PT_MAP, 0, s->dom ? s->dom : eb_dom_of(dev),

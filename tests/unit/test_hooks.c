@@ -129,8 +129,9 @@ static struct ia_hook_status *resolve(const struct btf *btf)
 
 struct want_hook {
 	const char *name;
-	int variant;		/* -1: missing */
+	int variant;		/* -1: missing (or absent) */
 	const char *reason;	/* exact; "" when attached */
+	bool absent;		/* variant -1: IA_HOOK_ABSENT, not missing */
 };
 
 /*
@@ -158,7 +159,8 @@ static void check_status(const char *kernel, const struct ia_hook_status *st,
 		snprintf(what, sizeof(what), "%s: hook %s: variant", kernel, w->name);
 		EXPECT_INT(what, s->variant, w->variant);
 		snprintf(what, sizeof(what), "%s: hook %s: state", kernel, w->name);
-		EXPECT_INT(what, s->state, w->variant >= 0 ? IA_HOOK_ATTACHED : IA_HOOK_MISSING);
+		EXPECT_INT(what, s->state, w->variant >= 0 ? IA_HOOK_ATTACHED :
+					   w->absent ? IA_HOOK_ABSENT : IA_HOOK_MISSING);
 		snprintf(what, sizeof(what), "%s: hook %s: kprobe", kernel, w->name);
 		EXPECT_INT(what, s->kprobe, false);
 		snprintf(what, sizeof(what), "%s: hook %s: fentry_err", kernel, w->name);
@@ -231,32 +233,105 @@ static const struct fn fns_6_18[] = {
 
 static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL };
 
+/* The IOVA API (6.16) and dma:* tracepoint (6.12) hooks: absent on a kernel
+ * without their API struct, attached where it is */
+#define IOVA_NONE	"not in this kernel: no struct dma_iova_state (API of 6.16+)"
+#define DMA_TP_NONE	"not in this kernel: no struct trace_event_raw_dma_map (API of 6.12+)"
+#define IOVA_ABSENT \
+	{ "iova_alloc", -1, IOVA_NONE, true }, \
+	{ "iova_link", -1, IOVA_NONE, true }, \
+	{ "iova_sync", -1, IOVA_NONE, true }, \
+	{ "iova_unlink", -1, IOVA_NONE, true }, \
+	{ "iova_destroy", -1, IOVA_NONE, true }, \
+	{ "iova_free", -1, IOVA_NONE, true }
+#define IOVA_ATTACHED \
+	{ "iova_alloc", 0, "" }, \
+	{ "iova_link", 0, "" }, \
+	{ "iova_sync", 0, "" }, \
+	{ "iova_unlink", 0, "" }, \
+	{ "iova_destroy", 0, "" }, \
+	{ "iova_free", 0, "" }
+#define DMA_TP_ABSENT \
+	{ "tp_dma_map", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_unmap", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_map_resource", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_unmap_resource", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_map_sg", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_map_sg_err", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_unmap_sg", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_free", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc_pages", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_free_pages", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc_sgt", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc_sgt_err", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_free_sgt", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_single_for_cpu", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_single_for_device", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_sg_for_cpu", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_sg_for_device", -1, DMA_TP_NONE, true }
+/* the dma:* tracepoint hooks attached: the single map/unmap ones with
+ * variant vmap, the MMIO ones with vres */
+#define DMA_TP_ATTACHED(vmap, vres) \
+	{ "tp_dma_map", vmap, "" }, { "tp_dma_unmap", vmap, "" }, \
+	{ "tp_dma_map_resource", vres, "" }, { "tp_dma_unmap_resource", vres, "" }, \
+	{ "tp_dma_map_sg", 0, "" }, \
+	{ "tp_dma_map_sg_err", 0, "" }, \
+	{ "tp_dma_unmap_sg", 0, "" }, \
+	{ "tp_dma_alloc", 0, "" }, \
+	{ "tp_dma_free", 0, "" }, \
+	{ "tp_dma_alloc_pages", 0, "" }, \
+	{ "tp_dma_free_pages", 0, "" }, \
+	{ "tp_dma_alloc_sgt", 0, "" }, \
+	{ "tp_dma_alloc_sgt_err", 0, "" }, \
+	{ "tp_dma_free_sgt", 0, "" }, \
+	{ "tp_dma_sync_single_for_cpu", 0, "" }, \
+	{ "tp_dma_sync_single_for_device", 0, "" }, \
+	{ "tp_dma_sync_sg_for_cpu", 0, "" }, \
+	{ "tp_dma_sync_sg_for_device", 0, "" }
+/* 6.12 names: dma_map_page etc. (variant 1), dma_map_resource its own;
+ * 6.18: dma_map_phys, dma_map_resource folded in (recorded via tp_dma_map) */
+#define DMA_TP_6_12	DMA_TP_ATTACHED(1, 0)
+#define DMA_TP_6_18	DMA_TP_ATTACHED(0, 1)
+
+#define WANT_CORE_6_1 \
+	{ "map_page", 0, "" }, \
+	{ "unmap_page", 0, "" }, \
+	{ "map_sg", 0, "" }, \
+	{ "unmap_sg", 0, "" }, \
+	{ "iommu_dma_map", 0, "" }, \
+	{ "map_resource", 0, "" }, \
+	{ "unmap_resource", 0, "" }, \
+	{ "alloc", 0, "" }, \
+	{ "free", 0, "" }, \
+	{ "alloc_noncontiguous", 0, "" }, \
+	{ "free_noncontiguous", 0, "" }, \
+	{ "alloc_pages", 0, "" }, \
+	{ "free_pages", 0, "" }, \
+	{ "get_sgtable", 0, "" }, \
+	{ "sync_single_for_cpu", 0, "" }, \
+	{ "sync_single_for_device", 0, "" }, \
+	{ "sync_sg_for_cpu", 0, "" }, \
+	{ "sync_sg_for_device", 0, "" }, \
+	{ "pt_map", 0, "" }, \
+	{ "pt_unmap", 0, "" }, \
+	{ "tp_map", 0, "" }, \
+	{ "tp_unmap", 0, "" }, \
+	{ "swiotlb_map", 0, "" }, \
+	{ "iova_unmap", 0, "" }, \
+	{ "fq_flush", 0, "" }
+
 static const struct want_hook want_6_1[] = {
-	{ "map_page", 0, "" },
-	{ "unmap_page", 0, "" },
-	{ "map_sg", 0, "" },
-	{ "unmap_sg", 0, "" },
-	{ "iommu_dma_map", 0, "" },
-	{ "map_resource", 0, "" },
-	{ "unmap_resource", 0, "" },
-	{ "alloc", 0, "" },
-	{ "free", 0, "" },
-	{ "alloc_noncontiguous", 0, "" },
-	{ "free_noncontiguous", 0, "" },
-	{ "alloc_pages", 0, "" },
-	{ "free_pages", 0, "" },
-	{ "get_sgtable", 0, "" },
-	{ "sync_single_for_cpu", 0, "" },
-	{ "sync_single_for_device", 0, "" },
-	{ "sync_sg_for_cpu", 0, "" },
-	{ "sync_sg_for_device", 0, "" },
-	{ "pt_map", 0, "" },
-	{ "pt_unmap", 0, "" },
-	{ "tp_map", 0, "" },
-	{ "tp_unmap", 0, "" },
-	{ "swiotlb_map", 0, "" },
-	{ "iova_unmap", 0, "" },
-	{ "fq_flush", 0, "" },
+	WANT_CORE_6_1,
+	IOVA_ABSENT,
+	DMA_TP_ABSENT,
+};
+
+/* the real 6.12: the 6.1 names, the dma:* tracepoints, no IOVA API */
+static const struct want_hook want_6_12[] = {
+	WANT_CORE_6_1,
+	IOVA_ABSENT,
+	DMA_TP_6_12,
 };
 
 static const struct want_hook want_6_18[] = {
@@ -285,6 +360,8 @@ static const struct want_hook want_6_18[] = {
 	{ "swiotlb_map", 0, "" },
 	{ "iova_unmap", 0, "" },
 	{ "fq_flush", -1, "neither fq_flush_iotlb nor fq_ring_free_locked in kernel BTF" },
+	IOVA_ABSENT,
+	DMA_TP_ABSENT,
 };
 
 static const struct want_hook want_empty[] = {
@@ -313,6 +390,8 @@ static const struct want_hook want_empty[] = {
 	{ "swiotlb_map", -1, "swiotlb_tbl_map_single not in kernel BTF" },
 	{ "iova_unmap", -1, "__iommu_dma_unmap not in kernel BTF" },
 	{ "fq_flush", -1, "neither fq_flush_iotlb nor fq_ring_free_locked in kernel BTF" },
+	IOVA_ABSENT,
+	DMA_TP_ABSENT,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -386,7 +465,9 @@ static void test_resolve_kind_matters(void **state)
 
 	for (size_t i = 0; i < ia_nr_hooks; i++) {
 		snprintf(what, sizeof(what), "hook %s: state", ia_hooks[i].name);
-		EXPECT_INT(what, st[i].state, IA_HOOK_MISSING);
+		/* no API struct either: those are absent */
+		EXPECT_INT(what, st[i].state,
+			   ia_hooks[i].api_struct ? IA_HOOK_ABSENT : IA_HOOK_MISSING);
 		snprintf(what, sizeof(what), "hook %s: variant", ia_hooks[i].name);
 		EXPECT_INT(what, st[i].variant, -1);
 	}
@@ -440,6 +521,11 @@ static void test_incomplete_checks(void **state)
 		{ "fq_flush", IA_CHECK_TEMPORAL },
 		{ "tp_map", 0 },	/* cross-check only */
 		{ "tp_unmap", 0 },
+		{ "iova_link", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE |
+			       IA_CHECK_ALIGNMENT | IA_CHECK_LIFECYCLE },
+		{ "iova_destroy", IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE | IA_CHECK_TEMPORAL },
+		{ "iova_alloc", IA_CHECK_LIFECYCLE | IA_CHECK_ALIGNMENT },
+		{ "tp_dma_map", 0 },
 	};
 	static const __u32 states[] = { IA_HOOK_MISSING, IA_HOOK_FAILED, 0 };
 	struct btf *btf = make_btf(fns_6_1, tps_iommu, NULL);
@@ -456,6 +542,10 @@ static void test_incomplete_checks(void **state)
 			st[i].state = IA_HOOK_ATTACHED;
 		}
 	}
+	/* absent: nothing to watch, so nothing incomplete */
+	st[hook_index("map_page")].state = IA_HOOK_ABSENT;
+	EXPECT_HEX("map_page absent", ia_hooks_incomplete_checks(st, ia_nr_hooks), 0);
+	st[hook_index("map_page")].state = IA_HOOK_ATTACHED;
 	/* two at once: the union */
 	st[hook_index("swiotlb_map")].state = IA_HOOK_FAILED;
 	st[hook_index("fq_flush")].state = IA_HOOK_MISSING;
@@ -763,6 +853,26 @@ static void test_hook_progs(void **state)
 	btf__free(b618);
 }
 
+/* The IOVA API there (its struct), one of its functions not: lost coverage,
+ * not an absent API. */
+static void test_resolve_api_without_function(void **state)
+{
+	static const struct fn fns[] = { { "dma_iova_try_alloc", 4 }, { NULL, 0 } };
+	struct btf *btf = make_btf(fns, NULL, NULL);
+	struct ia_hook_status *st;
+	size_t link = hook_index("iova_link");
+
+	if (btf__add_struct(btf, "dma_iova_state", 16) <= 0)
+		fail_msg("btf__add_struct");
+	st = resolve(btf);
+	EXPECT_INT("iova_alloc: state", st[hook_index("iova_alloc")].state, IA_HOOK_ATTACHED);
+	EXPECT_INT("iova_link: state", st[link].state, IA_HOOK_MISSING);
+	EXPECT_STR("iova_link: reason", st[link].reason, "dma_iova_link not in kernel BTF");
+	EXPECT_INT("tp_dma_map: state", st[hook_index("tp_dma_map")].state, IA_HOOK_ABSENT);
+	free(st);
+	btf__free(btf);
+}
+
 /* ---- the real kernels: tests/data/btf/ (tools/gen-test-btf.sh) ---- */
 
 /*
@@ -813,6 +923,8 @@ static const struct want_hook want_7_2[] = {
 	{ "swiotlb_map", 0, "" },
 	{ "iova_unmap", 0, "" },
 	{ "fq_flush", 1, "" },
+	IOVA_ATTACHED,
+	DMA_TP_6_18,
 };
 
 static void resolve_real(const char *kernel, const char *path, const struct want_hook *want,
@@ -840,7 +952,7 @@ static void test_real_6_1(void **state)
  * comes first) */
 static void test_real_6_12(void **state)
 {
-	resolve_real("6.12", BTF_6_12, want_6_1, N(want_6_1), 6);
+	resolve_real("6.12", BTF_6_12, want_6_12, N(want_6_12), 6);
 }
 
 static void test_real_7_2(void **state)
@@ -981,6 +1093,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolve_6_1),
 		cmocka_unit_test(test_resolve_6_18),
+		cmocka_unit_test(test_resolve_api_without_function),
 		cmocka_unit_test(test_resolve_prefers_first_variant),
 		cmocka_unit_test(test_resolve_kind_matters),
 		cmocka_unit_test(test_resolve_empty_btf),

@@ -290,7 +290,6 @@ static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
 static void lifecycle_unmap(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
-	struct ck_subbuf *b;
 	struct ck_owner own;
 	char msg[200];
 
@@ -332,15 +331,7 @@ static void lifecycle_unmap(struct ck_ctx *x)
 		lifecycle_finding(x, "lifecycle.dir_mismatch", msg);
 	}
 	check_leftover(x, &own);
-	for (b = ia_u64map_del(&x->dev->subbufs, own.req_id); b;) {
-		struct ck_subbuf *next = b->next;
-
-		ia_itree_remove(&x->dev->live_phys, &b->phys);
-		free(b);
-		b = next;
-	}
-	x->dev->stats.live--;
-	x->c->live_maps--;
+	ck_live_end(x->c, x->dev, own.req_id);
 	if (ia_u64map_put(&x->dev->unmapped, r->dma, (void *)1, NULL))
 		x->c->oom = true;
 }

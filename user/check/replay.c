@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check/invariant.h"
+#include "check/devstats.h"
 #include "trace/trace.h"
 
 /* Call callback CB of every invariant that has one, with ARGS. */
@@ -217,20 +218,31 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 	}
 }
 
+/* What the invariants see of root request e; false without a device. */
+static bool ctx_init(struct ck_ctx *x, struct ia_checker *c, const struct ia_ev_req *e,
+		     struct ck_pending *p)
+{
+	static const struct ck_pending empty;
+
+	*x = (struct ck_ctx){ .c = c, .req = e };
+	x->dev = ck_device_get(c, e->dev);
+	x->p = p ? p : (struct ck_pending *)&empty;
+	if (!x->dev)
+		return false;
+	x->dom = x->dev->ctx.domain ? ia_u64map_get(&c->domains, x->dev->ctx.domain) : NULL;
+	x->page_size = x->dev->ctx.page_size ? x->dev->ctx.page_size : CK_PAGE_SIZE;
+	x->granule = x->dev->ctx.granule ? x->dev->ctx.granule : x->page_size;
+	return true;
+}
+
 /* Run the invariants for a root request with what it did. P stays the
  * caller's: every caller frees it (or leaves it in c->pending) afterwards. */
 static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_pending *p)
 {
-	static const struct ck_pending empty;
-	struct ck_ctx x = { .c = c, .req = e };
+	struct ck_ctx x;
 
-	x.dev = ck_device_get(c, e->dev);
-	x.p = p ? p : (struct ck_pending *)&empty;
-	if (!x.dev)
+	if (!ctx_init(&x, c, e, p))
 		return;	/* no device to check it against (dev 0, or out of memory) */
-	x.dom = x.dev->ctx.domain ? ia_u64map_get(&c->domains, x.dev->ctx.domain) : NULL;
-	x.page_size = x.dev->ctx.page_size ? x.dev->ctx.page_size : CK_PAGE_SIZE;
-	x.granule = x.dev->ctx.granule ? x.dev->ctx.granule : x.page_size;
 
 	if (ck_kind_maps(e->kind)) {
 		if (e->hdr.flags & IA_REQ_F_FAILED) {
@@ -347,6 +359,34 @@ static bool record_sane(const struct ia_ev_hdr *h)
 	}
 }
 
+/*
+ * A call of the two-step IOVA API. Nested ones (destroy -> free, a failed
+ * link's unlink) hand what they did to their parent, as nested requests do.
+ * A root one updates the reservation's shadow; a link is then also checked
+ * as the mapping it is (the map invariants, kind IA_REQ_IOVA_LINK), before
+ * the iova callbacks see what the call did.
+ */
+static void on_iova(struct ia_checker *c, const struct ia_ev_iova *e)
+{
+	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
+	struct ck_iova_ctx xi = { .e = e };
+	struct ia_ev_req r;
+
+	ia_iova_as_req(e, &r);
+	if (e->parent_id) {
+		merge_into_parent(c, &r, p);
+		ck_pending_free(p);
+		return;
+	}
+	if (ctx_init(&xi.x, c, &r, p)) {
+		ck_iova_apply(&xi);
+		if (e->kind == IA_REQ_IOVA_LINK)
+			evaluate(c, &r, p);
+		CK_EACH(iova, &xi);
+	}
+	ck_pending_free(p);
+}
+
 void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t len)
 {
 	if (len < sizeof(*h) || !h->type || h->type >= IA_EV_TYPE_MAX ||
@@ -362,6 +402,7 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	case IA_EV_PT_UNMAP:	on_pt_unmap(c, (const void *)h); break;
 	case IA_EV_BOUNCE:	on_bounce(c, (const void *)h); break;
 	case IA_EV_REQ:		on_req(c, (const void *)h); break;
+	case IA_EV_IOVA:	on_iova(c, (const void *)h); break;
 	case IA_EV_IOVA_FREE:
 		CK_EACH(iova_free, c, (const void *)h, ia_u64map_get(&c->pending, h->req_id));
 		break;

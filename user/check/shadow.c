@@ -34,7 +34,7 @@ bool ck_kind_maps(__u32 k)
 {
 	return k == IA_REQ_MAP_PAGE || k == IA_REQ_MAP_SG || k == IA_REQ_MAP_RESOURCE ||
 	       k == IA_REQ_ALLOC || k == IA_REQ_ALLOC_NONCONTIG || k == IA_REQ_ALLOC_PAGES ||
-	       k == IA_REQ_IOMMU_MAP;
+	       k == IA_REQ_IOMMU_MAP || k == IA_REQ_IOVA_LINK;
 }
 
 bool ck_kind_unmaps(__u32 k)
@@ -51,6 +51,7 @@ struct ia_checker *ia_checker_new(void)
 	if (!c)
 		return NULL;
 	ia_u64map_init(&c->devs);
+	ia_u64map_init(&c->iovas);
 	ia_u64map_init(&c->domains);
 	ia_u64map_init(&c->pending);
 	ia_u64map_init(&c->stacks);
@@ -111,6 +112,14 @@ void ia_checker_free(struct ia_checker *c)
 	}
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
+	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {
+		struct ck_iova *st = v;
+
+		free(st->live.v);
+		free(st->dead.v);
+		free(st);
+	}
+	ia_u64map_free(&c->iovas);
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
 		for (struct ck_queued *q = v, *next; q; q = next) {
 			next = q->next;
@@ -188,6 +197,17 @@ bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run
 	*phys = m->paddr + (iova - n->start);
 	*run_end = n->end;
 	return true;
+}
+
+void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
+{
+	for (struct ck_subbuf *b = ia_u64map_del(&d->subbufs, req_id), *next; b; b = next) {
+		next = b->next;
+		ia_itree_remove(&d->live_phys, &b->phys);
+		free(b);
+	}
+	d->stats.live--;
+	c->live_maps--;
 }
 
 /* ---- findings ---------------------------------------------------------- */
@@ -428,6 +448,7 @@ int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max)
 	switch (r->kind) {
 	case IA_REQ_MAP_PAGE:
 	case IA_REQ_MAP_RESOURCE:
+	case IA_REQ_IOVA_LINK:
 		out[n++] = (struct ck_pt){ .paddr = p->bounced ? p->bounce_tlb : r->phys,
 					   .size = r->size };
 		break;

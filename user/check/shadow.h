@@ -152,8 +152,28 @@ struct ck_queued {
 	struct ck_queued *next;		/* per-cookie list */
 };
 
+/* A linked range of an IOVA state (the two-step IOVA API). */
+struct ck_iova_link {
+	__u64 off, len;		/* offset into the state, bytes */
+	__u64 req_id;		/* the link request: its live buffer's owner */
+};
+
+/* An IOVA reservation, by the caller's struct dma_iova_state. */
+struct ck_iova {
+	__u64 dev;
+	__u64 addr;		/* state->addr: reserved IOVA + the phys hint's
+				 * offset within a granule */
+	__u64 size;		/* bytes reserved for (state->__size) */
+	__u64 req_id;		/* the try_alloc */
+	__s32 stack_id;
+	bool reserved;		/* false once destroyed or freed */
+	CK_VEC(struct ck_iova_link) live;	/* linked now */
+	CK_VEC(struct ck_iova_link) dead;	/* unlinked since reserved */
+};
+
 struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
+	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
 	struct ia_u64map pending;	/* request id -> ck_pending */
 	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
@@ -179,6 +199,34 @@ struct ck_ctx {
 	__u64 granule;			/* at least 1 */
 	__u64 page_size;
 };
+
+/*
+ * What one root call of the IOVA API did to its reservation (ck_iova_apply),
+ * for the invariants' iova callback (invariant.h). x is the call as a
+ * request (ia_iova_as_req): what findings name.
+ */
+struct ck_iova_ctx {
+	struct ck_ctx x;
+	const struct ia_ev_iova *e;
+	struct ck_iova *st;	/* NULL: a state never seen reserved */
+	bool was_reserved;	/* st was reserved when the call came */
+	bool replaced;		/* try_alloc over a state still reserved */
+	__u64 outside;		/* link: bytes past the reserved size */
+	__u64 not_linked;	/* unlink, destroy: bytes of the granule-aligned
+				 * range it removes that no link mapped (nor
+				 * an earlier unlink removed) */
+	__u64 unlinked_twice;	/* bytes of it an earlier unlink removed */
+	__u64 left_links, left_bytes;	/* destroy, free: links still live
+					 * after it (mapped, IOVA released) */
+};
+
+/* Apply a root IOVA call to the shadow (reservations, links, and the live
+ * buffers of links it ended) and say what it did in xi (xi->x set). */
+void ck_iova_apply(struct ck_iova_ctx *xi);
+
+/* A live buffer of d ended: its sub-granule ranges leave the device's live
+ * set (ck_subbuf), and the live counts drop. */
+void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id);
 
 /* ---- state ---- */
 /* The entry of key in m, made zeroed when new (NULL: key 0, or no memory,

@@ -33,8 +33,9 @@
 
 /*
  * The format fixes the record layouts of ia_events.h and the values of
- * their enums (version 2 added the get_sgtable request kind to version 1,
- * nothing else). If one of these fails, ia_events.h changed: bump
+ * their enums (version 2 added the get_sgtable request kind to version 1;
+ * version 3 the record types IA_EV_IOVA and IA_EV_TP_DMA, so a longer
+ * trailer, and the hook state IA_HOOK_ABSENT). If one of these fails, ia_events.h changed: bump
  * IA_TRACE_VERSION, update the tables below and docs/trace-format.md (see
  * "Versioning" there).
  */
@@ -51,9 +52,12 @@ _Static_assert(sizeof(struct ia_ev_iova_free) == 64, "ia_ev_iova_free changed");
 _Static_assert(sizeof(struct ia_ev_fq_flush) == 40, "ia_ev_fq_flush changed");
 _Static_assert(sizeof(struct ia_ev_stack) == 40 && sizeof(struct ia_stack_frame) == 64,
 	       "ia_ev_stack changed");
-_Static_assert(IA_EV_TYPE_MAX == 12, "record types changed: new format version");
+_Static_assert(sizeof(struct ia_ev_iova) == 128, "ia_ev_iova changed");
+_Static_assert(sizeof(struct ia_ev_tp_dma) == 104, "ia_ev_tp_dma changed");
+_Static_assert(IA_EV_TYPE_MAX == 14, "record types changed: new format version");
+_Static_assert(IA_TP_DMA_EV_MAX == 17, "dma:* events changed: new format version");
 _Static_assert(IA_DROP_MAX == 3, "drop reasons changed: new format version");
-_Static_assert(IA_REQ_KIND_MAX == 19, "request kinds changed: new format version");
+_Static_assert(IA_REQ_KIND_MAX == 25, "request kinds changed: new format version");
 _Static_assert(sizeof(struct ia_trace_hook) == 128, "ia_trace_hook changed");
 
 /* ---- on-disk layout, version 1 (docs/trace-format.md) ---- */
@@ -92,15 +96,28 @@ enum {
 	T_NR_TYPES	= 44,
 	T_NR_DROPS	= 48,
 	T_RESERVED	= 52,
-	T_PER_TYPE	= 56,
-	T_LOST		= T_PER_TYPE + 8 * IA_EV_TYPE_MAX,
-	T_LEN		= T_LOST + 8 * IA_DROP_MAX,
+	T_PER_TYPE	= 56,	/* u64[nr_types], then u64[IA_DROP_MAX] */
 };
+
+/*
+ * The trailer has a per-type count for each record type of its version: 12
+ * in versions 1 and 2 (176 bytes), 14 since version 3 (192 bytes). Types
+ * at or above a version's count are unknown records in a trace of it.
+ */
+#define V2_TYPES	12
+#define T_LOST_AT(nt)	(T_PER_TYPE + 8 * (nt))
+#define T_LEN_FOR(nt)	(T_LOST_AT(nt) + 8 * IA_DROP_MAX)
+#define T_LEN		T_LEN_FOR(IA_EV_TYPE_MAX)	/* this version's */
+
+static __u32 version_types(__u32 version)
+{
+	return version >= 3 ? IA_EV_TYPE_MAX : V2_TYPES;
+}
 
 #define H_MAX_SIZE	(H_FIXED + K_SIZE * IA_TRACE_MAX_HOOKS)
 #define REC_MAX_SIZE	0xfff8u		/* largest __u16 multiple of 8 */
 
-_Static_assert(T_LEN == 176, "trailer layout");
+_Static_assert(T_LEN_FOR(V2_TYPES) == 176 && T_LEN == 192, "trailer layout");
 _Static_assert(H_MAX_SIZE % 8 == 0 && T_LEN % 8 == 0, "alignment");
 
 /* Smallest valid hdr.size per known type; 0: unknown type. */
@@ -116,6 +133,8 @@ static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_IOVA_FREE]	= sizeof(struct ia_ev_iova_free),
 	[IA_EV_FQ_FLUSH]	= sizeof(struct ia_ev_fq_flush),
 	[IA_EV_STACK]		= sizeof(struct ia_ev_stack),
+	[IA_EV_IOVA]		= sizeof(struct ia_ev_iova),
+	[IA_EV_TP_DMA]		= sizeof(struct ia_ev_tp_dma),
 };
 
 size_t ia_ev_min_size(__u32 type)
@@ -246,7 +265,8 @@ static bool get_str(char *dst, size_t cap, const unsigned char *p, size_t len)
 	return true;
 }
 
-static int check_hdr(__u16 type, __u16 size, char *err, size_t errlen)
+/* ntypes: the record types of the format version at hand (version_types) */
+static int check_hdr(__u16 type, __u16 size, __u32 ntypes, char *err, size_t errlen)
 {
 	if (size < sizeof(struct ia_ev_hdr)) {
 		fmt(err, errlen, "record size %u is smaller than the %zu-byte record header",
@@ -257,9 +277,9 @@ static int check_hdr(__u16 type, __u16 size, char *err, size_t errlen)
 		fmt(err, errlen, "record size %u is not a multiple of 8", size);
 		return IA_TRACE_EINVAL;
 	}
-	if (type >= IA_EV_TYPE_MAX || !rec_min_size[type]) {
-		fmt(err, errlen, "unknown record type %u (format version %d knows 1..%d)",
-		    type, IA_TRACE_VERSION, IA_EV_TYPE_MAX - 1);
+	if (type >= ntypes || !rec_min_size[type]) {
+		fmt(err, errlen, "unknown record type %u (format version %d knows 1..%u)",
+		    type, ntypes == IA_EV_TYPE_MAX ? IA_TRACE_VERSION : 2, ntypes - 1);
 		return IA_TRACE_EINVAL;
 	}
 	if (size < rec_min_size[type]) {
@@ -282,7 +302,7 @@ int ia_trace_check_record(const void *rec, size_t len, char *err, size_t errlen)
 		return IA_TRACE_EINVAL;
 	}
 	size = get16(p + 2);
-	ret = check_hdr(get16(p), size, err, errlen);
+	ret = check_hdr(get16(p), size, IA_EV_TYPE_MAX, err, errlen);
 	if (ret)
 		return ret;
 	if (size > len) {
@@ -298,6 +318,7 @@ const char *ia_trace_hook_state_str(__u32 state)
 	case IA_HOOK_ATTACHED:	return "attached";
 	case IA_HOOK_MISSING:	return "missing";
 	case IA_HOOK_FAILED:	return "failed";
+	case IA_HOOK_ABSENT:	return "absent";
 	}
 	return "?";
 }
@@ -316,9 +337,11 @@ const char *ia_trace_strerror(int code)
 	return "unknown error";
 }
 
-static bool valid_state(__u32 state)
+/* absent: since version 3 */
+static bool valid_state(__u32 state, __u32 version)
 {
-	return state >= IA_HOOK_ATTACHED && state <= IA_HOOK_FAILED;
+	return state >= IA_HOOK_ATTACHED &&
+	       state <= (version >= 3 ? IA_HOOK_ABSENT : IA_HOOK_FAILED);
 }
 
 /* ---- host metadata ---- */
@@ -385,7 +408,7 @@ int ia_trace_meta_add_hook(struct ia_trace_meta *m, const char *name,
 {
 	struct ia_trace_hook *h;
 
-	if (m->nr_hooks >= IA_TRACE_MAX_HOOKS || !valid_state(state))
+	if (m->nr_hooks >= IA_TRACE_MAX_HOOKS || !valid_state(state, IA_TRACE_VERSION))
 		return IA_TRACE_EINVAL;
 	h = &m->hooks[m->nr_hooks++];
 	set_str(h->name, sizeof(h->name), name);
@@ -474,7 +497,7 @@ static int check_meta(const struct ia_trace_meta *m, char *err, size_t errlen)
 			fmt(err, errlen, "trace metadata: hook %u: name or reason is not NUL-terminated", i);
 			return IA_TRACE_EINVAL;
 		}
-		if (!valid_state(h->state)) {
+		if (!valid_state(h->state, IA_TRACE_VERSION)) {
 			fmt(err, errlen, "trace metadata: hook %u (%s): invalid state %u",
 			    i, h->name, h->state);
 			return IA_TRACE_EINVAL;
@@ -622,7 +645,7 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 		fmt(w->msg, sizeof(w->msg), "%s: no record given", w->path);
 		return IA_TRACE_EINVAL;
 	}
-	ret = check_hdr(rec->type, rec->size, why, sizeof(why));
+	ret = check_hdr(rec->type, rec->size, IA_EV_TYPE_MAX, why, sizeof(why));
 	if (ret) {
 		fmt(w->msg, sizeof(w->msg), "%s: record #%llu not written: %s",
 		    w->path, (unsigned long long)w->records, why);
@@ -669,7 +692,7 @@ int ia_trace_finish(struct ia_trace_writer *w, const __u64 lost[IA_DROP_MAX],
 	for (int i = 0; i < IA_EV_TYPE_MAX; i++)
 		put64(t + T_PER_TYPE + 8 * i, w->per_type[i]);
 	for (int i = 0; i < IA_DROP_MAX; i++)
-		put64(t + T_LOST + 8 * i, lost ? lost[i] : 0);
+		put64(t + T_LOST_AT(IA_EV_TYPE_MAX) + 8 * i, lost ? lost[i] : 0);
 	put32(t + T_CRC, block_crc(t, T_LEN, T_CRC));
 	if (write_all(w->fd, t, T_LEN)) {
 		ret = wfail(w, IA_TRACE_EIO, "cannot write the trailer");
@@ -712,6 +735,9 @@ struct ia_trace_reader {
 	char *path;
 	__u64 file_size;	/* OFF_UNKNOWN: not a regular file */
 	__u64 header_size;	/* = where the records start */
+	__u32 version;		/* the file's format version */
+	__u32 ntypes;		/* record types it knows: version_types() */
+	__u32 trailer_len;	/* T_LEN_FOR(ntypes) */
 	__u64 records_end;	/* from the trailer; OFF_UNKNOWN until known */
 	unsigned char *buf;	/* buf[0] is at file offset buf_off */
 	size_t buf_cap;		/* R_BUF_SIZE, or less for a small mem */
@@ -850,7 +876,7 @@ static int parse_header(struct ia_trace_reader *r, const unsigned char *p)
 			return rfail(r, IA_TRACE_ECORRUPT,
 				     "corrupt header: hook %u: name or reason is not a terminated string", i);
 		h->state = get32(k + K_STATE);
-		if (!valid_state(h->state))
+		if (!valid_state(h->state, r->version))
 			return rfail(r, IA_TRACE_ECORRUPT,
 				     "corrupt header: hook %u (%s): invalid state %u",
 				     i, h->name, h->state);
@@ -880,6 +906,9 @@ static int read_header(struct ia_trace_reader *r)
 			     IA_TRACE_VERSION);
 	if (version < IA_TRACE_VERSION_OLDEST)
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt header: invalid format version %u", version);
+	r->version = version;
+	r->ntypes = version_types(version);
+	r->trailer_len = T_LEN_FOR(r->ntypes);
 	if (n < 16)
 		return r_trunc(r, "the file ends inside the header");
 	size = get32(p + H_SIZE);
@@ -909,9 +938,9 @@ static const char *trailer_framing(const struct ia_trace_reader *r, const unsign
 {
 	if (memcmp(t + T_MAGIC, TRAIL_MAGIC, sizeof(TRAIL_MAGIC)))
 		return "bad trailer magic";
-	if (get32(t + T_SIZE) != T_LEN)
+	if (get32(t + T_SIZE) != r->trailer_len)
 		return "bad trailer size";
-	if (!crc_ok(get32(t + T_CRC), block_crc(t, T_LEN, T_CRC)))
+	if (!crc_ok(get32(t + T_CRC), block_crc(t, r->trailer_len, T_CRC)))
 		return "trailer CRC mismatch";
 	if (get64(t + T_REC_OFF) != r->header_size)
 		return "trailer's record offset is not the header size";
@@ -928,15 +957,17 @@ static void probe_trailer(struct ia_trace_reader *r)
 	unsigned char t[T_LEN];
 	ssize_t n;
 
-	if (r->file_size == OFF_UNKNOWN || r->file_size < r->header_size + T_LEN)
+	size_t tl = r->trailer_len;
+
+	if (r->file_size == OFF_UNKNOWN || r->file_size < r->header_size + tl)
 		return;
 	do
-		n = r_pread(r, t, T_LEN, r->file_size - T_LEN);
+		n = r_pread(r, t, tl, r->file_size - tl);
 	while (n < 0 && errno == EINTR);
-	if (n != T_LEN || trailer_framing(r, t))
+	if (n != (ssize_t)tl || trailer_framing(r, t))
 		return;
-	if (r->header_size + get64(t + T_REC_BYTES) + T_LEN == r->file_size)
-		r->records_end = r->file_size - T_LEN;
+	if (r->header_size + get64(t + T_REC_BYTES) + tl == r->file_size)
+		r->records_end = r->file_size - tl;
 }
 
 /* cap: the buffer's size; R_BUF_SIZE, or what holds all of a trace in mem */
@@ -1061,15 +1092,16 @@ static int read_trailer(struct ia_trace_reader *r)
 	unsigned long long off = r_off(r);
 	const unsigned char *t;
 	const char *bad;
-	ssize_t n = r_fill(r, T_LEN);
+	__u32 tl = r->trailer_len;
+	ssize_t n = r_fill(r, tl);
 
 	if (n < 0)
 		return r_ioerr(r);
-	if (n < T_LEN) {
+	if (n < (ssize_t)tl) {
 		char where[128];
 
-		fmt(where, sizeof(where), "the file ends inside the trailer at offset %llu (%zd of %d bytes)",
-		    off, n, T_LEN);
+		fmt(where, sizeof(where), "the file ends inside the trailer at offset %llu (%zd of %u bytes)",
+		    off, n, tl);
 		return r_trunc(r, where);
 	}
 	t = r->buf + r->pos;
@@ -1090,21 +1122,21 @@ static int read_trailer(struct ia_trace_reader *r)
 		return rfail(r, IA_TRACE_ECORRUPT,
 			     "corrupt: CRC mismatch: the records have CRC32 0x%08x, the trailer says 0x%08x",
 			     r->seen.crc32, get32(t + T_REC_CRC));
-	if (get32(t + T_NR_TYPES) != IA_EV_TYPE_MAX || get32(t + T_NR_DROPS) != IA_DROP_MAX ||
+	if (get32(t + T_NR_TYPES) != r->ntypes || get32(t + T_NR_DROPS) != IA_DROP_MAX ||
 	    get32(t + T_RESERVED))
 		return rfail(r, IA_TRACE_ECORRUPT,
-			     "corrupt trailer: %u types, %u drop reasons, reserved 0x%x (expected %d, %d, 0)",
+			     "corrupt trailer: %u types, %u drop reasons, reserved 0x%x (expected %u, %d, 0)",
 			     get32(t + T_NR_TYPES), get32(t + T_NR_DROPS), get32(t + T_RESERVED),
-			     IA_EV_TYPE_MAX, IA_DROP_MAX);
-	for (int i = 0; i < IA_EV_TYPE_MAX; i++)
+			     r->ntypes, IA_DROP_MAX);
+	for (__u32 i = 0; i < r->ntypes; i++)
 		if (get64(t + T_PER_TYPE + 8 * i) != r->seen.per_type[i])
 			return rfail(r, IA_TRACE_ECORRUPT,
 				     "corrupt: count mismatch for record type %d: read %llu, the trailer says %llu",
 				     i, (unsigned long long)r->seen.per_type[i],
 				     (unsigned long long)get64(t + T_PER_TYPE + 8 * i));
 	for (int i = 0; i < IA_DROP_MAX; i++)
-		r->seen.lost[i] = get64(t + T_LOST + 8 * i);
-	r->pos += T_LEN;
+		r->seen.lost[i] = get64(t + T_LOST_AT(r->ntypes) + 8 * i);
+	r->pos += tl;
 	n = r_fill(r, 1);
 	if (n < 0)
 		return r_ioerr(r);
@@ -1157,7 +1189,7 @@ int ia_trace_next(struct ia_trace_reader *r, const struct ia_ev_hdr **rec)
 	}
 	type = get16(p);
 	size = get16(p + 2);
-	if (check_hdr(type, size, why, sizeof(why)))
+	if (check_hdr(type, size, r->ntypes, why, sizeof(why)))
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt record #%llu at offset %llu: %s",
 			     (unsigned long long)r->seen.records + 1, off, why);
 	if (r->records_end != OFF_UNKNOWN && off + size > r->records_end)

@@ -19,10 +19,12 @@
 
 /*
  * The format version this build writes, and the oldest it reads. Version 2
- * is version 1 plus one request kind (IA_REQ_GET_SGTABLE), so a version 1
- * trace reads as it always did.
+ * is version 1 plus one request kind (IA_REQ_GET_SGTABLE); version 3 adds
+ * the record types IA_EV_IOVA and IA_EV_TP_DMA (so its trailer counts 14
+ * types) and the hook state IA_HOOK_ABSENT. Older traces read as they
+ * always did.
  */
-#define IA_TRACE_VERSION	2
+#define IA_TRACE_VERSION	3
 #define IA_TRACE_VERSION_OLDEST	1
 
 #define IA_TRACE_MAX_HOOKS	128	/* hooks in the header, at most */
@@ -44,7 +46,15 @@ enum ia_hook_state {
 	IA_HOOK_ATTACHED	= 1,	/* attached and live */
 	IA_HOOK_MISSING		= 2,	/* target absent on this kernel */
 	IA_HOOK_FAILED		= 3,	/* present but attach/load failed */
+	IA_HOOK_ABSENT		= 4,	/* target absent, and with it the API it
+					 * watches: nothing to miss (version 3) */
 };
+
+/* Does a hook in this state watch all it should (attached, or absent)? */
+static inline int ia_hook_state_covers(__u32 state)
+{
+	return state == IA_HOOK_ATTACHED || state == IA_HOOK_ABSENT;
+}
 
 struct ia_trace_hook {
 	char name[48];		/* NUL-terminated, e.g. "fexit/iommu_dma_map_page" */
@@ -103,7 +113,7 @@ int ia_trace_meta_add_hook(struct ia_trace_meta *m, const char *name,
  */
 size_t ia_ev_min_size(__u32 type);
 
-/* "attached", "missing", "failed", or "?" */
+/* "attached", "missing", "failed", "absent", or "?" */
 const char *ia_trace_hook_state_str(__u32 state);
 
 /* "I/O error", "truncated", "corrupt", ... for an enum ia_trace_result */

@@ -401,10 +401,7 @@ check() {
 		_fail "no fixture result: $(head -c 300 "$OUT/guest.log" | tr '\n' ' ')"
 		return
 	fi
-	# the result log as JSON objects, numbers as numbers
-	jq -R -s 'split("\n") | map(select(length > 0) | split(" ")
-		| map(capture("^(?<k>[^=]+)=(?<v>.*)$") | {(.k): (.v | tonumber? // .)}) | add)' \
-		"$OUT/result.txt" > "$OUT/result.json"
+	fx_result_json
 	# every fixture call's window, to find requests no command explains
 	wins=$(jq -c '[.[] | select(.t0) | [.t0, .t1]]' "$OUT/result.json")
 
