@@ -283,6 +283,36 @@ assert_jq "leak-orphan: one live mapping at the end" "$tmp/repro_orphan.out" \
 assert_jq "dfree-1rec: its request has no device, nothing checked" "$tmp/repro_dfree.out" \
 	'select(.type == "summary") | .findings' 0
 
+# --- hostile ground: no privilege ---------------------------------------------
+# Live commands without CAP_BPF: a message saying what is needed, exit 1
+# (a runtime failure), one JSON error under -j. Run as nobody when root.
+cp "$bin" "$tmp/ia-unpriv" && chmod 755 "$tmp" "$tmp/ia-unpriv"
+unpriv=()
+[ "$(id -u)" -eq 0 ] && unpriv=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+for c in coverage "devices --duration 1" "record -o $tmp/unpriv.trace --duration 1" \
+	 "live --duration 1"; do
+	# shellcheck disable=SC2086
+	run unpriv timeout 120 "${unpriv[@]}" "$tmp/ia-unpriv" -j $c
+	assert_eq "unprivileged ${c%% *}: exit 1, says what it needs, JSON error" "1 yes yes" \
+		"$(rc unpriv) $(has unpriv "needs root or CAP_BPF+CAP_PERFMON" err) $(valid_json unpriv)"
+done
+
+# --- FIFOs: no open blocks ------------------------------------------------------
+mkfifo "$tmp/fifo"
+for c in "check $tmp/fifo" "dump $tmp/fifo" "devices -i $tmp/fifo" "coverage -i $tmp/fifo" \
+	 "coverage --btf $tmp/fifo" "check $sample --baseline $tmp/fifo" \
+	 "check $sample -o $tmp/fifo" "diff $sample $tmp/fifo"; do
+	# shellcheck disable=SC2086
+	run fifo timeout 20 "$bin" -j $c
+	assert_eq "FIFO without a peer, ${c%% *} ${c#* }: exit 2 at once (no hang), JSON error" \
+		"2 yes" "$(rc fifo) $(valid_json fifo)"
+done
+run fifo_dev "$bin" check /dev/zero
+assert_eq "a device as trace: refused" "2 yes" \
+	"$(rc fifo_dev) $(has fifo_dev "not a regular file or a pipe" err)"
+run pipe sh -c "cat '$sample' | '$bin' check /dev/stdin"
+assert_eq "a pipe as trace: read as a stream" 0 "$(rc pipe)"
+
 # --- the manual page is generated from --help --------------------------------
 assert_eq "docs/iommu-audit.8.md matches the --help texts (tools/gen-man.sh)" "" \
 	"$("$root/tools/gen-man.sh" "$bin" | diff - "$root/docs/iommu-audit.8.md" | head -5)"

@@ -65,7 +65,7 @@ struct ia_ksyms *ia_ksyms_read(FILE *f)
 		if (type != 't' && type != 'T' && type != 'W' && type != 'w')
 			continue;
 		if (ks->n == cap) {
-			cap = cap ? cap * 2 : 65536;
+			cap = cap ? cap * 2 : 4096;	/* ~200k symbols: 6 doublings */
 			s = realloc(ks->syms, cap * sizeof(*s));
 			if (!s)
 				goto fail;
