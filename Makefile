@@ -28,7 +28,7 @@ CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Iuser -I$(OUTPUT) -DIA_VERSION='"$(VERSION)"'
 BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -I. -Iuser -Ibpf -MMD -MP
-LIBS		:= -lbpf -lelf -lz
+LIBS		:= -lbpf -lelf -lz -lmicrohttpd -pthread
 STATIC_LIBS	:= -Wl,-Bstatic -lbpf -lelf -lz -static
 
 ifeq ($(V),1)

@@ -154,6 +154,8 @@ static void exposure_map(struct ck_ctx *x)
 		}
 	}
 	if (x->dev->stats.untrusted && exposed > g.in_slot)
+		x->dev->stats.bytes_untrusted += exposed - g.in_slot;
+	if (x->dev->stats.untrusted && exposed > g.in_slot)
 		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_ERROR, "exposure.untrusted");
 	else if (spans && mapped > spans)
 		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_WARNING, "exposure.sg_padding");

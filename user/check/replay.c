@@ -51,6 +51,10 @@ static void on_stack(struct ia_checker *c, const struct ia_ev_stack *e, size_t l
 
 	if (e->stack_id < 0 || ia_u64map_get(&c->stacks, (__u64)e->stack_id + 1))
 		return;
+	if (c->lim.stacks && c->stacks.len >= c->lim.stacks) {
+		c->stacks_dropped++;	/* its findings have no call site */
+		return;
+	}
 	s = ck_get_or_new(c, &c->stacks, (__u64)e->stack_id + 1, sizeof(*s));
 	if (!s)
 		return;
@@ -181,16 +185,15 @@ static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_
 
 	x.dev = ck_device_get(c, e->dev);
 	x.p = p ? p : (struct ck_pending *)&empty;
-	if (!x.dev) {
-		ck_pending_free(p);
-		return;
-	}
+	if (!x.dev)
+		return;	/* the callers free p */
 	x.dom = x.dev->ctx.domain ? ia_u64map_get(&c->domains, x.dev->ctx.domain) : NULL;
 	x.page_size = x.dev->ctx.page_size ? x.dev->ctx.page_size : CK_PAGE_SIZE;
 	x.granule = x.dev->ctx.granule ? x.dev->ctx.granule : x.page_size;
 
 	if (ck_kind_maps(e->kind)) {
 		if (e->hdr.flags & IA_REQ_F_FAILED) {
+			x.dev->stats.maps_failed++;
 			CK_EACH(map_failed, &x);
 		} else {
 			CK_EACH(map, &x);

@@ -37,6 +37,7 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv);
 int cmd_live(struct ia_cli *cli, int argc, char **argv);
 int cmd_report(struct ia_cli *cli, int argc, char **argv);
 int cmd_diff(struct ia_cli *cli, int argc, char **argv);
+int cmd_monitor(struct ia_cli *cli, int argc, char **argv);
 
 /*
  * Report an error: as {"error": "..."} in JSON mode (keeping the document
@@ -47,5 +48,8 @@ int ia_fail(struct ia_cli *cli, int code, const char *fmt, ...)
 
 /* Parse "10", "2.5", "30s", "5m"; -1 when invalid. */
 double ia_parse_duration(const char *s);
+
+/* Parse a decimal count in [min, max] into *out: 0, or -1 when invalid. */
+int ia_parse_count(const char *s, unsigned long min, unsigned long max, unsigned long *out);
 
 #endif
