@@ -72,6 +72,24 @@ struct ia_checker_limits {
 };
 void ia_checker_set_limits(struct ia_checker *c, const struct ia_checker_limits *l);
 
+/*
+ * Root mappings as the device sees them, for pictures (report --format
+ * html): the IOVA range the page tables received and where the request's
+ * bytes and its exposure lie in it (placed at the handle: for a
+ * scatterlist, its bytes end to end from its first segment). Off unless
+ * asked for; then at most max per device (the first ones).
+ */
+struct ia_map_sample {
+	__u64 dma, requested;		/* handle, bytes requested */
+	__u64 iova_lo, iova_hi;		/* mapped IOVA range */
+	__u64 head, tail;		/* exposed below / above the request */
+	__u32 kind;			/* enum ia_req_kind */
+};
+void ia_checker_keep_maps(struct ia_checker *c, size_t max);
+/* The samples of device i of ia_checker_devices(). */
+const struct ia_map_sample *ia_checker_dev_maps(const struct ia_checker *c, size_t i,
+						 size_t *n);
+
 /* Occurrences per finding code, kept or not: codes are a fixed set. */
 struct ia_code_count {
 	const char *code;
@@ -131,6 +149,10 @@ struct ia_run_summary {
 int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen);
+/* The same, keeping up to keep_maps map samples per device. */
+int ia_checker_from_trace_maps(const char *path, size_t keep_maps, struct ia_checker **ckp,
+			       struct ia_trace_reader **rp, struct ia_run_summary *s,
+			       char *err, size_t errlen);
 
 /*
  * End of input: end-of-run findings (live mappings, unflushed lazy

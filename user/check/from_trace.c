@@ -16,6 +16,13 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen)
 {
+	return ia_checker_from_trace_maps(path, 0, ckp, rp, s, err, errlen);
+}
+
+int ia_checker_from_trace_maps(const char *path, size_t keep_maps, struct ia_checker **ckp,
+			       struct ia_trace_reader **rp, struct ia_run_summary *s,
+			       char *err, size_t errlen)
+{
 	const struct ia_trace_stats *st;
 	const struct ia_ev_hdr *rec;
 	struct ia_trace_reader *r;
@@ -30,6 +37,7 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	ia_checker_keep_maps(c, keep_maps);
 	memset(s, 0, sizeof(*s));
 	while ((ret = ia_trace_next(r, &rec)) == 1) {
 		ia_checker_event(c, rec, rec->size);

@@ -96,6 +96,7 @@ void ia_checker_free(struct ia_checker *c)
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_recent_free(&d->unmapped);
+		free(d->samples.v);
 		free(d);
 	}
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
@@ -606,4 +607,16 @@ size_t ia_checker_expire(struct ia_checker *c)
 	c->pending_expired += n;
 	c->gen++;
 	return n;
+}
+
+void ia_checker_keep_maps(struct ia_checker *c, size_t max)
+{
+	c->keep_maps = max;
+}
+
+const struct ia_map_sample *ia_checker_dev_maps(const struct ia_checker *c, size_t i,
+						 size_t *n)
+{
+	*n = i < c->devlist.n ? c->devlist.v[i]->samples.n : 0;
+	return *n ? c->devlist.v[i]->samples.v : NULL;
 }

@@ -107,6 +107,7 @@ struct ck_device {
 	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
 					 * most recent ones under a limit) */
 	struct ia_check_dev stats;
+	CK_VEC(struct ia_map_sample) samples;	/* ia_checker_keep_maps() */
 	size_t stats_idx;		/* index in checker's device list */
 };
 
@@ -139,6 +140,7 @@ struct ia_checker {
 	struct ia_checker_limits lim;	/* 0s: unbounded */
 	__u64 findings_dropped, stacks_dropped, devices_dropped, pending_expired;
 	__u32 gen;			/* ia_checker_expire() calls */
+	size_t keep_maps;		/* samples per device; 0: none */
 	__u64 malformed;
 	__u64 live_maps;
 	bool oom;

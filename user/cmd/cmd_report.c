@@ -14,6 +14,8 @@
 #include "live/coverage.h"
 #include "check/devstats.h"
 #include "out/findings_out.h"
+#include "out/html_out.h"
+#include "out/prom_out.h"
 #include "lib/json.h"
 #include "trace/trace.h"
 
@@ -22,17 +24,24 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-"Usage: iommu-audit report TRACE\n"
+"Usage: iommu-audit report TRACE [--format text|json|prometheus|html] [-o FILE]\n"
 "\n"
 "Per device: domain type, granule, root mappings checked, bytes requested,\n"
 "bytes written to the page tables, bytes exposed (reachable beyond the\n"
 "buffers) and whole unrelated pages among them, mappings live at the end,\n"
 "the longest lazy-flush window, and the %d call sites that exposed most;\n"
 "then the same totals per driver.\n"
-"-j gives the same as JSON.\n"
 "\n"
-"Example:\n"
-"  iommu-audit report run.trace\n", WORST_SITES);
+"  --format F   text (default); json (-j is the same); prometheus (the\n"
+"               metrics `monitor` serves, for this trace); html (one\n"
+"               self-contained page: per device an IOVA map, exposure per\n"
+"               call site, findings with call stacks, coverage)\n"
+"  -o FILE      write to FILE instead of stdout\n"
+"\n"
+"Examples:\n"
+"  iommu-audit report run.trace\n"
+"  iommu-audit report run.trace --format html -o report.html\n"
+"  iommu-audit report run.trace --format prometheus | promtool check metrics\n", WORST_SITES);
 }
 
 /* The exposure findings of one device, most exposed bytes first. */
@@ -88,14 +97,14 @@ static size_t driver_totals(const struct ia_check_dev *d, size_t nd, struct drv_
 	return n;
 }
 
-static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_finding *f,
-		       size_t nf, const struct ia_trace_meta *m)
+static void print_text(FILE *out, const struct ia_check_dev *d, size_t nd,
+		       const struct ia_finding *f, size_t nf, const struct ia_trace_meta *m)
 {
 	struct drv_total *t = calloc(nd + 1, sizeof(*t));
 	size_t nt = t ? driver_totals(d, nd, t) : 0;
 
-	printf("kernel %s, page size %u\n", m->kernel_release, m->page_size);
-	printf("%-14s %-10s %-7s %7s %3s %8s %12s %12s %12s %8s %6s %10s\n",
+	fprintf(out, "kernel %s, page size %u\n", m->kernel_release, m->page_size);
+	fprintf(out, "%-14s %-10s %-7s %7s %3s %8s %12s %12s %12s %8s %6s %10s\n",
 	       "DEVICE", "DRIVER", "DOMAIN", "GRANULE", "UNT", "MAPS", "REQUESTED",
 	       "MAPPED", "EXPOSED", "PAGES", "LIVE", "LAZY_MAX");
 	for (size_t i = 0; i < nd; i++) {
@@ -103,7 +112,7 @@ static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_
 
 		if (d[i].lazy_max_ns)
 			snprintf(lazy, sizeof(lazy), "%.1fms", d[i].lazy_max_ns / 1e6);
-		printf("%-14s %-10s %-7s %7" PRIu64 " %3s %8" PRIu64 " %12" PRIu64 " %12" PRIu64
+		fprintf(out, "%-14s %-10s %-7s %7" PRIu64 " %3s %8" PRIu64 " %12" PRIu64 " %12" PRIu64
 		       " %12" PRIu64 " %8" PRIu64 " %6" PRIu64 " %10s\n",
 		       d[i].name, d[i].driver[0] ? d[i].driver : "-",
 		       ia_domain_type_str(d[i].domain_type), (uint64_t)d[i].granule,
@@ -112,10 +121,10 @@ static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_
 		       (uint64_t)d[i].bytes_exposed, (uint64_t)d[i].pages_exposed,
 		       (uint64_t)d[i].live, lazy);
 	}
-	printf("\n%-14s %7s %8s %12s %12s %12s %8s\n", "DRIVER", "DEVICES", "MAPS",
+	fprintf(out, "\n%-14s %7s %8s %12s %12s %12s %8s\n", "DRIVER", "DEVICES", "MAPS",
 	       "REQUESTED", "MAPPED", "EXPOSED", "PAGES");
 	for (size_t i = 0; i < nt; i++)
-		printf("%-14s %7" PRIu64 " %8" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
+		fprintf(out, "%-14s %7" PRIu64 " %8" PRIu64 " %12" PRIu64 " %12" PRIu64 " %12" PRIu64
 		       " %8" PRIu64 "\n", t[i].driver[0] ? t[i].driver : "-",
 		       (uint64_t)t[i].devices, (uint64_t)t[i].maps,
 		       (uint64_t)t[i].bytes_requested, (uint64_t)t[i].bytes_mapped,
@@ -127,13 +136,13 @@ static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_
 
 		if (!k)
 			continue;
-		printf("\n%s (%s): call sites exposing the most\n", d[i].name, d[i].driver);
+		fprintf(out, "\n%s (%s): call sites exposing the most\n", d[i].name, d[i].driver);
 		for (size_t s = 0; s < k; s++)
-			printf("  %10" PRIu64 " bytes in %6" PRIu64 " mappings  %-24s %s\n",
+			fprintf(out, "  %10" PRIu64 " bytes in %6" PRIu64 " mappings  %-24s %s\n",
 			       (uint64_t)w[s]->exposed_bytes, (uint64_t)w[s]->count, w[s]->code,
 			       w[s]->site[0][0] ? w[s]->site[0] : "(no call stack)");
 	}
-	ia_coverage_print(m, stdout, false);
+	ia_coverage_print(m, out, false);
 }
 
 static void print_json(struct ia_json *j, const struct ia_check_dev *d, size_t nd,
@@ -195,9 +204,14 @@ static void print_json(struct ia_json *j, const struct ia_check_dev *d, size_t n
 int cmd_report(struct ia_cli *cli, int argc, char **argv)
 {
 	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
+	enum { F_TEXT, F_JSON, F_PROM, F_HTML } fmt = cli->json ? F_JSON : F_TEXT;
+	const char *output = NULL;
+	FILE *out = stdout;
 	struct ia_trace_reader *r;
 	struct ia_checker *ck;
 	const struct ia_check_dev *d;
@@ -207,32 +221,72 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
 			usage(stdout);
 			return IA_EXIT_OK;
+		case 'o':
+			output = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				fmt = F_TEXT;
+			else if (!strcmp(optarg, "json"))
+				fmt = F_JSON;
+			else if (!strcmp(optarg, "prometheus"))
+				fmt = F_PROM;
+			else if (!strcmp(optarg, "html"))
+				fmt = F_HTML;
+			else
+				return ia_fail(cli, IA_EXIT_USAGE,
+					       "--format: text, json, prometheus or html");
+			break;
+		default:
+			usage(stderr);
+			return IA_EXIT_USAGE;
 		}
-		usage(stderr);
-		return IA_EXIT_USAGE;
 	}
 	if (optind != argc - 1) {
 		usage(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "report: one TRACE argument expected");
 	}
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
+	/* the html page draws the mappings: keep a picture's worth */
+	ret = ia_checker_from_trace_maps(argv[optind], fmt == F_HTML ? 4096 : 0, &ck, &r, &s,
+					 err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
+	if (output && !(out = fopen(output, "w"))) {
+		ia_checker_free(ck);
+		ia_trace_close(r);
+		return ia_fail(cli, IA_EXIT_USAGE, "cannot write %s", output);
+	}
 	d = ia_checker_devices(ck, &nd);
 	f = ia_checker_findings(ck, &nf);
-	if (cli->json) {
-		ia_json_init(&cli->j, stdout, cli->pretty);
+	if (fmt == F_JSON) {
+		ia_json_init(&cli->j, out, cli->pretty);
 		print_json(&cli->j, d, nd, f, nf, ia_trace_meta(r));
+	} else if (fmt == F_PROM) {
+		struct ia_prom_run pr = { .meta = ia_trace_meta(r),
+					  .lost = ia_trace_stats(r)->lost,
+					  .records = s.records, .malformed = s.malformed,
+					  .devs = d, .ndevs = nd, .programs = -1 };
+
+		pr.codes = ia_checker_codes(ck, &pr.ncodes);
+		ia_prom_write(out, &pr);
+	} else if (fmt == F_HTML) {
+		struct ia_html_run hr = { .meta = ia_trace_meta(r), .summary = &s, .ck = ck,
+					  .devs = d, .ndevs = nd, .findings = f, .nfindings = nf };
+
+		ia_html_report(out, &hr);
 	} else {
-		print_text(d, nd, f, nf, ia_trace_meta(r));
+		print_text(out, d, nd, f, nf, ia_trace_meta(r));
 		if (s.lost)
-			printf("incomplete: %" PRIu64 " events lost\n", (uint64_t)s.lost);
+			fprintf(out, "incomplete: %" PRIu64 " events lost\n", (uint64_t)s.lost);
 	}
 	ret = s.lost || !s.coverage_complete ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	if (out != stdout && fclose(out))
+		ret = ia_fail(cli, IA_EXIT_FAILURE, "writing %s failed", output);
 	ia_checker_free(ck);
 	ia_trace_close(r);
 	return ret;
