@@ -288,3 +288,43 @@ void ia_checker_finish(struct ia_checker *c, __u64 lost)
 		if (strcmp(c->findings.v[i].code, "temporal.lazy_window"))
 			c->findings.v[i].uncertain = true;
 }
+
+size_t ia_checker_expire(struct ia_checker *c)
+{
+	CK_VEC(__u64) old = { 0 };
+	size_t n;
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
+		if (((struct ck_pending *)v)->gen != c->gen)
+			CK_PUSH(c, old, k);
+	for (size_t i = 0; i < old.n; i++) {
+		struct ck_pending *p = ia_u64map_del(&c->pending, old.v[i]);
+
+		/* a root request whose output walk never came: check what we
+		 * have, as ia_checker_finish() does */
+		if (p->awaiting_sg_out) {
+			p->awaiting_sg_out = false;
+			evaluate(c, &p->req, p);
+		}
+		ck_pending_free(p);
+	}
+	n = old.n;
+	free(old.v);
+	c->pending_expired += n;
+	c->gen++;
+	return n;
+}
+
+void ia_checker_keep_maps(struct ia_checker *c, size_t max)
+{
+	c->keep_maps = max;
+}
+
+const struct ia_map_sample *ia_checker_dev_maps(const struct ia_checker *c, size_t i,
+						 size_t *n)
+{
+	*n = i < c->devlist.n ? c->devlist.v[i]->samples.n : 0;
+	return *n ? c->devlist.v[i]->samples.v : NULL;
+}

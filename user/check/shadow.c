@@ -589,34 +589,3 @@ void ia_checker_state(const struct ia_checker *c, struct ia_checker_state *s)
 	s->pending_expired = c->pending_expired;
 	s->oom = c->oom;
 }
-
-size_t ia_checker_expire(struct ia_checker *c)
-{
-	CK_VEC(__u64) old = { 0 };
-	size_t n;
-	__u64 k;
-	void *v;
-
-	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
-		if (((struct ck_pending *)v)->gen != c->gen)
-			CK_PUSH(c, old, k);
-	for (size_t i = 0; i < old.n; i++)
-		ck_pending_free(ia_u64map_del(&c->pending, old.v[i]));
-	n = old.n;
-	free(old.v);
-	c->pending_expired += n;
-	c->gen++;
-	return n;
-}
-
-void ia_checker_keep_maps(struct ia_checker *c, size_t max)
-{
-	c->keep_maps = max;
-}
-
-const struct ia_map_sample *ia_checker_dev_maps(const struct ia_checker *c, size_t i,
-						 size_t *n)
-{
-	*n = i < c->devlist.n ? c->devlist.v[i]->samples.n : 0;
-	return *n ? c->devlist.v[i]->samples.v : NULL;
-}

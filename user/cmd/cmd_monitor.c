@@ -8,9 +8,13 @@
  * Lines on stdout (journald) or appended to a file (logrotate: SIGHUP
  * reopens it).
  *
- * Threads: the event loop (this thread) feeds the checker; the HTTP server's
- * thread renders the metrics. One mutex guards the checker: held per
- * record by the loop and per scrape by the server.
+ * Threads: the event loop (this thread) alone touches the checker. Every
+ * second it renders the exposition into a snapshot, which the HTTP
+ * server's thread answers scrapes with (under a mutex held only to copy
+ * it). So a scrape never waits for the checker (a first version locked
+ * the checker per record and per scrape: under load the loop re-took the
+ * lock back to back and a scrape waited 10 s), and the loop never waits
+ * for a slow client; the metrics are at most a second old.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,7 +48,9 @@ static const struct ia_checker_limits default_limits = {
 };
 
 struct mon {
-	pthread_mutex_t lock;		/* the checker and what goes with it */
+	pthread_mutex_t lock;		/* snap and snap_len */
+	char *snap;			/* the latest exposition */
+	size_t snap_len;
 	struct ia_checker *ck;
 	struct ia_session *s;
 	struct ia_stack_cache stacks;
@@ -196,7 +202,6 @@ static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 	struct mon *m = ctx;
 	struct ia_stack_passed p;
 
-	pthread_mutex_lock(&m->lock);
 	rec = ia_stack_pass(&m->stacks, m->s, rec, len, &p);
 	if (p.has_stack)
 		ia_checker_event(m->ck, &p.stack.s.hdr, p.stack.s.hdr.size);
@@ -205,16 +210,14 @@ static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 		m->records++;
 		log_new_findings(m);
 	}
-	pthread_mutex_unlock(&m->lock);
 	return 0;
 }
 
 /* ---- metrics ---------------------------------------------------------------- */
 
-/* The exposition of what the checker holds now (both threads call it). */
-static int render(void *ctx, FILE *out)
+/* The exposition of what the checker holds now (the loop's thread). */
+static int render(struct mon *m, FILE *out)
 {
-	struct mon *m = ctx;
 	struct ia_checker_state st;
 	__u64 lost[IA_DROP_MAX];
 	struct ia_prom_run r = { .meta = m->meta, .lost = lost, .state = &st,
@@ -222,13 +225,45 @@ static int render(void *ctx, FILE *out)
 	int ret;
 
 	ia_session_drops(m->s, lost);
-	pthread_mutex_lock(&m->lock);
 	r.records = m->records;
 	r.malformed = ia_checker_malformed(m->ck);
 	r.devs = ia_checker_devices(m->ck, &r.ndevs);
 	r.codes = ia_checker_codes(m->ck, &r.ncodes);
 	ia_checker_state(m->ck, &st);
 	ret = ia_prom_write(out, &r);
+	return ret;
+}
+
+/* Render into a new snapshot and publish it. */
+static void snapshot(struct mon *m)
+{
+	char *buf = NULL, *old;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return;	/* out of memory: scrapes get the previous one */
+	if (render(m, f) | fclose(f)) {
+		free(buf);
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	old = m->snap;
+	m->snap = buf;
+	m->snap_len = len;
+	pthread_mutex_unlock(&m->lock);
+	free(old);
+}
+
+/* A scrape (the HTTP server's thread): the latest snapshot. */
+static int serve(void *ctx, FILE *out)
+{
+	struct mon *m = ctx;
+	int ret = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (!m->snap || fwrite(m->snap, 1, m->snap_len, out) != m->snap_len)
+		ret = -EIO;
 	pthread_mutex_unlock(&m->lock);
 	return ret;
 }
@@ -280,13 +315,12 @@ static void on_tick(void *ctx)
 	struct mon *m = ctx;
 
 	m->ticks++;
+	if (m->http)
+		snapshot(m);
 	if (m->textfile && m->ticks % m->interval == 0)
 		textfile_update(m);
-	if (m->ticks % EXPIRE_EVERY == 0) {
-		pthread_mutex_lock(&m->lock);
+	if (m->ticks % EXPIRE_EVERY == 0)
 		ia_checker_expire(m->ck);
-		pthread_mutex_unlock(&m->lock);
-	}
 }
 
 static void on_hup(void *ctx)
@@ -298,14 +332,12 @@ static void on_hup(void *ctx)
 	if (!m->log_path)
 		return;	/* stdout: nothing to reopen */
 	f = log_open(m->log_path, err, sizeof(err));
-	pthread_mutex_lock(&m->lock);
 	if (f) {
 		fclose(m->log);
 		m->log = f;
 	} else if (!m->log_errors++) {
 		fprintf(stderr, "iommu-audit: %s (still writing the old file)\n", err);
 	}
-	pthread_mutex_unlock(&m->lock);
 }
 
 static void log_start(struct mon *m, const char *listen)
@@ -455,6 +487,7 @@ static void mon_free(struct mon *m)
 	if (m->log && m->log != stdout)
 		fclose(m->log);
 	free(m->meta);
+	free(m->snap);
 	pthread_mutex_destroy(&m->lock);
 }
 
@@ -508,7 +541,8 @@ int cmd_monitor(struct ia_cli *cli, int argc, char **argv)
 	hs = ia_session_hooks(m.s, &nh);
 	ia_coverage_to_meta(hs, nh, m.meta);
 	m.programs = count_programs(hs, nh);
-	if (o.listen && !(m.http = ia_http_start(o.listen, render, &m, err, sizeof(err)))) {
+	snapshot(&m);	/* a scrape right after the start has one */
+	if (o.listen && !(m.http = ia_http_start(o.listen, serve, &m, err, sizeof(err)))) {
 		mon_free(&m);
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
@@ -524,9 +558,7 @@ int cmd_monitor(struct ia_cli *cli, int argc, char **argv)
 	if (m.textfile)
 		textfile_update(&m);
 	ia_session_drops(m.s, lost);
-	pthread_mutex_lock(&m.lock);
 	log_stop(&m, lost);
-	pthread_mutex_unlock(&m.lock);
 	incomplete = lost[IA_DROP_RINGBUF] || lost[IA_DROP_INFLIGHT] ||
 		     ia_coverage_incomplete(m.meta);
 	mon_free(&m);
