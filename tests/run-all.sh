@@ -1,5 +1,6 @@
 #!/bin/bash
-# Everything: unit tests, CLI tests, VM tests and the lab suite (the lab
+# Everything: unit tests, CLI tests, the HTML report in Chromium, VM
+# tests, monitor's soak (2 minutes; builds the Debian package) and the lab suite (the lab
 # kernel is built first when its cache is empty), then one closing
 # "N passed, N failed" line. Exit 0 only when all passed.
 set -uo pipefail
@@ -34,7 +35,9 @@ run_suite() {
 
 run_suite unit "$root/tests/run-unit.sh" "$@"
 run_suite cli "$root/tests/run-cli.sh"
+run_suite html "$root/tests/run-html.sh"
 run_suite vm "$root/tests/run-vm.sh" --mode both
+run_suite soak "$root/tests/run-soak.sh" --minutes 2
 run_suite lab "$root/tests/lab/run.sh"
 echo
 echo "# suite times: ${times[*]}"
