@@ -44,7 +44,7 @@
 
 /* Defaults of the state bounds (docs/monitor.md has the arithmetic). */
 static const struct ia_checker_limits default_limits = {
-	.findings = 4096, .stacks = 2048, .devices = 256, .unmapped = 65536,
+	.findings = 4096, .stacks = 2048, .devices = 64, .unmapped = 16384,
 };
 
 struct mon {
