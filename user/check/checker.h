@@ -48,6 +48,10 @@ struct ia_check_dev {
 	__u64 lazy_hist[IA_LAZY_BUCKETS + 1];	/* by ia_lazy_bounds_ns; last: above all */
 };
 
+/* Add d's totals (counts, bytes, the histogram; the longest window) to
+ * sum's; sum's name and context stay. */
+void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d);
+
 /* Count one unmap-to-flush window of ns in d. */
 void ia_lazy_observe(struct ia_check_dev *d, __u64 ns);
 

@@ -202,6 +202,25 @@ const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = {
 	100000000, 1000000000,
 };
 
+void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
+{
+	sum->maps += d->maps;
+	sum->bytes_requested += d->bytes_requested;
+	sum->bytes_mapped += d->bytes_mapped;
+	sum->bytes_exposed += d->bytes_exposed;
+	sum->pages_exposed += d->pages_exposed;
+	sum->live += d->live;
+	sum->preexisting += d->preexisting;
+	sum->maps_failed += d->maps_failed;
+	sum->bytes_untrusted += d->bytes_untrusted;
+	sum->lazy_windows += d->lazy_windows;
+	sum->lazy_sum_ns += d->lazy_sum_ns;
+	for (size_t b = 0; b <= IA_LAZY_BUCKETS; b++)
+		sum->lazy_hist[b] += d->lazy_hist[b];
+	if (d->lazy_max_ns > sum->lazy_max_ns)
+		sum->lazy_max_ns = d->lazy_max_ns;
+}
+
 void ia_lazy_observe(struct ia_check_dev *d, __u64 ns)
 {
 	size_t b = 0;

@@ -93,12 +93,7 @@ static void device_table(FILE *out, const struct ia_html_run *r)
 		num_cell(out, "live", d->live);
 		num_cell(out, "lazy_max_ns", d->lazy_max_ns);
 		fputs("</tr>\n", out);
-		t.maps += d->maps;
-		t.bytes_requested += d->bytes_requested;
-		t.bytes_mapped += d->bytes_mapped;
-		t.bytes_exposed += d->bytes_exposed;
-		t.pages_exposed += d->pages_exposed;
-		t.live += d->live;
+		ia_check_dev_add(&t, d);
 	}
 	fputs("<tr class=\"total\" id=\"totals\"><td colspan=\"5\">total</td>", out);
 	num_cell(out, "maps", t.maps);
