@@ -60,5 +60,30 @@ for trace in sample.trace sample-after.trace; do
 	assert_eq "DOM: one SVG map per device with mappings" \
 		"$(jq '[.devices[] | select(.maps > 0)] | length' "$tmp/report.json")" "$(jq .svg "$tmp/dom.json")"
 done
+
+# diff --format html: both runs' rows and the findings by status = diff -j
+CASE=html:diff
+a=$root/tests/data/sample.trace b=$root/tests/data/sample-after.trace
+"$bin" diff "$a" "$b" --format html -o "$tmp/d.html"
+assert_eq "diff --format html: exit as diff's (a NEW error)" 1 "$?"
+chromium_run --window-size=1200,1400 --screenshot="$tmp/d.png" "file://$tmp/d.html" > /dev/null
+python3 "$root/tests/html/png_stats.py" "$tmp/d.png" > "$tmp/dpng.json" 2>&1
+assert_ge "diff screenshot not blank (per mille off the background)" 50 \
+	"$(jq '.non_background * 1000 | floor' "$tmp/dpng.json")"
+chromium_run --dump-dom "file://$tmp/d.html" > "$tmp/d.dom"
+python3 "$root/tests/html/dom_rows.py" "$tmp/d.dom" > "$tmp/d.json"
+"$bin" -j diff "$a" "$b" > "$tmp/diff.json"
+for dev in $(jq -r '.devices[].name' "$tmp/diff.json"); do
+	for run in old new; do
+		for k in maps bytes_requested bytes_mapped bytes_exposed pages_exposed granule; do
+			assert_eq "DOM $dev $run $k = diff -j" \
+				"$(jq ".devices[] | select(.name == \"$dev\") | .$run.$k" "$tmp/diff.json")" \
+				"$(jq ".devices[\"$dev/$run\"].$k" "$tmp/d.json")"
+		done
+	done
+done
+assert_eq "DOM findings (status code) = diff -j, unchanged left out" \
+	"$(jq -r '.findings[] | select(.status != "unchanged") | "\(.status) \((.new // .old).code) \((.new // .old).count)"' "$tmp/diff.json" | sort)" \
+	"$(jq -r '.findings[] | "\(.status) \(.code) \(.count)"' "$tmp/d.json" | sort)"
 echo "html: $pass_count passed, $fail_count failed"
 [ "$fail_count" -eq 0 ]

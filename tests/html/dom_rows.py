@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The numbers of an iommu-audit HTML report, read back from the DOM that
 Chromium dumps (--dump-dom): per device row (tr.dev) and the totals row
-(tr#totals) the td cells by class, the findings (tr.finding: code, count),
+(tr#totals) the td cells by class (a diff page: a row per device and run,
+keyed NAME/old and NAME/new), the findings (tr.finding: code, count),
 the run header cells, and the number of inline SVG maps. Prints JSON.
 
 usage: dom_rows.py DOM.html
@@ -28,12 +29,13 @@ class Rows(HTMLParser):
             self.out['rects'] += 1
         if tag == 'tr':
             cls = a.get('class', '')
-            if cls == 'dev':
-                self.row = self.out['devices'].setdefault(a['data-name'], {})
+            if cls == 'dev':	# diff pages: one row per run, NAME/old, NAME/new
+                key = a['data-name'] + ('/' + a['data-run'] if 'data-run' in a else '')
+                self.row = self.out['devices'].setdefault(key, {})
             elif a.get('id') == 'totals':
                 self.row = self.out['totals']
             elif cls == 'finding':
-                self.row = {}
+                self.row = {'status': a['data-status']} if 'data-status' in a else {}
                 self.out['findings'].append(self.row)
             else:
                 self.row = None

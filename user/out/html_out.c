@@ -6,6 +6,7 @@
 #include "check/devstats.h"
 #include "live/coverage.h"
 #include "out/html_out.h"
+#include "out/rundiff.h"
 
 #define MAP_CELLS	256	/* granules drawn per device, at most */
 #define MAP_W		960	/* the map's width in pixels, at most */
@@ -36,14 +37,20 @@ static const char style[] =
 ".legend span{display:inline-block;width:1em;height:1em;vertical-align:middle;"
 "margin:0 .3em 0 1em}svg{border:1px solid #ccc;background:#fafafa}";
 
+static void page_begin(FILE *out, const char *title)
+{
+	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		"<title>%s</title><style>%s</style></head><body>\n<h1>%s</h1>\n", title, style,
+		title);
+}
+
 static void header(FILE *out, const struct ia_html_run *r)
 {
 	const struct ia_trace_meta *m = r->meta;
 	const struct ia_run_summary *s = r->summary;
 
-	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		"<title>iommu-audit report</title><style>%s</style></head><body>\n", style);
-	fputs("<h1>iommu-audit report</h1>\n<table id=\"run\">\n<tr><th>trace</th><td>", out);
+	page_begin(out, "iommu-audit report");
+	fputs("<table id=\"run\">\n<tr><th>trace</th><td>", out);
 	esc(out, s->source ? s->source : "");
 	fputs("</td></tr>\n<tr><th>kernel</th><td>", out);
 	esc(out, m->kernel_release);
@@ -233,18 +240,29 @@ static void sites(FILE *out, const struct ia_html_run *r, const struct ia_check_
 	fputs(any ? "</table>\n" : "<p>Nothing exposed.</p>\n", out);
 }
 
+static void finding_row(FILE *out, const struct ia_finding *f, const char *status);
+
 static void findings(FILE *out, const struct ia_html_run *r)
 {
 	fprintf(out, "<h2>Findings</h2>\n<p id=\"nfindings\">%zu findings (repeats folded)"
 		"</p>\n<table id=\"findings\"><tr><th>severity</th><th>code</th><th>device</th>"
 		"<th>count</th><th>exposed bytes</th><th>what</th><th>call stack</th></tr>\n",
 		r->nfindings);
-	for (size_t i = 0; i < r->nfindings; i++) {
-		const struct ia_finding *f = &r->findings[i];
-		const char *sev = ia_severity_str(f->severity);
+	for (size_t i = 0; i < r->nfindings; i++)
+		finding_row(out, &r->findings[i], NULL);
+	fputs("</table>\n", out);
+}
 
-		fprintf(out, "<tr class=\"finding\" data-fingerprint=\"%s\"><td class=\"%s\">%s%s"
-			"</td><td class=\"code\">", f->fingerprint, sev, sev,
+/* One finding: severity, code, device, count, exposed bytes, message,
+ * call stack; status (diff) as a data attribute when not NULL. */
+static void finding_row(FILE *out, const struct ia_finding *f, const char *status)
+{
+	const char *sev = ia_severity_str(f->severity);
+
+	{
+		fprintf(out, "<tr class=\"finding\" data-fingerprint=\"%s\"%s%s%s><td class=\"%s\">%s%s"
+			"</td><td class=\"code\">", f->fingerprint, status ? " data-status=\"" : "",
+			status ? status : "", status ? "\"" : "", sev, sev,
 			f->uncertain ? " (uncertain)" : "");
 		esc(out, f->code);
 		fputs("</td><td>", out);
@@ -263,7 +281,6 @@ static void findings(FILE *out, const struct ia_html_run *r)
 		}
 		fputs("</pre></td></tr>\n", out);
 	}
-	fputs("</table>\n", out);
 }
 
 static void coverage(FILE *out, const struct ia_trace_meta *m)
@@ -299,5 +316,95 @@ int ia_html_report(FILE *out, const struct ia_html_run *r)
 	findings(out, r);
 	coverage(out, r->meta);
 	fputs("</body></html>\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+static void diff_run_row(FILE *out, const char *which, const struct ia_run_summary *s)
+{
+	fprintf(out, "<tr><th>%s</th><td>", which);
+	esc(out, s->source ? s->source : "");
+	fputs("</td><td>", out);
+	esc(out, s->kernel ? s->kernel : "");
+	fprintf(out, "</td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+		"</td><td>%s</td></tr>\n", (uint64_t)s->records, (uint64_t)s->lost,
+		s->coverage_complete ? "complete" : "incomplete");
+}
+
+int ia_html_diff(FILE *out, const struct ia_rundiff *d, const struct ia_run_summary *old,
+		 const struct ia_run_summary *new)
+{
+	static const char *const heads[IA_DIFF_STATUS_MAX] = {
+		"NEW (only in the new run: regressions)", "FIXED (only in the old run)",
+		"CHANGED (in both runs; count or exposure differs)", "unchanged",
+	};
+
+	page_begin(out, "iommu-audit diff");
+	fputs("<table id=\"runs\"><tr><th>run</th><th>trace</th><th>kernel</th><th>records</th>"
+	      "<th>events lost</th><th>coverage</th></tr>\n", out);
+	diff_run_row(out, "old", old);
+	diff_run_row(out, "new", new);
+	fputs("</table>\n<h2>Devices</h2>\n<table id=\"devices\"><tr><th>device</th><th>run</th>"
+	      "<th>driver</th><th>granule</th><th>maps</th><th>requested</th><th>mapped</th>"
+	      "<th>exposed</th><th>unrelated pages</th></tr>\n", out);
+	for (size_t i = 0; i < d->ndevs; i++) {
+		const struct ia_diff_dev *v = &d->devs[i];
+		const struct ia_check_dev *rows[2] = { v->in_old ? &v->old : NULL,
+						       v->in_new ? &v->new : NULL };
+		static const char *const runs[2] = { "old", "new" };
+
+		for (int k = 0; k < 2; k++) {
+			const struct ia_check_dev *x = rows[k];
+
+			fputs("<tr class=\"dev\" data-name=\"", out);
+			esc(out, v->name);
+			fprintf(out, "\" data-run=\"%s\"><td>", runs[k]);
+			esc(out, v->name);
+			fprintf(out, "</td><td>%s</td><td>", runs[k]);
+			if (!x) {
+				fputs("not in this run</td><td colspan=\"6\"></td></tr>\n", out);
+				continue;
+			}
+			esc(out, x->driver);
+			fputs("</td>", out);
+			num_cell(out, "granule", x->granule);
+			num_cell(out, "maps", x->maps);
+			num_cell(out, "bytes_requested", x->bytes_requested);
+			num_cell(out, "bytes_mapped", x->bytes_mapped);
+			num_cell(out, "bytes_exposed", x->bytes_exposed);
+			num_cell(out, "pages_exposed", x->pages_exposed);
+			fputs("</tr>\n", out);
+		}
+		if (v->in_old && v->in_new) {
+			fprintf(out, "<tr class=\"delta\"><td></td><td>delta</td><td></td>"
+				"<td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
+				"</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
+				"</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
+				"</td></tr>\n",
+				(int64_t)(v->new.granule - v->old.granule),
+				(int64_t)(v->new.maps - v->old.maps),
+				(int64_t)(v->new.bytes_requested - v->old.bytes_requested),
+				(int64_t)(v->new.bytes_mapped - v->old.bytes_mapped),
+				(int64_t)(v->new.bytes_exposed - v->old.bytes_exposed),
+				(int64_t)(v->new.pages_exposed - v->old.pages_exposed));
+		}
+	}
+	fputs("</table>\n", out);
+	for (int st = 0; st < IA_DIFF_UNCHANGED; st++) {
+		fprintf(out, "<h2>%s</h2>\n<p class=\"count\" id=\"n-%s\">%zu</p>\n", heads[st],
+			ia_diff_status_str(st), d->count[st]);
+		if (!d->count[st])
+			continue;
+		fputs("<table><tr><th>severity</th><th>code</th><th>device</th><th>count</th>"
+		      "<th>exposed bytes</th><th>what</th><th>call stack</th></tr>\n", out);
+		for (size_t i = 0; i < d->nfindings; i++) {
+			const struct ia_diff_finding *f = &d->findings[i];
+
+			if ((int)f->status == st)
+				finding_row(out, f->new ? f->new : f->old, ia_diff_status_str(st));
+		}
+		fputs("</table>\n", out);
+	}
+	fprintf(out, "<p id=\"n-unchanged\">%zu unchanged</p>\n</body></html>\n",
+		d->count[IA_DIFF_UNCHANGED]);
 	return ferror(out) ? -EIO : 0;
 }

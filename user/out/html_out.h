@@ -29,4 +29,13 @@ struct ia_html_run {
 /* 0, or -EIO when out failed. */
 int ia_html_report(FILE *out, const struct ia_html_run *r);
 
+struct ia_rundiff;
+
+/* `diff --format html`: both runs' headers, per device the totals of
+ * both runs and the delta (tr.dev[data-name] with td.old / td.new /
+ * td.delta cells), then the NEW, FIXED and CHANGED findings with their
+ * call stacks (tr.finding[data-status]). 0, or -EIO. */
+int ia_html_diff(FILE *out, const struct ia_rundiff *d, const struct ia_run_summary *old,
+		 const struct ia_run_summary *new);
+
 #endif
