@@ -51,7 +51,9 @@ fi
 bin=$work/root/usr/sbin/iommu-audit
 assert_eq "packaged unit runs monitor" 1 \
 	"$(grep -c '^ExecStart=/usr/sbin/iommu-audit monitor' "$work/root/lib/systemd/system/iommu-audit.service")"
-"$root/tools/guest-bundle.sh" "$work/pkg" "$bin" /usr/bin/fio
+"$root/tools/guest-bundle.sh" "$work/pkg" "$bin" /usr/bin/fio ||
+	{ _fail "tools/guest-bundle.sh failed"; summary; }
+assert_eq "bundle: fio and iommu-audit wrappers" "fio iommu-audit" "$(ls "$work/pkg/bin" | tr '\n' ' ' | sed 's/ $//')"
 echo "# guest bundle (packaged iommu-audit + fio with their libraries): $(du -sh "$work/pkg" | cut -f1)"
 
 secs=$((minutes * 60))
