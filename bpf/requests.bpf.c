@@ -374,13 +374,20 @@ static __always_inline void map_page_done(const __u64 *a, __u64 ret)
 }
 REQ_HOOK(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE, 6)
 
-/* v6.18: iommu_dma_map_phys(dev, phys, size, dir, attrs) -> dma */
+/*
+ * v6.18: iommu_dma_map_phys(dev, phys, size, dir, attrs) -> dma. It also
+ * serves dma_map_resource(): with DMA_ATTR_MMIO the request is an MMIO map
+ * and is recorded as one (the frame was pushed as a map_page, the record
+ * says what it was).
+ */
 static __always_inline void map_phys_done(const __u64 *a, __u64 ret)
 {
 	struct ia_ev_req *e = req_exit(IA_REQ_MAP_PAGE, (void *)a[0]);
 
 	if (!e)
 		return;
+	if (a[4] & IA_DMA_ATTR_MMIO)
+		e->kind = IA_REQ_MAP_RESOURCE;
 	e->phys = a[1];
 	e->size = a[2];
 	e->dir = a[3];
@@ -476,21 +483,25 @@ REQ_HOOK_VOID(unmap_sg, iommu_dma_unmap_sg, IA_REQ_UNMAP_SG)
 
 /* ---- unmaps: (dev, handle, size, dir, attrs) ------------------------- */
 
-static __always_inline void unmap_done(__u32 kind, const __u64 *a)
+/* kind: the frame's; record_kind: what the record says it was */
+static __always_inline void unmap_done(__u32 kind, const __u64 *a, __u32 record_kind)
 {
 	struct ia_ev_req *e = req_exit(kind, (void *)a[0]);
 
 	if (!e)
 		return;
+	e->kind = record_kind;
 	e->dma = a[1];
 	e->size = a[2];
 	e->dir = a[3];
 	e->attrs = a[4];
 	bpf_ringbuf_submit(e, 0);
 }
-#define unmap_page_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a)
-#define unmap_phys_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a)
-#define unmap_resource_done(a, ret)	unmap_done(IA_REQ_UNMAP_RESOURCE, a)
+#define unmap_page_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a, IA_REQ_UNMAP_PAGE)
+/* v6.18: dma_unmap_resource() is dma_unmap_phys() with DMA_ATTR_MMIO */
+#define unmap_phys_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a,		\
+		(a)[4] & IA_DMA_ATTR_MMIO ? IA_REQ_UNMAP_RESOURCE : IA_REQ_UNMAP_PAGE)
+#define unmap_resource_done(a, ret)	unmap_done(IA_REQ_UNMAP_RESOURCE, a, IA_REQ_UNMAP_RESOURCE)
 REQ_HOOK_VOID(unmap_page, iommu_dma_unmap_page, IA_REQ_UNMAP_PAGE)
 REQ_HOOK_VOID(unmap_phys, iommu_dma_unmap_phys, IA_REQ_UNMAP_PAGE)	/* v6.18 */
 REQ_HOOK_VOID(unmap_resource, iommu_dma_unmap_resource, IA_REQ_UNMAP_RESOURCE)

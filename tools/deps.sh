@@ -16,6 +16,8 @@ PKGS=(
 	# monitor's soak test (fio in the guest) and the HTML report's test
 	# (headless chromium); promtool comes from tools/promtool.sh
 	fio chromium
+	# fuzzing and sanitizer builds (tests/fuzz, make SAN=1): libFuzzer, ASan, UBSan
+	libclang-rt-14-dev
 	# unit tests
 	libcmocka-dev jq libxml2-utils
 	# VM bench: emulator, guest userland, initramfs, module handling

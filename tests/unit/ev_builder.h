@@ -9,7 +9,8 @@
  *   EB_DEVICE    IA_EV_DEVICE
  *   EB_MAP_PAGE  [IA_EV_BOUNCE (root id)], IA_EV_PT_MAP... (child id),
  *                child IA_REQ_IOMMU_MAP (parent = root), root IA_REQ_MAP_PAGE
- *   EB_ALLOC     IA_EV_PT_MAP... (child id), child IA_REQ_IOMMU_MAP,
+ *   EB_ALLOC     (EB_F_FAILED: the root alone, failed, handle 0)
+ *                IA_EV_PT_MAP... (child id), child IA_REQ_IOMMU_MAP,
  *                root IA_REQ_ALLOC (the contiguous path: atomic or
  *                DMA_ATTR_FORCE_CONTIGUOUS); with EB_F_REMAP (the
  *                blocking path) the writes carry the root id, no child
@@ -22,7 +23,17 @@
  *                with EB_F_FAILED), IA_EV_SG output walk of the exported
  *                entries .sg (phys/len) after it
  *   EB_MAP_SG    IA_EV_SG input walk, IA_EV_PT_MAP... (root id), root
- *                IA_REQ_MAP_SG, IA_EV_SG output walk (root id, after it)
+ *                IA_REQ_MAP_SG, IA_EV_SG output walk (root id, after it);
+ *                EB_F_FAILED: the root fails with -ENOMEM, no walk.
+ *                With EB_F_SWIOTLB (an untrusted device,
+ *                iommu_dma_map_sg_swiotlb): per segment, a child
+ *                IA_REQ_MAP_PAGE at its own IOVA (the output's .dma),
+ *                bounced to .tlb + i * granule when it does not fill its
+ *                granules, as EB_MAP_PAGE does it; with EB_F_FAILED the first
+ *                segment's map_page fails with no bounce and no child (bounce
+ *                buffers inactive) and the root fails with -EIO
+ *   EB_UNMAP     (kind UNMAP_SG with EB_F_SWIOTLB and .sg: one child
+ *                IA_REQ_UNMAP_PAGE per output segment, each as below)
  *   EB_UNMAP     IA_EV_PT_UNMAP (result = bytes removed), IA_EV_IOVA_FREE
  *                (iova = the handle, size = the unmap size, as
  *                __iommu_dma_unmap's arguments), root unmap/free request
@@ -90,6 +101,11 @@ enum eb_op {
 #define EB_F_NO_PT	(1u << 2)	/* map/unmap: no page-table record at all */
 #define EB_F_NO_FREE	(1u << 3)	/* unmap: no IOVA release record */
 #define EB_F_REMAP	(1u << 4)	/* alloc: the remap path, no child map */
+#define EB_F_SWIOTLB	(1u << 5)	/* map_sg/unmap_sg: the untrusted path,
+					 * one nested map_page/unmap_page per
+					 * segment */
+#define EB_F_NO_CHILD	(1u << 6)	/* map: failed before __iommu_dma_map
+					 * (no IA_REQ_IOMMU_MAP child) */
 
 /* A page-table write (result 0 or EB_ERR()) or removal (result = bytes). */
 struct eb_pt {
@@ -421,12 +437,14 @@ static inline void eb_step_map_page(const struct eb_step *s)
 	__u64 dma = failed ? EB_DMA_ERROR : s->dma;
 
 	eb_ev_stack(s->site);
-	if (s->tlb)
+	if (s->tlb)	/* EB_DMA_ERROR: swiotlb found no slot */
 		eb_ev_bounce(root, dev, s->phys, s->tlb, s->size,
 			     s->tlb_alloc ? s->tlb_alloc : eb_align(s->size, g), s->dir);
-	eb_writes(s, child, dom, s->dma, cphys, g);
-	eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, cphys, s->size, dma, 0, 0,
-		  failed ? IA_REQ_F_FAILED : 0, 0, 0);
+	if (!(s->flags & EB_F_NO_CHILD) && s->tlb != EB_DMA_ERROR) {
+		eb_writes(s, child, dom, s->dma, cphys, g);
+		eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, cphys, s->size, dma, 0, 0,
+			  failed ? IA_REQ_F_FAILED : 0, 0, 0);
+	}
 	eb_ev_req(root, dev, 0, s->kind ? s->kind : IA_REQ_MAP_PAGE, s->phys, s->size, dma,
 		  s->dir, s->site, failed ? IA_REQ_F_FAILED : 0, 0, 0);
 }
@@ -437,6 +455,11 @@ static inline void eb_step_alloc(const struct eb_step *s)
 	__u64 root = eb_w.next_id++, child = eb_w.next_id++;
 
 	eb_ev_stack(s->site);
+	if (s->flags & EB_F_FAILED) {	/* no pages, nothing mapped: NULL */
+		eb_ev_req(root, dev, 0, IA_REQ_ALLOC, 0, s->size, 0, EB_BIDI, s->site,
+			  IA_REQ_F_FAILED, 0, 0);
+		return;
+	}
 	if (s->flags & EB_F_REMAP) {
 		eb_writes(s, root, dom, s->dma, s->phys, g);
 	} else {
@@ -494,6 +517,39 @@ static inline void eb_step_sgtable(const struct eb_step *s)
 		eb_ev_sg(root, true, s->sg, s->nsg);
 }
 
+/* iommu_dma_map_sg_swiotlb: one iommu_dma_map_page per segment */
+static inline void eb_step_map_sg_swiotlb(const struct eb_step *s, __u64 root)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+	bool failed = s->flags & EB_F_FAILED;
+
+	eb_ev_sg(root, false, s->sg, s->nsg);
+	for (int i = 0; i < (failed ? 1 : s->nsg); i++) {
+		const struct ia_sg_seg *q = &s->sg[i];
+		__u64 child = eb_w.next_id++, grand = eb_w.next_id++;
+		bool bounce = (q->phys | q->len) & (g - 1);
+		__u64 tlb = s->tlb + (__u64)i * g, cphys = bounce ? tlb : q->phys;
+		struct eb_pt w = eb_write_for(q->dma, cphys, q->len, g);
+
+		if (failed) {	/* bounce buffers inactive: nothing below */
+			eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, q->phys, q->len,
+				  EB_DMA_ERROR, s->dir, 0, IA_REQ_F_FAILED, 0, 0);
+			break;
+		}
+		if (bounce)
+			eb_ev_bounce(child, dev, q->phys, tlb, q->len, eb_align(q->len, g), s->dir);
+		eb_ev_pt(IA_EV_PT_MAP, grand, dom, &w);
+		eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, cphys, q->len, q->dma, 0, 0, 0, 0, 0);
+		eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, q->phys, q->len, q->dma, s->dir, 0, 0,
+			  0, 0);
+	}
+	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, failed ? EB_DMA_ERROR : s->sg[0].dma,
+		  s->dir, s->site, failed ? IA_REQ_F_FAILED : 0, failed ? -5 : s->nsg,
+		  (__u32)s->nsg);
+	if (!failed)
+		eb_ev_sg(root, true, s->sg, s->nsg);
+}
+
 static inline void eb_step_map_sg(const struct eb_step *s)
 {
 	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
@@ -501,6 +557,10 @@ static inline void eb_step_map_sg(const struct eb_step *s)
 	int mapped = 0;
 
 	eb_ev_stack(s->site);
+	if (s->flags & EB_F_SWIOTLB) {
+		eb_step_map_sg_swiotlb(s, root);
+		return;
+	}
 	eb_ev_sg(root, false, s->sg, s->nsg);
 	if (!(s->flags & EB_F_NO_PT) && s->npt > 0) {
 		for (int i = 0; i < s->npt; i++)
@@ -518,6 +578,11 @@ static inline void eb_step_map_sg(const struct eb_step *s)
 	}
 	for (int i = 0; i < s->nsg; i++)
 		mapped += s->sg[i].dma_len != 0;
+	if (s->flags & EB_F_FAILED) {	/* iommu_dma_map_sg: -ENOMEM, no IOVA */
+		eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, EB_DMA_ERROR, s->dir, s->site,
+			  IA_REQ_F_FAILED, -12, (__u32)s->nsg);
+		return;
+	}
 	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site, 0,
 		  mapped, (__u32)s->nsg);
 	eb_ev_sg(root, true, s->sg, s->nsg);	/* the fexit walk, after the record */
@@ -528,6 +593,23 @@ static inline void eb_step_unmap(const struct eb_step *s)
 	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
 	__u64 root = eb_w.next_id++;
 
+	if (s->flags & EB_F_SWIOTLB) {	/* iommu_dma_unmap_sg_swiotlb */
+		for (int i = 0; i < s->nsg; i++) {
+			const struct ia_sg_seg *q = &s->sg[i];
+			__u64 child = eb_w.next_id++;
+			struct eb_pt u = eb_write_for(q->dma, q->dma, q->dma_len, g);
+
+			u.result = u.size;
+			eb_ev_pt(IA_EV_PT_UNMAP, child, dom, &u);
+			eb_ev_iova_free(child, dev, dom, q->dma, q->dma_len,
+					s->flags & EB_F_QUEUED);
+			eb_ev_req(child, dev, root, IA_REQ_UNMAP_PAGE, 0, q->dma_len, q->dma,
+				  s->dir, 0, IA_REQ_F_ENTRY_ONLY, 0, 0);
+		}
+		eb_ev_req(root, dev, 0, IA_REQ_UNMAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site,
+			  IA_REQ_F_ENTRY_ONLY, 0, (__u32)s->nsg);
+		return;
+	}
 	if (!(s->flags & EB_F_NO_PT)) {
 		if (s->npt > 0) {
 			for (int i = 0; i < s->npt; i++)
@@ -634,12 +716,13 @@ struct eb_want {
 #define EB_D_PREEX	(1u << 6)	/* preexisting */
 #define EB_D_LAZY	(1u << 7)	/* lazy_max_ns */
 #define EB_D_LIVEMAPS	(1u << 8)	/* ia_checker_live_mappings() */
+#define EB_D_FAILED	(1u << 9)	/* failed */
 
 struct eb_wantdev {
 	unsigned chk;		/* 0: nothing compared */
 	const char *name;	/* NULL: EB_NAME_A */
 	__u64 maps, bytes_requested, bytes_mapped, bytes_exposed, pages_exposed;
-	__u64 live, preexisting, lazy_max_ns, live_maps;
+	__u64 live, preexisting, lazy_max_ns, live_maps, failed;
 };
 
 #define EB_MAX_STEPS	16
@@ -818,6 +901,8 @@ static inline int eb_check_dev(const char *name, const struct eb_wantdev *w)
 		bad += eb_field(name, "dev.live", d->live, w->live);
 	if (w->chk & EB_D_PREEX)
 		bad += eb_field(name, "dev.preexisting", d->preexisting, w->preexisting);
+	if (w->chk & EB_D_FAILED)
+		bad += eb_field(name, "dev.failed", d->failed, w->failed);
 	if (w->chk & EB_D_LAZY)
 		bad += eb_field(name, "dev.lazy_max_ns", d->lazy_max_ns, w->lazy_max_ns);
 	return bad;

@@ -34,6 +34,7 @@ struct ia_check_dev {
 	__u64 granule;
 	bool untrusted;
 	__u64 maps;		/* root map/alloc requests checked */
+	__u64 failed;		/* root map/alloc requests that failed */
 	__u64 bytes_requested;
 	__u64 bytes_mapped;	/* page-table bytes written for them */
 	__u64 bytes_exposed;	/* mapped, not requested, not another live buffer */
@@ -41,7 +42,6 @@ struct ia_check_dev {
 	__u64 live;		/* mappings live at the end */
 	__u64 preexisting;	/* unmaps of mappings made before the recording */
 	__u64 lazy_max_ns;	/* longest unmap-to-flush window seen */
-	__u64 maps_failed;	/* root map/alloc requests that failed */
 	__u64 bytes_untrusted;	/* exposed by an untrusted device outside its bounce slots */
 	__u64 lazy_windows;	/* lazy unmaps flushed */
 	__u64 lazy_sum_ns;	/* their windows added up */
@@ -143,20 +143,34 @@ struct ia_run_summary {
 
 
 /*
- * Open a trace, replay all its records into a new checker and finish it
+ * Open a trace, replay all its records into a new checker (flags:
+ * IA_CHECK_*) and finish it
  * (with the trace's lost-event count). 0 with *ckp and *rp set (the reader
  * stays open for its header and stats; the caller frees both) and *s
  * describing the run: path, kernel (valid while the reader is), records,
  * events lost, malformed records, coverage. Or -ENOMEM, or a negative enum
  * ia_trace_result for a bad trace, with the message in err.
  */
-int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+int ia_checker_from_trace(const char *path, unsigned flags, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen);
-/* The same, keeping up to keep_maps map samples per device. */
-int ia_checker_from_trace_maps(const char *path, size_t keep_maps, struct ia_checker **ckp,
-			       struct ia_trace_reader **rp, struct ia_run_summary *s,
-			       char *err, size_t errlen);
+
+/* The same over a trace already open (the caller's, open or not after it):
+ * ia_trace_open_mem() for a trace in memory. */
+int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned flags,
+		      struct ia_checker **ckp,
+		      struct ia_run_summary *s, char *err, size_t errlen);
+
+/* ia_checker_from_trace() flags */
+#define IA_CHECK_EACH	(1u << 0)	/* no folding: every occurrence is a
+					 * finding of its own (count 1, its own
+					 * request id), for differential tests */
+#define IA_CHECK_MAPS	(1u << 1)	/* keep map samples for pictures
+					 * (ia_checker_keep_maps) */
+#define IA_CHECK_MAPS_KEPT	4096	/* ... this many per device */
+
+/* Set before the first event: fold findings by fingerprint (default). */
+void ia_checker_set_fold(struct ia_checker *c, bool fold);
 
 /*
  * End of input: end-of-run findings (live mappings, unflushed lazy

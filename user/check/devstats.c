@@ -97,7 +97,7 @@ static void *get_or_new(struct ia_devstats *ds, struct ia_u64map *m, __u64 key,
 	if (v)
 		return v;
 	v = calloc(1, size);
-	if (!v || ia_u64map_put(m, key, v)) {
+	if (!v || ia_u64map_put(m, key, v, NULL)) {	/* key was absent */
 		free(v);
 		ds->oom = 1;
 		return NULL;

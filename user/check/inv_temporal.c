@@ -49,7 +49,7 @@ static void temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_fre
 		q->dev = e->dev;
 		q->cookie = cookie;
 		q->next = ia_u64map_get(&c->fq, cookie);
-		if (ia_u64map_put(&c->fq, cookie, q)) {
+		if (ia_u64map_put(&c->fq, cookie, q, NULL)) {	/* old head: q->next */
 			free(q);
 			c->oom = true;
 			return;

@@ -38,7 +38,7 @@ struct ck_invariant {
 };
 
 extern const struct ck_invariant ck_inv_translation, ck_inv_exposure, ck_inv_alignment,
-	ck_inv_lifecycle, ck_inv_temporal;
+	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed;
 
 /* In the order the replay calls them (which is the order of the findings
  * of one event). */

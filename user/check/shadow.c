@@ -78,6 +78,12 @@ static void free_ptmap(struct ia_inode *n, void *ctx)
 	free(ia_container_of(n, struct ck_ptmap, node));
 }
 
+static void free_subbuf(struct ia_inode *n, void *ctx)
+{
+	(void)ctx;
+	free(ia_container_of(n, struct ck_subbuf, phys));
+}
+
 void ia_checker_free(struct ia_checker *c)
 {
 	__u64 k;
@@ -88,14 +94,13 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
 		struct ck_device *d = v;
 
-		for (size_t i2 = 0; ia_u64map_next(&d->subbufs, &i2, &k, &v);)
-			for (struct ck_subbuf *b = v, *next; b; b = next) {
-				next = b->next;
-				free(b);
-			}
+		/* every live sub-granule buffer is in the tree, whether or not
+		 * its request's list made it into subbufs */
+		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_recent_free(&d->unmapped);
+		ia_u64map_free_values(&d->extents);
 		free(d->samples.v);
 		free(d);
 	}
@@ -133,7 +138,7 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 	if (v || !key)
 		return v;
 	v = calloc(1, size);
-	if (!v || ia_u64map_put(m, key, v)) {
+	if (!v || ia_u64map_put(m, key, v, NULL)) {	/* key was absent */
 		free(v);
 		c->oom = true;
 		return NULL;
@@ -158,6 +163,7 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
 	ia_recent_init(&d->unmapped, c->lim.unmapped);
+	ia_u64map_init(&d->extents);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
 	d->ctx.dev = dev;
 	d->ctx.group_id = -1;
@@ -211,7 +217,7 @@ void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
 	sum->pages_exposed += d->pages_exposed;
 	sum->live += d->live;
 	sum->preexisting += d->preexisting;
-	sum->maps_failed += d->maps_failed;
+	sum->failed += d->failed;
 	sum->bytes_untrusted += d->bytes_untrusted;
 	sum->lazy_windows += d->lazy_windows;
 	sum->lazy_sum_ns += d->lazy_sum_ns;
@@ -326,7 +332,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 	}
 	ia_finding_fingerprint(f);
 	key = ia_fingerprint_key(f->fingerprint);
-	idx = (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
+	idx = c->no_fold ? 0 : (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
 	if (idx) {
 		old = &c->findings.v[idx - 1];
 		old->count += f->count;
@@ -347,7 +353,9 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 		return;
 	if (cc)
 		cc->distinct++;
-	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n))
+	if (c->no_fold)
+		return;
+	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n, NULL))
 		c->oom = true;
 }
 
@@ -442,7 +450,13 @@ bool ck_in_slot(const struct ck_pending *p, __u64 g, __u64 a, __u64 b)
 {
 	for (size_t i = 0; i < p->bounces.n; i++) {
 		const struct ck_bounce *k = &p->bounces.v[i];
-		__u64 lo = k->tlb & ~(g - 1), hi = (k->tlb + k->alloc + g - 1) & ~(g - 1);
+		/* the slot itself, not the granules around it: swiotlb aligns a
+		 * slot to the granule only relative to its pool's start, so with
+		 * a granule > PAGE_SIZE the granules mapped around it hold other
+		 * slots (found by the random programs on the lab kernel) */
+		__u64 lo = k->tlb, hi = k->tlb + k->alloc;
+
+		(void)g;
 
 		if (a >= lo && b <= hi)
 			return true;
@@ -536,6 +550,11 @@ const struct ia_finding *ia_checker_findings(const struct ia_checker *c, size_t 
 {
 	*n = c->findings.n;
 	return c->findings.v;
+}
+
+void ia_checker_set_fold(struct ia_checker *c, bool fold)
+{
+	c->no_fold = !fold;
 }
 
 size_t ia_checker_new_since(const struct ia_checker *c, size_t *mark)

@@ -16,6 +16,12 @@
 #include "lib/u64map.h"
 
 #define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
+/* What a device record may claim (replay.c): CPU pages of 4 KiB (x86) to
+ * 256 KiB (hexagon), IOMMU granules of 4 KiB to 1 GiB; 1 KiB at the least. */
+#define CK_PAGE_MIN	1024ULL
+#define CK_PAGE_MAX	(256ULL << 10)
+#define CK_GRANULE_MIN	1024ULL
+#define CK_GRANULE_MAX	(1ULL << 30)
 
 /*
  * A live mapping, kept on the shadow page-table entry that holds its handle
@@ -64,6 +70,14 @@ struct ck_pending {
 	__u64 bounce_tlb;
 	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
+	/* why a map failed (inv_failed.c), gathered from nested requests */
+	bool saw_iommu_map;		/* an __iommu_dma_map ran inside */
+	bool iova_failed;		/* one failed before any write: no IOVA */
+	__u64 iova_phys, iova_size;	/* its phys and size */
+	bool bounce_failed;		/* swiotlb found no slot (tlb_phys ~0) */
+	bool not_bounced;		/* a map_page failed before bouncing or
+					 * mapping (bounce buffers inactive) */
+	__u64 nb_phys, nb_size;		/* its buffer */
 	/* a root map_sg / alloc_noncontiguous whose output walk comes after
 	 * its record: checked when the walk's last chunk arrives */
 	bool awaiting_sg_out;
@@ -106,9 +120,26 @@ struct ck_device {
 					 * whose page-table write was not seen */
 	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
 					 * most recent ones under a limit) */
+	struct ia_u64map extents;	/* req id -> ck_extents: live mappings whose
+					 * writes are not the one IOVA range
+					 * around their handle */
 	struct ia_check_dev stats;
 	CK_VEC(struct ia_map_sample) samples;	/* ia_checker_keep_maps() */
 	size_t stats_idx;		/* index in checker's device list */
+};
+
+/*
+ * The IOVA ranges a live mapping's page-table writes covered, merged, when
+ * they are not the one granule-aligned range around [handle, handle + len):
+ * an untrusted device's scatterlist (iommu_dma_map_sg_swiotlb) maps each
+ * segment at an IOVA of its own, in no particular order. Its unmap must
+ * remove all of them.
+ */
+struct ck_extents {
+	size_t n;		/* r[0 .. n): IOVA ranges written */
+	size_t nseg;		/* r[n .. n + nseg): its output segments' bytes
+				 * (a scatterlist's: what a sync may touch) */
+	struct { __u64 lo, hi; } r[];
 };
 
 struct ck_stack {
@@ -144,6 +175,7 @@ struct ia_checker {
 	__u64 malformed;
 	__u64 live_maps;
 	bool oom;
+	bool no_fold;			/* IA_CHECK_EACH */
 };
 
 /* What one root request's invariants look at (invariant.h). */
@@ -193,7 +225,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f);
 /* ---- requests ---- */
 /* Where the device sees phys: its bounce slot if it was bounced. */
 __u64 ck_bounced(const struct ck_pending *p, __u64 phys);
-/* Is [a, b) inside one of the request's bounce slots (granule-aligned)? */
+/* Is [a, b) inside one of the request's bounce slots (the slot itself)? */
 bool ck_in_slot(const struct ck_pending *p, __u64 granule, __u64 a, __u64 b);
 /* Request kinds that create a mapping / remove one. */
 bool ck_kind_maps(__u32 kind);

@@ -58,7 +58,7 @@ struct diff_run {
 static int load(struct ia_cli *cli, const char *which, const char *path, struct diff_run *run)
 {
 	char err[512];
-	int ret = ia_checker_from_trace(path, &run->ck, &run->r, &run->s, err, sizeof(err));
+	int ret = ia_checker_from_trace(path, 0, &run->ck, &run->r, &run->s, err, sizeof(err));
 
 	if (!ret)
 		return 0;
@@ -150,7 +150,7 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 
 	if (!devices)
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	while ((c = getopt_long(argc, argv, "D:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:o:h", opts, NULL)) != -1) {
 		ret = -1;
 		switch (c) {
 		case 'h':
@@ -163,7 +163,12 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 				ret = ia_fail(cli, IA_EXIT_USAGE, "--fail-on: info, warning or error");
 			break;
 		case 'D':
-			devices[o.nr_devices++] = optarg;
+			if (!*optarg || strlen(optarg) >= IA_NAME_LEN)
+				ret = ia_usage_error(cli, NULL, "bad --device '%s': a device name "
+						     "of 1 to %d characters", optarg,
+						     IA_NAME_LEN - 1);
+			else
+				devices[o.nr_devices++] = optarg;
 			break;
 		case 'o':
 			output = optarg;
@@ -174,21 +179,20 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 			else if (!strcmp(optarg, "json"))
 				cli->json = true;
 			else if (strcmp(optarg, "text"))
-				ret = ia_fail(cli, IA_EXIT_USAGE, "--format: text, json or html");
+				ret = ia_usage_error(cli, usage, "--format: text, json or html");
 			break;
 		default:
-			usage(stderr);
-			ret = IA_EXIT_USAGE;
+			ret = ia_bad_option(cli, usage, c, argv);
 		}
 		if (ret >= 0) {
 			free(devices);
 			return ret;
 		}
 	}
-	if (optind != argc - 2) {
+	if (optind != argc - 2 || cli->parse_only) {
 		free(devices);
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "diff: two trace arguments expected, OLD and NEW");
+		return cli->parse_only && optind == argc - 2 ? IA_EXIT_OK :
+		       ia_usage_error(cli, usage, "diff: two trace arguments expected, OLD and NEW");
 	}
 	ret = load(cli, "old", argv[optind], &old);
 	if (!ret && (ret = load(cli, "new", argv[optind + 1], &new)))

@@ -149,7 +149,7 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 
 			if (n) {
 				snprintf(n, IA_NAME_LEN, "%.*s", IA_NAME_LEN - 1, e->name);
-				if (ia_u64map_put(names, e->dev, n))
+				if (ia_u64map_put(names, e->dev, n, NULL))
 					free(n);
 			}
 		}
@@ -228,16 +228,16 @@ int cmd_dump(struct ia_cli *cli, int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return IA_EXIT_OK;
-		default: usage(stderr); return IA_EXIT_USAGE;
+		default: return ia_bad_option(cli, usage, c, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "dump: one TRACE argument expected");
-	}
+	if (optind != argc - 1)
+		return ia_usage_error(cli, usage, "dump: one TRACE argument expected");
+	if (cli->parse_only)
+		return IA_EXIT_OK;
 	/* JSON Lines whatever -j says: errors too come as a JSON line */
 	cli->json = true;
 	r = ia_trace_open(argv[optind], err, sizeof(err));
@@ -279,7 +279,9 @@ int cmd_dump(struct ia_cli *cli, int argc, char **argv)
 	ia_json_ku64(&j, "lost_stack", st->lost[IA_DROP_STACK]);
 	ia_json_obj_end(&j);
 	fputc('\n', stdout);
+	/* st is the reader's: decided before the close frees it */
+	ret = st->lost[IA_DROP_RINGBUF] || st->lost[IA_DROP_INFLIGHT] ?
+	      IA_EXIT_INCOMPLETE : IA_EXIT_OK;
 	ia_trace_close(r);
-	return st->lost[IA_DROP_RINGBUF] || st->lost[IA_DROP_INFLIGHT] ?
-	       IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	return ret;
 }

@@ -412,11 +412,11 @@ static int parse(struct ia_cli *cli, int argc, char **argv, struct mon *m,
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	unsigned long v;
+	unsigned long long v;
 	double d;
-	int c;
+	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "D:d:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:D:d:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -428,52 +428,45 @@ static int parse(struct ia_cli *cli, int argc, char **argv, struct mon *m,
 			m->textfile = optarg;
 			break;
 		case 'I':
-			d = ia_parse_duration(optarg);
-			if (d < 1 || d > 86400 || d != (int)d)
-				return ia_fail(cli, IA_EXIT_USAGE, "--interval: whole seconds, "
-					       "1 to 86400 ('%s')", optarg);
+			if (ia_parse_duration(optarg, &d) || d < 1 || d > 86400 || d != (int)d)
+				return ia_usage_error(cli, usage, "--interval: whole seconds, "
+						      "1 to 86400 ('%s')", optarg);
 			m->interval = (int)d;
 			break;
 		case 'l':
 			m->log_path = strcmp(optarg, "-") ? optarg : NULL;
 			break;
 		case 'D':
-			if (o->so.nr_devices >= IA_MAX_DEV_FILTERS_USER)
-				return ia_fail(cli, IA_EXIT_USAGE, "at most %d --device",
-					       IA_MAX_DEV_FILTERS_USER);
-			o->so.devices[o->so.nr_devices++] = optarg;
+			if ((ret = ia_opt_device(cli, &o->so, optarg)))
+				return ret;
 			break;
 		case 'd':
-			o->ro.duration = ia_parse_duration(optarg);
-			if (o->ro.duration <= 0)
-				return ia_fail(cli, IA_EXIT_USAGE, "bad duration '%s'", optarg);
+			if ((ret = ia_opt_duration(cli, optarg, &o->ro.duration)))
+				return ret;
 			break;
 		case 'R':
-			if (ia_parse_count(optarg, 1, 4096, &v))
-				return ia_fail(cli, IA_EXIT_USAGE, "--ringbuf-mb: 1 to 4096");
+			if (ia_parse_uint(optarg, 1, 4096, &v))
+				return ia_usage_error(cli, usage, "--ringbuf-mb: 1 to 4096");
 			o->so.ringbuf_mb = v;
 			break;
 		case 'F': case 'S': case 'V': case 'U': {
 			size_t *f = c == 'F' ? &o->lim.findings : c == 'S' ? &o->lim.stacks :
 				    c == 'V' ? &o->lim.devices : &o->lim.unmapped;
 
-			if (ia_parse_count(optarg, 1, 1UL << 24, &v))
-				return ia_fail(cli, IA_EXIT_USAGE, "--max-%s: 1 to %lu ('%s')",
+			if (ia_parse_uint(optarg, 1, 1UL << 24, &v))
+				return ia_usage_error(cli, usage, "--max-%s: 1 to %lu ('%s')",
 					       c == 'F' ? "findings" : c == 'S' ? "stacks" :
 					       c == 'V' ? "devices" : "unmapped", 1UL << 24, optarg);
 			*f = v;
 			break;
 		}
 		default:
-			usage(stderr);
-			return IA_EXIT_USAGE;
+			return ia_bad_option(cli, usage, c, argv);
 		}
 	}
-	if (optind != argc) {
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "monitor: unexpected argument '%s'",
-			       argv[optind]);
-	}
+	if (optind != argc)
+		return ia_usage_error(cli, usage, "monitor: unexpected argument '%s'",
+				      argv[optind]);
 	return 0;
 }
 

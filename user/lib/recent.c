@@ -28,7 +28,7 @@ int ia_recent_add(struct ia_recent *r, __u64 key)
 		ia_u64map_init(&r->gen[0]);
 		ia_u64map_free(&old);
 	}
-	return ia_u64map_put(&r->gen[0], key, (void *)1);
+	return ia_u64map_put(&r->gen[0], key, (void *)1, NULL);
 }
 
 bool ia_recent_has(const struct ia_recent *r, __u64 key)

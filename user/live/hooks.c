@@ -16,10 +16,14 @@
 #define EXIT(t, p, since)	{ t, { #p, NULL }, { #p "_kenter", #p "_kexit" }, since }
 #define SYNC(t, p)		{ t, { #p, NULL }, { #p "_k", NULL }, NULL }
 #define TP(t, p)		{ t, { #p, NULL }, { NULL, NULL }, NULL }
+#define ENTRY(t, p, since)	{ t, { #p, NULL }, { #p "_k", NULL }, since }
+/* t is now served by hook h's function and recorded by its programs */
+#define VIA(t, h, since)	{ t, { NULL, NULL }, { NULL, NULL }, since, h }
 
 /*
  * Order matters only for reports. Versions in `since` were checked against
- * Debian 6.1 and a 6.18 kernel's BTF.
+ * Debian 6.1, 6.12 and 7.2 and a 6.18 kernel's BTF (tests/unit/test_hooks.c
+ * runs the table against the Debian ones, tests/data/btf/).
  */
 const struct ia_hook ia_hooks[] = {
 	{ "map_page", IA_ATTACH_FENTRY, CK_MAP, "single mappings (dma_map_page/single)",
@@ -34,10 +38,14 @@ const struct ia_hook ia_hooks[] = {
 	  { REQ("iommu_dma_unmap_sg", unmap_sg, NULL) } },
 	{ "iommu_dma_map", IA_ATTACH_FENTRY, CK_MAP, "internal map of page/resource/alloc",
 	  { REQ("__iommu_dma_map", iommu_map, NULL) } },
+	/* 6.18: dma_map_resource() = dma_map_phys(.., DMA_ATTR_MMIO), which
+	 * the map_page hook's map_phys programs record as MMIO requests */
 	{ "map_resource", IA_ATTACH_FENTRY, CK_MAP, "MMIO mappings",
-	  { REQ("iommu_dma_map_resource", map_resource, "gone in 6.18") } },
+	  { REQ("iommu_dma_map_resource", map_resource, "<= 6.17"),
+	    VIA("iommu_dma_map_phys", "map_page", "6.18+: with DMA_ATTR_MMIO") } },
 	{ "unmap_resource", IA_ATTACH_FENTRY, CK_UNMAP, "MMIO unmappings",
-	  { REQ("iommu_dma_unmap_resource", unmap_resource, "gone in 6.18") } },
+	  { REQ("iommu_dma_unmap_resource", unmap_resource, "<= 6.17"),
+	    VIA("iommu_dma_unmap_phys", "unmap_page", "6.18+: with DMA_ATTR_MMIO") } },
 	{ "alloc", IA_ATTACH_FENTRY, CK_MAP, "coherent allocations",
 	  { REQ("iommu_dma_alloc", alloc, NULL) } },
 	{ "free", IA_ATTACH_FENTRY, CK_UNMAP, "coherent frees",
@@ -80,7 +88,8 @@ const struct ia_hook ia_hooks[] = {
 	  "IOVA release, strict or queued",
 	  { EXIT("__iommu_dma_unmap", iova_unmap, NULL) } },
 	{ "fq_flush", IA_ATTACH_FENTRY, IA_CHECK_TEMPORAL, "flush-queue flushes",
-	  { EXIT("fq_flush_iotlb", fq_flush, "6.1; renamed later") } },
+	  { EXIT("fq_flush_iotlb", fq_flush, "<= 6.12; inlined later"),
+	    ENTRY("fq_ring_free_locked", fq_ring_free, "7.x: fq_flush_finish_cnt moved") } },
 };
 const size_t ia_nr_hooks = sizeof(ia_hooks) / sizeof(ia_hooks[0]);
 
@@ -149,6 +158,38 @@ void ia_hooks_resolve(const struct btf *btf, struct ia_hook_status *out)
 		else
 			snprintf(s->reason, sizeof(s->reason), "%s not in kernel BTF",
 				 h->v[0].target);
+	}
+	ia_hooks_follow_via(out, ia_nr_hooks);
+}
+
+static struct ia_hook_status *status_by_name(struct ia_hook_status *st, size_t n,
+					    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(st[i].hook->name, name))
+			return &st[i];
+	return NULL;
+}
+
+void ia_hooks_follow_via(struct ia_hook_status *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ia_hook_status *s = &st[i], *by;
+		const char *via;
+
+		if (s->variant < 0 || !(via = s->hook->v[s->variant].via))
+			continue;
+		by = status_by_name(st, n, via);
+		if (!by || by->state != IA_HOOK_ATTACHED) {
+			s->state = by ? by->state : IA_HOOK_MISSING;
+			snprintf(s->reason, sizeof(s->reason), "via %s: %.60s", via,
+				 by ? by->reason : "no such hook");
+			continue;
+		}
+		s->state = IA_HOOK_ATTACHED;
+		s->kprobe = by->kprobe;
+		s->fentry_err = by->fentry_err;
+		memcpy(s->reason, by->reason, sizeof(s->reason));
 	}
 }
 

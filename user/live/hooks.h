@@ -38,6 +38,10 @@ struct ia_hook_variant {
 	const char *progs[2];	/* skeleton programs: entry+exit pair, or one */
 	const char *kprogs[2];	/* kprobe/kretprobe fallback; NULL: none */
 	const char *since;	/* kernel version note for the docs/help */
+	/* Set when the target moved into another hook's function: the name
+	 * of that hook, whose programs record these requests too (no
+	 * programs of its own; attached when that hook is) */
+	const char *via;
 };
 
 struct ia_hook {
@@ -74,6 +78,13 @@ const char *ia_check_name(__u32 check);	/* one bit */
  * IA_HOOK_FAILED what then fails to load or attach).
  */
 void ia_hooks_resolve(const struct btf *vmlinux_btf, struct ia_hook_status *out);
+
+/*
+ * Hooks recorded through another hook (their variant's `via`) take that
+ * hook's outcome: attached (and how) or not, with its reason. Called after
+ * resolving and after loading.
+ */
+void ia_hooks_follow_via(struct ia_hook_status *st, size_t n);
 
 /* Checks made incomplete by hooks that are not attached. */
 __u32 ia_hooks_incomplete_checks(const struct ia_hook_status *st, size_t n);

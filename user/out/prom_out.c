@@ -47,7 +47,7 @@ static const struct dev_metric dev_metrics[] = {
 	  offsetof(struct ia_check_dev, maps) },
 	{ "iommu_audit_map_failures_total", "counter",
 	  "Root DMA map and allocation requests that failed.",
-	  offsetof(struct ia_check_dev, maps_failed) },
+	  offsetof(struct ia_check_dev, failed) },
 	{ "iommu_audit_requested_bytes_total", "counter",
 	  "Bytes the checked requests asked for (an allocation: the pages it owns).",
 	  offsetof(struct ia_check_dev, bytes_requested) },

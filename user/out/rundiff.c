@@ -170,7 +170,7 @@ static int diff_findings(struct ia_rundiff *d, const struct ia_checker *old,
 	for (size_t i = 0; i < no; i++)
 		if (wanted(o, of[i].device) &&
 		    ia_u64map_put(&by_fp, ia_fingerprint_key(of[i].fingerprint),
-				  (void *)(uintptr_t)(i + 1)))
+				  (void *)(uintptr_t)(i + 1), NULL))
 			goto out;
 	for (size_t i = 0; i < nn; i++) {
 		size_t oi = (size_t)(uintptr_t)ia_u64map_get(&by_fp,

@@ -162,7 +162,8 @@ void ia_trace_discard(struct ia_trace_writer *w);
 /* ---- reader ---- */
 
 /*
- * Open a trace (a regular file, or a pipe) and read its header. NULL on
+ * Open a trace (a regular file, or a pipe; anything else is refused, and a
+ * FIFO without a writer never blocks the open) and read its header. NULL on
  * failure with the message, which starts with the path, in err.
  * ia_trace_open_ex() also gives the enum ia_trace_result: it returns 0 and
  * sets *rp, or returns < 0 and sets *rp = NULL.
@@ -171,6 +172,10 @@ struct ia_trace_reader *ia_trace_open(const char *path, char *err,
 				      size_t errlen);
 int ia_trace_open_ex(const char *path, struct ia_trace_reader **rp,
 		     char *err, size_t errlen);
+/* The same over len bytes at buf (kept by the caller until the close), named
+ * name in messages: a trace parsed from memory (the fuzz harnesses). */
+int ia_trace_open_mem(const void *buf, size_t len, const char *name,
+		      struct ia_trace_reader **rp, char *err, size_t errlen);
 
 /* The header, valid until ia_trace_close(). */
 const struct ia_trace_meta *ia_trace_meta(const struct ia_trace_reader *r);
