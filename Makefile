@@ -45,7 +45,7 @@ CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
 		   -Iuser -I$(SKEL_DIR) -DIA_VERSION='"$(VERSION)"' $(SAN_FLAGS)
 BPF_CFLAGS	:= -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -I. -Iuser -Ibpf -MMD -MP
-LIBS		:= -lbpf -lelf -lz
+LIBS		:= -lbpf -lelf -lz -lmicrohttpd -pthread
 STATIC_LIBS	:= -Wl,-Bstatic -lbpf -lelf -lz -static
 
 ifeq ($(V),1)
@@ -56,7 +56,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: lab-test all static guest fixture bench check unit cli-test vm-test demo deps clean vmlinux \
+.PHONY: install uninstall deb lab-test all static guest fixture bench check unit cli-test vm-test demo deps clean vmlinux \
 	fuzz fuzz-build fuzz-smoke sanitize test-bins
 all: $(BIN)
 
@@ -86,15 +86,23 @@ $(SKEL): $(SKEL_DIR)/iommu_audit.bpf.o
 $(OUTPUT)/user/%.o: user/%.c $(SKEL)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BIN): $(USER_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LIBS) -o $@
 
-# Fully static: the guest initramfs has no libc, libbpf or libelf.
+# Fully static: the guest initramfs has no libc, libbpf or libelf. It has
+# no HTTP server: Debian's libmicrohttpd links GnuTLS, whose p11-kit has no
+# static library (out/metrics_http.c, IA_NO_HTTP); the VM tests that scrape
+# run the dynamic binary with its libraries (tools/guest-bundle.sh).
+STATIC_OBJS	:= $(filter-out $(OUTPUT)/user/out/metrics_http.o,$(USER_OBJS)) \
+		   $(OUTPUT)/static/metrics_http.o
+$(OUTPUT)/static/metrics_http.o: user/out/metrics_http.c | $(OUTPUT)/static
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DIA_NO_HTTP -c $< -o $@
 static: $(OUTPUT)/iommu-audit.static
-$(OUTPUT)/iommu-audit.static: $(USER_OBJS)
+$(OUTPUT)/iommu-audit.static: $(STATIC_OBJS)
 	$(call msg,STATIC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(STATIC_LIBS) -o $@
 
@@ -131,6 +139,48 @@ $(TRACE_EDIT): tools/trace-edit.c $(TRACE_OBJS)
 	$(call msg,TOOL-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $< $(TRACE_OBJS) -lz -o $@
+
+# ---- install ---------------------------------------------------------------
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary (sbin: it needs
+# CAP_BPF), the man page (roff, from docs/iommu-audit.8.md), bash
+# completion (from the binary's --help), the systemd unit running `monitor`,
+# its options file and a logrotate rule. The Debian package (debian/) uses
+# PREFIX=/usr.
+PREFIX		?= /usr/local
+SBINDIR		:= $(PREFIX)/sbin
+MANDIR		:= $(PREFIX)/share/man
+COMPDIR		:= $(PREFIX)/share/bash-completion/completions
+UNITDIR		?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+SYSCONFDIR	?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+INSTALL		?= install
+
+$(OUTPUT)/iommu-audit.8: docs/iommu-audit.8.md tools/gen-roff.sh | $(OUTPUT)
+	$(call msg,MAN,$@)
+	$(Q)tools/gen-roff.sh $< $(VERSION) > $@
+$(OUTPUT)/iommu-audit.bash: iommu-audit tools/gen-completion.sh | $(OUTPUT)
+	$(call msg,COMPL,$@)
+	$(Q)tools/gen-completion.sh ./iommu-audit > $@
+$(OUTPUT)/iommu-audit.service: dist/iommu-audit.service | $(OUTPUT)
+	$(Q)sed 's|/usr/sbin/iommu-audit|$(SBINDIR)/iommu-audit|; s|/etc/default/|$(SYSCONFDIR)/default/|' $< > $@
+
+install: iommu-audit $(OUTPUT)/iommu-audit.8 $(OUTPUT)/iommu-audit.bash $(OUTPUT)/iommu-audit.service
+	$(INSTALL) -D -m 0755 iommu-audit $(DESTDIR)$(SBINDIR)/iommu-audit
+	$(INSTALL) -D -m 0644 $(OUTPUT)/iommu-audit.8 $(DESTDIR)$(MANDIR)/man8/iommu-audit.8
+	$(INSTALL) -D -m 0644 $(OUTPUT)/iommu-audit.bash $(DESTDIR)$(COMPDIR)/iommu-audit
+	$(INSTALL) -D -m 0644 $(OUTPUT)/iommu-audit.service $(DESTDIR)$(UNITDIR)/iommu-audit.service
+	$(INSTALL) -D -m 0644 dist/iommu-audit.default $(DESTDIR)$(SYSCONFDIR)/default/iommu-audit
+	$(INSTALL) -D -m 0644 dist/iommu-audit.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/iommu-audit
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/iommu-audit $(DESTDIR)$(MANDIR)/man8/iommu-audit.8 \
+	      $(DESTDIR)$(COMPDIR)/iommu-audit $(DESTDIR)$(UNITDIR)/iommu-audit.service \
+	      $(DESTDIR)$(SYSCONFDIR)/default/iommu-audit \
+	      $(DESTDIR)$(SYSCONFDIR)/logrotate.d/iommu-audit
+
+# The Debian package, in .output/deb/ (docs/monitor.md): dpkg-buildpackage
+# on a copy of the tree, so the work tree gets no debian/ build litter.
+deb:
+	$(Q)tools/build-deb.sh
 
 # ---- tests -----------------------------------------------------------------
 # Each tests/unit/test_X.c links the user/ objects it needs (all but main.o).

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Everything: unit tests, CLI tests, the same two built with ASan+UBSan
 # (.output/asan/, `make SAN=1`), the fuzz smoke (each harness of tests/fuzz
-# for FUZZ_SMOKE seconds, default 25), VM tests and the lab suite (the lab
+# for FUZZ_SMOKE seconds, default 25), the HTML report in Chromium, VM
+# tests, monitor's soak (2 minutes; builds the Debian package) and the lab suite (the lab
 # kernel is built first when its cache is empty), then one closing
 # "N passed, N failed" line. Exit 0 only when all passed.
 #
@@ -53,7 +54,9 @@ run_suite unit-asan env IA_SUITE=unit-asan "$root/tests/run-unit.sh" "${asan_uni
 run_suite cli-asan env IA_SUITE=cli-asan IA_BIN="$root/.output/asan/iommu-audit" \
 	"$root/tests/run-cli.sh"
 run_suite fuzz "$root/tests/run-fuzz.sh" --time "${FUZZ_SMOKE:-25}" "$root"/.output/fuzz/fuzz_*
+run_suite html "$root/tests/run-html.sh"
 run_suite vm "$root/tests/run-vm.sh" --mode both
+run_suite soak "$root/tests/run-soak.sh" --minutes 2
 run_suite vm-newest "$root/tests/run-vm.sh" --kernel newest --mode both
 run_suite vm-6.12 "$root/tests/run-vm.sh" --kernel 6.12 --mode both smoke record
 run_suite vm-6.12-fixture "$root/tests/run-vm.sh" --kernel 6.12 --mode strict --name vm-6.12-fixture fixture

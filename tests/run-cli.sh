@@ -58,6 +58,16 @@ diff_three_args|2|diff a b c
 diff_bad_fail_on|2|diff a b --fail-on fatal
 diff_missing_trace|2|diff /nonexistent.trace /nonexistent2.trace
 live_bad_duration|2|live --duration -1
+monitor_extra_arg|2|monitor extra
+monitor_bad_interval|2|monitor --interval 0
+monitor_bad_interval_frac|2|monitor --interval 1.5
+monitor_bad_max|2|monitor --max-findings 0
+monitor_bad_max_text|2|monitor --max-stacks lots
+monitor_bad_ringbuf|2|monitor --ringbuf-mb 0
+monitor_unknown_opt|2|monitor --frob
+monitor_help|0|monitor --help
+report_bad_format|2|report x.trace --format yaml
+report_bad_output|2|report $sample --format prometheus -o /nonexistent/dir/x
 live_bad_fail_on|2|live --fail-on nope
 EOF_CASES
 assert_eq "unknown command names it" yes "$(has unknown_cmd "unknown command 'frobnicate'" err)"
@@ -325,6 +335,69 @@ assert_eq "record -o /dev/null refused" 2 "$(rc record_devnull)"
 run layers python3 "$root/tools/check-layers.py" "$root/.output/user"
 assert_eq "user/ layering (tools/check-layers.py): exit 0" 0 "$(rc layers)"
 assert_eq "user/ layering: 0 violations" yes "$(has layers ' 0 violations' out)"
+
+# --- report --format prometheus: promtool parses it, numbers as report -j --
+promtool=$("$root/tools/promtool.sh" 2>/dev/null)
+run prom "$bin" report "$sample" --format prometheus
+assert_eq "report --format prometheus: exit code" 0 "$(rc prom)"
+run promtool "$promtool" check metrics < "$tmp/prom.out"
+assert_eq "promtool check metrics: exit 0, no lint problem" "0 " "$(rc promtool) $(cat "$tmp/promtool.out" "$tmp/promtool.err")"
+"$bin" -j report "$sample" > "$tmp/report.json"
+prom_val() {	# NAME DEVICE: the series' value
+	awk -v n="$1" -v d="device=\"$2\"" '$1 ~ "^"n"{" && index($1, d) { print $2 }' "$tmp/prom.out"
+}
+for dev in $(jq -r '.devices[].name' "$tmp/report.json"); do
+	for pair in maps_total:maps requested_bytes_total:bytes_requested \
+		    mapped_bytes_total:bytes_mapped exposed_bytes_total:bytes_exposed \
+		    exposed_unrelated_pages_total:pages_exposed live_mappings:live \
+		    granule_bytes:granule; do
+		assert_eq "prometheus iommu_audit_${pair%%:*} of $dev = report -j .${pair#*:}" \
+			"$(jq ".devices[] | select(.name == \"$dev\") | .${pair#*:}" "$tmp/report.json")" \
+			"$(prom_val "iommu_audit_${pair%%:*}" "$dev")"
+	done
+done
+"$bin" -j check "$sample" > "$tmp/check.jsonl"
+assert_eq "prometheus findings_total per code = check -j counts" \
+	"$(jq -r 'select(.type == "finding") | .finding | "\(.code) \(.count)"' "$tmp/check.jsonl" |
+		awk '{ c[$1] += $2 } END { for (k in c) print k, c[k] }' | sort)" \
+	"$(sed -n 's/^iommu_audit_findings_total{code="\([^"]*\)".*} \([0-9]*\)$/\1 \2/p' "$tmp/prom.out" | sort)"
+assert_eq "prometheus events_total = trace records" \
+	"$(jq -r 'select(.type == "summary") | .records' "$tmp/check.jsonl")" \
+	"$(awk '$1 == "iommu_audit_events_total" { print $2 }' "$tmp/prom.out")"
+assert_eq "prometheus coverage_complete" 1 "$(awk '$1 == "iommu_audit_coverage_complete" { print $2 }' "$tmp/prom.out")"
+run prom_o "$bin" report "$sample" --format prometheus -o "$tmp/prom.file"
+assert_eq "report --format prometheus -o FILE: same bytes" "" "$(cmp "$tmp/prom.out" "$tmp/prom.file" 2>&1)"
+
+# --- install: make install / uninstall into a DESTDIR; man page, completion -
+run install make -C "$root" -s install DESTDIR="$tmp/dest" PREFIX=/usr
+assert_eq "make install DESTDIR: exit 0" 0 "$(rc install)"
+for f in usr/sbin/iommu-audit usr/share/man/man8/iommu-audit.8 \
+	 usr/share/bash-completion/completions/iommu-audit \
+	 lib/systemd/system/iommu-audit.service etc/default/iommu-audit \
+	 etc/logrotate.d/iommu-audit; do
+	assert_eq "installed $f" yes "$([ -s "$tmp/dest/$f" ] && echo yes)"
+done
+man -l "$tmp/dest/usr/share/man/man8/iommu-audit.8" 2>/dev/null | col -b > "$tmp/man.out"
+assert_eq "man page renders, a section per command" \
+	"$("$bin" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }' | tr '\n' ' ')" \
+	"$(grep -xE '[a-z]+' "$tmp/man.out" | grep -vxE 'iommu-audit' | tr '\n' ' ')"
+assert_eq "installed completion = tools/gen-completion.sh of the binary" "" \
+	"$("$root/tools/gen-completion.sh" "$bin" | diff - "$tmp/dest/usr/share/bash-completion/completions/iommu-audit" | head -3)"
+for c in $("$bin" --help | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do
+	assert_eq "completion offers $c's options" yes \
+		"$(grep -q "^	$c)" "$tmp/dest/usr/share/bash-completion/completions/iommu-audit" && echo yes)"
+done
+assert_eq "completion: monitor --te<TAB>" "--textfile" "$(bash -c '
+	_init_completion() { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+	_filedir() { :; }
+	. "$1"; COMP_WORDS=(iommu-audit monitor --te); COMP_CWORD=2; _iommu_audit; echo "${COMPREPLY[*]}"' _ \
+	"$tmp/dest/usr/share/bash-completion/completions/iommu-audit")"
+if command -v systemd-analyze > /dev/null; then
+	run unit systemd-analyze verify "$tmp/dest/lib/systemd/system/iommu-audit.service"
+	assert_eq "systemd-analyze verify the unit" "" "$(grep -v 'not executable\|No such file\|man iommu-audit(8)' "$tmp/unit.err")"
+fi
+run uninstall make -C "$root" -s uninstall DESTDIR="$tmp/dest" PREFIX=/usr
+assert_eq "make uninstall: no file left" "" "$(find "$tmp/dest" -type f)"
 
 # --- golden outputs: every command's output on tests/data, byte for byte ---
 # (tests/golden/cases; expected outputs checked in, so that a refactor keeps

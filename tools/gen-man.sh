@@ -30,7 +30,7 @@ Each command prints its own usage and examples with **--help**; the text
 below is that help.
 
 EOT
-for c in live check report diff record devices dump coverage; do
+for c in live monitor check report diff record devices dump coverage; do
 	printf '## %s\n\n```\n' "$c"
 	"$bin" "$c" --help
 	printf '```\n\n'
@@ -70,6 +70,13 @@ characters. No open blocks on a FIFO.
 
 Traces (**record -o**, **live --record**) are written with mode 0600: they
 hold physical addresses. Their format: docs/trace-format.md.
+
+*/etc/default/iommu-audit*
+: the options the systemd unit *iommu-audit.service* gives **monitor**
+  (`IOMMU_AUDIT_OPTS`).
+
+**monitor --log** files are written with mode 0600 and appended to;
+SIGHUP reopens them (logrotate's `postrotate`, or `copytruncate` not needed).
 
 # SEE ALSO
 

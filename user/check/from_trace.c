@@ -25,6 +25,7 @@ int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned fl
 		return -ENOMEM;
 	}
 	ia_checker_set_fold(c, !(flags & IA_CHECK_EACH));
+	ia_checker_keep_maps(c, flags & IA_CHECK_MAPS ? IA_CHECK_MAPS_KEPT : 0);
 	memset(s, 0, sizeof(*s));
 	while ((ret = ia_trace_next(r, &rec)) == 1) {
 		ia_checker_event(c, rec, rec->size);

@@ -123,6 +123,29 @@ static void gap(struct gaps *g, __u64 a, __u64 b)
 		g->pages += unrelated_pages(x, a, b);
 }
 
+/* A picture's worth of this mapping (ia_checker_keep_maps). */
+static void sample(struct ck_ctx *x, __u64 requested, const struct gaps *g)
+{
+	struct ia_map_sample m = { .dma = x->req->dma, .requested = requested,
+				   .iova_lo = ~0ULL, .head = g->head, .tail = g->tail,
+				   .kind = x->req->kind };
+
+	if (x->dev->samples.n >= x->c->keep_maps)
+		return;
+	for (size_t i = 0; i < x->p->maps.n; i++) {
+		const struct ck_pt *w = &x->p->maps.v[i];
+
+		if (w->result)
+			continue;
+		if (w->iova < m.iova_lo)
+			m.iova_lo = w->iova;
+		if (w->iova + w->size > m.iova_hi)
+			m.iova_hi = w->iova + w->size;
+	}
+	if (m.iova_hi)
+		CK_PUSH(x->c, x->dev->samples, m);
+}
+
 static void exposure_map(struct ck_ctx *x)
 {
 	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
@@ -167,6 +190,7 @@ static void exposure_map(struct ck_ctx *x)
 			gap(&g, cur, end);
 	}
 	exposed = g.head + g.tail;
+	sample(x, requested, &g);
 	if (!exposed)
 		return;
 	x->dev->stats.bytes_exposed += exposed;
@@ -180,6 +204,8 @@ static void exposure_map(struct ck_ctx *x)
 			spans += ck_page_align(off + p->sg_in.v[i].len, x->granule);
 		}
 	}
+	if (x->dev->stats.untrusted && exposed > g.in_slot)
+		x->dev->stats.bytes_untrusted += exposed - g.in_slot;
 	if (x->dev->stats.untrusted && exposed > g.in_slot)
 		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_ERROR, "exposure.untrusted");
 	else if (spans && mapped > spans)

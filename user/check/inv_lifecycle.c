@@ -207,7 +207,7 @@ static void lifecycle_map(struct ck_ctx *x)
 	}
 	add_subbuf(x);
 	add_extents(x, own.dma & ~(x->granule - 1), align_up(own.dma + own.len, x->granule));
-	ia_u64map_del(&x->dev->unmapped, x->req->dma);
+	ia_recent_del(&x->dev->unmapped, x->req->dma);
 	x->dev->stats.live++;
 	x->c->live_maps++;
 }
@@ -294,7 +294,7 @@ static void lifecycle_unmap(struct ck_ctx *x)
 	char msg[200];
 
 	if (!take_owner(x, &own)) {
-		if (ia_u64map_get(&x->dev->unmapped, r->dma)) {
+		if (ia_recent_has(&x->dev->unmapped, r->dma)) {
 			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 ", already unmapped",
 				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
 			lifecycle_finding(x, "lifecycle.double_unmap", msg);
@@ -332,7 +332,7 @@ static void lifecycle_unmap(struct ck_ctx *x)
 	}
 	check_leftover(x, &own);
 	ck_live_end(x->c, x->dev, own.req_id);
-	if (ia_u64map_put(&x->dev->unmapped, r->dma, (void *)1, NULL))
+	if (ia_recent_add(&x->dev->unmapped, r->dma))
 		x->c->oom = true;
 }
 

@@ -69,8 +69,8 @@ static void temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
 
 		next = q->next;
 		ia_itree_remove(&c->stale, &q->phys);
-		if (d && window > d->stats.lazy_max_ns)
-			d->stats.lazy_max_ns = window;
+		if (d)
+			ia_lazy_observe(&d->stats, window);
 		ck_finding_init_dev(c, d, &f, IA_INV_TEMPORAL, IA_SEV_INFO,
 				    "temporal.lazy_window", -1);
 		f.ts_ns = q->ts_ns;

@@ -52,6 +52,10 @@ static void on_stack(struct ia_checker *c, const struct ia_ev_stack *e, size_t l
 
 	if (e->stack_id < 0 || ia_u64map_get(&c->stacks, (__u64)e->stack_id + 1))
 		return;
+	if (c->lim.stacks && c->stacks.len >= c->lim.stacks) {
+		c->stacks_dropped++;	/* its findings have no call site */
+		return;
+	}
 	s = ck_get_or_new(c, &c->stacks, (__u64)e->stack_id + 1, sizeof(*s));
 	if (!s)
 		return;
@@ -433,4 +437,44 @@ void ia_checker_finish(struct ia_checker *c, __u64 lost)
 	for (size_t i = 0; i < c->findings.n; i++)
 		if (strcmp(c->findings.v[i].code, "temporal.lazy_window"))
 			c->findings.v[i].uncertain = true;
+}
+
+size_t ia_checker_expire(struct ia_checker *c)
+{
+	CK_VEC(__u64) old = { 0 };
+	size_t n;
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
+		if (((struct ck_pending *)v)->gen != c->gen)
+			CK_PUSH(c, old, k);
+	for (size_t i = 0; i < old.n; i++) {
+		struct ck_pending *p = ia_u64map_del(&c->pending, old.v[i]);
+
+		/* a root request whose output walk never came: check what we
+		 * have, as ia_checker_finish() does */
+		if (p->awaiting_sg_out) {
+			p->awaiting_sg_out = false;
+			evaluate(c, &p->req, p);
+		}
+		ck_pending_free(p);
+	}
+	n = old.n;
+	free(old.v);
+	c->pending_expired += n;
+	c->gen++;
+	return n;
+}
+
+void ia_checker_keep_maps(struct ia_checker *c, size_t max)
+{
+	c->keep_maps = max;
+}
+
+const struct ia_map_sample *ia_checker_dev_maps(const struct ia_checker *c, size_t i,
+						 size_t *n)
+{
+	*n = i < c->devlist.n ? c->devlist.v[i]->samples.n : 0;
+	return *n ? c->devlist.v[i]->samples.v : NULL;
 }

@@ -100,8 +100,9 @@ void ia_checker_free(struct ia_checker *c)
 		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
-		ia_u64map_free(&d->unmapped);
+		ia_recent_free(&d->unmapped);
 		ia_u64map_free_values(&d->extents);
+		free(d->samples.v);
 		free(d);
 	}
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
@@ -133,6 +134,7 @@ void ia_checker_free(struct ia_checker *c)
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
 	free(c->findings.v);
+	free(c->codes.v);
 	free(c->devlist.v);
 	free(c->devstats);
 	free(c);
@@ -159,13 +161,17 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 
 	if (d || !dev)
 		return d;
+	if (c->lim.devices && c->devs.len >= c->lim.devices) {
+		c->devices_dropped++;	/* its records are not checked */
+		return NULL;
+	}
 	d = ck_get_or_new(c, &c->devs, dev, sizeof(*d));
 	if (!d)
 		return NULL;
 	ia_itree_init(&d->live_phys);
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
-	ia_u64map_init(&d->unmapped);
+	ia_recent_init(&d->unmapped, c->lim.unmapped);
 	ia_u64map_init(&d->extents);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
 	d->ctx.dev = dev;
@@ -183,7 +189,14 @@ struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
 
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 {
-	return req ? ck_get_or_new(c, &c->pending, req, sizeof(struct ck_pending)) : NULL;
+	struct ck_pending *p = ia_u64map_get(&c->pending, req);
+
+	if (p || !req)
+		return p;
+	p = ck_get_or_new(c, &c->pending, req, sizeof(struct ck_pending));
+	if (p)
+		p->gen = c->gen;
+	return p;
 }
 
 bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run_end)
@@ -208,6 +221,43 @@ void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
 	}
 	d->stats.live--;
 	c->live_maps--;
+}
+
+const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = {
+	10000, 100000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
+	100000000, 1000000000,
+};
+
+void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
+{
+	sum->maps += d->maps;
+	sum->bytes_requested += d->bytes_requested;
+	sum->bytes_mapped += d->bytes_mapped;
+	sum->bytes_exposed += d->bytes_exposed;
+	sum->pages_exposed += d->pages_exposed;
+	sum->live += d->live;
+	sum->preexisting += d->preexisting;
+	sum->failed += d->failed;
+	sum->bytes_untrusted += d->bytes_untrusted;
+	sum->lazy_windows += d->lazy_windows;
+	sum->lazy_sum_ns += d->lazy_sum_ns;
+	for (size_t b = 0; b <= IA_LAZY_BUCKETS; b++)
+		sum->lazy_hist[b] += d->lazy_hist[b];
+	if (d->lazy_max_ns > sum->lazy_max_ns)
+		sum->lazy_max_ns = d->lazy_max_ns;
+}
+
+void ia_lazy_observe(struct ia_check_dev *d, __u64 ns)
+{
+	size_t b = 0;
+
+	while (b < IA_LAZY_BUCKETS && ns > ia_lazy_bounds_ns[b])
+		b++;
+	d->lazy_hist[b]++;
+	d->lazy_windows++;
+	d->lazy_sum_ns += ns;
+	if (ns > d->lazy_max_ns)
+		d->lazy_max_ns = ns;
 }
 
 /* ---- findings ---------------------------------------------------------- */
@@ -274,12 +324,32 @@ void ck_finding_init(const struct ck_ctx *x, struct ia_finding *f, __u32 inv,
 	f->granule = x->granule;
 }
 
+/* The counter of f's code (codes are few: a linear search). */
+static struct ia_code_count *code_count(struct ia_checker *c, const struct ia_finding *f)
+{
+	struct ia_code_count n = { .code = f->code, .invariant = f->invariant,
+				   .severity = f->severity };
+
+	for (size_t i = 0; i < c->codes.n; i++)
+		if (c->codes.v[i].code == f->code || !strcmp(c->codes.v[i].code, f->code))
+			return &c->codes.v[i];
+	if (CK_PUSH(c, c->codes, n))
+		return NULL;
+	return &c->codes.v[c->codes.n - 1];
+}
+
 void ck_report(struct ia_checker *c, struct ia_finding *f)
 {
+	struct ia_code_count *cc = code_count(c, f);
 	struct ia_finding *old;
 	__u64 key;
 	size_t idx;
 
+	if (cc) {
+		cc->count += f->count;
+		if (f->severity > cc->severity)
+			cc->severity = f->severity;
+	}
 	ia_finding_fingerprint(f);
 	key = ia_fingerprint_key(f->fingerprint);
 	idx = c->no_fold ? 0 : (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
@@ -295,7 +365,15 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 		old->uncertain = old->uncertain && f->uncertain;
 		return;
 	}
-	if (CK_PUSH(c, c->findings, *f) || c->no_fold)
+	if (c->lim.findings && c->findings.n >= c->lim.findings) {
+		c->findings_dropped += f->count;	/* counted by code only */
+		return;
+	}
+	if (CK_PUSH(c, c->findings, *f))
+		return;
+	if (cc)
+		cc->distinct++;
+	if (c->no_fold)
 		return;
 	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n, NULL))
 		c->oom = true;
@@ -532,4 +610,41 @@ __u64 ia_checker_malformed(const struct ia_checker *c)
 size_t ia_checker_live_mappings(const struct ia_checker *c)
 {
 	return c->live_maps;
+}
+
+void ia_checker_set_limits(struct ia_checker *c, const struct ia_checker_limits *l)
+{
+	c->lim = *l;
+}
+
+const struct ia_code_count *ia_checker_codes(const struct ia_checker *c, size_t *n)
+{
+	*n = c->codes.n;
+	return c->codes.v;
+}
+
+void ia_checker_state(const struct ia_checker *c, struct ia_checker_state *s)
+{
+	__u64 k;
+	void *v;
+
+	memset(s, 0, sizeof(*s));
+	s->findings = c->findings.n;
+	s->stacks = c->stacks.len;
+	s->devices = c->devs.len;
+	s->domains = c->domains.len;
+	s->pending = c->pending.len;
+	s->live_maps = c->live_maps;
+	s->lazy_queued = c->stale.count;
+	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
+		const struct ck_device *d = v;
+
+		s->unmapped += ia_recent_len(&d->unmapped);
+		s->unmapped_forgotten += d->unmapped.dropped;
+	}
+	s->findings_dropped = c->findings_dropped;
+	s->stacks_dropped = c->stacks_dropped;
+	s->devices_dropped = c->devices_dropped;
+	s->pending_expired = c->pending_expired;
+	s->oom = c->oom;
 }

@@ -12,6 +12,7 @@
 
 #include "check/checker.h"
 #include "lib/itree.h"
+#include "lib/recent.h"
 #include "lib/u64map.h"
 
 #define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
@@ -80,6 +81,7 @@ struct ck_pending {
 	/* a root map_sg / alloc_noncontiguous whose output walk comes after
 	 * its record: checked when the walk's last chunk arrives */
 	bool awaiting_sg_out;
+	__u32 gen;			/* checker.gen when it was made */
 	struct ia_ev_req req;
 };
 
@@ -116,11 +118,13 @@ struct ck_device {
 	struct ia_u64map subbufs;	/* req id -> ck_subbuf list */
 	struct ia_u64map orphans;	/* handle -> ck_owner: live mappings
 					 * whose page-table write was not seen */
-	struct ia_u64map unmapped;	/* handle -> 1: unmapped, not remapped */
+	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
+					 * most recent ones under a limit) */
 	struct ia_u64map extents;	/* req id -> ck_extents: live mappings whose
 					 * writes are not the one IOVA range
 					 * around their handle */
 	struct ia_check_dev stats;
+	CK_VEC(struct ia_map_sample) samples;	/* ia_checker_keep_maps() */
 	size_t stats_idx;		/* index in checker's device list */
 };
 
@@ -183,6 +187,11 @@ struct ia_checker {
 	CK_VEC(struct ia_finding) findings;
 	CK_VEC(struct ck_device *) devlist;	/* first-seen order */
 	struct ia_check_dev *devstats;	/* built by ia_checker_devices() */
+	CK_VEC(struct ia_code_count) codes;	/* per finding code, first-seen order */
+	struct ia_checker_limits lim;	/* 0s: unbounded */
+	__u64 findings_dropped, stacks_dropped, devices_dropped, pending_expired;
+	__u32 gen;			/* ia_checker_expire() calls */
+	size_t keep_maps;		/* samples per device; 0: none */
 	__u64 malformed;
 	__u64 live_maps;
 	bool oom;

@@ -40,6 +40,7 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv);
 int cmd_live(struct ia_cli *cli, int argc, char **argv);
 int cmd_report(struct ia_cli *cli, int argc, char **argv);
 int cmd_diff(struct ia_cli *cli, int argc, char **argv);
+int cmd_monitor(struct ia_cli *cli, int argc, char **argv);
 
 /*
  * Report an error: as {"error": "..."} in JSON mode (keeping the document

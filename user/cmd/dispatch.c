@@ -15,6 +15,7 @@
 
 static const struct ia_cmd cmds[] = {
 	{ "live", cmd_live, "check live DMA traffic: findings as they happen, then the full list" },
+	{ "monitor", cmd_monitor, "long-running service: Prometheus metrics, findings as JSON Lines" },
 	{ "check", cmd_check, "check a trace: translation, exposure, alignment, lifecycle, lazy flush" },
 	{ "report", cmd_report, "per-device table of a trace: mapped, exposed, worst call sites" },
 	{ "diff", cmd_diff, "compare two traces, e.g. before/after a patch: new and fixed findings" },

@@ -92,13 +92,16 @@ bool ia_stack_cache_inline(struct ia_stack_cache *c, const struct ia_ev_kstack *
 	return true;
 }
 
-__s32 ia_stack_cache_resolve(const struct ia_stack_cache *c, __s32 id)
+__s32 ia_stack_cache_resolve(struct ia_stack_cache *c, __s32 id)
 {
 	void *first;
 
 	if (id < IA_STACK_INLINE)
 		return id;
-	first = ia_u64map_get(&c->inline_alias, (__u64)id);
+	/* an inline id is its request's alone (IA_STACK_INLINE | request
+	 * id): its one request record takes the alias, which would otherwise
+	 * stay, one per colliding request, for the whole run */
+	first = ia_u64map_del(&c->inline_alias, (__u64)id);
 	return first ? (__s32)(__u32)(uintptr_t)first : id;
 }
 

@@ -80,18 +80,9 @@ static int add_refs(struct dev_ref **refs, size_t *n, const struct ia_checker *c
 
 static void add_row(struct ia_check_dev *sum, const struct ia_check_dev *d)
 {
-	__u64 lazy = sum->lazy_max_ns > d->lazy_max_ns ? sum->lazy_max_ns : d->lazy_max_ns;
 	struct ia_check_dev s = *d;	/* the latest context */
 
-	s.maps += sum->maps;
-	s.failed += sum->failed;
-	s.bytes_requested += sum->bytes_requested;
-	s.bytes_mapped += sum->bytes_mapped;
-	s.bytes_exposed += sum->bytes_exposed;
-	s.pages_exposed += sum->pages_exposed;
-	s.live += sum->live;
-	s.preexisting += sum->preexisting;
-	s.lazy_max_ns = lazy;
+	ia_check_dev_add(&s, sum);
 	*sum = s;
 }
 
