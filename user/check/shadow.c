@@ -121,6 +121,9 @@ void ia_checker_free(struct ia_checker *c)
 		free(st);
 	}
 	ia_u64map_free(&c->iovas);
+	for (size_t i = 0; i < c->spare.n; i++)
+		ck_pending_free(c->spare.v[i]);
+	free(c->spare.v);
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
 		for (struct ck_queued *q = v, *next; q; q = next) {
 			next = q->next;
@@ -187,13 +190,57 @@ struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
 	return ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
 }
 
+/* Spare pending entries kept for reuse (their vectors keep their room). */
+#define CK_SPARE_MAX 256
+
+struct ck_pending *ck_pending_new(struct ia_checker *c)
+{
+	struct ck_pending *p = c->spare.n ? c->spare.v[--c->spare.n] :
+			       calloc(1, sizeof(*p));
+
+	if (!p)
+		c->oom = true;
+	return p;
+}
+
+void ck_pending_release(struct ia_checker *c, struct ck_pending *p)
+{
+	struct ck_pending keep;
+	bool oom = c->oom;
+
+	if (!p)
+		return;
+	if (c->spare.n == CK_SPARE_MAX || CK_PUSH(c, c->spare, p)) {
+		c->oom = oom;	/* not keeping a spare is not running out */
+		ck_pending_free(p);
+		return;
+	}
+	keep = *p;
+	memset(p, 0, sizeof(*p));
+#define KEEP(f) (p->f.v = keep.f.v, p->f.cap = keep.f.cap)
+	KEEP(maps);
+	KEEP(unmaps);
+	KEEP(sg_in);
+	KEEP(sg_out);
+	KEEP(bounces);
+#undef KEEP
+}
+
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 {
-	struct ck_pending *p = ia_u64map_get(&c->pending, req);
+	struct ck_pending *p;
 
-	if (p || !req)
+	if (!req)
+		return NULL;
+	p = ia_u64map_get(&c->pending, req);
+	if (p)
 		return p;
-	p = ck_get_or_new(c, &c->pending, req, sizeof(struct ck_pending));
+	p = ck_pending_new(c);
+	if (p && ia_u64map_put(&c->pending, req, p, NULL)) {
+		c->oom = true;
+		ck_pending_release(c, p);
+		return NULL;
+	}
 	if (p)
 		p->gen = c->gen;
 	return p;
@@ -397,30 +444,54 @@ int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 
 	return 0;
 }
 
-struct trim_ctx {
-	__u64 start, end;
-	struct ia_inode *hit;
+/* The ranges overlapping a removal, gathered before any is changed. */
+struct trim_hits {
+	struct ia_inode *inl[8], **v;
+	size_t n, cap;
+	bool oom;
 };
 
-static int first_hit(struct ia_inode *n, void *ctx)
+static int gather_hit(struct ia_inode *n, void *ctx)
 {
-	((struct trim_ctx *)ctx)->hit = n;
-	return 1;
+	struct trim_hits *h = ctx;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap * 2;
+		struct ia_inode **v = malloc(cap * sizeof(*v));
+
+		if (!v) {
+			h->oom = true;
+			return 1;
+		}
+		memcpy(v, h->v, h->n * sizeof(*v));
+		if (h->v != h->inl)
+			free(h->v);
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = n;
+	return 0;
 }
 
 /*
  * Remove [start, end) from a domain's shadow, splitting mappings that stick
  * out; each removed piece is recorded in p with its phys, and with the live
  * mapping whose handle it held, if any (the piece keeps the owner whose
- * handle it contains; a kept head or tail keeps it otherwise).
+ * handle it contains; a kept head or tail keeps it otherwise). The pieces
+ * overlapping the range are gathered in one walk, in start order; what is
+ * kept of them lies outside the range, so the walk stays valid.
  */
 void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
 		  struct ck_pending *p)
 {
-	struct trim_ctx t = { start, end, NULL };
+	struct trim_hits h = { .n = 0, .cap = 8 };
 
-	while (t.hit = NULL, ia_itree_overlaps(&d->pt, start, end, first_hit, &t), t.hit) {
-		struct ck_ptmap *m = ia_container_of(t.hit, struct ck_ptmap, node);
+	h.v = h.inl;
+	ia_itree_overlaps(&d->pt, start, end, gather_hit, &h);
+	if (h.oom)
+		c->oom = true;
+	for (size_t i = 0; i < h.n; i++) {
+		struct ck_ptmap *m = ia_container_of(h.v[i], struct ck_ptmap, node);
 		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
 		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
 		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs) };
@@ -445,7 +516,7 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 
 			if (!tail) {
 				c->oom = true;
-				return;
+				break;
 			}
 			tail->node.start = ce;
 			tail->node.end = me;
@@ -456,6 +527,8 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 		}
 		free(m);
 	}
+	if (h.v != h.inl)
+		free(h.v);
 }
 
 __u64 ck_bounced(const struct ck_pending *p, __u64 phys)
@@ -498,7 +571,8 @@ int ck_merge_ranges(struct ck_pt *r, int n)
 {
 	int k = 0;
 
-	qsort(r, n, sizeof(*r), cmp_pt);
+	if (n > 1)
+		qsort(r, n, sizeof(*r), cmp_pt);
 	for (int i = 0; i < n; i++) {
 		if (k && r[i].paddr <= r[k - 1].paddr + r[k - 1].size) {
 			__u64 end = r[i].paddr + r[i].size;
