@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check/shadow.h"
@@ -73,10 +74,41 @@ void ck_pending_free(struct ck_pending *p)
 	free(p);
 }
 
-static void free_ptmap(struct ia_inode *n, void *ctx)
+/*
+ * Page-table entries come from slabs of CK_SLAB entries (one allocation per
+ * slab, no allocator header or rounding per entry); freed ones are chained
+ * through node.left for reuse. A million live mappings are a million of
+ * them: this is most of the checker's memory.
+ */
+#define CK_SLAB 4096
+
+static struct ck_ptmap *ptmap_new(struct ia_checker *c)
 {
-	(void)ctx;
-	free(ia_container_of(n, struct ck_ptmap, node));
+	struct ck_ptmap *m = c->pt_free;
+
+	if (!m) {
+		struct ck_ptmap *slab = malloc(CK_SLAB * sizeof(*slab));
+
+		if (!slab || CK_PUSH(c, c->pt_slabs, slab)) {
+			free(slab);
+			c->oom = true;
+			return NULL;
+		}
+		for (size_t i = 0; i < CK_SLAB; i++)
+			slab[i].node.left = i + 1 < CK_SLAB ? &slab[i + 1].node : NULL;
+		m = slab;
+	}
+	c->pt_free = m->node.left ? ia_container_of(m->node.left, struct ck_ptmap, node) : NULL;
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+static void ptmap_free(struct ia_checker *c, struct ck_ptmap *m)
+{
+	if (!m)
+		return;
+	m->node.left = c->pt_free ? &c->pt_free->node : NULL;
+	c->pt_free = m;
 }
 
 static void free_subbuf(struct ia_inode *n, void *ctx)
@@ -108,8 +140,7 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
 		struct ck_domain *d = v;
 
-		ia_itree_destroy(&d->pt, free_ptmap, NULL);
-		free(d);
+		free(d);	/* its entries are in the slabs */
 	}
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
@@ -136,6 +167,9 @@ void ia_checker_free(struct ia_checker *c)
 	ia_u64map_free_values(&c->stacks);
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
+	for (size_t i = 0; i < c->pt_slabs.n; i++)
+		free(c->pt_slabs.v[i]);
+	free(c->pt_slabs.v);
 	free(c->findings.v);
 	free(c->codes.v);
 	free(c->devlist.v);
@@ -205,7 +239,6 @@ struct ck_pending *ck_pending_new(struct ia_checker *c)
 
 void ck_pending_release(struct ia_checker *c, struct ck_pending *p)
 {
-	struct ck_pending keep;
 	bool oom = c->oom;
 
 	if (!p)
@@ -215,15 +248,9 @@ void ck_pending_release(struct ia_checker *c, struct ck_pending *p)
 		ck_pending_free(p);
 		return;
 	}
-	keep = *p;
-	memset(p, 0, sizeof(*p));
-#define KEEP(f) (p->f.v = keep.f.v, p->f.cap = keep.f.cap)
-	KEEP(maps);
-	KEEP(unmaps);
-	KEEP(sg_in);
-	KEEP(sg_out);
-	KEEP(bounces);
-#undef KEEP
+	/* empty it, keeping the vectors' room */
+	p->maps.n = p->unmaps.n = p->sg_in.n = p->sg_out.n = p->bounces.n = 0;
+	memset(&p->sg_truncated, 0, sizeof(*p) - offsetof(struct ck_pending, sg_truncated));
 }
 
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
@@ -431,7 +458,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr)
 {
 	struct ck_domain *d = ck_domain_get(c, dom);
-	struct ck_ptmap *m = d ? calloc(1, sizeof(*m)) : NULL;
+	struct ck_ptmap *m = d ? ptmap_new(c) : NULL;
 
 	if (!m) {
 		c->oom = true;
@@ -512,7 +539,7 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			m = NULL;
 		}
 		if (ce < me) {	/* keep the tail */
-			struct ck_ptmap *tail = m ? m : calloc(1, sizeof(*tail));
+			struct ck_ptmap *tail = m ? m : ptmap_new(c);
 
 			if (!tail) {
 				c->oom = true;
@@ -525,7 +552,7 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			ia_itree_insert(&d->pt, &tail->node);
 			m = NULL;
 		}
-		free(m);
+		ptmap_free(c, m);
 	}
 	if (h.v != h.inl)
 		free(h.v);

@@ -63,12 +63,14 @@ struct ck_pending {
 	CK_VEC(struct ck_pt) unmaps;	/* page-table removals */
 	CK_VEC(struct ck_seg) sg_in;
 	CK_VEC(struct ck_seg) sg_out;
+	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
+	/* the vectors above keep their room when the entry is reused
+	 * (ck_pending_release); everything from here on is zeroed */
 	bool sg_truncated;		/* walk cut at IA_SG_MAX: findings uncertain */
 	bool has_child;			/* an __iommu_dma_map inside: */
 	__u64 child_phys;		/* the phys it mapped */
 	bool bounced;			/* the first bounce's slot: */
 	__u64 bounce_tlb;
-	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
 	/* why a map failed (inv_failed.c), gathered from nested requests */
 	bool saw_iommu_map;		/* an __iommu_dma_map ran inside */
@@ -181,6 +183,8 @@ struct ia_checker {
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
 	struct ia_u64map pending;	/* request id -> ck_pending */
 	CK_VEC(struct ck_pending *) spare;	/* released, for reuse */
+	CK_VEC(struct ck_ptmap *) pt_slabs;	/* every page-table entry's slab */
+	struct ck_ptmap *pt_free;		/* free entries, through node.left */
 	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
 	struct ia_u64map fq;		/* cookie -> ck_queued list */
 	struct ia_itree stale;		/* queued ranges by phys */

@@ -85,16 +85,15 @@ static int before(const struct ia_inode *a, const struct ia_inode *b)
 }
 
 /*
- * Rebalance the nodes of path[0..depth) (root first) from the bottom up,
- * path[depth - 1] having had a child changed. Stops as soon as a node's
- * height and max_end come out as they were: nothing above can change.
+ * After an insert below path[depth - 1] (path[0] the root): rebalance from
+ * the bottom up while heights change; once a subtree's height comes out as
+ * it was, nothing above changes (max_end was raised on the way down).
  */
-static void fix_path(struct ia_itree *t, struct ia_inode **path, int depth)
+static void fix_insert(struct ia_itree *t, struct ia_inode **path, int depth)
 {
 	while (depth-- > 0) {
 		struct ia_inode *n = path[depth], *nn;
 		int h = n->height;
-		__u64 me = n->max_end;
 
 		nn = balance(n);
 		if (depth == 0)
@@ -103,7 +102,7 @@ static void fix_path(struct ia_itree *t, struct ia_inode **path, int depth)
 			path[depth - 1]->left = nn;
 		else
 			path[depth - 1]->right = nn;
-		if (nn->height == h && nn->max_end == me)
+		if (nn->height == h)
 			return;
 	}
 }
@@ -118,6 +117,8 @@ void ia_itree_insert(struct ia_itree *t, struct ia_inode *n)
 	n->max_end = n->end;
 	while (cur && depth < PATH_MAX_DEPTH) {
 		path[depth++] = cur;
+		if (cur->max_end < n->end)
+			cur->max_end = n->end;	/* n will be in its subtree */
 		left = before(n, cur);
 		if (left) {
 			succ = cur;
@@ -138,7 +139,7 @@ void ia_itree_insert(struct ia_itree *t, struct ia_inode *n)
 		path[depth - 1]->right = n;
 	t->count++;
 	t->hint = n;
-	fix_path(t, path, depth);
+	fix_insert(t, path, depth);
 }
 
 void ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
@@ -224,6 +225,39 @@ static int overlaps(struct ia_inode *n, __u64 start, __u64 end,
 	return overlaps(n->right, start, end, fn, ctx);
 }
 
+/*
+ * Disjoint ranges are sorted by end as well as by start: walk in order from
+ * the first node ending after start, with the stack of nodes left of which
+ * the walk went (their in-order successors), until one starts at end.
+ */
+static int overlaps_disjoint(struct ia_inode *root, __u64 start, __u64 end,
+			     int (*fn)(struct ia_inode *, void *), void *ctx)
+{
+	struct ia_inode *stack[PATH_MAX_DEPTH], *cur = root;
+	int depth = 0, ret;
+
+	while (cur) {
+		if (cur->end > start) {
+			stack[depth++] = cur;
+			cur = cur->left;
+		} else {
+			cur = cur->right;
+		}
+	}
+	while (depth) {
+		struct ia_inode *n = stack[--depth];
+
+		if (n->start >= end)
+			return 0;
+		ret = fn(n, ctx);
+		if (ret)
+			return ret;
+		for (cur = n->right; cur; cur = cur->left)
+			stack[depth++] = cur;
+	}
+	return 0;
+}
+
 int ia_itree_overlaps(const struct ia_itree *t, __u64 start, __u64 end,
 		      int (*fn)(struct ia_inode *n, void *ctx), void *ctx)
 {
@@ -231,10 +265,12 @@ int ia_itree_overlaps(const struct ia_itree *t, __u64 start, __u64 end,
 
 	if (start >= end)
 		return 0;
-	/* disjoint ranges: a hint holding all of [start, end) is all there is */
-	if (!t->overlapping && h && h->start <= start && h->end >= end)
+	if (t->overlapping)
+		return overlaps(t->root, start, end, fn, ctx);
+	/* a hint holding all of [start, end) is all there is */
+	if (h && h->start <= start && h->end >= end)
 		return fn((struct ia_inode *)h, ctx);
-	return overlaps(t->root, start, end, fn, ctx);
+	return overlaps_disjoint(t->root, start, end, fn, ctx);
 }
 
 struct find_ctx {
