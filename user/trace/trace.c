@@ -626,6 +626,8 @@ int ia_trace_flush(struct ia_trace_writer *w)
 		return IA_TRACE_EINVAL;
 	if (w->failed)
 		return IA_TRACE_EIO;
+	/* the buffer holds records only: one crc32() per buffer, not per record */
+	w->crc = crc_update(w->crc, w->buf, w->len);
 	if (w->len && write_all(w->fd, w->buf, w->len))
 		return wfail(w, IA_TRACE_EIO, "write failed");
 	w->len = 0;
@@ -655,7 +657,6 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 		return ret;
 	memcpy(w->buf + w->len, rec, rec->size);
 	w->len += rec->size;
-	w->crc = crc_update(w->crc, rec, rec->size);
 	w->records++;
 	w->bytes += rec->size;
 	w->per_type[rec->type]++;
