@@ -237,6 +237,8 @@ static bool attach_one(struct ia_session *s, size_t i, int p)
 		return false;	/* its other half failed */
 	if (st->hook->v[st->variant].via)
 		return false;	/* recorded by another hook's programs */
+	if (st->hook->kind == IA_ATTACH_KSYM)
+		return false;	/* no program: check_ksyms() looks it up */
 	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
 	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
 	if (s->links[i][p])
@@ -274,6 +276,50 @@ static bool attach(struct ia_session *s)
 			reload |= attach_one(s, i, 0);
 	}
 	return reload;
+}
+
+/*
+ * The symbols the programs read (IA_ATTACH_KSYM rows) must be in
+ * kallsyms_path, where libbpf found them: a weak ksym that is not there
+ * reads as 0, and each program that needs it quietly returns nothing.
+ */
+static void check_ksyms(struct ia_session *s, const char *kallsyms_path)
+{
+	FILE *f = fopen(kallsyms_path, "re");
+	char line[512], name[256];
+	bool any = false;
+
+	for (size_t i = 0; i < s->nr_hooks; i++)
+		any |= s->hooks[i].hook->kind == IA_ATTACH_KSYM &&
+		       s->hooks[i].state == IA_HOOK_ATTACHED;
+	if (!any)
+		return;
+	/* mark each one not found, then clear the marks of those seen */
+	for (size_t i = 0; i < s->nr_hooks; i++)
+		if (s->hooks[i].hook->kind == IA_ATTACH_KSYM &&
+		    s->hooks[i].state == IA_HOOK_ATTACHED)
+			s->hooks[i].state = IA_HOOK_MISSING;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %255s", name) != 1)
+			continue;
+		for (size_t i = 0; i < s->nr_hooks; i++) {
+			struct ia_hook_status *st = &s->hooks[i];
+
+			if (st->hook->kind == IA_ATTACH_KSYM && st->state == IA_HOOK_MISSING &&
+			    !strcmp(name, st->hook->v[st->variant].target))
+				st->state = IA_HOOK_ATTACHED;
+		}
+	}
+	for (size_t i = 0; i < s->nr_hooks; i++) {
+		struct ia_hook_status *st = &s->hooks[i];
+
+		if (st->hook->kind == IA_ATTACH_KSYM && st->state == IA_HOOK_MISSING)
+			snprintf(st->reason, sizeof(st->reason),
+				 f ? "%s not in %s (CONFIG_KALLSYMS_ALL off?)" : "%s: cannot read %s",
+				 st->hook->v[st->variant].target, kallsyms_path);
+	}
+	if (f)
+		fclose(f);
 }
 
 /* Undo load() and attach(), keeping the hook statuses. */
@@ -345,6 +391,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		unload(s);
 	}
 	btf__free(btf);
+	check_ksyms(s, "/proc/kallsyms");
 	ia_hooks_follow_via(s->hooks, s->nr_hooks);
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		attached += s->hooks[i].state == IA_HOOK_ATTACHED;
