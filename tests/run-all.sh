@@ -23,14 +23,9 @@ total_f=0
 rc_all=0
 times=()	# "suite seconds", for the closing lines
 
-# run_suite NAME CMD...: run, show output, add its "NAME: N passed, N failed"
-run_suite() {
-	local name=$1 line p f start
-	shift
-	start=$(date +%s)
-	"$@" 2>&1 | tee "$log/$name.txt"
-	local rc=${PIPESTATUS[0]}
-	times+=("$name $(( $(date +%s) - start ))s")
+# tally NAME RC: add the summary line "NAME: N passed, N failed" of its log
+tally() {
+	local name=$1 rc=$2 line p f
 	line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log/$name.txt" | tail -1)
 	p=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<< "$line")
 	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<< "$line")
@@ -42,6 +37,57 @@ run_suite() {
 	total_p=$((total_p + p))
 	total_f=$((total_f + f))
 	[ "$rc" -eq 0 ] || rc_all=1
+}
+
+# run_suite NAME CMD...: run, show output, add its summary
+run_suite() {
+	local name=$1 start rc
+	shift
+	start=$(date +%s)
+	"$@" 2>&1 | tee "$log/$name.txt"
+	rc=${PIPESTATUS[0]}
+	times+=("$name $(( $(date +%s) - start ))s")
+	tally "$name" "$rc"
+}
+
+# Lanes: the suites of one lane (a shell function calling in_lane for each)
+# run one after another, the lanes side by side (IA_LANES=1: one lane after
+# the other, output live). Most of a TCG guest's time is one busy vCPU
+# (the verifier, one fixture command after another), so two VMs on two
+# cores take little longer than one. A suite's output goes to its log and
+# is shown whole, lane by lane, when all lanes are done.
+in_lane() {	# NAME CMD...
+	local name=$1 start rc
+	shift
+	start=$(date +%s)
+	if [ "${IA_LANES:-2}" -le 1 ]; then
+		"$@" 2>&1 | tee "$log/$name.txt"
+		rc=${PIPESTATUS[0]}
+	else
+		"$@" > "$log/$name.txt" 2>&1
+		rc=$?
+	fi
+	echo "$name $rc $(( $(date +%s) - start ))" >> "$log/lane-$LANE.done"
+}
+run_lanes() {	# LANE-FUNCTION...
+	local pids=() l name rc secs
+	for l in "$@"; do
+		: > "$log/lane-$l.done"
+		if [ "${IA_LANES:-2}" -le 1 ]; then
+			LANE=$l "$l"
+		else
+			LANE=$l "$l" &
+			pids+=($!)
+		fi
+	done
+	for p in "${pids[@]}"; do wait "$p"; done
+	for l in "$@"; do
+		while read -r name rc secs; do
+			[ "${IA_LANES:-2}" -le 1 ] || cat "$log/$name.txt"
+			times+=("$name ${secs}s")
+			tally "$name" "$rc"
+		done < "$log/lane-$l.done"
+	done
 }
 
 run_suite unit "$root/tests/run-unit.sh" "$@"
