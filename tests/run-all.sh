@@ -8,11 +8,16 @@
 #
 # The VM suite runs on three of Debian's stock kernels (tools/vm-kernel.sh
 # fetches them into the cache the first time):
-#   6.1 (bookworm's, the default)  every case, strict and lazy
-#   newest (sid's, 7.x)            every case, strict and lazy
-#   6.12 (trixie's)                smoke and record in both modes, fixture
-#                                  in strict: the hooks are 6.1's there, so
-#                                  what can differ is seen by these
+#   6.1 (bookworm's, the default)  every case, strict and lazy (a case
+#                                  whose checks do not depend on the mode
+#                                  says so: "# vm-modes: strict")
+#   newest (sid's, 7.x)            the same
+#   6.12 (trixie's)                smoke, record and fixture, strict: the
+#                                  hooks are 6.1's there, so what can differ
+#                                  is seen by these; lazy mode is 6.1's and
+#                                  7.x's
+# The VM suites run in two lanes side by side (IA_LANES=1: one after the
+# other, output live).
 # (CI time: docs/testing.md.)
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -99,14 +104,22 @@ done
 run_suite unit-asan env IA_SUITE=unit-asan "$root/tests/run-unit.sh" "${asan_units[@]}"
 run_suite cli-asan env IA_SUITE=cli-asan IA_BIN="$root/.output/asan/iommu-audit" \
 	"$root/tests/run-cli.sh"
-run_suite fuzz "$root/tests/run-fuzz.sh" --time "${FUZZ_SMOKE:-25}" "$root"/.output/fuzz/fuzz_*
-run_suite html "$root/tests/run-html.sh"
-run_suite vm "$root/tests/run-vm.sh" --mode both
-run_suite soak "$root/tests/run-soak.sh" --minutes 2
-run_suite vm-newest "$root/tests/run-vm.sh" --kernel newest --mode both
-run_suite vm-6.12 "$root/tests/run-vm.sh" --kernel 6.12 --mode both smoke record
-run_suite vm-6.12-fixture "$root/tests/run-vm.sh" --kernel 6.12 --mode strict --name vm-6.12-fixture fixture
-run_suite lab "$root/tests/lab/run.sh"
+
+# Two lanes side by side, each about half of the VM time; the fuzz smoke
+# and the HTML test (host CPU, no VM) go first in the lane whose VM suites
+# are shorter.
+lane_a() {
+	in_lane vm "$root/tests/run-vm.sh" --mode both
+	in_lane vm-6.12 "$root/tests/run-vm.sh" --kernel 6.12 --mode strict smoke record fixture
+	in_lane soak "$root/tests/run-soak.sh" --minutes 2
+}
+lane_b() {
+	in_lane fuzz "$root/tests/run-fuzz.sh" --time "${FUZZ_SMOKE:-25}" "$root"/.output/fuzz/fuzz_*
+	in_lane html "$root/tests/run-html.sh"
+	in_lane vm-newest "$root/tests/run-vm.sh" --kernel newest --mode both
+	in_lane lab "$root/tests/lab/run.sh"
+}
+run_lanes lane_a lane_b
 echo
 echo "# suite times: ${times[*]}"
 echo "$total_p passed, $total_f failed"
