@@ -35,7 +35,7 @@
 
 #define HDR_FIXED	264	/* header without hooks */
 #define HOOK_SIZE	128
-#define TRL_SIZE	176
+#define TRL_SIZE	184
 #define H_VERSION	8
 #define H_SIZE		12
 #define H_CRC		16
@@ -49,7 +49,7 @@
 #define T_REC_CRC	40
 #define T_NR_TYPES	44
 #define T_PER_TYPE	56
-#define T_LOST		152
+#define T_LOST		160
 
 #define MAX_REC		0xfff8
 
@@ -490,6 +490,47 @@ static void test_layout(void **state)
 	free(f);
 }
 
+/* A writer asked for version 2 (tools/trace-edit keeps the input's) writes
+ * its 176-byte trailer, refuses a page record, and reads back as version 2. */
+static void test_write_v2(void **state)
+{
+	static struct ia_trace_meta m;
+	static union recbuf rb;
+	const char *path = tpath("v2.iat");
+	struct ia_trace_writer *w;
+	struct ia_trace_reader *r;
+	const struct ia_ev_hdr *rec;
+	char err[256] = "";
+	size_t len;
+	unsigned char *f;
+
+	(void)state;
+	make_meta(&m, 0);
+	m.format_version = 2;
+	w = ia_trace_create(path, &m, err, sizeof(err));
+	if (!w)
+		fail_msg("ia_trace_create: %s", err);
+	memset(&rb, 0, sizeof(rb));
+	rb.hdr.type = IA_EV_PAGE;
+	rb.hdr.size = sizeof(struct ia_ev_page);
+	assert_int_equal(ia_trace_write(w, &rb.hdr), IA_TRACE_EINVAL);
+	assert_non_null(strstr(ia_trace_writer_error(w), "not in format version 2"));
+	assert_int_equal(ia_trace_finish(w, NULL, err, sizeof(err)), 0);
+	f = slurp(path, &len);
+	assert_int_equal(len, HDR_FIXED + 176);
+	assert_int_equal(rd32(f + H_VERSION), 2);
+	free(f);
+	r = ia_trace_open(path, err, sizeof(err));
+	if (!r)
+		fail_msg("ia_trace_open: %s", err);
+	assert_int_equal(ia_trace_meta(r)->format_version, 2);
+	assert_int_equal(ia_trace_next(r, &rec), 0);
+	ia_trace_close(r);
+	m.format_version = 9;
+	assert_null(ia_trace_create(path, &m, err, sizeof(err)));
+	assert_non_null(strstr(err, "cannot write format version 9"));
+}
+
 static void test_empty(void **state)
 {
 	static struct ia_trace_meta m;
@@ -764,13 +805,16 @@ static void test_bad_magic(void **state)
 static void test_version(void **state)
 {
 	static const struct { __u32 version; int code; const char *msg; } cases[] = {
-		{ 3, IA_TRACE_EVERSION, "version 3; this build of iommu-audit reads versions 1 to 2" },
-		{ 4, IA_TRACE_EVERSION, "version 4;" },
+		{ 4, IA_TRACE_EVERSION, "version 4; this build of iommu-audit reads versions 1 to 3" },
+		{ 5, IA_TRACE_EVERSION, "version 5;" },
 		{ 0xffffffff, IA_TRACE_EVERSION, "version 4294967295;" },
 		{ 0, IA_TRACE_ECORRUPT, "invalid format version 0" },
-		/* version 2 added a request kind only: version 1 still reads */
-		{ 1, 0, "" },
-		{ 2, 0, "" },
+		/* versions 1 and 2 have a shorter trailer (12 record types):
+		 * a version 3 file relabelled is corrupt (test_write_v2
+		 * writes and reads a real version 2 file) */
+		{ 1, IA_TRACE_ECORRUPT, "bad trailer size" },
+		{ 2, IA_TRACE_ECORRUPT, "bad trailer size" },
+		{ 3, 0, "" },
 	};
 	const char *full = tpath("ver-full.iat"), *bad = tpath("ver.iat");
 	unsigned char *f;
@@ -903,9 +947,9 @@ static void test_lying_fields(void **state)
 		{ "per-type count", TRL, T_PER_TYPE + 8 * IA_EV_BOUNCE, 8, 1, IA_TRACE_ECORRUPT,
 		  "count mismatch for record type 8" },
 		{ "per-type [0]", TRL, T_PER_TYPE, 8, 1, IA_TRACE_ECORRUPT, "record type 0" },
-		{ "nr_types", TRL, T_NR_TYPES, 4, 13, IA_TRACE_ECORRUPT, "13 types" },
+		{ "nr_types", TRL, T_NR_TYPES, 4, 14, IA_TRACE_ECORRUPT, "14 types" },
 		{ "trailer reserved", TRL, 52, 4, 1, IA_TRACE_ECORRUPT, "reserved 0x1" },
-		{ "trailer size", TRL, 8, 4, 184, IA_TRACE_ECORRUPT, "bad trailer size" },
+		{ "trailer size", TRL, 8, 4, 192, IA_TRACE_ECORRUPT, "bad trailer size" },
 		{ "record offset", TRL, 16, 8, 8, IA_TRACE_ECORRUPT, "record offset" },
 		{ "record bytes + 8", TRL, T_REC_BYTES, 8, 0, IA_TRACE_ECORRUPT, "bytes mismatch" },
 		{ "trailer CRC", RAW, (size_t)-TRL_SIZE + T_CRC, 4, 0, IA_TRACE_ECORRUPT,
@@ -1042,7 +1086,7 @@ static void test_writer_rejects(void **state)
 		{ "short req", IA_EV_REQ, 120, "smaller than its 128-byte struct" },
 		{ "short fq", IA_EV_FQ_FLUSH, 32, "smaller than its 40-byte struct" },
 		{ "type 0", 0, 64, "unknown record type 0" },
-		{ "type MAX", IA_EV_TYPE_MAX, 64, "unknown record type 12" },
+		{ "type MAX", IA_EV_TYPE_MAX, 64, "unknown record type 13" },
 		{ "type 0xffff", 0xffff, 64, "unknown record type 65535" },
 	};
 	static struct ia_trace_meta m;
@@ -1431,6 +1475,7 @@ int main(void)
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_layout),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_write_v2),
 		cmocka_unit_test(test_mode_0600),
 		cmocka_unit_test(test_truncated_every_offset),
 		cmocka_unit_test(test_pipe),

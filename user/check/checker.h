@@ -35,6 +35,8 @@ struct ia_check_dev {
 	__u64 live;		/* mappings live at the end */
 	__u64 preexisting;	/* unmaps of mappings made before the recording */
 	__u64 lazy_max_ns;	/* longest unmap-to-flush window seen */
+	bool classified;	/* page records seen (trace version 3) */
+	__u64 kind_bytes[IA_PAGE_KIND_MAX];	/* bytes_exposed by enum ia_page_kind */
 };
 
 struct ia_checker *ia_checker_new(void);
@@ -66,7 +68,13 @@ struct ia_run_summary {
  * events lost, malformed records, coverage. Or -ENOMEM, or a negative enum
  * ia_trace_result for a bad trace, with the message in err.
  */
-int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+/* Kinds whose exposure is an error (exposure.sensitive): a comma-separated
+ * list of slab cache names and page kinds ("pgtable"); "" for none.
+ * -1 when the list is too long. Default IA_SENSITIVE_DEFAULT. */
+int ia_checker_set_sensitive(struct ia_checker *c, const char *list);
+
+/* sensitive: as ia_checker_set_sensitive(), NULL for the default */
+int ia_checker_from_trace(const char *path, const char *sensitive, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen);
 

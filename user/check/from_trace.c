@@ -12,7 +12,7 @@
 #include "live/coverage.h"
 #include "trace/trace.h"
 
-int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
+int ia_checker_from_trace(const char *path, const char *sensitive, struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen)
 {
@@ -29,6 +29,12 @@ int ia_checker_from_trace(const char *path, struct ia_checker **ckp,
 		ia_trace_close(r);
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
+	if (sensitive && ia_checker_set_sensitive(c, sensitive)) {
+		ia_checker_free(c);
+		ia_trace_close(r);
+		snprintf(err, errlen, "--sensitive: list too long");
+		return -EINVAL;
 	}
 	memset(s, 0, sizeof(*s));
 	while ((ret = ia_trace_next(r, &rec)) == 1) {

@@ -57,6 +57,7 @@ struct ia_checker *ia_checker_new(void)
 	ia_u64map_init(&c->fq);
 	ia_u64map_init(&c->fp);
 	ia_itree_init(&c->stale);
+	snprintf(c->sensitive, sizeof(c->sensitive), "%s", IA_SENSITIVE_DEFAULT);
 	return c;
 }
 
@@ -69,6 +70,7 @@ void ck_pending_free(struct ck_pending *p)
 	free(p->sg_in.v);
 	free(p->sg_out.v);
 	free(p->bounces.v);
+	free(p->pages.v);
 	free(p);
 }
 
@@ -262,6 +264,10 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 		old->count += f->count;
 		old->exposed_bytes += f->exposed_bytes;
 		old->exposed_pages += f->exposed_pages;
+		for (int k = 0; k < IA_PAGE_KIND_MAX; k++)
+			old->kind_bytes[k] += f->kind_bytes[k];
+		old->slab_objects += f->slab_objects;
+		old->classified |= f->classified;
 		if (f->value > old->value)
 			old->value = f->value;
 		if (f->severity > old->severity)
@@ -460,6 +466,14 @@ const struct ia_finding *ia_checker_findings(const struct ia_checker *c, size_t 
 {
 	*n = c->findings.n;
 	return c->findings.v;
+}
+
+int ia_checker_set_sensitive(struct ia_checker *c, const char *list)
+{
+	if (strlen(list) >= sizeof(c->sensitive))
+		return -1;
+	snprintf(c->sensitive, sizeof(c->sensitive), "%s", list);
+	return 0;
 }
 
 size_t ia_checker_new_since(const struct ia_checker *c, size_t *mark)

@@ -62,6 +62,7 @@ struct ck_pending {
 	bool bounced;			/* the first bounce's slot: */
 	__u64 bounce_tlb;
 	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
+	CK_VEC(struct ia_ev_page) pages;	/* what pages held at map time */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
 	/* a root map_sg / alloc_noncontiguous whose output walk comes after
 	 * its record: checked when the walk's last chunk arrives */
@@ -135,6 +136,9 @@ struct ia_checker {
 	__u64 malformed;
 	__u64 live_maps;
 	bool oom;
+	/* exposure of these kinds is an error (exposure.sensitive): slab
+	 * cache names and page kinds (ia_page_kind_str), comma-separated */
+	char sensitive[256];
 };
 
 /* What one root request's invariants look at (invariant.h). */

@@ -25,6 +25,7 @@ struct check_opts {
 	enum ia_out_format fmt;
 	const char *baseline;
 	const char *output;	/* -o FILE, else stdout */
+	const char *sensitive;	/* --sensitive LIST; NULL: the default */
 };
 
 static void usage_check(FILE *f)
@@ -45,6 +46,10 @@ static void usage_check(FILE *f)
 "  --format F        text (default), json (JSON Lines; -j is the same),\n"
 "                    junit (JUnit XML), sarif (SARIF 2.1.0)\n"
 "  -o FILE           write the findings to FILE instead of stdout\n"
+"  --sensitive LIST  page kinds and slab caches whose exposure is an error\n"
+"                    (exposure.sensitive; traces with page records):\n"
+"                    comma-separated, default " IA_SENSITIVE_DEFAULT ",\n"
+"                    \"\" for none\n"
 "\n"
 "Exit: 0 clean; 1 findings at or above --fail-on; 2 bad arguments or a bad\n"
 "trace; 3 incomplete (events lost or hooks missing) and nothing failing.\n"
@@ -96,6 +101,9 @@ static int common_opt(struct ia_cli *cli, struct check_opts *o, int c, const cha
 	case 'o':
 		o->output = arg;
 		return 1;
+	case 'S':
+		o->sensitive = arg;
+		return 1;
 	}
 	return 0;
 }
@@ -142,6 +150,7 @@ static const struct option check_long[] = {
 	{ "baseline", required_argument, NULL, 'B' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "sensitive", required_argument, NULL, 'S' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "device", required_argument, NULL, 'D' },
 	{ "status", required_argument, NULL, 's' },
@@ -176,7 +185,7 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		usage_check(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "check: one TRACE argument expected");
 	}
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], o.sensitive, &ck, &r, &s, err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	ret = conclude(cli, ck, &o, &s);
@@ -300,6 +309,11 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 		ro.cmd = &argv[optind];
 
 	l.ck = ia_checker_new();
+	if (l.ck && o.sensitive && ia_checker_set_sensitive(l.ck, o.sensitive)) {
+		ia_checker_free(l.ck);
+		free(meta);
+		return ia_fail(cli, IA_EXIT_USAGE, "--sensitive: list too long");
+	}
 	ia_stack_cache_init(&l.stacks);
 	l.quiet = o.fmt != IA_OUT_TEXT || cli->json;
 	so.on_event = live_event;

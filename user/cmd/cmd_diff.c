@@ -53,7 +53,7 @@ struct diff_run {
 static int load(struct ia_cli *cli, const char *which, const char *path, struct diff_run *run)
 {
 	char err[512];
-	int ret = ia_checker_from_trace(path, &run->ck, &run->r, &run->s, err, sizeof(err));
+	int ret = ia_checker_from_trace(path, NULL, &run->ck, &run->r, &run->s, err, sizeof(err));
 
 	if (!ret)
 		return 0;

@@ -88,6 +88,26 @@ static size_t driver_totals(const struct ia_check_dev *d, size_t nd, struct drv_
 	return n;
 }
 
+/* Exposed bytes by what the pages held: only for traces with page records
+ * (version 3), so older traces report exactly as before. */
+static void print_kinds_text(const struct ia_check_dev *d, size_t nd)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nd; i++)
+		any |= d[i].classified;
+	if (!any)
+		return;
+	printf("\nexposed bytes by what the pages held at map time\n");
+	printf("%-14s %-10s %-14s %12s\n", "DEVICE", "DRIVER", "KIND", "EXPOSED");
+	for (size_t i = 0; i < nd; i++)
+		for (int k = 0; k < IA_PAGE_KIND_MAX; k++)
+			if (d[i].kind_bytes[k])
+				printf("%-14s %-10s %-14s %12" PRIu64 "\n", d[i].name,
+				       d[i].driver[0] ? d[i].driver : "-", ia_page_kind_str(k),
+				       (uint64_t)d[i].kind_bytes[k]);
+}
+
 static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_finding *f,
 		       size_t nf, const struct ia_trace_meta *m)
 {
@@ -133,6 +153,7 @@ static void print_text(const struct ia_check_dev *d, size_t nd, const struct ia_
 			       (uint64_t)w[s]->exposed_bytes, (uint64_t)w[s]->count, w[s]->code,
 			       w[s]->site[0][0] ? w[s]->site[0] : "(no call stack)");
 	}
+	print_kinds_text(d, nd);
 	ia_coverage_print(m, stdout, false);
 }
 
@@ -155,6 +176,14 @@ static void print_json(struct ia_json *j, const struct ia_check_dev *d, size_t n
 		ia_json_ku64(j, "live", d[i].live);
 		ia_json_ku64(j, "preexisting_unmaps", d[i].preexisting);
 		ia_json_ku64(j, "lazy_max_ns", d[i].lazy_max_ns);
+		if (d[i].classified) {
+			ia_json_key(j, "exposed_kinds");
+			ia_json_obj_begin(j);
+			for (int kd = 0; kd < IA_PAGE_KIND_MAX; kd++)
+				if (d[i].kind_bytes[kd])
+					ia_json_ku64(j, ia_page_kind_str(kd), d[i].kind_bytes[kd]);
+			ia_json_obj_end(j);
+		}
 		ia_json_key(j, "worst_sites");
 		ia_json_arr_begin(j);
 		for (size_t s = 0; s < k; s++) {
@@ -219,7 +248,7 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 		usage(stderr);
 		return ia_fail(cli, IA_EXIT_USAGE, "report: one TRACE argument expected");
 	}
-	ret = ia_checker_from_trace(argv[optind], &ck, &r, &s, err, sizeof(err));
+	ret = ia_checker_from_trace(argv[optind], NULL, &ck, &r, &s, err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
 	d = ia_checker_devices(ck, &nd);

@@ -38,6 +38,8 @@ enum ia_ev_type {
 	IA_EV_FQ_FLUSH	= 10,	/* struct ia_ev_fq_flush: flush queue flushed */
 	IA_EV_STACK	= 11,	/* struct ia_ev_stack: a call stack, symbolized
 				 * (written by userspace, not BPF) */
+	IA_EV_PAGE	= 12,	/* struct ia_ev_page: what a CPU page next to a
+				 * mapped buffer held at map time (version 3) */
 	IA_EV_TYPE_MAX,
 };
 
@@ -232,6 +234,53 @@ struct ia_ev_kstack {
 	__s32 stack_id;		/* an inline id */
 	__u32 nr;		/* ips[] used, innermost first */
 	__u64 ips[IA_STACK_DEPTH];
+};
+
+/*
+ * What a CPU page that a mapping may expose held when it was mapped
+ * (bpf/classify.bpf.c). Read from the page's struct page (and its slab or
+ * address_space) in BPF, at the exit of the internal map (__iommu_dma_map:
+ * the pages of its granules outside the requested bytes) and at the
+ * page-table writes of a scatterlist (each write's first and last page).
+ * The checker keeps only what it finds exposed. At most IA_PAGE_MAX pages
+ * per call; the rest are counted in one IA_PAGE_CAPPED record.
+ */
+enum ia_page_kind {
+	IA_PAGE_UNKNOWN = 0,	/* no struct page could be read */
+	IA_PAGE_SLAB,		/* slab: cache, object sizes, slab occupancy */
+	IA_PAGE_FILE,		/* page cache of a file: dev, inode */
+	IA_PAGE_ANON,		/* anonymous (user) memory, KSM included */
+	IA_PAGE_PGTABLE,	/* a CPU page-table page (PG_table) */
+	IA_PAGE_FREE,		/* free: in the buddy allocator or a per-CPU list */
+	IA_PAGE_RESERVED,	/* PG_reserved outside the kernel image */
+	IA_PAGE_KIMAGE,		/* the kernel image (_text .. _end) */
+	IA_PAGE_SWIOTLB,	/* the default swiotlb pool */
+	IA_PAGE_MMIO,		/* no RAM: MMIO (IOMMU_MMIO) or past max_pfn */
+	IA_PAGE_KERNEL,		/* allocated, no type the struct page tells:
+				 * alloc_pages, vmalloc, kernel stacks, ... */
+	IA_PAGE_CAPPED,		/* not classified: over IA_PAGE_MAX (capped) */
+	IA_PAGE_KIND_MAX,
+};
+
+#define IA_PAGE_MAX		16	/* pages classified per call */
+#define IA_PAGE_F_BUDDY		(1u << 0)	/* IA_PAGE_FREE: PageBuddy */
+#define IA_PAGE_F_COMPOUND	(1u << 1)	/* part of a compound page */
+
+struct ia_ev_page {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: the map request; hdr.flags:
+				 * IA_PAGE_F_* */
+	__u64 phys;		/* the CPU page (page-aligned) */
+	__u64 base;		/* SLAB: phys of the slab's first page; FILE:
+				 * inode number; CAPPED: pages left out */
+	__u32 kind;		/* enum ia_page_kind */
+	__u32 dev;		/* FILE: the superblock's s_dev (kernel dev_t) */
+	__u32 obj_size;		/* SLAB: kmem_cache.object_size */
+	__u32 stride;		/* SLAB: kmem_cache.size (object + metadata) */
+	__u32 objects;		/* SLAB: objects in the slab */
+	__u32 inuse;		/* SLAB: of which allocated */
+	__u32 red_left_pad;	/* SLAB: bytes before the first object */
+	__u32 pad;
+	char name[IA_NAME_LEN];	/* SLAB: cache name; FILE: filesystem type */
 };
 
 /*

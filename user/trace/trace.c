@@ -33,7 +33,8 @@
 /*
  * The format fixes the record layouts of ia_events.h and the values of
  * their enums (version 2 added the get_sgtable request kind to version 1,
- * nothing else). If one of these fails, ia_events.h changed: bump
+ * nothing else; version 3 the page record, IA_EV_PAGE, and so one more
+ * count in the trailer). If one of these fails, ia_events.h changed: bump
  * IA_TRACE_VERSION, update the tables below and docs/trace-format.md (see
  * "Versioning" there).
  */
@@ -50,7 +51,9 @@ _Static_assert(sizeof(struct ia_ev_iova_free) == 64, "ia_ev_iova_free changed");
 _Static_assert(sizeof(struct ia_ev_fq_flush) == 40, "ia_ev_fq_flush changed");
 _Static_assert(sizeof(struct ia_ev_stack) == 40 && sizeof(struct ia_stack_frame) == 64,
 	       "ia_ev_stack changed");
-_Static_assert(IA_EV_TYPE_MAX == 12, "record types changed: new format version");
+_Static_assert(sizeof(struct ia_ev_page) == 112, "ia_ev_page changed");
+_Static_assert(IA_EV_TYPE_MAX == 13, "record types changed: new format version");
+_Static_assert(IA_PAGE_KIND_MAX == 12, "page kinds changed: new format version");
 _Static_assert(IA_DROP_MAX == 3, "drop reasons changed: new format version");
 _Static_assert(IA_REQ_KIND_MAX == 19, "request kinds changed: new format version");
 _Static_assert(sizeof(struct ia_trace_hook) == 128, "ia_trace_hook changed");
@@ -94,12 +97,25 @@ enum {
 	T_PER_TYPE	= 56,
 	T_LOST		= T_PER_TYPE + 8 * IA_EV_TYPE_MAX,
 	T_LEN		= T_LOST + 8 * IA_DROP_MAX,
+	T_TYPES_V2	= 12,	/* record types of versions 1 and 2 */
 };
+
+/* Record types a version has (its trailer's nr_types), and so the
+ * trailer's length: version 3 added IA_EV_PAGE. */
+static int types_of(__u32 version)
+{
+	return version >= 3 ? IA_EV_TYPE_MAX : T_TYPES_V2;
+}
+
+static size_t t_len_of(int types)
+{
+	return T_PER_TYPE + 8 * (size_t)types + 8 * IA_DROP_MAX;
+}
 
 #define H_MAX_SIZE	(H_FIXED + K_SIZE * IA_TRACE_MAX_HOOKS)
 #define REC_MAX_SIZE	0xfff8u		/* largest __u16 multiple of 8 */
 
-_Static_assert(T_LEN == 176, "trailer layout");
+_Static_assert(T_LEN == 184, "trailer layout");
 _Static_assert(H_MAX_SIZE % 8 == 0 && T_LEN % 8 == 0, "alignment");
 
 /* Smallest valid hdr.size per known type; 0: unknown type. */
@@ -115,6 +131,7 @@ static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_IOVA_FREE]	= sizeof(struct ia_ev_iova_free),
 	[IA_EV_FQ_FLUSH]	= sizeof(struct ia_ev_fq_flush),
 	[IA_EV_STACK]		= sizeof(struct ia_ev_stack),
+	[IA_EV_PAGE]		= sizeof(struct ia_ev_page),
 };
 
 size_t ia_ev_min_size(__u32 type)
@@ -332,6 +349,7 @@ int ia_trace_meta_fill_host(struct ia_trace_meta *m)
 	long ps;
 	int ret = 0;
 
+	m->format_version = 0;	/* this build's */
 	if (uname(&u) == 0) {
 		set_str(m->kernel_release, sizeof(m->kernel_release), u.release);
 		set_str(m->hostname, sizeof(m->hostname), u.nodename);
@@ -392,6 +410,8 @@ struct ia_trace_writer {
 	__u64 bytes;
 	__u32 crc;
 	__u64 per_type[IA_EV_TYPE_MAX];
+	__u32 version;		/* format version written */
+	int types;		/* record types it has */
 	char msg[512];
 };
 
@@ -466,13 +486,14 @@ static int check_meta(const struct ia_trace_meta *m, char *err, size_t errlen)
 }
 
 /* Serialize the header into p (at least H_MAX_SIZE bytes); its size. */
-static size_t encode_header(unsigned char *p, const struct ia_trace_meta *m)
+static size_t encode_header(unsigned char *p, const struct ia_trace_meta *m,
+			    __u32 version)
 {
 	size_t size = H_FIXED + (size_t)K_SIZE * m->nr_hooks;
 
 	memset(p, 0, size);
 	memcpy(p + H_MAGIC, TRACE_MAGIC, sizeof(TRACE_MAGIC));
-	put32(p + H_VERSION, IA_TRACE_VERSION);
+	put32(p + H_VERSION, version);
 	put32(p + H_SIZE, (__u32)size);
 	put32(p + H_PAGE_SIZE, m->page_size);
 	put64(p + H_START_REAL, m->start_realtime_ns);
@@ -520,6 +541,11 @@ struct ia_trace_writer *ia_trace_create(const char *path,
 	}
 	if (check_meta(meta, err, errlen))
 		return NULL;
+	if (meta->format_version && (meta->format_version < IA_TRACE_VERSION_OLDEST ||
+				     meta->format_version > IA_TRACE_VERSION)) {
+		fmt(err, errlen, "cannot write format version %u", meta->format_version);
+		return NULL;
+	}
 	w = calloc(1, sizeof(*w));
 	if (w)
 		w->fd = -1;
@@ -560,7 +586,9 @@ struct ia_trace_writer *ia_trace_create(const char *path,
 		goto fail;
 	}
 	/* the header goes out now: an interrupted recording still has it */
-	w->header_size = encode_header(w->buf, meta);
+	w->version = meta->format_version ? meta->format_version : IA_TRACE_VERSION;
+	w->types = types_of(w->version);
+	w->header_size = encode_header(w->buf, meta, w->version);
 	if (write_all(w->fd, w->buf, w->header_size)) {
 		fmt(err, errlen, "%s: cannot write the header: %s", path, strerror(errno));
 		goto fail;
@@ -605,6 +633,11 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 		return IA_TRACE_EINVAL;
 	}
 	ret = check_hdr(rec->type, rec->size, why, sizeof(why));
+	if (!ret && rec->type >= w->types) {
+		fmt(why, sizeof(why), "record type %u is not in format version %u",
+		    rec->type, w->version);
+		ret = IA_TRACE_EINVAL;
+	}
 	if (ret) {
 		fmt(w->msg, sizeof(w->msg), "%s: record #%llu not written: %s",
 		    w->path, (unsigned long long)w->records, why);
@@ -630,6 +663,7 @@ int ia_trace_finish(struct ia_trace_writer *w, const __u64 lost[IA_DROP_MAX],
 		    char *err, size_t errlen)
 {
 	unsigned char t[T_LEN];
+	size_t t_len;
 	int ret;
 
 	if (!w) {
@@ -638,22 +672,23 @@ int ia_trace_finish(struct ia_trace_writer *w, const __u64 lost[IA_DROP_MAX],
 	}
 	if ((ret = ia_trace_flush(w)))
 		goto out;
+	t_len = t_len_of(w->types);
 	memset(t, 0, sizeof(t));
 	memcpy(t + T_MAGIC, TRAIL_MAGIC, sizeof(TRAIL_MAGIC));
-	put32(t + T_SIZE, T_LEN);
+	put32(t + T_SIZE, t_len);
 	put64(t + T_REC_OFF, w->header_size);
 	put64(t + T_REC_BYTES, w->bytes);
 	put64(t + T_REC_COUNT, w->records);
 	put32(t + T_REC_CRC, w->crc);
-	put32(t + T_NR_TYPES, IA_EV_TYPE_MAX);
+	put32(t + T_NR_TYPES, w->types);
 	put32(t + T_NR_DROPS, IA_DROP_MAX);
 	put32(t + T_RESERVED, 0);
-	for (int i = 0; i < IA_EV_TYPE_MAX; i++)
+	for (int i = 0; i < w->types; i++)
 		put64(t + T_PER_TYPE + 8 * i, w->per_type[i]);
 	for (int i = 0; i < IA_DROP_MAX; i++)
-		put64(t + T_LOST + 8 * i, lost ? lost[i] : 0);
-	put32(t + T_CRC, block_crc(t, T_LEN, T_CRC));
-	if (write_all(w->fd, t, T_LEN)) {
+		put64(t + T_PER_TYPE + 8 * w->types + 8 * i, lost ? lost[i] : 0);
+	put32(t + T_CRC, block_crc(t, t_len, T_CRC));
+	if (write_all(w->fd, t, t_len)) {
 		ret = wfail(w, IA_TRACE_EIO, "cannot write the trailer");
 		goto out;
 	}
@@ -698,6 +733,8 @@ struct ia_trace_reader {
 	__u64 buf_off;
 	struct ia_trace_stats seen;	/* counted while reading */
 	struct ia_trace_meta meta;
+	int types;		/* record types of the file's version */
+	size_t t_len;		/* its trailer's length */
 	char msg[512];
 };
 
@@ -834,6 +871,9 @@ static int read_header(struct ia_trace_reader *r)
 			     IA_TRACE_VERSION);
 	if (version < IA_TRACE_VERSION_OLDEST)
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt header: invalid format version %u", version);
+	r->types = types_of(version);
+	r->meta.format_version = version;
+	r->t_len = t_len_of(r->types);
 	if (n < 16)
 		return r_trunc(r, "the file ends inside the header");
 	size = get32(p + H_SIZE);
@@ -863,9 +903,9 @@ static const char *trailer_framing(const struct ia_trace_reader *r, const unsign
 {
 	if (memcmp(t + T_MAGIC, TRAIL_MAGIC, sizeof(TRAIL_MAGIC)))
 		return "bad trailer magic";
-	if (get32(t + T_SIZE) != T_LEN)
+	if (get32(t + T_SIZE) != r->t_len)
 		return "bad trailer size";
-	if (get32(t + T_CRC) != block_crc(t, T_LEN, T_CRC))
+	if (get32(t + T_CRC) != block_crc(t, r->t_len, T_CRC))
 		return "trailer CRC mismatch";
 	if (get64(t + T_REC_OFF) != r->header_size)
 		return "trailer's record offset is not the header size";
@@ -882,15 +922,15 @@ static void probe_trailer(struct ia_trace_reader *r)
 	unsigned char t[T_LEN];
 	ssize_t n;
 
-	if (r->file_size == OFF_UNKNOWN || r->file_size < r->header_size + T_LEN)
+	if (r->file_size == OFF_UNKNOWN || r->file_size < r->header_size + r->t_len)
 		return;
 	do
-		n = pread(r->fd, t, T_LEN, (off_t)(r->file_size - T_LEN));
+		n = pread(r->fd, t, r->t_len, (off_t)(r->file_size - r->t_len));
 	while (n < 0 && errno == EINTR);
-	if (n != T_LEN || trailer_framing(r, t))
+	if (n != (ssize_t)r->t_len || trailer_framing(r, t))
 		return;
-	if (r->header_size + get64(t + T_REC_BYTES) + T_LEN == r->file_size)
-		r->records_end = r->file_size - T_LEN;
+	if (r->header_size + get64(t + T_REC_BYTES) + r->t_len == r->file_size)
+		r->records_end = r->file_size - r->t_len;
 }
 
 int ia_trace_open_ex(const char *path, struct ia_trace_reader **rp,
@@ -963,15 +1003,15 @@ static int read_trailer(struct ia_trace_reader *r)
 	unsigned long long off = r_off(r);
 	const unsigned char *t;
 	const char *bad;
-	ssize_t n = r_fill(r, T_LEN);
+	ssize_t n = r_fill(r, r->t_len);
 
 	if (n < 0)
 		return r_ioerr(r);
-	if (n < T_LEN) {
+	if (n < (ssize_t)r->t_len) {
 		char where[128];
 
 		fmt(where, sizeof(where), "the file ends inside the trailer at offset %llu (%zd of %d bytes)",
-		    off, n, T_LEN);
+		    off, n, (int)r->t_len);
 		return r_trunc(r, where);
 	}
 	t = r->buf + r->pos;
@@ -992,21 +1032,21 @@ static int read_trailer(struct ia_trace_reader *r)
 		return rfail(r, IA_TRACE_ECORRUPT,
 			     "corrupt: CRC mismatch: the records have CRC32 0x%08x, the trailer says 0x%08x",
 			     r->seen.crc32, get32(t + T_REC_CRC));
-	if (get32(t + T_NR_TYPES) != IA_EV_TYPE_MAX || get32(t + T_NR_DROPS) != IA_DROP_MAX ||
+	if (get32(t + T_NR_TYPES) != (__u32)r->types || get32(t + T_NR_DROPS) != IA_DROP_MAX ||
 	    get32(t + T_RESERVED))
 		return rfail(r, IA_TRACE_ECORRUPT,
 			     "corrupt trailer: %u types, %u drop reasons, reserved 0x%x (expected %d, %d, 0)",
 			     get32(t + T_NR_TYPES), get32(t + T_NR_DROPS), get32(t + T_RESERVED),
-			     IA_EV_TYPE_MAX, IA_DROP_MAX);
-	for (int i = 0; i < IA_EV_TYPE_MAX; i++)
+			     r->types, IA_DROP_MAX);
+	for (int i = 0; i < r->types; i++)
 		if (get64(t + T_PER_TYPE + 8 * i) != r->seen.per_type[i])
 			return rfail(r, IA_TRACE_ECORRUPT,
 				     "corrupt: count mismatch for record type %d: read %llu, the trailer says %llu",
 				     i, (unsigned long long)r->seen.per_type[i],
 				     (unsigned long long)get64(t + T_PER_TYPE + 8 * i));
 	for (int i = 0; i < IA_DROP_MAX; i++)
-		r->seen.lost[i] = get64(t + T_LOST + 8 * i);
-	r->pos += T_LEN;
+		r->seen.lost[i] = get64(t + T_PER_TYPE + 8 * r->types + 8 * i);
+	r->pos += r->t_len;
 	n = r_fill(r, 1);
 	if (n < 0)
 		return r_ioerr(r);
@@ -1062,6 +1102,10 @@ int ia_trace_next(struct ia_trace_reader *r, const struct ia_ev_hdr **rec)
 	if (check_hdr(type, size, why, sizeof(why)))
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt record #%llu at offset %llu: %s",
 			     (unsigned long long)r->seen.records + 1, off, why);
+	if (type >= r->types)
+		return rfail(r, IA_TRACE_ECORRUPT,
+			     "corrupt record #%llu at offset %llu: record type %u is newer than the file's format version",
+			     (unsigned long long)r->seen.records + 1, off, type);
 	if (r->records_end != OFF_UNKNOWN && off + size > r->records_end)
 		return rfail(r, IA_TRACE_ECORRUPT,
 			     "corrupt record #%llu at offset %llu: its size %u runs past the end of the records at %llu",

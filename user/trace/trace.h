@@ -20,9 +20,10 @@
 /*
  * The format version this build writes, and the oldest it reads. Version 2
  * is version 1 plus one request kind (IA_REQ_GET_SGTABLE), so a version 1
- * trace reads as it always did.
+ * trace reads as it always did; version 3 adds the page record (IA_EV_PAGE)
+ * and its count in the trailer.
  */
-#define IA_TRACE_VERSION	2
+#define IA_TRACE_VERSION	3
 #define IA_TRACE_VERSION_OLDEST	1
 
 #define IA_TRACE_MAX_HOOKS	128	/* hooks in the header, at most */
@@ -67,6 +68,11 @@ struct ia_trace_meta {
 	__u64 start_monotonic_ns;	/* CLOCK_MONOTONIC */
 	__u32 nr_hooks;			/* valid entries of hooks[] */
 	struct ia_trace_hook hooks[IA_TRACE_MAX_HOOKS];
+	/* format version: the reader sets the file's; a writer writes this
+	 * one (0: IA_TRACE_VERSION), so a trace edited and written again
+	 * (tools/trace-edit) keeps its version; records of types that version
+	 * lacks are refused */
+	__u32 format_version;
 };
 
 struct ia_trace_stats {
