@@ -144,6 +144,28 @@ static __always_inline bool page_is_table(__u32 type)
 	return has_old_type(type, PG_table_OLD);
 }
 
+#define IA_BUDDY_ORDERS	11	/* MAX_ORDER in 6.1; MAX_PAGE_ORDER + 1 later */
+
+/*
+ * Is the page inside a free block of the buddy allocator? Only a block's
+ * first page is PageBuddy, with its order in page->private: look at the
+ * aligned first page of each order that could cover this one. (A page with
+ * no reference and no such block is on a per-CPU free list, or a tail page
+ * of a high-order allocation made without __GFP_COMP, as blk-mq's request
+ * pools are: those two cannot be told apart here.)
+ */
+static __always_inline bool in_buddy_block(__u64 base, __u64 pfn)
+{
+#pragma unroll
+	for (int k = 0; k < IA_BUDDY_ORDERS; k++) {
+		struct page *p = (void *)(base + (pfn & ~((1ULL << k) - 1)) * struct_page_size);
+
+		if (page_is_buddy(BPF_CORE_READ(p, page_type)))
+			return BPF_CORE_READ(p, private) >= (unsigned long)k;
+	}
+	return false;
+}
+
 static __always_inline bool in_swiotlb(__u64 phys)
 {
 	struct io_tlb_mem___pool *np = (void *)&io_tlb_default_mem;
@@ -248,7 +270,7 @@ static __always_inline void classify_page(struct ia_ev_page *e, __u64 pfn)
 		fill_slab(e, head);
 		return;
 	}
-	if (page_is_buddy(type)) {
+	if (ref == 0 && head == page && in_buddy_block(base, pfn)) {
 		e->kind = IA_PAGE_FREE;
 		e->hdr.flags |= IA_PAGE_F_BUDDY;
 		return;
@@ -265,12 +287,8 @@ static __always_inline void classify_page(struct ia_ev_page *e, __u64 pfn)
 		e->kind = IA_PAGE_RESERVED;
 		return;
 	}
-	/* only the first page of a free block is PageBuddy; the others, and
-	 * pages on per-CPU free lists, have no reference */
-	if (ref == 0) {
-		e->kind = IA_PAGE_FREE;
-		return;
-	}
+	if (ref == 0)	/* a per-CPU free list, or a non-compound tail */
+		e->hdr.flags |= IA_PAGE_F_NOREF;
 	if (mapping) {
 		fill_mapping(e, mapping);
 		return;

@@ -227,6 +227,7 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 		ia_json_kstr(j, "name", name);
 		ia_json_kbool(j, "buddy", h->flags & IA_PAGE_F_BUDDY);
 		ia_json_kbool(j, "compound", h->flags & IA_PAGE_F_COMPOUND);
+		ia_json_kbool(j, "noref", h->flags & IA_PAGE_F_NOREF);
 		break;
 	}
 	}

@@ -251,7 +251,7 @@ enum ia_page_kind {
 	IA_PAGE_FILE,		/* page cache of a file: dev, inode */
 	IA_PAGE_ANON,		/* anonymous (user) memory, KSM included */
 	IA_PAGE_PGTABLE,	/* a CPU page-table page (PG_table) */
-	IA_PAGE_FREE,		/* free: in the buddy allocator or a per-CPU list */
+	IA_PAGE_FREE,		/* free: inside a free block of the buddy allocator */
 	IA_PAGE_RESERVED,	/* PG_reserved outside the kernel image */
 	IA_PAGE_KIMAGE,		/* the kernel image (_text .. _end) */
 	IA_PAGE_SWIOTLB,	/* the default swiotlb pool */
@@ -265,6 +265,10 @@ enum ia_page_kind {
 #define IA_PAGE_MAX		16	/* pages classified per call */
 #define IA_PAGE_F_BUDDY		(1u << 0)	/* IA_PAGE_FREE: PageBuddy */
 #define IA_PAGE_F_COMPOUND	(1u << 1)	/* part of a compound page */
+#define IA_PAGE_F_NOREF		(1u << 2)	/* no reference, not in a free
+						 * block: a per-CPU free list
+						 * page, or a tail page of a
+						 * non-compound allocation */
 
 struct ia_ev_page {
 	struct ia_ev_hdr hdr;	/* hdr.req_id: the map request; hdr.flags:
