@@ -6,6 +6,7 @@
  * (fq_flush_iotlb on 6.1). The time between the two is the temporal exposure.
  */
 #include "audit.bpf.h"
+#include "frees.bpf.h"
 
 /* __iommu_dma_unmap(dev, dma_addr, size) */
 static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret)
@@ -36,8 +37,10 @@ static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret)
 /* fq_flush_iotlb(cookie) */
 static __always_inline void fq_flush_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_fq_flush *e = ia_reserve(IA_EV_FQ_FLUSH, sizeof(*e));
+	struct ia_ev_fq_flush *e;
 
+	ia_frees_flush(a[0]);
+	e = ia_reserve(IA_EV_FQ_FLUSH, sizeof(*e));
 	if (!e)
 		return;
 	e->cookie = a[0];

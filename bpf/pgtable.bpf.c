@@ -9,6 +9,7 @@
  */
 #include "audit.bpf.h"
 #include "classify.bpf.h"
+#include "frees.bpf.h"
 
 static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
 				    __u64 iova, __u64 paddr, __u64 size,
@@ -53,6 +54,8 @@ static __always_inline void pt_map_done(const __u64 *a, __u64 ret)
 
 	pt_emit(IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
 		(__s64)(int)ret, (__u32)a[4]);
+	if (!(int)ret)
+		ia_frees_map(a[0], a[1], a[2], a[3]);
 	/* a scatterlist maps without a per-segment request: name the pages
 	 * at the ends of each of its writes (classify.bpf.c) */
 	if (!(int)ret && current_kind() == IA_REQ_MAP_SG) {
@@ -66,6 +69,7 @@ static __always_inline void pt_map_done(const __u64 *a, __u64 ret)
 static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret)
 {
 	pt_emit(IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0);
+	ia_frees_unmap(a[0], a[1], ret);
 }
 
 SEC("fexit/__iommu_map")

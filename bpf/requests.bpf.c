@@ -17,6 +17,7 @@
 #include "device.bpf.h"
 #include "core_fixes.bpf.h"
 #include "classify.bpf.h"
+#include "frees.bpf.h"
 
 #define SG_CHAIN	0x01UL	/* include/linux/scatterlist.h */
 #define SG_END		0x02UL
@@ -404,6 +405,8 @@ static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 	if (id && id != IA_REQ_FILTERED && ret != DMA_MAPPING_ERROR &&
 	    !(a[3] & IOMMU_MMIO))
 		ia_classify_map(id, a[1], a[2], ia_dev_granule((void *)a[0]));
+	if (ret != DMA_MAPPING_ERROR)
+		ia_frees_request(a[1], a[2]);
 	e = req_exit(IA_REQ_IOMMU_MAP, (void *)a[0]);
 
 	if (!e)

@@ -35,7 +35,7 @@
 
 #define HDR_FIXED	264	/* header without hooks */
 #define HOOK_SIZE	128
-#define TRL_SIZE	184
+#define TRL_SIZE	192
 #define H_VERSION	8
 #define H_SIZE		12
 #define H_CRC		16
@@ -49,7 +49,7 @@
 #define T_REC_CRC	40
 #define T_NR_TYPES	44
 #define T_PER_TYPE	56
-#define T_LOST		160
+#define T_LOST		168
 
 #define MAX_REC		0xfff8
 
@@ -947,9 +947,9 @@ static void test_lying_fields(void **state)
 		{ "per-type count", TRL, T_PER_TYPE + 8 * IA_EV_BOUNCE, 8, 1, IA_TRACE_ECORRUPT,
 		  "count mismatch for record type 8" },
 		{ "per-type [0]", TRL, T_PER_TYPE, 8, 1, IA_TRACE_ECORRUPT, "record type 0" },
-		{ "nr_types", TRL, T_NR_TYPES, 4, 14, IA_TRACE_ECORRUPT, "14 types" },
+		{ "nr_types", TRL, T_NR_TYPES, 4, 15, IA_TRACE_ECORRUPT, "15 types" },
 		{ "trailer reserved", TRL, 52, 4, 1, IA_TRACE_ECORRUPT, "reserved 0x1" },
-		{ "trailer size", TRL, 8, 4, 192, IA_TRACE_ECORRUPT, "bad trailer size" },
+		{ "trailer size", TRL, 8, 4, 200, IA_TRACE_ECORRUPT, "bad trailer size" },
 		{ "record offset", TRL, 16, 8, 8, IA_TRACE_ECORRUPT, "record offset" },
 		{ "record bytes + 8", TRL, T_REC_BYTES, 8, 0, IA_TRACE_ECORRUPT, "bytes mismatch" },
 		{ "trailer CRC", RAW, (size_t)-TRL_SIZE + T_CRC, 4, 0, IA_TRACE_ECORRUPT,
@@ -1086,7 +1086,7 @@ static void test_writer_rejects(void **state)
 		{ "short req", IA_EV_REQ, 120, "smaller than its 128-byte struct" },
 		{ "short fq", IA_EV_FQ_FLUSH, 32, "smaller than its 40-byte struct" },
 		{ "type 0", 0, 64, "unknown record type 0" },
-		{ "type MAX", IA_EV_TYPE_MAX, 64, "unknown record type 13" },
+		{ "type MAX", IA_EV_TYPE_MAX, 64, "unknown record type 14" },
 		{ "type 0xffff", 0xffff, 64, "unknown record type 65535" },
 	};
 	static struct ia_trace_meta m;

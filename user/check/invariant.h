@@ -33,12 +33,14 @@ struct ck_invariant {
 	void (*iova_free)(struct ia_checker *c, const struct ia_ev_iova_free *e,
 			  const struct ck_pending *p);
 	void (*flush)(struct ia_checker *c, const struct ia_ev_fq_flush *e);
+	/* memory freed while a device could reach it (record --free-hooks) */
+	void (*freed)(struct ia_checker *c, const struct ia_ev_freed *e);
 	/* end of input: end-of-run findings */
 	void (*finish)(struct ia_checker *c);
 };
 
 extern const struct ck_invariant ck_inv_translation, ck_inv_exposure, ck_inv_alignment,
-	ck_inv_lifecycle, ck_inv_temporal;
+	ck_inv_lifecycle, ck_inv_temporal, ck_inv_freed;
 
 /* In the order the replay calls them (which is the order of the findings
  * of one event). */

@@ -264,6 +264,7 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	case IA_EV_PT_UNMAP:	on_pt_unmap(c, (const void *)h); break;
 	case IA_EV_BOUNCE:	on_bounce(c, (const void *)h); break;
 	case IA_EV_PAGE:	on_page(c, (const void *)h); break;
+	case IA_EV_FREED:	CK_EACH(freed, c, (const void *)h); break;
 	case IA_EV_REQ:		on_req(c, (const void *)h); break;
 	case IA_EV_IOVA_FREE:
 		CK_EACH(iova_free, c, (const void *)h, ia_u64map_get(&c->pending, h->req_id));

@@ -36,7 +36,7 @@ static const char *const type_names[IA_EV_TYPE_MAX] = {
 	[IA_EV_TP_MAP] = "tp_map", [IA_EV_TP_UNMAP] = "tp_unmap",
 	[IA_EV_BOUNCE] = "bounce", [IA_EV_IOVA_FREE] = "iova_free",
 	[IA_EV_FQ_FLUSH] = "fq_flush", [IA_EV_STACK] = "stack",
-	[IA_EV_PAGE] = "page",
+	[IA_EV_PAGE] = "page", [IA_EV_FREED] = "freed",
 };
 
 /* Device names by struct device pointer, from the device records seen. */
@@ -208,6 +208,22 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 			ia_json_str(j, sym[0] ? sym : "?");
 		}
 		ia_json_arr_end(j);
+		break;
+	}
+	case IA_EV_FREED: {
+		const struct ia_ev_freed *e = (const void *)h;
+
+		ia_json_khex(j, "dev", e->dev);
+		ia_json_kstr(j, "device", dev_name(names, e->dev));
+		ia_json_ku64(j, "phys", e->phys);
+		ia_json_ku64(j, "size", e->size);
+		ia_json_ku64(j, "map_phys", e->map_phys);
+		ia_json_khex(j, "domain", e->domain);
+		ia_json_ku64(j, "iova", e->iova);
+		ia_json_ks64(j, "free_stack_id", e->free_stack_id);
+		ia_json_ks64(j, "map_stack_id", e->map_stack_id);
+		ia_json_kbool(j, "slab", h->flags & IA_FREED_SLAB);
+		ia_json_kbool(j, "lazy", h->flags & IA_FREED_LAZY);
 		break;
 	}
 	case IA_EV_PAGE: {

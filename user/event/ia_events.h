@@ -40,6 +40,8 @@ enum ia_ev_type {
 				 * (written by userspace, not BPF) */
 	IA_EV_PAGE	= 12,	/* struct ia_ev_page: what a CPU page next to a
 				 * mapped buffer held at map time (version 3) */
+	IA_EV_FREED	= 13,	/* struct ia_ev_freed: memory freed while a
+				 * device can reach it (version 3, --free-hooks) */
 	IA_EV_TYPE_MAX,
 };
 
@@ -285,6 +287,29 @@ struct ia_ev_page {
 	__u32 red_left_pad;	/* SLAB: bytes before the first object */
 	__u32 pad;
 	char name[IA_NAME_LEN];	/* SLAB: cache name; FILE: filesystem type */
+};
+
+/*
+ * Memory freed while a device can still reach it (bpf/frees.bpf.c, record
+ * --free-hooks): a page (kmem:mm_page_free) or a slab object (kmem:kfree,
+ * kmem:kmem_cache_free) overlapping a page the IOMMU maps, or one unmapped
+ * lazily whose IOTLB flush has not happened yet. Objects are checked
+ * against the requested bytes of the mapping (a neighbour's free is not
+ * a finding), pages against the whole mapped page.
+ */
+#define IA_FREED_SLAB		(1u << 0)	/* hdr.flags: a slab object, not a page */
+#define IA_FREED_LAZY		(1u << 1)	/* unmapped, its flush still queued */
+
+struct ia_ev_freed {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: the mapping's root request */
+	__u64 dev;		/* the mapping's device */
+	__u64 phys;		/* what was freed: first byte ... */
+	__u64 size;		/* ... and length (page: PAGE_SIZE << order) */
+	__u64 map_phys;		/* the mapped page it overlaps */
+	__u64 domain;		/* the mapping: domain, IOVA of that page */
+	__u64 iova;
+	__s32 free_stack_id;	/* the freeing call stack; < 0: none */
+	__s32 map_stack_id;	/* the mapping request's */
 };
 
 /*

@@ -19,6 +19,7 @@ struct ia_session {
 	struct ring_buffer *rb;
 	struct ia_hook_status hooks[64];
 	struct bpf_link *links[64][2];
+	struct bpf_link *free_links[IA_NR_FREE_HOOKS];	/* --free-hooks */
 	size_t nr_hooks;
 	ia_event_fn on_event;
 	void *ctx;
@@ -97,6 +98,20 @@ static void set_failed(struct ia_hook_status *st, const char *what, int err)
 			 what, strerror(err < 0 ? -err : err));
 }
 
+/* The free hooks (hooks.h): refused, they fail the session. */
+static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
+{
+	for (int i = 0; i < IA_NR_FREE_HOOKS; i++) {
+		s->free_links[i] = bpf_program__attach(prog_by_name(s->skel, ia_free_progs[i]));
+		if (!s->free_links[i]) {
+			snprintf(err, errlen, "--free-hooks: cannot attach kmem:%s: %s",
+				 ia_free_tracepoints[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		     const struct btf *btf, char *err, size_t errlen)
 {
@@ -114,6 +129,8 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		skel->rodata->swiotlb_map_nargs = nargs;
 
 	skel->rodata->capture_stacks = !o->no_stacks;
+	skel->rodata->classify_pages = !o->no_classify;
+	skel->rodata->free_hooks = o->free_hooks;
 	skel->rodata->nr_dev_filters = o->nr_devices;
 	for (int i = 0; i < o->nr_devices && i < IA_MAX_DEV_FILTERS_USER; i++) {
 		if (strlen(o->devices[i]) >= IA_NAME_LEN) {
@@ -146,6 +163,8 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 				bpf_program__set_autoload(prog, true);
 		}
 	}
+	for (int i = 0; o->free_hooks && i < IA_NR_FREE_HOOKS; i++)
+		bpf_program__set_autoload(prog_by_name(skel, ia_free_progs[i]), true);
 	return 0;
 }
 
@@ -274,6 +293,10 @@ static bool attach(struct ia_session *s)
 /* Undo load() and attach(), keeping the hook statuses. */
 static void unload(struct ia_session *s)
 {
+	for (int i = 0; i < IA_NR_FREE_HOOKS; i++) {
+		bpf_link__destroy(s->free_links[i]);
+		s->free_links[i] = NULL;
+	}
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		for (int p = 0; p < 2; p++) {
 			bpf_link__destroy(s->links[i][p]);
@@ -345,6 +368,10 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	if (!attached) {
 		snprintf(err, errlen, "no hook could be attached on this kernel "
 			 "(see `iommu-audit coverage`)");
+		ia_session_close(s);
+		return NULL;
+	}
+	if (o->free_hooks && attach_free_hooks(s, err, errlen)) {
 		ia_session_close(s);
 		return NULL;
 	}

@@ -33,8 +33,8 @@
 /*
  * The format fixes the record layouts of ia_events.h and the values of
  * their enums (version 2 added the get_sgtable request kind to version 1,
- * nothing else; version 3 the page record, IA_EV_PAGE, and so one more
- * count in the trailer). If one of these fails, ia_events.h changed: bump
+ * nothing else; version 3 the page and freed records, IA_EV_PAGE and
+ * IA_EV_FREED, and so two more counts in the trailer). If one of these fails, ia_events.h changed: bump
  * IA_TRACE_VERSION, update the tables below and docs/trace-format.md (see
  * "Versioning" there).
  */
@@ -52,7 +52,8 @@ _Static_assert(sizeof(struct ia_ev_fq_flush) == 40, "ia_ev_fq_flush changed");
 _Static_assert(sizeof(struct ia_ev_stack) == 40 && sizeof(struct ia_stack_frame) == 64,
 	       "ia_ev_stack changed");
 _Static_assert(sizeof(struct ia_ev_page) == 112, "ia_ev_page changed");
-_Static_assert(IA_EV_TYPE_MAX == 13, "record types changed: new format version");
+_Static_assert(sizeof(struct ia_ev_freed) == 88, "ia_ev_freed changed");
+_Static_assert(IA_EV_TYPE_MAX == 14, "record types changed: new format version");
 _Static_assert(IA_PAGE_KIND_MAX == 12, "page kinds changed: new format version");
 _Static_assert(IA_DROP_MAX == 3, "drop reasons changed: new format version");
 _Static_assert(IA_REQ_KIND_MAX == 19, "request kinds changed: new format version");
@@ -115,7 +116,7 @@ static size_t t_len_of(int types)
 #define H_MAX_SIZE	(H_FIXED + K_SIZE * IA_TRACE_MAX_HOOKS)
 #define REC_MAX_SIZE	0xfff8u		/* largest __u16 multiple of 8 */
 
-_Static_assert(T_LEN == 184, "trailer layout");
+_Static_assert(T_LEN == 192, "trailer layout");
 _Static_assert(H_MAX_SIZE % 8 == 0 && T_LEN % 8 == 0, "alignment");
 
 /* Smallest valid hdr.size per known type; 0: unknown type. */
@@ -132,6 +133,7 @@ static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_FQ_FLUSH]	= sizeof(struct ia_ev_fq_flush),
 	[IA_EV_STACK]		= sizeof(struct ia_ev_stack),
 	[IA_EV_PAGE]		= sizeof(struct ia_ev_page),
+	[IA_EV_FREED]		= sizeof(struct ia_ev_freed),
 };
 
 size_t ia_ev_min_size(__u32 type)
