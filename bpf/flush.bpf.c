@@ -39,7 +39,7 @@ static __always_inline void fq_flush_done(const __u64 *a, __u64 ret)
 {
 	struct ia_ev_fq_flush *e;
 
-	ia_frees_flush(a[0]);
+	ia_frees_flush(ia_addr((void *)a[0]));	/* a typed pointer in fexit */
 	e = ia_reserve(IA_EV_FQ_FLUSH, sizeof(*e));
 	if (!e)
 		return;

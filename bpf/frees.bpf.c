@@ -40,7 +40,8 @@ struct mapped_pfn {
 	__u32 live;		/* live mappings of the page */
 	__u32 lazy;		/* unmapped, flush pending */
 	__s32 stack_id;		/* the mapping request's call stack */
-	__u32 pad;
+	__u32 reported;		/* a free was reported: the page's next
+				 * owners' frees are not this mapping's bug */
 };
 
 struct iova_key {
@@ -122,6 +123,7 @@ static long map_step(__u32 i, void *data)
 	v.live++;
 	v.req_id = c->req_id;
 	v.dev = c->dev;
+	v.reported = 0;
 	v.domain = c->domain;
 	v.iova = c->iova + ((__u64)i << page_shift);
 	v.stack_id = c->stack_id;
@@ -252,7 +254,9 @@ static __always_inline struct mapped_pfn *reachable(__u64 pfn)
 {
 	struct mapped_pfn *v = bpf_map_lookup_elem(&mapped_pfns, &pfn);
 
-	if (!v || v->live)
+	if (!v || v->reported)
+		return NULL;
+	if (v->live)
 		return v;
 	if (flush_gen(v->cookie) > v->flush_gen) {
 		bpf_map_delete_elem(&mapped_pfns, &pfn);
@@ -266,6 +270,7 @@ static __always_inline void report(void *ctx, struct mapped_pfn *v, __u64 pfn,
 {
 	struct ia_ev_freed *e = ia_reserve(IA_EV_FREED, sizeof(*e));
 
+	v->reported = 1;
 	if (!e)
 		return;
 	e->hdr.req_id = v->req_id;
@@ -343,17 +348,24 @@ static __always_inline void object_freed(void *ctx, const void *ptr, __u32 size)
 		report(ctx, v, pfn, phys, size, IA_FREED_SLAB);
 }
 
-SEC("tp_btf/kmem_cache_free")
-int BPF_PROG(free_object, unsigned long call_site, const void *ptr, struct kmem_cache *s)
+/*
+ * Raw tracepoints: their `const void *ptr` argument is one the 6.1
+ * verifier refuses to type for tp_btf ("arg1 type UNKNOWN is not a
+ * struct"); raw ones take the arguments as plain numbers.
+ */
+SEC("raw_tp/kmem_cache_free")	/* (call_site, ptr, struct kmem_cache *s) */
+int free_object(struct bpf_raw_tracepoint_args *ctx)
 {
-	object_freed(ctx, ptr, s ? BPF_CORE_READ(s, object_size) : 1);
+	struct kmem_cache *s = (void *)ctx->args[2];
+
+	object_freed(ctx, (const void *)ctx->args[1], s ? BPF_CORE_READ(s, object_size) : 1);
 	return 0;
 }
 
-/* kfree(): the size is the object's cache's, read only for a mapped page */
-SEC("tp_btf/kfree")
-int BPF_PROG(free_kmalloc, unsigned long call_site, const void *ptr)
+/* kfree(call_site, ptr): no size; matched by the object's first byte */
+SEC("raw_tp/kfree")
+int free_kmalloc(struct bpf_raw_tracepoint_args *ctx)
 {
-	object_freed(ctx, ptr, 1);
+	object_freed(ctx, (const void *)ctx->args[1], 1);
 	return 0;
 }

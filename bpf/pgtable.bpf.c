@@ -55,7 +55,7 @@ static __always_inline void pt_map_done(const __u64 *a, __u64 ret)
 	pt_emit(IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
 		(__s64)(int)ret, (__u32)a[4]);
 	if (!(int)ret)
-		ia_frees_map(a[0], a[1], a[2], a[3]);
+		ia_frees_map(ia_addr((void *)a[0]), a[1], a[2], a[3]);
 	/* a scatterlist maps without a per-segment request: name the pages
 	 * at the ends of each of its writes (classify.bpf.c) */
 	if (!(int)ret && current_kind() == IA_REQ_MAP_SG) {
@@ -69,7 +69,7 @@ static __always_inline void pt_map_done(const __u64 *a, __u64 ret)
 static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret)
 {
 	pt_emit(IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0);
-	ia_frees_unmap(a[0], a[1], ret);
+	ia_frees_unmap(ia_addr((void *)a[0]), a[1], ret);
 }
 
 SEC("fexit/__iommu_map")

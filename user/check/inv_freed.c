@@ -25,10 +25,10 @@ static void freed(struct ia_checker *c, const struct ia_ev_freed *e)
 {
 	bool lazy = e->hdr.flags & IA_FREED_LAZY;
 	struct ck_device *d = ia_u64map_get(&c->devs, e->dev);
-	const struct ck_stack *ms = e->map_stack_id >= 0 ?
-		ia_u64map_get(&c->stacks, (__u64)e->map_stack_id + 1) : NULL;
-	struct ia_finding f;
+	struct ia_finding f, m;
 
+	/* the mapping's call site, DMA API frames left out as in findings */
+	ck_finding_init_dev(c, d, &m, 0, 0, "", e->map_stack_id);
 	ck_finding_init_dev(c, d, &f, lazy ? IA_INV_TEMPORAL : IA_INV_LIFECYCLE,
 			    lazy ? IA_SEV_WARNING : IA_SEV_ERROR,
 			    lazy ? "temporal.freed_before_flush" : "lifecycle.freed_while_mapped",
@@ -38,14 +38,17 @@ static void freed(struct ia_checker *c, const struct ia_ev_freed *e)
 	f.dma = e->iova;
 	f.phys = e->phys;
 	f.len = e->size;
-	snprintf(f.message, sizeof(f.message),
-		 "%s of %" PRIu64 " bytes at phys 0x%" PRIx64 " freed while %s page 0x%" PRIx64
-		 " (iova 0x%" PRIx64 ", request %" PRIu64 ") mapped at %s",
-		 e->hdr.flags & IA_FREED_SLAB ? "slab object" : "page",
-		 (uint64_t)e->size, (uint64_t)e->phys,
-		 lazy ? "the IOTLB may still reach, before the flush, its" : "the device maps its",
-		 (uint64_t)e->map_phys, (uint64_t)e->iova, (uint64_t)e->hdr.req_id,
-		 ms && ms->nr ? ms->sym[0] : "(no call stack)");
+	/* the message says where it was mapped; a long site is cut */
+	if (snprintf(f.message, sizeof(f.message),
+		     "%s, %" PRIu64 " bytes at phys 0x%" PRIx64 " freed while %s page 0x%" PRIx64
+		     " (iova 0x%" PRIx64 ") mapped at %s",
+		     !(e->hdr.flags & IA_FREED_SLAB) ? "page" :
+		     e->size > 1 ? "slab object" : "kfree() of an object",
+		     (uint64_t)e->size, (uint64_t)e->phys,
+		     lazy ? "the IOTLB may still reach, before the flush, its" : "the device maps its",
+		     (uint64_t)e->map_phys, (uint64_t)e->iova,
+		     m.site[0][0] ? m.site[0] : "(no call stack)") >= (int)sizeof(f.message))
+		f.message[sizeof(f.message) - 1] = 0;
 	ck_report(c, &f);
 }
 

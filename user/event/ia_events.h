@@ -295,7 +295,8 @@ struct ia_ev_page {
  * kmem:kmem_cache_free) overlapping a page the IOMMU maps, or one unmapped
  * lazily whose IOTLB flush has not happened yet. Objects are checked
  * against the requested bytes of the mapping (a neighbour's free is not
- * a finding), pages against the whole mapped page.
+ * a finding), pages against the whole mapped page. One record per mapped
+ * page and mapping: the frees of the page's later owners are not reported.
  */
 #define IA_FREED_SLAB		(1u << 0)	/* hdr.flags: a slab object, not a page */
 #define IA_FREED_LAZY		(1u << 1)	/* unmapped, its flush still queued */

@@ -90,6 +90,9 @@ const char *const ia_free_progs[IA_NR_FREE_HOOKS] = {
 const char *const ia_free_tracepoints[IA_NR_FREE_HOOKS] = {
 	"mm_page_free", "kmem_cache_free", "kfree",
 };
+const char *const ia_free_sections[IA_NR_FREE_HOOKS] = {
+	"tp_btf/mm_page_free", "raw_tp/kmem_cache_free", "raw_tp/kfree",
+};
 
 const char *const *ia_hook_progs(const struct ia_hook_status *st)
 {

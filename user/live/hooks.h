@@ -73,6 +73,7 @@ extern const size_t ia_nr_hooks;
 #define IA_NR_FREE_HOOKS 3
 extern const char *const ia_free_progs[IA_NR_FREE_HOOKS];
 extern const char *const ia_free_tracepoints[IA_NR_FREE_HOOKS];
+extern const char *const ia_free_sections[IA_NR_FREE_HOOKS];	/* tp_btf/, raw_tp/ */
 
 const char *ia_check_name(__u32 check);	/* one bit */
 
