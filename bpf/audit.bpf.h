@@ -20,7 +20,8 @@
 #define IA_INFLIGHT_DEPTH	4	/* alloc_pages -> map_page -> __iommu_dma_map
 					 * nests 3 deep; one spare for an IRQ */
 
-#define IA_MAX_ARGS		6	/* arguments kept for a kretprobe */
+#define IA_MAX_ARGS		7	/* arguments kept for a kretprobe
+					 * (dma_iova_link takes 7) */
 
 /* One dma-iommu call in flight on a task (or on an idle CPU). */
 struct ia_frame {
@@ -225,12 +226,23 @@ static __always_inline __u64 ia_page_to_phys(struct page *page)
 
 /*
  * kprobe fallback (kernels without BPF trampolines): the function arguments
- * from the registers. libbpf's PT_REGS macros stop at the 5th.
+ * from the registers. libbpf's PT_REGS macros stop at the 5th. The 7th is on
+ * the stack on x86-64, above the return address (valid at function entry,
+ * where all our kprobes sit; for functions with fewer arguments it is junk
+ * that no handler reads).
  */
 #if defined(__TARGET_ARCH_x86)
 #define IA_KPROBE_ARG6(regs)	((regs)->r9)
+static __always_inline __u64 ia_kprobe_arg7(struct pt_regs *regs)
+{
+	__u64 v = 0;
+
+	bpf_probe_read_kernel(&v, sizeof(v), (void *)(PT_REGS_SP(regs) + 8));
+	return v;
+}
 #elif defined(__TARGET_ARCH_arm64)
 #define IA_KPROBE_ARG6(regs)	((regs)->regs[5])
+#define ia_kprobe_arg7(regs)	((regs)->regs[6])
 #endif
 
 static __always_inline void ia_regs_args(struct pt_regs *regs, __u64 a[IA_MAX_ARGS])
@@ -241,6 +253,7 @@ static __always_inline void ia_regs_args(struct pt_regs *regs, __u64 a[IA_MAX_AR
 	a[3] = PT_REGS_PARM4(regs);
 	a[4] = PT_REGS_PARM5(regs);
 	a[5] = IA_KPROBE_ARG6(regs);
+	a[6] = ia_kprobe_arg7(regs);
 }
 
 /* Functions whose kprobe/kretprobe pairs pass arguments through arg_stash. */

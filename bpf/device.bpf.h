@@ -30,12 +30,22 @@ static __always_inline void ia_dev_dma_parms(struct device *dev, __u32 *mss, __u
 	}
 }
 
-/* IA_DEV_PCI | IA_DEV_UNTRUSTED bits of a device */
+/*
+ * IA_DEV_PCI | IA_DEV_UNTRUSTED bits of a device. The PCI bus is known by
+ * its name ("pci", pci_bus_type.name): a typeless ksym of pci_bus_type
+ * cannot be referenced from two of the linked objects (libbpf 1.1's linker
+ * fails to size `const void` externs it must merge), and both
+ * requests.bpf.c and iova.bpf.c observe devices.
+ */
 static __always_inline __u32 ia_dev_pci_flags(struct device *dev)
 {
+	const char *bus = BPF_CORE_READ(dev, bus, name);
 	struct pci_dev *pdev;
+	char name[5] = {};
 
-	if (!&pci_bus_type || (void *)BPF_CORE_READ(dev, bus) != &pci_bus_type)
+	/* "pci" and its NUL: 4 bytes; a longer name fills all 5 */
+	if (!bus || bpf_probe_read_kernel_str(name, sizeof(name), bus) != 4 ||
+	    name[0] != 'p' || name[1] != 'c' || name[2] != 'i')
 		return 0;
 	/* to_pci_dev(): struct device is embedded in struct pci_dev */
 	pdev = (void *)dev - bpf_core_field_offset(struct pci_dev, dev);

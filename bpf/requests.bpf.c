@@ -16,6 +16,7 @@
 #include "audit.bpf.h"
 #include "device.bpf.h"
 #include "core_fixes.bpf.h"
+#include "inflight.bpf.h"
 #include "classify.bpf.h"
 #include "frees.bpf.h"
 
@@ -32,82 +33,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct ia_ev_sg);
 } sg_scratch SEC(".maps");
-
-#define EEXIST	17	/* bpf_get_stackid(): the bucket holds another stack */
-
-/*
- * The stack map holds another stack in this one's hash bucket (it never
- * replaces one: an id keeps meaning one stack). Send the frames in the ring
- * buffer instead (struct ia_ev_kstack), under an inline id that the request
- * record will carry. Returns the id, or -1 when there was no room.
- */
-static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
-{
-	struct ia_ev_kstack *k = bpf_ringbuf_reserve(&events, sizeof(*k), 0);
-	__s32 id = IA_STACK_INLINE | (__s32)(req_id & (IA_STACK_INLINE - 1));
-	long n;
-
-	if (!k)
-		return -1;
-	ia_hdr_init(&k->hdr, IA_EV_KSTACK, sizeof(*k));
-	k->hdr.req_id = req_id;
-	n = bpf_get_stack(ctx, k->ips, sizeof(k->ips), 0);
-	if (n <= 0) {
-		bpf_ringbuf_discard(k, 0);
-		return -1;
-	}
-	k->stack_id = id;
-	k->nr = n / sizeof(__u64);
-	bpf_ringbuf_submit(k, 0);
-	return id;
-}
-
-static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
-				      const __u64 *args)
-{
-	struct ia_inflight *st = ia_inflight_get(true);
-	bool allowed = true;
-	struct ia_frame *f;
-	__u32 d;
-
-	if (!st) {
-		ia_drop(IA_DROP_INFLIGHT);
-		return;
-	}
-	d = st->depth;
-	if (d >= IA_INFLIGHT_DEPTH) {
-		/* keep counting so the pops stay balanced; attribution is lost */
-		st->depth = d + 1;
-		ia_drop(IA_DROP_INFLIGHT);
-		return;
-	}
-	if (d == 0)
-		allowed = ia_dev_observe(dev);
-	else	/* nested requests inherit the root's verdict */
-		allowed = st->f[ia_slot(d - 1)].req_id != IA_REQ_FILTERED;
-	f = &st->f[ia_slot(d)];
-	st->depth = d + 1;
-	f->dev = (__u64)dev;
-	f->kind = kind;
-	f->entry_dma = 0;
-	if (args)
-		__builtin_memcpy(f->args, args, sizeof(f->args));
-	if (!allowed) {
-		f->req_id = IA_REQ_FILTERED;
-		return;
-	}
-	f->req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
-	f->entry_ns = bpf_ktime_get_ns();
-	/* the root request's call site; nested ones share it */
-	f->stack_id = -1;
-	if (d == 0 && capture_stacks) {
-		f->stack_id = bpf_get_stackid(ctx, &stacks, 0);
-		if (f->stack_id == -EEXIST)
-			f->stack_id = inline_stack(ctx, f->req_id);
-		if (f->stack_id < 0)
-			ia_drop(IA_DROP_STACK);
-	}
-}
 
 /* Reserve a request record: the common fields set, all the others zero. */
 static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *dev,
@@ -134,32 +59,13 @@ static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *de
  */
 static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev)
 {
-	struct ia_inflight *st = ia_inflight_get(false);
+	struct ia_frame f;
 	struct ia_ev_req *e;
-	struct ia_frame f = {};
-	__u64 parent = 0;
-	__u32 d = st ? st->depth : 0;
+	__u64 parent;
 
-	if (d > IA_INFLIGHT_DEPTH) {
-		st->depth = d - 1;	/* an overflowed frame: nothing stored */
-		d = 0;
-	} else if (d > 0) {
-		f = st->f[ia_slot(d - 1)];
-		if (f.kind != kind || f.dev != (__u64)dev) {
-			/* not ours: a frame was lost; leave the stack alone */
-			__builtin_memset(&f, 0, sizeof(f));
-			ia_drop(IA_DROP_INFLIGHT);
-		} else {
-			st->depth = d - 1;
-			if (d > 1)
-				parent = st->f[ia_slot(d - 2)].req_id;
-		}
-	}
-
-	if (f.req_id == IA_REQ_FILTERED)
+	if (!req_pop(kind, dev, &f, &parent))
 		return NULL;
-	e = req_reserve(f.req_id ?: __sync_fetch_and_add(&req_seq, 1) + 1, dev, kind,
-			parent, f.req_id ? f.stack_id : -1);
+	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id);
 	if (!e)
 		return NULL;
 	e->entry_ns = f.entry_ns;
@@ -175,29 +81,6 @@ static __always_inline void req_set_entry_dma(__u64 dma)
 
 	if (d > 0 && d <= IA_INFLIGHT_DEPTH)
 		st->f[ia_slot(d - 1)].entry_dma = dma;
-}
-
-/*
- * kretprobe: the arguments the kprobe saved in the frame on top. A frame
- * that overflowed the stack saved nothing: pop it here.
- */
-static __always_inline bool req_saved_args(__u32 kind, __u64 a[IA_MAX_ARGS])
-{
-	struct ia_inflight *st = ia_inflight_get(false);
-	__u32 d = st ? st->depth : 0;
-	struct ia_frame *f;
-
-	if (d > IA_INFLIGHT_DEPTH) {
-		st->depth = d - 1;
-		return false;
-	}
-	if (d == 0)
-		return false;
-	f = &st->f[ia_slot(d - 1)];
-	if (f->kind != kind)
-		return false;
-	__builtin_memcpy(a, f->args, sizeof(f->args));
-	return true;
 }
 
 /* A request with no page-table side effects (syncs): one record at entry. */
@@ -302,55 +185,6 @@ static __always_inline void sg_walk(__u64 req_id, struct scatterlist *sg,
 	}
 }
 
-/*
- * The four programs of one request hook. prog##_done(args, ret) builds the
- * record; nargs is the function's argument count (fexit's return value
- * follows the arguments in its context), RET for functions returning a value.
- */
-#define REQ_ENTRY(prog, func, kind, started)				\
-SEC("fentry/" #func)							\
-int prog##_enter(__u64 *ctx)						\
-{									\
-	req_enter(ctx, kind, (void *)ctx[0], NULL);			\
-	started(ctx);							\
-	return 0;							\
-}									\
-SEC("kprobe/" #func)							\
-int prog##_kenter(struct pt_regs *regs)					\
-{									\
-	__u64 a[IA_MAX_ARGS];						\
-									\
-	ia_regs_args(regs, a);						\
-	req_enter(regs, kind, (void *)a[0], a);				\
-	started(a);							\
-	return 0;							\
-}
-
-#define REQ_EXIT(prog, func, kind, ret_expr)				\
-SEC("fexit/" #func)							\
-int prog##_exit(__u64 *ctx)						\
-{									\
-	prog##_done(ctx, ret_expr);					\
-	return 0;							\
-}									\
-SEC("kretprobe/" #func)							\
-int prog##_kexit(struct pt_regs *regs)					\
-{									\
-	__u64 a[IA_MAX_ARGS];						\
-									\
-	if (req_saved_args(kind, a))					\
-		prog##_done(a, PT_REGS_RC(regs));			\
-	return 0;							\
-}
-
-#define NOTHING(args)
-#define REQ_HOOK(prog, func, kind, nargs)				\
-	REQ_ENTRY(prog, func, kind, NOTHING)				\
-	REQ_EXIT(prog, func, kind, ctx[nargs])
-#define REQ_HOOK_VOID(prog, func, kind)					\
-	REQ_ENTRY(prog, func, kind, NOTHING)				\
-	REQ_EXIT(prog, func, kind, 0)
-
 static __always_inline void set_result(struct ia_ev_req *e, __u64 dma)
 {
 	e->dma = dma;
@@ -376,13 +210,20 @@ static __always_inline void map_page_done(const __u64 *a, __u64 ret)
 }
 REQ_HOOK(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE, 6)
 
-/* v6.18: iommu_dma_map_phys(dev, phys, size, dir, attrs) -> dma */
+/*
+ * v6.18: iommu_dma_map_phys(dev, phys, size, dir, attrs) -> dma. It also
+ * serves dma_map_resource(): with DMA_ATTR_MMIO the request is an MMIO map
+ * and is recorded as one (the frame was pushed as a map_page, the record
+ * says what it was).
+ */
 static __always_inline void map_phys_done(const __u64 *a, __u64 ret)
 {
 	struct ia_ev_req *e = req_exit(IA_REQ_MAP_PAGE, (void *)a[0]);
 
 	if (!e)
 		return;
+	if (a[4] & IA_DMA_ATTR_MMIO)
+		e->kind = IA_REQ_MAP_RESOURCE;
 	e->phys = a[1];
 	e->size = a[2];
 	e->dir = a[3];
@@ -490,21 +331,25 @@ REQ_HOOK_VOID(unmap_sg, iommu_dma_unmap_sg, IA_REQ_UNMAP_SG)
 
 /* ---- unmaps: (dev, handle, size, dir, attrs) ------------------------- */
 
-static __always_inline void unmap_done(__u32 kind, const __u64 *a)
+/* kind: the frame's; record_kind: what the record says it was */
+static __always_inline void unmap_done(__u32 kind, const __u64 *a, __u32 record_kind)
 {
 	struct ia_ev_req *e = req_exit(kind, (void *)a[0]);
 
 	if (!e)
 		return;
+	e->kind = record_kind;
 	e->dma = a[1];
 	e->size = a[2];
 	e->dir = a[3];
 	e->attrs = a[4];
 	bpf_ringbuf_submit(e, 0);
 }
-#define unmap_page_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a)
-#define unmap_phys_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a)
-#define unmap_resource_done(a, ret)	unmap_done(IA_REQ_UNMAP_RESOURCE, a)
+#define unmap_page_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a, IA_REQ_UNMAP_PAGE)
+/* v6.18: dma_unmap_resource() is dma_unmap_phys() with DMA_ATTR_MMIO */
+#define unmap_phys_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a,		\
+		(a)[4] & IA_DMA_ATTR_MMIO ? IA_REQ_UNMAP_RESOURCE : IA_REQ_UNMAP_PAGE)
+#define unmap_resource_done(a, ret)	unmap_done(IA_REQ_UNMAP_RESOURCE, a, IA_REQ_UNMAP_RESOURCE)
 REQ_HOOK_VOID(unmap_page, iommu_dma_unmap_page, IA_REQ_UNMAP_PAGE)
 REQ_HOOK_VOID(unmap_phys, iommu_dma_unmap_phys, IA_REQ_UNMAP_PAGE)	/* v6.18 */
 REQ_HOOK_VOID(unmap_resource, iommu_dma_unmap_resource, IA_REQ_UNMAP_RESOURCE)

@@ -29,6 +29,29 @@ struct {
 	__type(value, struct bounce_args);
 } bounce_inflight SEC(".maps");
 
+#define IA_IO_TLB_SIZE	2048	/* 1 << IO_TLB_SHIFT, include/linux/swiotlb.h */
+
+/*
+ * 6-argument kernels (alloc_size dropped, "swiotlb: remove alloc_size
+ * argument to swiotlb_tbl_map_single()", v6.10) size the allocation
+ * themselves, as 6.12's kernel/dma/swiotlb.c does:
+ *   offset = orig_addr & dma_get_min_align_mask(dev) & (align_mask | (IO_TLB_SIZE - 1))
+ *   size = ALIGN(mapping_size + offset, align_mask + 1)
+ * and return its start + offset. The slot the device may reach from the
+ * returned address on is size - offset bytes: what 6.1's callers passed as
+ * alloc_size (iova_align(size) from dma-iommu).
+ */
+static __always_inline __u64 slot_bytes(struct device *dev, __u64 orig, __u64 mapping,
+					__u32 align_mask)
+{
+	struct device_dma_parameters *parms = BPF_CORE_READ(dev, dma_parms);
+	__u64 min_align = parms ? BPF_CORE_READ(parms, min_align_mask) : 0;
+	__u64 offset = orig & min_align & (align_mask | (IA_IO_TLB_SIZE - 1));
+	__u64 a = (__u64)align_mask + 1;
+
+	return ((mapping + offset + a - 1) & ~(a - 1)) - offset;
+}
+
 SEC("kprobe/swiotlb_tbl_map_single")
 int bounce_enter(struct pt_regs *regs)
 {
@@ -49,7 +72,8 @@ int bounce_enter(struct pt_regs *regs)
 		a.alloc_size = arg4;
 		a.dir = arg6;
 	} else {
-		a.alloc_size = a.mapping_size;
+		a.alloc_size = slot_bytes((struct device *)a.dev, a.orig_phys,
+					  a.mapping_size, (__u32)arg4);
 		a.dir = arg5;
 	}
 	bpf_map_update_elem(&bounce_inflight, &key, &a, BPF_ANY);

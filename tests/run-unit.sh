@@ -1,7 +1,7 @@
 #!/bin/bash
 # Run the cmocka unit test binaries given as arguments; print each one's
 # output and a final "unit: N passed, N failed" line (test counts, from
-# cmocka's own summary). Exits 1 if any test failed or a binary crashed.
+# cmocka's own summary; IA_SUITE names the line, e.g. unit-asan). Exits 1 if any test failed or a binary crashed.
 set -uo pipefail
 passed=0
 failed=0
@@ -19,5 +19,5 @@ for t in "$@"; do
 		failed=$((failed + 1))
 	fi
 done
-echo "unit: $passed passed, $failed failed"
+echo "${IA_SUITE:-unit}: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -2,22 +2,38 @@
 # VM tests: boot the bench guest once per invalidation mode, run every case's
 # guest() step in it, then check the results on the host with each case's
 # check(). Prints one ok/not ok line per assertion and a final
-# "vm: N passed, N failed" line; exits 1 if anything failed.
+# "vm: N passed, N failed" line ("vm-K: ..." with --kernel K, or --name's);
+# exits 1 if anything failed.
 #
-# usage: tests/run-vm.sh [--mode strict|lazy|both] [CASE...]
+# usage: tests/run-vm.sh [--kernel K] [--mode strict|lazy|both] [--name N]
+#                        [CASE...]
+#   --kernel K  the stock kernel to boot, as tools/vm-run.sh --kernel takes
+#               it (6.1, 6.12, newest or a release; default: the VM's
+#               default, bookworm's 6.1). The fixture is built for it.
+#   --name N    the summary line's name (default vm, or vm-K)
 #   CASE: a file name under tests/vm/cases/ without .sh (default: all)
+# Results: .output/vm-tests/<mode>/<case>/, or with --kernel K
+# .output/vm-tests/<release>/<mode>/<case>/. check() sees KREL (the
+# release booted) and MODE.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 modes=(strict lazy)
-if [ "${1:-}" = "--mode" ]; then
-	case "$2" in both) ;; strict|lazy) modes=("$2") ;; *) echo "bad mode $2" >&2; exit 2 ;; esac
-	shift 2
-fi
-case "${1:-}" in
--h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
--*) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
-esac
+kernel=""
+name=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--mode)
+		case "${2:-}" in both) ;; strict|lazy) modes=("$2") ;; *) echo "bad mode ${2:-}" >&2; exit 2 ;; esac
+		shift 2 ;;
+	--kernel) kernel=${2:-}; [ -n "$kernel" ] || { echo "--kernel needs a kernel" >&2; exit 2; }; shift 2 ;;
+	--name) name=${2:-}; [ -n "$name" ] || { echo "--name needs a name" >&2; exit 2; }; shift 2 ;;
+	-h|--help) sed -n '2,/^set -uo/{/^set -uo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+	-*) echo "unknown option $1 (try --help)" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
 cases=("$@")
+name=${name:-vm${kernel:+-$kernel}}
 if [ ${#cases[@]} -eq 0 ]; then
 	for f in "$root"/tests/vm/cases/*.sh; do cases+=("$(basename "$f" .sh)"); done
 fi
@@ -32,32 +48,64 @@ CASES_DIR=$root/tests/vm/cases
 vm_opts() { sed -n 's/^# vm-opts: *//p' "$CASES_DIR/$1.sh" | head -1; }
 mapfile -t groups < <(for c in "${cases[@]}"; do echo "$(vm_opts "$c")"; done | sort -u)
 
-# Static guest helpers and the DMA fixture module go in when built.
+# The kernel: fetched now (once), so that a boot never waits for it.
+kdir=$("$root/tools/vm-kernel.sh" ${kernel:+--kernel "$kernel"}) || {
+	echo "not ok - kernel ${kernel:-default}: tools/vm-kernel.sh failed"
+	echo "$name: 0 passed, 1 failed"
+	exit 1
+}
+KREL=$(basename "$kdir")
+export KREL
+results=$root/.output/vm-tests${kernel:+/$KREL}
+tag=${kernel:+$KREL }	# in case names: which kernel failed
+
+# Static guest helpers and the DMA fixture module go in when built; for
+# another kernel than the default, its own fixture is built here (a few
+# seconds; its headers are fetched into the cache the first time).
 extras=()
-for d in guest fixture; do
-	[ -d "$root/.output/$d" ] && extras+=(--extra "$root/.output/$d")
-done
+[ -d "$root/.output/guest" ] && extras+=(--extra "$root/.output/guest")
+fixture=$root/.output/fixture
+if [ -n "$kernel" ]; then
+	fixture=$root/.output/kernels/$KREL/fixture
+	mkdir -p "$results"
+	if printf '%s\n' "${cases[@]}" | grep -qxE 'fixture|fixture-failed|random|iova' &&
+		! "$root/tests/fixture/build.sh" --kernel "$KREL" > "$results/fixture-build.log" 2>&1; then
+		CASE="fixture[$KREL]" _fail "build: $(tail -3 "$results/fixture-build.log" | tr '\n' ' ')"
+	fi
+fi
+[ -d "$fixture" ] && extras+=(--extra "$fixture")
+
+# The random case's program (tests/vm/cases/random.sh): seeded, the seed
+# printed so that a failure reproduces (IA_SEED=S; IA_RANDOM_OPS=N ops).
+if printf '%s\n' "${cases[@]}" | grep -qx random; then
+	seed=${IA_SEED:-$(( (RANDOM << 15) | RANDOM ))}
+	mkdir -p "$root/.output/model"
+	python3 "$root/tests/model/gen.py" --seed "$seed" --ops "${IA_RANDOM_OPS:-10000}" \
+		--granule 16384 > "$root/.output/model/program.txt" || exit 1
+	echo "# random program: seed $seed, ${IA_RANDOM_OPS:-10000} operations"
+	extras+=(--extra "$root/.output/model")
+fi
 
 run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 	local mode=$1 opts=$2 res rc start
 	shift 2
-	res=$root/.output/vm-tests/$mode
+	res=$results/$mode
 	mkdir -p "$res"
 	local log=$res/boot-${opts//[^a-z0-9]/_}
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$root/tools/vm-run.sh" --mode "$mode" --timeout 900 "${extras[@]}" $opts -- \
+	"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --timeout 900 "${extras[@]}" $opts -- \
 		sh /tests/guest-main.sh "$@" > "$log.out" 2> "$log.err"
 	rc=$?
-	echo "# vm ($mode${opts:+, $opts}): $* ran in $(( $(date +%s) - start ))s, vm-run exit $rc"
+	echo "# vm ($tag$mode${opts:+, $opts}): $* ran in $(( $(date +%s) - start ))s, vm-run exit $rc"
 	if [ $rc -ne 0 ]; then
-		CASE="boot[$mode${opts:+ $opts}]" _fail "vm-run exited $rc: $(tail -5 "$log.err" | tr '\n' ' ')"
+		CASE="boot[$tag$mode${opts:+ $opts}]" _fail "vm-run exited $rc: $(tail -5 "$log.err" | tr '\n' ' ')"
 		return
 	fi
 	# split "@@@BEGIN case/file" ... "@@@END" blocks into files
 	awk -v dir="$res" -f "$root/tests/split-sections.awk" "$log.out"
 	for c in "$@"; do
-		CASE="$c[$mode]"
+		CASE="${c}[$tag$mode]"
 		OUT=$res/$c
 		MODE=$mode
 		export OUT MODE
@@ -74,12 +122,12 @@ run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 }
 
 for mode in "${modes[@]}"; do
-	rm -rf "$root/.output/vm-tests/$mode"
+	rm -rf "${results:?}/$mode"
 	for g in "${groups[@]}"; do
 		members=()
 		for c in "${cases[@]}"; do [ "$(vm_opts "$c")" = "$g" ] && members+=("$c"); done
 		run_boot "$mode" "$g" "${members[@]}"
 	done
 done
-echo "vm: $pass_count passed, $fail_count failed"
+echo "$name: $pass_count passed, $fail_count failed"
 [ "$fail_count" -eq 0 ]

@@ -8,8 +8,16 @@
 set -euo pipefail
 
 PKGS=(
-	# build
+	# build; libmicrohttpd: monitor's HTTP /metrics (user/out/metrics_http.c)
 	make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev
+	libmicrohttpd-dev
+	# install and package: the man page (go-md2man), the Debian package
+	go-md2man dpkg-dev debhelper lintian
+	# monitor's soak test (fio in the guest) and the HTML report's test
+	# (headless chromium); promtool comes from tools/promtool.sh
+	fio chromium
+	# fuzzing and sanitizer builds (tests/fuzz, make SAN=1): libFuzzer, ASan, UBSan
+	libclang-rt-14-dev
 	# unit tests
 	libcmocka-dev jq libxml2-utils
 	# VM bench: emulator, guest userland, initramfs, module handling

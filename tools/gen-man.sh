@@ -30,7 +30,7 @@ Each command prints its own usage and examples with **--help**; the text
 below is that help.
 
 EOT
-for c in live check report diff record devices dump coverage; do
+for c in live monitor check report diff record devices dump coverage; do
 	printf '## %s\n\n```\n' "$c"
 	"$bin" "$c" --help
 	printf '```\n\n'
@@ -58,13 +58,25 @@ cat <<'EOT'
 | --- | --- |
 | 0 | success; nothing at or above the fail level; input complete |
 | 1 | findings at or above `--fail-on` (check, live), NEW findings at or above it (diff: a regression), or a runtime failure (BPF load, I/O) |
-| 2 | bad arguments, a bad or damaged trace, a bad baseline |
-| 3 | incomplete: events were lost, or hooks are missing on this kernel (partial checks); for diff, in either run |
+| 2 | bad arguments (with **-j** also one `{"error": ...}` document on stdout), a bad or damaged trace, a bad baseline, an output that cannot be opened, a path that is not a regular file (traces: or a pipe) |
+| 3 | incomplete: events were lost, records were malformed, or hooks are missing on this kernel (partial checks); for diff, in either run |
+
+Arguments are checked before anything is opened or loaded: numbers are
+decimal digits only (no sign, suffix, hex, exponent, nan or inf), durations
+at most a year, **--status** 1 to 86400 s, a **--device** name 1 to 31
+characters. No open blocks on a FIFO.
 
 # FILES
 
 Traces (**record -o**, **live --record**) are written with mode 0600: they
 hold physical addresses. Their format: docs/trace-format.md.
+
+*/etc/default/iommu-audit*
+: the options the systemd unit *iommu-audit.service* gives **monitor**
+  (`IOMMU_AUDIT_OPTS`).
+
+**monitor --log** files are written with mode 0600 and appended to;
+SIGHUP reopens them (logrotate's `postrotate`, or `copytruncate` not needed).
 
 # SEE ALSO
 

@@ -1,17 +1,21 @@
 #!/bin/bash
-# Build (once) and cache the iommu-audit "lab kernel": Debian's linux-source-6.1
-# with tools/lab-patches/*.patch applied (iommu_lab.granule=: an IOMMU granule
-# of 16K/64K on a 4K-page x86 kernel, as Apple's DART) and the config fragment
-# tools/lab-patches/lab.config (BTF, ftrace, kprobes, DMA_API_DEBUG(_SG),
-# DMA_MAP_BENCHMARK, intel-iommu, bench drivers as modules) merged on top of
-# x86_64 defconfig + kvm_guest.config. Prints the cache directory on stdout;
-# progress goes to stderr, so:   kdir=$(tools/lab-kernel.sh)
-#                                tools/vm-run.sh --kernel-dir "$kdir" \
-#                                    --append iommu_lab.granule=16384 -- CMD
+# Build (once) and cache the iommu-audit "lab kernel": Debian's linux-source
+# of one kernel version with tools/lab-patches/<version>/*.patch applied
+# (iommu_lab.granule=: an IOMMU granule of 16K/64K on a 4K-page x86 kernel, as
+# Apple's DART; iommu_lab.sg_fix=0: without the map_sg fix) and a
+# configuration built up from nothing: `make allnoconfig` with the fragments
+# tools/lab-patches/lab.config (common) and tools/lab-patches/<version>/lab.config
+# (BTF, ftrace, kprobes, DMA_API_DEBUG, DMA_MAP_BENCHMARK, intel-iommu
+# and its debugfs, the bench's drivers as modules). Prints the cache
+# directory on stdout; progress goes to stderr, so:
+#     kdir=$(tools/lab-kernel.sh --version 7.2)
+#     tools/vm-run.sh --kernel-dir "$kdir" --append iommu_lab.granule=16384 -- CMD
 #
-# usage: tools/lab-kernel.sh [--refresh] [--jobs N] [--print-key]
+# usage: tools/lab-kernel.sh [--version V] [--refresh] [--jobs N] [--print-key]
+#   --version V   6.1 (default; bookworm's linux-source-6.1) or 7.2 (sid's
+#                 linux-source-7.2, through tools/debian-suite.sh)
 #   --refresh     re-run make in the cached tree (incremental) and re-install
-#   --jobs N      make -jN (default: nproc)
+#   --jobs N      make -jN (default: nproc); make runs under nice -n 10
 #   --print-key   print the cache key and exit
 #
 # Cache layout (${IA_CACHE:-$HOME/.cache/iommu-audit}/lab/<key>/), the same as
@@ -22,7 +26,7 @@
 #   build/   the patched, configured and built source tree (in-tree build):
 #            make -C <dir>/build M=$PWD modules   builds external modules
 #            (tests/fixture) against it.
-# <key> hashes the source package version, the fragment, the patches and
+# <key> hashes the source package version, the fragments, the patches and
 # this script's BUILD_REV. 'layout' is written last: an entry without it is
 # incomplete and the next run resumes make in the existing build tree.
 set -euo pipefail
@@ -30,7 +34,7 @@ set -euo pipefail
 # file during a 25-minute build cannot change what the running copy does.
 {
 
-BUILD_REV=1
+BUILD_REV=2
 LAYOUT=2
 # Kept in sync with tools/vm-kernel.sh / tools/guest-init.sh.
 MODULES=(nvme e1000e virtio_pci virtio_blk)
@@ -39,8 +43,7 @@ die() { echo "lab-kernel: $*" >&2; exit 1; }
 log() { echo "lab-kernel: $*" >&2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
-patchdir=$here/lab-patches
-fragment=$patchdir/lab.config
+version=6.1
 jobs=$(nproc)
 refresh=0
 print_key=0
@@ -50,29 +53,85 @@ while [ $# -gt 0 ]; do
 	--jobs) [ $# -ge 2 ] || die "--jobs needs an argument"; jobs=$2; shift 2 ;;
 	--jobs=*) jobs=${1#*=}; shift ;;
 	--print-key) print_key=1; shift ;;
+	--version) [ $# -ge 2 ] || die "--version needs an argument"; version=$2; shift 2 ;;
+	--version=*) version=${1#*=}; shift ;;
 	-h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	*) die "unknown argument: $1 (try --help)" ;;
 	esac
 done
 
-srcpkg=linux-source-6.1
-tarball=/usr/src/$srcpkg.tar.xz
-srcver=$(dpkg-query -W -f '${Version}' "$srcpkg" 2>/dev/null || true)
-if [ -z "$srcver" ] || [ ! -f "$tarball" ]; then
-	log "installing $srcpkg"
-	apt-get -o DPkg::Lock::Timeout=600 install -y -q "$srcpkg" >&2 ||
-		die "cannot install $srcpkg"
-	srcver=$(dpkg-query -W -f '${Version}' "$srcpkg")
-fi
-[ -f "$fragment" ] || die "$fragment missing"
+case "$version" in
+6.1|7.2) ;;
+*) die "--version $version: 6.1 or 7.2" ;;
+esac
+patchdir=$here/lab-patches/$version
+srcpkg=linux-source-$version
+[ -d "$patchdir" ] || die "$patchdir missing"
 
+# The configuration: the option lines of the common fragment and of the
+# version's own, sorted (comments and order do not change the kernel, so
+# they do not change the cache key or force a rebuild). An option set in
+# both is an error: say it in one place.
+norm_fragment() {	# FILE...
+	grep -hE '^(CONFIG_[A-Za-z0-9_]+=|# CONFIG_[A-Za-z0-9_]+ is not set$)' "$@" | LC_ALL=C sort -u
+}
+fragment_text() {
+	local f=("$here/lab-patches/lab.config") dup
+	[ ! -f "$patchdir/lab.config" ] || f+=("$patchdir/lab.config")
+	dup=$(norm_fragment "${f[@]}" | sed 's/^# //; s/[= ].*//' | uniq -d)
+	[ -z "$dup" ] || die "set in both fragments: $dup"
+	norm_fragment "${f[@]}"
+}
+[ -f "$here/lab-patches/lab.config" ] || die "$here/lab-patches/lab.config missing"
+fragment_text >/dev/null
+
+# The source tarball: bookworm's package for 6.1 (apt-get install, as
+# tools/deps.sh does), sid's for 7.2: downloaded through the private apt
+# configuration of tools/debian-suite.sh (the machine's apt sources are never
+# touched, nothing from sid is installed) and unpacked into the cache.
+IA_CACHE_ROOT=${IA_CACHE:-$HOME/.cache/iommu-audit}
+case "$version" in
+6.1)
+	tarball=/usr/src/$srcpkg.tar.xz
+	srcver=$(dpkg-query -W -f '${Version}' "$srcpkg" 2>/dev/null || true)
+	if [ -z "$srcver" ] || [ ! -f "$tarball" ]; then
+		log "installing $srcpkg"
+		apt-get -o DPkg::Lock::Timeout=600 install -y -q "$srcpkg" >&2 ||
+			die "cannot install $srcpkg"
+		srcver=$(dpkg-query -W -f '${Version}' "$srcpkg")
+	fi
+	;;
+*)
+	# shellcheck source=tools/debian-suite.sh
+	. "$here/debian-suite.sh"
+	srcver=$(suite_field sid "$srcpkg" Version)
+	[ -n "$srcver" ] || die "sid has no $srcpkg"
+	pkgdir=$IA_CACHE_ROOT/lab/src/${srcpkg}_$srcver
+	if [ ! -f "$pkgdir/version" ]; then
+		rm -rf "$pkgdir.tmp"
+		mkdir -p "$pkgdir.tmp"
+		(cd "$pkgdir.tmp" && suite_download sid "$srcpkg=$srcver")
+		deb=$(find "$pkgdir.tmp" -maxdepth 1 -name '*.deb' | head -n1)
+		[ -n "$deb" ] || die "no $srcpkg .deb downloaded"
+		dpkg-deb -x "$deb" "$pkgdir.tmp" || die "cannot unpack $deb"
+		rm -f "$deb"
+		echo "$srcver" >"$pkgdir.tmp/version"
+		rm -rf "$pkgdir"
+		mv "$pkgdir.tmp" "$pkgdir"
+		# the unpacked source of older versions
+		find "$IA_CACHE_ROOT/lab/src" -maxdepth 1 -name "${srcpkg}_*" ! -name "${srcpkg}_$srcver" -exec rm -rf {} +
+	fi
+	tarball=$(find "$pkgdir/usr/src" -maxdepth 1 -name "$srcpkg.tar.*" | head -n1)
+	[ -n "$tarball" ] || die "no $srcpkg tarball in $pkgdir/usr/src"
+	;;
+esac
 patches=()
 while IFS= read -r p; do patches+=("$p"); done < <(find "$patchdir" -maxdepth 1 -name '*.patch' | sort)
 
 key_input() {
 	echo "build-rev $BUILD_REV"
 	echo "source $srcpkg $srcver"
-	echo "fragment $(sha256sum <"$fragment" | cut -d' ' -f1)"
+	echo "fragment $(fragment_text | sha256sum | cut -d' ' -f1)"
 	local p
 	for p in "${patches[@]}"; do
 		echo "patch $(basename "$p") $(sha256sum <"$p" | cut -d' ' -f1)"
@@ -84,11 +143,13 @@ if [ "$print_key" -eq 1 ]; then
 	exit 0
 fi
 
-cache_root=${IA_CACHE:-$HOME/.cache/iommu-audit}/lab
+cache_root=$IA_CACHE_ROOT/lab
 dest=$cache_root/$key
 
 . "$here/cache-lib.sh"
-cache_fast_path "$cache_root" "$dest" "$LAYOUT" "$refresh"
+# One lock per version (lab/<version>/.lock): a 6.1 boot need not wait for a
+# 7.2 build. Build trees are per source version, so they never share one.
+cache_fast_path "$cache_root/$version" "$dest" "$LAYOUT" "$refresh"
 rm -f "$dest/layout"
 mkdir -p "$dest"
 key_input >"$dest/key-input"
@@ -136,6 +197,8 @@ seed_tree() {	# DIR: the copy to turn into this key's tree
 	done
 	rm -rf "$keep"
 }
+fragment=$dest/lab.config	# the fragments as one file (also kept in the entry)
+fragment_text >"$fragment"
 tree_id=$( { echo "$srcver"; sha256sum <"$fragment"; } | sha256sum | cut -c1-16)
 ptr=$cache_root/tree-$tree_id
 src=""
@@ -147,8 +210,9 @@ if [ -z "$src" ]; then	# a tree built before tree-<id> existed
 	for d in "$cache_root"/*/build/.lab-patched; do
 		[ -f "$d" ] || continue
 		d=${d%/.lab-patched}
-		[ ! -L "${d}" ] && [ "$(cat "$d/.lab-srcver" 2>/dev/null)" = "$srcver" ] &&
-			cmp -s "$d/.lab-fragment" "$fragment" && src=$d && break
+		[ ! -L "${d}" ] && [ -f "$d/.lab-fragment" ] &&
+			[ "$(cat "$d/.lab-srcver" 2>/dev/null)" = "$srcver" ] &&
+			cmp -s <(norm_fragment "$d/.lab-fragment") "$fragment" && src=$d && break
 	done
 fi
 if [ -n "$src" ]; then
@@ -179,14 +243,13 @@ else
 fi
 echo "$src" >"$ptr"
 
-# 2. Config: defconfig + kvm_guest.config + lab.config, then check that each
-# option of the fragment kept its value (a missing dependency silently drops
-# an option in olddefconfig).
-if [ ! -f "$src/.config" ] || ! cmp -s "$fragment" "$src/.lab-fragment"; then
-	log "configuring"
-	make -C "$src" -s defconfig >&2
-	(cd "$src" && KCONFIG_CONFIG=.config scripts/kconfig/merge_config.sh -m \
-		.config kernel/configs/kvm_guest.config "$fragment" >/dev/null)
+# 2. Config: allnoconfig with the fragment as KCONFIG_ALLCONFIG (every
+# option it names takes its value, everything else is off or its default),
+# then olddefconfig; then check that each line of the fragment kept its
+# value (a missing dependency silently drops an option): an error, loudly.
+if [ ! -f "$src/.config" ] || ! cmp -s "$fragment" <(norm_fragment "$src/.lab-fragment"); then
+	log "configuring (allnoconfig + lab.config)"
+	KCONFIG_ALLCONFIG=$fragment make -C "$src" -s allnoconfig >&2
 	make -C "$src" -s olddefconfig >&2
 	bad=0
 	while IFS= read -r line; do
@@ -198,7 +261,7 @@ if [ ! -f "$src/.config" ] || ! cmp -s "$fragment" "$src/.lab-fragment"; then
 			! grep -q "^$o=" "$src/.config" || { log "config: $o should be unset"; bad=1; } ;;
 		esac
 	done <"$fragment"
-	[ "$bad" -eq 0 ] || die "config fragment not applied (see above)"
+	[ "$bad" -eq 0 ] || die "config fragment not applied (see above; $src/.config)"
 	cp "$fragment" "$src/.lab-fragment"
 fi
 
@@ -207,10 +270,10 @@ command -v pahole >/dev/null || {
 	log "installing dwarves (pahole, for CONFIG_DEBUG_INFO_BTF)"
 	apt-get -o DPkg::Lock::Timeout=600 install -y -q dwarves >&2 || die "cannot install dwarves"
 }
-log "make -j$jobs (about 25 min on 2 cores from scratch; log: $dest/build.log)"
+log "nice -n 10 make -j$jobs (about 8 min on 2 cores from scratch; log: $dest/build.log)"
 start=$(date +%s)
 echo "=== $(date -u '+%F %T') make -j$jobs" >>"$dest/build.log"
-if ! make -C "$src" -j"$jobs" bzImage vmlinux modules >>"$dest/build.log" 2>&1; then
+if ! nice -n 10 make -C "$src" -j"$jobs" bzImage vmlinux modules >>"$dest/build.log" 2>&1; then
 	tail -n 40 "$dest/build.log" >&2
 	die "build failed (full log: $dest/build.log)"
 fi
@@ -226,9 +289,9 @@ dstmod=$dest/lib/modules/$release
 mkdir -p "$dstmod"
 for m in "${MODULES[@]}"; do
 	f=$(find "$srcmod/kernel" -name "${m}.ko" -o -name "${m//_/-}.ko" | head -n1)
-	[ -n "$f" ] || die "module $m not built (is it =m in $fragment?)"
+	[ -n "$f" ] || die "module $m not built (is it =m in tools/lab-patches/lab.config?)"
 done
-# All modules of the build (a defconfig build has few) so that modprobe
+# All modules of the build (the lab config has few) so that modprobe
 # resolves dependencies; then modules.dep for this tree.
 cp -a "$srcmod/kernel" "$dstmod/"
 for f in modules.builtin modules.builtin.modinfo modules.order; do

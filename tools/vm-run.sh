@@ -17,8 +17,12 @@
 #   --timeout SECS    kill the VM after SECS (default 600) -> exit 124
 #   --mem MB          guest memory (default 2048)
 #   --append ARGS     extra kernel command line arguments
+#   --kernel K        which stock Debian kernel: 6.1 (bookworm's, the default),
+#                     6.12 (trixie's), newest (sid's) or a release such as
+#                     6.12.117+deb13-amd64 (tools/vm-kernel.sh --kernel K);
+#                     also IA_KERNEL=K
 #   --kernel-dir DIR  kernel laid out like the vm-kernel.sh cache (vmlinuz,
-#                     optional vmlinux, lib/modules/<release>/) instead of the
+#                     optional vmlinux, lib/modules/<release>/) instead of a
 #                     stock one
 #   --bzimage         boot vmlinuz (bzImage, with KASLR) instead of the faster
 #                     PVH boot of the uncompressed vmlinux (no KASLR)
@@ -57,12 +61,13 @@ timeout_s=600
 mem=2048
 append=""
 kernel_dir=""
+kernel=${IA_KERNEL:-}
 verbose=0
 shell=0
 bzimage=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--binary|--extra|--mode|--timeout|--mem|--append|--kernel-dir)
+	--binary|--extra|--mode|--timeout|--mem|--append|--kernel|--kernel-dir)
 		[ $# -ge 2 ] || die "$1 needs an argument"
 		case "$1" in
 		--binary) binary=$2; binary_given=1 ;;
@@ -71,6 +76,7 @@ while [ $# -gt 0 ]; do
 		--timeout) timeout_s=$2 ;;
 		--mem) mem=$2 ;;
 		--append) append=$2 ;;
+		--kernel) kernel=$2 ;;
 		--kernel-dir) kernel_dir=$2 ;;
 		esac
 		shift 2 ;;
@@ -98,7 +104,8 @@ esac
 
 # --- kernel -----------------------------------------------------------------
 if [ -z "$kernel_dir" ]; then
-	kernel_dir=$("$here/vm-kernel.sh") || die "could not get the kernel (tools/vm-kernel.sh)"
+	kernel_dir=$("$here/vm-kernel.sh" ${kernel:+--kernel "$kernel"}) ||
+		die "could not get the kernel (tools/vm-kernel.sh${kernel:+ --kernel $kernel})"
 fi
 kernel_dir=$(cd "$kernel_dir" && pwd) || die "no such kernel dir"
 [ -f "$kernel_dir/vmlinuz" ] || die "$kernel_dir/vmlinuz missing"

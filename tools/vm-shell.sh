@@ -4,8 +4,8 @@
 # that there is no command and no --timeout), see docs/vm-bench.md.
 #
 # usage: tools/vm-shell.sh [--binary PATH] [--extra DIR]... [--mode strict|lazy]
-#                          [--mem MB] [--append ARGS] [--kernel-dir DIR]
-#                          [--bzimage]
+#                          [--mem MB] [--append ARGS] [--kernel K]
+#                          [--kernel-dir DIR] [--bzimage]
 #
 # The console (kernel messages and the shell) is this terminal. 'exit' or
 # Ctrl-D in the shell powers the guest off; Ctrl-A X kills QEMU; Ctrl-A C

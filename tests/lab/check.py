@@ -18,11 +18,12 @@ P = 4096
 
 
 class Checker:
-    def __init__(self):
+    def __init__(self, prefix=""):
         self.failed = 0
+        self.prefix = prefix  # the kernel version: both suites' lines stay distinct
 
     def ok(self, cond, msg, detail=None):
-        print(("ok - " if cond else "not ok - ") + msg)
+        print(("ok - " if cond else "not ok - ") + self.prefix + msg)
         if not cond:
             self.failed += 1
             if detail is not None:
@@ -32,7 +33,7 @@ class Checker:
     def eq(self, msg, expected, got):
         """An assertion that prints actual vs expected when it fails."""
         cond = expected == got
-        print(("ok - " if cond else "not ok - ") + msg)
+        print(("ok - " if cond else "not ok - ") + self.prefix + msg)
         if not cond:
             self.failed += 1
             print("#   expected: %r" % (expected,))
@@ -394,13 +395,14 @@ def main():
     ap.add_argument("dir")
     ap.add_argument("after", nargs="?")
     ap.add_argument("--name", default="lab")
+    ap.add_argument("--kernel", default="", help="the lab kernel's version (6.1, 7.2)")
     ap.add_argument("--granule", type=int, default=P)
     ap.add_argument("--mode", default="strict")
     ap.add_argument("--parts", default="")
     ap.add_argument("--binary", default="iommu-audit")
     ap.add_argument("--diff", action="store_true")
     a = ap.parse_args()
-    c = Checker()
+    c = Checker(a.kernel + " " if a.kernel else "")
     if a.diff:
         check_diff(c, a)
     else:

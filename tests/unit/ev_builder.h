@@ -9,7 +9,8 @@
  *   EB_DEVICE    IA_EV_DEVICE
  *   EB_MAP_PAGE  [IA_EV_BOUNCE (root id)], IA_EV_PT_MAP... (child id),
  *                child IA_REQ_IOMMU_MAP (parent = root), root IA_REQ_MAP_PAGE
- *   EB_ALLOC     IA_EV_PT_MAP... (child id), child IA_REQ_IOMMU_MAP,
+ *   EB_ALLOC     (EB_F_FAILED: the root alone, failed, handle 0)
+ *                IA_EV_PT_MAP... (child id), child IA_REQ_IOMMU_MAP,
  *                root IA_REQ_ALLOC (the contiguous path: atomic or
  *                DMA_ATTR_FORCE_CONTIGUOUS); with EB_F_REMAP (the
  *                blocking path) the writes carry the root id, no child
@@ -22,13 +23,37 @@
  *                with EB_F_FAILED), IA_EV_SG output walk of the exported
  *                entries .sg (phys/len) after it
  *   EB_MAP_SG    IA_EV_SG input walk, IA_EV_PT_MAP... (root id), root
- *                IA_REQ_MAP_SG, IA_EV_SG output walk (root id, after it)
+ *                IA_REQ_MAP_SG, IA_EV_SG output walk (root id, after it);
+ *                EB_F_FAILED: the root fails with -ENOMEM, no walk.
+ *                With EB_F_SWIOTLB (an untrusted device,
+ *                iommu_dma_map_sg_swiotlb): per segment, a child
+ *                IA_REQ_MAP_PAGE at its own IOVA (the output's .dma),
+ *                bounced to .tlb + i * granule when it does not fill its
+ *                granules, as EB_MAP_PAGE does it; with EB_F_FAILED the first
+ *                segment's map_page fails with no bounce and no child (bounce
+ *                buffers inactive) and the root fails with -EIO
+ *   EB_UNMAP     (kind UNMAP_SG with EB_F_SWIOTLB and .sg: one child
+ *                IA_REQ_UNMAP_PAGE per output segment, each as below)
  *   EB_UNMAP     IA_EV_PT_UNMAP (result = bytes removed), IA_EV_IOVA_FREE
  *                (iova = the handle, size = the unmap size, as
  *                __iommu_dma_unmap's arguments), root unmap/free request
  *   EB_SYNC      one IA_REQ_SYNC_* record (entry only)
  *   EB_PT_MAP    unattributed IA_EV_PT_MAP writes (req_id 0)
  *   EB_FLUSH     IA_EV_FQ_FLUSH with the domain's cookie
+ *   EB_IOVA_*    the two-step IOVA API, one IA_EV_IOVA record per call, on
+ *                the state .state (EB_STATE_A when 0; the first alloc of it
+ *                sets its addr .dma and size .size for the later steps):
+ *                ALLOC  (.phys hint, .size, .dma = state->addr) the record;
+ *                LINK   (.off .phys .size .dir) IA_EV_PT_MAP of the
+ *                       granule-aligned range at addr + off, the record;
+ *                UNLINK (.off .size) IA_EV_PT_UNMAP of the granule-aligned
+ *                       range (result: all of it, or .pt), the record;
+ *                SYNC   (.off .size) the record;
+ *                DESTROY (.size = mapped_len) mapped_len > 0: the removal of
+ *                       [0, mapped_len), IA_EV_IOVA_FREE of the state's
+ *                       range (IA_IOVA_QUEUED with EB_F_QUEUED), the record;
+ *                       mapped_len 0: a nested dma_iova_free, then the record;
+ *                FREE   IA_EV_IOVA_FREE (never queued), the record
  * A step's records share one timestamp; each step then advances the clock
  * by 1 us. EB_TIME sets the clock. Call sites: .site = n > 0 gives the
  * request stack id n, whose IA_EV_STACK record (innermost driver frame
@@ -64,6 +89,8 @@
 #define EB_ERR(e)	((__u64)(__s64)-(e))	/* a page-table write's -errno */
 #define EB_DMA_ERROR	(~0ULL)			/* DMA_MAPPING_ERROR */
 #define EB_MASK48	0xffffffffffffULL
+#define EB_STATE_A	0xffff888300001000ULL	/* struct dma_iova_state * */
+#define EB_STATE_B	0xffff888300002000ULL
 
 enum { EB_BIDI = 0, EB_TO_DEV = 1, EB_FROM_DEV = 2 };	/* dma_data_direction */
 
@@ -81,6 +108,12 @@ enum eb_op {
 	EB_SYNC,	/* .kind (default SYNC_SINGLE_CPU) .dma .size .dir */
 	EB_PT_MAP,	/* .pt, unattributed, in .dom or the device's domain */
 	EB_FLUSH,	/* flush queue flush of .dom or the device's domain */
+	EB_IOVA_ALLOC,	/* .state .phys .size .dma (state->addr) */
+	EB_IOVA_LINK,	/* .state .off .phys .size .dir .pt */
+	EB_IOVA_SYNC,	/* .state .off .size */
+	EB_IOVA_UNLINK,	/* .state .off .size .pt */
+	EB_IOVA_DESTROY, /* .state .size (mapped_len) .pt */
+	EB_IOVA_FREE,	/* .state */
 	EB_TIME,	/* clock = .ts */
 	EB_FINISH,	/* ia_checker_finish(c, .lost) */
 };
@@ -90,6 +123,11 @@ enum eb_op {
 #define EB_F_NO_PT	(1u << 2)	/* map/unmap: no page-table record at all */
 #define EB_F_NO_FREE	(1u << 3)	/* unmap: no IOVA release record */
 #define EB_F_REMAP	(1u << 4)	/* alloc: the remap path, no child map */
+#define EB_F_SWIOTLB	(1u << 5)	/* map_sg/unmap_sg: the untrusted path,
+					 * one nested map_page/unmap_page per
+					 * segment */
+#define EB_F_NO_CHILD	(1u << 6)	/* map: failed before __iommu_dma_map
+					 * (no IA_REQ_IOMMU_MAP child) */
 
 /* A page-table write (result 0 or EB_ERR()) or removal (result = bytes). */
 struct eb_pt {
@@ -119,6 +157,7 @@ struct eb_step {
 	struct eb_devspec d;	/* EB_DEVICE */
 	__u64 phys, size, dma;
 	__u32 kind, dir, site, flags;
+	__u64 state, off;	/* EB_IOVA_*: the dma_iova_state, the offset */
 	__u64 tlb, tlb_alloc;	/* EB_MAP_PAGE: bounce slot (0: not bounced),
 				 * its alloc size (0: size rounded to granule) */
 	__u64 ts;		/* EB_TIME */
@@ -141,6 +180,12 @@ struct eb_step {
 #define S_SYNC(...)	{ .op = EB_SYNC, __VA_ARGS__ }
 #define S_PT_MAP(...)	{ .op = EB_PT_MAP, __VA_ARGS__ }
 #define S_FLUSH(...)	{ .op = EB_FLUSH, __VA_ARGS__ }
+#define S_IOVA_ALLOC(...)	{ .op = EB_IOVA_ALLOC, __VA_ARGS__ }
+#define S_IOVA_LINK(...)	{ .op = EB_IOVA_LINK, __VA_ARGS__ }
+#define S_IOVA_SYNC(...)	{ .op = EB_IOVA_SYNC, __VA_ARGS__ }
+#define S_IOVA_UNLINK(...)	{ .op = EB_IOVA_UNLINK, __VA_ARGS__ }
+#define S_IOVA_DESTROY(...)	{ .op = EB_IOVA_DESTROY, __VA_ARGS__ }
+#define S_IOVA_FREE(...)	{ .op = EB_IOVA_FREE, __VA_ARGS__ }
 #define S_TIME(t)	{ .op = EB_TIME, .ts = (t) }
 #define S_FINISH(l)	{ .op = EB_FINISH, .lost = (l) }
 /* explicit page-table writes / removals of a step: PT2(PTW(...), PTW(...)) */
@@ -158,6 +203,8 @@ struct eb_world {
 	__u64 now, next_id;
 	struct { __u64 dev, dom, granule; } devs[8];
 	int ndev;
+	struct { __u64 state, addr, size; } iova[4];	/* as last reserved */
+	int niova;
 	bool site_sent[64];
 };
 
@@ -421,12 +468,14 @@ static inline void eb_step_map_page(const struct eb_step *s)
 	__u64 dma = failed ? EB_DMA_ERROR : s->dma;
 
 	eb_ev_stack(s->site);
-	if (s->tlb)
+	if (s->tlb)	/* EB_DMA_ERROR: swiotlb found no slot */
 		eb_ev_bounce(root, dev, s->phys, s->tlb, s->size,
 			     s->tlb_alloc ? s->tlb_alloc : eb_align(s->size, g), s->dir);
-	eb_writes(s, child, dom, s->dma, cphys, g);
-	eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, cphys, s->size, dma, 0, 0,
-		  failed ? IA_REQ_F_FAILED : 0, 0, 0);
+	if (!(s->flags & EB_F_NO_CHILD) && s->tlb != EB_DMA_ERROR) {
+		eb_writes(s, child, dom, s->dma, cphys, g);
+		eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, cphys, s->size, dma, 0, 0,
+			  failed ? IA_REQ_F_FAILED : 0, 0, 0);
+	}
 	eb_ev_req(root, dev, 0, s->kind ? s->kind : IA_REQ_MAP_PAGE, s->phys, s->size, dma,
 		  s->dir, s->site, failed ? IA_REQ_F_FAILED : 0, 0, 0);
 }
@@ -437,6 +486,11 @@ static inline void eb_step_alloc(const struct eb_step *s)
 	__u64 root = eb_w.next_id++, child = eb_w.next_id++;
 
 	eb_ev_stack(s->site);
+	if (s->flags & EB_F_FAILED) {	/* no pages, nothing mapped: NULL */
+		eb_ev_req(root, dev, 0, IA_REQ_ALLOC, 0, s->size, 0, EB_BIDI, s->site,
+			  IA_REQ_F_FAILED, 0, 0);
+		return;
+	}
 	if (s->flags & EB_F_REMAP) {
 		eb_writes(s, root, dom, s->dma, s->phys, g);
 	} else {
@@ -494,6 +548,39 @@ static inline void eb_step_sgtable(const struct eb_step *s)
 		eb_ev_sg(root, true, s->sg, s->nsg);
 }
 
+/* iommu_dma_map_sg_swiotlb: one iommu_dma_map_page per segment */
+static inline void eb_step_map_sg_swiotlb(const struct eb_step *s, __u64 root)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+	bool failed = s->flags & EB_F_FAILED;
+
+	eb_ev_sg(root, false, s->sg, s->nsg);
+	for (int i = 0; i < (failed ? 1 : s->nsg); i++) {
+		const struct ia_sg_seg *q = &s->sg[i];
+		__u64 child = eb_w.next_id++, grand = eb_w.next_id++;
+		bool bounce = (q->phys | q->len) & (g - 1);
+		__u64 tlb = s->tlb + (__u64)i * g, cphys = bounce ? tlb : q->phys;
+		struct eb_pt w = eb_write_for(q->dma, cphys, q->len, g);
+
+		if (failed) {	/* bounce buffers inactive: nothing below */
+			eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, q->phys, q->len,
+				  EB_DMA_ERROR, s->dir, 0, IA_REQ_F_FAILED, 0, 0);
+			break;
+		}
+		if (bounce)
+			eb_ev_bounce(child, dev, q->phys, tlb, q->len, eb_align(q->len, g), s->dir);
+		eb_ev_pt(IA_EV_PT_MAP, grand, dom, &w);
+		eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, cphys, q->len, q->dma, 0, 0, 0, 0, 0);
+		eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, q->phys, q->len, q->dma, s->dir, 0, 0,
+			  0, 0);
+	}
+	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, failed ? EB_DMA_ERROR : s->sg[0].dma,
+		  s->dir, s->site, failed ? IA_REQ_F_FAILED : 0, failed ? -5 : s->nsg,
+		  (__u32)s->nsg);
+	if (!failed)
+		eb_ev_sg(root, true, s->sg, s->nsg);
+}
+
 static inline void eb_step_map_sg(const struct eb_step *s)
 {
 	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
@@ -501,6 +588,10 @@ static inline void eb_step_map_sg(const struct eb_step *s)
 	int mapped = 0;
 
 	eb_ev_stack(s->site);
+	if (s->flags & EB_F_SWIOTLB) {
+		eb_step_map_sg_swiotlb(s, root);
+		return;
+	}
 	eb_ev_sg(root, false, s->sg, s->nsg);
 	if (!(s->flags & EB_F_NO_PT) && s->npt > 0) {
 		for (int i = 0; i < s->npt; i++)
@@ -518,6 +609,11 @@ static inline void eb_step_map_sg(const struct eb_step *s)
 	}
 	for (int i = 0; i < s->nsg; i++)
 		mapped += s->sg[i].dma_len != 0;
+	if (s->flags & EB_F_FAILED) {	/* iommu_dma_map_sg: -ENOMEM, no IOVA */
+		eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, EB_DMA_ERROR, s->dir, s->site,
+			  IA_REQ_F_FAILED, -12, (__u32)s->nsg);
+		return;
+	}
 	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site, 0,
 		  mapped, (__u32)s->nsg);
 	eb_ev_sg(root, true, s->sg, s->nsg);	/* the fexit walk, after the record */
@@ -528,6 +624,23 @@ static inline void eb_step_unmap(const struct eb_step *s)
 	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
 	__u64 root = eb_w.next_id++;
 
+	if (s->flags & EB_F_SWIOTLB) {	/* iommu_dma_unmap_sg_swiotlb */
+		for (int i = 0; i < s->nsg; i++) {
+			const struct ia_sg_seg *q = &s->sg[i];
+			__u64 child = eb_w.next_id++;
+			struct eb_pt u = eb_write_for(q->dma, q->dma, q->dma_len, g);
+
+			u.result = u.size;
+			eb_ev_pt(IA_EV_PT_UNMAP, child, dom, &u);
+			eb_ev_iova_free(child, dev, dom, q->dma, q->dma_len,
+					s->flags & EB_F_QUEUED);
+			eb_ev_req(child, dev, root, IA_REQ_UNMAP_PAGE, 0, q->dma_len, q->dma,
+				  s->dir, 0, IA_REQ_F_ENTRY_ONLY, 0, 0);
+		}
+		eb_ev_req(root, dev, 0, IA_REQ_UNMAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site,
+			  IA_REQ_F_ENTRY_ONLY, 0, (__u32)s->nsg);
+		return;
+	}
 	if (!(s->flags & EB_F_NO_PT)) {
 		if (s->npt > 0) {
 			for (int i = 0; i < s->npt; i++)
@@ -553,6 +666,122 @@ static inline void eb_step_sync(const struct eb_step *s)
 		  s->dma, s->dir, s->site, IA_REQ_F_ENTRY_ONLY, 0, 0);
 }
 
+/* ---- the two-step IOVA API ---- */
+
+static inline __u64 eb_state_of(const struct eb_step *s)
+{
+	return s->state ? s->state : EB_STATE_A;
+}
+
+/* The state's addr and size as its last EB_IOVA_ALLOC set them. */
+static inline void eb_iova_get(__u64 state, __u64 *addr, __u64 *size)
+{
+	*addr = *size = 0;
+	for (int i = 0; i < eb_w.niova; i++)
+		if (eb_w.iova[i].state == state) {
+			*addr = eb_w.iova[i].addr;
+			*size = eb_w.iova[i].size;
+		}
+}
+
+static inline void eb_ev_iova(__u64 id, __u64 parent, const struct eb_step *s, __u32 kind,
+			      __u64 phys, __u64 off, __u64 size, __u32 flags, __s32 ret)
+{
+	struct ia_ev_iova e;
+	__u64 addr, ssize;
+
+	eb_iova_get(eb_state_of(s), &addr, &ssize);
+	memset(&e, 0, sizeof(e));
+	eb_hdr(&e.hdr, IA_EV_IOVA, sizeof(e), id, flags);
+	e.dev = eb_dev_of(s);
+	e.parent_id = parent;
+	e.state = eb_state_of(s);
+	e.addr = addr;
+	e.state_size = ssize;
+	e.phys = phys;
+	e.offset = off;
+	e.size = size;
+	e.dir = s->dir;
+	e.entry_ns = eb_w.now - 500;
+	e.kind = kind;
+	e.ret = ret;
+	e.stack_id = s->site ? (__s32)s->site : -1;
+	eb_feed(&e);
+}
+
+/* The removal dma-iommu makes for [off, off + len) of a state: all of it,
+ * unless the step gives its own. */
+static inline void eb_iova_removal(const struct eb_step *s, __u64 id, __u64 addr, __u64 off,
+				   __u64 len)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+
+	if (s->npt > 0) {
+		for (int i = 0; i < s->npt; i++)
+			eb_ev_pt(IA_EV_PT_UNMAP, id, dom, &s->pt[i]);
+	} else {
+		struct eb_pt u = eb_write_for(addr + off, addr + off, len, g);
+
+		u.result = u.size;
+		eb_ev_pt(IA_EV_PT_UNMAP, id, dom, &u);
+	}
+}
+
+static inline void eb_step_iova(const struct eb_step *s)
+{
+	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
+	__u64 id = eb_w.next_id++, addr, size;
+	bool failed = s->flags & EB_F_FAILED;
+
+	eb_ev_stack(s->site);
+	switch (s->op) {
+	case EB_IOVA_ALLOC:
+		if (!failed && eb_w.niova < (int)EB_N(eb_w.iova)) {
+			eb_w.iova[eb_w.niova].state = eb_state_of(s);
+			eb_w.iova[eb_w.niova].addr = s->dma;
+			eb_w.iova[eb_w.niova].size = s->size;
+			eb_w.niova++;
+		}
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_TRY_ALLOC, s->phys, 0, s->size,
+			   failed ? IA_REQ_F_FAILED : 0, !failed);
+		break;
+	case EB_IOVA_LINK:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		eb_writes(s, id, dom, addr + s->off, s->phys, g);
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_LINK, s->phys, s->off, s->size,
+			   failed ? IA_REQ_F_FAILED : 0, failed ? -22 : 0);
+		break;
+	case EB_IOVA_SYNC:
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_SYNC, 0, s->off, s->size, 0, 0);
+		break;
+	case EB_IOVA_UNLINK:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		eb_iova_removal(s, id, addr, s->off, s->size);
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_UNLINK, 0, s->off, s->size, 0, 0);
+		break;
+	case EB_IOVA_DESTROY:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		if (s->size) {
+			eb_iova_removal(s, id, addr, 0, s->size);
+			eb_ev_iova_free(id, dev, dom, addr, size, s->flags & EB_F_QUEUED);
+		} else {	/* dma_iova_free, nested */
+			__u64 child = eb_w.next_id++;
+
+			eb_ev_iova_free(child, dev, dom, addr, size, false);
+			eb_ev_iova(child, id, s, IA_REQ_IOVA_FREE, 0, 0, 0, 0, 0);
+		}
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_DESTROY, 0, 0, s->size, 0, 0);
+		break;
+	case EB_IOVA_FREE:
+		eb_iova_get(eb_state_of(s), &addr, &size);
+		eb_ev_iova_free(id, dev, dom, addr, size, false);
+		eb_ev_iova(id, 0, s, IA_REQ_IOVA_FREE, 0, 0, 0, 0, 0);
+		break;
+	default:
+		break;
+	}
+}
+
 static inline void eb_run(const struct eb_step *steps, size_t n)
 {
 	for (size_t i = 0; i < n && steps[i].op != EB_END; i++) {
@@ -572,6 +801,10 @@ static inline void eb_run(const struct eb_step *steps, size_t n)
 		case EB_MAP_SG:		eb_step_map_sg(s); break;
 		case EB_UNMAP:		eb_step_unmap(s); break;
 		case EB_SYNC:		eb_step_sync(s); break;
+		case EB_IOVA_ALLOC: case EB_IOVA_LINK: case EB_IOVA_SYNC:
+		case EB_IOVA_UNLINK: case EB_IOVA_DESTROY: case EB_IOVA_FREE:
+			eb_step_iova(s);
+			break;
 		case EB_PT_MAP:
 			for (int k = 0; k < s->npt; k++)
 				eb_ev_pt(IA_EV_PT_MAP, 0, s->dom ? s->dom : eb_dom_of(dev),
@@ -634,12 +867,13 @@ struct eb_want {
 #define EB_D_PREEX	(1u << 6)	/* preexisting */
 #define EB_D_LAZY	(1u << 7)	/* lazy_max_ns */
 #define EB_D_LIVEMAPS	(1u << 8)	/* ia_checker_live_mappings() */
+#define EB_D_FAILED	(1u << 9)	/* failed */
 
 struct eb_wantdev {
 	unsigned chk;		/* 0: nothing compared */
 	const char *name;	/* NULL: EB_NAME_A */
 	__u64 maps, bytes_requested, bytes_mapped, bytes_exposed, pages_exposed;
-	__u64 live, preexisting, lazy_max_ns, live_maps;
+	__u64 live, preexisting, lazy_max_ns, live_maps, failed;
 };
 
 #define EB_MAX_STEPS	16
@@ -818,6 +1052,8 @@ static inline int eb_check_dev(const char *name, const struct eb_wantdev *w)
 		bad += eb_field(name, "dev.live", d->live, w->live);
 	if (w->chk & EB_D_PREEX)
 		bad += eb_field(name, "dev.preexisting", d->preexisting, w->preexisting);
+	if (w->chk & EB_D_FAILED)
+		bad += eb_field(name, "dev.failed", d->failed, w->failed);
 	if (w->chk & EB_D_LAZY)
 		bad += eb_field(name, "dev.lazy_max_ns", d->lazy_max_ns, w->lazy_max_ns);
 	return bad;

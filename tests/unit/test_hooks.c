@@ -7,8 +7,10 @@
  * the 6.1 names (iommu_dma_map_page, __iommu_map, fq_flush_iotlb, a 7-argument
  * swiotlb_tbl_map_single), one with the 6.18 names (iommu_dma_map_phys,
  * iommu_map_nosync, no iommu_dma_map_resource/fq_flush_iotlb, 6 arguments),
- * an empty one and none at all. The expected outcomes are written out by
- * hand, hook by hook.
+ * an empty one and none at all; and the real ones of Debian's 6.1, 6.12 and
+ * 7.2 (tests/data/btf/, cut down by tools/gen-test-btf.sh), with the CO-RE
+ * flavours of the granule's path checked against them. The expected
+ * outcomes are written out by hand, hook by hook.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -127,8 +129,9 @@ static struct ia_hook_status *resolve(const struct btf *btf)
 
 struct want_hook {
 	const char *name;
-	int variant;		/* -1: missing */
+	int variant;		/* -1: missing (or absent) */
 	const char *reason;	/* exact; "" when attached */
+	bool absent;		/* variant -1: IA_HOOK_ABSENT, not missing */
 };
 
 /*
@@ -156,7 +159,8 @@ static void check_status(const char *kernel, const struct ia_hook_status *st,
 		snprintf(what, sizeof(what), "%s: hook %s: variant", kernel, w->name);
 		EXPECT_INT(what, s->variant, w->variant);
 		snprintf(what, sizeof(what), "%s: hook %s: state", kernel, w->name);
-		EXPECT_INT(what, s->state, w->variant >= 0 ? IA_HOOK_ATTACHED : IA_HOOK_MISSING);
+		EXPECT_INT(what, s->state, w->variant >= 0 ? IA_HOOK_ATTACHED :
+					   w->absent ? IA_HOOK_ABSENT : IA_HOOK_MISSING);
 		snprintf(what, sizeof(what), "%s: hook %s: kprobe", kernel, w->name);
 		EXPECT_INT(what, s->kprobe, false);
 		snprintf(what, sizeof(what), "%s: hook %s: fentry_err", kernel, w->name);
@@ -229,32 +233,105 @@ static const struct fn fns_6_18[] = {
 
 static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL };
 
+/* The IOVA API (6.16) and dma:* tracepoint (6.12) hooks: absent on a kernel
+ * without their API struct, attached where it is */
+#define IOVA_NONE	"not in this kernel: no struct dma_iova_state (API of 6.16+)"
+#define DMA_TP_NONE	"not in this kernel: no struct trace_event_raw_dma_map (API of 6.12+)"
+#define IOVA_ABSENT \
+	{ "iova_alloc", -1, IOVA_NONE, true }, \
+	{ "iova_link", -1, IOVA_NONE, true }, \
+	{ "iova_sync", -1, IOVA_NONE, true }, \
+	{ "iova_unlink", -1, IOVA_NONE, true }, \
+	{ "iova_destroy", -1, IOVA_NONE, true }, \
+	{ "iova_free", -1, IOVA_NONE, true }
+#define IOVA_ATTACHED \
+	{ "iova_alloc", 0, "" }, \
+	{ "iova_link", 0, "" }, \
+	{ "iova_sync", 0, "" }, \
+	{ "iova_unlink", 0, "" }, \
+	{ "iova_destroy", 0, "" }, \
+	{ "iova_free", 0, "" }
+#define DMA_TP_ABSENT \
+	{ "tp_dma_map", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_unmap", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_map_resource", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_unmap_resource", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_map_sg", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_map_sg_err", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_unmap_sg", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_free", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc_pages", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_free_pages", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc_sgt", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_alloc_sgt_err", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_free_sgt", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_single_for_cpu", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_single_for_device", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_sg_for_cpu", -1, DMA_TP_NONE, true }, \
+	{ "tp_dma_sync_sg_for_device", -1, DMA_TP_NONE, true }
+/* the dma:* tracepoint hooks attached: the single map/unmap ones with
+ * variant vmap, the MMIO ones with vres */
+#define DMA_TP_ATTACHED(vmap, vres) \
+	{ "tp_dma_map", vmap, "" }, { "tp_dma_unmap", vmap, "" }, \
+	{ "tp_dma_map_resource", vres, "" }, { "tp_dma_unmap_resource", vres, "" }, \
+	{ "tp_dma_map_sg", 0, "" }, \
+	{ "tp_dma_map_sg_err", 0, "" }, \
+	{ "tp_dma_unmap_sg", 0, "" }, \
+	{ "tp_dma_alloc", 0, "" }, \
+	{ "tp_dma_free", 0, "" }, \
+	{ "tp_dma_alloc_pages", 0, "" }, \
+	{ "tp_dma_free_pages", 0, "" }, \
+	{ "tp_dma_alloc_sgt", 0, "" }, \
+	{ "tp_dma_alloc_sgt_err", 0, "" }, \
+	{ "tp_dma_free_sgt", 0, "" }, \
+	{ "tp_dma_sync_single_for_cpu", 0, "" }, \
+	{ "tp_dma_sync_single_for_device", 0, "" }, \
+	{ "tp_dma_sync_sg_for_cpu", 0, "" }, \
+	{ "tp_dma_sync_sg_for_device", 0, "" }
+/* 6.12 names: dma_map_page etc. (variant 1), dma_map_resource its own;
+ * 6.18: dma_map_phys, dma_map_resource folded in (recorded via tp_dma_map) */
+#define DMA_TP_6_12	DMA_TP_ATTACHED(1, 0)
+#define DMA_TP_6_18	DMA_TP_ATTACHED(0, 1)
+
+#define WANT_CORE_6_1 \
+	{ "map_page", 0, "" }, \
+	{ "unmap_page", 0, "" }, \
+	{ "map_sg", 0, "" }, \
+	{ "unmap_sg", 0, "" }, \
+	{ "iommu_dma_map", 0, "" }, \
+	{ "map_resource", 0, "" }, \
+	{ "unmap_resource", 0, "" }, \
+	{ "alloc", 0, "" }, \
+	{ "free", 0, "" }, \
+	{ "alloc_noncontiguous", 0, "" }, \
+	{ "free_noncontiguous", 0, "" }, \
+	{ "alloc_pages", 0, "" }, \
+	{ "free_pages", 0, "" }, \
+	{ "get_sgtable", 0, "" }, \
+	{ "sync_single_for_cpu", 0, "" }, \
+	{ "sync_single_for_device", 0, "" }, \
+	{ "sync_sg_for_cpu", 0, "" }, \
+	{ "sync_sg_for_device", 0, "" }, \
+	{ "pt_map", 0, "" }, \
+	{ "pt_unmap", 0, "" }, \
+	{ "tp_map", 0, "" }, \
+	{ "tp_unmap", 0, "" }, \
+	{ "swiotlb_map", 0, "" }, \
+	{ "iova_unmap", 0, "" }, \
+	{ "fq_flush", 0, "" }
+
 static const struct want_hook want_6_1[] = {
-	{ "map_page", 0, "" },
-	{ "unmap_page", 0, "" },
-	{ "map_sg", 0, "" },
-	{ "unmap_sg", 0, "" },
-	{ "iommu_dma_map", 0, "" },
-	{ "map_resource", 0, "" },
-	{ "unmap_resource", 0, "" },
-	{ "alloc", 0, "" },
-	{ "free", 0, "" },
-	{ "alloc_noncontiguous", 0, "" },
-	{ "free_noncontiguous", 0, "" },
-	{ "alloc_pages", 0, "" },
-	{ "free_pages", 0, "" },
-	{ "get_sgtable", 0, "" },
-	{ "sync_single_for_cpu", 0, "" },
-	{ "sync_single_for_device", 0, "" },
-	{ "sync_sg_for_cpu", 0, "" },
-	{ "sync_sg_for_device", 0, "" },
-	{ "pt_map", 0, "" },
-	{ "pt_unmap", 0, "" },
-	{ "tp_map", 0, "" },
-	{ "tp_unmap", 0, "" },
-	{ "swiotlb_map", 0, "" },
-	{ "iova_unmap", 0, "" },
-	{ "fq_flush", 0, "" },
+	WANT_CORE_6_1,
+	IOVA_ABSENT,
+	DMA_TP_ABSENT,
+};
+
+/* the real 6.12: the 6.1 names, the dma:* tracepoints, no IOVA API */
+static const struct want_hook want_6_12[] = {
+	WANT_CORE_6_1,
+	IOVA_ABSENT,
+	DMA_TP_6_12,
 };
 
 static const struct want_hook want_6_18[] = {
@@ -263,8 +340,8 @@ static const struct want_hook want_6_18[] = {
 	{ "map_sg", 0, "" },
 	{ "unmap_sg", 0, "" },
 	{ "iommu_dma_map", 0, "" },
-	{ "map_resource", -1, "iommu_dma_map_resource not in kernel BTF" },
-	{ "unmap_resource", -1, "iommu_dma_unmap_resource not in kernel BTF" },
+	{ "map_resource", 1, "" },	/* via map_page's iommu_dma_map_phys */
+	{ "unmap_resource", 1, "" },
 	{ "alloc", 0, "" },
 	{ "free", 0, "" },
 	{ "alloc_noncontiguous", 0, "" },
@@ -282,7 +359,9 @@ static const struct want_hook want_6_18[] = {
 	{ "tp_unmap", 0, "" },
 	{ "swiotlb_map", 0, "" },
 	{ "iova_unmap", 0, "" },
-	{ "fq_flush", -1, "fq_flush_iotlb not in kernel BTF" },
+	{ "fq_flush", -1, "neither fq_flush_iotlb nor fq_ring_free_locked in kernel BTF" },
+	IOVA_ABSENT,
+	DMA_TP_ABSENT,
 };
 
 static const struct want_hook want_empty[] = {
@@ -291,8 +370,8 @@ static const struct want_hook want_empty[] = {
 	{ "map_sg", -1, "iommu_dma_map_sg not in kernel BTF" },
 	{ "unmap_sg", -1, "iommu_dma_unmap_sg not in kernel BTF" },
 	{ "iommu_dma_map", -1, "__iommu_dma_map not in kernel BTF" },
-	{ "map_resource", -1, "iommu_dma_map_resource not in kernel BTF" },
-	{ "unmap_resource", -1, "iommu_dma_unmap_resource not in kernel BTF" },
+	{ "map_resource", -1, "neither iommu_dma_map_resource nor iommu_dma_map_phys in kernel BTF" },
+	{ "unmap_resource", -1, "neither iommu_dma_unmap_resource nor iommu_dma_unmap_phys in kernel BTF" },
 	{ "alloc", -1, "iommu_dma_alloc not in kernel BTF" },
 	{ "free", -1, "iommu_dma_free not in kernel BTF" },
 	{ "alloc_noncontiguous", -1, "iommu_dma_alloc_noncontiguous not in kernel BTF" },
@@ -310,7 +389,9 @@ static const struct want_hook want_empty[] = {
 	{ "tp_unmap", -1, "tracepoint unmap (btf_trace_unmap) not in kernel BTF" },
 	{ "swiotlb_map", -1, "swiotlb_tbl_map_single not in kernel BTF" },
 	{ "iova_unmap", -1, "__iommu_dma_unmap not in kernel BTF" },
-	{ "fq_flush", -1, "fq_flush_iotlb not in kernel BTF" },
+	{ "fq_flush", -1, "neither fq_flush_iotlb nor fq_ring_free_locked in kernel BTF" },
+	IOVA_ABSENT,
+	DMA_TP_ABSENT,
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -334,11 +415,10 @@ static void test_resolve_6_18(void **state)
 	struct ia_hook_status *st = resolve(btf);
 
 	check_status("6.18", st, want_6_18, N(want_6_18));
-	/* map_resource: translation|exposure|alignment|lifecycle;
-	 * unmap_resource: exposure|lifecycle; fq_flush: temporal */
+	/* MMIO maps moved into map_phys: not missing; this synthetic kernel
+	 * has neither flush-queue marker: temporal */
 	EXPECT_HEX("6.18: incomplete checks", ia_hooks_incomplete_checks(st, ia_nr_hooks),
-		   IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT |
-		   IA_CHECK_LIFECYCLE | IA_CHECK_TEMPORAL);
+		   IA_CHECK_TEMPORAL);
 	free(st);
 	btf__free(btf);
 }
@@ -385,7 +465,9 @@ static void test_resolve_kind_matters(void **state)
 
 	for (size_t i = 0; i < ia_nr_hooks; i++) {
 		snprintf(what, sizeof(what), "hook %s: state", ia_hooks[i].name);
-		EXPECT_INT(what, st[i].state, IA_HOOK_MISSING);
+		/* no API struct either: those are absent */
+		EXPECT_INT(what, st[i].state,
+			   ia_hooks[i].api_struct ? IA_HOOK_ABSENT : IA_HOOK_MISSING);
 		snprintf(what, sizeof(what), "hook %s: variant", ia_hooks[i].name);
 		EXPECT_INT(what, st[i].variant, -1);
 	}
@@ -439,6 +521,11 @@ static void test_incomplete_checks(void **state)
 		{ "fq_flush", IA_CHECK_TEMPORAL },
 		{ "tp_map", 0 },	/* cross-check only */
 		{ "tp_unmap", 0 },
+		{ "iova_link", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE |
+			       IA_CHECK_ALIGNMENT | IA_CHECK_LIFECYCLE },
+		{ "iova_destroy", IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE | IA_CHECK_TEMPORAL },
+		{ "iova_alloc", IA_CHECK_LIFECYCLE | IA_CHECK_ALIGNMENT },
+		{ "tp_dma_map", 0 },
 	};
 	static const __u32 states[] = { IA_HOOK_MISSING, IA_HOOK_FAILED, 0 };
 	struct btf *btf = make_btf(fns_6_1, tps_iommu, NULL);
@@ -455,6 +542,10 @@ static void test_incomplete_checks(void **state)
 			st[i].state = IA_HOOK_ATTACHED;
 		}
 	}
+	/* absent: nothing to watch, so nothing incomplete */
+	st[hook_index("map_page")].state = IA_HOOK_ABSENT;
+	EXPECT_HEX("map_page absent", ia_hooks_incomplete_checks(st, ia_nr_hooks), 0);
+	st[hook_index("map_page")].state = IA_HOOK_ATTACHED;
 	/* two at once: the union */
 	st[hook_index("swiotlb_map")].state = IA_HOOK_FAILED;
 	st[hook_index("fq_flush")].state = IA_HOOK_MISSING;
@@ -614,6 +705,21 @@ static void test_table_invariants(void **state)
 			if (h->kind == IA_ATTACH_TP_BTF &&
 			    strlen("btf_trace_") + strlen(hv->target) >= 128)
 				fail_msg("hook %s: tracepoint name too long", n);
+			if (hv->via) {
+				/* recorded by another hook: its programs, its target */
+				const struct ia_hook *by = hook_by_name(hv->via);
+				bool same = false;
+
+				if (hv->progs[0] || hv->progs[1] || hv->kprogs[0] || hv->kprogs[1])
+					fail_msg("hook %s variant %d: via %s, with programs", n, v, hv->via);
+				for (int w = 0; w < IA_HOOK_MAX_VARIANTS; w++)
+					same |= by->v[w].target && !strcmp(by->v[w].target, hv->target) &&
+						!by->v[w].via;
+				if (!same || by == h)
+					fail_msg("hook %s variant %d: %s is no target of hook %s", n, v,
+						 hv->target, hv->via);
+				continue;
+			}
 			if (!hv->progs[0] || !hv->progs[0][0])
 				fail_msg("hook %s variant %d: no progs[0]", n, v);
 			/* the kprobe fallback: progs[1] only after progs[0], and
@@ -755,11 +861,247 @@ static void test_hook_progs(void **state)
 	btf__free(b618);
 }
 
+/* The IOVA API there (its struct), one of its functions not: lost coverage,
+ * not an absent API. */
+static void test_resolve_api_without_function(void **state)
+{
+	static const struct fn fns[] = { { "dma_iova_try_alloc", 4 }, { NULL, 0 } };
+	struct btf *btf = make_btf(fns, NULL, NULL);
+	struct ia_hook_status *st;
+	size_t link = hook_index("iova_link");
+
+	if (btf__add_struct(btf, "dma_iova_state", 16) <= 0)
+		fail_msg("btf__add_struct");
+	st = resolve(btf);
+	EXPECT_INT("iova_alloc: state", st[hook_index("iova_alloc")].state, IA_HOOK_ATTACHED);
+	EXPECT_INT("iova_link: state", st[link].state, IA_HOOK_MISSING);
+	EXPECT_STR("iova_link: reason", st[link].reason, "dma_iova_link not in kernel BTF");
+	EXPECT_INT("tp_dma_map: state", st[hook_index("tp_dma_map")].state, IA_HOOK_ABSENT);
+	free(st);
+	btf__free(btf);
+}
+
+/* ---- the real kernels: tests/data/btf/ (tools/gen-test-btf.sh) ---- */
+
+/*
+ * Debian's stock kernels, as the VM bench boots them. The BTFs are the
+ * kernels' own types, cut down to what the hook table and the CO-RE
+ * flavours read; the expectations come from the kernels' full BTF
+ * (bpftool btf dump) and from `iommu-audit coverage` in the VM.
+ */
+#define BTF_6_1		"tests/data/btf/6.1.0-57-amd64.btf"
+#define BTF_6_12	"tests/data/btf/6.12.117+deb13-amd64.btf"
+#define BTF_7_2		"tests/data/btf/7.2.13+deb14-amd64.btf"
+
+static struct btf *real_btf(const char *path)
+{
+	struct btf *btf = btf__parse_raw(path);
+
+	if (!btf)
+		fail_msg("%s: %s (run from the repository root; tools/gen-test-btf.sh makes it)",
+			 path, strerror(errno));
+	return btf;
+}
+
+/* 7.2: renamed single maps, MMIO maps through map_phys, iommu_map_nosync,
+ * the flush seen at fq_ring_free_locked */
+static const struct want_hook want_7_2[] = {
+	{ "map_page", 1, "" },
+	{ "unmap_page", 1, "" },
+	{ "map_sg", 0, "" },
+	{ "unmap_sg", 0, "" },
+	{ "iommu_dma_map", 0, "" },
+	{ "map_resource", 1, "" },
+	{ "unmap_resource", 1, "" },
+	{ "alloc", 0, "" },
+	{ "free", 0, "" },
+	{ "alloc_noncontiguous", 0, "" },
+	{ "free_noncontiguous", 0, "" },
+	{ "alloc_pages", 0, "" },
+	{ "free_pages", 0, "" },
+	{ "get_sgtable", 0, "" },
+	{ "sync_single_for_cpu", 0, "" },
+	{ "sync_single_for_device", 0, "" },
+	{ "sync_sg_for_cpu", 0, "" },
+	{ "sync_sg_for_device", 0, "" },
+	{ "pt_map", 1, "" },
+	{ "pt_unmap", 0, "" },
+	{ "tp_map", 0, "" },
+	{ "tp_unmap", 0, "" },
+	{ "swiotlb_map", 0, "" },
+	{ "iova_unmap", 0, "" },
+	{ "fq_flush", 1, "" },
+	IOVA_ATTACHED,
+	DMA_TP_6_18,
+};
+
+static void resolve_real(const char *kernel, const char *path, const struct want_hook *want,
+			 size_t n, int swiotlb_nargs)
+{
+	struct btf *btf = real_btf(path);
+	struct ia_hook_status *st = resolve(btf);
+	char what[96];
+
+	check_status(kernel, st, want, n);
+	snprintf(what, sizeof(what), "%s: incomplete checks", kernel);
+	EXPECT_HEX(what, ia_hooks_incomplete_checks(st, ia_nr_hooks), 0);
+	snprintf(what, sizeof(what), "%s: swiotlb_tbl_map_single arguments", kernel);
+	EXPECT_INT(what, ia_btf_func_nargs(btf, "swiotlb_tbl_map_single"), swiotlb_nargs);
+	free(st);
+	btf__free(btf);
+}
+
+static void test_real_6_1(void **state)
+{
+	resolve_real("6.1", BTF_6_1, want_6_1, N(want_6_1), 7);
+}
+
+/* 6.12 has the 6.1 names (fq_ring_free_locked too, but fq_flush_iotlb
+ * comes first) */
+static void test_real_6_12(void **state)
+{
+	resolve_real("6.12", BTF_6_12, want_6_12, N(want_6_12), 6);
+}
+
+static void test_real_7_2(void **state)
+{
+	resolve_real("7.2", BTF_7_2, want_7_2, N(want_7_2), 6);
+}
+
+/*
+ * Member `name` of struct sid, through anonymous members as CO-RE finds it;
+ * its byte offset in *off. Returns the member's type id after typedefs and
+ * modifiers, 0 when absent.
+ */
+static int member_of(const struct btf *btf, int sid, const char *name, __u32 *off)
+{
+	const struct btf_type *t = btf__type_by_id(btf, sid);
+	const struct btf_member *m = btf_members(t);
+
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		const char *mn = btf__name_by_offset(btf, m->name_off);
+		int mt = btf__resolve_type(btf, m->type);
+		const struct btf_type *mtt = btf__type_by_id(btf, mt);
+		__u32 inner;
+
+		if (mn && *mn && !strcmp(mn, name)) {
+			*off = btf_member_bit_offset(t, i) / 8;
+			return mt;
+		}
+		if ((!mn || !*mn) && (btf_is_struct(mtt) || btf_is_union(mtt)) &&
+		    (mt = member_of(btf, mt, name, &inner))) {
+			*off = btf_member_bit_offset(t, i) / 8 + inner;
+			return mt;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Does the flavour's field (local struct S___x, member m, in the BPF
+ * object's own BTF) exist on this kernel as CO-RE decides
+ * bpf_core_field_exists(): the member by name in struct S, of a
+ * compatible kind (an int only matches an int, an enum an enum: the rule
+ * that made a `unsigned int cookie_type` flavour miss 7.2's enum).
+ */
+static bool flavour_field_exists(const struct btf *local, const struct btf *kernel,
+				 const char *flavour, const char *member)
+{
+	char base[64];
+	int lid = btf__find_by_name_kind(local, flavour, BTF_KIND_STRUCT), kid, lt, kt;
+	__u32 off;
+
+	if (lid <= 0)
+		fail_msg("flavour %s not in the BPF object's BTF", flavour);
+	snprintf(base, sizeof(base), "%.*s", (int)(strstr(flavour, "___") - flavour), flavour);
+	lt = member_of(local, lid, member, &off);
+	if (!lt)
+		fail_msg("flavour %s has no member %s", flavour, member);
+	kid = btf__find_by_name_kind(kernel, base, BTF_KIND_STRUCT);
+	kt = kid > 0 ? member_of(kernel, kid, member, &off) : 0;
+	if (!kt)
+		return false;
+	return btf_kind(btf__type_by_id(local, lt)) == btf_kind(btf__type_by_id(kernel, kt));
+}
+
+static __u32 offset_of(const struct btf *btf, const char *sname, const char *member)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	__u32 off = ~0u;
+
+	if (id <= 0 || !member_of(btf, id, member, &off))
+		fail_msg("%s.%s not in the kernel BTF", sname, member);
+	return off;
+}
+
+/*
+ * The granule's path per kernel (bpf/core_fixes.bpf.h,
+ * ia_domain_has_iova_cookie, and device.bpf.h's iovad.granule read): which
+ * cookie-type flavour exists, the IOVA cookie's enum value, and where the
+ * granule is. Offsets from the kernels' full BTF (bpftool btf dump).
+ */
+static void test_granule_layout(void **state)
+{
+	static const struct {
+		const char *kernel, *path;
+		bool old_type, cookie_type;
+		__u32 iovad, granule;
+	} k[] = {
+		{ "6.1", BTF_6_1, true, false, 8, 32 },
+		{ "6.12", BTF_6_12, true, false, 8, 32 },
+		{ "7.2", BTF_7_2, false, true, 0, 32 },
+	};
+	struct iommu_audit_bpf *skel;
+	const struct btf *local;
+	char what[128];
+
+	libbpf_set_print(NULL);
+	skel = iommu_audit_bpf__open();
+	if (!skel)
+		fail_msg("iommu_audit_bpf__open: %s", strerror(errno));
+	local = bpf_object__btf(skel->obj);
+	for (size_t i = 0; i < N(k); i++) {
+		struct btf *btf = real_btf(k[i].path);
+
+		snprintf(what, sizeof(what), "%s: iommu_dma_cookie___old.type exists", k[i].kernel);
+		EXPECT_INT(what, flavour_field_exists(local, btf, "iommu_dma_cookie___old", "type"),
+			   k[i].old_type);
+		snprintf(what, sizeof(what), "%s: iommu_domain___cookie_type.cookie_type exists",
+			 k[i].kernel);
+		EXPECT_INT(what, flavour_field_exists(local, btf, "iommu_domain___cookie_type",
+						      "cookie_type"), k[i].cookie_type);
+		snprintf(what, sizeof(what), "%s: offset of iommu_dma_cookie.iovad", k[i].kernel);
+		EXPECT_INT(what, offset_of(btf, "iommu_dma_cookie", "iovad"), k[i].iovad);
+		snprintf(what, sizeof(what), "%s: offset of iova_domain.granule", k[i].kernel);
+		EXPECT_INT(what, offset_of(btf, "iova_domain", "granule"), k[i].granule);
+		if (k[i].cookie_type) {
+			int eid = btf__find_by_name_kind(btf, "iommu_domain_cookie_type",
+							 BTF_KIND_ENUM);
+			const struct btf_type *e = eid > 0 ? btf__type_by_id(btf, eid) : NULL;
+			long long val = -1;
+
+			for (int v = 0; e && v < btf_vlen(e); v++)
+				if (!strcmp(btf__name_by_offset(btf, btf_enum(e)[v].name_off),
+					    "IOMMU_COOKIE_DMA_IOVA"))
+					val = btf_enum(e)[v].val;
+			snprintf(what, sizeof(what), "%s: IOMMU_COOKIE_DMA_IOVA", k[i].kernel);
+			EXPECT_INT(what, val, 1);
+			/* the 7.x flush marker reads it */
+			snprintf(what, sizeof(what), "%s: offset of iommu_dma_cookie.fq_flush_finish_cnt",
+				 k[i].kernel);
+			EXPECT_INT(what, offset_of(btf, "iommu_dma_cookie", "fq_flush_finish_cnt"), 160);
+		}
+		btf__free(btf);
+	}
+	iommu_audit_bpf__destroy(skel);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resolve_6_1),
 		cmocka_unit_test(test_resolve_6_18),
+		cmocka_unit_test(test_resolve_api_without_function),
 		cmocka_unit_test(test_resolve_prefers_first_variant),
 		cmocka_unit_test(test_resolve_kind_matters),
 		cmocka_unit_test(test_resolve_empty_btf),
@@ -770,6 +1112,10 @@ int main(void)
 		cmocka_unit_test(test_hook_progs),
 		cmocka_unit_test(test_table_invariants),
 		cmocka_unit_test(test_table_matches_skeleton),
+		cmocka_unit_test(test_real_6_1),
+		cmocka_unit_test(test_real_6_12),
+		cmocka_unit_test(test_real_7_2),
+		cmocka_unit_test(test_granule_layout),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

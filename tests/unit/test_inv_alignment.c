@@ -28,7 +28,9 @@ static const struct eb_case write_cases[] = {
 			      PT1(PTW(0xfffff000, P, 0x1000, EB_ERR(22)))),
 	    S_FINISH(0) },
 	  { REFUSED(.chk = EB_W_DMA | EB_W_KIND, .dma = EB_DMA_ERROR,
-		    .kind = IA_REQ_MAP_PAGE) },
+		    .kind = IA_REQ_MAP_PAGE),
+	    /* and the failed request, with its reason (inv_failed.c) */
+	    { "failed.pt_refused", IA_SEV_WARNING } },
 	  { .chk = EB_D_LIVEMAPS | EB_D_LIVE, .live_maps = 0, .live = 0 } },
 	{ "refused write (-ENOMEM) after a good one", INV,
 	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x2000, .dma = 0xffffe000,
@@ -44,7 +46,7 @@ static const struct eb_case write_cases[] = {
 	{ "failed request without page-table writes (IOVA space exhausted)", 0,
 	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x1000, .dma = 0xfffff000,
 			      .flags = EB_F_FAILED | EB_F_NO_PT), S_FINISH(0) },
-	  { } },
+	  { { "failed.iova_exhausted", IA_SEV_WARNING } } },
 	/* handle offset == phys offset 0x800 (no offset finding), but the
 	 * write's IOVA is not 4K-aligned */
 	{ "write IOVA not granule-aligned", INV,

@@ -88,6 +88,71 @@ static void test_unmap(void **state)
 }
 
 /*
+ * An untrusted device's scatterlist (iommu_dma_map_sg_swiotlb): every
+ * segment is a nested map_page at an IOVA of its own, the sub-granule ones
+ * bounced, and unmap_sg unmaps them with one nested unmap_page each. The
+ * IOVAs come top-down, so the second and third segments lie below the
+ * first. Issue 13's case: 300 bytes at offset 50, a whole page, 1000 bytes
+ * at offset 3000, while a coherent buffer holds 0xfffff000; all three
+ * entries are removed, so nothing is left over (the checker used to take
+ * the mapping for one range from the first handle to the last segment's
+ * end, which wrapped around and covered the coherent buffer).
+ */
+#define UNT	S_DEVICE(.d = { .flags = IA_DEV_UNTRUSTED })
+#define TLB	0x7dfd0000ULL
+#define SG3	.sg = { SEG(P + 50, 300, 0xffffe000, 300),				\
+			SEG(P + 0x2000, 0x1000, 0xffffd000, 0x1000),			\
+			SEG(P + 0x4000 + 3000, 1000, 0xffffc000, 1000) }
+#define MAPSG3(...)	S_MAP_SG(.site = 2, .dir = EB_TO_DEV, .tlb = TLB, SG3, .nsg = 3,	\
+				 .flags = EB_F_SWIOTLB, __VA_ARGS__)
+#define UNMAPSG3(...)	S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffe000, .dir = EB_TO_DEV, \
+				SG3, .nsg = 3, __VA_ARGS__)
+#define COH		S_ALLOC(.site = 3, .phys = P + 0x10000, .size = 0x1000, .dma = 0xfffff000, \
+				.flags = EB_F_REMAP)
+#define LIVE1	{ .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 }
+
+static const struct eb_case nested_unmap_cases[] = {
+	{ "untrusted map_sg of 3 segments, unmap_sg (issue 13)", INV,
+	  { UNT, COH, MAPSG3(.dma = 0), UNMAPSG3(.flags = EB_F_SWIOTLB) },
+	  { }, LIVE1 },
+	{ "the same, lazy (IOVA releases queued)", INV,
+	  { UNT, COH, MAPSG3(.dma = 0), UNMAPSG3(.flags = EB_F_SWIOTLB | EB_F_QUEUED) },
+	  { }, LIVE1 },
+	/* trusted: one IOVA range for the three, each segment padded to its
+	 * granules (iommu_dma_map_sg); unmap_sg removes it at once */
+	{ "trusted map_sg of the same 3 segments, unmap_sg", INV,
+	  { S_DEVICE(), COH,
+	    S_MAP_SG(.dir = EB_TO_DEV,
+		     .sg = { SEG(P + 50, 300, 0xffffa032, 300),
+			     SEG(P + 0x2000, 0x1000, 0xffffb000, 0x1000),
+			     SEG(P + 0x4000 + 3000, 1000, 0xffffcbb8, 1000) }, .nsg = 3),
+	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffa032, .size = 0x3000 - 0x32,
+		    .dir = EB_TO_DEV, .flags = EB_F_QUEUED) },
+	  { }, LIVE1 },
+	{ "untrusted map_sg, the coherent buffer gone first", INV,
+	  { UNT, COH, MAPSG3(.dma = 0),
+	    S_UNMAP(.kind = IA_REQ_FREE, .dma = 0xfffff000, .size = 0x1000),
+	    UNMAPSG3(.flags = EB_F_SWIOTLB), S_FINISH(0) },
+	  { }, NOLIVE },
+	/* only two of the three segments unmapped: the third's entry stays */
+	{ "untrusted unmap_sg that leaves one segment's entry", INV,
+	  { UNT, COH, MAPSG3(.dma = 0),
+	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffe000, .dir = EB_TO_DEV, SG3, .nsg = 2,
+		    .flags = EB_F_SWIOTLB) },
+	  { E("pt_leftover", .chk = EB_W_DMA, .dma = 0xffffe000) }, LIVE1 },
+	/* dma_free_pages -> iommu_dma_unmap_page nested in free_pages */
+	{ "dma_alloc_pages then dma_free_pages (nested unmap_page)", INV,
+	  { UNT, COH, S_ALLOC_PAGES(.phys = P, .size = 0x2000, .dma = 0xffffd000, .dir = EB_TO_DEV),
+	    S_UNMAP(.kind = IA_REQ_FREE_PAGES, .dma = 0xffffd000, .size = 0x2000, .dir = EB_TO_DEV) },
+	  { }, LIVE1 },
+};
+
+static void test_nested_unmap(void **state)
+{
+	eb_run_table("lifecycle/nested_unmap", nested_unmap_cases, EB_N(nested_unmap_cases));
+}
+
+/*
  * A mapping made before the recording has no shadow page-table entries; its
  * unmap's IA_EV_PT_UNMAP still says how many bytes the IOMMU driver removed
  * (result), which tells it apart from a handle never mapped.
@@ -153,6 +218,32 @@ static const struct eb_case sync_cases[] = {
 	{ "sync of a mapping made before the recording", INV,
 	  { S_DEVICE(), S_PT_MAP(PT1(PTW(0xffff0000, P + 0x8000, 0x2000, 0))),
 	    S_SYNC(.dma = 0xffff0800, .size = 0x1000) } },
+	/* found by the random fixture programs (tests/model): bytes before the
+	 * handle in its own IOVA page are no mapping's (dma-iommu gives every
+	 * mapping granules of its own); the checker took them as mapped */
+	{ "sync of 16 bytes before the handle, same page", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 0x100, .size = 0x200, .dma = 0xfffff100),
+	    S_SYNC(.dma = 0xfffff0f0, .size = 8) },
+	  { E("sync_outside", .chk = EB_W_DMA, .dma = 0xfffff0f0) } },
+	/* a remapped allocation of 2 pages written page by page: its owner is
+	 * on the first entry; a sync in the second page is held by it */
+	{ "sync in the second write of an allocation, inside it", INV,
+	  { S_DEVICE(), S_ALLOC(.size = 0x1800, .dma = 0xffffe000, .flags = EB_F_REMAP,
+				PT2(PTW(0xffffe000, P, 0x1000, 0), PTW(0xfffff000, P + 0x5000, 0x1000, 0))),
+	    S_SYNC(.dma = 0xfffff000, .size = 0x100) } },
+	{ "sync in the second write of an allocation, past its size", INV,
+	  { S_DEVICE(), S_ALLOC(.size = 0x1800, .dma = 0xffffe000, .flags = EB_F_REMAP,
+				PT2(PTW(0xffffe000, P, 0x1000, 0), PTW(0xfffff000, P + 0x5000, 0x1000, 0))),
+	    S_SYNC(.dma = 0xfffff900, .size = 0x10) },
+	  { E("sync_outside") } },
+	/* an untrusted scatterlist's third segment (1000 bytes at 0xffffc000,
+	 * its own IOVA, no owner on its entry): inside it, then past its end
+	 * (random programs, seed 2: taken as mapped) */
+	{ "sync inside an untrusted scatterlist's third segment", INV,
+	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc010, .size = 8) } },
+	{ "sync past an untrusted scatterlist's third segment", INV,
+	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc3e0, .size = 16) },
+	  { E("sync_outside") } },
 	{ "sync_sg at a live map_sg handle", INV,
 	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000) } },
 	{ "sync_sg at a never-mapped handle", INV,
@@ -187,7 +278,7 @@ static const struct eb_case finish_cases[] = {
 	{ "failed map is not live", 0,
 	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x1000, .flags = EB_F_FAILED | EB_F_NO_PT),
 	    S_FINISH(0) },
-	  { }, NOLIVE },
+	  { { "failed.iova_exhausted", IA_SEV_WARNING } }, NOLIVE },
 	{ "lost events at finish: findings uncertain", INV,
 	  { S_DEVICE(), UNMAP4K(.flags = EB_F_NO_PT), MAP4K, S_FINISH(3) },
 	  { E("unmap_unknown", .uncertain = true), LIVE(.uncertain = true) } },
@@ -205,6 +296,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unmap),
+		cmocka_unit_test(test_nested_unmap),
 		cmocka_unit_test(test_preexisting),
 		cmocka_unit_test(test_unmap_inside_live),
 		cmocka_unit_test(test_sync),

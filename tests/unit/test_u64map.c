@@ -70,7 +70,7 @@ static size_t home_slot(__u64 key, size_t *cap)
 	size_t home = (size_t)-1;
 
 	ia_u64map_init(&m);
-	if (ia_u64map_put(&m, key, (void *)1))
+	if (ia_u64map_put(&m, key, (void *)1, NULL))
 		fail_msg("put(0x%llx) into an empty map failed", (unsigned long long)key);
 	for (size_t i = 0; i < m.cap; i++)
 		if (m.slots[i].key == key)
@@ -216,7 +216,7 @@ static void test_basic(void **state)
 		snprintf(what, sizeof(what), "step %zu: %s(0x%llx)", i, steps[i].op,
 			 (unsigned long long)steps[i].key);
 		if (!strcmp(steps[i].op, "put"))
-			EXPECT_INT(what, ia_u64map_put(&m, steps[i].key, (void *)steps[i].val),
+			EXPECT_INT(what, ia_u64map_put(&m, steps[i].key, (void *)steps[i].val, NULL),
 				   steps[i].ret);
 		else if (!strcmp(steps[i].op, "get"))
 			EXPECT_PTR(what, ia_u64map_get(&m, steps[i].key), (void *)steps[i].val);
@@ -244,7 +244,7 @@ static void test_growth(void **state)
 	for (size_t i = 0; i < n; i++) {
 		__u64 key = 0xffff888000000000ULL + i * 64;
 
-		if (ia_u64map_put(&m, key, val_of(key, 0)))
+		if (ia_u64map_put(&m, key, val_of(key, 0), NULL))
 			fail_msg("put %zu failed", i);
 		if (m.cap != last_cap) {
 			cap_changes++;
@@ -336,7 +336,7 @@ static void test_wraparound_shift(void **state)
 		ia_u64map_init(&m);
 		for (int i = 0; i < 5; i++) {
 			vals[i] = val_of(keys[i], 1);
-			assert_int_equal(ia_u64map_put(&m, keys[i], vals[i]), 0);
+			assert_int_equal(ia_u64map_put(&m, keys[i], vals[i], NULL), 0);
 		}
 		EXPECT_U64("cap (test assumes no growth)", m.cap, cap);
 		EXPECT_U64("slot cap-1", m.slots[cap - 1].key, last[0]);
@@ -392,11 +392,15 @@ static void run_differential(const char *name, __u64 seed, const __u64 *pool,
 		}
 		key = pool[i];
 		if (r < put_pct) {	/* put / replace */
-			void *v = val_of(key, op);
+			void *v = val_of(key, op), *old = (void *)1;
 
-			if (ia_u64map_put(&m, key, v))
+			if (ia_u64map_put(&m, key, v, &old))
 				fail_msg("%s op %zu: put(0x%llx) failed", name, op,
 					 (unsigned long long)key);
+			/* the value replaced comes back (an owner is not lost) */
+			if (old != ref[i])
+				fail_msg("%s op %zu: put(0x%llx) replaced %p, want %p", name,
+					 op, (unsigned long long)key, old, ref[i]);
 			ref[i] = v;
 		} else if (r < 95) {	/* del */
 			void *got = ia_u64map_del(&m, key);
@@ -516,7 +520,7 @@ static void test_iteration(void **state)
 	ia_u64map_init(&m);
 	for (size_t i = 0; i < N(keys); i++) {
 		vals[i] = val_of(keys[i], 2);
-		assert_int_equal(ia_u64map_put(&m, keys[i], vals[i]), 0);
+		assert_int_equal(ia_u64map_put(&m, keys[i], vals[i], NULL), 0);
 	}
 	while (ia_u64map_next(&m, &it, &k, &v)) {
 		size_t i;

@@ -28,3 +28,11 @@ assert_jq() {
 
 # env_get NAME: a variable the guest exported (IA_NVME_BDF, ...)
 env_get() { sed -n "s/^$1=//p" "$OUT/env"; }
+
+# fx_result_json: the DMA fixture's result log ($OUT/result.txt) as a JSON
+# array of its lines' key=value fields, numbers as numbers ($OUT/result.json)
+fx_result_json() {
+	jq -R -s 'split("\n") | map(select(length > 0) | split(" ")
+		| map(capture("^(?<k>[^=]+)=(?<v>.*)$") | {(.k): (.v | tonumber? // .)}) | add)' \
+		"$OUT/result.txt" > "$OUT/result.json"
+}

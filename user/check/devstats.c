@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check/devstats.h"
@@ -43,6 +44,12 @@ static const char *const kind_names[IA_REQ_KIND_MAX] = {
 	[IA_REQ_SYNC_SG_CPU] = "sync_sg_for_cpu",
 	[IA_REQ_SYNC_SG_DEV] = "sync_sg_for_device",
 	[IA_REQ_GET_SGTABLE] = "get_sgtable",
+	[IA_REQ_IOVA_TRY_ALLOC] = "iova_try_alloc",
+	[IA_REQ_IOVA_LINK] = "iova_link",
+	[IA_REQ_IOVA_SYNC] = "iova_sync",
+	[IA_REQ_IOVA_UNLINK] = "iova_unlink",
+	[IA_REQ_IOVA_DESTROY] = "iova_destroy",
+	[IA_REQ_IOVA_FREE] = "iova_free",
 };
 
 const char *ia_req_kind_str(__u32 kind)
@@ -50,11 +57,31 @@ const char *ia_req_kind_str(__u32 kind)
 	return kind < IA_REQ_KIND_MAX && kind_names[kind] ? kind_names[kind] : "?";
 }
 
+/* named after the tracepoints (of v6.18: dma_map_phys also stands for
+ * 6.12's dma_map_page) */
+static const char *const tp_dma_names[IA_TP_DMA_EV_MAX] = {
+	[IA_TP_DMA_MAP] = "dma_map_phys", [IA_TP_DMA_UNMAP] = "dma_unmap_phys",
+	[IA_TP_DMA_MAP_SG] = "dma_map_sg", [IA_TP_DMA_MAP_SG_ERR] = "dma_map_sg_err",
+	[IA_TP_DMA_UNMAP_SG] = "dma_unmap_sg", [IA_TP_DMA_ALLOC] = "dma_alloc",
+	[IA_TP_DMA_FREE] = "dma_free", [IA_TP_DMA_ALLOC_PAGES] = "dma_alloc_pages",
+	[IA_TP_DMA_FREE_PAGES] = "dma_free_pages", [IA_TP_DMA_ALLOC_SGT] = "dma_alloc_sgt",
+	[IA_TP_DMA_ALLOC_SGT_ERR] = "dma_alloc_sgt_err", [IA_TP_DMA_FREE_SGT] = "dma_free_sgt",
+	[IA_TP_DMA_SYNC_SINGLE_CPU] = "dma_sync_single_for_cpu",
+	[IA_TP_DMA_SYNC_SINGLE_DEV] = "dma_sync_single_for_device",
+	[IA_TP_DMA_SYNC_SG_CPU] = "dma_sync_sg_for_cpu",
+	[IA_TP_DMA_SYNC_SG_DEV] = "dma_sync_sg_for_device",
+};
+
+const char *ia_tp_dma_ev_str(__u32 ev)
+{
+	return ev < IA_TP_DMA_EV_MAX && tp_dma_names[ev] ? tp_dma_names[ev] : "?";
+}
+
 static bool kind_is_map(__u32 k)
 {
 	return k == IA_REQ_MAP_PAGE || k == IA_REQ_MAP_SG || k == IA_REQ_MAP_RESOURCE ||
 	       k == IA_REQ_ALLOC || k == IA_REQ_ALLOC_NONCONTIG || k == IA_REQ_ALLOC_PAGES ||
-	       k == IA_REQ_IOMMU_MAP;
+	       k == IA_REQ_IOMMU_MAP || k == IA_REQ_IOVA_LINK;
 }
 
 static bool kind_is_unmap(__u32 k)
@@ -64,12 +91,32 @@ static bool kind_is_unmap(__u32 k)
 	       k == IA_REQ_FREE_NONCONTIG || k == IA_REQ_FREE_PAGES;
 }
 
+void ia_iova_as_req(const struct ia_ev_iova *e, struct ia_ev_req *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->hdr = e->hdr;
+	r->hdr.type = IA_EV_REQ;
+	r->hdr.size = sizeof(*r);
+	r->dev = e->dev;
+	r->parent_id = e->parent_id;
+	r->phys = e->phys;
+	r->size = e->size;
+	r->dma = e->addr + e->offset;
+	r->attrs = e->attrs;
+	r->entry_ns = e->entry_ns;
+	r->kind = e->kind;
+	r->dir = e->dir;
+	r->ret = e->ret;
+	r->stack_id = e->stack_id;
+}
+
 void ia_devstats_init(struct ia_devstats *ds)
 {
 	memset(ds, 0, sizeof(*ds));
 	ia_u64map_init(&ds->devs);
 	ia_u64map_init(&ds->pending);
 	ia_u64map_init(&ds->unattr);
+	ia_u64map_init(&ds->iova_links);
 }
 
 void ia_devstats_free(struct ia_devstats *ds)
@@ -77,6 +124,7 @@ void ia_devstats_free(struct ia_devstats *ds)
 	ia_u64map_free_values(&ds->devs);
 	ia_u64map_free_values(&ds->pending);
 	ia_u64map_free_values(&ds->unattr);
+	ia_u64map_free(&ds->iova_links);
 }
 
 /*
@@ -97,7 +145,7 @@ static void *get_or_new(struct ia_devstats *ds, struct ia_u64map *m, __u64 key,
 	if (v)
 		return v;
 	v = calloc(1, size);
-	if (!v || ia_u64map_put(m, key, v)) {
+	if (!v || ia_u64map_put(m, key, v, NULL)) {	/* key was absent */
 		free(v);
 		ds->oom = 1;
 		return NULL;
@@ -177,6 +225,47 @@ static void on_req(struct ia_devstats *ds, const struct ia_ev_req *e)
 	}
 }
 
+/*
+ * A root IOVA API call: a link is a map (on_req counted it); its unmap is
+ * the unlink that ends it (one per unlink) or the destroy or free that ends
+ * the reservation with the links still counted in it, so that maps minus
+ * unmaps stays the live mappings.
+ */
+static void on_iova(struct ia_devstats *ds, const struct ia_ev_iova *e)
+{
+	struct ia_ev_req r;
+	struct ia_dev_row *row;
+	__u64 n;
+
+	ia_iova_as_req(e, &r);
+	on_req(ds, &r);
+	row = row_of(ds, e->dev);
+	if (!row || e->parent_id || (e->hdr.flags & IA_REQ_F_FAILED) || !e->state)
+		return;
+	n = (__u64)(uintptr_t)ia_u64map_get(&ds->iova_links, e->state);
+	switch (e->kind) {
+	case IA_REQ_IOVA_LINK:
+		n++;
+		break;
+	case IA_REQ_IOVA_UNLINK:
+		if (n) {
+			n--;
+			row->unmaps++;
+		}
+		break;
+	case IA_REQ_IOVA_DESTROY:
+	case IA_REQ_IOVA_FREE:
+		row->unmaps += n;
+		n = 0;
+		break;
+	default:
+		return;
+	}
+	ia_u64map_del(&ds->iova_links, e->state);
+	if (n && ia_u64map_put(&ds->iova_links, e->state, (void *)(uintptr_t)n, NULL))
+		ds->oom = 1;
+}
+
 static void on_pt(struct ia_devstats *ds, const struct ia_ev_pt *e, bool map)
 {
 	struct ia_pending *p;
@@ -244,6 +333,9 @@ void ia_devstats_add(struct ia_devstats *ds, const struct ia_ev_hdr *h, size_t l
 		break;
 	case IA_EV_REQ:
 		on_req(ds, (const void *)h);
+		break;
+	case IA_EV_IOVA:
+		on_iova(ds, (const void *)h);
 		break;
 	case IA_EV_SG:
 		on_sg(ds, (const void *)h);

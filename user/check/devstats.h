@@ -41,6 +41,8 @@ struct ia_devstats {
 	struct ia_u64map devs;		/* struct device * -> ia_dev_row */
 	struct ia_u64map pending;	/* req id -> struct ia_pending */
 	struct ia_u64map unattr;	/* domain -> ia_unattributed */
+	struct ia_u64map iova_links;	/* struct dma_iova_state * -> links
+					 * live in it (a count, as the value) */
 	__u64 per_type[IA_EV_TYPE_MAX];
 	__u64 records;
 	__u64 bad_records;		/* too short for their type */
@@ -64,5 +66,9 @@ void ia_devstats_json(const struct ia_devstats *ds, struct ia_json *j);
 
 const char *ia_domain_type_str(__u32 type);
 const char *ia_req_kind_str(__u32 kind);
+const char *ia_tp_dma_ev_str(__u32 ev);	/* "dma_map_phys", ... */
+/* A call of the IOVA API as a request of its kind (IA_REQ_IOVA_*): dma =
+ * state->addr + offset; phys, size, dir, attrs, ids, stack as recorded. */
+void ia_iova_as_req(const struct ia_ev_iova *e, struct ia_ev_req *r);
 
 #endif

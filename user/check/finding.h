@@ -28,6 +28,7 @@ enum ia_invariant {
 	IA_INV_ALIGNMENT,	/* handle/offset/page-table/segment constraints */
 	IA_INV_LIFECYCLE,	/* DMA API misuse: unmaps, syncs, leaks */
 	IA_INV_TEMPORAL,	/* unmapped memory reachable until a lazy flush */
+	IA_INV_FAILED,		/* a map or allocation the kernel refused, and why */
 	IA_INV_MAX,
 };
 

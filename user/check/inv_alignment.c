@@ -115,7 +115,8 @@ static void alignment_check(struct ck_ctx *x)
 	check_writes(x);
 	if (x->req->hdr.flags & IA_REQ_F_FAILED)
 		return;
-	if (x->req->kind == IA_REQ_MAP_PAGE || x->req->kind == IA_REQ_MAP_RESOURCE)
+	if (x->req->kind == IA_REQ_MAP_PAGE || x->req->kind == IA_REQ_MAP_RESOURCE ||
+	    x->req->kind == IA_REQ_IOVA_LINK)
 		check_offset(x);
 	if (x->req->kind == IA_REQ_MAP_SG)
 		check_segments(x);

@@ -53,35 +53,62 @@ static int count_covered(struct ia_inode *n, void *ctx)
 	return 0;
 }
 
-static int other_buffer(struct ia_inode *n, void *ctx)
+struct pages_ctx {
+	__u64 self;		/* request id: not "another live buffer" */
+	__u64 page;
+	__u64 lo, hi;		/* the whole pages of the piece: [lo, hi) */
+	__u64 done;		/* [lo, done) is accounted for */
+	__u64 touched;		/* bytes of [lo, hi) in pages other buffers touch */
+};
+
+/* Buffers come in start order: the pages each touches, past those counted. */
+static int touched_pages(struct ia_inode *n, void *ctx)
 {
-	return ia_container_of(n, struct ck_subbuf, phys)->req_id != *(__u64 *)ctx;
+	struct pages_ctx *t = ctx;
+	__u64 s, e;
+
+	if (ia_container_of(n, struct ck_subbuf, phys)->req_id == t->self)
+		return 0;
+	s = (n->start > t->lo ? n->start : t->lo) & ~(t->page - 1);
+	e = n->end < t->hi ? n->end : t->hi;
+	if (e & (t->page - 1))
+		e = (e | (t->page - 1)) + 1;	/* <= hi: hi is page-aligned */
+	if (s < t->done)
+		s = t->done;
+	if (e > s) {
+		t->touched += e - s;
+		t->done = e;
+	}
+	return 0;
 }
 
-/* Whole CPU pages of [a, b) that neither a requested range nor another live
- * buffer of the device touches. */
-static __u64 unrelated_pages(const struct ck_ctx *x, __u64 a, __u64 b,
-			     const struct ck_pt *req, int nreq)
+/*
+ * Whole CPU pages of [a, b) that no other live buffer of the device touches,
+ * counted arithmetically: the pages inside the piece less those the buffers
+ * overlapping it touch (one walk of those buffers, whatever the piece's
+ * size). No requested range touches them: a piece is mapped minus requested.
+ */
+static __u64 unrelated_pages(const struct ck_ctx *x, __u64 a, __u64 b)
 {
-	__u64 page = x->page_size, self = x->req->hdr.req_id, pages = 0;
+	struct pages_ctx t = { .self = x->req->hdr.req_id, .page = x->page_size };
+	__u64 mask = t.page - 1;
 
-	for (__u64 pg = ck_page_align(a, page); pg + page <= b; pg += page) {
-		bool touched = false;
-
-		for (int i = 0; i < nreq && !touched; i++)
-			touched = req[i].paddr < pg + page && req[i].paddr + req[i].size > pg;
-		if (!touched)
-			touched = ia_itree_overlaps(&x->dev->live_phys, pg, pg + page,
-						    other_buffer, &self);
-		pages += !touched;
+	t.lo = a & ~mask;
+	if (t.lo < a) {
+		if (t.lo > UINT64_MAX - t.page)
+			return 0;	/* no whole page above a */
+		t.lo += t.page;
 	}
-	return pages;
+	t.hi = b & ~mask;
+	if (t.hi <= t.lo)
+		return 0;
+	t.done = t.lo;
+	ia_itree_overlaps(&x->dev->live_phys, t.lo, t.hi, touched_pages, &t);
+	return (t.hi - t.lo - t.touched) / t.page;
 }
 
 struct gaps {
 	struct ck_ctx *x;
-	const struct ck_pt *req;
-	int nreq;
 	__u64 lo;			/* lowest requested byte */
 	__u64 head, tail, pages, in_slot;
 	/* by page kind (only when the request has page records) */
@@ -201,7 +228,30 @@ static void gap(struct gaps *g, __u64 a, __u64 b)
 	if (ck_in_slot(x->p, x->granule, a, b))
 		g->in_slot += bytes;
 	else
-		g->pages += unrelated_pages(x, a, b, g->req, g->nreq);
+		g->pages += unrelated_pages(x, a, b);
+}
+
+/* A picture's worth of this mapping (ia_checker_keep_maps). */
+static void sample(struct ck_ctx *x, __u64 requested, const struct gaps *g)
+{
+	struct ia_map_sample m = { .dma = x->req->dma, .requested = requested,
+				   .iova_lo = ~0ULL, .head = g->head, .tail = g->tail,
+				   .kind = x->req->kind };
+
+	if (x->dev->samples.n >= x->c->keep_maps)
+		return;
+	for (size_t i = 0; i < x->p->maps.n; i++) {
+		const struct ck_pt *w = &x->p->maps.v[i];
+
+		if (w->result)
+			continue;
+		if (w->iova < m.iova_lo)
+			m.iova_lo = w->iova;
+		if (w->iova + w->size > m.iova_hi)
+			m.iova_hi = w->iova + w->size;
+	}
+	if (m.iova_hi)
+		CK_PUSH(x->c, x->dev->samples, m);
 }
 
 /* The kinds into the finding, and into the device totals when count. */
@@ -250,8 +300,8 @@ static void exposure_map(struct ck_ctx *x)
 	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
 	const struct ck_pending *p = x->p;
 	__u64 mapped = 0, requested = 0, exposed, spans = 0;
-	struct gaps g = { .x = x, .req = req };
-	int nmap = 0;
+	struct gaps g = { .x = x };
+	int nmap = 0, nreq;
 	struct ia_finding f;
 
 	for (size_t i = 0; i < p->maps.n && nmap < MAX_RANGES; i++)
@@ -262,10 +312,10 @@ static void exposure_map(struct ck_ctx *x)
 		mapped += map[i].size;
 	x->dev->stats.maps++;
 	x->dev->stats.bytes_mapped += mapped;
-	g.nreq = ck_requested_ranges(x, req, MAX_RANGES);
-	if (g.nreq <= 0 || !nmap)
+	nreq = ck_requested_ranges(x, req, MAX_RANGES);
+	if (nreq <= 0 || !nmap)
 		return;	/* remapped allocation, or nothing mapped: no ranges */
-	for (int i = 0; i < g.nreq; i++)
+	for (int i = 0; i < nreq; i++)
 		requested += req[i].size;
 	x->dev->stats.bytes_requested += requested;
 	g.lo = req[0].paddr;
@@ -274,7 +324,7 @@ static void exposure_map(struct ck_ctx *x)
 	for (int i = 0; i < nmap; i++) {
 		__u64 cur = map[i].paddr, end = map[i].paddr + map[i].size;
 
-		for (int k = 0; k < g.nreq && cur < end; k++) {
+		for (int k = 0; k < nreq && cur < end; k++) {
 			__u64 rs = req[k].paddr, re = rs + req[k].size;
 
 			if (re <= cur)
@@ -289,6 +339,7 @@ static void exposure_map(struct ck_ctx *x)
 			gap(&g, cur, end);
 	}
 	exposed = g.head + g.tail;
+	sample(x, requested, &g);
 	if (!exposed)
 		return;
 	x->dev->stats.bytes_exposed += exposed;
@@ -302,6 +353,8 @@ static void exposure_map(struct ck_ctx *x)
 			spans += ck_page_align(off + p->sg_in.v[i].len, x->granule);
 		}
 	}
+	if (x->dev->stats.untrusted && exposed > g.in_slot)
+		x->dev->stats.bytes_untrusted += exposed - g.in_slot;
 	if (x->dev->stats.untrusted && exposed > g.in_slot)
 		ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_ERROR, "exposure.untrusted");
 	else if (spans && mapped > spans)

@@ -39,7 +39,12 @@ static __u32 map_kind_of(__u32 unmap)
 	}
 }
 
-/* Length a map request covers, as its unmap must repeat it. */
+/*
+ * Length a map request covers from its handle, as its unmap must repeat
+ * it. A scatterlist: up to the end of its last output segment at or above
+ * the handle (an untrusted device's segments have IOVAs of their own, some
+ * below the first one: those are in the mapping's extents, not its length).
+ */
 static __u64 map_len(const struct ck_ctx *x)
 {
 	const struct ck_pending *p = x->p;
@@ -47,8 +52,12 @@ static __u64 map_len(const struct ck_ctx *x)
 
 	if (x->req->kind != IA_REQ_MAP_SG)
 		return x->req->size;
-	for (size_t i = 0; i < p->sg_out.n && p->sg_out.v[i].dma_len; i++)
-		len = p->sg_out.v[i].dma + p->sg_out.v[i].dma_len - x->req->dma;
+	for (size_t i = 0; i < p->sg_out.n && p->sg_out.v[i].dma_len; i++) {
+		const struct ck_seg *s = &p->sg_out.v[i];
+
+		if (s->dma >= x->req->dma && s->dma + s->dma_len - x->req->dma > len)
+			len = s->dma + s->dma_len - x->req->dma;
+	}
 	return len ? len : 1;
 }
 
@@ -57,11 +66,75 @@ static __u64 align_up(__u64 v, __u64 g)
 	return (v + g - 1) & ~(g - 1);
 }
 
+static int cmp_iova(const void *a, const void *b)
+{
+	const struct ck_pt *x = a, *y = b;
+
+	return x->iova < y->iova ? -1 : x->iova > y->iova;
+}
+
+/*
+ * Keep the IOVA ranges the map's own writes covered when they are not the
+ * one range [lo, hi) its handle and length imply (struct ck_extents).
+ */
+static void add_extents(struct ck_ctx *x, __u64 lo, __u64 hi)
+{
+	struct ck_pt *w = x->p->maps.n ? malloc(x->p->maps.n * sizeof(*w)) : NULL;
+	struct ck_extents *e;
+	size_t n = 0;
+
+	if (!x->p->maps.n)
+		return;	/* write not seen: only the handle's range is known */
+	if (!w)
+		goto oom;
+	for (size_t i = 0; i < x->p->maps.n; i++)
+		if (!x->p->maps.v[i].result && x->p->maps.v[i].size)
+			w[n++] = x->p->maps.v[i];
+	qsort(w, n, sizeof(*w), cmp_iova);
+	e = malloc(sizeof(*e) + (n + x->p->sg_out.n + 1) * sizeof(e->r[0]));
+	if (!e) {
+		free(w);
+		goto oom;
+	}
+	e->n = 0;
+	e->nseg = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (e->n && w[i].iova <= e->r[e->n - 1].hi) {
+			if (w[i].iova + w[i].size > e->r[e->n - 1].hi)
+				e->r[e->n - 1].hi = w[i].iova + w[i].size;
+			continue;
+		}
+		e->r[e->n].lo = w[i].iova;
+		e->r[e->n].hi = w[i].iova + w[i].size;
+		e->n++;
+	}
+	free(w);
+	if (!e->n || (e->n == 1 && e->r[0].lo == lo && e->r[0].hi == hi)) {
+		free(e);	/* the common case: nothing to keep */
+		return;
+	}
+	for (size_t i = 0; x->req->kind == IA_REQ_MAP_SG && i < x->p->sg_out.n; i++) {
+		const struct ck_seg *s = &x->p->sg_out.v[i];
+
+		if (!s->dma_len)
+			break;
+		e->r[e->n + e->nseg].lo = s->dma;
+		e->r[e->n + e->nseg].hi = s->dma + s->dma_len;
+		e->nseg++;
+	}
+	free(ia_u64map_del(&x->dev->extents, x->req->hdr.req_id));
+	if (!ia_u64map_put(&x->dev->extents, x->req->hdr.req_id, e, NULL))
+		return;
+	free(e);
+oom:
+	x->c->oom = true;
+}
+
 /* Remember a sub-granule buffer's phys ranges (see struct ck_subbuf). */
 static void add_subbuf(struct ck_ctx *x)
 {
 	struct ck_pt req[64];
-	struct ck_subbuf *head = NULL;
+	struct ck_subbuf *head = NULL, *old, *tail;
 	bool whole = true;
 	int n = ck_requested_ranges(x, req, 64);
 
@@ -84,8 +157,17 @@ static void add_subbuf(struct ck_ctx *x)
 		head = b;
 		ia_itree_insert(&x->dev->live_phys, &b->phys);
 	}
-	if (head && ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, head))
+	if (!head)
+		return;
+	if (ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, head, (void **)&old)) {
 		x->c->oom = true;	/* stays in the tree until the end */
+		return;
+	}
+	/* a request id seen twice (a damaged trace): one list for both */
+	for (tail = head; old && tail->next; tail = tail->next)
+		;
+	if (old)
+		tail->next = old;
 }
 
 static void lifecycle_map(struct ck_ctx *x)
@@ -107,17 +189,25 @@ static void lifecycle_map(struct ck_ctx *x)
 	} else {
 		/* no write of ours holds the handle (a mapping made elsewhere,
 		 * or two handles in one entry): keep it on the side */
-		struct ck_owner *o = malloc(sizeof(*o));
+		struct ck_owner *o = malloc(sizeof(*o)), *old;
 
-		if (!o || ia_u64map_put(&x->dev->orphans, own.dma, o)) {
+		if (!o || ia_u64map_put(&x->dev->orphans, own.dma, o, (void **)&old)) {
 			free(o);
 			x->c->oom = true;
 			return;
 		}
 		*o = own;
+		if (old) {
+			/* a live handle returned again: the first mapping's
+			 * unmap was not seen; this one supersedes it */
+			free(old);
+			x->dev->stats.live--;
+			x->c->live_maps--;
+		}
 	}
 	add_subbuf(x);
-	ia_u64map_del(&x->dev->unmapped, x->req->dma);
+	add_extents(x, own.dma & ~(x->granule - 1), align_up(own.dma + own.len, x->granule));
+	ia_recent_del(&x->dev->unmapped, x->req->dma);
 	x->dev->stats.live++;
 	x->c->live_maps++;
 }
@@ -139,6 +229,40 @@ static int count_left(struct ia_inode *n, void *ctx)
 {
 	((struct leftover *)ctx)->bytes += n->end - n->start;
 	return 0;
+}
+
+/*
+ * After the unmap (and everything nested in it) the IOVA ranges the mapping
+ * took must be empty: its extents, or the granule-aligned range around its
+ * handle.
+ */
+static void check_leftover(struct ck_ctx *x, const struct ck_owner *own)
+{
+	struct ck_extents *e = ia_u64map_del(&x->dev->extents, own->req_id);
+	__u64 lo = own->dma & ~(x->granule - 1);
+	__u64 hi = align_up(own->dma + own->len, x->granule);
+	struct leftover l = { 0 };
+	__u64 first = lo;
+	char msg[200];
+
+	for (size_t i = 0; x->dom && i < (e ? e->n : 1); i++) {
+		__u64 before = l.bytes;
+
+		if (e) {
+			lo = e->r[i].lo;
+			hi = e->r[i].hi;
+		}
+		ia_itree_overlaps(&x->dom->pt, lo, hi, count_left, &l);
+		if (!before && l.bytes)
+			first = lo;
+	}
+	free(e);
+	if (!l.bytes)
+		return;
+	snprintf(msg, sizeof(msg), "%" PRIu64 " bytes of the mapping at IOVA 0x%"
+		 PRIx64 " still in the page tables after %s",
+		 (uint64_t)l.bytes, (uint64_t)first, ia_req_kind_str(x->req->kind));
+	lifecycle_finding(x, "lifecycle.pt_leftover", msg);
 }
 
 /* The live mapping an unmap ends: on a removed page-table piece, or kept
@@ -166,12 +290,11 @@ static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
 static void lifecycle_unmap(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
-	struct ck_subbuf *b;
 	struct ck_owner own;
 	char msg[200];
 
 	if (!take_owner(x, &own)) {
-		if (ia_u64map_get(&x->dev->unmapped, r->dma)) {
+		if (ia_recent_has(&x->dev->unmapped, r->dma)) {
 			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 ", already unmapped",
 				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
 			lifecycle_finding(x, "lifecycle.double_unmap", msg);
@@ -207,54 +330,92 @@ static void lifecycle_unmap(struct ck_ctx *x)
 			 (uint64_t)r->dma, r->dir, own.dir);
 		lifecycle_finding(x, "lifecycle.dir_mismatch", msg);
 	}
-	if (x->dom) {	/* the granule-aligned IOVA range the mapping took */
-		__u64 lo = own.dma & ~(x->granule - 1);
-		__u64 hi = align_up(own.dma + own.len, x->granule);
-		struct leftover l = { 0 };
-
-		ia_itree_overlaps(&x->dom->pt, lo, hi, count_left, &l);
-		if (l.bytes) {
-			snprintf(msg, sizeof(msg), "%" PRIu64 " bytes of the mapping at IOVA 0x%"
-				 PRIx64 " still in the page tables after %s",
-				 (uint64_t)l.bytes, (uint64_t)lo, ia_req_kind_str(r->kind));
-			lifecycle_finding(x, "lifecycle.pt_leftover", msg);
-		}
-	}
-	for (b = ia_u64map_del(&x->dev->subbufs, own.req_id); b;) {
-		struct ck_subbuf *next = b->next;
-
-		ia_itree_remove(&x->dev->live_phys, &b->phys);
-		free(b);
-		b = next;
-	}
-	x->dev->stats.live--;
-	x->c->live_maps--;
-	if (ia_u64map_put(&x->dev->unmapped, r->dma, (void *)1))
+	check_leftover(x, &own);
+	ck_live_end(x->c, x->dev, own.req_id);
+	if (ia_recent_add(&x->dev->unmapped, r->dma))
 		x->c->oom = true;
+}
+
+#define CK_SYNC_WALK	64	/* entries walked back to a mapping's first */
+
+/*
+ * The live mapping whose entries hold iova: the owner on the entry holding
+ * it, or on the nearest entry before it in the same IOVA-contiguous run (a
+ * mapping made of several writes keeps its owner on the first). *before:
+ * iova lies in a mapping's first entry, before its handle (no mapping holds
+ * it: dma-iommu gives each mapping IOVA granules of its own). NULL when the
+ * run has no owner (a mapping made before the recording) or is too long.
+ */
+static const struct ck_owner *sync_owner(const struct ck_domain *d, __u64 iova, bool *before)
+{
+	struct ia_inode *n = d ? ia_itree_find(&d->pt, iova) : NULL;
+
+	*before = false;
+	for (int i = 0; n && i < CK_SYNC_WALK; i++) {
+		const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+
+		if (m->own.req_id) {
+			*before = m->own.dma > iova;
+			return *before ? NULL : &m->own;
+		}
+		n = n->start ? ia_itree_find(&d->pt, n->start - 1) : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * A live mapping with extents (an untrusted device's scatterlist: segments
+ * at IOVAs of their own, the owner only on the first one's entry) whose
+ * written ranges hold iova: 1 if one of its output segments holds [start,
+ * end), -1 if none does, 0 when no such mapping holds iova.
+ */
+static int sync_in_extents(const struct ck_device *d, __u64 start, __u64 end)
+{
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&d->extents, &it, &k, &v);) {
+		const struct ck_extents *e = v;
+		bool mine = false;
+
+		for (size_t i = 0; i < e->n; i++)
+			mine |= start >= e->r[i].lo && start < e->r[i].hi;
+		if (!mine)
+			continue;
+		for (size_t i = e->n; i < e->n + e->nseg; i++)
+			if (start >= e->r[i].lo && end <= e->r[i].hi)
+				return 1;
+		return -1;
+	}
+	return 0;
 }
 
 static void lifecycle_sync(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
 	__u64 start = r->dma, end = r->dma + (r->size ? r->size : 1);
-	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, start) : NULL;
-	const struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
-	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start);
+	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start), *m;
 	__u64 phys, run_end;
+	bool before;
+	int held;
 	char msg[200];
 
 	if (r->kind == IA_REQ_SYNC_SG_CPU || r->kind == IA_REQ_SYNC_SG_DEV)
 		end = start + 1;	/* the list's extent is not recorded */
-	if (m && m->own.req_id && m->own.dma <= start) {
-		/* the live mapping whose handle is in this entry must hold it */
-		if (end <= m->own.dma + m->own.len)
+	m = sync_owner(x->dom, start, &before);
+	if (!m && !o && !before && (held = sync_in_extents(x->dev, start, end))) {
+		if (held > 0)
+			return;
+	} else if (m) {
+		/* the live mapping holding the first byte must hold them all */
+		if (end <= m->dma + m->len)
 			return;
 	} else if (o) {
 		if (end <= o->dma + o->len)
 			return;
-	} else {
-		/* another piece of a mapping (scatterlist), or one made before
-		 * the recording: the bytes must at least be mapped */
+	} else if (!before) {
+		/* a mapping made before the recording: the bytes must at least
+		 * be mapped */
 		__u64 cur = start;
 
 		while (cur < end && ck_translate(x->dom, cur, &phys, &run_end))

@@ -49,7 +49,7 @@ static void temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_fre
 		q->dev = e->dev;
 		q->cookie = cookie;
 		q->next = ia_u64map_get(&c->fq, cookie);
-		if (ia_u64map_put(&c->fq, cookie, q)) {
+		if (ia_u64map_put(&c->fq, cookie, q, NULL)) {	/* old head: q->next */
 			free(q);
 			c->oom = true;
 			return;
@@ -69,8 +69,8 @@ static void temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
 
 		next = q->next;
 		ia_itree_remove(&c->stale, &q->phys);
-		if (d && window > d->stats.lazy_max_ns)
-			d->stats.lazy_max_ns = window;
+		if (d)
+			ia_lazy_observe(&d->stats, window);
 		ck_finding_init_dev(c, d, &f, IA_INV_TEMPORAL, IA_SEV_INFO,
 				    "temporal.lazy_window", -1);
 		f.ts_ns = q->ts_ns;

@@ -104,6 +104,7 @@ static void translation_map(struct ck_ctx *x)
 	switch (r->kind) {
 	case IA_REQ_MAP_PAGE:
 	case IA_REQ_MAP_RESOURCE:
+	case IA_REQ_IOVA_LINK:	/* state->addr + offset -> phys */
 		check_range(x, r->dma, p->bounced ? p->bounce_tlb : r->phys, r->size);
 		break;
 	case IA_REQ_MAP_SG:

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check/invariant.h"
+#include "check/devstats.h"
 #include "trace/trace.h"
 
 /* Call callback CB of every invariant that has one, with ARGS. */
@@ -51,6 +52,10 @@ static void on_stack(struct ia_checker *c, const struct ia_ev_stack *e, size_t l
 
 	if (e->stack_id < 0 || ia_u64map_get(&c->stacks, (__u64)e->stack_id + 1))
 		return;
+	if (c->lim.stacks && c->stacks.len >= c->lim.stacks) {
+		c->stacks_dropped++;	/* its findings have no call site */
+		return;
+	}
 	s = ck_get_or_new(c, &c->stacks, (__u64)e->stack_id + 1, sizeof(*s));
 	if (!s)
 		return;
@@ -128,6 +133,8 @@ static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
 	struct ck_pending *p = ck_pending_get(c, e->hdr.req_id);
 	struct ck_bounce b = { e->orig_phys, e->tlb_phys, e->alloc_size };
 
+	if (p && e->tlb_phys == ~0ULL)
+		p->bounce_failed = true;
 	if (!p || e->tlb_phys == ~0ULL)
 		return;
 	CK_PUSH(c, p->bounces, b);
@@ -135,6 +142,47 @@ static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
 		return;
 	p->bounced = true;
 	p->bounce_tlb = e->tlb_phys;
+}
+
+/*
+ * What tells why a map failed, from a nested request's record e and its
+ * pending state p (NULL when it had no records of its own): a failed
+ * __iommu_dma_map that made no write found no IOVA; a failed map_page that
+ * neither bounced nor reached __iommu_dma_map stopped at dma-iommu's
+ * "bounce buffers are inactive" check.
+ */
+static void merge_failure(struct ck_pending *pp, const struct ia_ev_req *e,
+			  const struct ck_pending *p)
+{
+	bool failed = e->hdr.flags & IA_REQ_F_FAILED;
+
+	if (p) {
+		pp->saw_iommu_map |= p->saw_iommu_map;
+		pp->bounce_failed |= p->bounce_failed;
+		if (p->iova_failed && !pp->iova_failed) {
+			pp->iova_failed = true;
+			pp->iova_phys = p->iova_phys;
+			pp->iova_size = p->iova_size;
+		}
+		if (p->not_bounced && !pp->not_bounced) {
+			pp->not_bounced = true;
+			pp->nb_phys = p->nb_phys;
+			pp->nb_size = p->nb_size;
+		}
+	}
+	if (e->kind == IA_REQ_IOMMU_MAP) {
+		pp->saw_iommu_map = true;
+		if (failed && !(p && p->maps.n) && !pp->iova_failed) {
+			pp->iova_failed = true;
+			pp->iova_phys = e->phys;
+			pp->iova_size = e->size;
+		}
+	} else if (e->kind == IA_REQ_MAP_PAGE && failed && !pp->not_bounced &&
+		   !(p && (p->saw_iommu_map || p->bounced || p->bounce_failed))) {
+		pp->not_bounced = true;
+		pp->nb_phys = e->phys;
+		pp->nb_size = e->size;
+	}
 }
 
 static void on_page(struct ia_checker *c, const struct ia_ev_page *e)
@@ -157,6 +205,7 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 		pp->has_child = true;
 		pp->child_phys = e->phys;
 	}
+	merge_failure(pp, e, p);
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->maps.n; i++)
@@ -183,21 +232,31 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 	}
 }
 
-/* Run the invariants for a root request with what it did. */
-static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_pending *p)
+/* What the invariants see of root request e; false without a device. */
+static bool ctx_init(struct ck_ctx *x, struct ia_checker *c, const struct ia_ev_req *e,
+		     struct ck_pending *p)
 {
 	static const struct ck_pending empty;
-	struct ck_ctx x = { .c = c, .req = e };
 
-	x.dev = ck_device_get(c, e->dev);
-	x.p = p ? p : (struct ck_pending *)&empty;
-	if (!x.dev) {
-		ck_pending_free(p);
-		return;
-	}
-	x.dom = x.dev->ctx.domain ? ia_u64map_get(&c->domains, x.dev->ctx.domain) : NULL;
-	x.page_size = x.dev->ctx.page_size ? x.dev->ctx.page_size : CK_PAGE_SIZE;
-	x.granule = x.dev->ctx.granule ? x.dev->ctx.granule : x.page_size;
+	*x = (struct ck_ctx){ .c = c, .req = e };
+	x->dev = ck_device_get(c, e->dev);
+	x->p = p ? p : (struct ck_pending *)&empty;
+	if (!x->dev)
+		return false;
+	x->dom = x->dev->ctx.domain ? ia_u64map_get(&c->domains, x->dev->ctx.domain) : NULL;
+	x->page_size = x->dev->ctx.page_size ? x->dev->ctx.page_size : CK_PAGE_SIZE;
+	x->granule = x->dev->ctx.granule ? x->dev->ctx.granule : x->page_size;
+	return true;
+}
+
+/* Run the invariants for a root request with what it did. P stays the
+ * caller's: every caller frees it (or leaves it in c->pending) afterwards. */
+static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_pending *p)
+{
+	struct ck_ctx x;
+
+	if (!ctx_init(&x, c, e, p))
+		return;	/* no device to check it against (dev 0, or out of memory) */
 
 	if (ck_kind_maps(e->kind)) {
 		if (e->hdr.flags & IA_REQ_F_FAILED) {
@@ -237,7 +296,7 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 	if (has_output_walk(e)) {
 		if (!p)
 			p = calloc(1, sizeof(*p));
-		if (p && !ia_u64map_put(&c->pending, e->hdr.req_id, p)) {
+		if (p && !ia_u64map_put(&c->pending, e->hdr.req_id, p, NULL)) {
 			p->awaiting_sg_out = true;
 			p->req = *e;
 			return;
@@ -248,11 +307,104 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 	ck_pending_free(p);
 }
 
+/* Does [a, a + len) run past the end of the 64-bit address space? */
+static bool wraps(__u64 a, __u64 len)
+{
+	return len > UINT64_MAX - a;
+}
+
+/* 0 (unknown: a fallback is used) or a power of two in [min, max]. */
+static bool sane_size(__u64 v, __u64 min, __u64 max)
+{
+	return !v || (!(v & (v - 1)) && v >= min && v <= max);
+}
+
+static bool req_sane(const struct ia_ev_req *e)
+{
+	/* ids are the BPF side's, from 1: 0 means "no request" elsewhere */
+	if (!e->hdr.req_id || wraps(e->phys, e->size))
+		return false;
+	/* a failed map's handle is DMA_MAPPING_ERROR (~0): not a range */
+	return ((e->hdr.flags & IA_REQ_F_FAILED) && ck_kind_maps(e->kind)) ||
+	       !wraps(e->dma, e->size);
+}
+
+static bool sg_sane(const struct ia_ev_sg *e)
+{
+	for (__u32 i = 0; i < e->count && i < IA_SG_CHUNK; i++)
+		if (wraps(e->segs[i].phys, e->segs[i].len) ||
+		    (e->segs[i].dma_len && wraps(e->segs[i].dma, e->segs[i].dma_len)))
+			return false;
+	return true;
+}
+
+/*
+ * What a record may claim: no range past the end of the address space, and
+ * a device's page size and granule powers of two of a size some kernel
+ * uses. Everything the invariants compute from a record is then bounded by
+ * the record itself (docs/checks.md, "Hostile input").
+ */
+static bool record_sane(const struct ia_ev_hdr *h)
+{
+	const struct ia_ev_pt *pt = (const void *)h;
+	const struct ia_ev_device *d = (const void *)h;
+	const struct ia_ev_bounce *b = (const void *)h;
+	const struct ia_ev_iova_free *f = (const void *)h;
+
+	switch (h->type) {
+	case IA_EV_DEVICE:
+		return sane_size(d->page_size, CK_PAGE_MIN, CK_PAGE_MAX) &&
+		       sane_size(d->granule, CK_GRANULE_MIN, CK_GRANULE_MAX);
+	case IA_EV_REQ:
+		return req_sane((const void *)h);
+	case IA_EV_SG:
+		return sg_sane((const void *)h);
+	case IA_EV_PT_MAP:
+		return pt->result || (!wraps(pt->iova, pt->size) && !wraps(pt->paddr, pt->size));
+	case IA_EV_PT_UNMAP:
+		return !wraps(pt->iova, pt->size) && !wraps(pt->iova, pt->result);
+	case IA_EV_BOUNCE:
+		return b->tlb_phys == ~0ULL ||
+		       (!wraps(b->tlb_phys, b->alloc_size) && !wraps(b->orig_phys, b->alloc_size));
+	case IA_EV_IOVA_FREE:
+		return !wraps(f->iova, f->size);
+	default:
+		return true;
+	}
+}
+
+/*
+ * A call of the two-step IOVA API. Nested ones (destroy -> free, a failed
+ * link's unlink) hand what they did to their parent, as nested requests do.
+ * A root one updates the reservation's shadow; a link is then also checked
+ * as the mapping it is (the map invariants, kind IA_REQ_IOVA_LINK), before
+ * the iova callbacks see what the call did.
+ */
+static void on_iova(struct ia_checker *c, const struct ia_ev_iova *e)
+{
+	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
+	struct ck_iova_ctx xi = { .e = e };
+	struct ia_ev_req r;
+
+	ia_iova_as_req(e, &r);
+	if (e->parent_id) {
+		merge_into_parent(c, &r, p);
+		ck_pending_free(p);
+		return;
+	}
+	if (ctx_init(&xi.x, c, &r, p)) {
+		ck_iova_apply(&xi);
+		if (e->kind == IA_REQ_IOVA_LINK)
+			evaluate(c, &r, p);
+		CK_EACH(iova, &xi);
+	}
+	ck_pending_free(p);
+}
 
 void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t len)
 {
 	if (len < sizeof(*h) || !h->type || h->type >= IA_EV_TYPE_MAX ||
-	    len < ia_ev_min_size(h->type) || h->size > len) {
+	    len < ia_ev_min_size(h->type) || h->size > len || !record_sane(h)) {
 		c->malformed++;
 		return;
 	}
@@ -266,6 +418,7 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	case IA_EV_PAGE:	on_page(c, (const void *)h); break;
 	case IA_EV_FREED:	CK_EACH(freed, c, (const void *)h); break;
 	case IA_EV_REQ:		on_req(c, (const void *)h); break;
+	case IA_EV_IOVA:	on_iova(c, (const void *)h); break;
 	case IA_EV_IOVA_FREE:
 		CK_EACH(iova_free, c, (const void *)h, ia_u64map_get(&c->pending, h->req_id));
 		break;
@@ -296,4 +449,44 @@ void ia_checker_finish(struct ia_checker *c, __u64 lost)
 	for (size_t i = 0; i < c->findings.n; i++)
 		if (strcmp(c->findings.v[i].code, "temporal.lazy_window"))
 			c->findings.v[i].uncertain = true;
+}
+
+size_t ia_checker_expire(struct ia_checker *c)
+{
+	CK_VEC(__u64) old = { 0 };
+	size_t n;
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
+		if (((struct ck_pending *)v)->gen != c->gen)
+			CK_PUSH(c, old, k);
+	for (size_t i = 0; i < old.n; i++) {
+		struct ck_pending *p = ia_u64map_del(&c->pending, old.v[i]);
+
+		/* a root request whose output walk never came: check what we
+		 * have, as ia_checker_finish() does */
+		if (p->awaiting_sg_out) {
+			p->awaiting_sg_out = false;
+			evaluate(c, &p->req, p);
+		}
+		ck_pending_free(p);
+	}
+	n = old.n;
+	free(old.v);
+	c->pending_expired += n;
+	c->gen++;
+	return n;
+}
+
+void ia_checker_keep_maps(struct ia_checker *c, size_t max)
+{
+	c->keep_maps = max;
+}
+
+const struct ia_map_sample *ia_checker_dev_maps(const struct ia_checker *c, size_t i,
+						 size_t *n)
+{
+	*n = i < c->devlist.n ? c->devlist.v[i]->samples.n : 0;
+	return *n ? c->devlist.v[i]->samples.v : NULL;
 }

@@ -34,7 +34,7 @@ bool ck_kind_maps(__u32 k)
 {
 	return k == IA_REQ_MAP_PAGE || k == IA_REQ_MAP_SG || k == IA_REQ_MAP_RESOURCE ||
 	       k == IA_REQ_ALLOC || k == IA_REQ_ALLOC_NONCONTIG || k == IA_REQ_ALLOC_PAGES ||
-	       k == IA_REQ_IOMMU_MAP;
+	       k == IA_REQ_IOMMU_MAP || k == IA_REQ_IOVA_LINK;
 }
 
 bool ck_kind_unmaps(__u32 k)
@@ -51,6 +51,7 @@ struct ia_checker *ia_checker_new(void)
 	if (!c)
 		return NULL;
 	ia_u64map_init(&c->devs);
+	ia_u64map_init(&c->iovas);
 	ia_u64map_init(&c->domains);
 	ia_u64map_init(&c->pending);
 	ia_u64map_init(&c->stacks);
@@ -80,6 +81,12 @@ static void free_ptmap(struct ia_inode *n, void *ctx)
 	free(ia_container_of(n, struct ck_ptmap, node));
 }
 
+static void free_subbuf(struct ia_inode *n, void *ctx)
+{
+	(void)ctx;
+	free(ia_container_of(n, struct ck_subbuf, phys));
+}
+
 void ia_checker_free(struct ia_checker *c)
 {
 	__u64 k;
@@ -90,14 +97,14 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
 		struct ck_device *d = v;
 
-		for (size_t i2 = 0; ia_u64map_next(&d->subbufs, &i2, &k, &v);)
-			for (struct ck_subbuf *b = v, *next; b; b = next) {
-				next = b->next;
-				free(b);
-			}
+		/* every live sub-granule buffer is in the tree, whether or not
+		 * its request's list made it into subbufs */
+		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
-		ia_u64map_free(&d->unmapped);
+		ia_recent_free(&d->unmapped);
+		ia_u64map_free_values(&d->extents);
+		free(d->samples.v);
 		free(d);
 	}
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
@@ -108,6 +115,14 @@ void ia_checker_free(struct ia_checker *c)
 	}
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
+	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {
+		struct ck_iova *st = v;
+
+		free(st->live.v);
+		free(st->dead.v);
+		free(st);
+	}
+	ia_u64map_free(&c->iovas);
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
 		for (struct ck_queued *q = v, *next; q; q = next) {
 			next = q->next;
@@ -121,6 +136,7 @@ void ia_checker_free(struct ia_checker *c)
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
 	free(c->findings.v);
+	free(c->codes.v);
 	free(c->devlist.v);
 	free(c->devstats);
 	free(c);
@@ -133,7 +149,7 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 	if (v || !key)
 		return v;
 	v = calloc(1, size);
-	if (!v || ia_u64map_put(m, key, v)) {
+	if (!v || ia_u64map_put(m, key, v, NULL)) {	/* key was absent */
 		free(v);
 		c->oom = true;
 		return NULL;
@@ -147,13 +163,18 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 
 	if (d || !dev)
 		return d;
+	if (c->lim.devices && c->devs.len >= c->lim.devices) {
+		c->devices_dropped++;	/* its records are not checked */
+		return NULL;
+	}
 	d = ck_get_or_new(c, &c->devs, dev, sizeof(*d));
 	if (!d)
 		return NULL;
 	ia_itree_init(&d->live_phys);
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
-	ia_u64map_init(&d->unmapped);
+	ia_recent_init(&d->unmapped, c->lim.unmapped);
+	ia_u64map_init(&d->extents);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
 	d->ctx.dev = dev;
 	d->ctx.group_id = -1;
@@ -170,7 +191,14 @@ struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
 
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 {
-	return req ? ck_get_or_new(c, &c->pending, req, sizeof(struct ck_pending)) : NULL;
+	struct ck_pending *p = ia_u64map_get(&c->pending, req);
+
+	if (p || !req)
+		return p;
+	p = ck_get_or_new(c, &c->pending, req, sizeof(struct ck_pending));
+	if (p)
+		p->gen = c->gen;
+	return p;
 }
 
 bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run_end)
@@ -184,6 +212,54 @@ bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run
 	*phys = m->paddr + (iova - n->start);
 	*run_end = n->end;
 	return true;
+}
+
+void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
+{
+	for (struct ck_subbuf *b = ia_u64map_del(&d->subbufs, req_id), *next; b; b = next) {
+		next = b->next;
+		ia_itree_remove(&d->live_phys, &b->phys);
+		free(b);
+	}
+	d->stats.live--;
+	c->live_maps--;
+}
+
+const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = {
+	10000, 100000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
+	100000000, 1000000000,
+};
+
+void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
+{
+	sum->maps += d->maps;
+	sum->bytes_requested += d->bytes_requested;
+	sum->bytes_mapped += d->bytes_mapped;
+	sum->bytes_exposed += d->bytes_exposed;
+	sum->pages_exposed += d->pages_exposed;
+	sum->live += d->live;
+	sum->preexisting += d->preexisting;
+	sum->failed += d->failed;
+	sum->bytes_untrusted += d->bytes_untrusted;
+	sum->lazy_windows += d->lazy_windows;
+	sum->lazy_sum_ns += d->lazy_sum_ns;
+	for (size_t b = 0; b <= IA_LAZY_BUCKETS; b++)
+		sum->lazy_hist[b] += d->lazy_hist[b];
+	if (d->lazy_max_ns > sum->lazy_max_ns)
+		sum->lazy_max_ns = d->lazy_max_ns;
+}
+
+void ia_lazy_observe(struct ia_check_dev *d, __u64 ns)
+{
+	size_t b = 0;
+
+	while (b < IA_LAZY_BUCKETS && ns > ia_lazy_bounds_ns[b])
+		b++;
+	d->lazy_hist[b]++;
+	d->lazy_windows++;
+	d->lazy_sum_ns += ns;
+	if (ns > d->lazy_max_ns)
+		d->lazy_max_ns = ns;
 }
 
 /* ---- findings ---------------------------------------------------------- */
@@ -250,15 +326,35 @@ void ck_finding_init(const struct ck_ctx *x, struct ia_finding *f, __u32 inv,
 	f->granule = x->granule;
 }
 
+/* The counter of f's code (codes are few: a linear search). */
+static struct ia_code_count *code_count(struct ia_checker *c, const struct ia_finding *f)
+{
+	struct ia_code_count n = { .code = f->code, .invariant = f->invariant,
+				   .severity = f->severity };
+
+	for (size_t i = 0; i < c->codes.n; i++)
+		if (c->codes.v[i].code == f->code || !strcmp(c->codes.v[i].code, f->code))
+			return &c->codes.v[i];
+	if (CK_PUSH(c, c->codes, n))
+		return NULL;
+	return &c->codes.v[c->codes.n - 1];
+}
+
 void ck_report(struct ia_checker *c, struct ia_finding *f)
 {
+	struct ia_code_count *cc = code_count(c, f);
 	struct ia_finding *old;
 	__u64 key;
 	size_t idx;
 
+	if (cc) {
+		cc->count += f->count;
+		if (f->severity > cc->severity)
+			cc->severity = f->severity;
+	}
 	ia_finding_fingerprint(f);
 	key = ia_fingerprint_key(f->fingerprint);
-	idx = (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
+	idx = c->no_fold ? 0 : (size_t)(uintptr_t)ia_u64map_get(&c->fp, key);
 	if (idx) {
 		old = &c->findings.v[idx - 1];
 		old->count += f->count;
@@ -275,9 +371,17 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 		old->uncertain = old->uncertain && f->uncertain;
 		return;
 	}
+	if (c->lim.findings && c->findings.n >= c->lim.findings) {
+		c->findings_dropped += f->count;	/* counted by code only */
+		return;
+	}
 	if (CK_PUSH(c, c->findings, *f))
 		return;
-	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n))
+	if (cc)
+		cc->distinct++;
+	if (c->no_fold)
+		return;
+	if (ia_u64map_put(&c->fp, key, (void *)(uintptr_t)c->findings.n, NULL))
 		c->oom = true;
 }
 
@@ -372,7 +476,13 @@ bool ck_in_slot(const struct ck_pending *p, __u64 g, __u64 a, __u64 b)
 {
 	for (size_t i = 0; i < p->bounces.n; i++) {
 		const struct ck_bounce *k = &p->bounces.v[i];
-		__u64 lo = k->tlb & ~(g - 1), hi = (k->tlb + k->alloc + g - 1) & ~(g - 1);
+		/* the slot itself, not the granules around it: swiotlb aligns a
+		 * slot to the granule only relative to its pool's start, so with
+		 * a granule > PAGE_SIZE the granules mapped around it hold other
+		 * slots (found by the random programs on the lab kernel) */
+		__u64 lo = k->tlb, hi = k->tlb + k->alloc;
+
+		(void)g;
 
 		if (a >= lo && b <= hi)
 			return true;
@@ -422,6 +532,7 @@ int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max)
 	switch (r->kind) {
 	case IA_REQ_MAP_PAGE:
 	case IA_REQ_MAP_RESOURCE:
+	case IA_REQ_IOVA_LINK:
 		out[n++] = (struct ck_pt){ .paddr = p->bounced ? p->bounce_tlb : r->phys,
 					   .size = r->size };
 		break;
@@ -468,6 +579,11 @@ const struct ia_finding *ia_checker_findings(const struct ia_checker *c, size_t 
 	return c->findings.v;
 }
 
+void ia_checker_set_fold(struct ia_checker *c, bool fold)
+{
+	c->no_fold = !fold;
+}
+
 int ia_checker_set_sensitive(struct ia_checker *c, const char *list)
 {
 	if (strlen(list) >= sizeof(c->sensitive))
@@ -508,4 +624,41 @@ __u64 ia_checker_malformed(const struct ia_checker *c)
 size_t ia_checker_live_mappings(const struct ia_checker *c)
 {
 	return c->live_maps;
+}
+
+void ia_checker_set_limits(struct ia_checker *c, const struct ia_checker_limits *l)
+{
+	c->lim = *l;
+}
+
+const struct ia_code_count *ia_checker_codes(const struct ia_checker *c, size_t *n)
+{
+	*n = c->codes.n;
+	return c->codes.v;
+}
+
+void ia_checker_state(const struct ia_checker *c, struct ia_checker_state *s)
+{
+	__u64 k;
+	void *v;
+
+	memset(s, 0, sizeof(*s));
+	s->findings = c->findings.n;
+	s->stacks = c->stacks.len;
+	s->devices = c->devs.len;
+	s->domains = c->domains.len;
+	s->pending = c->pending.len;
+	s->live_maps = c->live_maps;
+	s->lazy_queued = c->stale.count;
+	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
+		const struct ck_device *d = v;
+
+		s->unmapped += ia_recent_len(&d->unmapped);
+		s->unmapped_forgotten += d->unmapped.dropped;
+	}
+	s->findings_dropped = c->findings_dropped;
+	s->stacks_dropped = c->stacks_dropped;
+	s->devices_dropped = c->devices_dropped;
+	s->pending_expired = c->pending_expired;
+	s->oom = c->oom;
 }

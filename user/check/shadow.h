@@ -12,9 +12,16 @@
 
 #include "check/checker.h"
 #include "lib/itree.h"
+#include "lib/recent.h"
 #include "lib/u64map.h"
 
 #define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
+/* What a device record may claim (replay.c): CPU pages of 4 KiB (x86) to
+ * 256 KiB (hexagon), IOMMU granules of 4 KiB to 1 GiB; 1 KiB at the least. */
+#define CK_PAGE_MIN	1024ULL
+#define CK_PAGE_MAX	(256ULL << 10)
+#define CK_GRANULE_MIN	1024ULL
+#define CK_GRANULE_MAX	(1ULL << 30)
 
 /*
  * A live mapping, kept on the shadow page-table entry that holds its handle
@@ -64,9 +71,18 @@ struct ck_pending {
 	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
 	CK_VEC(struct ia_ev_page) pages;	/* what pages held at map time */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
+	/* why a map failed (inv_failed.c), gathered from nested requests */
+	bool saw_iommu_map;		/* an __iommu_dma_map ran inside */
+	bool iova_failed;		/* one failed before any write: no IOVA */
+	__u64 iova_phys, iova_size;	/* its phys and size */
+	bool bounce_failed;		/* swiotlb found no slot (tlb_phys ~0) */
+	bool not_bounced;		/* a map_page failed before bouncing or
+					 * mapping (bounce buffers inactive) */
+	__u64 nb_phys, nb_size;		/* its buffer */
 	/* a root map_sg / alloc_noncontiguous whose output walk comes after
 	 * its record: checked when the walk's last chunk arrives */
 	bool awaiting_sg_out;
+	__u32 gen;			/* checker.gen when it was made */
 	struct ia_ev_req req;
 };
 
@@ -103,9 +119,28 @@ struct ck_device {
 	struct ia_u64map subbufs;	/* req id -> ck_subbuf list */
 	struct ia_u64map orphans;	/* handle -> ck_owner: live mappings
 					 * whose page-table write was not seen */
-	struct ia_u64map unmapped;	/* handle -> 1: unmapped, not remapped */
+	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
+					 * most recent ones under a limit) */
+	struct ia_u64map extents;	/* req id -> ck_extents: live mappings whose
+					 * writes are not the one IOVA range
+					 * around their handle */
 	struct ia_check_dev stats;
+	CK_VEC(struct ia_map_sample) samples;	/* ia_checker_keep_maps() */
 	size_t stats_idx;		/* index in checker's device list */
+};
+
+/*
+ * The IOVA ranges a live mapping's page-table writes covered, merged, when
+ * they are not the one granule-aligned range around [handle, handle + len):
+ * an untrusted device's scatterlist (iommu_dma_map_sg_swiotlb) maps each
+ * segment at an IOVA of its own, in no particular order. Its unmap must
+ * remove all of them.
+ */
+struct ck_extents {
+	size_t n;		/* r[0 .. n): IOVA ranges written */
+	size_t nseg;		/* r[n .. n + nseg): its output segments' bytes
+				 * (a scatterlist's: what a sync may touch) */
+	struct { __u64 lo, hi; } r[];
 };
 
 struct ck_stack {
@@ -122,8 +157,28 @@ struct ck_queued {
 	struct ck_queued *next;		/* per-cookie list */
 };
 
+/* A linked range of an IOVA state (the two-step IOVA API). */
+struct ck_iova_link {
+	__u64 off, len;		/* offset into the state, bytes */
+	__u64 req_id;		/* the link request: its live buffer's owner */
+};
+
+/* An IOVA reservation, by the caller's struct dma_iova_state. */
+struct ck_iova {
+	__u64 dev;
+	__u64 addr;		/* state->addr: reserved IOVA + the phys hint's
+				 * offset within a granule */
+	__u64 size;		/* bytes reserved for (state->__size) */
+	__u64 req_id;		/* the try_alloc */
+	__s32 stack_id;
+	bool reserved;		/* false once destroyed or freed */
+	CK_VEC(struct ck_iova_link) live;	/* linked now */
+	CK_VEC(struct ck_iova_link) dead;	/* unlinked since reserved */
+};
+
 struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
+	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
 	struct ia_u64map pending;	/* request id -> ck_pending */
 	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
@@ -133,9 +188,15 @@ struct ia_checker {
 	CK_VEC(struct ia_finding) findings;
 	CK_VEC(struct ck_device *) devlist;	/* first-seen order */
 	struct ia_check_dev *devstats;	/* built by ia_checker_devices() */
+	CK_VEC(struct ia_code_count) codes;	/* per finding code, first-seen order */
+	struct ia_checker_limits lim;	/* 0s: unbounded */
+	__u64 findings_dropped, stacks_dropped, devices_dropped, pending_expired;
+	__u32 gen;			/* ia_checker_expire() calls */
+	size_t keep_maps;		/* samples per device; 0: none */
 	__u64 malformed;
 	__u64 live_maps;
 	bool oom;
+	bool no_fold;			/* IA_CHECK_EACH */
 	/* exposure of these kinds is an error (exposure.sensitive): slab
 	 * cache names and page kinds (ia_page_kind_str), comma-separated */
 	char sensitive[256];
@@ -151,6 +212,34 @@ struct ck_ctx {
 	__u64 granule;			/* at least 1 */
 	__u64 page_size;
 };
+
+/*
+ * What one root call of the IOVA API did to its reservation (ck_iova_apply),
+ * for the invariants' iova callback (invariant.h). x is the call as a
+ * request (ia_iova_as_req): what findings name.
+ */
+struct ck_iova_ctx {
+	struct ck_ctx x;
+	const struct ia_ev_iova *e;
+	struct ck_iova *st;	/* NULL: a state never seen reserved */
+	bool was_reserved;	/* st was reserved when the call came */
+	bool replaced;		/* try_alloc over a state still reserved */
+	__u64 outside;		/* link: bytes past the reserved size */
+	__u64 not_linked;	/* unlink, destroy: bytes of the granule-aligned
+				 * range it removes that no link mapped (nor
+				 * an earlier unlink removed) */
+	__u64 unlinked_twice;	/* bytes of it an earlier unlink removed */
+	__u64 left_links, left_bytes;	/* destroy, free: links still live
+					 * after it (mapped, IOVA released) */
+};
+
+/* Apply a root IOVA call to the shadow (reservations, links, and the live
+ * buffers of links it ended) and say what it did in xi (xi->x set). */
+void ck_iova_apply(struct ck_iova_ctx *xi);
+
+/* A live buffer of d ended: its sub-granule ranges leave the device's live
+ * set (ck_subbuf), and the live counts drop. */
+void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id);
 
 /* ---- state ---- */
 /* The entry of key in m, made zeroed when new (NULL: key 0, or no memory,
@@ -188,7 +277,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f);
 /* ---- requests ---- */
 /* Where the device sees phys: its bounce slot if it was bounced. */
 __u64 ck_bounced(const struct ck_pending *p, __u64 phys);
-/* Is [a, b) inside one of the request's bounce slots (granule-aligned)? */
+/* Is [a, b) inside one of the request's bounce slots (the slot itself)? */
 bool ck_in_slot(const struct ck_pending *p, __u64 granule, __u64 a, __u64 b);
 /* Request kinds that create a mapping / remove one. */
 bool ck_kind_maps(__u32 kind);

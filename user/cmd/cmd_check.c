@@ -18,6 +18,7 @@
 #include "live/loader.h"
 #include "live/run.h"
 #include "trace/trace.h"
+#include "lib/openfile.h"
 #include "lib/u64map.h"
 
 struct check_opts {
@@ -32,7 +33,7 @@ static void usage_check(FILE *f)
 {
 	fprintf(f,
 "Usage: iommu-audit check TRACE [--fail-on LEVEL] [--baseline FILE]\n"
-"                          [--format text|json|junit|sarif] [-o FILE]\n"
+"                          [--format text|json|junit|sarif] [-o FILE] [--each]\n"
 "\n"
 "Checks a trace written by `iommu-audit record` against the invariants\n"
 "(docs/checks.md): translation, over-exposure, alignment, lifecycle and\n"
@@ -50,6 +51,8 @@ static void usage_check(FILE *f)
 "                    (exposure.sensitive; traces with page records):\n"
 "                    comma-separated, default " IA_SENSITIVE_DEFAULT ",\n"
 "                    \"\" for none\n"
+"  --each            do not fold: one finding per occurrence (count 1, its\n"
+"                    own request id), e.g. to compare run by run with a model\n"
 "\n"
 "Exit: 0 clean; 1 findings at or above --fail-on; 2 bad arguments or a bad\n"
 "trace; 3 incomplete (events lost or hooks missing) and nothing failing.\n"
@@ -108,38 +111,63 @@ static int common_opt(struct ia_cli *cli, struct check_opts *o, int c, const cha
 	return 0;
 }
 
-/* Write the findings and pick the exit code. */
-static int conclude(struct ia_cli *cli, struct ia_checker *ck, const struct check_opts *o,
-		    struct ia_run_summary *s)
+/* What is opened before the work starts (a live run is not repeatable, and
+ * a checked trace may be long): the baseline and the output file. */
+struct check_out {
+	struct ia_baseline base, *b;
+	FILE *out;
+};
+
+static void release(struct check_out *co)
 {
-	struct ia_baseline base, *b = NULL;
-	const struct ia_finding *f;
-	size_t n, failing = 0;
-	FILE *out = stdout;
+	if (co->b)
+		ia_baseline_free(co->b);
+	co->b = NULL;
+	if (co->out && co->out != stdout)
+		fclose(co->out);
+	co->out = NULL;
+}
+
+/* 0, or the exit code with the error reported. */
+static int prepare(struct ia_cli *cli, const struct check_opts *o, struct check_out *co)
+{
 	char err[512];
 
+	co->b = NULL;
+	co->out = stdout;
 	if (o->baseline) {
-		if (ia_baseline_load(&base, o->baseline, err, sizeof(err)))
+		if (ia_baseline_load(&co->base, o->baseline, err, sizeof(err)))
 			return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
-		b = &base;
+		co->b = &co->base;
 	}
-	if (o->output && !(out = fopen(o->output, "w"))) {
-		if (b)
-			ia_baseline_free(b);
-		return ia_fail(cli, IA_EXIT_USAGE, "cannot write %s", o->output);
+	if (o->output && !(co->out = ia_fopen_write(o->output))) {
+		int e = errno;	/* ENXIO: a FIFO nobody reads */
+
+		release(co);
+		return ia_fail(cli, IA_EXIT_USAGE, "cannot write %s: %s", o->output, strerror(e));
 	}
+	return 0;
+}
+
+/* Write the findings and pick the exit code; co is released. */
+static int conclude(struct ia_cli *cli, struct ia_checker *ck, const struct check_opts *o,
+		    struct check_out *co, struct ia_run_summary *s)
+{
+	const struct ia_finding *f;
+	size_t n, failing = 0;
+	FILE *out = co->out;
+
 	f = ia_checker_findings(ck, &n);
 	s->malformed = ia_checker_malformed(ck);
-	ia_findings_write(out, o->fmt, f, n, b, o->fail_level, s);
+	ia_findings_write(out, o->fmt, f, n, co->b, o->fail_level, s);
 	for (size_t i = 0; i < n; i++)
-		failing += ia_finding_fails(&f[i], o->fail_level, b);
+		failing += ia_finding_fails(&f[i], o->fail_level, co->b);
+	co->out = NULL;
 	if (out != stdout && fclose(out)) {
-		if (b)
-			ia_baseline_free(b);
+		release(co);
 		return ia_fail(cli, IA_EXIT_FAILURE, "writing %s failed", o->output);
 	}
-	if (b)
-		ia_baseline_free(b);
+	release(co);
 	if (failing)
 		return IA_EXIT_FINDINGS;
 	return ia_run_incomplete(s) ? IA_EXIT_INCOMPLETE : IA_EXIT_OK;
@@ -155,6 +183,7 @@ static const struct option check_long[] = {
 	{ "device", required_argument, NULL, 'D' },
 	{ "status", required_argument, NULL, 's' },
 	{ "record", required_argument, NULL, 'r' },
+	{ "each", no_argument, NULL, 'E' },	/* check only */
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -165,30 +194,42 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 	struct ia_run_summary s = { 0 };
 	struct ia_trace_reader *r;
 	struct ia_checker *ck;
+	struct check_out co;
 	char err[512];
+	bool each = false;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "o:h", check_long, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":o:h", check_long, NULL)) != -1) {
 		if (c == 'h') {
 			usage_check(stdout);
 			return IA_EXIT_OK;
 		}
+		if (c == '?' || c == ':')
+			return ia_bad_option(cli, usage_check, c, argv);
+		if (c == 'E') {
+			each = true;
+			continue;
+		}
 		ret = common_opt(cli, &o, c, optarg);
 		if (ret > 1)
 			return ret;
-		if (!ret) {
-			usage_check(stderr);
-			return IA_EXIT_USAGE;
-		}
+		if (!ret)	/* one of live's options */
+			return ia_usage_error(cli, usage_check, "check: %s is an option of live",
+					      argv[optind - 1 - (optarg && optarg == argv[optind - 1])]);
 	}
-	if (optind != argc - 1) {
-		usage_check(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "check: one TRACE argument expected");
-	}
-	ret = ia_checker_from_trace(argv[optind], o.sensitive, &ck, &r, &s, err, sizeof(err));
-	if (ret)
+	if (optind != argc - 1)
+		return ia_usage_error(cli, usage_check, "check: one TRACE argument expected");
+	if (cli->parse_only)
+		return IA_EXIT_OK;
+	if ((ret = prepare(cli, &o, &co)))
+		return ret;
+	ret = ia_checker_from_trace(argv[optind], each ? IA_CHECK_EACH : 0, o.sensitive, &ck, &r, &s, err,
+				    sizeof(err));
+	if (ret) {
+		release(&co);
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);
-	ret = conclude(cli, ck, &o, &s);
+	}
+	ret = conclude(cli, ck, &o, &co, &s);
 	ia_checker_free(ck);
 	ia_trace_close(r);
 	return ret;
@@ -259,6 +300,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	struct ia_run_summary s = { .source = "live" };
 	struct ia_trace_meta *meta = calloc(1, sizeof(*meta));
 	struct live_ctx l = { 0 };
+	struct check_out co;
 	const char *record = NULL;
 	const struct ia_hook_status *hs;
 	struct ia_run_result res;
@@ -269,44 +311,32 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 
 	if (!meta)
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	while ((c = getopt_long(argc, argv, "+o:d:D:s:h", check_long, NULL)) != -1) {
-		ret = 1;
+	while ((c = getopt_long(argc, argv, "+:o:d:D:s:h", check_long, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage_live(stdout); free(meta); return IA_EXIT_OK;
-		case 'd':
-			ro.duration = ia_parse_duration(optarg);
-			if (ro.duration <= 0)
-				ret = ia_fail(cli, IA_EXIT_USAGE, "bad duration '%s'", optarg);
-			break;
-		case 'D':
-			if (so.nr_devices >= IA_MAX_DEV_FILTERS_USER)
-				ret = ia_fail(cli, IA_EXIT_USAGE, "at most %d --device",
-					      IA_MAX_DEV_FILTERS_USER);
-			else
-				so.devices[so.nr_devices++] = optarg;
-			break;
-		case 's':
-			ro.status_every = atoi(optarg);
-			if (ro.status_every <= 0)
-				ret = ia_fail(cli, IA_EXIT_USAGE, "bad --status '%s'", optarg);
-			break;
-		case 'r':
-			record = optarg;
-			break;
-		default:
-			ret = common_opt(cli, &o, c, optarg);
-			if (!ret) {
-				usage_live(stderr);
-				ret = IA_EXIT_USAGE;
-			}
+		case 'd': ret = ia_opt_duration(cli, optarg, &ro.duration); break;
+		case 'D': ret = ia_opt_device(cli, &so, optarg); break;
+		case 's': ret = ia_opt_status(cli, optarg, &ro.status_every); break;
+		case 'r': record = optarg; ret = 0; break;
+		case '?': case ':': ret = ia_bad_option(cli, usage_live, c, argv); break;
+		default: ret = common_opt(cli, &o, c, optarg) > 1 ? IA_EXIT_USAGE : 0;
 		}
-		if (ret > 1) {
+		if (ret) {
 			free(meta);
 			return ret;
 		}
 	}
 	if (optind < argc)
 		ro.cmd = &argv[optind];
+	if (cli->parse_only) {
+		free(meta);
+		return IA_EXIT_OK;
+	}
+	/* a bad baseline or output is found before the run, not after it */
+	if ((ret = prepare(cli, &o, &co))) {
+		free(meta);
+		return ret;
+	}
 
 	l.ck = ia_checker_new();
 	if (l.ck && o.sensitive && ia_checker_set_sensitive(l.ck, o.sensitive)) {
@@ -321,6 +351,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	l.s = l.ck ? ia_session_open(&so, err, sizeof(err)) : NULL;
 	if (!l.s) {
 		ia_checker_free(l.ck);
+		release(&co);
 		free(meta);
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", l.ck ? err : "out of memory");
 	}
@@ -332,6 +363,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 		ia_session_close(l.s);
 		ia_checker_free(l.ck);
 		ia_stack_cache_free(&l.stacks);
+		release(&co);
 		free(meta);
 		return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
 	}
@@ -347,6 +379,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 		ia_trace_discard(l.w);
 	if (ret) {
 		ia_checker_free(l.ck);
+		release(&co);
 		free(meta);
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
@@ -356,7 +389,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	s.incomplete_checks = ia_coverage_incomplete(meta);
 	s.coverage_complete = !s.incomplete_checks;
 	ia_checker_finish(l.ck, s.lost);
-	ret = conclude(cli, l.ck, &o, &s);
+	ret = conclude(cli, l.ck, &o, &co, &s);
 	ia_checker_free(l.ck);
 	free(meta);
 	return ret;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <bpf/btf.h>
 #include "cmd/cli.h"
 #include "live/coverage.h"
@@ -49,17 +50,21 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 
 	if (!meta)
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	while ((c = getopt_long(argc, argv, "b:i:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":b:i:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b': btf_path = optarg; break;
 		case 'i': input = optarg; break;
 		case 'h': usage(stdout); free(meta); return IA_EXIT_OK;
-		default: usage(stderr); free(meta); return IA_EXIT_USAGE;
+		default: free(meta); return ia_bad_option(cli, usage, c, argv);
 		}
 	}
 	if (optind < argc || (btf_path && input)) {
 		free(meta);
-		return ia_fail(cli, IA_EXIT_USAGE, "coverage: unexpected arguments");
+		return ia_usage_error(cli, usage, "coverage: unexpected arguments");
+	}
+	if (cli->parse_only) {
+		free(meta);
+		return IA_EXIT_OK;
 	}
 
 	if (input) {
@@ -79,7 +84,10 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 		}
 		ia_trace_close(r);
 	} else if (btf_path) {
-		struct btf *btf = btf__parse(btf_path, NULL);
+		struct stat sb;
+		/* a FIFO would block the open: regular files only */
+		struct btf *btf = stat(btf_path, &sb) || !S_ISREG(sb.st_mode) ? NULL :
+				  btf__parse(btf_path, NULL);
 
 		if (!btf) {
 			ret = ia_fail(cli, IA_EXIT_USAGE, "%s: not a BTF or ELF file with BTF",

@@ -126,44 +126,30 @@ int cmd_devices(struct ia_cli *cli, int argc, char **argv)
 	struct ia_devstats ds;
 	const char *input = NULL;
 	__u64 lost[IA_DROP_MAX] = {}, nlost;
-	int c, ret;
+	bool live_opt = false;		/* --duration, --device or --status */
+	int c, ret = 0;
 
 	if (!meta)
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	while ((c = getopt_long(argc, argv, "+i:d:D:s:h", opts, NULL)) != -1) {
+	while (!ret && (c = getopt_long(argc, argv, "+:i:d:D:s:h", opts, NULL)) != -1) {
+		live_opt |= c == 'd' || c == 'D' || c == 's';
 		switch (c) {
 		case 'i': input = optarg; break;
-		case 'd':
-			ro.duration = ia_parse_duration(optarg);
-			if (ro.duration <= 0) {
-				free(meta);
-				return ia_fail(cli, IA_EXIT_USAGE, "bad duration '%s'", optarg);
-			}
-			break;
-		case 'D':
-			if (so.nr_devices >= IA_MAX_DEV_FILTERS_USER) {
-				free(meta);
-				return ia_fail(cli, IA_EXIT_USAGE, "at most %d --device",
-					       IA_MAX_DEV_FILTERS_USER);
-			}
-			so.devices[so.nr_devices++] = optarg;
-			break;
-		case 's':
-			ro.status_every = atoi(optarg);
-			if (ro.status_every <= 0) {
-				free(meta);
-				return ia_fail(cli, IA_EXIT_USAGE, "bad --status '%s'", optarg);
-			}
-			break;
+		case 'd': ret = ia_opt_duration(cli, optarg, &ro.duration); break;
+		case 'D': ret = ia_opt_device(cli, &so, optarg); break;
+		case 's': ret = ia_opt_status(cli, optarg, &ro.status_every); break;
 		case 'h': usage(stdout); free(meta); return IA_EXIT_OK;
-		default: usage(stderr); free(meta); return IA_EXIT_USAGE;
+		default: ret = ia_bad_option(cli, usage, c, argv);
 		}
 	}
-	if (optind < argc)
+	if (!ret && optind < argc)
 		ro.cmd = &argv[optind];
-	if (input && (ro.cmd || ro.duration || so.nr_devices)) {
+	if (!ret && input && (ro.cmd || live_opt))
+		ret = ia_usage_error(cli, usage, "-i reads a trace: --duration, --device, "
+				     "--status and a COMMAND are for a live run");
+	if (ret || cli->parse_only) {
 		free(meta);
-		return ia_fail(cli, IA_EXIT_USAGE, "-i reads a trace: no live options with it");
+		return ret;
 	}
 
 	ia_devstats_init(&ds);

@@ -12,6 +12,7 @@
 #include "check/checker.h"
 #include "cmd/cli.h"
 #include "out/findings_out.h"
+#include "out/html_out.h"
 #include "out/rundiff.h"
 #include "trace/trace.h"
 
@@ -19,6 +20,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: iommu-audit diff OLD NEW [--fail-on LEVEL] [--device NAME]...\n"
+"                          [--format text|json|html] [-o FILE]\n"
 "\n"
 "Compares two traces of the same workload, typically recorded before (OLD)\n"
 "and after (NEW) a kernel patch. Devices are paired by name (PCI address):\n"
@@ -32,6 +34,9 @@ static void usage(FILE *f)
 "  --fail-on LEVEL     exit 1 if a certain NEW finding is at or above LEVEL\n"
 "                      (info, warning, error; default error)\n"
 "  -D, --device NAME   compare only this device (e.g. 0000:00:03.0); repeatable\n"
+"      --format F      text (default), json (-j is the same), html (one\n"
+"                      self-contained page, with the call stacks)\n"
+"  -o FILE             write to FILE instead of stdout\n"
 "\n"
 "Exit: 0 no NEW finding at or above --fail-on; 1 NEW findings at or above it\n"
 "(a regression); 2 bad arguments or a bad trace; 3 nothing fails, but a run\n"
@@ -53,7 +58,7 @@ struct diff_run {
 static int load(struct ia_cli *cli, const char *which, const char *path, struct diff_run *run)
 {
 	char err[512];
-	int ret = ia_checker_from_trace(path, NULL, &run->ck, &run->r, &run->s, err, sizeof(err));
+	int ret = ia_checker_from_trace(path, 0, NULL, &run->ck, &run->r, &run->s, err, sizeof(err));
 
 	if (!ret)
 		return 0;
@@ -84,8 +89,9 @@ static int missing_device(const struct ia_rundiff *d, const struct ia_diff_opts 
 
 /* Pair the two runs, write the comparison; the exit code. */
 static int compare(struct ia_cli *cli, const struct diff_run *old, const struct diff_run *new,
-		   const struct ia_diff_opts *o)
+		   const struct ia_diff_opts *o, bool html, const char *output)
 {
+	FILE *out = stdout;
 	struct ia_rundiff d;
 	int miss, ret;
 
@@ -98,11 +104,21 @@ static int compare(struct ia_cli *cli, const struct diff_run *old, const struct 
 		return ia_fail(cli, IA_EXIT_USAGE, "--device %s: in neither trace",
 			       o->devices[miss]);
 	}
-	if (cli->json) {
-		ia_json_init(&cli->j, stdout, cli->pretty);
+	if (output && !(out = fopen(output, "w"))) {
+		ia_rundiff_free(&d);
+		return ia_fail(cli, IA_EXIT_USAGE, "cannot write %s", output);
+	}
+	if (html) {
+		ia_html_diff(out, &d, &old->s, &new->s);
+	} else if (cli->json) {
+		ia_json_init(&cli->j, out, cli->pretty);
 		ia_rundiff_json(&cli->j, &d, &old->s, &new->s, o->fail_level);
 	} else {
-		ia_rundiff_print(stdout, &d, &old->s, &new->s, o->fail_level);
+		ia_rundiff_print(out, &d, &old->s, &new->s, o->fail_level);
+	}
+	if (out != stdout && fclose(out)) {
+		ia_rundiff_free(&d);
+		return ia_fail(cli, IA_EXIT_FAILURE, "writing %s failed", output);
 	}
 	if (d.failing)
 		ret = IA_EXIT_FINDINGS;
@@ -119,6 +135,8 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "fail-on", required_argument, NULL, 'F' },
 		{ "device", required_argument, NULL, 'D' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -126,11 +144,13 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 	const char **devices = calloc(argc, sizeof(*devices));
 	struct ia_diff_opts o = { .fail_level = IA_SEV_ERROR, .devices = devices };
 	struct diff_run old = { 0 }, new = { 0 };
+	const char *output = NULL;
+	bool html = false;
 	int c, ret;
 
 	if (!devices)
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
-	while ((c = getopt_long(argc, argv, "D:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:o:h", opts, NULL)) != -1) {
 		ret = -1;
 		switch (c) {
 		case 'h':
@@ -143,21 +163,36 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 				ret = ia_fail(cli, IA_EXIT_USAGE, "--fail-on: info, warning or error");
 			break;
 		case 'D':
-			devices[o.nr_devices++] = optarg;
+			if (!*optarg || strlen(optarg) >= IA_NAME_LEN)
+				ret = ia_usage_error(cli, NULL, "bad --device '%s': a device name "
+						     "of 1 to %d characters", optarg,
+						     IA_NAME_LEN - 1);
+			else
+				devices[o.nr_devices++] = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "html"))
+				html = true;
+			else if (!strcmp(optarg, "json"))
+				cli->json = true;
+			else if (strcmp(optarg, "text"))
+				ret = ia_usage_error(cli, usage, "--format: text, json or html");
 			break;
 		default:
-			usage(stderr);
-			ret = IA_EXIT_USAGE;
+			ret = ia_bad_option(cli, usage, c, argv);
 		}
 		if (ret >= 0) {
 			free(devices);
 			return ret;
 		}
 	}
-	if (optind != argc - 2) {
+	if (optind != argc - 2 || cli->parse_only) {
 		free(devices);
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "diff: two trace arguments expected, OLD and NEW");
+		return cli->parse_only && optind == argc - 2 ? IA_EXIT_OK :
+		       ia_usage_error(cli, usage, "diff: two trace arguments expected, OLD and NEW");
 	}
 	ret = load(cli, "old", argv[optind], &old);
 	if (!ret && (ret = load(cli, "new", argv[optind + 1], &new)))
@@ -166,7 +201,7 @@ int cmd_diff(struct ia_cli *cli, int argc, char **argv)
 		free(devices);
 		return ret;
 	}
-	ret = compare(cli, &old, &new, &o);
+	ret = compare(cli, &old, &new, &o, html, output);
 	unload(&old);
 	unload(&new);
 	free(devices);

@@ -36,6 +36,7 @@ static const char *const type_names[IA_EV_TYPE_MAX] = {
 	[IA_EV_TP_MAP] = "tp_map", [IA_EV_TP_UNMAP] = "tp_unmap",
 	[IA_EV_BOUNCE] = "bounce", [IA_EV_IOVA_FREE] = "iova_free",
 	[IA_EV_FQ_FLUSH] = "fq_flush", [IA_EV_STACK] = "stack",
+	[IA_EV_IOVA] = "iova", [IA_EV_TP_DMA] = "tp_dma",
 	[IA_EV_PAGE] = "page", [IA_EV_FREED] = "freed",
 };
 
@@ -88,6 +89,44 @@ static void dump_req(struct ia_json *j, struct ia_u64map *names, const struct ia
 	ia_json_ks64(j, "stack_id", e->stack_id);
 	ia_json_ku64(j, "entry_ns", e->entry_ns);
 	ia_json_kbool(j, "failed", e->hdr.flags & IA_REQ_F_FAILED);
+}
+
+static void dump_iova(struct ia_json *j, struct ia_u64map *names, const struct ia_ev_iova *e)
+{
+	ia_json_kstr(j, "kind", ia_req_kind_str(e->kind));
+	ia_json_khex(j, "dev", e->dev);
+	ia_json_kstr(j, "device", dev_name(names, e->dev));
+	ia_json_ku64(j, "parent", e->parent_id);
+	ia_json_khex(j, "state", e->state);
+	ia_json_ku64(j, "addr", e->addr);
+	ia_json_ku64(j, "reserved", e->state_size & ~IA_IOVA_SWIOTLB);
+	ia_json_kbool(j, "swiotlb", e->state_size & IA_IOVA_SWIOTLB);
+	ia_json_ku64(j, "phys", e->phys);
+	ia_json_ku64(j, "offset", e->offset);
+	ia_json_ku64(j, "size", e->size);
+	ia_json_ku64(j, "dir", e->dir);
+	ia_json_khex(j, "attrs", e->attrs);
+	ia_json_ks64(j, "ret", e->ret);
+	ia_json_ks64(j, "stack_id", e->stack_id);
+	ia_json_ku64(j, "entry_ns", e->entry_ns);
+	ia_json_kbool(j, "failed", e->hdr.flags & IA_REQ_F_FAILED);
+}
+
+static void dump_tp_dma(struct ia_json *j, struct ia_u64map *names, const struct ia_ev_tp_dma *e)
+{
+	ia_json_kstr(j, "event", ia_tp_dma_ev_str(e->event));
+	ia_json_khex(j, "dev", e->dev);
+	ia_json_kstr(j, "device", dev_name(names, e->dev));
+	ia_json_ku64(j, "phys", e->phys);
+	ia_json_ku64(j, "dma", e->dma);
+	ia_json_ku64(j, "size", e->size);
+	ia_json_ku64(j, "dir", e->dir);
+	ia_json_khex(j, "attrs", e->attrs);
+	ia_json_khex(j, "gfp", e->gfp);
+	ia_json_khex(j, "cpu_addr", e->cpu_addr);
+	ia_json_ks64(j, "nents", e->nents);
+	ia_json_ks64(j, "ents", e->ents);
+	ia_json_kbool(j, "mmio", e->hdr.flags & IA_TP_DMA_F_MMIO);
 }
 
 static void dump_sg(struct ia_json *j, const struct ia_ev_sg *e)
@@ -151,7 +190,7 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 
 			if (n) {
 				snprintf(n, IA_NAME_LEN, "%.*s", IA_NAME_LEN - 1, e->name);
-				if (ia_u64map_put(names, e->dev, n))
+				if (ia_u64map_put(names, e->dev, n, NULL))
 					free(n);
 			}
 		}
@@ -163,6 +202,12 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 		break;
 	case IA_EV_SG:
 		dump_sg(j, (const void *)h);
+		break;
+	case IA_EV_IOVA:
+		dump_iova(j, names, (const void *)h);
+		break;
+	case IA_EV_TP_DMA:
+		dump_tp_dma(j, names, (const void *)h);
 		break;
 	case IA_EV_PT_MAP: case IA_EV_PT_UNMAP: case IA_EV_TP_MAP: case IA_EV_TP_UNMAP:
 		dump_pt(j, (const void *)h);
@@ -266,16 +311,16 @@ int cmd_dump(struct ia_cli *cli, int argc, char **argv)
 	char err[512];
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return IA_EXIT_OK;
-		default: usage(stderr); return IA_EXIT_USAGE;
+		default: return ia_bad_option(cli, usage, c, argv);
 		}
 	}
-	if (optind != argc - 1) {
-		usage(stderr);
-		return ia_fail(cli, IA_EXIT_USAGE, "dump: one TRACE argument expected");
-	}
+	if (optind != argc - 1)
+		return ia_usage_error(cli, usage, "dump: one TRACE argument expected");
+	if (cli->parse_only)
+		return IA_EXIT_OK;
 	/* JSON Lines whatever -j says: errors too come as a JSON line */
 	cli->json = true;
 	r = ia_trace_open(argv[optind], err, sizeof(err));
@@ -317,7 +362,9 @@ int cmd_dump(struct ia_cli *cli, int argc, char **argv)
 	ia_json_ku64(&j, "lost_stack", st->lost[IA_DROP_STACK]);
 	ia_json_obj_end(&j);
 	fputc('\n', stdout);
+	/* st is the reader's: decided before the close frees it */
+	ret = st->lost[IA_DROP_RINGBUF] || st->lost[IA_DROP_INFLIGHT] ?
+	      IA_EXIT_INCOMPLETE : IA_EXIT_OK;
 	ia_trace_close(r);
-	return st->lost[IA_DROP_RINGBUF] || st->lost[IA_DROP_INFLIGHT] ?
-	       IA_EXIT_INCOMPLETE : IA_EXIT_OK;
+	return ret;
 }

@@ -106,49 +106,39 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	size_t nst;
 	int c, ret;
 
-	while ((c = getopt_long(argc, argv, "+o:d:D:h", opts, NULL)) != -1) {
+	ret = 0;
+	while (!ret && (c = getopt_long(argc, argv, "+:o:d:D:h", opts, NULL)) != -1) {
+		unsigned long long n = 0;
+
 		switch (c) {
 		case 'o': out = optarg; break;
-		case 'd':
-			ro.duration = ia_parse_duration(optarg);
-			if (ro.duration <= 0)
-				return ia_fail(cli, IA_EXIT_USAGE, "bad duration '%s'", optarg);
-			break;
-		case 'D':
-			if (so.nr_devices >= IA_MAX_DEV_FILTERS_USER)
-				return ia_fail(cli, IA_EXIT_USAGE, "at most %d --device",
-					       IA_MAX_DEV_FILTERS_USER);
-			so.devices[so.nr_devices++] = optarg;
-			break;
-		case 'R': {
-			char *end;
-			unsigned long mb = strtoul(optarg, &end, 10);
-
+		case 'd': ret = ia_opt_duration(cli, optarg, &ro.duration); break;
+		case 'D': ret = ia_opt_device(cli, &so, optarg); break;
+		case 'R':
 			/* a power of two, as BPF ring buffers must be */
-			if (*end || !mb || mb > 1024 || (mb & (mb - 1)))
-				return ia_fail(cli, IA_EXIT_USAGE,
-					       "--ringbuf-mb: a power of two from 1 to 1024");
-			so.ringbuf_mb = mb;
+			if (ia_parse_uint(optarg, 1, 1024, &n) || (n & (n - 1)))
+				ret = ia_usage_error(cli, NULL, "bad --ringbuf-mb '%s': a power of "
+						     "two from 1 to 1024", optarg);
+			so.ringbuf_mb = (__u32)n;
 			break;
-		}
-		case 'S': {
-			char *end;
-			unsigned long n = strtoul(optarg, &end, 10);
-
-			if (*end || !n || n > 1048576)
-				return ia_fail(cli, IA_EXIT_USAGE,
-					       "--stack-map: a number of entries from 1 to 1048576");
-			so.stack_map = n;
+		case 'S':
+			if (ia_parse_uint(optarg, 1, 1048576, &n))
+				ret = ia_usage_error(cli, NULL, "bad --stack-map '%s': a number of "
+						     "entries from 1 to 1048576", optarg);
+			so.stack_map = (__u32)n;
 			break;
-		}
 		case 'C': so.no_classify = true; break;
 		case 'F': so.free_hooks = true; break;
 		case 'h': usage(stdout); return IA_EXIT_OK;
-		default: usage(stderr); return IA_EXIT_USAGE;
+		default: ret = ia_bad_option(cli, usage, c, argv);
 		}
 	}
+	if (ret)
+		return ret;
 	if (!out)
-		return ia_fail(cli, IA_EXIT_USAGE, "record: -o FILE is required");
+		return ia_usage_error(cli, usage, "record: -o FILE is required");
+	if (cli->parse_only)
+		return IA_EXIT_OK;
 	/* refuse a bad output before loading anything into the kernel */
 	if (stat(out, &sb) == 0 && !S_ISREG(sb.st_mode))
 		return ia_fail(cli, IA_EXIT_USAGE, "%s: not a regular file", out);

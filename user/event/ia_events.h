@@ -38,10 +38,14 @@ enum ia_ev_type {
 	IA_EV_FQ_FLUSH	= 10,	/* struct ia_ev_fq_flush: flush queue flushed */
 	IA_EV_STACK	= 11,	/* struct ia_ev_stack: a call stack, symbolized
 				 * (written by userspace, not BPF) */
-	IA_EV_PAGE	= 12,	/* struct ia_ev_page: what a CPU page next to a
-				 * mapped buffer held at map time (version 3) */
-	IA_EV_FREED	= 13,	/* struct ia_ev_freed: memory freed while a
-				 * device can reach it (version 3, --free-hooks) */
+	IA_EV_IOVA	= 12,	/* struct ia_ev_iova: a call of the two-step
+				 * IOVA API (trace format version 3) */
+	IA_EV_TP_DMA	= 13,	/* struct ia_ev_tp_dma: a dma:* tracepoint
+				 * (version 3) */
+	IA_EV_PAGE	= 14,	/* struct ia_ev_page: what a CPU page next to a
+				 * mapped buffer held at map time (version 4) */
+	IA_EV_FREED	= 15,	/* struct ia_ev_freed: memory freed while a
+				 * device can reach it (version 4, --free-hooks) */
 	IA_EV_TYPE_MAX,
 };
 
@@ -66,6 +70,14 @@ enum ia_req_kind {
 	IA_REQ_SYNC_SG_DEV,	/* iommu_dma_sync_sg_for_device */
 	IA_REQ_GET_SGTABLE,	/* iommu_dma_get_sgtable: a coherent buffer's
 				 * table exported (trace format version 2) */
+	/* the two-step IOVA API: struct ia_ev_iova records (version 3) */
+	IA_REQ_IOVA_TRY_ALLOC,	/* dma_iova_try_alloc(dev, state, phys, size) -> bool */
+	IA_REQ_IOVA_LINK,	/* dma_iova_link(dev, state, phys, offset, size,
+				 * dir, attrs) -> int */
+	IA_REQ_IOVA_SYNC,	/* dma_iova_sync(dev, state, offset, size) -> int */
+	IA_REQ_IOVA_UNLINK,	/* dma_iova_unlink(dev, state, offset, size, dir, attrs) */
+	IA_REQ_IOVA_DESTROY,	/* dma_iova_destroy(dev, state, mapped_len, dir, attrs) */
+	IA_REQ_IOVA_FREE,	/* dma_iova_free(dev, state) */
 	IA_REQ_KIND_MAX,
 };
 
@@ -236,6 +248,99 @@ struct ia_ev_kstack {
 	__s32 stack_id;		/* an inline id */
 	__u32 nr;		/* ips[] used, innermost first */
 	__u64 ips[IA_STACK_DEPTH];
+};
+
+/*
+ * The two-step IOVA API (v6.16+: nvme-pci's data path since 6.17, RDMA ODP,
+ * hmm, VFIO). A driver reserves an IOVA range (dma_iova_try_alloc), links
+ * physical ranges into it at offsets (dma_iova_link, which writes the page
+ * tables through iommu_map_nosync without an IOTLB sync), syncs the IOTLB
+ * once (dma_iova_sync), and undoes it range by range (dma_iova_unlink,
+ * flushed at once) or in one go (dma_iova_destroy: unlink [0, mapped_len)
+ * and free the range, through the flush queue in a DMA-FQ domain), or
+ * frees a range with nothing linked (dma_iova_free). The reservation is the
+ * caller's struct dma_iova_state { dma_addr_t addr; u64 __size; }: addr is
+ * the reserved IOVA plus the phys hint's offset within a granule, __size
+ * the size asked for, bit 63 set once a link bounced through swiotlb.
+ *
+ * One record per call, at its exit: a request record of its own shape
+ * (kind IA_REQ_IOVA_*), in the request id space of ia_ev_req: the page-table writes of a link carry its hdr.req_id;
+ * hdr.flags: IA_REQ_F_FAILED when try_alloc refused or link/sync failed).
+ * A destroy that unlinked something and a free also send an
+ * IA_EV_IOVA_FREE record (the range released, IA_IOVA_QUEUED when through
+ * the flush queue), as __iommu_dma_unmap does for the other unmaps.
+ */
+
+#define IA_IOVA_SWIOTLB		(1ULL << 63)	/* DMA_IOVA_USE_SWIOTLB in __size */
+
+struct ia_ev_iova {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: this call's request id */
+	__u64 dev;
+	__u64 parent_id;	/* enclosing call (destroy -> free, a failed
+				 * link -> unlink) */
+	__u64 state;		/* struct dma_iova_state *: names the reservation */
+	__u64 addr;		/* state->addr at exit (try_alloc: 0 if refused) */
+	__u64 state_size;	/* state->__size at exit (bit 63: IA_IOVA_SWIOTLB) */
+	__u64 phys;		/* try_alloc: the phys hint; link: the phys linked */
+	__u64 offset;		/* link, sync, unlink: offset into the state */
+	__u64 size;		/* try_alloc, link, sync, unlink: size; destroy:
+				 * mapped_len; free: 0 */
+	__u64 attrs;		/* link, unlink, destroy: DMA_ATTR_* */
+	__u64 entry_ns;		/* fentry time (hdr.ts_ns is the fexit) */
+	__u32 kind;		/* IA_REQ_IOVA_* (enum ia_req_kind) */
+	__u32 dir;		/* link, unlink, destroy */
+	__s32 ret;		/* try_alloc: 1 reserved, 0 refused; link, sync:
+				 * 0 or -errno; else 0 */
+	__s32 stack_id;		/* as ia_ev_req.stack_id */
+};
+
+/*
+ * The dma:* tracepoints (v6.12+), fired by kernel/dma/mapping.c after each
+ * DMA API call returns, with the device: a second witness of the requests
+ * (the IOVA API fires none). Which fields an event fills follows its
+ * TP_PROTO; the others are 0.
+ */
+enum ia_tp_dma_ev {
+	IA_TP_DMA_MAP = 1,	/* dma_map_phys (v6.18+) / dma_map_page, dma_map_resource
+				 * (v6.12-6.17): dev, phys, dma, size, dir, attrs */
+	IA_TP_DMA_UNMAP,	/* dma_unmap_phys / dma_unmap_page, dma_unmap_resource:
+				 * dev, dma, size, dir, attrs */
+	IA_TP_DMA_MAP_SG,	/* dma_map_sg: nents, ents (mapped), dma = first
+				 * segment's, dir, attrs */
+	IA_TP_DMA_MAP_SG_ERR,	/* dma_map_sg_err: nents, ents = -errno */
+	IA_TP_DMA_UNMAP_SG,	/* dma_unmap_sg: nents, dma, dir, attrs */
+	IA_TP_DMA_ALLOC,	/* dma_alloc: cpu_addr, dma, size, dir, gfp, attrs */
+	IA_TP_DMA_FREE,		/* dma_free: cpu_addr, dma, size, dir, attrs */
+	IA_TP_DMA_ALLOC_PAGES,	/* dma_alloc_pages: as dma_alloc */
+	IA_TP_DMA_FREE_PAGES,	/* dma_free_pages */
+	IA_TP_DMA_ALLOC_SGT,	/* dma_alloc_sgt: cpu_addr = the sg_table, dma = its
+				 * first segment's, size, dir, gfp, attrs */
+	IA_TP_DMA_ALLOC_SGT_ERR, /* dma_alloc_sgt_err: as dma_alloc (dma 0) */
+	IA_TP_DMA_FREE_SGT,	/* dma_free_sgt: cpu_addr = the sg_table, dma, size, dir */
+	IA_TP_DMA_SYNC_SINGLE_CPU,	/* dma_sync_single_for_cpu: dma, size, dir */
+	IA_TP_DMA_SYNC_SINGLE_DEV,	/* dma_sync_single_for_device */
+	IA_TP_DMA_SYNC_SG_CPU,	/* dma_sync_sg_for_cpu: nents, dma = first segment's, dir */
+	IA_TP_DMA_SYNC_SG_DEV,	/* dma_sync_sg_for_device */
+	IA_TP_DMA_EV_MAX,
+};
+
+/* struct ia_ev_tp_dma.hdr.flags */
+#define IA_TP_DMA_F_MMIO	(1u << 0)	/* dma_map_resource / dma_unmap_resource
+						 * (v6.12-6.17; later DMA_ATTR_MMIO) */
+
+struct ia_ev_tp_dma {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: 0 (fired after the request) */
+	__u64 dev;
+	__u64 phys;
+	__u64 dma;
+	__u64 size;
+	__u64 attrs;
+	__u64 gfp;
+	__u64 cpu_addr;
+	__u32 event;		/* enum ia_tp_dma_ev */
+	__u32 dir;
+	__s32 nents;
+	__s32 ents;
 };
 
 /*

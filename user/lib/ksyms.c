@@ -35,12 +35,23 @@ void ia_ksyms_free(struct ia_ksyms *ks)
 
 struct ia_ksyms *ia_ksyms_load(const char *path)
 {
-	struct ia_ksyms *ks = calloc(1, sizeof(*ks));
 	FILE *f = fopen(path, "r");
+	struct ia_ksyms *ks;
+
+	if (!f)
+		return NULL;
+	ks = ia_ksyms_read(f);
+	fclose(f);
+	return ks;
+}
+
+struct ia_ksyms *ia_ksyms_read(FILE *f)
+{
+	struct ia_ksyms *ks = calloc(1, sizeof(*ks));
 	size_t cap = 0;
 	char line[512];
 
-	if (!ks || !f)
+	if (!ks)
 		goto fail;
 	while (fgets(line, sizeof(line), f)) {
 		char type, name[256], mod[128] = "";
@@ -54,7 +65,7 @@ struct ia_ksyms *ia_ksyms_load(const char *path)
 		if (type != 't' && type != 'T' && type != 'W' && type != 'w')
 			continue;
 		if (ks->n == cap) {
-			cap = cap ? cap * 2 : 65536;
+			cap = cap ? cap * 2 : 4096;	/* ~200k symbols: 6 doublings */
 			s = realloc(ks->syms, cap * sizeof(*s));
 			if (!s)
 				goto fail;
@@ -80,12 +91,10 @@ struct ia_ksyms *ia_ksyms_load(const char *path)
 			errno = EIO;
 		goto fail;
 	}
-	fclose(f);
+	if (ks->n)	/* no symbol kept: syms is NULL, which qsort may not get */
 	qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_ksym);
 	return ks;
 fail:
-	if (f)
-		fclose(f);
 	ia_ksyms_free(ks);
 	if (!errno)
 		errno = ENOMEM;

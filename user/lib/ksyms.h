@@ -4,12 +4,15 @@
 #define IA_KSYMS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <linux/types.h>
 
 struct ia_ksyms;
 
 /* Load a kallsyms-format file; NULL on failure (errno set). */
 struct ia_ksyms *ia_ksyms_load(const char *path);
+/* The same from an open stream (the caller closes it). */
+struct ia_ksyms *ia_ksyms_read(FILE *f);
 void ia_ksyms_free(struct ia_ksyms *ks);
 
 /*

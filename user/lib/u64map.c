@@ -60,18 +60,24 @@ static int grow(struct ia_u64map *m)
 	m->len = 0;
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].key)
-			ia_u64map_put(m, old.slots[i].key, old.slots[i].val);
+			ia_u64map_put(m, old.slots[i].key, old.slots[i].val, NULL);
 	free(old.slots);
 	return 0;
 }
 
-int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val)
+int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old)
 {
+	void *dummy;
+
+	if (!old)
+		old = &dummy;
+	*old = NULL;
 	if (!key)
 		return -EINVAL;
 	if (m->cap) {	/* replacing needs no room */
 		for (size_t i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
 			if (m->slots[i].key == key) {
+				*old = m->slots[i].val;
 				m->slots[i].val = val;
 				return 0;
 			}
@@ -80,10 +86,6 @@ int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val)
 	if ((m->len + 1) * 4 > m->cap * 3 && grow(m))	/* load <= 3/4 */
 		return -ENOMEM;
 	for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
-		if (m->slots[i].key == key) {
-			m->slots[i].val = val;
-			return 0;
-		}
 		if (!m->slots[i].key) {
 			m->slots[i].key = key;
 			m->slots[i].val = val;

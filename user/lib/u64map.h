@@ -26,8 +26,11 @@ void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
 /* free() every value, then the map. */
 void ia_u64map_free_values(struct ia_u64map *m);
 void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
-/* Insert or replace; 0 or -ENOMEM. key must not be 0. */
-int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val);
+/* Insert or replace; 0 or -ENOMEM. key must not be 0. *old (when old is
+ * not NULL) is the value replaced, NULL for a new key: a map that owns its
+ * values must pass old and free or keep what it gets back; old NULL is for
+ * values the map does not own (tokens, indices). */
+int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old);
 /* Remove and return the value, NULL if absent. */
 void *ia_u64map_del(struct ia_u64map *m, __u64 key);
 

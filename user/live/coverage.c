@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdio.h>
 #include <string.h>
 #include "live/coverage.h"
 #include "lib/json.h"
@@ -31,6 +32,19 @@ static const struct ia_hook *hook_by_name(const char *name)
 	return NULL;
 }
 
+/*
+ * Was the kernel of release rel ("6.1.0-56-amd64") older than version since
+ * ("6.16")? False when either does not parse: then nothing is assumed.
+ */
+static bool release_before(const char *rel, const char *since)
+{
+	unsigned int a, b, x, y;
+
+	if (sscanf(rel, "%u.%u", &a, &b) != 2 || sscanf(since, "%u.%u", &x, &y) != 2)
+		return false;
+	return a < x || (a == x && b < y);
+}
+
 __u32 ia_coverage_incomplete(const struct ia_trace_meta *m)
 {
 	__u32 bad = 0, seen = 0;
@@ -41,17 +55,19 @@ __u32 ia_coverage_incomplete(const struct ia_trace_meta *m)
 		if (!h)
 			continue;	/* a hook of another version: no check needs it */
 		seen |= 1;
-		if (m->hooks[i].state != IA_HOOK_ATTACHED)
+		if (!ia_hook_state_covers(m->hooks[i].state))
 			bad |= h->checks;
 	}
-	/* hooks this build knows but the trace does not list were not there */
+	/* hooks this build knows but the trace does not list were not there,
+	 * which loses nothing when the recorded kernel predates their API */
 	for (size_t i = 0; i < ia_nr_hooks; i++) {
+		const struct ia_hook *h = &ia_hooks[i];
 		bool listed = false;
 
 		for (__u32 k = 0; k < m->nr_hooks && k < IA_TRACE_MAX_HOOKS; k++)
-			listed |= !strcmp(m->hooks[k].name, ia_hooks[i].name);
-		if (!listed)
-			bad |= ia_hooks[i].checks;
+			listed |= !strcmp(m->hooks[k].name, h->name);
+		if (!listed && !(h->api_since && release_before(m->kernel_release, h->api_since)))
+			bad |= h->checks;
 	}
 	return seen ? bad : IA_CHECK_ALL;
 }

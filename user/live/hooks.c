@@ -16,10 +16,24 @@
 #define EXIT(t, p, since)	{ t, { #p, NULL }, { #p "_kenter", #p "_kexit" }, since }
 #define SYNC(t, p)		{ t, { #p, NULL }, { #p "_k", NULL }, NULL }
 #define TP(t, p)		{ t, { #p, NULL }, { NULL, NULL }, NULL }
+#define ENTRY(t, p, since)	{ t, { #p, NULL }, { #p "_k", NULL }, since }
+/* t is now served by hook h's function and recorded by its programs */
+#define VIA(t, h, since)	{ t, { NULL, NULL }, { NULL, NULL }, since, h }
+#define TPV(t, since)		{ t, { "tp_" t, NULL }, { NULL, NULL }, since }
+
+/* the two-step IOVA API (v6.16); its struct names the API */
+#define IOVA_API	.api_struct = "dma_iova_state", .api_since = "6.16"
+#define IOVA(p, fn, checks, role)					\
+	{ #p, IA_ATTACH_FENTRY, checks, role, { REQ(fn, p, NULL) }, IOVA_API }
+/* the dma:* tracepoints (v6.12): cross-checks, no check depends on them */
+#define DMA_TP_API	.api_struct = "trace_event_raw_dma_map", .api_since = "6.12"
+#define DMA_TP(name, role)						\
+	{ "tp_" name, IA_ATTACH_TP_BTF, 0, role, { TPV(name, NULL) }, DMA_TP_API }
 
 /*
  * Order matters only for reports. Versions in `since` were checked against
- * Debian 6.1 and a 6.18 kernel's BTF.
+ * Debian 6.1, 6.12 and 7.2 and a 6.18 kernel's BTF (tests/unit/test_hooks.c
+ * runs the table against the Debian ones, tests/data/btf/).
  */
 const struct ia_hook ia_hooks[] = {
 	{ "map_page", IA_ATTACH_FENTRY, CK_MAP, "single mappings (dma_map_page/single)",
@@ -34,10 +48,14 @@ const struct ia_hook ia_hooks[] = {
 	  { REQ("iommu_dma_unmap_sg", unmap_sg, NULL) } },
 	{ "iommu_dma_map", IA_ATTACH_FENTRY, CK_MAP, "internal map of page/resource/alloc",
 	  { REQ("__iommu_dma_map", iommu_map, NULL) } },
+	/* 6.18: dma_map_resource() = dma_map_phys(.., DMA_ATTR_MMIO), which
+	 * the map_page hook's map_phys programs record as MMIO requests */
 	{ "map_resource", IA_ATTACH_FENTRY, CK_MAP, "MMIO mappings",
-	  { REQ("iommu_dma_map_resource", map_resource, "gone in 6.18") } },
+	  { REQ("iommu_dma_map_resource", map_resource, "<= 6.17"),
+	    VIA("iommu_dma_map_phys", "map_page", "6.18+: with DMA_ATTR_MMIO") } },
 	{ "unmap_resource", IA_ATTACH_FENTRY, CK_UNMAP, "MMIO unmappings",
-	  { REQ("iommu_dma_unmap_resource", unmap_resource, "gone in 6.18") } },
+	  { REQ("iommu_dma_unmap_resource", unmap_resource, "<= 6.17"),
+	    VIA("iommu_dma_unmap_phys", "unmap_page", "6.18+: with DMA_ATTR_MMIO") } },
 	{ "alloc", IA_ATTACH_FENTRY, CK_MAP, "coherent allocations",
 	  { REQ("iommu_dma_alloc", alloc, NULL) } },
 	{ "free", IA_ATTACH_FENTRY, CK_UNMAP, "coherent frees",
@@ -80,7 +98,39 @@ const struct ia_hook ia_hooks[] = {
 	  "IOVA release, strict or queued",
 	  { EXIT("__iommu_dma_unmap", iova_unmap, NULL) } },
 	{ "fq_flush", IA_ATTACH_FENTRY, IA_CHECK_TEMPORAL, "flush-queue flushes",
-	  { EXIT("fq_flush_iotlb", fq_flush, "6.1; renamed later") } },
+	  { EXIT("fq_flush_iotlb", fq_flush, "<= 6.12; inlined later"),
+	    ENTRY("fq_ring_free_locked", fq_ring_free, "7.x: fq_flush_finish_cnt moved") } },
+	IOVA(iova_alloc, "dma_iova_try_alloc", IA_CHECK_LIFECYCLE | IA_CHECK_ALIGNMENT,
+	     "IOVA API: ranges reserved"),
+	IOVA(iova_link, "dma_iova_link", CK_MAP, "IOVA API: ranges linked (mapped)"),
+	IOVA(iova_sync, "dma_iova_sync", IA_CHECK_LIFECYCLE, "IOVA API: IOTLB syncs"),
+	IOVA(iova_unlink, "dma_iova_unlink", CK_UNMAP, "IOVA API: ranges unlinked"),
+	IOVA(iova_destroy, "dma_iova_destroy", CK_UNMAP | IA_CHECK_TEMPORAL,
+	     "IOVA API: unlink all and release"),
+	IOVA(iova_free, "dma_iova_free", IA_CHECK_LIFECYCLE, "IOVA API: ranges released"),
+	{ "tp_dma_map", IA_ATTACH_TP_BTF, 0, "dma:* cross-check: single maps",
+	  { TPV("dma_map_phys", "6.18+"), TPV("dma_map_page", "6.12-6.17") }, DMA_TP_API },
+	{ "tp_dma_unmap", IA_ATTACH_TP_BTF, 0, "dma:* cross-check: single unmaps",
+	  { TPV("dma_unmap_phys", "6.18+"), TPV("dma_unmap_page", "6.12-6.17") }, DMA_TP_API },
+	{ "tp_dma_map_resource", IA_ATTACH_TP_BTF, 0, "dma:* cross-check: MMIO maps",
+	  { TPV("dma_map_resource", "6.12-6.17"), VIA("dma_map_phys", "tp_dma_map", "6.18+: folded in") }, DMA_TP_API },
+	{ "tp_dma_unmap_resource", IA_ATTACH_TP_BTF, 0, "dma:* cross-check: MMIO unmaps",
+	  { TPV("dma_unmap_resource", "6.12-6.17"), VIA("dma_unmap_phys", "tp_dma_unmap", "6.18+: folded in") },
+	  DMA_TP_API },
+	DMA_TP("dma_map_sg", "dma:* cross-check: scatterlist maps"),
+	DMA_TP("dma_map_sg_err", "dma:* cross-check: failed scatterlist maps"),
+	DMA_TP("dma_unmap_sg", "dma:* cross-check: scatterlist unmaps"),
+	DMA_TP("dma_alloc", "dma:* cross-check: coherent allocations"),
+	DMA_TP("dma_free", "dma:* cross-check: coherent frees"),
+	DMA_TP("dma_alloc_pages", "dma:* cross-check: dma_alloc_pages"),
+	DMA_TP("dma_free_pages", "dma:* cross-check: dma_free_pages"),
+	DMA_TP("dma_alloc_sgt", "dma:* cross-check: noncontiguous allocations"),
+	DMA_TP("dma_alloc_sgt_err", "dma:* cross-check: failed noncontiguous allocations"),
+	DMA_TP("dma_free_sgt", "dma:* cross-check: noncontiguous frees"),
+	DMA_TP("dma_sync_single_for_cpu", "dma:* cross-check: syncs"),
+	DMA_TP("dma_sync_single_for_device", "dma:* cross-check: syncs"),
+	DMA_TP("dma_sync_sg_for_cpu", "dma:* cross-check: syncs"),
+	DMA_TP("dma_sync_sg_for_device", "dma:* cross-check: syncs"),
 };
 const size_t ia_nr_hooks = sizeof(ia_hooks) / sizeof(ia_hooks[0]);
 
@@ -143,8 +193,16 @@ void ia_hooks_resolve(const struct btf *btf, struct ia_hook_status *out)
 				break;
 			}
 		}
-		if (s->variant >= 0) {
+		if (s->variant >= 0) {	/* a `via` one: ia_hooks_follow_via() decides */
 			s->state = IA_HOOK_ATTACHED;
+			continue;
+		}
+		if (h->api_struct && btf &&
+		    btf__find_by_name_kind(btf, h->api_struct, BTF_KIND_STRUCT) <= 0) {
+			s->state = IA_HOOK_ABSENT;
+			snprintf(s->reason, sizeof(s->reason),
+				 "not in this kernel: no struct %s (API of %s+)",
+				 h->api_struct, h->api_since);
 			continue;
 		}
 		s->state = IA_HOOK_MISSING;
@@ -160,6 +218,38 @@ void ia_hooks_resolve(const struct btf *btf, struct ia_hook_status *out)
 			snprintf(s->reason, sizeof(s->reason), "%s not in kernel BTF",
 				 h->v[0].target);
 	}
+	ia_hooks_follow_via(out, ia_nr_hooks);
+}
+
+static struct ia_hook_status *status_by_name(struct ia_hook_status *st, size_t n,
+					    const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(st[i].hook->name, name))
+			return &st[i];
+	return NULL;
+}
+
+void ia_hooks_follow_via(struct ia_hook_status *st, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ia_hook_status *s = &st[i], *by;
+		const char *via;
+
+		if (s->variant < 0 || !(via = s->hook->v[s->variant].via))
+			continue;
+		by = status_by_name(st, n, via);
+		if (!by || by->state != IA_HOOK_ATTACHED) {
+			s->state = by ? by->state : IA_HOOK_MISSING;
+			snprintf(s->reason, sizeof(s->reason), "via %s: %.60s", via,
+				 by ? by->reason : "no such hook");
+			continue;
+		}
+		s->state = IA_HOOK_ATTACHED;
+		s->kprobe = by->kprobe;
+		s->fentry_err = by->fentry_err;
+		memcpy(s->reason, by->reason, sizeof(s->reason));
+	}
 }
 
 __u32 ia_hooks_incomplete_checks(const struct ia_hook_status *st, size_t n)
@@ -167,7 +257,7 @@ __u32 ia_hooks_incomplete_checks(const struct ia_hook_status *st, size_t n)
 	__u32 bad = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (st[i].state != IA_HOOK_ATTACHED)
+		if (!ia_hook_state_covers(st[i].state))
 			bad |= st[i].hook->checks;
 	return bad;
 }

@@ -35,9 +35,14 @@ enum ia_attach_kind {
 
 struct ia_hook_variant {
 	const char *target;	/* kernel function or tracepoint name */
-	const char *progs[2];	/* skeleton programs: entry+exit pair, or one */
+	const char *progs[2];	/* skeleton programs: entry+exit pair, or one
+				 * (none for a `via` variant) */
 	const char *kprogs[2];	/* kprobe/kretprobe fallback; NULL: none */
 	const char *since;	/* kernel version note for the docs/help */
+	/* Set when the target moved into another hook's function: the name
+	 * of that hook, whose programs record these requests too (no
+	 * programs of its own; attached when that hook is) */
+	const char *via;
 };
 
 struct ia_hook {
@@ -46,6 +51,11 @@ struct ia_hook {
 	__u32 checks;		/* enum ia_check bits that depend on it */
 	const char *role;
 	struct ia_hook_variant v[IA_HOOK_MAX_VARIANTS];
+	/* NULL, or a struct of the API the hook watches: a kernel whose BTF
+	 * lacks it lacks the API, so nothing can call it (IA_HOOK_ABSENT);
+	 * with the struct there, a missing target is lost coverage */
+	const char *api_struct;
+	const char *api_since;	/* when that API came, for the reason */
 };
 
 /* Outcome for one hook on this kernel. */
@@ -80,13 +90,22 @@ const char *ia_check_name(__u32 check);	/* one bit */
 /*
  * Pick, for each hook, the first variant whose target exists in vmlinux_btf
  * (a function, or btf_trace_<tp> for a tracepoint). out has ia_nr_hooks
- * entries; a hook with no variant gets IA_HOOK_MISSING and a reason, the
- * others IA_HOOK_ATTACHED (provisional: the loader downgrades to
+ * entries; a hook with no variant gets IA_HOOK_ABSENT when its API is not
+ * in this kernel (api_struct), else IA_HOOK_MISSING, and a reason; a
+ * variant with no programs (folded) gives IA_HOOK_ABSENT too; the others
+ * get IA_HOOK_ATTACHED (provisional: the loader downgrades to
  * IA_HOOK_FAILED what then fails to load or attach).
  */
 void ia_hooks_resolve(const struct btf *vmlinux_btf, struct ia_hook_status *out);
 
-/* Checks made incomplete by hooks that are not attached. */
+/*
+ * Hooks recorded through another hook (their variant's `via`) take that
+ * hook's outcome: attached (and how) or not, with its reason. Called after
+ * resolving and after loading.
+ */
+void ia_hooks_follow_via(struct ia_hook_status *st, size_t n);
+
+/* Checks made incomplete by hooks that are neither attached nor absent. */
 __u32 ia_hooks_incomplete_checks(const struct ia_hook_status *st, size_t n);
 
 /* Number of arguments of a kernel function per BTF, -1 if absent. */

@@ -208,8 +208,11 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 			return -errno;
 		}
 		ret = configure(s, o, btf, err, errlen);
-		if (ret)
+		if (ret) {
+			iommu_audit_bpf__destroy(s->skel);	/* was leaked */
+			s->skel = NULL;
 			return ret;
+		}
 		load_log.failed_prog[0] = 0;
 		ret = iommu_audit_bpf__load(s->skel);
 		if (!ret)
@@ -251,6 +254,8 @@ static bool attach_one(struct ia_session *s, size_t i, int p)
 
 	if (st->state != IA_HOOK_ATTACHED)
 		return false;	/* its other half failed */
+	if (st->hook->v[st->variant].via)
+		return false;	/* recorded by another hook's programs */
 	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
 	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
 	if (s->links[i][p])
@@ -363,6 +368,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		unload(s);
 	}
 	btf__free(btf);
+	ia_hooks_follow_via(s->hooks, s->nr_hooks);
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		attached += s->hooks[i].state == IA_HOOK_ATTACHED;
 	if (!attached) {

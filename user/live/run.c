@@ -10,12 +10,17 @@
 #include <sys/wait.h>
 #include "live/run.h"
 
-/* Set by the signal handler; the only state a handler may touch. */
-static volatile sig_atomic_t stop_signal;
+/* Set by the signal handlers; the only state a handler may touch. */
+static volatile sig_atomic_t stop_signal, hup_signal;
 
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_hup(int sig)
+{
+	hup_signal = sig;
 }
 
 static double now_s(void)
@@ -75,8 +80,14 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 	res->cmd_status = -1;
 	res->interrupted = 0;
 	stop_signal = 0;
+	hup_signal = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (o->hup) {
+		struct sigaction sh = { .sa_handler = on_hup };
+
+		sigaction(SIGHUP, &sh, NULL);
+	}
 	next_status = start + o->status_every;
 
 	if (o->cmd) {
@@ -97,6 +108,10 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 			res->cmd_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 			child = -1;
 			break;
+		}
+		if (hup_signal) {
+			hup_signal = 0;
+			o->hup(o->ctx);
 		}
 		if (o->duration > 0 && now_s() - start >= o->duration)
 			break;
@@ -119,5 +134,7 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 		;
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
+	if (o->hup)
+		signal(SIGHUP, SIG_DFL);
 	return ret;
 }

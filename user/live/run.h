@@ -2,6 +2,8 @@
 /*
  * Running a live session for a while: until a duration elapses, a command
  * started after the hooks are attached exits, or SIGINT/SIGTERM arrives.
+ * SIGHUP, when the caller asks for it, is handed to a callback in the
+ * loop (a daemon reopening its log), not to a signal handler's context.
  */
 #ifndef IA_RUN_H
 #define IA_RUN_H
@@ -14,6 +16,7 @@ struct ia_run_opts {
 	char **cmd;		/* argv of a command to run, or NULL */
 	int status_every;	/* seconds between status callbacks; 0: never */
 	void (*status)(void *ctx);
+	void (*hup)(void *ctx);	/* SIGHUP arrived; NULL: SIGHUP stops the run */
 	void *ctx;
 };
 

@@ -55,7 +55,7 @@ bool ia_stack_cache_new(struct ia_stack_cache *c, struct ia_session *s, __s32 id
 	if (id < 0 || id >= IA_STACK_INLINE || ia_u64map_get(&c->done, (__u64)id + 1))
 		return false;
 	/* remembered even when the map is full: then only written twice */
-	ia_u64map_put(&c->done, (__u64)id + 1, (void *)1);
+	ia_u64map_put(&c->done, (__u64)id + 1, (void *)1, NULL);
 	fill(c, id, ips, s ? ia_session_stack(s, id, ips, IA_STACK_DEPTH) : 0, rec);
 	return true;
 }
@@ -84,21 +84,24 @@ bool ia_stack_cache_inline(struct ia_stack_cache *c, const struct ia_ev_kstack *
 		return false;
 	if (first) {	/* the same frames came before: name that record */
 		ia_u64map_put(&c->inline_alias, (__u64)k->stack_id,
-			      (void *)(uintptr_t)(__u32)(uintptr_t)first);
+			      (void *)(uintptr_t)(__u32)(uintptr_t)first, NULL);
 		return false;
 	}
-	ia_u64map_put(&c->inline_first, key, (void *)(uintptr_t)(__u32)k->stack_id);
+	ia_u64map_put(&c->inline_first, key, (void *)(uintptr_t)(__u32)k->stack_id, NULL);
 	fill(c, k->stack_id, k->ips, (int)n, rec);
 	return true;
 }
 
-__s32 ia_stack_cache_resolve(const struct ia_stack_cache *c, __s32 id)
+__s32 ia_stack_cache_resolve(struct ia_stack_cache *c, __s32 id)
 {
 	void *first;
 
 	if (id < IA_STACK_INLINE)
 		return id;
-	first = ia_u64map_get(&c->inline_alias, (__u64)id);
+	/* an inline id is its request's alone (IA_STACK_INLINE | request
+	 * id): its one request record takes the alias, which would otherwise
+	 * stay, one per colliding request, for the whole run */
+	first = ia_u64map_del(&c->inline_alias, (__u64)id);
 	return first ? (__s32)(__u32)(uintptr_t)first : id;
 }
 

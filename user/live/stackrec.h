@@ -47,8 +47,9 @@ bool ia_stack_cache_inline(struct ia_stack_cache *c, const struct ia_ev_kstack *
 			   struct ia_stackrec *rec);
 
 /* The id a request's stack_id is written as: an inline id whose frames
- * came before under another inline id becomes that id; others unchanged. */
-__s32 ia_stack_cache_resolve(const struct ia_stack_cache *c, __s32 id);
+ * came before under another inline id becomes that id; others unchanged.
+ * Once per request record: the alias is consumed. */
+__s32 ia_stack_cache_resolve(struct ia_stack_cache *c, __s32 id);
 
 /* What a ring-buffer record becomes before it is written or checked. */
 struct ia_stack_passed {

@@ -8,6 +8,7 @@
 #include "out/findings_out.h"
 #include "live/hooks.h"
 #include "lib/json.h"
+#include "lib/openfile.h"
 
 int ia_out_format_parse(const char *s)
 {
@@ -21,13 +22,14 @@ int ia_out_format_parse(const char *s)
 
 int ia_baseline_load(struct ia_baseline *b, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "r");
+	FILE *f = ia_fopen_regular(path);	/* a FIFO would block fopen() */
 	char line[4096];
 	size_t lineno = 0, found = 0;
 
 	ia_u64map_init(&b->fps);
 	if (!f) {
-		snprintf(err, errlen, "baseline %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "baseline %s: %s", path,
+			 errno == EINVAL ? "not a regular file" : strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
@@ -56,7 +58,7 @@ int ia_baseline_load(struct ia_baseline *b, const char *path, char *err, size_t 
 			return -1;
 		}
 		memcpy(hex, p, 16);
-		if (ia_u64map_put(&b->fps, ia_fingerprint_key(hex), (void *)1)) {
+		if (ia_u64map_put(&b->fps, ia_fingerprint_key(hex), (void *)1, NULL)) {
 			snprintf(err, errlen, "baseline %s: out of memory", path);
 			fclose(f);
 			ia_u64map_free(&b->fps);
@@ -85,6 +87,7 @@ void ia_check_dev_json(struct ia_json *j, const struct ia_check_dev *d)
 	ia_json_ku64(j, "granule", d->granule);
 	ia_json_kbool(j, "untrusted", d->untrusted);
 	ia_json_ku64(j, "maps", d->maps);
+	ia_json_ku64(j, "failed", d->failed);
 	ia_json_ku64(j, "bytes_requested", d->bytes_requested);
 	ia_json_ku64(j, "bytes_mapped", d->bytes_mapped);
 	ia_json_ku64(j, "bytes_exposed", d->bytes_exposed);

@@ -80,17 +80,9 @@ static int add_refs(struct dev_ref **refs, size_t *n, const struct ia_checker *c
 
 static void add_row(struct ia_check_dev *sum, const struct ia_check_dev *d)
 {
-	__u64 lazy = sum->lazy_max_ns > d->lazy_max_ns ? sum->lazy_max_ns : d->lazy_max_ns;
 	struct ia_check_dev s = *d;	/* the latest context */
 
-	s.maps += sum->maps;
-	s.bytes_requested += sum->bytes_requested;
-	s.bytes_mapped += sum->bytes_mapped;
-	s.bytes_exposed += sum->bytes_exposed;
-	s.pages_exposed += sum->pages_exposed;
-	s.live += sum->live;
-	s.preexisting += sum->preexisting;
-	s.lazy_max_ns = lazy;
+	ia_check_dev_add(&s, sum);
 	*sum = s;
 }
 
@@ -178,7 +170,7 @@ static int diff_findings(struct ia_rundiff *d, const struct ia_checker *old,
 	for (size_t i = 0; i < no; i++)
 		if (wanted(o, of[i].device) &&
 		    ia_u64map_put(&by_fp, ia_fingerprint_key(of[i].fingerprint),
-				  (void *)(uintptr_t)(i + 1)))
+				  (void *)(uintptr_t)(i + 1), NULL))
 			goto out;
 	for (size_t i = 0; i < nn; i++) {
 		size_t oi = (size_t)(uintptr_t)ia_u64map_get(&by_fp,

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "lib/openfile.h"
 #include "trace/trace.h"
 
 /*
@@ -32,9 +33,10 @@
 
 /*
  * The format fixes the record layouts of ia_events.h and the values of
- * their enums (version 2 added the get_sgtable request kind to version 1,
- * nothing else; version 3 the page and freed records, IA_EV_PAGE and
- * IA_EV_FREED, and so two more counts in the trailer). If one of these fails, ia_events.h changed: bump
+ * their enums (version 2 added the get_sgtable request kind to version 1;
+ * version 3 the record types IA_EV_IOVA and IA_EV_TP_DMA, version 4
+ * IA_EV_PAGE and IA_EV_FREED (issue 17), each so a longer
+ * trailer, and the hook state IA_HOOK_ABSENT). If one of these fails, ia_events.h changed: bump
  * IA_TRACE_VERSION, update the tables below and docs/trace-format.md (see
  * "Versioning" there).
  */
@@ -51,12 +53,15 @@ _Static_assert(sizeof(struct ia_ev_iova_free) == 64, "ia_ev_iova_free changed");
 _Static_assert(sizeof(struct ia_ev_fq_flush) == 40, "ia_ev_fq_flush changed");
 _Static_assert(sizeof(struct ia_ev_stack) == 40 && sizeof(struct ia_stack_frame) == 64,
 	       "ia_ev_stack changed");
+_Static_assert(sizeof(struct ia_ev_iova) == 128, "ia_ev_iova changed");
+_Static_assert(sizeof(struct ia_ev_tp_dma) == 104, "ia_ev_tp_dma changed");
 _Static_assert(sizeof(struct ia_ev_page) == 112, "ia_ev_page changed");
 _Static_assert(sizeof(struct ia_ev_freed) == 88, "ia_ev_freed changed");
-_Static_assert(IA_EV_TYPE_MAX == 14, "record types changed: new format version");
+_Static_assert(IA_EV_TYPE_MAX == 16, "record types changed: new format version");
 _Static_assert(IA_PAGE_KIND_MAX == 12, "page kinds changed: new format version");
+_Static_assert(IA_TP_DMA_EV_MAX == 17, "dma:* events changed: new format version");
 _Static_assert(IA_DROP_MAX == 3, "drop reasons changed: new format version");
-_Static_assert(IA_REQ_KIND_MAX == 19, "request kinds changed: new format version");
+_Static_assert(IA_REQ_KIND_MAX == 25, "request kinds changed: new format version");
 _Static_assert(sizeof(struct ia_trace_hook) == 128, "ia_trace_hook changed");
 
 /* ---- on-disk layout, version 1 (docs/trace-format.md) ---- */
@@ -95,28 +100,30 @@ enum {
 	T_NR_TYPES	= 44,
 	T_NR_DROPS	= 48,
 	T_RESERVED	= 52,
-	T_PER_TYPE	= 56,
-	T_LOST		= T_PER_TYPE + 8 * IA_EV_TYPE_MAX,
-	T_LEN		= T_LOST + 8 * IA_DROP_MAX,
-	T_TYPES_V2	= 12,	/* record types of versions 1 and 2 */
+	T_PER_TYPE	= 56,	/* u64[nr_types], then u64[IA_DROP_MAX] */
 };
 
-/* Record types a version has (its trailer's nr_types), and so the
- * trailer's length: version 3 added IA_EV_PAGE. */
-static int types_of(__u32 version)
-{
-	return version >= 3 ? IA_EV_TYPE_MAX : T_TYPES_V2;
-}
+/*
+ * The trailer has a per-type count for each record type of its version: 12
+ * in versions 1 and 2 (176 bytes), 14 since version 3 (192 bytes). Types
+ * at or above a version's count are unknown records in a trace of it.
+ */
+#define V2_TYPES	12
+#define V3_TYPES	14	/* + IA_EV_IOVA, IA_EV_TP_DMA */
+#define T_LOST_AT(nt)	(T_PER_TYPE + 8 * (nt))
+#define T_LEN_FOR(nt)	(T_LOST_AT(nt) + 8 * IA_DROP_MAX)
+#define T_LEN		T_LEN_FOR(IA_EV_TYPE_MAX)	/* this version's */
 
-static size_t t_len_of(int types)
+static __u32 version_types(__u32 version)
 {
-	return T_PER_TYPE + 8 * (size_t)types + 8 * IA_DROP_MAX;
+	return version >= 4 ? IA_EV_TYPE_MAX : version == 3 ? V3_TYPES : V2_TYPES;
 }
 
 #define H_MAX_SIZE	(H_FIXED + K_SIZE * IA_TRACE_MAX_HOOKS)
 #define REC_MAX_SIZE	0xfff8u		/* largest __u16 multiple of 8 */
 
-_Static_assert(T_LEN == 192, "trailer layout");
+_Static_assert(T_LEN_FOR(V2_TYPES) == 176 && T_LEN_FOR(V3_TYPES) == 192 && T_LEN == 208,
+	       "trailer layout");
 _Static_assert(H_MAX_SIZE % 8 == 0 && T_LEN % 8 == 0, "alignment");
 
 /* Smallest valid hdr.size per known type; 0: unknown type. */
@@ -132,6 +139,8 @@ static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_IOVA_FREE]	= sizeof(struct ia_ev_iova_free),
 	[IA_EV_FQ_FLUSH]	= sizeof(struct ia_ev_fq_flush),
 	[IA_EV_STACK]		= sizeof(struct ia_ev_stack),
+	[IA_EV_IOVA]		= sizeof(struct ia_ev_iova),
+	[IA_EV_TP_DMA]		= sizeof(struct ia_ev_tp_dma),
 	[IA_EV_PAGE]		= sizeof(struct ia_ev_page),
 	[IA_EV_FREED]		= sizeof(struct ia_ev_freed),
 };
@@ -181,6 +190,23 @@ static __u32 crc_update(__u32 crc, const void *buf, size_t len)
 		len -= n;
 	}
 	return crc;
+}
+
+/*
+ * Does a stored CRC match? Built for fuzzing (tests/fuzz, clang's
+ * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION convention) every CRC matches:
+ * otherwise nearly every mutated input stops at a CRC and the records'
+ * contents never reach the checker and the writers.
+ */
+static bool crc_ok(__u32 stored, __u32 computed)
+{
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+	(void)stored;
+	(void)computed;
+	return true;
+#else
+	return stored == computed;
+#endif
 }
 
 /* CRC32 of an n-byte block whose 4-byte CRC field at crc_off counts as 0. */
@@ -247,7 +273,8 @@ static bool get_str(char *dst, size_t cap, const unsigned char *p, size_t len)
 	return true;
 }
 
-static int check_hdr(__u16 type, __u16 size, char *err, size_t errlen)
+/* ntypes: the record types of the format version at hand (version_types) */
+static int check_hdr(__u16 type, __u16 size, __u32 ntypes, char *err, size_t errlen)
 {
 	if (size < sizeof(struct ia_ev_hdr)) {
 		fmt(err, errlen, "record size %u is smaller than the %zu-byte record header",
@@ -258,9 +285,10 @@ static int check_hdr(__u16 type, __u16 size, char *err, size_t errlen)
 		fmt(err, errlen, "record size %u is not a multiple of 8", size);
 		return IA_TRACE_EINVAL;
 	}
-	if (type >= IA_EV_TYPE_MAX || !rec_min_size[type]) {
-		fmt(err, errlen, "unknown record type %u (format version %d knows 1..%d)",
-		    type, IA_TRACE_VERSION, IA_EV_TYPE_MAX - 1);
+	if (type >= ntypes || !rec_min_size[type]) {
+		fmt(err, errlen, "unknown record type %u (format version %d knows 1..%u)",
+		    type, ntypes == IA_EV_TYPE_MAX ? IA_TRACE_VERSION : ntypes == V3_TYPES ? 3 : 2,
+		    ntypes - 1);
 		return IA_TRACE_EINVAL;
 	}
 	if (size < rec_min_size[type]) {
@@ -283,7 +311,7 @@ int ia_trace_check_record(const void *rec, size_t len, char *err, size_t errlen)
 		return IA_TRACE_EINVAL;
 	}
 	size = get16(p + 2);
-	ret = check_hdr(get16(p), size, err, errlen);
+	ret = check_hdr(get16(p), size, IA_EV_TYPE_MAX, err, errlen);
 	if (ret)
 		return ret;
 	if (size > len) {
@@ -299,6 +327,7 @@ const char *ia_trace_hook_state_str(__u32 state)
 	case IA_HOOK_ATTACHED:	return "attached";
 	case IA_HOOK_MISSING:	return "missing";
 	case IA_HOOK_FAILED:	return "failed";
+	case IA_HOOK_ABSENT:	return "absent";
 	}
 	return "?";
 }
@@ -317,9 +346,11 @@ const char *ia_trace_strerror(int code)
 	return "unknown error";
 }
 
-static bool valid_state(__u32 state)
+/* absent: since version 3 */
+static bool valid_state(__u32 state, __u32 version)
 {
-	return state >= IA_HOOK_ATTACHED && state <= IA_HOOK_FAILED;
+	return state >= IA_HOOK_ATTACHED &&
+	       state <= (version >= 3 ? IA_HOOK_ABSENT : IA_HOOK_FAILED);
 }
 
 /* ---- host metadata ---- */
@@ -351,7 +382,6 @@ int ia_trace_meta_fill_host(struct ia_trace_meta *m)
 	long ps;
 	int ret = 0;
 
-	m->format_version = 0;	/* this build's */
 	if (uname(&u) == 0) {
 		set_str(m->kernel_release, sizeof(m->kernel_release), u.release);
 		set_str(m->hostname, sizeof(m->hostname), u.nodename);
@@ -387,7 +417,7 @@ int ia_trace_meta_add_hook(struct ia_trace_meta *m, const char *name,
 {
 	struct ia_trace_hook *h;
 
-	if (m->nr_hooks >= IA_TRACE_MAX_HOOKS || !valid_state(state))
+	if (m->nr_hooks >= IA_TRACE_MAX_HOOKS || !valid_state(state, IA_TRACE_VERSION))
 		return IA_TRACE_EINVAL;
 	h = &m->hooks[m->nr_hooks++];
 	set_str(h->name, sizeof(h->name), name);
@@ -412,8 +442,6 @@ struct ia_trace_writer {
 	__u64 bytes;
 	__u32 crc;
 	__u64 per_type[IA_EV_TYPE_MAX];
-	__u32 version;		/* format version written */
-	int types;		/* record types it has */
 	char msg[512];
 };
 
@@ -478,7 +506,7 @@ static int check_meta(const struct ia_trace_meta *m, char *err, size_t errlen)
 			fmt(err, errlen, "trace metadata: hook %u: name or reason is not NUL-terminated", i);
 			return IA_TRACE_EINVAL;
 		}
-		if (!valid_state(h->state)) {
+		if (!valid_state(h->state, IA_TRACE_VERSION)) {
 			fmt(err, errlen, "trace metadata: hook %u (%s): invalid state %u",
 			    i, h->name, h->state);
 			return IA_TRACE_EINVAL;
@@ -488,14 +516,13 @@ static int check_meta(const struct ia_trace_meta *m, char *err, size_t errlen)
 }
 
 /* Serialize the header into p (at least H_MAX_SIZE bytes); its size. */
-static size_t encode_header(unsigned char *p, const struct ia_trace_meta *m,
-			    __u32 version)
+static size_t encode_header(unsigned char *p, const struct ia_trace_meta *m)
 {
 	size_t size = H_FIXED + (size_t)K_SIZE * m->nr_hooks;
 
 	memset(p, 0, size);
 	memcpy(p + H_MAGIC, TRACE_MAGIC, sizeof(TRACE_MAGIC));
-	put32(p + H_VERSION, version);
+	put32(p + H_VERSION, IA_TRACE_VERSION);
 	put32(p + H_SIZE, (__u32)size);
 	put32(p + H_PAGE_SIZE, m->page_size);
 	put64(p + H_START_REAL, m->start_realtime_ns);
@@ -543,11 +570,6 @@ struct ia_trace_writer *ia_trace_create(const char *path,
 	}
 	if (check_meta(meta, err, errlen))
 		return NULL;
-	if (meta->format_version && (meta->format_version < IA_TRACE_VERSION_OLDEST ||
-				     meta->format_version > IA_TRACE_VERSION)) {
-		fmt(err, errlen, "cannot write format version %u", meta->format_version);
-		return NULL;
-	}
 	w = calloc(1, sizeof(*w));
 	if (w)
 		w->fd = -1;
@@ -588,9 +610,7 @@ struct ia_trace_writer *ia_trace_create(const char *path,
 		goto fail;
 	}
 	/* the header goes out now: an interrupted recording still has it */
-	w->version = meta->format_version ? meta->format_version : IA_TRACE_VERSION;
-	w->types = types_of(w->version);
-	w->header_size = encode_header(w->buf, meta, w->version);
+	w->header_size = encode_header(w->buf, meta);
 	if (write_all(w->fd, w->buf, w->header_size)) {
 		fmt(err, errlen, "%s: cannot write the header: %s", path, strerror(errno));
 		goto fail;
@@ -634,12 +654,7 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 		fmt(w->msg, sizeof(w->msg), "%s: no record given", w->path);
 		return IA_TRACE_EINVAL;
 	}
-	ret = check_hdr(rec->type, rec->size, why, sizeof(why));
-	if (!ret && rec->type >= w->types) {
-		fmt(why, sizeof(why), "record type %u is not in format version %u",
-		    rec->type, w->version);
-		ret = IA_TRACE_EINVAL;
-	}
+	ret = check_hdr(rec->type, rec->size, IA_EV_TYPE_MAX, why, sizeof(why));
 	if (ret) {
 		fmt(w->msg, sizeof(w->msg), "%s: record #%llu not written: %s",
 		    w->path, (unsigned long long)w->records, why);
@@ -665,7 +680,6 @@ int ia_trace_finish(struct ia_trace_writer *w, const __u64 lost[IA_DROP_MAX],
 		    char *err, size_t errlen)
 {
 	unsigned char t[T_LEN];
-	size_t t_len;
 	int ret;
 
 	if (!w) {
@@ -674,23 +688,22 @@ int ia_trace_finish(struct ia_trace_writer *w, const __u64 lost[IA_DROP_MAX],
 	}
 	if ((ret = ia_trace_flush(w)))
 		goto out;
-	t_len = t_len_of(w->types);
 	memset(t, 0, sizeof(t));
 	memcpy(t + T_MAGIC, TRAIL_MAGIC, sizeof(TRAIL_MAGIC));
-	put32(t + T_SIZE, t_len);
+	put32(t + T_SIZE, T_LEN);
 	put64(t + T_REC_OFF, w->header_size);
 	put64(t + T_REC_BYTES, w->bytes);
 	put64(t + T_REC_COUNT, w->records);
 	put32(t + T_REC_CRC, w->crc);
-	put32(t + T_NR_TYPES, w->types);
+	put32(t + T_NR_TYPES, IA_EV_TYPE_MAX);
 	put32(t + T_NR_DROPS, IA_DROP_MAX);
 	put32(t + T_RESERVED, 0);
-	for (int i = 0; i < w->types; i++)
+	for (int i = 0; i < IA_EV_TYPE_MAX; i++)
 		put64(t + T_PER_TYPE + 8 * i, w->per_type[i]);
 	for (int i = 0; i < IA_DROP_MAX; i++)
-		put64(t + T_PER_TYPE + 8 * w->types + 8 * i, lost ? lost[i] : 0);
-	put32(t + T_CRC, block_crc(t, t_len, T_CRC));
-	if (write_all(w->fd, t, t_len)) {
+		put64(t + T_LOST_AT(IA_EV_TYPE_MAX) + 8 * i, lost ? lost[i] : 0);
+	put32(t + T_CRC, block_crc(t, T_LEN, T_CRC));
+	if (write_all(w->fd, t, T_LEN)) {
 		ret = wfail(w, IA_TRACE_EIO, "cannot write the trailer");
 		goto out;
 	}
@@ -723,20 +736,24 @@ _Static_assert(R_BUF_SIZE > REC_MAX_SIZE && R_BUF_SIZE > H_MAX_SIZE, "reader buf
 enum r_state { R_RECORDS, R_DONE, R_FAILED };
 
 struct ia_trace_reader {
-	int fd;
+	int fd;			/* -1: reading mem (ia_trace_open_mem) */
+	const unsigned char *mem;
+	size_t mem_len, mem_pos;
 	enum r_state state;
 	int code;		/* result once not R_RECORDS */
 	char *path;
 	__u64 file_size;	/* OFF_UNKNOWN: not a regular file */
 	__u64 header_size;	/* = where the records start */
+	__u32 version;		/* the file's format version */
+	__u32 ntypes;		/* record types it knows: version_types() */
+	__u32 trailer_len;	/* T_LEN_FOR(ntypes) */
 	__u64 records_end;	/* from the trailer; OFF_UNKNOWN until known */
 	unsigned char *buf;	/* buf[0] is at file offset buf_off */
+	size_t buf_cap;		/* R_BUF_SIZE, or less for a small mem */
 	size_t pos, len;	/* unread bytes: buf[pos, len) */
 	__u64 buf_off;
 	struct ia_trace_stats seen;	/* counted while reading */
 	struct ia_trace_meta meta;
-	int types;		/* record types of the file's version */
-	size_t t_len;		/* its trailer's length */
 	char msg[512];
 };
 
@@ -761,6 +778,31 @@ static __u64 r_off(const struct ia_trace_reader *r)
 	return r->buf_off + r->pos;
 }
 
+/* read(2) from the file, or from the memory the reader was opened on. */
+static ssize_t r_read(struct ia_trace_reader *r, void *dst, size_t n)
+{
+	if (r->fd < 0) {
+		n = n < r->mem_len - r->mem_pos ? n : r->mem_len - r->mem_pos;
+		memcpy(dst, r->mem + r->mem_pos, n);
+		r->mem_pos += n;
+		return (ssize_t)n;
+	}
+	return read(r->fd, dst, n);
+}
+
+/* pread(2), likewise. */
+static ssize_t r_pread(struct ia_trace_reader *r, void *dst, size_t n, __u64 off)
+{
+	if (r->fd < 0) {
+		if (off > r->mem_len)
+			return 0;
+		n = n < r->mem_len - off ? n : r->mem_len - off;
+		memcpy(dst, r->mem + off, n);
+		return (ssize_t)n;
+	}
+	return pread(r->fd, dst, n, (off_t)off);
+}
+
 /*
  * Make at least need (<= R_BUF_SIZE) unread bytes available in buf.
  * Returns how many are (fewer only at end of file), or -1 (errno set).
@@ -776,7 +818,7 @@ static ssize_t r_fill(struct ia_trace_reader *r, size_t need)
 		r->pos = 0;
 	}
 	while (r->len < need) {
-		ssize_t n = read(r->fd, r->buf + r->len, R_BUF_SIZE - r->len);
+		ssize_t n = r_read(r, r->buf + r->len, r->buf_cap - r->len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -843,7 +885,7 @@ static int parse_header(struct ia_trace_reader *r, const unsigned char *p)
 			return rfail(r, IA_TRACE_ECORRUPT,
 				     "corrupt header: hook %u: name or reason is not a terminated string", i);
 		h->state = get32(k + K_STATE);
-		if (!valid_state(h->state))
+		if (!valid_state(h->state, r->version))
 			return rfail(r, IA_TRACE_ECORRUPT,
 				     "corrupt header: hook %u (%s): invalid state %u",
 				     i, h->name, h->state);
@@ -873,9 +915,9 @@ static int read_header(struct ia_trace_reader *r)
 			     IA_TRACE_VERSION);
 	if (version < IA_TRACE_VERSION_OLDEST)
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt header: invalid format version %u", version);
-	r->types = types_of(version);
-	r->meta.format_version = version;
-	r->t_len = t_len_of(r->types);
+	r->version = version;
+	r->ntypes = version_types(version);
+	r->trailer_len = T_LEN_FOR(r->ntypes);
 	if (n < 16)
 		return r_trunc(r, "the file ends inside the header");
 	size = get32(p + H_SIZE);
@@ -890,7 +932,7 @@ static int read_header(struct ia_trace_reader *r)
 	if ((size_t)n < size)
 		return r_trunc(r, "the file ends inside the header");
 	p = r->buf;
-	if (get32(p + H_CRC) != block_crc(p, size, H_CRC))
+	if (!crc_ok(get32(p + H_CRC), block_crc(p, size, H_CRC)))
 		return rfail(r, IA_TRACE_ECORRUPT,
 			     "corrupt header: CRC mismatch (stored 0x%08x, computed 0x%08x)",
 			     get32(p + H_CRC), block_crc(p, size, H_CRC));
@@ -905,9 +947,9 @@ static const char *trailer_framing(const struct ia_trace_reader *r, const unsign
 {
 	if (memcmp(t + T_MAGIC, TRAIL_MAGIC, sizeof(TRAIL_MAGIC)))
 		return "bad trailer magic";
-	if (get32(t + T_SIZE) != r->t_len)
+	if (get32(t + T_SIZE) != r->trailer_len)
 		return "bad trailer size";
-	if (get32(t + T_CRC) != block_crc(t, r->t_len, T_CRC))
+	if (!crc_ok(get32(t + T_CRC), block_crc(t, r->trailer_len, T_CRC)))
 		return "trailer CRC mismatch";
 	if (get64(t + T_REC_OFF) != r->header_size)
 		return "trailer's record offset is not the header size";
@@ -924,22 +966,83 @@ static void probe_trailer(struct ia_trace_reader *r)
 	unsigned char t[T_LEN];
 	ssize_t n;
 
-	if (r->file_size == OFF_UNKNOWN || r->file_size < r->header_size + r->t_len)
+	size_t tl = r->trailer_len;
+
+	if (r->file_size == OFF_UNKNOWN || r->file_size < r->header_size + tl)
 		return;
 	do
-		n = pread(r->fd, t, r->t_len, (off_t)(r->file_size - r->t_len));
+		n = r_pread(r, t, tl, r->file_size - tl);
 	while (n < 0 && errno == EINTR);
-	if (n != (ssize_t)r->t_len || trailer_framing(r, t))
+	if (n != (ssize_t)tl || trailer_framing(r, t))
 		return;
-	if (r->header_size + get64(t + T_REC_BYTES) + r->t_len == r->file_size)
-		r->records_end = r->file_size - r->t_len;
+	if (r->header_size + get64(t + T_REC_BYTES) + tl == r->file_size)
+		r->records_end = r->file_size - tl;
+}
+
+/* cap: the buffer's size; R_BUF_SIZE, or what holds all of a trace in mem */
+static struct ia_trace_reader *reader_new(const char *path, size_t cap, char *err,
+					  size_t errlen)
+{
+	struct ia_trace_reader *r = calloc(1, sizeof(*r));
+
+	if (!r || !(r->buf = malloc(cap)) || !(r->path = strdup(path))) {
+		fmt(err, errlen, "%s: out of memory", path);
+		if (r)
+			free(r->buf);
+		free(r);
+		return NULL;
+	}
+	r->buf_cap = cap;
+	r->fd = -1;
+	r->records_end = OFF_UNKNOWN;
+	r->file_size = OFF_UNKNOWN;
+	return r;
+}
+
+/* The header, the trailer if the size is known; then the records. */
+static int reader_start(struct ia_trace_reader *r, struct ia_trace_reader **rp,
+			char *err, size_t errlen)
+{
+	int ret = read_header(r);
+
+	if (ret) {
+		copy_msg(err, errlen, r->msg);
+		ia_trace_close(r);
+		return ret;
+	}
+	probe_trailer(r);
+	r->state = R_RECORDS;
+	*rp = r;
+	return 0;
+}
+
+/*
+ * Open without blocking: a FIFO nobody writes to would block open(2)
+ * forever. A pipe is read as a stream; a device, a socket or a directory is
+ * refused.
+ */
+static int reader_open_fd(struct ia_trace_reader *r, const char *path)
+{
+	struct stat st;
+
+	r->fd = ia_open_nonblock(path, O_RDONLY, 0);
+	if (r->fd < 0)
+		return rfail(r, IA_TRACE_EIO, "cannot open: %s", strerror(errno));
+	if (fstat(r->fd, &st))
+		return rfail(r, IA_TRACE_EIO, "fstat: %s", strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return rfail(r, IA_TRACE_EIO, "is a directory");
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+		return rfail(r, IA_TRACE_EIO, "not a regular file or a pipe");
+	if (S_ISREG(st.st_mode))
+		r->file_size = (__u64)st.st_size;
+	return 0;
 }
 
 int ia_trace_open_ex(const char *path, struct ia_trace_reader **rp,
 		     char *err, size_t errlen)
 {
 	struct ia_trace_reader *r;
-	struct stat st;
 	int ret;
 
 	if (rp)
@@ -948,43 +1051,36 @@ int ia_trace_open_ex(const char *path, struct ia_trace_reader **rp,
 		fmt(err, errlen, "ia_trace_open: no path given");
 		return IA_TRACE_EINVAL;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->buf = malloc(R_BUF_SIZE)) || !(r->path = strdup(path))) {
-		fmt(err, errlen, "%s: out of memory", path);
-		if (r)
-			free(r->buf);
-		free(r);
+	r = reader_new(path, R_BUF_SIZE, err, errlen);
+	if (!r)
 		return IA_TRACE_ENOMEM;
+	ret = reader_open_fd(r, path);
+	if (ret) {
+		copy_msg(err, errlen, r->msg);
+		ia_trace_close(r);
+		return ret;
 	}
-	r->fd = -1;
-	r->records_end = OFF_UNKNOWN;
-	r->file_size = OFF_UNKNOWN;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (r->fd < 0) {
-		ret = rfail(r, IA_TRACE_EIO, "cannot open: %s", strerror(errno));
-		goto fail;
+	return reader_start(r, rp, err, errlen);
+}
+
+int ia_trace_open_mem(const void *buf, size_t len, const char *name,
+		      struct ia_trace_reader **rp, char *err, size_t errlen)
+{
+	struct ia_trace_reader *r;
+
+	if (rp)
+		*rp = NULL;
+	if (!name || !rp || (!buf && len)) {
+		fmt(err, errlen, "ia_trace_open_mem: no buffer or name given");
+		return IA_TRACE_EINVAL;
 	}
-	if (fstat(r->fd, &st)) {
-		ret = rfail(r, IA_TRACE_EIO, "fstat: %s", strerror(errno));
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = rfail(r, IA_TRACE_EIO, "is a directory");
-		goto fail;
-	}
-	if (S_ISREG(st.st_mode))
-		r->file_size = (__u64)st.st_size;
-	ret = read_header(r);
-	if (ret)
-		goto fail;
-	probe_trailer(r);
-	r->state = R_RECORDS;
-	*rp = r;
-	return 0;
-fail:
-	copy_msg(err, errlen, r->msg);
-	ia_trace_close(r);
-	return ret;
+	r = reader_new(name, len < R_BUF_SIZE ? len + 1 : R_BUF_SIZE, err, errlen);
+	if (!r)
+		return IA_TRACE_ENOMEM;
+	r->mem = buf;
+	r->mem_len = len;
+	r->file_size = len;
+	return reader_start(r, rp, err, errlen);
 }
 
 struct ia_trace_reader *ia_trace_open(const char *path, char *err, size_t errlen)
@@ -1005,15 +1101,16 @@ static int read_trailer(struct ia_trace_reader *r)
 	unsigned long long off = r_off(r);
 	const unsigned char *t;
 	const char *bad;
-	ssize_t n = r_fill(r, r->t_len);
+	__u32 tl = r->trailer_len;
+	ssize_t n = r_fill(r, tl);
 
 	if (n < 0)
 		return r_ioerr(r);
-	if (n < (ssize_t)r->t_len) {
+	if (n < (ssize_t)tl) {
 		char where[128];
 
-		fmt(where, sizeof(where), "the file ends inside the trailer at offset %llu (%zd of %d bytes)",
-		    off, n, (int)r->t_len);
+		fmt(where, sizeof(where), "the file ends inside the trailer at offset %llu (%zd of %u bytes)",
+		    off, n, tl);
 		return r_trunc(r, where);
 	}
 	t = r->buf + r->pos;
@@ -1030,25 +1127,25 @@ static int read_trailer(struct ia_trace_reader *r)
 			     "corrupt: record bytes mismatch: read %llu bytes of records, the trailer says %llu",
 			     (unsigned long long)r->seen.bytes,
 			     (unsigned long long)get64(t + T_REC_BYTES));
-	if (get32(t + T_REC_CRC) != r->seen.crc32)
+	if (!crc_ok(get32(t + T_REC_CRC), r->seen.crc32))
 		return rfail(r, IA_TRACE_ECORRUPT,
 			     "corrupt: CRC mismatch: the records have CRC32 0x%08x, the trailer says 0x%08x",
 			     r->seen.crc32, get32(t + T_REC_CRC));
-	if (get32(t + T_NR_TYPES) != (__u32)r->types || get32(t + T_NR_DROPS) != IA_DROP_MAX ||
+	if (get32(t + T_NR_TYPES) != r->ntypes || get32(t + T_NR_DROPS) != IA_DROP_MAX ||
 	    get32(t + T_RESERVED))
 		return rfail(r, IA_TRACE_ECORRUPT,
-			     "corrupt trailer: %u types, %u drop reasons, reserved 0x%x (expected %d, %d, 0)",
+			     "corrupt trailer: %u types, %u drop reasons, reserved 0x%x (expected %u, %d, 0)",
 			     get32(t + T_NR_TYPES), get32(t + T_NR_DROPS), get32(t + T_RESERVED),
-			     r->types, IA_DROP_MAX);
-	for (int i = 0; i < r->types; i++)
+			     r->ntypes, IA_DROP_MAX);
+	for (__u32 i = 0; i < r->ntypes; i++)
 		if (get64(t + T_PER_TYPE + 8 * i) != r->seen.per_type[i])
 			return rfail(r, IA_TRACE_ECORRUPT,
 				     "corrupt: count mismatch for record type %d: read %llu, the trailer says %llu",
 				     i, (unsigned long long)r->seen.per_type[i],
 				     (unsigned long long)get64(t + T_PER_TYPE + 8 * i));
 	for (int i = 0; i < IA_DROP_MAX; i++)
-		r->seen.lost[i] = get64(t + T_PER_TYPE + 8 * r->types + 8 * i);
-	r->pos += r->t_len;
+		r->seen.lost[i] = get64(t + T_LOST_AT(r->ntypes) + 8 * i);
+	r->pos += tl;
 	n = r_fill(r, 1);
 	if (n < 0)
 		return r_ioerr(r);
@@ -1101,13 +1198,9 @@ int ia_trace_next(struct ia_trace_reader *r, const struct ia_ev_hdr **rec)
 	}
 	type = get16(p);
 	size = get16(p + 2);
-	if (check_hdr(type, size, why, sizeof(why)))
+	if (check_hdr(type, size, r->ntypes, why, sizeof(why)))
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt record #%llu at offset %llu: %s",
 			     (unsigned long long)r->seen.records + 1, off, why);
-	if (type >= r->types)
-		return rfail(r, IA_TRACE_ECORRUPT,
-			     "corrupt record #%llu at offset %llu: record type %u is newer than the file's format version",
-			     (unsigned long long)r->seen.records + 1, off, type);
 	if (r->records_end != OFF_UNKNOWN && off + size > r->records_end)
 		return rfail(r, IA_TRACE_ECORRUPT,
 			     "corrupt record #%llu at offset %llu: its size %u runs past the end of the records at %llu",

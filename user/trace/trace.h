@@ -19,11 +19,12 @@
 
 /*
  * The format version this build writes, and the oldest it reads. Version 2
- * is version 1 plus one request kind (IA_REQ_GET_SGTABLE), so a version 1
- * trace reads as it always did; version 3 adds the page record (IA_EV_PAGE)
- * and its count in the trailer.
+ * is version 1 plus one request kind (IA_REQ_GET_SGTABLE); version 3 adds
+ * the record types IA_EV_IOVA and IA_EV_TP_DMA (so its trailer counts 14
+ * types) and the hook state IA_HOOK_ABSENT. Older traces read as they
+ * always did.
  */
-#define IA_TRACE_VERSION	3
+#define IA_TRACE_VERSION	4
 #define IA_TRACE_VERSION_OLDEST	1
 
 #define IA_TRACE_MAX_HOOKS	128	/* hooks in the header, at most */
@@ -45,7 +46,15 @@ enum ia_hook_state {
 	IA_HOOK_ATTACHED	= 1,	/* attached and live */
 	IA_HOOK_MISSING		= 2,	/* target absent on this kernel */
 	IA_HOOK_FAILED		= 3,	/* present but attach/load failed */
+	IA_HOOK_ABSENT		= 4,	/* target absent, and with it the API it
+					 * watches: nothing to miss (version 3) */
 };
+
+/* Does a hook in this state watch all it should (attached, or absent)? */
+static inline int ia_hook_state_covers(__u32 state)
+{
+	return state == IA_HOOK_ATTACHED || state == IA_HOOK_ABSENT;
+}
 
 struct ia_trace_hook {
 	char name[48];		/* NUL-terminated, e.g. "fexit/iommu_dma_map_page" */
@@ -68,11 +77,6 @@ struct ia_trace_meta {
 	__u64 start_monotonic_ns;	/* CLOCK_MONOTONIC */
 	__u32 nr_hooks;			/* valid entries of hooks[] */
 	struct ia_trace_hook hooks[IA_TRACE_MAX_HOOKS];
-	/* format version: the reader sets the file's; a writer writes this
-	 * one (0: IA_TRACE_VERSION), so a trace edited and written again
-	 * (tools/trace-edit) keeps its version; records of types that version
-	 * lacks are refused */
-	__u32 format_version;
 };
 
 struct ia_trace_stats {
@@ -109,7 +113,7 @@ int ia_trace_meta_add_hook(struct ia_trace_meta *m, const char *name,
  */
 size_t ia_ev_min_size(__u32 type);
 
-/* "attached", "missing", "failed", or "?" */
+/* "attached", "missing", "failed", "absent", or "?" */
 const char *ia_trace_hook_state_str(__u32 state);
 
 /* "I/O error", "truncated", "corrupt", ... for an enum ia_trace_result */
@@ -168,7 +172,8 @@ void ia_trace_discard(struct ia_trace_writer *w);
 /* ---- reader ---- */
 
 /*
- * Open a trace (a regular file, or a pipe) and read its header. NULL on
+ * Open a trace (a regular file, or a pipe; anything else is refused, and a
+ * FIFO without a writer never blocks the open) and read its header. NULL on
  * failure with the message, which starts with the path, in err.
  * ia_trace_open_ex() also gives the enum ia_trace_result: it returns 0 and
  * sets *rp, or returns < 0 and sets *rp = NULL.
@@ -177,6 +182,10 @@ struct ia_trace_reader *ia_trace_open(const char *path, char *err,
 				      size_t errlen);
 int ia_trace_open_ex(const char *path, struct ia_trace_reader **rp,
 		     char *err, size_t errlen);
+/* The same over len bytes at buf (kept by the caller until the close), named
+ * name in messages: a trace parsed from memory (the fuzz harnesses). */
+int ia_trace_open_mem(const void *buf, size_t len, const char *name,
+		      struct ia_trace_reader **rp, char *err, size_t errlen);
 
 /* The header, valid until ia_trace_close(). */
 const struct ia_trace_meta *ia_trace_meta(const struct ia_trace_reader *r);

@@ -100,12 +100,19 @@ fx_phase2() {
 }
 
 fx_phase3() {
+	fx u_coh alloc_coherent 4096	# live above the scatterlists' IOVAs
 	fx bounce map_single 100 200 to	# sub-granule: bounced through swiotlb
 	fx u_aligned map_page 0 4096 from	# granule-aligned: mapped in place
 	fx u_sg map_sg 100:200,0:4096 to	# segment by segment, the first bounced
 	fx unmap_bounce unmap "$(fx_id bounce)"
 	fx unmap_u_aligned unmap "$(fx_id u_aligned)"
 	fx unmap_u_sg unmap "$(fx_id u_sg)"
+	# issue 13: each segment at an IOVA of its own, below the first one's,
+	# while the coherent buffer holds the IOVA above: unmap_sg removes all
+	# three (it used to be reported as lifecycle.pt_leftover)
+	fx u_sg3 map_sg 50:300,0:4096,3000:1000 to
+	fx unmap_u_sg3 unmap "$(fx_id u_sg3)"
+	fx free_u_coh free "$(fx_id u_coh)"
 }
 
 fx_phase4() {
@@ -126,6 +133,7 @@ fx_record() {
 	iommu-audit -j coverage -i "/tmp/fx$1.trace" > "$OUT/coverage$1.json"
 	iommu-audit -j check "/tmp/fx$1.trace" > "$OUT/check$1.jsonl"
 	echo $? > "$OUT/check$1.rc"
+	base64 "/tmp/fx$1.trace" > "$OUT/fx$1.trace.b64"	# to re-check on the host
 }
 
 guest() {
@@ -345,10 +353,13 @@ fxf() {
 # The checker's findings for the scripted cases: codes, counts and the
 # first occurrence's exposure, computed from the parameters and the granule.
 check_findings() {
-	local code
+	local code want
 	assert_eq "check 1: exit 1 (the deliberate lifecycle errors)" 1 "$(cat "$OUT/check1.rc")"
 	for code in size_mismatch dir_mismatch double_unmap unmap_unknown sync_outside; do
-		assert_eq "check 1: lifecycle.$code once" 1 \
+		want=1
+		# a sync the kernel skipped (see above) is no finding
+		[ "$code" != sync_outside ] || [ "$(res info syncs)" = 1 ] || want=0
+		assert_eq "check 1: lifecycle.$code $want time(s)" $want \
 			"$(fxf 1 "[.[] | select(.code == \"lifecycle.$code\") | .count] | add // 0")"
 	done
 	for n in 1 2 3 4; do
@@ -375,6 +386,9 @@ check_findings() {
 	assert_eq "check 3: bounce slack only, no exposure of the untrusted device" \
 		"exposure.bounce_slack" \
 		"$(fxf 3 '[.[] | select(.invariant == "exposure") | .code] | unique | join(" ")')"
+	assert_eq "check 3: no page-table entry left over after any unmap (issue 13)" 0 \
+		"$(fxf 3 '[.[] | select(.code == "lifecycle.pt_leftover")] | length')"
+	assert_eq "check 3: exit 0 (nothing fails)" 0 "$(cat "$OUT/check3.rc")"
 	# leak then unbind: the two leaked mappings are still live at the end
 	assert_eq "check 4: the two leaked mappings live at the end" 2 \
 		"$(fxf 4 '[.[] | select(.code == "lifecycle.live_at_end") | .count] | add // 0')"
@@ -387,10 +401,7 @@ check() {
 		_fail "no fixture result: $(head -c 300 "$OUT/guest.log" | tr '\n' ' ')"
 		return
 	fi
-	# the result log as JSON objects, numbers as numbers
-	jq -R -s 'split("\n") | map(select(length > 0) | split(" ")
-		| map(capture("^(?<k>[^=]+)=(?<v>.*)$") | {(.k): (.v | tonumber? // .)}) | add)' \
-		"$OUT/result.txt" > "$OUT/result.json"
+	fx_result_json
 	# every fixture call's window, to find requests no command explains
 	wins=$(jq -c '[.[] | select(.t0) | [.t0, .t1]]' "$OUT/result.json")
 
@@ -434,10 +445,19 @@ check() {
 		"$(fxq 1 "$(win single_sub)" map_page '[.[] | select(.type == "request" and .parent == $q.req)]
 			| "\(.[0].kind) \(.[0].phys) \(.[0].size) \(.[0].dma)"')"
 	d=$(res single_sub dma)
-	assert_eq "sync inside the mapping: sync_single_for_cpu (handle, 200, dir)" "$d 200 1" \
-		"$(fxq 1 "$(win sync_in)" sync_single_for_cpu '"\($q.dma) \($q.size) \($q.dir)"')"
-	assert_eq "sync outside the mapping: sync_single_for_device (handle + 4096, 64)" "$(( d + 4096 )) 64 1" \
-		"$(fxq 1 "$(win sync_out)" sync_single_for_device '"\($q.dma) \($q.size) \($q.dir)"')"
+	if [ "$(res info syncs)" = 1 ]; then
+		assert_eq "sync inside the mapping: sync_single_for_cpu (handle, 200, dir)" "$d 200 1" \
+			"$(fxq 1 "$(win sync_in)" sync_single_for_cpu '"\($q.dma) \($q.size) \($q.dir)"')"
+		assert_eq "sync outside the mapping: sync_single_for_device (handle + 4096, 64)" "$(( d + 4096 )) 64 1" \
+			"$(fxq 1 "$(win sync_out)" sync_single_for_device '"\($q.dma) \($q.size) \($q.dir)"')"
+	else
+		# 6.11+: the kernel skips syncs of a device that needs none (the
+		# fixture says so: dma_dev_need_sync() is false), so none reaches
+		# dma-iommu and there is nothing to record or check
+		assert_eq "syncs skipped by the kernel (dma_dev_need_sync false): no sync request recorded" \
+			"0 sync_single_for_cpu requests/0 sync_single_for_device requests" \
+			"$(fxq 1 "$(win sync_in)" sync_single_for_cpu '"-"')/$(fxq 1 "$(win sync_out)" sync_single_for_device '"-"')"
+	fi
 	check_unmap 1 unmap_sub "$(win unmap_sub)" single_sub unmap_page 200 1
 	check_unmap 1 unmap_whole "$(win unmap_whole)" page_whole unmap_page 4096 2
 	check_unmap 1 unmap_2pages "$(win unmap_2pages)" single_2pages unmap_page 8192 0
@@ -561,6 +581,19 @@ check() {
 			"$(fxq 3 "$(win u_sg)" map_sg '[.[] | select(.type == "request" and .parent == $q.req and .kind == "map_page") | .req] as $c
 				| "\($c | length) \([.[] | select(.type == "bounce" and (.req as $r | any($c[]; . == $r)))] | length)"')"
 		check_unmap 3 unmap_bounce "$(win unmap_bounce)" bounce unmap_page 200 1
+		# the swiotlb path maps each segment at an IOVA of its own: not one
+		# range from the first handle (the old checker assumed one and, with
+		# a live mapping inside that range, reported it left over)
+		assert_eq "untrusted map_sg of 3: not one IOVA range (segments at IOVAs of their own)" 0 \
+			"$(( $(res u_sg3 out1_dma) == $(res u_sg3 out0_dma) / FX_G * FX_G + FX_G &&
+			     $(res u_sg3 out2_dma) == $(res u_sg3 out0_dma) / FX_G * FX_G + 2 * FX_G ))"
+		assert_eq "untrusted map_sg of 3: 3 map_page children, 2 bounced (300 and 1000 bytes)" "3 2" \
+			"$(fxq 3 "$(win u_sg3)" map_sg '[.[] | select(.type == "request" and .parent == $q.req and .kind == "map_page") | .req] as $c
+				| "\($c | length) \([.[] | select(.type == "bounce" and (.req as $r | any($c[]; . == $r)))] | length)"')"
+		assert_eq "untrusted unmap_sg of 3: 3 unmap_page children removing 4096 each" "3 4096 4096 4096" \
+			"$(fxq 3 "$(win unmap_u_sg3)" unmap_sg '[.[] | select(.type == "request" and .parent == $q.req and .kind == "unmap_page") | .req] as $c
+				| [.[] | select(.type == "pt_unmap" and (.req as $r | any($c[]; . == $r)))] as $u
+				| "\($c | length) \($u | map(.unmapped) | join(" "))"')"
 	else
 		_fail "untrusted: swiotlb inactive (boot with --mem 6144)"
 		assert_eq "untrusted without swiotlb: the sub-page map fails (fixture, trace)" "-12 true" \
@@ -590,7 +623,7 @@ $(fxjq 4 "[.[] | select(.type == \"request\" and .entry_ns >= $(rq ".cmd == \"un
 	assert_eq "module unloads after the unbind" 0 "$(cat "$OUT/unload.rc")"
 	assert_eq "kernel log: the two leaks" 2 "$(grep -c 'deliberate leak' "$OUT/dmesg.txt")"
 	assert_eq "kernel log: dma-iommu WARNs once per unmap of an unmapped handle (double, never-mapped)" 2 \
-		"$(grep -c 'WARNING: .* iommu_dma_unmap_page' "$OUT/dmesg.txt")"
+		"$(grep -cE 'WARNING: .* iommu_dma_unmap_(page|phys)\+' "$OUT/dmesg.txt")"
 	assert_eq "kernel log: no oops or BUG" 0 "$(grep -c -E 'BUG:|Oops|general protection' "$OUT/dmesg.txt")"
 	check_findings
 }

@@ -33,6 +33,32 @@ count_req() {
 		"$OUT/dump.jsonl"
 }
 
+# A request and its dma:* event as one comparable string: the call, the
+# device and the fields both carry (map: phys, handle, size, dir; unmaps and
+# syncs: handle, size, dir; scatterlists: first handle, nents, mapped count;
+# allocations and frees: handle, size). Kinds the tracepoints do not cover
+# (get_sgtable, the IOVA API) give null.
+JQ_TP_PAIRS='
+def req_key: if .failed then null
+	elif .kind == "map_page" then "map \(.dev) \(.phys) \(.dma) \(.size) \(.dir)"
+	elif .kind == "unmap_page" then "unmap \(.dev) \(.dma) \(.size) \(.dir)"
+	elif .kind == "map_sg" then "map_sg \(.dev) \(.dma) \(.nents) \(.ret)"
+	elif .kind == "unmap_sg" then "unmap_sg \(.dev) \(.dma) \(.nents)"
+	elif .kind == "alloc" then "alloc \(.dev) \(.dma) \(.size)"
+	elif .kind == "free" then "free \(.dev) \(.dma) \(.size)"
+	elif (.kind | startswith("sync_single")) then "\(.kind) \(.dev) \(.dma) \(.size) \(.dir)"
+	else null end;
+def tp_key: if .mmio then null
+	elif .event == "dma_map_phys" then "map \(.dev) \(.phys) \(.dma) \(.size) \(.dir)"
+	elif .event == "dma_unmap_phys" then "unmap \(.dev) \(.dma) \(.size) \(.dir)"
+	elif .event == "dma_map_sg" then "map_sg \(.dev) \(.dma) \(.nents) \(.ents)"
+	elif .event == "dma_unmap_sg" then "unmap_sg \(.dev) \(.dma) \(.nents)"
+	elif .event == "dma_alloc" then "alloc \(.dev) \(.dma) \(.size)"
+	elif .event == "dma_free" then "free \(.dev) \(.dma) \(.size)"
+	elif (.event | startswith("dma_sync_single")) then "\(.event | ltrimstr("dma_")) \(.dev) \(.dma) \(.size) \(.dir)"
+	else null end;
+'
+
 # jq definitions shared by the range checks: page-table writes and input
 # segments grouped by request id
 JQ_DEFS='
@@ -50,11 +76,16 @@ check() {
 	assert_eq "trace file mode" 600 "$(cat "$OUT/trace.mode")"
 	assert_eq "dump exit code" 0 "$(cat "$OUT/dump.rc")"
 	assert_jq "no events lost" "$d" 'select(.type == "trailer") | .lost_ringbuf + .lost_inflight' 0
-	assert_jq "every hook attached" "$OUT/coverage.json" \
-		'[.coverage.hooks[] | select(.state != "attached")] | length' 0
+	# absent: the API is not in this kernel (the IOVA API before 6.16, the
+	# dma:* tracepoints before 6.12), or folded into another hook's target
+	assert_jq "every hook attached or absent" "$OUT/coverage.json" \
+		'[.coverage.hooks[] | select(.state != "attached" and .state != "absent")] | length' 0
 	assert_jq "coverage complete" "$OUT/coverage.json" '.coverage.complete' true
 	local by_kprobe=0
-	[ "$AUDIT_FLAGS" = --force-kprobes ] && by_kprobe=22	# all but 2 tracepoints and swiotlb
+	# all attached function hooks: not the tracepoints, not swiotlb (a kprobe)
+	[ "$AUDIT_FLAGS" = --force-kprobes ] && by_kprobe=$(jq '[.coverage.hooks[]
+		| select(.state == "attached" and (.name | startswith("tp_") | not)
+			 and .name != "swiotlb_map")] | length' "$OUT/coverage.json")
 	assert_jq "hooks attached by kprobe" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.target // "" | contains("by kprobe"))] | length' "$by_kprobe"
 
@@ -70,23 +101,39 @@ check() {
 			| "\([$r[] | select(.stack_id < 0)] | length) \([$r[] | select(.stack_id >= 0 and (.stack_id as $s | $ids | index($s) | not))] | length)"' -r "$sm")"
 	assert_eq "--stack-map 1: one stack record per distinct call stack" 0 \
 		"$(jq -s '[.[] | select(.type == "stack") | .frames] | length - (unique | length)' "$sm")"
+	# frames[1] on 6.1 (dma_map_page_attrs inlined into the driver), [2]
+	# since 6.12 calls dma-iommu directly from dma_map_page_attrs
 	assert_eq "--stack-map 1: the nvme driver's call sites are there" true \
-		"$(jq -s '[.[] | select(.type == "stack") | .frames[1] // "" | select(test("\\[nvme\\]"))] | length > 0' "$sm")"
+		"$(jq -s '[.[] | select(.type == "stack") | .frames[1:3][] | select(test("\\[nvme\\]"))] | length > 0' "$sm")"
 
 	# nvme: <= 8K direct I/O is one map_page (PRP), 64K a map_sg
 	assert_eq "nvme 4K reads: map_page FROM_DEVICE" 4 "$(count_req "$nvme" map_page 4096 2)"
 	assert_eq "nvme 4K writes: map_page TO_DEVICE" 2 "$(count_req "$nvme" map_page 4096 1)"
 	assert_eq "nvme 4K I/O: unmap_page of the same size" 6 \
 		"$(jq -s "[.[] | select(.type == \"request\" and .device == \"$nvme\" and .kind == \"unmap_page\" and .size == 4096)] | length" "$d")"
-	# a 64K buffer is one map_page when physically contiguous, else a map_sg:
+	# a 64K buffer is one map_page when physically contiguous, else a map_sg,
+	# or (nvme-pci since 6.17) an IOVA reservation its pages are linked into:
 	# either way the request's length must be the I/O size
 	assert_eq "nvme 64K reads: requests of exactly 65536 bytes" 2 \
 		"$(jq -s "$JQ_DEFS"'
 			(by_req(.type == "sg" and (.output | not))) as $in
-			| [.[] | select(.type == "request" and .device == "'"$nvme"'" and .parent == 0 and .dir == 2
+			| ([.[] | select(.type == "request" and .device == "'"$nvme"'" and .parent == 0 and .dir == 2
 				and (.kind == "map_page" or .kind == "map_sg"))
 			   | if .kind == "map_sg" then ([$in[.req | tostring][].segs[].len] | add) else .size end
-			   | select(. == 65536)] | length' "$d")"
+			   | select(. == 65536)] | length) + ([.[] | select(.type == "iova"
+				and .device == "'"$nvme"'" and .kind == "iova_try_alloc" and .size == 65536)] | length)' "$d")"
+	# through the IOVA API: each reservation's links add up to it, at
+	# consecutive offsets, and its destroy unlinks all of them
+	assert_eq "nvme IOVA reservations: links add up to the size, destroyed whole" 0 \
+		"$(jq -s '[.[] | select(.type == "iova" and .device == "'"$nvme"'")] as $v
+			| [$v | to_entries[] | select(.value.kind == "iova_try_alloc") | .key as $k | .value as $a
+			   | ($v[$k + 1:] | (map(.kind == "iova_try_alloc" and .state == $a.state) | index(true)) as $stop
+			      | .[:($stop // length)] | map(select(.state == $a.state))) as $calls
+			   | ($calls | map(select(.kind == "iova_link"))) as $links
+			   | select(($links | map(.size) | add) != $a.size
+				or ([$links[] | .offset] != ([$links[] | .size] | [foreach .[] as $s (0; . + $s; . - $s)]))
+				or ([$calls[] | select(.kind == "iova_destroy") | .size] != [$a.size]))]
+			| length' "$d")"
 	# virtio-blk: each segment is its own map_page (virtio_ring maps them one
 	# by one); how many depends on physical contiguity, the bytes do not
 	assert_eq "virtio bytes read (4x4K + 2x64K, status bytes aside)" 147456 \
@@ -133,6 +180,23 @@ check() {
 	assert_eq "iommu:unmap tracepoint count = pt_unmap count" \
 		"$(jq -s '[.[] | select(.type == "pt_unmap")] | length' "$d")" \
 		"$(jq -s '[.[] | select(.type == "tp_unmap")] | length' "$d")"
+
+	# the second witness: the dma:* tracepoints (6.12+; none before) fire
+	# once per DMA API call with the device and the result, so each request
+	# has its event with the same fields, and no event lacks its request
+	if jq -e '.coverage.hooks[] | select(.name == "tp_dma_map" and .state == "attached")' \
+		"$OUT/coverage.json" > /dev/null; then
+		assert_eq "dma:* events = requests, field by field (as multisets)" true \
+			"$(jq -r -s "$JQ_TP_PAIRS"'
+				([.[] | select(.type == "request" and .parent == 0) | req_key | select(.)] | sort)
+				== ([.[] | select(.type == "tp_dma") | tp_key | select(.)] | sort)' "$d")"
+		assert_ge "dma:* events paired with requests" 40 \
+			"$(jq -s "$JQ_TP_PAIRS"'[.[] | select(.type == "tp_dma") | tp_key | select(.)] | length' "$d")"
+	else
+		assert_jq "no dma:* tracepoints on this kernel: absent, no events" "$OUT/coverage.json" \
+			'[.coverage.hooks[] | select(.name | startswith("tp_dma_")) | .state] | unique | join(",")' absent
+		assert_eq "no tp_dma record" 0 "$(jq -s '[.[] | select(.type == "tp_dma")] | length' "$d")"
+	fi
 
 	# call sites: the nvme reads come from the nvme driver's queue_rq
 	assert_eq "nvme map_page call stack names the driver" true \

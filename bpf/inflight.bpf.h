@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The in-flight request frames of the request hooks (requests.bpf.c: the
+ * DMA API; iova.bpf.c: the two-step IOVA API): a frame is pushed at a
+ * call's entry and popped at its exit, so the page-table writes and nested
+ * calls in between carry its id. Also the macros that make the four
+ * programs (fentry, fexit, kprobe, kretprobe) of one request hook.
+ */
+#ifndef IA_INFLIGHT_BPF_H
+#define IA_INFLIGHT_BPF_H
+
+#include "audit.bpf.h"
+#include "device.bpf.h"
+
+#define EEXIST	17	/* bpf_get_stackid(): the bucket holds another stack */
+
+/*
+ * The stack map holds another stack in this one's hash bucket (it never
+ * replaces one: an id keeps meaning one stack). Send the frames in the ring
+ * buffer instead (struct ia_ev_kstack), under an inline id that the request
+ * record will carry. Returns the id, or -1 when there was no room.
+ */
+static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
+{
+	struct ia_ev_kstack *k = bpf_ringbuf_reserve(&events, sizeof(*k), 0);
+	__s32 id = IA_STACK_INLINE | (__s32)(req_id & (IA_STACK_INLINE - 1));
+	long n;
+
+	if (!k)
+		return -1;
+	ia_hdr_init(&k->hdr, IA_EV_KSTACK, sizeof(*k));
+	k->hdr.req_id = req_id;
+	n = bpf_get_stack(ctx, k->ips, sizeof(k->ips), 0);
+	if (n <= 0) {
+		bpf_ringbuf_discard(k, 0);
+		return -1;
+	}
+	k->stack_id = id;
+	k->nr = n / sizeof(__u64);
+	bpf_ringbuf_submit(k, 0);
+	return id;
+}
+
+static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
+				      const __u64 *args)
+{
+	struct ia_inflight *st = ia_inflight_get(true);
+	bool allowed = true;
+	struct ia_frame *f;
+	__u32 d;
+
+	if (!st) {
+		ia_drop(IA_DROP_INFLIGHT);
+		return;
+	}
+	d = st->depth;
+	if (d >= IA_INFLIGHT_DEPTH) {
+		/* keep counting so the pops stay balanced; attribution is lost */
+		st->depth = d + 1;
+		ia_drop(IA_DROP_INFLIGHT);
+		return;
+	}
+	if (d == 0)
+		allowed = ia_dev_observe(dev);
+	else	/* nested requests inherit the root's verdict */
+		allowed = st->f[ia_slot(d - 1)].req_id != IA_REQ_FILTERED;
+	f = &st->f[ia_slot(d)];
+	st->depth = d + 1;
+	f->dev = (__u64)dev;
+	f->kind = kind;
+	f->entry_dma = 0;
+	if (args)
+		__builtin_memcpy(f->args, args, sizeof(f->args));
+	if (!allowed) {
+		f->req_id = IA_REQ_FILTERED;
+		return;
+	}
+	f->req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
+	f->entry_ns = bpf_ktime_get_ns();
+	/* the root request's call site; nested ones share it */
+	f->stack_id = -1;
+	if (d == 0 && capture_stacks) {
+		f->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (f->stack_id == -EEXIST)
+			f->stack_id = inline_stack(ctx, f->req_id);
+		if (f->stack_id < 0)
+			ia_drop(IA_DROP_STACK);
+	}
+}
+
+/*
+ * Pop the frame of a request of this kind and device into *f, with its
+ * parent's id. A fexit without a matching frame (the call was already
+ * running when we attached, or a frame was lost) gets a fresh id, entry_ns
+ * 0 and no stack. False when the request belongs to a device the --device
+ * filter excludes: then nothing is to be emitted.
+ */
+static __always_inline bool req_pop(__u32 kind, struct device *dev,
+				    struct ia_frame *f, __u64 *parent)
+{
+	struct ia_inflight *st = ia_inflight_get(false);
+	__u32 d = st ? st->depth : 0;
+
+	__builtin_memset(f, 0, sizeof(*f));
+	*parent = 0;
+	if (d > IA_INFLIGHT_DEPTH) {
+		st->depth = d - 1;	/* an overflowed frame: nothing stored */
+		d = 0;
+	} else if (d > 0) {
+		*f = st->f[ia_slot(d - 1)];
+		if (f->kind != kind || f->dev != (__u64)dev) {
+			/* not ours: a frame was lost; leave the stack alone */
+			__builtin_memset(f, 0, sizeof(*f));
+			ia_drop(IA_DROP_INFLIGHT);
+		} else {
+			st->depth = d - 1;
+			if (d > 1)
+				*parent = st->f[ia_slot(d - 2)].req_id;
+		}
+	}
+	if (f->req_id == IA_REQ_FILTERED)
+		return false;
+	if (!f->req_id) {
+		f->req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
+		f->stack_id = -1;
+	}
+	return true;
+}
+
+/*
+ * kretprobe: the arguments the kprobe saved in the frame on top. A frame
+ * that overflowed the stack saved nothing: pop it here.
+ */
+static __always_inline bool req_saved_args(__u32 kind, __u64 a[IA_MAX_ARGS])
+{
+	struct ia_inflight *st = ia_inflight_get(false);
+	__u32 d = st ? st->depth : 0;
+	struct ia_frame *f;
+
+	if (d > IA_INFLIGHT_DEPTH) {
+		st->depth = d - 1;
+		return false;
+	}
+	if (d == 0)
+		return false;
+	f = &st->f[ia_slot(d - 1)];
+	if (f->kind != kind)
+		return false;
+	__builtin_memcpy(a, f->args, sizeof(f->args));
+	return true;
+}
+
+/*
+ * The four programs of one request hook. prog##_done(args, ret) builds the
+ * record; nargs is the function's argument count (fexit's return value
+ * follows the arguments in its context), RET for functions returning a value.
+ */
+#define REQ_ENTRY(prog, func, kind, started)				\
+SEC("fentry/" #func)							\
+int prog##_enter(__u64 *ctx)						\
+{									\
+	req_enter(ctx, kind, (void *)ctx[0], NULL);			\
+	started(ctx);							\
+	return 0;							\
+}									\
+SEC("kprobe/" #func)							\
+int prog##_kenter(struct pt_regs *regs)					\
+{									\
+	__u64 a[IA_MAX_ARGS];						\
+									\
+	ia_regs_args(regs, a);						\
+	req_enter(regs, kind, (void *)a[0], a);				\
+	started(a);							\
+	return 0;							\
+}
+
+#define REQ_EXIT(prog, func, kind, ret_expr)				\
+SEC("fexit/" #func)							\
+int prog##_exit(__u64 *ctx)						\
+{									\
+	prog##_done(ctx, ret_expr);					\
+	return 0;							\
+}									\
+SEC("kretprobe/" #func)							\
+int prog##_kexit(struct pt_regs *regs)					\
+{									\
+	__u64 a[IA_MAX_ARGS];						\
+									\
+	if (req_saved_args(kind, a))					\
+		prog##_done(a, PT_REGS_RC(regs));			\
+	return 0;							\
+}
+
+#define NOTHING(args)
+#define REQ_HOOK(prog, func, kind, nargs)				\
+	REQ_ENTRY(prog, func, kind, NOTHING)				\
+	REQ_EXIT(prog, func, kind, ctx[nargs])
+#define REQ_HOOK_VOID(prog, func, kind)					\
+	REQ_ENTRY(prog, func, kind, NOTHING)				\
+	REQ_EXIT(prog, func, kind, 0)
+
+#endif /* IA_INFLIGHT_BPF_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * An IOVA range released (IA_EV_IOVA_FREE): by __iommu_dma_unmap for the
+ * DMA API's unmaps and frees (flush.bpf.c), by dma_iova_destroy and
+ * dma_iova_free for the IOVA API (iova.bpf.c). In a DMA-FQ domain the
+ * release of an unmapped range, and the IOTLB flush that really ends the
+ * device's access, are queued: the lazy window the temporal check measures.
+ */
+#ifndef IA_RELEASE_BPF_H
+#define IA_RELEASE_BPF_H
+
+#include "audit.bpf.h"
+
+/* may_queue: the caller unmapped the range and let the flush queue take it
+ * (iotlb_gather.queued = cookie->fq_domain, the test dma-iommu makes) */
+static __always_inline void ia_iova_release(__u64 req_id, struct device *dev,
+					    __u64 iova, __u64 size, bool may_queue)
+{
+	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
+	struct iommu_domain *dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
+	struct iommu_dma_cookie *cookie = dom ? BPF_CORE_READ(dom, iova_cookie) : NULL;
+	struct ia_ev_iova_free *e;
+
+	if (req_id == IA_REQ_FILTERED)
+		return;
+	e = ia_reserve(IA_EV_IOVA_FREE, sizeof(*e));
+	if (!e)
+		return;
+	e->hdr.req_id = req_id;
+	if (may_queue && cookie && BPF_CORE_READ(cookie, fq_domain))
+		e->hdr.flags |= IA_IOVA_QUEUED;
+	e->dev = (__u64)dev;
+	e->domain = (__u64)dom;
+	e->iova = iova;
+	e->size = size;
+	bpf_ringbuf_submit(e, 0);
+}
+
+#endif /* IA_RELEASE_BPF_H */

@@ -1,0 +1,60 @@
+#!/bin/bash
+# Run libFuzzer harnesses (tests/fuzz/fuzz_*.c, built by `make fuzz-build`)
+# for a bounded time each, on the seed corpus checked in under
+# tests/fuzz/corpus/NAME/ plus a working corpus in .output/fuzz/corpus/NAME/
+# (what the runs found, kept between runs, not in git). A crash, a leak, a
+# timeout (an input taking more than 10 s), an out-of-memory or a broken
+# property (fuzz_util.h) fails the harness; its input is kept in
+# .output/fuzz/artifacts/NAME/. Prints one line per harness with its
+# executions and coverage, then "fuzz: N passed, N failed".
+#
+# usage: tests/run-fuzz.sh [--time S] [--nice] HARNESS...
+set -uo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+time=25
+nice=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--time) time=$2; shift 2 ;;
+	--nice) nice=(nice -n 19); shift ;;
+	--help|-h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-*) echo "run-fuzz.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "run-fuzz.sh: no harness given" >&2; exit 2; }
+passed=0
+failed=0
+logdir=$root/.output/fuzz/logs
+mkdir -p "$logdir"
+for bin in "$@"; do
+	name=$(basename "$bin")
+	seeds=$root/tests/fuzz/corpus/$name
+	work=$root/.output/fuzz/corpus/$name
+	art=$root/.output/fuzz/artifacts/$name/
+	log=$logdir/$name.log
+	mkdir -p "$work" "$art"
+	if [ ! -x "$bin" ] || [ ! -d "$seeds" ]; then
+		echo "not ok - fuzz: $name: harness or seed corpus $seeds missing"
+		failed=$((failed + 1))
+		continue
+	fi
+	# -error_exitcode/-timeout_exitcode: any finding is a non-zero exit
+	"${nice[@]}" "$bin" -max_total_time="$time" -timeout=10 -rss_limit_mb=2048 \
+		-max_len=131072 -print_final_stats=1 -error_exitcode=77 \
+		-timeout_exitcode=78 -artifact_prefix="$art" "$work" "$seeds" > "$log" 2>&1
+	rc=$?
+	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
+	if [ $rc -eq 0 ]; then
+		echo "ok - fuzz: $name: ${time}s, ${execs:-?} executions, ${cov:-no coverage line}"
+		passed=$((passed + 1))
+	else
+		echo "not ok - fuzz: $name: exit $rc after ${execs:-?} executions (log $log):"
+		grep -E '^==[0-9]+==ERROR|^SUMMARY|fuzz property broken|ALARM|out-of-memory|Test unit written' \
+			"$log" | head -5 | sed 's/^/    /'
+		failed=$((failed + 1))
+	fi
+done
+echo "fuzz: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
