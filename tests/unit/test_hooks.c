@@ -315,6 +315,7 @@ static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL }
 	{ "sync_sg_for_device", 0, "" }, \
 	{ "pt_map", 0, "" }, \
 	{ "pt_unmap", 0, "" }, \
+	{ "page_to_phys", 0, "" }, \
 	{ "tp_map", 0, "" }, \
 	{ "tp_unmap", 0, "" }, \
 	{ "swiotlb_map", 0, "" }, \
@@ -355,6 +356,7 @@ static const struct want_hook want_6_18[] = {
 	{ "sync_sg_for_device", 0, "" },
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
+	{ "page_to_phys", 0, "" },
 	{ "tp_map", 0, "" },
 	{ "tp_unmap", 0, "" },
 	{ "swiotlb_map", 0, "" },
@@ -385,6 +387,8 @@ static const struct want_hook want_empty[] = {
 	{ "sync_sg_for_device", -1, "iommu_dma_sync_sg_for_device not in kernel BTF" },
 	{ "pt_map", -1, "neither __iommu_map nor iommu_map_nosync in kernel BTF" },
 	{ "pt_unmap", -1, "__iommu_unmap not in kernel BTF" },
+	/* a ksym: BTF cannot tell, the loader reads kallsyms */
+	{ "page_to_phys", 0, "" },
 	{ "tp_map", -1, "tracepoint map (btf_trace_map) not in kernel BTF" },
 	{ "tp_unmap", -1, "tracepoint unmap (btf_trace_unmap) not in kernel BTF" },
 	{ "swiotlb_map", -1, "swiotlb_tbl_map_single not in kernel BTF" },
@@ -465,11 +469,13 @@ static void test_resolve_kind_matters(void **state)
 
 	for (size_t i = 0; i < ia_nr_hooks; i++) {
 		snprintf(what, sizeof(what), "hook %s: state", ia_hooks[i].name);
-		/* no API struct either: those are absent */
+		/* no API struct either: those are absent; a ksym row is
+		 * the loader's to decide */
 		EXPECT_INT(what, st[i].state,
+			   ia_hooks[i].kind == IA_ATTACH_KSYM ? IA_HOOK_ATTACHED :
 			   ia_hooks[i].api_struct ? IA_HOOK_ABSENT : IA_HOOK_MISSING);
 		snprintf(what, sizeof(what), "hook %s: variant", ia_hooks[i].name);
-		EXPECT_INT(what, st[i].variant, -1);
+		EXPECT_INT(what, st[i].variant, ia_hooks[i].kind == IA_ATTACH_KSYM ? 0 : -1);
 	}
 	EXPECT_HEX("incomplete checks", ia_hooks_incomplete_checks(st, ia_nr_hooks),
 		   IA_CHECK_ALL);
@@ -519,6 +525,8 @@ static void test_incomplete_checks(void **state)
 		{ "swiotlb_map", IA_CHECK_BOUNCE },
 		{ "iova_unmap", IA_CHECK_TEMPORAL },
 		{ "fq_flush", IA_CHECK_TEMPORAL },
+		{ "page_to_phys", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE |
+				  IA_CHECK_ALIGNMENT | IA_CHECK_LIFECYCLE },
 		{ "tp_map", 0 },	/* cross-check only */
 		{ "tp_unmap", 0 },
 		{ "iova_link", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE |
@@ -675,7 +683,7 @@ static void test_table_invariants(void **state)
 			if (!strcmp(ia_hooks[k].name, n))
 				fail_msg("hook name %s used by hooks %zu and %zu", n, k, i);
 		if (h->kind != IA_ATTACH_FENTRY && h->kind != IA_ATTACH_TP_BTF &&
-		    h->kind != IA_ATTACH_KPROBE)
+		    h->kind != IA_ATTACH_KPROBE && h->kind != IA_ATTACH_KSYM)
 			fail_msg("hook %s: kind %d", n, h->kind);
 		if (h->checks & ~(__u32)IA_CHECK_ALL)
 			fail_msg("hook %s: checks 0x%x outside IA_CHECK_ALL", n, h->checks);
@@ -718,6 +726,11 @@ static void test_table_invariants(void **state)
 				if (!same || by == h)
 					fail_msg("hook %s variant %d: %s is no target of hook %s", n, v,
 						 hv->target, hv->via);
+				continue;
+			}
+			if (h->kind == IA_ATTACH_KSYM) {
+				if (hv->progs[0] || hv->progs[1] || hv->kprogs[0] || hv->kprogs[1])
+					fail_msg("hook %s variant %d: a ksym with programs", n, v);
 				continue;
 			}
 			if (!hv->progs[0] || !hv->progs[0][0])
@@ -780,6 +793,8 @@ static void test_table_matches_skeleton(void **state)
 			snprintf(want[0], sizeof(want[0]), "kprobe/%s", t);
 			snprintf(want[1], sizeof(want[1]), "kretprobe/%s", t);
 			break;
+		case IA_ATTACH_KSYM:	/* no programs: collect_progs() has none */
+			fail_msg("hook %s: a ksym row names program %s", r->hook->name, r->name);
 		}
 		prog = bpf_object__find_program_by_name(skel->obj, r->name);
 		if (!prog)
@@ -926,6 +941,7 @@ static const struct want_hook want_7_2[] = {
 	{ "sync_sg_for_device", 0, "" },
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
+	{ "page_to_phys", 0, "" },
 	{ "tp_map", 0, "" },
 	{ "tp_unmap", 0, "" },
 	{ "swiotlb_map", 0, "" },

@@ -46,7 +46,7 @@ struct ia_check_dev {
 	__u64 lazy_windows;	/* lazy unmaps flushed */
 	__u64 lazy_sum_ns;	/* their windows added up */
 	__u64 lazy_hist[IA_LAZY_BUCKETS + 1];	/* by ia_lazy_bounds_ns; last: above all */
-	bool classified;	/* page records seen (trace version 3) */
+	bool classified;	/* page records seen (trace version 4) */
 	__u64 kind_bytes[IA_PAGE_KIND_MAX];	/* bytes_exposed by enum ia_page_kind */
 };
 

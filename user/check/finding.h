@@ -56,7 +56,7 @@ struct ia_finding {
 	 * table describes, bytes the IOMMU maps for the handle, and the first
 	 * IOVA where they disagree */
 	__u64 exported_bytes, mapped_bytes, diff_dma;
-	/* exposure with page records (trace version 3): the exposed bytes by
+	/* exposure with page records (trace version 4): the exposed bytes by
 	 * what the pages held at map time (enum ia_page_kind; the bytes of
 	 * pages no record names count as IA_PAGE_UNKNOWN), summed over all
 	 * occurrences; the first slab cache among them, its object size and

@@ -17,7 +17,7 @@
  *                             the slot owns its whole granule; info
  *   exposure.untrusted        an untrusted device reaches anything else; error
  *
- * With page records (bpf/classify.bpf.c, trace version 3) the exposed
+ * With page records (bpf/classify.bpf.c, trace version 4) the exposed
  * bytes are also split by what their CPU pages held at map time (slab and
  * which cache, page cache and which file, anonymous, page table, free,
  * ...), and exposing a sensitive kind is one more finding:

@@ -87,7 +87,7 @@ static void on_sg(struct ia_checker *c, const struct ia_ev_sg *e)
 		p->sg_truncated |= e->hdr.flags & IA_SG_TRUNCATED;
 		ia_u64map_del(&c->pending, e->hdr.req_id);
 		evaluate(c, &p->req, p);
-		ck_pending_free(p);
+		ck_pending_release(c, p);
 		return;
 	}
 	if (e->hdr.flags & IA_SG_TRUNCATED)
@@ -290,12 +290,12 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 
 	if (e->parent_id) {
 		merge_into_parent(c, e, p);
-		ck_pending_free(p);
+		ck_pending_release(c, p);
 		return;
 	}
 	if (has_output_walk(e)) {
 		if (!p)
-			p = calloc(1, sizeof(*p));
+			p = ck_pending_new(c);
 		if (p && !ia_u64map_put(&c->pending, e->hdr.req_id, p, NULL)) {
 			p->awaiting_sg_out = true;
 			p->req = *e;
@@ -304,7 +304,7 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 		c->oom = true;	/* check it now, without its output walk */
 	}
 	evaluate(c, e, p);
-	ck_pending_free(p);
+	ck_pending_release(c, p);
 }
 
 /* Does [a, a + len) run past the end of the 64-bit address space? */

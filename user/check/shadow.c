@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "check/shadow.h"
@@ -75,10 +76,41 @@ void ck_pending_free(struct ck_pending *p)
 	free(p);
 }
 
-static void free_ptmap(struct ia_inode *n, void *ctx)
+/*
+ * Page-table entries come from slabs of CK_SLAB entries (one allocation per
+ * slab, no allocator header or rounding per entry); freed ones are chained
+ * through node.left for reuse. A million live mappings are a million of
+ * them: this is most of the checker's memory.
+ */
+#define CK_SLAB 4096
+
+static struct ck_ptmap *ptmap_new(struct ia_checker *c)
 {
-	(void)ctx;
-	free(ia_container_of(n, struct ck_ptmap, node));
+	struct ck_ptmap *m = c->pt_free;
+
+	if (!m) {
+		struct ck_ptmap *slab = malloc(CK_SLAB * sizeof(*slab));
+
+		if (!slab || CK_PUSH(c, c->pt_slabs, slab)) {
+			free(slab);
+			c->oom = true;
+			return NULL;
+		}
+		for (size_t i = 0; i < CK_SLAB; i++)
+			slab[i].node.left = i + 1 < CK_SLAB ? &slab[i + 1].node : NULL;
+		m = slab;
+	}
+	c->pt_free = m->node.left ? ia_container_of(m->node.left, struct ck_ptmap, node) : NULL;
+	memset(m, 0, sizeof(*m));
+	return m;
+}
+
+static void ptmap_free(struct ia_checker *c, struct ck_ptmap *m)
+{
+	if (!m)
+		return;
+	m->node.left = c->pt_free ? &c->pt_free->node : NULL;
+	c->pt_free = m;
 }
 
 static void free_subbuf(struct ia_inode *n, void *ctx)
@@ -110,8 +142,7 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);) {
 		struct ck_domain *d = v;
 
-		ia_itree_destroy(&d->pt, free_ptmap, NULL);
-		free(d);
+		free(d);	/* its entries are in the slabs */
 	}
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
@@ -123,6 +154,9 @@ void ia_checker_free(struct ia_checker *c)
 		free(st);
 	}
 	ia_u64map_free(&c->iovas);
+	for (size_t i = 0; i < c->spare.n; i++)
+		ck_pending_free(c->spare.v[i]);
+	free(c->spare.v);
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
 		for (struct ck_queued *q = v, *next; q; q = next) {
 			next = q->next;
@@ -135,6 +169,9 @@ void ia_checker_free(struct ia_checker *c)
 	ia_u64map_free_values(&c->stacks);
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
+	for (size_t i = 0; i < c->pt_slabs.n; i++)
+		free(c->pt_slabs.v[i]);
+	free(c->pt_slabs.v);
 	free(c->findings.v);
 	free(c->codes.v);
 	free(c->devlist.v);
@@ -189,13 +226,51 @@ struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
 	return ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
 }
 
+/* Spare pending entries kept for reuse (their vectors keep their room). */
+#define CK_SPARE_MAX 256
+
+struct ck_pending *ck_pending_new(struct ia_checker *c)
+{
+	struct ck_pending *p = c->spare.n ? c->spare.v[--c->spare.n] :
+			       calloc(1, sizeof(*p));
+
+	if (!p)
+		c->oom = true;
+	return p;
+}
+
+void ck_pending_release(struct ia_checker *c, struct ck_pending *p)
+{
+	bool oom = c->oom;
+
+	if (!p)
+		return;
+	if (c->spare.n == CK_SPARE_MAX || CK_PUSH(c, c->spare, p)) {
+		c->oom = oom;	/* not keeping a spare is not running out */
+		ck_pending_free(p);
+		return;
+	}
+	/* empty it, keeping the vectors' room */
+	p->maps.n = p->unmaps.n = p->sg_in.n = p->sg_out.n = p->bounces.n =
+		p->pages.n = 0;
+	memset(&p->sg_truncated, 0, sizeof(*p) - offsetof(struct ck_pending, sg_truncated));
+}
+
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 {
-	struct ck_pending *p = ia_u64map_get(&c->pending, req);
+	struct ck_pending *p;
 
-	if (p || !req)
+	if (!req)
+		return NULL;
+	p = ia_u64map_get(&c->pending, req);
+	if (p)
 		return p;
-	p = ck_get_or_new(c, &c->pending, req, sizeof(struct ck_pending));
+	p = ck_pending_new(c);
+	if (p && ia_u64map_put(&c->pending, req, p, NULL)) {
+		c->oom = true;
+		ck_pending_release(c, p);
+		return NULL;
+	}
 	if (p)
 		p->gen = c->gen;
 	return p;
@@ -390,7 +465,7 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr)
 {
 	struct ck_domain *d = ck_domain_get(c, dom);
-	struct ck_ptmap *m = d ? calloc(1, sizeof(*m)) : NULL;
+	struct ck_ptmap *m = d ? ptmap_new(c) : NULL;
 
 	if (!m) {
 		c->oom = true;
@@ -403,30 +478,54 @@ int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 
 	return 0;
 }
 
-struct trim_ctx {
-	__u64 start, end;
-	struct ia_inode *hit;
+/* The ranges overlapping a removal, gathered before any is changed. */
+struct trim_hits {
+	struct ia_inode *inl[8], **v;
+	size_t n, cap;
+	bool oom;
 };
 
-static int first_hit(struct ia_inode *n, void *ctx)
+static int gather_hit(struct ia_inode *n, void *ctx)
 {
-	((struct trim_ctx *)ctx)->hit = n;
-	return 1;
+	struct trim_hits *h = ctx;
+
+	if (h->n == h->cap) {
+		size_t cap = h->cap * 2;
+		struct ia_inode **v = malloc(cap * sizeof(*v));
+
+		if (!v) {
+			h->oom = true;
+			return 1;
+		}
+		memcpy(v, h->v, h->n * sizeof(*v));
+		if (h->v != h->inl)
+			free(h->v);
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = n;
+	return 0;
 }
 
 /*
  * Remove [start, end) from a domain's shadow, splitting mappings that stick
  * out; each removed piece is recorded in p with its phys, and with the live
  * mapping whose handle it held, if any (the piece keeps the owner whose
- * handle it contains; a kept head or tail keeps it otherwise).
+ * handle it contains; a kept head or tail keeps it otherwise). The pieces
+ * overlapping the range are gathered in one walk, in start order; what is
+ * kept of them lies outside the range, so the walk stays valid.
  */
 void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
 		  struct ck_pending *p)
 {
-	struct trim_ctx t = { start, end, NULL };
+	struct trim_hits h = { .n = 0, .cap = 8 };
 
-	while (t.hit = NULL, ia_itree_overlaps(&d->pt, start, end, first_hit, &t), t.hit) {
-		struct ck_ptmap *m = ia_container_of(t.hit, struct ck_ptmap, node);
+	h.v = h.inl;
+	ia_itree_overlaps(&d->pt, start, end, gather_hit, &h);
+	if (h.oom)
+		c->oom = true;
+	for (size_t i = 0; i < h.n; i++) {
+		struct ck_ptmap *m = ia_container_of(h.v[i], struct ck_ptmap, node);
 		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
 		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
 		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs) };
@@ -447,11 +546,11 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			m = NULL;
 		}
 		if (ce < me) {	/* keep the tail */
-			struct ck_ptmap *tail = m ? m : calloc(1, sizeof(*tail));
+			struct ck_ptmap *tail = m ? m : ptmap_new(c);
 
 			if (!tail) {
 				c->oom = true;
-				return;
+				break;
 			}
 			tail->node.start = ce;
 			tail->node.end = me;
@@ -460,8 +559,10 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			ia_itree_insert(&d->pt, &tail->node);
 			m = NULL;
 		}
-		free(m);
+		ptmap_free(c, m);
 	}
+	if (h.v != h.inl)
+		free(h.v);
 }
 
 __u64 ck_bounced(const struct ck_pending *p, __u64 phys)
@@ -504,7 +605,8 @@ int ck_merge_ranges(struct ck_pt *r, int n)
 {
 	int k = 0;
 
-	qsort(r, n, sizeof(*r), cmp_pt);
+	if (n > 1)
+		qsort(r, n, sizeof(*r), cmp_pt);
 	for (int i = 0; i < n; i++) {
 		if (k && r[i].paddr <= r[k - 1].paddr + r[k - 1].size) {
 			__u64 end = r[i].paddr + r[i].size;

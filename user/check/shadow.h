@@ -63,13 +63,15 @@ struct ck_pending {
 	CK_VEC(struct ck_pt) unmaps;	/* page-table removals */
 	CK_VEC(struct ck_seg) sg_in;
 	CK_VEC(struct ck_seg) sg_out;
+	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
+	CK_VEC(struct ia_ev_page) pages;	/* what pages held at map time */
+	/* the vectors above keep their room when the entry is reused
+	 * (ck_pending_release); everything from here on is zeroed */
 	bool sg_truncated;		/* walk cut at IA_SG_MAX: findings uncertain */
 	bool has_child;			/* an __iommu_dma_map inside: */
 	__u64 child_phys;		/* the phys it mapped */
 	bool bounced;			/* the first bounce's slot: */
 	__u64 bounce_tlb;
-	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
-	CK_VEC(struct ia_ev_page) pages;	/* what pages held at map time */
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
 	/* why a map failed (inv_failed.c), gathered from nested requests */
 	bool saw_iommu_map;		/* an __iommu_dma_map ran inside */
@@ -181,6 +183,9 @@ struct ia_checker {
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
 	struct ia_u64map pending;	/* request id -> ck_pending */
+	CK_VEC(struct ck_pending *) spare;	/* released, for reuse */
+	CK_VEC(struct ck_ptmap *) pt_slabs;	/* every page-table entry's slab */
+	struct ck_ptmap *pt_free;		/* free entries, through node.left */
 	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
 	struct ia_u64map fq;		/* cookie -> ck_queued list */
 	struct ia_itree stale;		/* queued ranges by phys */
@@ -248,7 +253,11 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev);
 struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom);
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req);	/* req 0: NULL */
-void ck_pending_free(struct ck_pending *p);
+/* A pending entry not in the map (a spare one reused: no allocation per
+ * request); release hands it back, emptied, keeping its vectors' room. */
+struct ck_pending *ck_pending_new(struct ia_checker *c);
+void ck_pending_release(struct ia_checker *c, struct ck_pending *p);
+void ck_pending_free(struct ck_pending *p);	/* for good */
 int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
 #define CK_PUSH(c, vec, val) \
 	(ck_vec_grow((void **)&(vec).v, &(vec).cap, sizeof(*(vec).v), (vec).n + 1) ? \

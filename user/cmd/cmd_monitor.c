@@ -503,7 +503,7 @@ int cmd_monitor(struct ia_cli *cli, int argc, char **argv)
 	pthread_mutex_init(&m.lock, NULL);
 	ia_stack_cache_init(&m.stacks);
 	ret = parse(cli, argc, argv, &m, &o);
-	if (ret) {
+	if (ret || cli->parse_only) {	/* parse_only: the argument harness */
 		mon_free(&m);
 		return ret < 0 ? IA_EXIT_OK : ret;
 	}

@@ -3,7 +3,8 @@
  * Interval tree: an AVL tree of half-open ranges [start, end) ordered by
  * start (ties by node address), each node augmented with the largest end in
  * its subtree, so "what overlaps [a, b)" costs O(log n + matches). Ranges may
- * overlap. Nodes are embedded in the caller's structs (container_of style):
+ * overlap (a tree whose ranges are disjoint answers lookups faster: see
+ * itree.c). A zeroed struct ia_itree is an empty tree. Nodes are embedded in the caller's structs (container_of style):
  * the tree allocates nothing.
  */
 #ifndef IA_ITREE_H
@@ -22,6 +23,8 @@ struct ia_inode {
 struct ia_itree {
 	struct ia_inode *root;
 	size_t count;
+	struct ia_inode *hint;	/* the node last inserted, or NULL */
+	int overlapping;	/* 0: the ranges are known to be disjoint */
 };
 
 #define ia_container_of(ptr, type, member) \
@@ -31,6 +34,8 @@ static inline void ia_itree_init(struct ia_itree *t)
 {
 	t->root = NULL;
 	t->count = 0;
+	t->hint = NULL;
+	t->overlapping = 0;
 }
 
 /* n->start and n->end must be set; n must not be in a tree. */

@@ -68,31 +68,36 @@ static int grow(struct ia_u64map *m)
 int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old)
 {
 	void *dummy;
+	size_t i;
 
 	if (!old)
 		old = &dummy;
 	*old = NULL;
 	if (!key)
 		return -EINVAL;
-	if (m->cap) {	/* replacing needs no room */
-		for (size_t i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
+	if (m->cap) {	/* one probe: the key (replace) or the empty slot for it */
+		for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
 			if (m->slots[i].key == key) {
 				*old = m->slots[i].val;
 				m->slots[i].val = val;
 				return 0;
 			}
 		}
-	}
-	if ((m->len + 1) * 4 > m->cap * 3 && grow(m))	/* load <= 3/4 */
-		return -ENOMEM;
-	for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
-		if (!m->slots[i].key) {
+		if ((m->len + 1) * 4 <= m->cap * 3) {	/* load <= 3/4 */
 			m->slots[i].key = key;
 			m->slots[i].val = val;
 			m->len++;
 			return 0;
 		}
 	}
+	if (grow(m))
+		return -ENOMEM;
+	for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+		;
+	m->slots[i].key = key;
+	m->slots[i].val = val;
+	m->len++;
+	return 0;
 }
 
 void *ia_u64map_del(struct ia_u64map *m, __u64 key)

@@ -19,6 +19,7 @@
 #define ENTRY(t, p, since)	{ t, { #p, NULL }, { #p "_k", NULL }, since }
 /* t is now served by hook h's function and recorded by its programs */
 #define VIA(t, h, since)	{ t, { NULL, NULL }, { NULL, NULL }, since, h }
+#define KSYM(t)			{ t, { NULL, NULL }, { NULL, NULL }, NULL }
 #define TPV(t, since)		{ t, { "tp_" t, NULL }, { NULL, NULL }, since }
 
 /* the two-step IOVA API (v6.16); its struct names the API */
@@ -87,6 +88,13 @@ const struct ia_hook ia_hooks[] = {
 	{ "pt_unmap", IA_ATTACH_FENTRY, IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE,
 	  "page-table removals",
 	  { EXIT("__iommu_unmap", pt_unmap, NULL) } },
+	/* bpf/audit.bpf.h ia_page_to_phys(): the physical address of every
+	 * request given as a struct page (map_page, map_sg, alloc_pages) is
+	 * (page - vmemmap_base) / sizeof(struct page). A kernel without
+	 * CONFIG_KALLSYMS_ALL (or RANDOMIZE_MEMORY) does not list it */
+	{ "page_to_phys", IA_ATTACH_KSYM, CK_MAP,
+	  "struct page -> phys (vmemmap_base in /proc/kallsyms)",
+	  { KSYM("vmemmap_base") } },
 	{ "tp_map", IA_ATTACH_TP_BTF, 0, "iommu:map cross-check",
 	  { TP("map", tp_map) } },
 	{ "tp_unmap", IA_ATTACH_TP_BTF, 0, "iommu:unmap cross-check",
@@ -171,6 +179,8 @@ static bool target_exists(const struct btf *btf, enum ia_attach_kind kind,
 
 	if (!btf)
 		return false;
+	if (kind == IA_ATTACH_KSYM)
+		return true;	/* provisional: the loader reads /proc/kallsyms */
 	if (kind == IA_ATTACH_TP_BTF) {
 		snprintf(name, sizeof(name), "btf_trace_%s", target);
 		return btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;

@@ -29,6 +29,11 @@ enum ia_attach_kind {
 	IA_ATTACH_FENTRY,	/* fentry+fexit pair, or fexit alone */
 	IA_ATTACH_TP_BTF,	/* raw BTF tracepoint: looked up as btf_trace_<name> */
 	IA_ATTACH_KPROBE,	/* kprobe+kretprobe pair */
+	/* not a hook: a kernel data symbol the programs read (a typeless
+	 * __ksym, which libbpf resolves from /proc/kallsyms, so BTF cannot
+	 * tell); the loader looks it up there and the row is missing, with
+	 * the checks it feeds partial, when it is not */
+	IA_ATTACH_KSYM,
 };
 
 #define IA_HOOK_MAX_VARIANTS 2
@@ -84,6 +89,8 @@ extern const size_t ia_nr_hooks;
 extern const char *const ia_free_progs[IA_NR_FREE_HOOKS];
 extern const char *const ia_free_tracepoints[IA_NR_FREE_HOOKS];
 extern const char *const ia_free_sections[IA_NR_FREE_HOOKS];	/* tp_btf/, raw_tp/ */
+/* the ksym they need (kfree's pointer to phys), in /proc/kallsyms */
+#define IA_FREES_KSYM "page_offset_base"
 
 const char *ia_check_name(__u32 check);	/* one bit */
 

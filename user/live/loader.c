@@ -98,9 +98,31 @@ static void set_failed(struct ia_hook_status *st, const char *what, int err)
 			 what, strerror(err < 0 ? -err : err));
 }
 
+/* 1 if kallsyms_path lists the symbol name, 0 if not, -1 if unreadable. */
+static int kallsyms_has(const char *kallsyms_path, const char *name)
+{
+	FILE *f = fopen(kallsyms_path, "re");
+	char line[512], sym[256];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", sym) == 1 && !strcmp(sym, name);
+	fclose(f);
+	return found;
+}
+
 /* The free hooks (hooks.h): refused, they fail the session. */
 static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
 {
+	/* frees.bpf.c turns kfree's pointer into a phys with page_offset_base
+	 * (a weak ksym: without it every slab free passes unseen) */
+	if (kallsyms_has("/proc/kallsyms", IA_FREES_KSYM) != 1) {
+		snprintf(err, errlen, "--free-hooks: %s not in /proc/kallsyms "
+			 "(CONFIG_KALLSYMS_ALL off?): slab frees would go unseen", IA_FREES_KSYM);
+		return -1;
+	}
 	for (int i = 0; i < IA_NR_FREE_HOOKS; i++) {
 		s->free_links[i] = bpf_program__attach(prog_by_name(s->skel, ia_free_progs[i]));
 		if (!s->free_links[i]) {
@@ -256,6 +278,8 @@ static bool attach_one(struct ia_session *s, size_t i, int p)
 		return false;	/* its other half failed */
 	if (st->hook->v[st->variant].via)
 		return false;	/* recorded by another hook's programs */
+	if (st->hook->kind == IA_ATTACH_KSYM)
+		return false;	/* no program: check_ksyms() looks it up */
 	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
 	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
 	if (s->links[i][p])
@@ -293,6 +317,31 @@ static bool attach(struct ia_session *s)
 			reload |= attach_one(s, i, 0);
 	}
 	return reload;
+}
+
+/*
+ * The symbols the programs read (IA_ATTACH_KSYM rows) must be in
+ * kallsyms_path, where libbpf found them: a weak ksym that is not there
+ * reads as 0, and each program that needs it quietly returns nothing.
+ */
+static void check_ksyms(struct ia_session *s, const char *kallsyms_path)
+{
+	for (size_t i = 0; i < s->nr_hooks; i++) {
+		struct ia_hook_status *st = &s->hooks[i];
+		const char *target;
+		int has;
+
+		if (st->hook->kind != IA_ATTACH_KSYM || st->state != IA_HOOK_ATTACHED)
+			continue;
+		target = st->hook->v[st->variant].target;
+		has = kallsyms_has(kallsyms_path, target);
+		if (has == 1)
+			continue;
+		st->state = IA_HOOK_MISSING;
+		snprintf(st->reason, sizeof(st->reason),
+			 has ? "%s: cannot read %s" : "%s not in %s (CONFIG_KALLSYMS_ALL off?)",
+			 target, kallsyms_path);
+	}
 }
 
 /* Undo load() and attach(), keeping the hook statuses. */
@@ -368,6 +417,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		unload(s);
 	}
 	btf__free(btf);
+	check_ksyms(s, "/proc/kallsyms");
 	ia_hooks_follow_via(s->hooks, s->nr_hooks);
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		attached += s->hooks[i].state == IA_HOOK_ATTACHED;

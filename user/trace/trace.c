@@ -635,6 +635,8 @@ int ia_trace_flush(struct ia_trace_writer *w)
 		return IA_TRACE_EINVAL;
 	if (w->failed)
 		return IA_TRACE_EIO;
+	/* the buffer holds records only: one crc32() per buffer, not per record */
+	w->crc = crc_update(w->crc, w->buf, w->len);
 	if (w->len && write_all(w->fd, w->buf, w->len))
 		return wfail(w, IA_TRACE_EIO, "write failed");
 	w->len = 0;
@@ -664,7 +666,6 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 		return ret;
 	memcpy(w->buf + w->len, rec, rec->size);
 	w->len += rec->size;
-	w->crc = crc_update(w->crc, rec, rec->size);
 	w->records++;
 	w->bytes += rec->size;
 	w->per_type[rec->type]++;
@@ -751,6 +752,7 @@ struct ia_trace_reader {
 	unsigned char *buf;	/* buf[0] is at file offset buf_off */
 	size_t buf_cap;		/* R_BUF_SIZE, or less for a small mem */
 	size_t pos, len;	/* unread bytes: buf[pos, len) */
+	size_t crc_from;	/* records in buf[crc_from, pos) not in seen.crc32 */
 	__u64 buf_off;
 	struct ia_trace_stats seen;	/* counted while reading */
 	struct ia_trace_meta meta;
@@ -807,11 +809,26 @@ static ssize_t r_pread(struct ia_trace_reader *r, void *dst, size_t n, __u64 off
  * Make at least need (<= R_BUF_SIZE) unread bytes available in buf.
  * Returns how many are (fewer only at end of file), or -1 (errno set).
  */
+/*
+ * Fold the records read since the last call into seen.crc32: one crc32()
+ * per buffer of records rather than per record (zlib's per-call cost is
+ * most of a record's).
+ */
+static void r_crc(struct ia_trace_reader *r)
+{
+	if (r->pos > r->crc_from)
+		r->seen.crc32 = crc_update(r->seen.crc32, r->buf + r->crc_from,
+					   r->pos - r->crc_from);
+	r->crc_from = r->pos;
+}
+
 static ssize_t r_fill(struct ia_trace_reader *r, size_t need)
 {
 	if (r->len - r->pos >= need)
 		return (ssize_t)(r->len - r->pos);
 	if (r->pos) {
+		r_crc(r);
+		r->crc_from = 0;
 		memmove(r->buf, r->buf + r->pos, r->len - r->pos);
 		r->buf_off += r->pos;
 		r->len -= r->pos;
@@ -939,6 +956,7 @@ static int read_header(struct ia_trace_reader *r)
 	if (parse_header(r, p))
 		return r->code;
 	r->pos = size;
+	r->crc_from = size;
 	return 0;
 }
 
@@ -1102,7 +1120,10 @@ static int read_trailer(struct ia_trace_reader *r)
 	const unsigned char *t;
 	const char *bad;
 	__u32 tl = r->trailer_len;
-	ssize_t n = r_fill(r, tl);
+	ssize_t n;
+
+	r_crc(r);	/* everything before pos is a record */
+	n = r_fill(r, tl);
 
 	if (n < 0)
 		return r_ioerr(r);
@@ -1146,6 +1167,7 @@ static int read_trailer(struct ia_trace_reader *r)
 	for (int i = 0; i < IA_DROP_MAX; i++)
 		r->seen.lost[i] = get64(t + T_LOST_AT(r->ntypes) + 8 * i);
 	r->pos += tl;
+	r->crc_from = r->pos;	/* the trailer is not a record */
 	n = r_fill(r, 1);
 	if (n < 0)
 		return r_ioerr(r);
@@ -1220,7 +1242,6 @@ int ia_trace_next(struct ia_trace_reader *r, const struct ia_ev_hdr **rec)
 	r->seen.records++;
 	r->seen.bytes += size;
 	r->seen.per_type[type]++;
-	r->seen.crc32 = crc_update(r->seen.crc32, p, size);
 	*rec = (const struct ia_ev_hdr *)p;
 	return 1;
 }

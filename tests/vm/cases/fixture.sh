@@ -584,9 +584,10 @@ check() {
 		# the swiotlb path maps each segment at an IOVA of its own: not one
 		# range from the first handle (the old checker assumed one and, with
 		# a live mapping inside that range, reported it left over)
-		assert_eq "untrusted map_sg of 3: not one IOVA range (segments at IOVAs of their own)" 0 \
-			"$(( $(res u_sg3 out1_dma) == $(res u_sg3 out0_dma) / FX_G * FX_G + FX_G &&
-			     $(res u_sg3 out2_dma) == $(res u_sg3 out0_dma) / FX_G * FX_G + 2 * FX_G ))"
+		# whether the allocator happened to give the three slots adjacent
+		# IOVAs depends on what earlier cases of the boot left in the IOVA
+		# space: a note on which path this run took, not an assertion
+		echo "# untrusted map_sg of 3: segment IOVAs $(res u_sg3 out0_dma) $(res u_sg3 out1_dma) $(res u_sg3 out2_dma)"
 		assert_eq "untrusted map_sg of 3: 3 map_page children, 2 bounced (300 and 1000 bytes)" "3 2" \
 			"$(fxq 3 "$(win u_sg3)" map_sg '[.[] | select(.type == "request" and .parent == $q.req and .kind == "map_page") | .req] as $c
 				| "\($c | length) \([.[] | select(.type == "bounce" and (.req as $r | any($c[]; . == $r)))] | length)"')"

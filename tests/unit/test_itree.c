@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of the interval tree (user/lib/itree.c), differential: long
+ * random sequences of inserts and removes, each followed by queries, are
+ * checked against a plain array of the same ranges (the reference answers
+ * by scanning it). Two key pools: disjoint ranges (a page table: the tree's
+ * fast paths) and overlapping ones with equal starts (its general paths),
+ * and a pool that starts disjoint and becomes overlapping midway. After
+ * every operation the AVL shape (heights, balance, max_end, order) is
+ * verified. The PRNG is seeded with constants: every run is the same.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "lib/itree.h"
+
+#define NODES 400
+
+static __u64 rng_state;
+
+static __u64 rng(void)	/* xorshift64* */
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545F4914F6CDD1DULL;
+}
+
+struct model {
+	struct ia_inode node[NODES];
+	int in[NODES];
+};
+
+/* Heights, balance, max_end and order of the subtree; returns its height. */
+static int verify(const struct ia_inode *n, const struct ia_inode *lo,
+		  const struct ia_inode *hi, size_t *count)
+{
+	int hl, hr;
+	__u64 me;
+
+	if (!n)
+		return 0;
+	(*count)++;
+	if (lo && (lo->start > n->start || (lo->start == n->start && lo > n)))
+		fail_msg("order broken at [%llu, %llu)", (unsigned long long)n->start,
+			 (unsigned long long)n->end);
+	if (hi && (n->start > hi->start || (n->start == hi->start && n > hi)))
+		fail_msg("order broken at [%llu, %llu)", (unsigned long long)n->start,
+			 (unsigned long long)n->end);
+	hl = verify(n->left, lo, n, count);
+	hr = verify(n->right, n, hi, count);
+	if (hl - hr > 1 || hr - hl > 1)
+		fail_msg("unbalanced: %d vs %d", hl, hr);
+	if (n->height != 1 + (hl > hr ? hl : hr))
+		fail_msg("height %d, want %d", n->height, 1 + (hl > hr ? hl : hr));
+	me = n->end;
+	if (n->left && n->left->max_end > me)
+		me = n->left->max_end;
+	if (n->right && n->right->max_end > me)
+		me = n->right->max_end;
+	if (n->max_end != me)
+		fail_msg("max_end %llu, want %llu", (unsigned long long)n->max_end,
+			 (unsigned long long)me);
+	return n->height;
+}
+
+struct collect {
+	const struct ia_inode *got[NODES];
+	int n;
+};
+
+static int collect(struct ia_inode *n, void *ctx)
+{
+	struct collect *c = ctx;
+
+	c->got[c->n++] = n;
+	return 0;
+}
+
+static int stop_first(struct ia_inode *n, void *ctx)
+{
+	*(struct ia_inode **)ctx = n;
+	return 7;
+}
+
+static int before(const struct ia_inode *a, const struct ia_inode *b)
+{
+	return a->start != b->start ? a->start < b->start : a < b;
+}
+
+/* What overlaps [a, b), in tree order, by scanning. */
+static int ref_overlaps(const struct model *m, __u64 a, __u64 b, const struct ia_inode **out)
+{
+	int k = 0;
+
+	for (int i = 0; i < NODES; i++) {
+		const struct ia_inode *n = &m->node[i];
+
+		if (!m->in[i] || n->start >= b || n->end <= a)
+			continue;
+		int j = k++;
+		while (j > 0 && before(n, out[j - 1])) {
+			out[j] = out[j - 1];
+			j--;
+		}
+		out[j] = n;
+	}
+	return k;
+}
+
+static void check_queries(struct ia_itree *t, const struct model *m, __u64 span)
+{
+	const struct ia_inode *want[NODES];
+	struct collect got;
+	size_t count = 0;
+
+	verify(t->root, NULL, NULL, &count);
+	assert_int_equal(count, t->count);
+	for (int q = 0; q < 8; q++) {
+		__u64 a = rng() % span, b = a + 1 + rng() % (q & 1 ? 64 : 4096);
+		int k = ref_overlaps(m, a, b, want);
+		struct ia_inode *first = NULL;
+
+		got.n = 0;
+		assert_int_equal(ia_itree_overlaps(t, a, b, collect, &got), 0);
+		assert_int_equal(got.n, k);
+		for (int i = 0; i < k; i++)
+			assert_ptr_equal(got.got[i], want[i]);
+		assert_int_equal(ia_itree_overlaps(t, a, b, stop_first, &first), k ? 7 : 0);
+		assert_ptr_equal(first, k ? want[0] : NULL);
+		/* find: the node holding a with the greatest start (ties: last) */
+		k = ref_overlaps(m, a, a + 1, want);
+		assert_ptr_equal(ia_itree_find(t, a), k ? want[k - 1] : NULL);
+	}
+	/* the hint: its own start is found */
+	if (t->hint) {
+		int k = ref_overlaps(m, t->hint->start, t->hint->start + 1, want);
+
+		assert_ptr_equal(ia_itree_find(t, t->hint->start), want[k - 1]);
+	}
+}
+
+/*
+ * disjoint: node i may only hold [i * 4096, i * 4096 + len), len <= 4096;
+ * else starts and lengths are random over a small span (many overlaps and
+ * equal starts). overlap_after: ops after which the pool turns overlapping.
+ */
+static void run(__u64 seed, int disjoint, int overlap_after)
+{
+	static struct model m;
+	struct ia_itree t;
+	__u64 span = NODES * 4096ULL;
+
+	rng_state = seed;
+	ia_itree_init(&t);
+	for (int i = 0; i < NODES; i++)
+		m.in[i] = 0;
+	for (int op = 0; op < 20000; op++) {
+		int i = (int)(rng() % NODES);
+		struct ia_inode *n = &m.node[i];
+
+		if (op == overlap_after)
+			disjoint = 0;
+		if (m.in[i]) {
+			ia_itree_remove(&t, n);
+			m.in[i] = 0;
+		} else {
+			if (disjoint) {
+				n->start = (__u64)i * 4096 + rng() % 2048;
+				n->end = n->start + 1 + rng() % 2048;
+			} else {
+				n->start = rng() % 64 * 4096;
+				n->end = n->start + 1 + rng() % (4 * 4096);
+			}
+			ia_itree_insert(&t, n);
+			m.in[i] = 1;
+		}
+		if (disjoint)
+			assert_int_equal(t.overlapping, 0);
+		if (op % 7 == 0)
+			check_queries(&t, &m, span);
+	}
+	/* empty it: a tree that is empty again is disjoint again */
+	for (int i = 0; i < NODES; i++)
+		if (m.in[i])
+			ia_itree_remove(&t, &m.node[i]);
+	assert_int_equal(t.count, 0);
+	assert_null(t.root);
+	assert_int_equal(t.overlapping, 0);
+}
+
+static void test_disjoint(void **state)
+{
+	(void)state;
+	run(0x1234567, 1, -1);
+}
+
+static void test_overlapping(void **state)
+{
+	(void)state;
+	run(0x89abcdef, 0, -1);
+}
+
+static void test_turns_overlapping(void **state)
+{
+	(void)state;
+	run(0x5555aaaa, 1, 9000);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_disjoint),
+		cmocka_unit_test(test_overlapping),
+		cmocka_unit_test(test_turns_overlapping),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
