@@ -95,6 +95,31 @@ static void test_handle_twice(void **state)
 /* Records claiming ranges past 2^64, or a device whose page size or granule
  * is no power of two of a size a kernel uses: counted as malformed, not
  * replayed (nothing else is computed from them). */
+/* A reservation that uses swiotlb (bit 63 of its __size) is no wrap. */
+static void test_iova_swiotlb_sane(void **state)
+{
+	struct ia_ev_iova v;
+
+	eb_begin();
+	eb_ev_device(EB_DEV_A, EB_DOM_A, &(struct eb_devspec){ 0 });
+	memset(&v, 0, sizeof(v));
+	eb_hdr(&v.hdr, IA_EV_IOVA, sizeof(v), 1, 0);
+	v.dev = EB_DEV_A;
+	v.state = 0xffff888000100000ULL;
+	v.kind = IA_REQ_IOVA_TRY_ALLOC;
+	v.addr = 0xfff00000;
+	v.state_size = 65536 | IA_IOVA_SWIOTLB;
+	v.size = 65536;
+	v.ret = 1;
+	v.stack_id = -1;
+	eb_feed(&v);
+	if (ia_checker_malformed(eb_w.c))
+		fail_msg("a swiotlb reservation: got %llu malformed, want 0",
+			 (unsigned long long)ia_checker_malformed(eb_w.c));
+	ia_checker_finish(eb_w.c, 0);
+	eb_end();
+}
+
 static void test_malformed_claims(void **state)
 {
 	struct eb_pt wrap = { 0x100000, TOP, 8192, 0 };		/* ends at 2^64 */
@@ -139,6 +164,36 @@ static void test_malformed_claims(void **state)
 	 * tree under no id and leaked (found by tests/fuzz/fuzz_trace) */
 	eb_ev_req(0, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 288, 0x100000, 0, 0, 0, 0, 0);
 	bad += eb_field("request id 0", "malformed", ia_checker_malformed(eb_w.c), 10);
+	/* IOVA API calls: a reservation, a link or an offset past 2^64, a
+	 * kind of another API (sane ones, with the swiotlb bit in __size
+	 * too, are test_inv_iova's) */
+	{
+		struct ia_ev_iova v;
+		static const struct { __u32 kind; __u64 addr, ssize, phys, off, size; } iv[] = {
+			{ IA_REQ_IOVA_TRY_ALLOC, ~0ULL - 4095, 8192, 0, 0, 8192 },
+			{ IA_REQ_IOVA_LINK, 0xfff00000, 65536, ~0ULL - 100, 0, 4096 },
+			{ IA_REQ_IOVA_SYNC, 0xfff00000, 65536, 0, ~0ULL - 10, 4096 },
+			{ IA_REQ_IOVA_UNLINK, ~0ULL - 8191, 4096, 0, 4096, 4096 },
+			{ IA_REQ_MAP_PAGE, 0xfff00000, 65536, 0, 0, 4096 },
+		};
+
+		for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
+			memset(&v, 0, sizeof(v));
+			eb_hdr(&v.hdr, IA_EV_IOVA, sizeof(v), 20 + i, 0);
+			v.dev = EB_DEV_A;
+			v.state = 0xffff888000100000ULL;
+			v.kind = iv[i].kind;
+			v.addr = iv[i].addr;
+			v.state_size = iv[i].ssize;
+			v.phys = iv[i].phys;
+			v.offset = iv[i].off;
+			v.size = iv[i].size;
+			v.stack_id = -1;
+			eb_feed(&v);
+		}
+		bad += eb_field("IOVA API ranges and kinds", "malformed",
+				ia_checker_malformed(eb_w.c), 15);
+	}
 	ia_checker_finish(eb_w.c, 0);
 	f = ia_checker_findings(eb_w.c, &n);
 	/* only the failed map (request 3), reported as the failure it is
@@ -157,6 +212,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_device),
 		cmocka_unit_test(test_handle_twice),
 		cmocka_unit_test(test_malformed_claims),
+		cmocka_unit_test(test_iova_swiotlb_sane),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,6 +107,12 @@ static void test_unmap(void **state)
 				 .flags = EB_F_SWIOTLB, __VA_ARGS__)
 #define UNMAPSG3(...)	S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffe000, .dir = EB_TO_DEV, \
 				SG3, .nsg = 3, __VA_ARGS__)
+/* the same three segments, the first one's IOVA below the second's */
+#define SG3UP	.sg = { SEG(P + 50, 300, 0xffffd000, 300),				\
+			SEG(P + 0x2000, 0x1000, 0xffffe000, 0x1000),			\
+			SEG(P + 0x4000 + 3000, 1000, 0xffffc000, 1000) }
+#define MAPSG3UP(...)	S_MAP_SG(.site = 2, .dir = EB_TO_DEV, .tlb = TLB, SG3UP, .nsg = 3,	\
+				 .flags = EB_F_SWIOTLB, __VA_ARGS__)
 #define COH		S_ALLOC(.site = 3, .phys = P + 0x10000, .size = 0x1000, .dma = 0xfffff000, \
 				.flags = EB_F_REMAP)
 #define LIVE1	{ .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 }
@@ -244,6 +250,15 @@ static const struct eb_case sync_cases[] = {
 	{ "sync past an untrusted scatterlist's third segment", INV,
 	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc3e0, .size = 16) },
 	  { E("sync_outside") } },
+	/* seed 962779331 (tests/model): the first segment (300 bytes, the
+	 * handle) lies below the second, so handle + length spans the second;
+	 * a sync in the first one's granule past its 300 bytes was taken as
+	 * held by it */
+	{ "sync inside an untrusted scatterlist's first segment, second above", INV,
+	  { UNT, MAPSG3UP(.dma = 0), S_SYNC(.dma = 0xffffd010, .size = 8) } },
+	{ "sync past an untrusted scatterlist's first segment, second above", INV,
+	  { UNT, MAPSG3UP(.dma = 0), S_SYNC(.dma = 0xffffdff0, .size = 8) },
+	  { E("sync_outside", .chk = EB_W_DMA, .dma = 0xffffdff0) } },
 	{ "sync_sg at a live map_sg handle", INV,
 	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000) } },
 	{ "sync_sg at a never-mapped handle", INV,

@@ -363,6 +363,15 @@ static const struct ck_owner *sync_owner(const struct ck_domain *d, __u64 iova, 
 	return NULL;
 }
 
+/* Does one of e's output segments hold [start, end)? */
+static bool extents_hold_seg(const struct ck_extents *e, __u64 start, __u64 end)
+{
+	for (size_t i = e->n; i < e->n + e->nseg; i++)
+		if (start >= e->r[i].lo && end <= e->r[i].hi)
+			return true;
+	return false;
+}
+
 /*
  * A live mapping with extents (an untrusted device's scatterlist: segments
  * at IOVAs of their own, the owner only on the first one's entry) whose
@@ -382,10 +391,7 @@ static int sync_in_extents(const struct ck_device *d, __u64 start, __u64 end)
 			mine |= start >= e->r[i].lo && start < e->r[i].hi;
 		if (!mine)
 			continue;
-		for (size_t i = e->n; i < e->n + e->nseg; i++)
-			if (start >= e->r[i].lo && end <= e->r[i].hi)
-				return 1;
-		return -1;
+		return extents_hold_seg(e, start, end) ? 1 : -1;
 	}
 	return 0;
 }
@@ -407,8 +413,12 @@ static void lifecycle_sync(struct ck_ctx *x)
 		if (held > 0)
 			return;
 	} else if (m) {
-		/* the live mapping holding the first byte must hold them all */
-		if (end <= m->dma + m->len)
+		/* the live mapping holding the first byte must hold them all:
+		 * an untrusted device's scatterlist only in its output
+		 * segments (its handle and length span other mappings' IOVAs) */
+		const struct ck_extents *e = ia_u64map_get(&x->dev->extents, m->req_id);
+
+		if (e && e->nseg ? extents_hold_seg(e, start, end) : end <= m->dma + m->len)
 			return;
 	} else if (o) {
 		if (end <= o->dma + o->len)

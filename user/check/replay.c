@@ -339,6 +339,23 @@ static bool sg_sane(const struct ia_ev_sg *e)
 }
 
 /*
+ * A call of the IOVA API: a kind of that API, and no range (the reservation,
+ * the bytes linked, the offset into the reservation) past the end of the
+ * address space.
+ */
+static bool iova_sane(const struct ia_ev_iova *e)
+{
+	__u64 size = e->state_size & ~IA_IOVA_SWIOTLB;
+
+	if (e->kind < IA_REQ_IOVA_TRY_ALLOC || e->kind > IA_REQ_IOVA_FREE)
+		return false;
+	if (wraps(e->addr, size) || wraps(e->offset, e->size) ||
+	    wraps(e->addr, e->offset + e->size))
+		return false;
+	return e->kind != IA_REQ_IOVA_LINK || !wraps(e->phys, e->size);
+}
+
+/*
  * What a record may claim: no range past the end of the address space, and
  * a device's page size and granule powers of two of a size some kernel
  * uses. Everything the invariants compute from a record is then bounded by
@@ -368,6 +385,8 @@ static bool record_sane(const struct ia_ev_hdr *h)
 		       (!wraps(b->tlb_phys, b->alloc_size) && !wraps(b->orig_phys, b->alloc_size));
 	case IA_EV_IOVA_FREE:
 		return !wraps(f->iova, f->size);
+	case IA_EV_IOVA:
+		return iova_sane((const void *)h);
 	default:
 		return true;
 	}

@@ -1,5 +1,7 @@
 # --device: only the named devices are reported, and the page-table writes
 # of the others are dropped in BPF (not reported as unattributed).
+# vm-modes: strict (the filter is applied in BPF when a device is first
+# seen; the invalidation mode changes only when IOTLBs are flushed)
 
 guest() {
 	iommu-audit -j devices --device "$IA_NVME_BDF" --device "$IA_E1000E_BDF" \

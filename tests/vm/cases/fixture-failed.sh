@@ -9,6 +9,9 @@
 # the checker): every failed call is a failed request in the trace and a
 # failed.* finding with that reason; report counts them per device.
 # vm-opts: --mem 1024 --append oops=panic
+# vm-modes: strict (the failures come from swiotlb's absence and the DMA
+# mask's IOVA space, both set before any unmap; lazy mode defers only
+# the IOTLB flush and IOVA reuse after unmaps)
 
 # ---- guest (busybox sh) ----------------------------------------------------
 
