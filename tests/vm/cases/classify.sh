@@ -12,6 +12,8 @@
 # drivers run the standard workload, and every byte they expose must be
 # named.
 # vm-opts: --mem 6144 --append oops=panic
+# vm-modes: strict (what a page holds is read when it is mapped; the
+# invalidation mode changes only when IOTLBs are flushed after unmaps)
 
 # ---- guest (busybox sh) ----------------------------------------------------
 
