@@ -56,7 +56,7 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-.PHONY: install uninstall deb lab-test all static guest fixture bench check unit cli-test vm-test demo deps clean vmlinux \
+.PHONY: install uninstall deb lab-test all static guest fixture floor bench check unit cli-test vm-test demo deps clean vmlinux \
 	fuzz fuzz-build fuzz-smoke sanitize test-bins
 all: $(BIN)
 
@@ -257,3 +257,17 @@ clean:
 
 -include $(wildcard $(SKEL_DIR)/bpf/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d \
 		   $(OUTPUT)/tools/*.d $(FUZZ_OUT)/user/*/*.d)
+
+# The floor tracer of the benchmarks (bench/floor/: counters only, on the
+# hooks a mode attaches), static for the guest.
+$(OUTPUT)/bench/floor.bpf.o: bench/floor/floor.bpf.c vmlinux.h $(OUTPUT)/.deps
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@
+$(OUTPUT)/bench/floor: bench/floor/floor.c $(OUTPUT)/bench/floor.skel.h
+	$(call msg,STATIC,$@)
+	$(Q)$(CC) -O2 -Wall -Wextra -Werror -I$(OUTPUT)/bench $< $(STATIC_LIBS) -o $@
+floor: $(OUTPUT)/bench/floor

@@ -1,23 +1,37 @@
 #!/bin/bash
-# Per-call cost of iommu-audit's hooks, with the kernel's own DMA load
+# Per-call cost of tracing DMA mappings, with the kernel's own DMA load
 # generator: CONFIG_DMA_MAP_BENCHMARK (kernel/dma/map_benchmark.c, built
 # into the lab kernel, docs/lab-kernel.md) and its selftest client
 # (tools/testing/selftests/dma/dma_map_benchmark.c, built statically from the
-# lab tree). In one boot of the lab kernel, the edu device is bound to the
-# dma_map_benchmark driver; kernel threads then dma_map_single/unmap one
-# buffer of -g pages in a loop for S seconds and report the mean map and
-# unmap latency. Rounds alternate: bare, under `iommu-audit devices`
-# (aggregates) and under `iommu-audit record` (every event to a trace, whose
-# record count and lost events are shown). TCG timings are emulated and
-# noisy: compare the ratios of one boot.
+# lab tree). In one boot of the lab kernel (dma_debug=off), the edu device is
+# bound to the dma_map_benchmark driver; T kernel threads map and unmap one
+# buffer of N pages (dma_map_single, DMA_TO_DEVICE) for S seconds and report
+# the mean map and unmap latency. Each round runs, back to back, for every
+# thread count:
+#   bare     no tracer
+#   floor    bench/floor/: counter-only BPF programs on exactly the 11 hooks a
+#            map/unmap pair fires under iommu-audit (the least any tracer on
+#            them costs)
+#   devices  `iommu-audit devices` (aggregates)
+#   record   `iommu-audit record` (every event to a trace: its lost events)
+#   and with --compare BIN, devices and record of another iommu-audit
+#   binary (e.g. the one before a change), in the same boot.
+# Overhead = the pair's latency (map + unmap) minus bare's of the same round;
+# the ratio is the overhead over the floor's, per round. TCG timings are
+# emulated and noisy, and the machine is shared: only ratios of one boot
+# mean something, every round is printed.
 #
 # usage: bench/map-benchmark.sh [--granule G] [--seconds S] [--rounds R]
-#                               [--threads T] [--pages N]
+#            [--threads "1 2 4"] [--pages N] [--compare BIN] [--dma-debug]
 #   G: iommu_lab.granule (default 4096: no lab parameter), S default 5,
-#   R default 3, T default 1, N (pages per map, the client's -g) default 1
+#   R default 3, N (pages per map, the client's -g) default 1;
+#   --dma-debug: boot with dma-debug on (the lab kernel's default) and run
+#   bare only: its latency minus a dma_debug=off boot's bare is dma-debug's
+#   cost (across two boots: compare with care);
+#   --kernel-dir DIR: a built lab kernel entry (default: tools/lab-kernel.sh's)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-G=4096 S=5 R=3 T=1 N=1
+G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--granule) G=$2; shift 2 ;;
@@ -25,11 +39,14 @@ while [ $# -gt 0 ]; do
 	--rounds) R=$2; shift 2 ;;
 	--threads) T=$2; shift 2 ;;
 	--pages) N=$2; shift 2 ;;
-	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads T] [--pages N]" >&2; exit 2 ;;
+	--compare) compare=$(realpath "$2"); shift 2 ;;
+	--dma-debug) debug=1; shift ;;
+	--kernel-dir) kdir=$2; shift 2 ;;
+	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR]" >&2; exit 2 ;;
 	esac
 done
-make -C "$root" -s static
-kdir=$("$root/tools/lab-kernel.sh")
+make -C "$root" -s static floor
+[ -n "$kdir" ] || kdir=$("$root/tools/lab-kernel.sh")
 
 # The client: its one kernel header in a directory of its own (the kernel's
 # include/ would shadow the libc's linux/types.h).
@@ -38,29 +55,83 @@ mkdir -p "$out/bin" "$out-inc/linux"
 cp "$kdir/build/include/linux/map_benchmark.h" "$out-inc/linux/"
 cc -O2 -static -I"$out-inc" "$kdir/build/tools/testing/selftests/dma/dma_map_benchmark.c" \
 	-o "$out/bin/dma_map_benchmark"
+cp "$root/.output/bench/floor" "$out/bin/floor"
+rm -f "$out/bin/iommu-audit-cmp"
+[ -z "$compare" ] || cp "$compare" "$out/bin/iommu-audit-cmp"
 
+# the 11 programs a dma_map_single/unmap pair runs under iommu-audit (6.1)
+hooks="fentry:iommu_dma_map_page fexit:iommu_dma_map_page fentry:__iommu_dma_map
+fexit:__iommu_dma_map fexit:__iommu_map tp:map fentry:iommu_dma_unmap_page
+fexit:iommu_dma_unmap_page fexit:__iommu_unmap tp:unmap fexit:__iommu_dma_unmap"
 append=""
 [ "$G" -eq 4096 ] || append="iommu_lab.granule=$G"
-"$root/tools/vm-run.sh" --kernel-dir "$kdir" --timeout 3600 ${append:+--append "$append"} \
+[ "$debug" = 1 ] || append="$append dma_debug=off"
+modes="bare floor devices record"
+[ -z "$compare" ] || modes="$modes devices-cmp record-cmp"
+[ "$debug" = 0 ] || modes="bare"
+
+"$root/tools/vm-run.sh" --kernel-dir "$kdir" --timeout 5400 --append "$append" \
 	--extra "$out" -- "
 	echo dma_map_benchmark > /sys/bus/pci/devices/\$IA_EDU_BDF/driver_override
 	echo \$IA_EDU_BDF > /sys/bus/pci/drivers_probe
 	[ -e /sys/kernel/debug/dma_map_benchmark ] || { echo 'no /sys/kernel/debug/dma_map_benchmark'; exit 1; }
-	bench='dma_map_benchmark -t $T -s $S -g $N -d 1'
+	echo \"DMADEBUG \$(cat /sys/kernel/debug/dma-api/disabled 2>/dev/null || echo none)\"
 	# the client's output -> \"MAP UNMAP\" (mean latencies, us)
 	lat() { sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' '; }
+	lost() { sed -n 's/.*lost \([0-9]*\).*/\1/p' /tmp/rec.err | head -1; }
 	for r in \$(seq $R); do
-		b=\$(sh -c \"\$bench\" | lat)
-		d=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat)
-		c=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat)
-		recs=\$(sed -n 's/^recorded \([0-9]*\) records.*/\1/p' /tmp/rec.err)
-		lost=\$(sed -n 's/.*lost \([0-9]*\).*/\1/p' /tmp/rec.err | head -1)
-		echo \"RESULT \$r \$b \$d \$c \$recs \${lost:-?}\"
-	done" | awk -v g="$G" -v s="$S" -v t="$T" -v n="$N" '
-	/^RESULT/ { k++; bm += $3; bu += $4; dm += $5; du += $6; cm += $7; cu += $8
-		printf "round %s: map/unmap us: bare %s/%s  devices %s/%s (x%.2f/x%.2f)  record %s/%s (x%.2f/x%.2f), %s records in the trace, lost %s\n",
-			$2, $3, $4, $5, $6, $5 / $3, $6 / $4, $7, $8, $7 / $3, $8 / $4, $9, $10 }
+		for t in $T; do
+			bench=\"dma_map_benchmark -t \$t -s $S -g $N -d 1\"
+			for m in $modes; do
+				l=- ; x=''
+				case \$m in
+				bare) x=\$(sh -c \"\$bench\" | lat) ;;
+				floor) x=\$(floor $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				record) x=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
+				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				record-cmp) x=\$(iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
+				esac
+				rm -f /tmp/m.trace
+				echo \"RESULT \$r \$t \$m \$x \${l:--}\"
+			done
+		done
+	done" | awk -v g="$G" -v s="$S" -v n="$N" -v debug="$debug" '
+	/^DMADEBUG/ { print "dma-debug disabled: " $2 }
 	/^no / { print; bad = 1 }
-	END { if (!k) exit 1
-		printf "granule %d, %d thread(s), %d page(s) per map, %d s per run, mean of %d rounds: devices map x%.2f unmap x%.2f, record map x%.2f unmap x%.2f\n",
-			g, t, n, s, k, dm / bm, du / bu, cm / bm, cu / bu }'
+	/^RESULT/ && NF >= 7 {
+		r = $2; t = $3; m = $4; pair = $5 + $6
+		lat[r, t, m] = pair; lostv[r, t, m] = $7
+		if (!(m in seen)) { seen[m] = 1; order[++nm] = m }
+		if (!((r, t) in rt)) { rt[r, t] = 1 }
+		if (!(t in tseen)) { tseen[t] = 1; ts[++nt] = t }
+		if (r > nr) nr = r
+	}
+	END {
+		if (!nm) exit 1
+		printf "granule %d, %d page(s) per map, %d s per run, %s\n", g, n, s,
+			debug ? "dma-debug ON (bare only)" : "dma_debug=off"
+		for (i = 1; i <= nt; i++) {
+			t = ts[i]
+			for (r = 1; r <= nr; r++) {
+				b = lat[r, t, "bare"]; f = lat[r, t, "floor"] - b
+				line = sprintf("threads %d round %d: us per pair: bare %.1f", t, r, b)
+				for (k = 2; k <= nm; k++) {
+					m = order[k]; o = lat[r, t, m] - b
+					line = line sprintf("  %s %.1f (+%.1f", m, lat[r, t, m], o)
+					if (m != "floor" && f > 0) {
+						q = o / f; line = line sprintf(", x%.2f floor", q)
+						sum[t, m] += q; if (!((t, m) in lo) || q < lo[t, m]) lo[t, m] = q
+						if (!((t, m) in hi) || q > hi[t, m]) hi[t, m] = q; cnt[t, m]++
+					}
+					if (lostv[r, t, m] != "-") line = line ", lost " lostv[r, t, m]
+					line = line ")"
+				}
+				print line
+			}
+			for (k = 3; k <= nm; k++) {
+				m = order[k]
+				if (cnt[t, m]) printf "threads %d: %s overhead / floor overhead: mean x%.2f, rounds x%.2f-x%.2f\n", t, m, sum[t, m] / cnt[t, m], lo[t, m], hi[t, m]
+			}
+		}
+	}'

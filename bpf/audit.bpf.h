@@ -97,6 +97,7 @@ extern const volatile __u32 page_shift;
 extern const volatile __u32 struct_page_size;
 extern const volatile __u32 capture_stacks;
 extern const volatile __u32 classify_pages;
+extern const volatile __u64 wake_bytes;
 extern const volatile __u32 nr_dev_filters;
 extern const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN];
 
@@ -126,6 +127,26 @@ static __always_inline void ia_hdr_init(struct ia_ev_hdr *h, __u32 type,
 	h->flags = 0;
 }
 
+/*
+ * Submit flags: no wakeup per record (a wakeup is an interrupt and a
+ * context switch per record, half of what a record cost); the reader
+ * consumes on its poll timeout (user/live/loader.c: IA_POLL_MS), and is
+ * woken at once when wake_bytes wait, so that a burst cannot fill the ring
+ * between two timeouts.
+ */
+static __always_inline __u64 ia_wake_flags(void)
+{
+	if (!wake_bytes)
+		return 0;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
+	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void ia_submit(void *rec)
+{
+	bpf_ringbuf_submit(rec, ia_wake_flags());
+}
+
 /* Reserve a record in the ring buffer; a full buffer is counted, not hidden. */
 static __always_inline void *ia_reserve(__u32 type, __u32 size)
 {
@@ -142,7 +163,7 @@ static __always_inline void *ia_reserve(__u32 type, __u32 size)
 /* Copy a record built elsewhere (per-CPU scratch) into the ring buffer. */
 static __always_inline void ia_output(void *rec, __u32 size)
 {
-	if (bpf_ringbuf_output(&events, rec, size, 0))
+	if (bpf_ringbuf_output(&events, rec, size, ia_wake_flags()))
 		ia_drop(IA_DROP_RINGBUF);
 }
 

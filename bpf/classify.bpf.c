@@ -316,7 +316,7 @@ static long classify_step(__u32 i, void *data)
 	__builtin_memset((void *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
 	e->hdr.req_id = c->req_id;
 	classify_page(e, pfn);
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 	return 0;
 }
 
@@ -337,7 +337,7 @@ static __always_inline void classify(struct classify_ctx *c)
 	e->phys = (IA_PAGE_MAX < c->n0 ? c->p0 + IA_PAGE_MAX :
 		   c->p1 + (IA_PAGE_MAX - c->n0)) << page_shift;
 	e->base = total - IA_PAGE_MAX;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 __noinline int ia_classify_map(__u64 req_id, __u64 phys, __u64 size, __u64 granule)

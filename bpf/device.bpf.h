@@ -170,7 +170,7 @@ static __always_inline bool ia_dev_observe(struct device *dev)
 	ia_dev_fill(e, dev, dom);
 	now.allowed = ia_dev_allowed(e->name);
 	if (now.allowed)
-		bpf_ringbuf_submit(e, 0);
+		ia_submit(e);
 	else
 		bpf_ringbuf_discard(e, 0);
 	bpf_map_update_elem(&devs, &key, &now, BPF_ANY);

@@ -43,7 +43,7 @@ static __always_inline void tp_map(const __u64 *a, __u32 flags)
 	e->size = a[3];
 	e->dir = a[4];
 	e->attrs = a[5];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* class dma_unmap: (dev, addr, size, dir, attrs) */
@@ -58,7 +58,7 @@ static __always_inline void tp_unmap(const __u64 *a, __u32 flags)
 	e->size = a[2];
 	e->dir = a[3];
 	e->attrs = a[4];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* dma_map_sg / dma_map_sg_err: (dev, sgl, nents, ents or err, dir, attrs);
@@ -82,7 +82,7 @@ static __always_inline void tp_sg(__u32 event, const __u64 *a)
 	}
 	if (event != IA_TP_DMA_MAP_SG_ERR)
 		e->dma = dma;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* class dma_alloc_class: (dev, virt_addr, dma_addr, size, dir, flags, attrs);
@@ -99,7 +99,7 @@ static __always_inline void tp_alloc(__u32 event, const __u64 *a, bool alloc)
 	e->dir = a[4];
 	e->gfp = alloc ? a[5] : 0;
 	e->attrs = alloc ? a[6] : a[5];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* dma_alloc_sgt: (dev, sgt, size, dir, flags, attrs);
@@ -121,7 +121,7 @@ static __always_inline void tp_sgt(__u32 event, const __u64 *a)
 		e->gfp = a[4];
 		e->attrs = a[5];
 	}
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* dma_sync_single_*: (dev, dma_addr, size, dir);
@@ -141,7 +141,7 @@ static __always_inline void tp_sync(__u32 event, const __u64 *a)
 	else
 		e->size = a[2];
 	e->dir = a[3];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 #define TP_DMA(name, call)						\

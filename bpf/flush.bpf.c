@@ -24,7 +24,7 @@ static __always_inline void fq_flush_emit(__u64 cookie)
 	if (!e)
 		return;
 	e->cookie = cookie;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* fq_flush_iotlb(cookie), 6.1 and 6.12 */

@@ -283,7 +283,7 @@ static __always_inline void report(void *ctx, struct mapped_pfn *v, __u64 pfn,
 	e->iova = v->iova;
 	e->map_stack_id = v->stack_id;
 	e->free_stack_id = bpf_get_stackid(ctx, &stacks, 0);
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 struct free_ctx {

@@ -37,7 +37,7 @@ static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
 	}
 	k->stack_id = id;
 	k->nr = n / sizeof(__u64);
-	bpf_ringbuf_submit(k, 0);
+	ia_submit(k);
 	return id;
 }
 

@@ -68,7 +68,7 @@ static __always_inline void iova_alloc_done(const __u64 *a, __u64 ret)
 	e->ret = (__u8)ret;
 	if (!e->ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(iova_alloc, dma_iova_try_alloc, IA_REQ_IOVA_TRY_ALLOC, 4)
 
@@ -87,7 +87,7 @@ static __always_inline void iova_link_done(const __u64 *a, __u64 ret)
 	e->ret = (int)ret;
 	if (e->ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(iova_link, dma_iova_link, IA_REQ_IOVA_LINK, 7)
 
@@ -103,7 +103,7 @@ static __always_inline void iova_sync_done(const __u64 *a, __u64 ret)
 	e->ret = (int)ret;
 	if (e->ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(iova_sync, dma_iova_sync, IA_REQ_IOVA_SYNC, 4)
 
@@ -119,7 +119,7 @@ static __always_inline void iova_unlink_done(const __u64 *a, __u64 ret)
 	e->size = a[3];
 	e->dir = a[4];
 	e->attrs = a[5];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK_VOID(iova_unlink, dma_iova_unlink, IA_REQ_IOVA_UNLINK)
 
@@ -142,7 +142,7 @@ static __always_inline void iova_destroy_done(const __u64 *a, __u64 ret)
 	e->size = a[2];
 	e->dir = a[3];
 	e->attrs = a[4];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK_VOID(iova_destroy, dma_iova_destroy, IA_REQ_IOVA_DESTROY)
 
@@ -155,6 +155,6 @@ static __always_inline void iova_free_done(const __u64 *a, __u64 ret)
 		return;
 	ia_iova_release(e->hdr.req_id, (struct device *)a[0], e->addr,
 			e->state_size & ~IA_IOVA_SWIOTLB, false);
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK_VOID(iova_free, dma_iova_free, IA_REQ_IOVA_FREE)

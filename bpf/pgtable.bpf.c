@@ -33,7 +33,7 @@ static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
 	e->result = result;
 	e->prot = prot;
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* Kind of the innermost request in flight, 0 when none. */

@@ -33,7 +33,7 @@ static __always_inline void ia_iova_release(__u64 req_id, struct device *dev,
 	e->domain = (__u64)dom;
 	e->iova = iova;
 	e->size = size;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 #endif /* IA_RELEASE_BPF_H */

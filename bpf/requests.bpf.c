@@ -220,7 +220,7 @@ static __always_inline void map_page_done(const __u64 *a, __u64 ret)
 	e->dir = a[4];
 	e->attrs = a[5];
 	set_result(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE, 6)
 
@@ -243,7 +243,7 @@ static __always_inline void map_phys_done(const __u64 *a, __u64 ret)
 	e->dir = a[3];
 	e->attrs = a[4];
 	set_result(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(map_phys, iommu_dma_map_phys, IA_REQ_MAP_PAGE, 5)
 
@@ -271,7 +271,7 @@ static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 	e->attrs = (__u32)a[3];	/* IOMMU_READ/WRITE/... of the mapping */
 	e->gfp = a[4];		/* the mask the IOVA was allocated under */
 	set_result(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(iommu_map, __iommu_dma_map, IA_REQ_IOMMU_MAP, 5)
 
@@ -287,7 +287,7 @@ static __always_inline void map_resource_done(const __u64 *a, __u64 ret)
 	e->dir = a[3];
 	e->attrs = a[4];
 	set_result(e, ret);
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(map_resource, iommu_dma_map_resource, IA_REQ_MAP_RESOURCE, 5)
 
@@ -319,7 +319,7 @@ static __always_inline void map_sg_done(const __u64 *a, __u64 ret)
 	if (mapped <= 0)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	id = e->hdr.req_id;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 	/* dma-iommu restores offset/length before returning (__finalise_sg),
 	 * so this walk sees each input segment next to its DMA result */
 	if (mapped > 0)
@@ -339,7 +339,7 @@ static __always_inline void unmap_sg_done(const __u64 *a, __u64 ret)
 	e->nents = a[2];
 	e->dir = a[3];
 	e->attrs = a[4];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK_VOID(unmap_sg, iommu_dma_unmap_sg, IA_REQ_UNMAP_SG)
 
@@ -357,7 +357,7 @@ static __always_inline void unmap_done(__u32 kind, const __u64 *a, __u32 record_
 	e->size = a[2];
 	e->dir = a[3];
 	e->attrs = a[4];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 #define unmap_page_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a, IA_REQ_UNMAP_PAGE)
 /* v6.18: dma_unmap_resource() is dma_unmap_phys() with DMA_ATTR_MMIO */
@@ -387,7 +387,7 @@ static __always_inline void alloc_done(const __u64 *a, __u64 ret)
 	e->dma = dma;
 	if (!ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(alloc, iommu_dma_alloc, IA_REQ_ALLOC, 5)
 
@@ -402,7 +402,7 @@ static __always_inline void free_done(const __u64 *a, __u64 ret)
 	e->cpu_addr = a[2];
 	e->dma = a[3];
 	e->attrs = a[4];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK_VOID(free, iommu_dma_free, IA_REQ_FREE)
 
@@ -430,7 +430,7 @@ static __always_inline void alloc_noncontig_done(const __u64 *a, __u64 ret)
 	if (!sgt)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	id = e->hdr.req_id;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 	if (sgl)	/* the pages that were really allocated */
 		sg_walk(id, sgl, nents, true);
 }
@@ -457,7 +457,7 @@ static __always_inline void free_noncontig_done(const __u64 *a, __u64 ret)
 	e->size = a[1];
 	e->cpu_addr = a[2];
 	e->dir = a[3];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_ENTRY(free_noncontig, iommu_dma_free_noncontiguous, IA_REQ_FREE_NONCONTIG,
 	  free_noncontig_started)
@@ -480,7 +480,7 @@ static __always_inline void alloc_pages_done(const __u64 *a, __u64 ret)
 	e->dma = dma;
 	if (!ret)
 		e->hdr.flags |= IA_REQ_F_FAILED;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK(alloc_pages, dma_common_alloc_pages, IA_REQ_ALLOC_PAGES, 5)
 
@@ -495,7 +495,7 @@ static __always_inline void free_pages_done(const __u64 *a, __u64 ret)
 	e->phys = ia_page_to_phys((struct page *)a[2]);
 	e->dma = a[3];
 	e->dir = a[4];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 REQ_HOOK_VOID(free_pages, dma_common_free_pages, IA_REQ_FREE_PAGES)
 
@@ -527,7 +527,7 @@ static __always_inline void get_sgtable_done(const __u64 *a, __u64 ret)
 	if (err)
 		e->hdr.flags |= IA_REQ_F_FAILED;
 	id = e->hdr.req_id;
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 	if (sgl)	/* the exported entries: an output walk, after the record */
 		sg_walk(id, sgl, nents, true);
 }
@@ -545,7 +545,7 @@ static __always_inline void sync_single(__u32 kind, const __u64 *a)
 	e->dma = a[1];
 	e->size = a[2];
 	e->dir = a[3];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 /* (dev, sgl, nelems, dir) */
@@ -558,7 +558,7 @@ static __always_inline void sync_sg(__u32 kind, const __u64 *a)
 	e->dma = BPF_CORE_READ((struct scatterlist *)a[1], dma_address);
 	e->nents = a[2];
 	e->dir = a[3];
-	bpf_ringbuf_submit(e, 0);
+	ia_submit(e);
 }
 
 #define REQ_SYNC(prog, func, kind, fn)					\

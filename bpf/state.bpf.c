@@ -16,6 +16,9 @@ __u64 req_seq = 0;
 /* Set by the loader before load. */
 const volatile __u32 page_shift = 12;
 const volatile __u32 struct_page_size = 64;
+/* wake the reader only once this many bytes wait in the ring (0: at every
+ * record); the loader sets an eighth of the ring */
+const volatile __u64 wake_bytes = 0;
 /* call stacks of root requests (record); off for aggregate-only commands */
 const volatile __u32 capture_stacks = 1;
 /* what exposed pages hold, read at map time (classify.bpf.c); 0: off */

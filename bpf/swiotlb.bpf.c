@@ -100,7 +100,7 @@ int BPF_KRETPROBE(bounce_exit, phys_addr_t tlb_addr)
 		e->alloc_size = a->alloc_size;
 		e->dir = a->dir;
 		e->pad = 0;
-		bpf_ringbuf_submit(e, 0);
+		ia_submit(e);
 	}
 	bpf_map_delete_elem(&bounce_inflight, &key);
 	return 0;

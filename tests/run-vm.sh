@@ -11,7 +11,8 @@
 #               it (6.1, 6.12, newest or a release; default: the VM's
 #               default, bookworm's 6.1). The fixture is built for it.
 #   --name N    the summary line's name (default vm, or vm-K)
-#   CASE: a file name under tests/vm/cases/ without .sh (default: all)
+#   CASE: a file name under tests/vm/cases/ without .sh (default: all);
+#         a case with a "# vm-modes: M" line runs only in the modes M
 # Results: .output/vm-tests/<mode>/<case>/, or with --kernel K
 # .output/vm-tests/<release>/<mode>/<case>/. check() sees KREL (the
 # release booted) and MODE.
@@ -46,6 +47,23 @@ CASES_DIR=$root/tests/vm/cases
 # A case may ask for other boot options with a line "# vm-opts: ..." (e.g.
 # --mem 6144 for swiotlb); cases with the same options share one boot.
 vm_opts() { sed -n 's/^# vm-opts: *//p' "$CASES_DIR/$1.sh" | head -1; }
+# A case whose checks do not depend on the invalidation mode says in which
+# mode it runs with "# vm-modes: strict" (and why, beside it); the others run
+# in every mode asked for.
+in_mode() {	# CASE MODE
+	local m
+	m=$(case_modes "$1")
+	[ -z "$m" ] || [[ " $m " == *" $2 "* ]]
+}
+# the modes of a "# vm-modes: M... (why)" line, without the why
+case_modes() { sed -n 's/^# vm-modes: *\([a-z ]*\).*/\1/p' "$CASES_DIR/$1.sh" | head -1; }
+if [ $# -gt 0 ]; then	# a case named on the command line must run
+	for c in "${cases[@]}"; do
+		ok=0
+		for m in "${modes[@]}"; do in_mode "$c" "$m" && ok=1; done
+		[ $ok -eq 1 ] || { echo "case $c runs only in mode(s): $(case_modes "$c")" >&2; exit 2; }
+	done
+fi
 mapfile -t groups < <(for c in "${cases[@]}"; do echo "$(vm_opts "$c")"; done | sort -u)
 
 # The kernel: fetched now (once), so that a boot never waits for it.
@@ -89,11 +107,13 @@ if printf '%s\n' "${cases[@]}" | grep -qx random; then
 	else
 		seed=${IA_SEED:-$(( (RANDOM << 15) | RANDOM ))}
 	fi
-	mkdir -p "$root/.output/model"
+	# per kernel (suites of two kernels may run side by side); the guest
+	# finds it in /extra/model
+	mkdir -p "$results/model"
 	python3 "$root/tests/model/gen.py" --seed "$seed" --ops "${IA_RANDOM_OPS:-10000}" \
-		--granule 16384 > "$root/.output/model/program.txt" || exit 1
+		--granule 16384 > "$results/model/program.txt" || exit 1
 	echo "# random program: seed $seed, ${IA_RANDOM_OPS:-10000} operations"
-	extras+=(--extra "$root/.output/model")
+	extras+=(--extra "$results/model")
 fi
 
 run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
@@ -108,6 +128,7 @@ run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 		sh /tests/guest-main.sh "$@" > "$log.out" 2> "$log.err"
 	rc=$?
 	echo "# vm ($tag$mode${opts:+, $opts}): $* ran in $(( $(date +%s) - start ))s, vm-run exit $rc"
+	grep "died before the guest was ready" "$log.err" | sed 's/^/# /'	# retried boots, shown
 	if [ $rc -ne 0 ]; then
 		CASE="boot[$tag$mode${opts:+ $opts}]" _fail "vm-run exited $rc: $(tail -5 "$log.err" | tr '\n' ' ')"
 		return
@@ -135,7 +156,10 @@ for mode in "${modes[@]}"; do
 	rm -rf "${results:?}/$mode"
 	for g in "${groups[@]}"; do
 		members=()
-		for c in "${cases[@]}"; do [ "$(vm_opts "$c")" = "$g" ] && members+=("$c"); done
+		for c in "${cases[@]}"; do
+			[ "$(vm_opts "$c")" = "$g" ] && in_mode "$c" "$mode" && members+=("$c")
+		done
+		[ ${#members[@]} -gt 0 ] || continue
 		run_boot "$mode" "$g" "${members[@]}"
 	done
 done

@@ -174,9 +174,11 @@ else
 	# Mark it as recently used for the pruning below.
 	touch "$static_cpio"
 fi
-# Keep the cache small: only the 4 most recently used bases.
+# Keep the cache small: the 8 most recently used bases (three stock kernels
+# and two lab kernels in one `make check`, whose lanes boot side by side:
+# a base pruned under another boot would fail it).
 find "$cache/initramfs" -maxdepth 1 -name 'static-*.cpio' -printf '%T@ %p\n' |
-	sort -rn | tail -n +5 | cut -d' ' -f2- | xargs -r rm -f
+	sort -rn | tail -n +9 | cut -d" " -f2- | xargs -r rm -f
 
 # --- initramfs, part 2: per run ------------------------------------------------
 # The command, the run's settings, the binary, --extra dirs and tests/vm/.
@@ -299,46 +301,64 @@ if [ "$shell" -eq 1 ]; then
 	exit "$rc"
 fi
 
-start=$(date +%s.%N)
-# timeout(1) sends TERM to QEMU after --timeout s (KILL 5 s later) and then
-# exits 124. QEMU never reads our stdin.
-timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null 2>"$tmp/qemu.err" &
-qpid=$!
+# A boot that dies before the guest is ready (no "guest-init: ready" on the
+# console: nothing of CMD has run) is booted once more, and said so. Seen
+# on 7.2 under TCG with a loaded host: an int3 oops in early boot while the
+# kernel patches its own text (text_poke_bp) on one vCPU and the other
+# runs it, which MTTCG does not always keep coherent. A failure after the
+# guest was ready is never retried.
+tries=${IA_VM_BOOT_TRIES:-2}
+for try in $(seq "$tries"); do
+	start=$(date +%s.%N)
+	# timeout(1) sends TERM to QEMU after --timeout s (KILL 5 s later) and then
+	# exits 124. QEMU never reads our stdin.
+	timeout -k 5 "$timeout_s" "${qemu[@]}" </dev/null 2>"$tmp/qemu.err" &
+	qpid=$!
 
-if [ "$verbose" -eq 1 ]; then
-	tail -s 0.2 -n +1 -F --pid="$qpid" "$console" >&2 2>/dev/null &
+	if [ "$verbose" -eq 1 ]; then
+		tail -s 0.2 -n +1 -F --pid="$qpid" "$console" >&2 2>/dev/null &
+		tailpids+=($!)
+	fi
+	# mawk (Debian's default awk) reads its input in large blocks; -W interactive
+	# makes it read line by line so that output is shown live. gawk does that
+	# anyway and does not know the option.
+	awk_live=()
+	if awk -W version 2>/dev/null | grep -q mawk; then
+		awk_live=(-W interactive)
+	fi
+	# Stream CMD's output. The guest prints "\n<mark> <status>" after it, so
+	# that the marker is on a line of its own. awk prints every line as soon as
+	# it is complete but holds back empty lines until it knows whether the next
+	# one is the marker: the empty line in front of the marker is dropped. Output
+	# that ends with a newline thus comes out byte for byte; output that does
+	# not gets one added.
+	tail -s 0.2 -n +1 -F --pid="$qpid" "$out" 2>/dev/null | awk "${awk_live[@]}" -v mark="$mark" '
+		done { next }
+		$1 == mark && NF == 2 { done = 1; for (; e > 1; e--) print ""; next }
+		$0 == "" { e++; next }
+		{ for (; e > 0; e--) print ""; print; fflush() }
+		END { if (!done) for (; e > 0; e--) print "" }' &
 	tailpids+=($!)
-fi
-# mawk (Debian's default awk) reads its input in large blocks; -W interactive
-# makes it read line by line so that output is shown live. gawk does that
-# anyway and does not know the option.
-awk_live=()
-if awk -W version 2>/dev/null | grep -q mawk; then
-	awk_live=(-W interactive)
-fi
-# Stream CMD's output. The guest prints "\n<mark> <status>" after it, so
-# that the marker is on a line of its own. awk prints every line as soon as
-# it is complete but holds back empty lines until it knows whether the next
-# one is the marker: the empty line in front of the marker is dropped. Output
-# that ends with a newline thus comes out byte for byte; output that does
-# not gets one added.
-tail -s 0.2 -n +1 -F --pid="$qpid" "$out" 2>/dev/null | awk "${awk_live[@]}" -v mark="$mark" '
-	done { next }
-	$1 == mark && NF == 2 { done = 1; for (; e > 1; e--) print ""; next }
-	$0 == "" { e++; next }
-	{ for (; e > 0; e--) print ""; print; fflush() }
-	END { if (!done) for (; e > 0; e--) print "" }' &
-tailpids+=($!)
 
-qrc=0
-wait "$qpid" || qrc=$?
-qpid=""
-end=$(date +%s.%N)
-# tail notices QEMU's exit within a second and drains the file.
-for p in "${tailpids[@]}"; do wait "$p" 2>/dev/null || true; done
-tailpids=()
+	qrc=0
+	wait "$qpid" || qrc=$?
+	qpid=""
+	end=$(date +%s.%N)
+	# tail notices QEMU's exit within a second and drains the file.
+	for p in "${tailpids[@]}"; do wait "$p" 2>/dev/null || true; done
+	tailpids=()
 
-status=$(awk -v mark="$mark" '$1 == mark && NF == 2 { print $2 }' "$out" | tail -n1)
+	status=$(awk -v mark="$mark" '$1 == mark && NF == 2 { print $2 }' "$out" | tail -n1)
+	grep -aq "guest-init: ready" "$console" || [ -n "$status" ] || [ "$qrc" -eq 124 ] ||
+		[ "$try" -ge "$tries" ] || {
+		log "boot $try of $tries died before the guest was ready ($(grep -a -m1 -e 'Kernel panic' -e 'BUG:' -e 'Oops:' "$console" | tr -d '\r' | cut -c1-120)); booting again (console log: $console.$try)"
+		cp "$console" "$console.$try"
+		: >"$console"
+		: >"$out"
+		continue
+	}
+	break
+done
 cp "$out" "$logdir/$id.out" 2>/dev/null || true
 elapsed=$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.1f", b - a }')
 

@@ -84,6 +84,18 @@ static int before(const struct ia_inode *a, const struct ia_inode *b)
 	return a < b;
 }
 
+/* Put nn where old was: under parent (NULL: at the root). */
+static void replace_child(struct ia_itree *t, struct ia_inode *parent,
+			  struct ia_inode *old, struct ia_inode *nn)
+{
+	if (!parent)
+		t->root = nn;
+	else if (parent->left == old)
+		parent->left = nn;
+	else
+		parent->right = nn;
+}
+
 /*
  * After an insert below path[depth - 1] (path[0] the root): rebalance from
  * the bottom up while heights change; once a subtree's height comes out as
@@ -96,12 +108,7 @@ static void fix_insert(struct ia_itree *t, struct ia_inode **path, int depth)
 		int h = n->height;
 
 		nn = balance(n);
-		if (depth == 0)
-			t->root = nn;
-		else if (path[depth - 1]->left == n)
-			path[depth - 1]->left = nn;
-		else
-			path[depth - 1]->right = nn;
+		replace_child(t, depth ? path[depth - 1] : NULL, n, nn);
 		if (nn->height == h)
 			return;
 	}
@@ -178,12 +185,7 @@ void ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 	} else {
 		repl = n->left ? n->left : n->right;
 	}
-	if (at == 0)
-		t->root = repl;
-	else if (path[at - 1]->left == n)
-		path[at - 1]->left = repl;
-	else
-		path[at - 1]->right = repl;
+	replace_child(t, at ? path[at - 1] : NULL, n, repl);
 	if (!--t->count)
 		t->overlapping = 0;
 	/* bottom up; stop where a subtree's height and max_end come out as
@@ -194,12 +196,7 @@ void ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 		__u64 me = depth == at ? ome : x->max_end;
 
 		nx = balance(x);
-		if (depth == 0)
-			t->root = nx;
-		else if (path[depth - 1]->left == x)
-			path[depth - 1]->left = nx;
-		else
-			path[depth - 1]->right = nx;
+		replace_child(t, depth ? path[depth - 1] : NULL, x, nx);
 		if (depth <= limit && nx->height == h && nx->max_end == me)
 			return;
 	}

@@ -171,6 +171,8 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		snprintf(err, errlen, "bad ring buffer size %u MiB", o->ringbuf_mb);
 		return -EINVAL;
 	}
+	/* woken when an eighth of the ring waits, else on the poll timeout */
+	skel->rodata->wake_bytes = bpf_map__max_entries(skel->maps.events) / 8;
 
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
@@ -492,6 +494,11 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 int ia_session_poll(struct ia_session *s, int timeout_ms)
 {
 	int ret = ring_buffer__poll(s->rb, timeout_ms);
+
+	/* the programs wake us only past a fill level (ia_wake_flags()):
+	 * after a timeout, take what came in without a wakeup */
+	if (ret == 0)
+		ret = ring_buffer__consume(s->rb);
 
 	if (s->cb_err) {
 		ret = s->cb_err;

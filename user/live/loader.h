@@ -45,8 +45,14 @@ struct ia_session;
 struct ia_session *ia_session_open(const struct ia_session_opts *o,
 				   char *err, size_t errlen);
 
-/* Consume events for up to timeout_ms; returns events handled or -errno.
- * A negative value returned by on_event stops the poll and is returned. */
+/*
+ * Consume events for up to timeout_ms; returns events handled or -errno.
+ * A negative value returned by on_event stops the poll and is returned.
+ * The programs do not wake the reader per record, only when an eighth of
+ * the ring waits: a record is read at most IA_POLL_MS after it was made
+ * when the session is polled with that timeout (run.c does).
+ */
+#define IA_POLL_MS 100
 int ia_session_poll(struct ia_session *s, int timeout_ms);
 
 /* Per-hook outcome on this kernel; *n set to the count. */

@@ -98,7 +98,7 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 	while (!stop_signal) {
 		int wst;
 
-		ret = ia_session_poll(s, 100);
+		ret = ia_session_poll(s, IA_POLL_MS);
 		if (ret < 0) {
 			snprintf(err, errlen, "reading events: %s", strerror(-ret));
 			break;

@@ -1,6 +1,6 @@
 # Randomized differential test (issue 13): a seeded random program of DMA
 # API operations (tests/model/gen.py, written by tests/run-vm.sh to
-# .output/model/program.txt before the boot, its seed on its first line)
+# .output/vm-tests[/<release>]/model/program.txt before the boot, its seed on its first line)
 # runs through the fixture's batch file while iommu-audit records; on the
 # host an independent model (tests/model/model.py: the DMA API's semantics
 # and dma-iommu's rounding rules, not the checker's code) computes from the
@@ -49,7 +49,7 @@ check() {
 	"$root/iommu-audit" -j check --each "$OUT/rnd.trace" > "$OUT/check.jsonl"
 	assert_eq "trace: no events lost" 0 \
 		"$(jq -r 'select(.type == "trailer") | .lost_ringbuf + .lost_inflight + .lost_stack' "$OUT/dump.jsonl")"
-	ops=$(grep -vc '^#' "$root/.output/model/program.txt")
+	ops=$(grep -vc '^#' "$results/model/program.txt")
 	assert_eq "fixture ran every line of the program (ids 2 ..)" "$ops" \
 		"$(awk '/cmd=probe/ { p = 1; next } p && !/cmd=unbind/ { n++ } END { print n }' "$OUT/result.txt")"
 	assert_ge "at least 10000 operations" 10000 "$ops"

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * floor: count the calls of the given hooks with BPF programs that do
+ * nothing else, while a command runs, then print the count. The cost of a
+ * mode over this is the cost of what its programs do (docs/benchmarks.md).
+ *
+ * usage: floor KIND:TARGET... -- COMMAND [ARG...]
+ *   KIND: fentry, fexit or tp (a tp_btf tracepoint), e.g.
+ *   floor fentry:iommu_dma_map_page fexit:__iommu_map tp:map -- sh -c ...
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+#include "floor.skel.h"
+
+#define MAX_HOOKS 64
+
+static int attach_one(const char *spec, struct floor_bpf **out, struct bpf_link **link)
+{
+	const char *colon = strchr(spec, ':');
+	struct floor_bpf *o;
+	struct bpf_program *keep;
+
+	if (!colon)
+		return -EINVAL;
+	o = floor_bpf__open();
+	if (!o)
+		return -errno;
+	if (!strncmp(spec, "fentry:", 7))
+		keep = o->progs.on_fentry;
+	else if (!strncmp(spec, "fexit:", 6))
+		keep = o->progs.on_fexit;
+	else if (!strncmp(spec, "tp:", 3))
+		keep = o->progs.on_tp;
+	else {
+		floor_bpf__destroy(o);
+		return -EINVAL;
+	}
+	bpf_program__set_autoload(o->progs.on_fentry, keep == o->progs.on_fentry);
+	bpf_program__set_autoload(o->progs.on_fexit, keep == o->progs.on_fexit);
+	bpf_program__set_autoload(o->progs.on_tp, keep == o->progs.on_tp);
+	if (bpf_program__set_attach_target(keep, 0, colon + 1) || floor_bpf__load(o) ||
+	    !(*link = bpf_program__attach(keep))) {
+		int err = -errno;
+
+		floor_bpf__destroy(o);
+		return err ? err : -EINVAL;
+	}
+	*out = o;
+	return 0;
+}
+
+static unsigned long long total(struct floor_bpf *o)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long long sum = 0, v[1024];
+	__u32 k = 0;
+
+	if (ncpu <= 0 || ncpu > 1024 ||
+	    bpf_map__lookup_elem(o->maps.calls, &k, sizeof(k), v, sizeof(v[0]) * ncpu, 0))
+		return 0;
+	for (int i = 0; i < ncpu; i++)
+		sum += v[i];
+	return sum;
+}
+
+int main(int argc, char **argv)
+{
+	struct floor_bpf *objs[MAX_HOOKS];
+	struct bpf_link *links[MAX_HOOKS];
+	unsigned long long calls = 0;
+	int n = 0, i, st, ret = 1;
+	pid_t pid;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		int err = n < MAX_HOOKS ? attach_one(argv[i], &objs[n], &links[n]) : -E2BIG;
+
+		if (err) {
+			fprintf(stderr, "floor: %s: %s\n", argv[i], strerror(-err));
+			goto out;
+		}
+		n++;
+	}
+	if (i + 1 >= argc) {
+		fprintf(stderr, "usage: floor KIND:TARGET... -- COMMAND [ARG...]\n");
+		goto out;
+	}
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[i + 1], argv + i + 1);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		goto out;
+	for (int k = 0; k < n; k++)
+		calls += total(objs[k]);
+	fprintf(stderr, "floor: %d programs, %llu calls\n", n, calls);
+	ret = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+out:
+	for (int k = 0; k < n; k++) {
+		bpf_link__destroy(links[k]);
+		floor_bpf__destroy(objs[k]);
+	}
+	return ret;
+}
