@@ -96,12 +96,16 @@ extern __u64 req_seq;
 extern const volatile __u32 page_shift;
 extern const volatile __u32 struct_page_size;
 extern const volatile __u32 capture_stacks;
+extern const volatile __u32 classify_pages;
 extern const volatile __u64 wake_bytes;
 extern const volatile __u32 nr_dev_filters;
 extern const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN];
 
-/* x86-64 with a randomized layout: struct page array base, for page_to_phys */
-extern const void vmemmap_base __ksym __weak;
+/* x86-64 with a randomized layout: struct page array base (vmemmap_base),
+ * 0 when unknown. A function in state.bpf.c: the linker cannot merge one
+ * untyped ksym declared in two objects. */
+extern __u64 ia_vmemmap_base(void);
+extern const void pci_bus_type __ksym __weak;
 
 static __always_inline void ia_drop(__u32 reason)
 {
@@ -233,9 +237,9 @@ static __always_inline __u64 ia_page_to_phys(struct page *page)
 {
 	__u64 base = 0;
 
-	if (!page || !&vmemmap_base)
+	if (!page)
 		return 0;
-	bpf_probe_read_kernel(&base, sizeof(base), &vmemmap_base);
+	base = ia_vmemmap_base();
 	if (!base || !struct_page_size)
 		return 0;
 	return ((ia_addr(page) - base) / struct_page_size) << page_shift;

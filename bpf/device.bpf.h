@@ -53,6 +53,24 @@ static __always_inline __u32 ia_dev_pci_flags(struct device *dev)
 	       (BPF_CORE_READ_BITFIELD_PROBED(pdev, untrusted) ? IA_DEV_UNTRUSTED : 0);
 }
 
+/* The IOVA granule of a domain, 0 when it has no IOVA cookie. */
+static __always_inline __u64 ia_domain_granule(struct iommu_domain *dom,
+					       struct iommu_dma_cookie *cookie)
+{
+	if (!ia_domain_has_iova_cookie(dom, cookie))
+		return 0;
+	return BPF_CORE_READ(cookie, iovad.granule);
+}
+
+/* ... of a device's default domain */
+static __always_inline __u64 ia_dev_granule(struct device *dev)
+{
+	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
+	struct iommu_domain *dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
+
+	return dom ? ia_domain_granule(dom, BPF_CORE_READ(dom, iova_cookie)) : 0;
+}
+
 static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 					struct device *dev,
 					struct iommu_domain *dom)
@@ -77,9 +95,8 @@ static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 		e->pgsize_bitmap = BPF_CORE_READ(dom, pgsize_bitmap);
 		cookie = BPF_CORE_READ(dom, iova_cookie);
 		e->cookie = (__u64)cookie;
-		if (ia_domain_has_iova_cookie(dom, cookie))
-			e->granule = BPF_CORE_READ(cookie, iovad.granule);
-		else
+		e->granule = ia_domain_granule(dom, cookie);
+		if (!e->granule)
 			e->hdr.flags |= IA_DEV_NO_COOKIE;
 	}
 

@@ -7,6 +7,7 @@
  */
 #include "audit.bpf.h"
 #include "release.bpf.h"
+#include "frees.bpf.h"
 
 /* __iommu_dma_unmap(dev, dma_addr, size) */
 static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret)
@@ -16,8 +17,10 @@ static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret)
 
 static __always_inline void fq_flush_emit(__u64 cookie)
 {
-	struct ia_ev_fq_flush *e = ia_reserve(IA_EV_FQ_FLUSH, sizeof(*e));
+	struct ia_ev_fq_flush *e;
 
+	ia_frees_flush(ia_addr((void *)cookie));	/* may be a typed pointer (fexit) */
+	e = ia_reserve(IA_EV_FQ_FLUSH, sizeof(*e));
 	if (!e)
 		return;
 	e->cookie = cookie;

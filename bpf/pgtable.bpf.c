@@ -8,6 +8,8 @@
  * success; they are recorded as a cross-check of the fexit hooks.
  */
 #include "audit.bpf.h"
+#include "classify.bpf.h"
+#include "frees.bpf.h"
 
 static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
 				    __u64 iova, __u64 paddr, __u64 size,
@@ -34,17 +36,40 @@ static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
 	ia_submit(e);
 }
 
+/* Kind of the innermost request in flight, 0 when none. */
+static __always_inline __u32 current_kind(void)
+{
+	struct ia_inflight *st = ia_inflight_get(false);
+	__u32 d = st ? st->depth : 0;
+
+	if (d == 0 || d > IA_INFLIGHT_DEPTH)
+		return 0;
+	return st->f[ia_slot(d - 1)].kind;
+}
+
 /* __iommu_map(domain, iova, paddr, size, prot, gfp) -> int */
 static __always_inline void pt_map_done(const __u64 *a, __u64 ret)
 {
+	__u64 id;
+
 	pt_emit(IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
 		(__s64)(int)ret, (__u32)a[4]);
+	if (!(int)ret)
+		ia_frees_map(ia_addr((void *)a[0]), a[1], a[2], a[3]);
+	/* a scatterlist maps without a per-segment request: name the pages
+	 * at the ends of each of its writes (classify.bpf.c) */
+	if (!(int)ret && current_kind() == IA_REQ_MAP_SG) {
+		id = ia_current_req();
+		if (id && id != IA_REQ_FILTERED)
+			ia_classify_write(id, a[2], a[3]);
+	}
 }
 
 /* __iommu_unmap(domain, iova, size, gather) -> size_t */
 static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret)
 {
 	pt_emit(IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0);
+	ia_frees_unmap(ia_addr((void *)a[0]), a[1], ret);
 }
 
 SEC("fexit/__iommu_map")

@@ -17,6 +17,8 @@
 #include "device.bpf.h"
 #include "core_fixes.bpf.h"
 #include "inflight.bpf.h"
+#include "classify.bpf.h"
+#include "frees.bpf.h"
 
 #define SG_CHAIN	0x01UL	/* include/linux/scatterlist.h */
 #define SG_END		0x02UL
@@ -245,10 +247,22 @@ static __always_inline void map_phys_done(const __u64 *a, __u64 ret)
 }
 REQ_HOOK(map_phys, iommu_dma_map_phys, IA_REQ_MAP_PAGE, 5)
 
+#define IOMMU_MMIO	(1 << 4)	/* include/linux/iommu.h */
+
 /* __iommu_dma_map(dev, phys, size, prot, dma_mask) -> dma */
 static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 {
-	struct ia_ev_req *e = req_exit(IA_REQ_IOMMU_MAP, (void *)a[0]);
+	struct ia_ev_req *e;
+	__u64 id = ia_current_req();
+
+	/* what the mapping exposes, read now, under this request's id (its
+	 * frame is still on top), so it reaches the root with the writes */
+	if (id && id != IA_REQ_FILTERED && ret != DMA_MAPPING_ERROR &&
+	    !(a[3] & IOMMU_MMIO))
+		ia_classify_map(id, a[1], a[2], ia_dev_granule((void *)a[0]));
+	if (ret != DMA_MAPPING_ERROR)
+		ia_frees_request(a[1], a[2]);
+	e = req_exit(IA_REQ_IOMMU_MAP, (void *)a[0]);
 
 	if (!e)
 		return;

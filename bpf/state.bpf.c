@@ -21,8 +21,21 @@ const volatile __u32 struct_page_size = 64;
 const volatile __u64 wake_bytes = 0;
 /* call stacks of root requests (record); off for aggregate-only commands */
 const volatile __u32 capture_stacks = 1;
+/* what exposed pages hold, read at map time (classify.bpf.c); 0: off */
+const volatile __u32 classify_pages = 1;
 /* --device NAME...: only these devices' requests are reported (0: all) */
 const volatile __u32 nr_dev_filters = 0;
 const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN] = {};
+
+extern const void vmemmap_base __ksym __weak;
+
+__noinline __u64 ia_vmemmap_base(void)
+{
+	__u64 base = 0;
+
+	if (&vmemmap_base)
+		bpf_probe_read_kernel(&base, sizeof(base), &vmemmap_base);
+	return base;
+}
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

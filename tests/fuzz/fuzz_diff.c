@@ -25,7 +25,7 @@ static bool load(struct run *run, const uint8_t *data, size_t size, const char *
 	run->ck = NULL;
 	if (ia_trace_open_mem(data, size, name, &run->r, err, sizeof(err)))
 		return false;
-	if (ia_checker_replay(run->r, name, 0, &run->ck, &run->s, err, sizeof(err))) {
+	if (ia_checker_replay(run->r, name, 0, NULL, &run->ck, &run->s, err, sizeof(err))) {
 		ia_trace_close(run->r);
 		return false;
 	}

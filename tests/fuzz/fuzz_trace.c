@@ -65,7 +65,7 @@ static void check_trace(const uint8_t *data, size_t size)
 		fz_require(err[0] != 0, "a refused trace says why", "");
 		return;
 	}
-	if (ia_checker_replay(r, "fuzz.trace", 0, &ck, &s, err, sizeof(err))) {
+	if (ia_checker_replay(r, "fuzz.trace", 0, NULL, &ck, &s, err, sizeof(err))) {
 		fz_require(err[0] != 0, "a bad record says why", "");
 	} else {
 		write_findings(ck, &s);

@@ -812,6 +812,14 @@ static void test_table_matches_skeleton(void **state)
 
 		for (size_t i = 0; i < nprogs; i++)
 			found |= !strcmp(progs[i].name, name);
+		for (int i = 0; i < IA_NR_FREE_HOOKS; i++) {	/* opt-in, outside */
+			if (!strcmp(ia_free_progs[i], name)) {
+				assert_string_equal(bpf_program__section_name(prog),
+						    ia_free_sections[i]);
+				assert_non_null(strstr(ia_free_sections[i], ia_free_tracepoints[i]));
+				found = true;
+			}
+		}
 		if (!found)
 			fail_msg("BPF program %s (%s) is named by no hook in ia_hooks[]",
 				 name, bpf_program__section_name(prog));

@@ -46,6 +46,8 @@ struct ia_check_dev {
 	__u64 lazy_windows;	/* lazy unmaps flushed */
 	__u64 lazy_sum_ns;	/* their windows added up */
 	__u64 lazy_hist[IA_LAZY_BUCKETS + 1];	/* by ia_lazy_bounds_ns; last: above all */
+	bool classified;	/* page records seen (trace version 4) */
+	__u64 kind_bytes[IA_PAGE_KIND_MAX];	/* bytes_exposed by enum ia_page_kind */
 };
 
 /* Add d's totals (counts, bytes, the histogram; the longest window) to
@@ -56,6 +58,11 @@ void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d);
 void ia_lazy_observe(struct ia_check_dev *d, __u64 ns);
 
 struct ia_checker *ia_checker_new(void);
+
+/* Kinds whose exposure is an error (exposure.sensitive): a comma-separated
+ * list of slab cache names and page kinds ("pgtable"); "" for none.
+ * -1 when the list is too long. Default IA_SENSITIVE_DEFAULT. */
+int ia_checker_set_sensitive(struct ia_checker *c, const char *list);
 void ia_checker_free(struct ia_checker *c);
 
 /*
@@ -151,14 +158,16 @@ struct ia_run_summary {
  * events lost, malformed records, coverage. Or -ENOMEM, or a negative enum
  * ia_trace_result for a bad trace, with the message in err.
  */
-int ia_checker_from_trace(const char *path, unsigned flags, struct ia_checker **ckp,
+/* sensitive: as ia_checker_set_sensitive(), NULL for the default */
+int ia_checker_from_trace(const char *path, unsigned flags, const char *sensitive,
+			  struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen);
 
 /* The same over a trace already open (the caller's, open or not after it):
  * ia_trace_open_mem() for a trace in memory. */
 int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned flags,
-		      struct ia_checker **ckp,
+		      const char *sensitive, struct ia_checker **ckp,
 		      struct ia_run_summary *s, char *err, size_t errlen);
 
 /* ia_checker_from_trace() flags */

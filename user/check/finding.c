@@ -67,6 +67,41 @@ __u64 ia_fingerprint_key(const char *hex)
 	return strtoull(hex, NULL, 16) | 1;	/* 0 is the maps' empty key */
 }
 
+const char *ia_page_kind_str(__u32 kind)
+{
+	static const char *const names[IA_PAGE_KIND_MAX] = {
+		[IA_PAGE_UNKNOWN] = "unknown", [IA_PAGE_SLAB] = "slab",
+		[IA_PAGE_FILE] = "file", [IA_PAGE_ANON] = "anon",
+		[IA_PAGE_PGTABLE] = "pgtable", [IA_PAGE_FREE] = "free",
+		[IA_PAGE_RESERVED] = "reserved", [IA_PAGE_KIMAGE] = "kernel_image",
+		[IA_PAGE_SWIOTLB] = "swiotlb", [IA_PAGE_MMIO] = "mmio",
+		[IA_PAGE_KERNEL] = "kernel", [IA_PAGE_CAPPED] = "capped",
+	};
+
+	return kind < IA_PAGE_KIND_MAX ? names[kind] : "?";
+}
+
+/* "slab 3896 (kmalloc-256, 256-byte objects, 15 overlapped), kernel 100" */
+static void print_kinds(const struct ia_finding *f, FILE *out)
+{
+	const char *sep = "";
+
+	fprintf(out, "    exposes:");
+	for (int k = 0; k < IA_PAGE_KIND_MAX; k++) {
+		if (!f->kind_bytes[k])
+			continue;
+		fprintf(out, "%s %s %" PRIu64, sep, ia_page_kind_str(k), (uint64_t)f->kind_bytes[k]);
+		if (k == IA_PAGE_SLAB && f->slab[0])
+			fprintf(out, " (%s, %u-byte objects, %" PRIu64 " overlapped)", f->slab,
+				f->slab_obj_size, (uint64_t)f->slab_objects);
+		if (k == IA_PAGE_FILE)
+			fprintf(out, " (dev %u:%u inode %" PRIu64 ")", f->file_dev >> 20,
+				f->file_dev & 0xfffff, (uint64_t)f->file_ino);
+		sep = ",";
+	}
+	fputc('\n', out);
+}
+
 void ia_finding_print(const struct ia_finding *f, FILE *out)
 {
 	fprintf(out, "%s%s %s %s (%s)%s: %s", f->uncertain ? "uncertain " : "",
@@ -82,6 +117,8 @@ void ia_finding_print(const struct ia_finding *f, FILE *out)
 			fprintf(out, " <- %s", f->site[i]);
 		fputc('\n', out);
 	}
+	if (f->classified)
+		print_kinds(f, out);
 }
 
 void ia_finding_json(const struct ia_finding *f, struct ia_json *j)
@@ -111,6 +148,23 @@ void ia_finding_json(const struct ia_finding *f, struct ia_json *j)
 	ia_json_ku64(j, "diff_dma", f->diff_dma);
 	ia_json_ku64(j, "count", f->count);
 	ia_json_ku64(j, "ts", f->ts_ns);
+	if (f->classified) {	/* only with page records: older outputs unchanged */
+		ia_json_key(j, "exposed_kinds");
+		ia_json_obj_begin(j);
+		for (int k = 0; k < IA_PAGE_KIND_MAX; k++)
+			if (f->kind_bytes[k])
+				ia_json_ku64(j, ia_page_kind_str(k), f->kind_bytes[k]);
+		ia_json_obj_end(j);
+		if (f->slab[0]) {
+			ia_json_kstr(j, "slab_cache", f->slab);
+			ia_json_ku64(j, "slab_object_size", f->slab_obj_size);
+			ia_json_ku64(j, "slab_objects", f->slab_objects);
+		}
+		if (f->kind_bytes[IA_PAGE_FILE]) {
+			ia_json_ku64(j, "file_dev", f->file_dev);
+			ia_json_ku64(j, "file_ino", f->file_ino);
+		}
+	}
 	ia_json_key(j, "stack");
 	ia_json_arr_begin(j);
 	for (int i = 0; i < IA_SITE_FRAMES && f->site[i][0]; i++)

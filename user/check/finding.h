@@ -56,6 +56,18 @@ struct ia_finding {
 	 * table describes, bytes the IOMMU maps for the handle, and the first
 	 * IOVA where they disagree */
 	__u64 exported_bytes, mapped_bytes, diff_dma;
+	/* exposure with page records (trace version 4): the exposed bytes by
+	 * what the pages held at map time (enum ia_page_kind; the bytes of
+	 * pages no record names count as IA_PAGE_UNKNOWN), summed over all
+	 * occurrences; the first slab cache among them, its object size and
+	 * the objects the exposed bytes overlap (summed) */
+	bool classified;
+	__u64 kind_bytes[IA_PAGE_KIND_MAX];
+	char slab[IA_NAME_LEN];
+	__u32 slab_obj_size;
+	__u64 slab_objects;
+	__u64 file_ino;			/* first page-cache page: inode, dev */
+	__u32 file_dev;
 	char site[IA_SITE_FRAMES][IA_SYM_LEN];	/* call site, innermost first */
 	char message[200];
 	char fingerprint[17];		/* 16 hex digits */
@@ -64,6 +76,10 @@ struct ia_finding {
 const char *ia_severity_str(__u32 sev);
 int ia_severity_parse(const char *s);		/* -1 if unknown */
 const char *ia_invariant_str(__u32 inv);
+const char *ia_page_kind_str(__u32 kind);	/* "slab", "file", ... */
+
+/* Kinds whose exposure is an error unless --sensitive says otherwise. */
+#define IA_SENSITIVE_DEFAULT	"pgtable,cred_jar,key_jar"
 
 /* Fill f->fingerprint from code, device, driver and the call site's
  * function names (offsets and modules left out: they change across builds). */

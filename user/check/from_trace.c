@@ -13,6 +13,7 @@
 #include "trace/trace.h"
 
 int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned flags,
+		      const char *sensitive,
 		      struct ia_checker **ckp, struct ia_run_summary *s, char *err, size_t errlen)
 {
 	const struct ia_trace_stats *st;
@@ -23,6 +24,11 @@ int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned fl
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
+	}
+	if (sensitive && ia_checker_set_sensitive(c, sensitive)) {
+		ia_checker_free(c);
+		snprintf(err, errlen, "--sensitive: list too long");
+		return -EINVAL;
 	}
 	ia_checker_set_fold(c, !(flags & IA_CHECK_EACH));
 	ia_checker_keep_maps(c, flags & IA_CHECK_MAPS ? IA_CHECK_MAPS_KEPT : 0);
@@ -48,7 +54,8 @@ int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned fl
 	return 0;
 }
 
-int ia_checker_from_trace(const char *path, unsigned flags, struct ia_checker **ckp,
+int ia_checker_from_trace(const char *path, unsigned flags, const char *sensitive,
+			  struct ia_checker **ckp,
 			  struct ia_trace_reader **rp, struct ia_run_summary *s,
 			  char *err, size_t errlen)
 {
@@ -56,7 +63,7 @@ int ia_checker_from_trace(const char *path, unsigned flags, struct ia_checker **
 
 	if (ret)
 		return ret;
-	ret = ia_checker_replay(*rp, path, flags, ckp, s, err, errlen);
+	ret = ia_checker_replay(*rp, path, flags, sensitive, ckp, s, err, errlen);
 	if (ret) {
 		ia_trace_close(*rp);
 		*rp = NULL;

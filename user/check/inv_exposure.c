@@ -16,9 +16,20 @@
  *   exposure.bounce_slack     inside the bounce slot of a bounced request:
  *                             the slot owns its whole granule; info
  *   exposure.untrusted        an untrusted device reaches anything else; error
+ *
+ * With page records (bpf/classify.bpf.c, trace version 4) the exposed
+ * bytes are also split by what their CPU pages held at map time (slab and
+ * which cache, page cache and which file, anonymous, page table, free,
+ * ...), and exposing a sensitive kind is one more finding:
+ *
+ *   exposure.sensitive        the exposed bytes include a kind of the
+ *                             checker's sensitive list (--sensitive: page
+ *                             tables and the credential and key caches by
+ *                             default); error
  */
 #include <inttypes.h>
 #include <stdlib.h>
+#include <string.h>
 #include "check/invariant.h"
 #include "check/devstats.h"
 
@@ -100,19 +111,116 @@ struct gaps {
 	struct ck_ctx *x;
 	__u64 lo;			/* lowest requested byte */
 	__u64 head, tail, pages, in_slot;
+	/* by page kind (only when the request has page records) */
+	__u64 kind_bytes[IA_PAGE_KIND_MAX];
+	const struct ia_ev_page *slab;	/* first slab page exposed */
+	__u64 slab_objects;
+	__u64 file_ino;
+	__u32 file_dev;
+	__u64 sensitive;		/* bytes of a sensitive kind ... */
+	char sensitive_what[IA_NAME_LEN];	/* ... the first one */
 };
+
+static __u64 covered_bytes(struct ck_ctx *x, __u64 a, __u64 b)
+{
+	struct sub_ctx s = { a, b, x->req->hdr.req_id, 0 };
+
+	ia_itree_overlaps(&x->dev->live_phys, a, b, count_covered, &s);
+	return s.covered;
+}
+
+/* Is NAME in the comma-separated list? */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; n && *p;) {
+		size_t k = strcspn(p, ",");
+
+		if (k == n && !strncmp(p, name, n))
+			return true;
+		p += k + (p[k] == ',');
+	}
+	return false;
+}
+
+/* The page record of the CPU page at pg; a capped record stands for the
+ * pages it left out. NULL when the request has none for it. */
+static const struct ia_ev_page *page_record(const struct ck_pending *p, __u64 pg)
+{
+	const struct ia_ev_page *capped = NULL;
+
+	for (size_t i = 0; i < p->pages.n; i++) {
+		if (p->pages.v[i].kind == IA_PAGE_CAPPED)
+			capped = &p->pages.v[i];
+		else if (p->pages.v[i].phys == pg)
+			return &p->pages.v[i];
+	}
+	return capped;
+}
+
+/* Objects of a slab whose bytes overlap [a, b). */
+static __u64 slab_overlaps(const struct ia_ev_page *e, __u64 a, __u64 b)
+{
+	__u64 first = e->base + e->red_left_pad, n = 0;
+
+	if (!e->stride || b <= first)
+		return 0;
+	for (__u64 k = a > first ? (a - first) / e->stride : 0;
+	     k < e->objects && first + k * e->stride < b; k++) {
+		__u64 os = first + k * e->stride, oe = os + e->obj_size;
+
+		n += os < b && oe > a;
+	}
+	return n;
+}
+
+/* Split an exposed piece [a, b) by what its CPU pages held. */
+static void classify_piece(struct gaps *g, __u64 a, __u64 b)
+{
+	struct ck_ctx *x = g->x;
+	__u64 page = x->page_size;
+
+	for (__u64 pg = a & ~(page - 1); pg < b; pg += page) {
+		__u64 s = pg > a ? pg : a, e = pg + page < b ? pg + page : b;
+		__u64 bytes = e - s, cov = covered_bytes(x, s, e);
+		const struct ia_ev_page *r = page_record(x->p, pg);
+		__u32 kind = r ? r->kind : IA_PAGE_UNKNOWN;
+		const char *what = ia_page_kind_str(kind);
+
+		bytes = bytes > cov ? bytes - cov : 0;
+		if (!bytes)
+			continue;
+		g->kind_bytes[kind] += bytes;
+		if (kind == IA_PAGE_SLAB) {
+			if (!g->slab)
+				g->slab = r;
+			g->slab_objects += slab_overlaps(r, s, e);
+			what = r->name;
+		} else if (kind == IA_PAGE_FILE && !g->file_ino) {
+			g->file_ino = r->base;
+			g->file_dev = r->dev;
+		}
+		if ((kind == IA_PAGE_SLAB || kind == IA_PAGE_PGTABLE) &&
+		    listed(x->c->sensitive, what)) {
+			if (!g->sensitive)
+				snprintf(g->sensitive_what, sizeof(g->sensitive_what), "%s", what);
+			g->sensitive += bytes;
+		}
+	}
+}
 
 /* One exposed piece [a, b): less other live buffers, then classified. */
 static void gap(struct gaps *g, __u64 a, __u64 b)
 {
 	struct ck_ctx *x = g->x;
-	struct sub_ctx s = { a, b, x->req->hdr.req_id, 0 };
-	__u64 bytes;
+	__u64 covered = covered_bytes(x, a, b), bytes;
 
-	ia_itree_overlaps(&x->dev->live_phys, a, b, count_covered, &s);
-	bytes = b - a > s.covered ? b - a - s.covered : 0;
+	bytes = b - a > covered ? b - a - covered : 0;
 	if (!bytes)
 		return;
+	if (x->p->pages.n)
+		classify_piece(g, a, b);
 	if (a < g->lo)
 		g->head += bytes;
 	else
@@ -144,6 +252,47 @@ static void sample(struct ck_ctx *x, __u64 requested, const struct gaps *g)
 	}
 	if (m.iova_hi)
 		CK_PUSH(x->c, x->dev->samples, m);
+}
+
+/* The kinds into the finding, and into the device totals when count. */
+static void set_kinds(struct ck_ctx *x, const struct gaps *g, struct ia_finding *f,
+		      bool count)
+{
+	f->classified = true;
+	x->dev->stats.classified = true;
+	for (int k = 0; k < IA_PAGE_KIND_MAX; k++) {
+		f->kind_bytes[k] = g->kind_bytes[k];
+		if (count)
+			x->dev->stats.kind_bytes[k] += g->kind_bytes[k];
+	}
+	if (g->slab) {
+		snprintf(f->slab, sizeof(f->slab), "%s", g->slab->name);
+		f->slab_obj_size = g->slab->obj_size;
+		f->slab_objects = g->slab_objects;
+	}
+	f->file_ino = g->file_ino;
+	f->file_dev = g->file_dev;
+}
+
+/* The same request again, as an error naming the sensitive kind. */
+static void report_sensitive(struct ck_ctx *x, const struct gaps *g,
+			     const struct ia_finding *exp)
+{
+	struct ia_finding f;
+
+	ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_ERROR, "exposure.sensitive");
+	f.head = exp->head;
+	f.tail = exp->tail;
+	f.phys = exp->phys;
+	f.len = exp->len;
+	f.exposed_bytes = g->sensitive;
+	set_kinds(x, g, &f, false);	/* counted with the exposure finding */
+	snprintf(f.message, sizeof(f.message),
+		 "%s of %" PRIu64 " bytes at phys 0x%" PRIx64 ": %" PRIu64
+		 " bytes of %s reachable (sensitive), granule %" PRIu64,
+		 ia_req_kind_str(x->req->kind), (uint64_t)exp->len, (uint64_t)exp->phys,
+		 (uint64_t)g->sensitive, g->sensitive_what, (uint64_t)x->granule);
+	ck_report(x->c, &f);
 }
 
 static void exposure_map(struct ck_ctx *x)
@@ -223,6 +372,8 @@ static void exposure_map(struct ck_ctx *x)
 	f.exposed_pages = g.pages;
 	f.phys = g.lo;
 	f.len = requested;
+	if (p->pages.n)
+		set_kinds(x, &g, &f, true);
 	snprintf(f.message, sizeof(f.message),
 		 "%s of %" PRIu64 " bytes at phys 0x%" PRIx64 ": %" PRIu64
 		 " more bytes reachable (head %" PRIu64 ", tail %" PRIu64 "; %" PRIu64
@@ -231,6 +382,8 @@ static void exposure_map(struct ck_ctx *x)
 		 (uint64_t)exposed, (uint64_t)g.head, (uint64_t)g.tail, (uint64_t)g.pages,
 		 p->bounced ? "; bounced" : "", (uint64_t)x->granule);
 	ck_report(x->c, &f);
+	if (g.sensitive)
+		report_sensitive(x, &g, &f);
 }
 
 const struct ck_invariant ck_inv_exposure = {

@@ -36,12 +36,14 @@ struct ck_invariant {
 	/* a root call of the two-step IOVA API, after the shadow applied it
 	 * (and, for a link, after the map callbacks saw it as a mapping) */
 	void (*iova)(struct ck_iova_ctx *x);
+	/* memory freed while a device could reach it (record --free-hooks) */
+	void (*freed)(struct ia_checker *c, const struct ia_ev_freed *e);
 	/* end of input: end-of-run findings */
 	void (*finish)(struct ia_checker *c);
 };
 
 extern const struct ck_invariant ck_inv_translation, ck_inv_exposure, ck_inv_alignment,
-	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed, ck_inv_iova;
+	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed, ck_inv_iova, ck_inv_freed;
 
 /* In the order the replay calls them (which is the order of the findings
  * of one event). */

@@ -13,5 +13,6 @@ const struct ck_invariant *const ck_invariants[] = {
 	&ck_inv_temporal,
 	&ck_inv_failed,
 	&ck_inv_iova,		/* the IOVA API's reservations and links */
+	&ck_inv_freed,
 };
 const size_t ck_nr_invariants = sizeof(ck_invariants) / sizeof(ck_invariants[0]);

@@ -185,6 +185,14 @@ static void merge_failure(struct ck_pending *pp, const struct ia_ev_req *e,
 	}
 }
 
+static void on_page(struct ia_checker *c, const struct ia_ev_page *e)
+{
+	struct ck_pending *p = ck_pending_get(c, e->hdr.req_id);
+
+	if (p)
+		CK_PUSH(c, p->pages, *e);
+}
+
 /* A nested request's record: hand what it gathered to its parent. */
 static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 			      struct ck_pending *p)
@@ -210,6 +218,8 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 		CK_PUSH(c, pp->sg_out, p->sg_out.v[i]);
 	for (size_t i = 0; i < p->bounces.n; i++)
 		CK_PUSH(c, pp->bounces, p->bounces.v[i]);
+	for (size_t i = 0; i < p->pages.n; i++)
+		CK_PUSH(c, pp->pages, p->pages.v[i]);
 	pp->sg_truncated |= p->sg_truncated;
 	pp->pt_removed += p->pt_removed;
 	if (p->bounced && !pp->bounced) {
@@ -424,6 +434,8 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	case IA_EV_PT_MAP:	on_pt_map(c, (const void *)h); break;
 	case IA_EV_PT_UNMAP:	on_pt_unmap(c, (const void *)h); break;
 	case IA_EV_BOUNCE:	on_bounce(c, (const void *)h); break;
+	case IA_EV_PAGE:	on_page(c, (const void *)h); break;
+	case IA_EV_FREED:	CK_EACH(freed, c, (const void *)h); break;
 	case IA_EV_REQ:		on_req(c, (const void *)h); break;
 	case IA_EV_IOVA:	on_iova(c, (const void *)h); break;
 	case IA_EV_IOVA_FREE:

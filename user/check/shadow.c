@@ -59,6 +59,7 @@ struct ia_checker *ia_checker_new(void)
 	ia_u64map_init(&c->fq);
 	ia_u64map_init(&c->fp);
 	ia_itree_init(&c->stale);
+	snprintf(c->sensitive, sizeof(c->sensitive), "%s", IA_SENSITIVE_DEFAULT);
 	return c;
 }
 
@@ -71,6 +72,7 @@ void ck_pending_free(struct ck_pending *p)
 	free(p->sg_in.v);
 	free(p->sg_out.v);
 	free(p->bounces.v);
+	free(p->pages.v);
 	free(p);
 }
 
@@ -249,7 +251,8 @@ void ck_pending_release(struct ia_checker *c, struct ck_pending *p)
 		return;
 	}
 	/* empty it, keeping the vectors' room */
-	p->maps.n = p->unmaps.n = p->sg_in.n = p->sg_out.n = p->bounces.n = 0;
+	p->maps.n = p->unmaps.n = p->sg_in.n = p->sg_out.n = p->bounces.n =
+		p->pages.n = 0;
 	memset(&p->sg_truncated, 0, sizeof(*p) - offsetof(struct ck_pending, sg_truncated));
 }
 
@@ -432,6 +435,10 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 		old->count += f->count;
 		old->exposed_bytes += f->exposed_bytes;
 		old->exposed_pages += f->exposed_pages;
+		for (int k = 0; k < IA_PAGE_KIND_MAX; k++)
+			old->kind_bytes[k] += f->kind_bytes[k];
+		old->slab_objects += f->slab_objects;
+		old->classified |= f->classified;
 		if (f->value > old->value)
 			old->value = f->value;
 		if (f->severity > old->severity)
@@ -677,6 +684,14 @@ const struct ia_finding *ia_checker_findings(const struct ia_checker *c, size_t 
 void ia_checker_set_fold(struct ia_checker *c, bool fold)
 {
 	c->no_fold = !fold;
+}
+
+int ia_checker_set_sensitive(struct ia_checker *c, const char *list)
+{
+	if (strlen(list) >= sizeof(c->sensitive))
+		return -1;
+	snprintf(c->sensitive, sizeof(c->sensitive), "%s", list);
+	return 0;
 }
 
 size_t ia_checker_new_since(const struct ia_checker *c, size_t *mark)

@@ -64,6 +64,7 @@ struct ck_pending {
 	CK_VEC(struct ck_seg) sg_in;
 	CK_VEC(struct ck_seg) sg_out;
 	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
+	CK_VEC(struct ia_ev_page) pages;	/* what pages held at map time */
 	/* the vectors above keep their room when the entry is reused
 	 * (ck_pending_release); everything from here on is zeroed */
 	bool sg_truncated;		/* walk cut at IA_SG_MAX: findings uncertain */
@@ -201,6 +202,9 @@ struct ia_checker {
 	__u64 live_maps;
 	bool oom;
 	bool no_fold;			/* IA_CHECK_EACH */
+	/* exposure of these kinds is an error (exposure.sensitive): slab
+	 * cache names and page kinds (ia_page_kind_str), comma-separated */
+	char sensitive[256];
 };
 
 /* What one root request's invariants look at (invariant.h). */

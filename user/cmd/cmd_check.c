@@ -26,6 +26,7 @@ struct check_opts {
 	enum ia_out_format fmt;
 	const char *baseline;
 	const char *output;	/* -o FILE, else stdout */
+	const char *sensitive;	/* --sensitive LIST; NULL: the default */
 };
 
 static void usage_check(FILE *f)
@@ -46,6 +47,10 @@ static void usage_check(FILE *f)
 "  --format F        text (default), json (JSON Lines; -j is the same),\n"
 "                    junit (JUnit XML), sarif (SARIF 2.1.0)\n"
 "  -o FILE           write the findings to FILE instead of stdout\n"
+"  --sensitive LIST  page kinds and slab caches whose exposure is an error\n"
+"                    (exposure.sensitive; traces with page records):\n"
+"                    comma-separated, default " IA_SENSITIVE_DEFAULT ",\n"
+"                    \"\" for none\n"
 "  --each            do not fold: one finding per occurrence (count 1, its\n"
 "                    own request id), e.g. to compare run by run with a model\n"
 "\n"
@@ -98,6 +103,9 @@ static int common_opt(struct ia_cli *cli, struct check_opts *o, int c, const cha
 		return 1;
 	case 'o':
 		o->output = arg;
+		return 1;
+	case 'S':
+		o->sensitive = arg;
 		return 1;
 	}
 	return 0;
@@ -170,6 +178,7 @@ static const struct option check_long[] = {
 	{ "baseline", required_argument, NULL, 'B' },
 	{ "format", required_argument, NULL, 'f' },
 	{ "output", required_argument, NULL, 'o' },
+	{ "sensitive", required_argument, NULL, 'S' },
 	{ "duration", required_argument, NULL, 'd' },
 	{ "device", required_argument, NULL, 'D' },
 	{ "status", required_argument, NULL, 's' },
@@ -214,7 +223,7 @@ int cmd_check(struct ia_cli *cli, int argc, char **argv)
 		return IA_EXIT_OK;
 	if ((ret = prepare(cli, &o, &co)))
 		return ret;
-	ret = ia_checker_from_trace(argv[optind], each ? IA_CHECK_EACH : 0, &ck, &r, &s, err,
+	ret = ia_checker_from_trace(argv[optind], each ? IA_CHECK_EACH : 0, o.sensitive, &ck, &r, &s, err,
 				    sizeof(err));
 	if (ret) {
 		release(&co);
@@ -330,6 +339,11 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	}
 
 	l.ck = ia_checker_new();
+	if (l.ck && o.sensitive && ia_checker_set_sensitive(l.ck, o.sensitive)) {
+		ia_checker_free(l.ck);
+		free(meta);
+		return ia_fail(cli, IA_EXIT_USAGE, "--sensitive: list too long");
+	}
 	ia_stack_cache_init(&l.stacks);
 	l.quiet = o.fmt != IA_OUT_TEXT || cli->json;
 	so.on_event = live_event;

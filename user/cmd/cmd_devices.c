@@ -90,6 +90,7 @@ static int live(struct ia_cli *cli, struct ia_session_opts *so, struct ia_run_op
 	so->on_event = on_event;
 	so->ctx = ds;
 	so->no_stacks = true;	/* the table has no call sites */
+	so->no_classify = true;	/* nor what exposed pages hold */
 	s = ia_session_open(so, err, sizeof(err));
 	if (!s)
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);

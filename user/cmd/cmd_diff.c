@@ -58,7 +58,7 @@ struct diff_run {
 static int load(struct ia_cli *cli, const char *which, const char *path, struct diff_run *run)
 {
 	char err[512];
-	int ret = ia_checker_from_trace(path, 0, &run->ck, &run->r, &run->s, err, sizeof(err));
+	int ret = ia_checker_from_trace(path, 0, NULL, &run->ck, &run->r, &run->s, err, sizeof(err));
 
 	if (!ret)
 		return 0;

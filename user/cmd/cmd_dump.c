@@ -13,6 +13,7 @@
 #include "cmd/cli.h"
 #include "check/devstats.h"
 #include "lib/json.h"
+#include "check/finding.h"
 #include "trace/trace.h"
 #include "lib/u64map.h"
 
@@ -36,6 +37,7 @@ static const char *const type_names[IA_EV_TYPE_MAX] = {
 	[IA_EV_BOUNCE] = "bounce", [IA_EV_IOVA_FREE] = "iova_free",
 	[IA_EV_FQ_FLUSH] = "fq_flush", [IA_EV_STACK] = "stack",
 	[IA_EV_IOVA] = "iova", [IA_EV_TP_DMA] = "tp_dma",
+	[IA_EV_PAGE] = "page", [IA_EV_FREED] = "freed",
 };
 
 /* Device names by struct device pointer, from the device records seen. */
@@ -251,6 +253,42 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 			ia_json_str(j, sym[0] ? sym : "?");
 		}
 		ia_json_arr_end(j);
+		break;
+	}
+	case IA_EV_FREED: {
+		const struct ia_ev_freed *e = (const void *)h;
+
+		ia_json_khex(j, "dev", e->dev);
+		ia_json_kstr(j, "device", dev_name(names, e->dev));
+		ia_json_ku64(j, "phys", e->phys);
+		ia_json_ku64(j, "size", e->size);
+		ia_json_ku64(j, "map_phys", e->map_phys);
+		ia_json_khex(j, "domain", e->domain);
+		ia_json_ku64(j, "iova", e->iova);
+		ia_json_ks64(j, "free_stack_id", e->free_stack_id);
+		ia_json_ks64(j, "map_stack_id", e->map_stack_id);
+		ia_json_kbool(j, "slab", h->flags & IA_FREED_SLAB);
+		ia_json_kbool(j, "lazy", h->flags & IA_FREED_LAZY);
+		break;
+	}
+	case IA_EV_PAGE: {
+		const struct ia_ev_page *e = (const void *)h;
+		char name[IA_NAME_LEN + 1];
+
+		snprintf(name, sizeof(name), "%.*s", IA_NAME_LEN, e->name);
+		ia_json_ku64(j, "phys", e->phys);
+		ia_json_kstr(j, "kind", ia_page_kind_str(e->kind));
+		ia_json_ku64(j, "base", e->base);
+		ia_json_ku64(j, "dev", e->dev);
+		ia_json_ku64(j, "obj_size", e->obj_size);
+		ia_json_ku64(j, "stride", e->stride);
+		ia_json_ku64(j, "objects", e->objects);
+		ia_json_ku64(j, "inuse", e->inuse);
+		ia_json_ku64(j, "red_left_pad", e->red_left_pad);
+		ia_json_kstr(j, "name", name);
+		ia_json_kbool(j, "buddy", h->flags & IA_PAGE_F_BUDDY);
+		ia_json_kbool(j, "compound", h->flags & IA_PAGE_F_COMPOUND);
+		ia_json_kbool(j, "noref", h->flags & IA_PAGE_F_NOREF);
 		break;
 	}
 	}

@@ -18,7 +18,9 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: iommu-audit record -o FILE [--duration S] [--device NAME]...\n"
-"                          [--ringbuf-mb N] [--stack-map N] [-- COMMAND [ARGS]]\n"
+"                          [--ringbuf-mb N] [--stack-map N] [--no-classify]\n"
+"                          [--free-hooks]\n"
+"                          [-- COMMAND [ARGS]]\n"
 "\n"
 "Records DMA API requests, IOMMU page-table writes, bounce slots and flush\n"
 "events to FILE (mode 0600: it holds physical addresses), until --duration\n"
@@ -32,6 +34,11 @@ static void usage(FILE *f)
 "      --stack-map N    entries of the kernel's call-stack map (default 16384,\n"
 "                       1 to 1048576); a stack whose hash bucket is taken is\n"
 "                       sent with its request instead, so none is lost\n"
+"      --no-classify    do not read what the exposed pages hold at map time\n"
+"                       (page records: slab cache, file, ...; docs/checks.md)\n"
+"      --free-hooks     also watch page and slab frees for memory freed while\n"
+"                       a device can reach it (lifecycle.freed_while_mapped,\n"
+"                       temporal.freed_before_flush; docs/benchmarks.md: cost)\n"
 "\n"
 "Examples:\n"
 "  iommu-audit record -o nvme.trace --device 0000:00:04.0 -- fio job.fio\n"
@@ -79,6 +86,8 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		{ "device", required_argument, NULL, 'D' },
 		{ "ringbuf-mb", required_argument, NULL, 'R' },
 		{ "stack-map", required_argument, NULL, 'S' },
+		{ "no-classify", no_argument, NULL, 'C' },
+		{ "free-hooks", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -118,6 +127,8 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 						     "entries from 1 to 1048576", optarg);
 			so.stack_map = (__u32)n;
 			break;
+		case 'C': so.no_classify = true; break;
+		case 'F': so.free_hooks = true; break;
 		case 'h': usage(stdout); return IA_EXIT_OK;
 		default: ret = ia_bad_option(cli, usage, c, argv);
 		}

@@ -97,7 +97,7 @@ int cmd_report(struct ia_cli *cli, int argc, char **argv)
 	if (cli->parse_only)
 		return IA_EXIT_OK;
 	/* the html page draws the mappings: keep a picture's worth */
-	ret = ia_checker_from_trace(argv[optind], fmt == F_HTML ? IA_CHECK_MAPS : 0, &ck, &r, &s,
+	ret = ia_checker_from_trace(argv[optind], fmt == F_HTML ? IA_CHECK_MAPS : 0, NULL, &ck, &r, &s,
 				    err, sizeof(err));
 	if (ret)
 		return ia_fail(cli, ret == -ENOMEM ? IA_EXIT_FAILURE : IA_EXIT_USAGE, "%s", err);

@@ -42,6 +42,10 @@ enum ia_ev_type {
 				 * IOVA API (trace format version 3) */
 	IA_EV_TP_DMA	= 13,	/* struct ia_ev_tp_dma: a dma:* tracepoint
 				 * (version 3) */
+	IA_EV_PAGE	= 14,	/* struct ia_ev_page: what a CPU page next to a
+				 * mapped buffer held at map time (version 4) */
+	IA_EV_FREED	= 15,	/* struct ia_ev_freed: memory freed while a
+				 * device can reach it (version 4, --free-hooks) */
 	IA_EV_TYPE_MAX,
 };
 
@@ -337,6 +341,81 @@ struct ia_ev_tp_dma {
 	__u32 dir;
 	__s32 nents;
 	__s32 ents;
+};
+
+/*
+ * What a CPU page that a mapping may expose held when it was mapped
+ * (bpf/classify.bpf.c). Read from the page's struct page (and its slab or
+ * address_space) in BPF, at the exit of the internal map (__iommu_dma_map:
+ * the pages of its granules outside the requested bytes) and at the
+ * page-table writes of a scatterlist (each write's first and last page).
+ * The checker keeps only what it finds exposed. At most IA_PAGE_MAX pages
+ * per call; the rest are counted in one IA_PAGE_CAPPED record.
+ */
+enum ia_page_kind {
+	IA_PAGE_UNKNOWN = 0,	/* no struct page could be read */
+	IA_PAGE_SLAB,		/* slab: cache, object sizes, slab occupancy */
+	IA_PAGE_FILE,		/* page cache of a file: dev, inode */
+	IA_PAGE_ANON,		/* anonymous (user) memory, KSM included */
+	IA_PAGE_PGTABLE,	/* a CPU page-table page (PG_table) */
+	IA_PAGE_FREE,		/* free: inside a free block of the buddy allocator */
+	IA_PAGE_RESERVED,	/* PG_reserved outside the kernel image */
+	IA_PAGE_KIMAGE,		/* the kernel image (_text .. _end) */
+	IA_PAGE_SWIOTLB,	/* the default swiotlb pool */
+	IA_PAGE_MMIO,		/* no RAM: MMIO (IOMMU_MMIO) or past max_pfn */
+	IA_PAGE_KERNEL,		/* allocated, no type the struct page tells:
+				 * alloc_pages, vmalloc, kernel stacks, ... */
+	IA_PAGE_CAPPED,		/* not classified: over IA_PAGE_MAX (capped) */
+	IA_PAGE_KIND_MAX,
+};
+
+#define IA_PAGE_MAX		16	/* pages classified per call */
+#define IA_PAGE_F_BUDDY		(1u << 0)	/* IA_PAGE_FREE: PageBuddy */
+#define IA_PAGE_F_COMPOUND	(1u << 1)	/* part of a compound page */
+#define IA_PAGE_F_NOREF		(1u << 2)	/* no reference, not in a free
+						 * block: a per-CPU free list
+						 * page, or a tail page of a
+						 * non-compound allocation */
+
+struct ia_ev_page {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: the map request; hdr.flags:
+				 * IA_PAGE_F_* */
+	__u64 phys;		/* the CPU page (page-aligned) */
+	__u64 base;		/* SLAB: phys of the slab's first page; FILE:
+				 * inode number; CAPPED: pages left out */
+	__u32 kind;		/* enum ia_page_kind */
+	__u32 dev;		/* FILE: the superblock's s_dev (kernel dev_t) */
+	__u32 obj_size;		/* SLAB: kmem_cache.object_size */
+	__u32 stride;		/* SLAB: kmem_cache.size (object + metadata) */
+	__u32 objects;		/* SLAB: objects in the slab */
+	__u32 inuse;		/* SLAB: of which allocated */
+	__u32 red_left_pad;	/* SLAB: bytes before the first object */
+	__u32 pad;
+	char name[IA_NAME_LEN];	/* SLAB: cache name; FILE: filesystem type */
+};
+
+/*
+ * Memory freed while a device can still reach it (bpf/frees.bpf.c, record
+ * --free-hooks): a page (kmem:mm_page_free) or a slab object (kmem:kfree,
+ * kmem:kmem_cache_free) overlapping a page the IOMMU maps, or one unmapped
+ * lazily whose IOTLB flush has not happened yet. Objects are checked
+ * against the requested bytes of the mapping (a neighbour's free is not
+ * a finding), pages against the whole mapped page. One record per mapped
+ * page and mapping: the frees of the page's later owners are not reported.
+ */
+#define IA_FREED_SLAB		(1u << 0)	/* hdr.flags: a slab object, not a page */
+#define IA_FREED_LAZY		(1u << 1)	/* unmapped, its flush still queued */
+
+struct ia_ev_freed {
+	struct ia_ev_hdr hdr;	/* hdr.req_id: the mapping's root request */
+	__u64 dev;		/* the mapping's device */
+	__u64 phys;		/* what was freed: first byte ... */
+	__u64 size;		/* ... and length (page: PAGE_SIZE << order) */
+	__u64 map_phys;		/* the mapped page it overlaps */
+	__u64 domain;		/* the mapping: domain, IOVA of that page */
+	__u64 iova;
+	__s32 free_stack_id;	/* the freeing call stack; < 0: none */
+	__s32 map_stack_id;	/* the mapping request's */
 };
 
 /*

@@ -142,6 +142,16 @@ const struct ia_hook ia_hooks[] = {
 };
 const size_t ia_nr_hooks = sizeof(ia_hooks) / sizeof(ia_hooks[0]);
 
+const char *const ia_free_progs[IA_NR_FREE_HOOKS] = {
+	"free_page", "free_object", "free_kmalloc",
+};
+const char *const ia_free_tracepoints[IA_NR_FREE_HOOKS] = {
+	"mm_page_free", "kmem_cache_free", "kfree",
+};
+const char *const ia_free_sections[IA_NR_FREE_HOOKS] = {
+	"tp_btf/mm_page_free", "raw_tp/kmem_cache_free", "raw_tp/kfree",
+};
+
 const char *const *ia_hook_progs(const struct ia_hook_status *st)
 {
 	const struct ia_hook_variant *v = &st->hook->v[st->variant];

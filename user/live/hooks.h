@@ -79,6 +79,19 @@ const char *const *ia_hook_progs(const struct ia_hook_status *st);
 extern const struct ia_hook ia_hooks[];
 extern const size_t ia_nr_hooks;
 
+/*
+ * The free hooks (record --free-hooks, bpf/frees.bpf.c): kmem tracepoints
+ * every kernel has, opt-in for their cost, so outside ia_hooks[] (which
+ * every run must attach for complete coverage): refused, they fail the
+ * session. Their programs, NULL-terminated, and the tracepoints.
+ */
+#define IA_NR_FREE_HOOKS 3
+extern const char *const ia_free_progs[IA_NR_FREE_HOOKS];
+extern const char *const ia_free_tracepoints[IA_NR_FREE_HOOKS];
+extern const char *const ia_free_sections[IA_NR_FREE_HOOKS];	/* tp_btf/, raw_tp/ */
+/* the ksym they need (kfree's pointer to phys), in /proc/kallsyms */
+#define IA_FREES_KSYM "page_offset_base"
+
 const char *ia_check_name(__u32 check);	/* one bit */
 
 /*

@@ -19,6 +19,7 @@ struct ia_session {
 	struct ring_buffer *rb;
 	struct ia_hook_status hooks[64];
 	struct bpf_link *links[64][2];
+	struct bpf_link *free_links[IA_NR_FREE_HOOKS];	/* --free-hooks */
 	size_t nr_hooks;
 	ia_event_fn on_event;
 	void *ctx;
@@ -97,6 +98,42 @@ static void set_failed(struct ia_hook_status *st, const char *what, int err)
 			 what, strerror(err < 0 ? -err : err));
 }
 
+/* 1 if kallsyms_path lists the symbol name, 0 if not, -1 if unreadable. */
+static int kallsyms_has(const char *kallsyms_path, const char *name)
+{
+	FILE *f = fopen(kallsyms_path, "re");
+	char line[512], sym[256];
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "%*s %*s %255s", sym) == 1 && !strcmp(sym, name);
+	fclose(f);
+	return found;
+}
+
+/* The free hooks (hooks.h): refused, they fail the session. */
+static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
+{
+	/* frees.bpf.c turns kfree's pointer into a phys with page_offset_base
+	 * (a weak ksym: without it every slab free passes unseen) */
+	if (kallsyms_has("/proc/kallsyms", IA_FREES_KSYM) != 1) {
+		snprintf(err, errlen, "--free-hooks: %s not in /proc/kallsyms "
+			 "(CONFIG_KALLSYMS_ALL off?): slab frees would go unseen", IA_FREES_KSYM);
+		return -1;
+	}
+	for (int i = 0; i < IA_NR_FREE_HOOKS; i++) {
+		s->free_links[i] = bpf_program__attach(prog_by_name(s->skel, ia_free_progs[i]));
+		if (!s->free_links[i]) {
+			snprintf(err, errlen, "--free-hooks: cannot attach kmem:%s: %s",
+				 ia_free_tracepoints[i], strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		     const struct btf *btf, char *err, size_t errlen)
 {
@@ -114,6 +151,8 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		skel->rodata->swiotlb_map_nargs = nargs;
 
 	skel->rodata->capture_stacks = !o->no_stacks;
+	skel->rodata->classify_pages = !o->no_classify;
+	skel->rodata->free_hooks = o->free_hooks;
 	skel->rodata->nr_dev_filters = o->nr_devices;
 	for (int i = 0; i < o->nr_devices && i < IA_MAX_DEV_FILTERS_USER; i++) {
 		if (strlen(o->devices[i]) >= IA_NAME_LEN) {
@@ -148,6 +187,8 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 				bpf_program__set_autoload(prog, true);
 		}
 	}
+	for (int i = 0; o->free_hooks && i < IA_NR_FREE_HOOKS; i++)
+		bpf_program__set_autoload(prog_by_name(skel, ia_free_progs[i]), true);
 	return 0;
 }
 
@@ -336,46 +377,31 @@ static bool attach(struct ia_session *s)
  */
 static void check_ksyms(struct ia_session *s, const char *kallsyms_path)
 {
-	FILE *f = fopen(kallsyms_path, "re");
-	char line[512], name[256];
-	bool any = false;
-
-	for (size_t i = 0; i < s->nr_hooks; i++)
-		any |= s->hooks[i].hook->kind == IA_ATTACH_KSYM &&
-		       s->hooks[i].state == IA_HOOK_ATTACHED;
-	if (!any)
-		return;
-	/* mark each one not found, then clear the marks of those seen */
-	for (size_t i = 0; i < s->nr_hooks; i++)
-		if (s->hooks[i].hook->kind == IA_ATTACH_KSYM &&
-		    s->hooks[i].state == IA_HOOK_ATTACHED)
-			s->hooks[i].state = IA_HOOK_MISSING;
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %255s", name) != 1)
-			continue;
-		for (size_t i = 0; i < s->nr_hooks; i++) {
-			struct ia_hook_status *st = &s->hooks[i];
-
-			if (st->hook->kind == IA_ATTACH_KSYM && st->state == IA_HOOK_MISSING &&
-			    !strcmp(name, st->hook->v[st->variant].target))
-				st->state = IA_HOOK_ATTACHED;
-		}
-	}
 	for (size_t i = 0; i < s->nr_hooks; i++) {
 		struct ia_hook_status *st = &s->hooks[i];
+		const char *target;
+		int has;
 
-		if (st->hook->kind == IA_ATTACH_KSYM && st->state == IA_HOOK_MISSING)
-			snprintf(st->reason, sizeof(st->reason),
-				 f ? "%s not in %s (CONFIG_KALLSYMS_ALL off?)" : "%s: cannot read %s",
-				 st->hook->v[st->variant].target, kallsyms_path);
+		if (st->hook->kind != IA_ATTACH_KSYM || st->state != IA_HOOK_ATTACHED)
+			continue;
+		target = st->hook->v[st->variant].target;
+		has = kallsyms_has(kallsyms_path, target);
+		if (has == 1)
+			continue;
+		st->state = IA_HOOK_MISSING;
+		snprintf(st->reason, sizeof(st->reason),
+			 has ? "%s: cannot read %s" : "%s not in %s (CONFIG_KALLSYMS_ALL off?)",
+			 target, kallsyms_path);
 	}
-	if (f)
-		fclose(f);
 }
 
 /* Undo load() and attach(), keeping the hook statuses. */
 static void unload(struct ia_session *s)
 {
+	for (int i = 0; i < IA_NR_FREE_HOOKS; i++) {
+		bpf_link__destroy(s->free_links[i]);
+		s->free_links[i] = NULL;
+	}
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		for (int p = 0; p < 2; p++) {
 			bpf_link__destroy(s->links[i][p]);
@@ -449,6 +475,10 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	if (!attached) {
 		snprintf(err, errlen, "no hook could be attached on this kernel "
 			 "(see `iommu-audit coverage`)");
+		ia_session_close(s);
+		return NULL;
+	}
+	if (o->free_hooks && attach_free_hooks(s, err, errlen)) {
 		ia_session_close(s);
 		return NULL;
 	}

@@ -29,6 +29,8 @@ struct ia_session_opts {
 	int verbose;		/* 0, 1 (-v) or 2 (-vv: libbpf debug) */
 	bool force_kprobes;	/* use the kprobe fallback even where fentry works */
 	bool no_stacks;		/* skip call-stack capture (aggregate-only use) */
+	bool no_classify;	/* no page records (bpf/classify.bpf.c) */
+	bool free_hooks;	/* memory freed while mapped (bpf/frees.bpf.c) */
 	ia_event_fn on_event;
 	void *ctx;
 };

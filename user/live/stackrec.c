@@ -118,6 +118,12 @@ const struct ia_ev_hdr *ia_stack_pass(struct ia_stack_cache *c, struct ia_sessio
 			out->has_stack = ia_stack_cache_inline(c, (const void *)rec, &out->stack);
 		return NULL;
 	}
+	if (rec->type == IA_EV_FREED && len >= sizeof(struct ia_ev_freed)) {
+		/* the freeing stack is new; the mapping's came with its request */
+		out->has_stack = ia_stack_cache_new(c, s,
+			((const struct ia_ev_freed *)rec)->free_stack_id, &out->stack);
+		return rec;
+	}
 	if (rec->type != IA_EV_REQ || len < sizeof(*r))
 		return rec;
 	/* the call stack goes before the first request that names it */

@@ -65,6 +65,26 @@ static size_t driver_totals(const struct ia_check_dev *d, size_t nd, struct drv_
 	return n;
 }
 
+/* Exposed bytes by what the pages held: only for traces with page records
+ * (version 4), so older traces report exactly as before. */
+static void print_kinds_text(FILE *out, const struct ia_check_dev *d, size_t nd)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < nd; i++)
+		any |= d[i].classified;
+	if (!any)
+		return;
+	fprintf(out, "\nexposed bytes by what the pages held at map time\n");
+	fprintf(out, "%-14s %-10s %-14s %12s\n", "DEVICE", "DRIVER", "KIND", "EXPOSED");
+	for (size_t i = 0; i < nd; i++)
+		for (int k = 0; k < IA_PAGE_KIND_MAX; k++)
+			if (d[i].kind_bytes[k])
+				fprintf(out, "%-14s %-10s %-14s %12" PRIu64 "\n", d[i].name,
+					d[i].driver[0] ? d[i].driver : "-", ia_page_kind_str(k),
+					(uint64_t)d[i].kind_bytes[k]);
+}
+
 void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
 		    const struct ia_finding *f, size_t nf, const struct ia_trace_meta *m)
 {
@@ -110,6 +130,7 @@ void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
 			       (uint64_t)w[s]->exposed_bytes, (uint64_t)w[s]->count, w[s]->code,
 			       w[s]->site[0][0] ? w[s]->site[0] : "(no call stack)");
 	}
+	print_kinds_text(out, d, nd);
 	ia_coverage_print(m, out, false);
 }
 
@@ -132,6 +153,14 @@ void ia_report_json(struct ia_json *j, const struct ia_check_dev *d, size_t nd,
 		ia_json_ku64(j, "live", d[i].live);
 		ia_json_ku64(j, "preexisting_unmaps", d[i].preexisting);
 		ia_json_ku64(j, "lazy_max_ns", d[i].lazy_max_ns);
+		if (d[i].classified) {
+			ia_json_key(j, "exposed_kinds");
+			ia_json_obj_begin(j);
+			for (int kd = 0; kd < IA_PAGE_KIND_MAX; kd++)
+				if (d[i].kind_bytes[kd])
+					ia_json_ku64(j, ia_page_kind_str(kd), d[i].kind_bytes[kd]);
+			ia_json_obj_end(j);
+		}
 		ia_json_key(j, "worst_sites");
 		ia_json_arr_begin(j);
 		for (size_t s = 0; s < k; s++) {

@@ -24,7 +24,7 @@
  * types) and the hook state IA_HOOK_ABSENT. Older traces read as they
  * always did.
  */
-#define IA_TRACE_VERSION	3
+#define IA_TRACE_VERSION	4
 #define IA_TRACE_VERSION_OLDEST	1
 
 #define IA_TRACE_MAX_HOOKS	128	/* hooks in the header, at most */
