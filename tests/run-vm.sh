@@ -134,7 +134,7 @@ run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 		return
 	fi
 	# split "@@@BEGIN case/file" ... "@@@END" blocks into files
-	awk -v dir="$res" -f "$root/tests/split-sections.awk" "$log.out"
+	"$root/tests/split-guest-output.sh" "$res" "$log.out"
 	for c in "$@"; do
 		CASE="${c}[$tag$mode]"
 		OUT=$res/$c

@@ -48,7 +48,7 @@ for g in "${granules[@]}"; do
 		_fail "vm-run exited $rc: $(tail -3 "$res/vm-run.err" | tr '\n' ' ')"
 		continue
 	fi
-	awk -v dir="$res" -f "$root/tests/split-sections.awk" "$res/guest.out"
+	"$root/tests/split-guest-output.sh" "$res" "$res/guest.out"
 	OUT=$res/random MODE=$mode
 	export OUT MODE
 	unset -f guest check
