@@ -356,6 +356,10 @@ class Model:
             or (cmd == "alloc_coherent" and op.get("gfp") == 2592)
         w = self.writes(trace, r)
         pa = align(size, PAGE)
+        # what a sync of the handle may touch: dma_alloc_pages() maps
+        # PAGE_ALIGN(size) (kernel/dma/mapping.c __dma_alloc_pages), the
+        # other allocations their size
+        mlen = pa if cmd == "alloc_pages" else size
         bs = trace.recs(r["req"], "bounce")
         if cmd == "alloc_pages" and self.untrusted and (op["phys"] | pa) % g:
             # dma_alloc_pages -> map_page of PAGE_ALIGN(size): an untrusted
@@ -366,7 +370,7 @@ class Model:
                      bs[0]["mapping_size"] if bs else None))
             # the device sees the slot, not the pages (xlate is the slot)
             span = self.bounced(op, op["dma"], tlb, pa, w)
-            self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=size, removes=span,
+            self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=mlen, removes=span,
                                        req=self.cur, base=op["dma"] - op["dma"] % g, owns=[])
             return
         self.eq(op, "bounces", 0, len(bs))
@@ -382,7 +386,7 @@ class Model:
                     (sum(x[2] for x in w), w[0][0] if w else None,
                      all(w[i][0] + w[i][2] == w[i + 1][0] for i in range(len(w) - 1))))
             owns = [(x[1], x[1] + x[2]) for x in w]
-        self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=size, removes=span, req=self.cur,
+        self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=mlen, removes=span, req=self.cur,
                                    base=op["dma"] - op["dma"] % g, owns=owns)
 
     def unmap(self, op, trace, release=False):
