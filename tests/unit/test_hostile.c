@@ -92,27 +92,35 @@ static void test_handle_twice(void **state)
 	eb_end();
 }
 
-/* Records claiming ranges past 2^64, or a device whose page size or granule
- * is no power of two of a size a kernel uses: counted as malformed, not
- * replayed (nothing else is computed from them). */
-/* A reservation that uses swiotlb (bit 63 of its __size) is no wrap. */
-static void test_iova_swiotlb_sane(void **state)
+/* One IOVA API call of the device EB_DEV_A with these fields, as BPF
+ * writes it (tests/unit/ev_builder.h's eb_ev_iova takes the reservation
+ * from its world; these records claim what they like). */
+static void feed_iova(__u64 id, __u32 kind, __u64 addr, __u64 ssize, __u64 phys, __u64 off,
+		      __u64 size, __s32 ret)
 {
 	struct ia_ev_iova v;
 
-	eb_begin();
-	eb_ev_device(EB_DEV_A, EB_DOM_A, &(struct eb_devspec){ 0 });
 	memset(&v, 0, sizeof(v));
-	eb_hdr(&v.hdr, IA_EV_IOVA, sizeof(v), 1, 0);
+	eb_hdr(&v.hdr, IA_EV_IOVA, sizeof(v), id, 0);
 	v.dev = EB_DEV_A;
 	v.state = 0xffff888000100000ULL;
-	v.kind = IA_REQ_IOVA_TRY_ALLOC;
-	v.addr = 0xfff00000;
-	v.state_size = 65536 | IA_IOVA_SWIOTLB;
-	v.size = 65536;
-	v.ret = 1;
+	v.kind = kind;
+	v.addr = addr;
+	v.state_size = ssize;
+	v.phys = phys;
+	v.offset = off;
+	v.size = size;
+	v.ret = ret;
 	v.stack_id = -1;
 	eb_feed(&v);
+}
+
+/* A reservation that uses swiotlb (bit 63 of its __size) is no wrap. */
+static void test_iova_swiotlb_sane(void **state)
+{
+	eb_begin();
+	eb_ev_device(EB_DEV_A, EB_DOM_A, &(struct eb_devspec){ 0 });
+	feed_iova(1, IA_REQ_IOVA_TRY_ALLOC, 0xfff00000, 65536 | IA_IOVA_SWIOTLB, 0, 0, 65536, 1);
 	if (ia_checker_malformed(eb_w.c))
 		fail_msg("a swiotlb reservation: got %llu malformed, want 0",
 			 (unsigned long long)ia_checker_malformed(eb_w.c));
@@ -120,6 +128,9 @@ static void test_iova_swiotlb_sane(void **state)
 	eb_end();
 }
 
+/* Records claiming ranges past 2^64, or a device whose page size or granule
+ * is no power of two of a size a kernel uses: counted as malformed, not
+ * replayed (nothing else is computed from them). */
 static void test_malformed_claims(void **state)
 {
 	struct eb_pt wrap = { 0x100000, TOP, 8192, 0 };		/* ends at 2^64 */
@@ -165,10 +176,9 @@ static void test_malformed_claims(void **state)
 	eb_ev_req(0, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 288, 0x100000, 0, 0, 0, 0, 0);
 	bad += eb_field("request id 0", "malformed", ia_checker_malformed(eb_w.c), 10);
 	/* IOVA API calls: a reservation, a link or an offset past 2^64, a
-	 * kind of another API (sane ones, with the swiotlb bit in __size
-	 * too, are test_inv_iova's) */
+	 * kind of another API (a sane one with the swiotlb bit in __size:
+	 * test_iova_swiotlb_sane) */
 	{
-		struct ia_ev_iova v;
 		static const struct { __u32 kind; __u64 addr, ssize, phys, off, size; } iv[] = {
 			{ IA_REQ_IOVA_TRY_ALLOC, ~0ULL - 4095, 8192, 0, 0, 8192 },
 			{ IA_REQ_IOVA_LINK, 0xfff00000, 65536, ~0ULL - 100, 0, 4096 },
@@ -177,20 +187,9 @@ static void test_malformed_claims(void **state)
 			{ IA_REQ_MAP_PAGE, 0xfff00000, 65536, 0, 0, 4096 },
 		};
 
-		for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++) {
-			memset(&v, 0, sizeof(v));
-			eb_hdr(&v.hdr, IA_EV_IOVA, sizeof(v), 20 + i, 0);
-			v.dev = EB_DEV_A;
-			v.state = 0xffff888000100000ULL;
-			v.kind = iv[i].kind;
-			v.addr = iv[i].addr;
-			v.state_size = iv[i].ssize;
-			v.phys = iv[i].phys;
-			v.offset = iv[i].off;
-			v.size = iv[i].size;
-			v.stack_id = -1;
-			eb_feed(&v);
-		}
+		for (size_t i = 0; i < sizeof(iv) / sizeof(iv[0]); i++)
+			feed_iova(20 + i, iv[i].kind, iv[i].addr, iv[i].ssize, iv[i].phys,
+				  iv[i].off, iv[i].size, 0);
 		bad += eb_field("IOVA API ranges and kinds", "malformed",
 				ia_checker_malformed(eb_w.c), 15);
 	}
