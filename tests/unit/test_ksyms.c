@@ -292,6 +292,44 @@ static void test_many_symbols(void **state)
 	}
 }
 
+/* The loader's lookup of data symbols (ia_ksyms_has): exact names only, any line length. */
+static int has_in(const char *text, const char *name)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	int r;
+
+	assert_non_null(f);
+	r = ia_ksyms_has(f, name);
+	fclose(f);
+	return r;
+}
+
+static void test_has(void **state)
+{
+	char *longline;
+	size_t n = 2000;
+
+	(void)state;
+	assert_int_equal(has_in("ffffffff82a0a018 D vmemmap_base\n", "vmemmap_base"), 1);
+	/* hidden addresses (kptr_restrict) still name the symbol */
+	assert_int_equal(has_in("0000000000000000 D page_offset_base\n", "page_offset_base"), 1);
+	assert_int_equal(has_in("ffffffff82a0a018 D vmemmap_base_x\n", "vmemmap_base"), 0);
+	assert_int_equal(has_in("ffffffff82a0a018 D vmemmap\n", "vmemmap_base"), 0);
+	assert_int_equal(has_in("vmemmap_base\nffff D\n", "vmemmap_base"), 0);
+	assert_int_equal(has_in("ffffffffc0001000 t nvme_queue_rq\t[nvme]", "nvme_queue_rq"), 1);
+	assert_int_equal(has_in("", "vmemmap_base"), 0);
+	/* a 2000-character symbol, then the one looked for: a fixed line buffer
+	 * (the old 512 bytes) read the long line's tail as a line of its own */
+	longline = malloc(n + 64);
+	assert_non_null(longline);
+	memcpy(longline, "ffffffff81000000 T ", 19);
+	memset(longline + 19, 'a', n);
+	strcpy(longline + 19 + n, " x vmemmap_base\nffff D page_offset_base\n");
+	assert_int_equal(has_in(longline, "vmemmap_base"), 0);
+	assert_int_equal(has_in(longline, "page_offset_base"), 1);
+	free(longline);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +340,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_null_table, teardown),
 		cmocka_unit_test_teardown(test_missing_file, teardown),
 		cmocka_unit_test_teardown(test_many_symbols, teardown),
+		cmocka_unit_test_teardown(test_has, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -127,3 +127,37 @@ int ia_ksyms_symbolize(const struct ia_ksyms *ks, __u64 ip, char *buf, size_t le
 		snprintf(buf, len, "%s+0x%" PRIx64, s->name, (uint64_t)(ip - s->addr));
 	return 1;
 }
+
+/* The third blank-separated field of line (NUL-terminated), or NULL. */
+static const char *third_field(char *line, size_t *len)
+{
+	char *p = line;
+
+	for (int field = 0; ; field++) {
+		p += strspn(p, " \t");
+		if (!*p || *p == '\n')
+			return NULL;
+		*len = strcspn(p, " \t\n");
+		if (field == 2)
+			return p;
+		p += *len;
+	}
+}
+
+int ia_ksyms_has(FILE *f, const char *name)
+{
+	size_t cap = 0, nlen = strlen(name), len;
+	char *line = NULL;
+	int found = 0;
+
+	errno = 0;
+	while (!found && getline(&line, &cap, f) >= 0) {
+		const char *sym = third_field(line, &len);
+
+		found = sym && len == nlen && !memcmp(sym, name, nlen);
+	}
+	if (!found && (ferror(f) || errno == ENOMEM))
+		found = -1;
+	free(line);
+	return found;
+}

@@ -22,4 +22,12 @@ void ia_ksyms_free(struct ia_ksyms *ks);
  */
 int ia_ksyms_symbolize(const struct ia_ksyms *ks, __u64 ip, char *buf, size_t len);
 
+/*
+ * Does the kallsyms-format stream f list the symbol name (of any type, data
+ * symbols too)? 1 yes, 0 no, -1 read error or out of memory. Lines of any
+ * length are read whole: a symbol is the line's third field, compared
+ * exactly (a longer symbol that starts with name is not name).
+ */
+int ia_ksyms_has(FILE *f, const char *name);
+
 #endif

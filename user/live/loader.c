@@ -9,6 +9,8 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "iommu_audit.skel.h"
+#include "lib/ksyms.h"
+#include "live/bpfstats.h"
 #include "live/loader.h"
 #include "trace/trace.h"
 
@@ -102,13 +104,11 @@ static void set_failed(struct ia_hook_status *st, const char *what, int err)
 static int kallsyms_has(const char *kallsyms_path, const char *name)
 {
 	FILE *f = fopen(kallsyms_path, "re");
-	char line[512], sym[256];
-	int found = 0;
+	int found;
 
 	if (!f)
 		return -1;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %255s", sym) == 1 && !strcmp(sym, name);
+	found = ia_ksyms_has(f, name);
 	fclose(f);
 	return found;
 }
@@ -210,53 +210,6 @@ static void use_kprobes(struct ia_hook_status *st, const char *why, int err)
 }
 
 /*
- * IA_BPF_STATS=1 (a developer's knob, docs/benchmarks.md): each program's
- * verifier statistics (BPF_LOG_STATS: its verification time and the
- * instructions it processed) and the load's wall time, on stderr. The
- * verifier is most of a `record`'s start-up under TCG.
- */
-#define IA_STATS_LOG 1024
-
-static void stats_begin(struct iommu_audit_bpf *skel)
-{
-	struct bpf_program *prog;
-
-	if (!getenv("IA_BPF_STATS"))
-		return;
-	bpf_object__for_each_program(prog, skel->obj) {
-		char *buf;
-
-		if (!bpf_program__autoload(prog) || !(buf = calloc(1, IA_STATS_LOG)))
-			continue;
-		bpf_program__set_log_buf(prog, buf, IA_STATS_LOG);
-		bpf_program__set_log_level(prog, 4);	/* BPF_LOG_STATS */
-	}
-}
-
-static void stats_end(struct iommu_audit_bpf *skel, int ret)
-{
-	struct bpf_program *prog;
-	size_t len;
-
-	if (!getenv("IA_BPF_STATS"))
-		return;
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *buf = bpf_program__log_buf(prog, &len);
-		const char *t, *n;
-
-		if (!buf || !bpf_program__autoload(prog))
-			continue;
-		t = strstr(buf, "verification time");
-		n = strstr(buf, "processed");
-		fprintf(stderr, "bpf-stats: %-28s %.*s; %.*s\n", bpf_program__name(prog),
-			t ? (int)strcspn(t, "\n") : 0, t ? t : "",
-			n ? (int)strcspn(n, "\n") : 0, n ? n : "");
-		free((void *)buf);
-	}
-	fprintf(stderr, "bpf-stats: load %s\n", ret ? "failed" : "done");
-}
-
-/*
  * Load what this kernel accepts. A refused fentry/fexit program moves its
  * hook to the kprobe fallback; a refused kprobe or tracepoint program marks
  * its hook failed; either way the object is reopened and loaded again. When
@@ -285,9 +238,9 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 			return ret;
 		}
 		load_log.failed_prog[0] = 0;
-		stats_begin(s->skel);
+		ia_bpf_stats_begin(s->skel->obj);
 		ret = iommu_audit_bpf__load(s->skel);
-		stats_end(s->skel, ret);
+		ia_bpf_stats_end(s->skel->obj, ret);
 		if (!ret)
 			return 0;
 		iommu_audit_bpf__destroy(s->skel);
