@@ -140,6 +140,7 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 	struct iommu_audit_bpf *skel = s->skel;
 	struct bpf_program *prog;
 	long page = sysconf(_SC_PAGESIZE);
+	const char *fault;
 	int nargs, id;
 
 	skel->rodata->page_shift = __builtin_ctzl(page > 0 ? page : 4096);
@@ -151,6 +152,19 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		skel->rodata->swiotlb_map_nargs = nargs;
 
 	skel->rodata->capture_stacks = !o->no_stacks;
+	/* fault injection (docs/testing.md, the overload test): an in-flight
+	 * stack of N frames overflows at every request nested deeper */
+	fault = getenv("IA_FAULT_INFLIGHT_DEPTH");
+	if (fault && *fault) {
+		unsigned long n = strtoul(fault, NULL, 10);
+
+		if (n < 1 || n > skel->rodata->inflight_depth) {
+			snprintf(err, errlen, "IA_FAULT_INFLIGHT_DEPTH=%s: 1 to %u",
+				 fault, skel->rodata->inflight_depth);
+			return -EINVAL;
+		}
+		skel->rodata->inflight_depth = (__u32)n;
+	}
 	skel->rodata->classify_pages = !o->no_classify;
 	skel->rodata->free_hooks = o->free_hooks;
 	skel->rodata->nr_dev_filters = o->nr_devices;
@@ -441,6 +455,8 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		ia_session_close(s);
 		return NULL;
 	}
+	/* every program attached: frames and records from now on (state.bpf.c) */
+	__atomic_store_n(&s->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return s;
 }
 

@@ -103,6 +103,11 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 			snprintf(err, errlen, "reading events: %s", strerror(-ret));
 			break;
 		}
+		ret = o->tick ? o->tick(o->ctx) : 0;
+		if (ret < 0) {
+			snprintf(err, errlen, "%s", strerror(-ret));
+			break;
+		}
 		ret = 0;
 		if (child > 0 && waitpid(child, &wst, WNOHANG) == child) {
 			res->cmd_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);

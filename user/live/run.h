@@ -17,6 +17,8 @@ struct ia_run_opts {
 	int status_every;	/* seconds between status callbacks; 0: never */
 	void (*status)(void *ctx);
 	void (*hup)(void *ctx);	/* SIGHUP arrived; NULL: SIGHUP stops the run */
+	/* after each poll; a negative return (-errno) stops the run, failed */
+	int (*tick)(void *ctx);
 	void *ctx;
 };
 
