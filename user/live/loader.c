@@ -11,6 +11,7 @@
 #include "iommu_audit.skel.h"
 #include "lib/ksyms.h"
 #include "live/bpfstats.h"
+#include "live/iommu_state.h"
 #include "live/loader.h"
 #include "trace/trace.h"
 
@@ -223,6 +224,31 @@ static void use_kprobes(struct ia_hook_status *st, const char *why, int err)
 		snprintf(st->reason, sizeof(st->reason), "fentry %s", why);
 }
 
+/* What an EPERM from bpf() means for whoever we run as. */
+static const char *eperm_hint(void)
+{
+	return geteuid() ? " (needs root or CAP_BPF+CAP_PERFMON)" :
+	       " although running as root: bpf() is refused here (a seccomp filter, "
+	       "as containers have; kernel lockdown; an LSM policy)";
+}
+
+/*
+ * May we use bpf() at all? One tiny map, made and closed: refused, the run
+ * stops before anything else is asked of the kernel, with the reason.
+ */
+static int probe_bpf(char *err, size_t errlen)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	snprintf(err, errlen, "cannot use BPF: %s%s", strerror(errno),
+		 errno == EPERM ? eperm_hint() : "");
+	return -1;
+}
+
 /*
  * Load what this kernel accepts. A refused fentry/fexit program moves its
  * hook to the kprobe fallback; a refused kprobe or tracepoint program marks
@@ -263,7 +289,7 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 		h = load_log.failed_prog[0] ? hook_of_prog(s, load_log.failed_prog) : -1;
 		if (h < 0) {
 			snprintf(err, errlen, "cannot load BPF programs: %s%s", strerror(-ret),
-				 ret == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+				 ret == -EPERM ? eperm_hint() : "");
 			return ret;
 		}
 		st = &s->hooks[h];
@@ -410,6 +436,12 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	load_log.verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
 
+	/* privilege first (nothing works without it), then what there is to see */
+	if (probe_bpf(err, errlen) || (!o->untranslated_ok &&
+	    ia_iommu_translating("/sys/kernel/iommu_groups", err, errlen))) {
+		free(s);
+		return NULL;
+	}
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): "
