@@ -292,42 +292,91 @@ static void test_many_symbols(void **state)
 	}
 }
 
-/* The loader's lookup of data symbols (ia_ksyms_has): exact names only, any line length. */
-static int has_in(const char *text, const char *name)
+/*
+ * ia_ksyms_lookup(): the loader's one pass for the kernel data the BPF
+ * programs read. Witness: the lines themselves (which one is vmlinux's
+ * first, hidden or a module's), not the scanner.
+ */
+static void test_lookup(void **state)
 {
-	FILE *f = fmemopen((void *)text, strlen(text), "r");
-	int r;
+	static const char text[] =
+		"ffffffff82b27698 D vmemmap_base\n"
+		"ffffffffc0000100 d max_pfn\t[evil]\n"	/* a module's: not it */
+		"ffffffff83000000 B max_pfn\n"
+		"ffffffff83000008 B max_pfn\n"		/* the first one wins */
+		"ffffffff81000000 T _text_end\n"	/* a longer name: not _text */
+		"ffffffff81000000 T _tex\n"		/* a shorter one */
+		"0000000000000000 D page_offset_base\n"	/* hidden: not found */
+		"ffffffff8100000 T _text\n"
+		"zzzz T _end\n"				/* junk: skipped */
+		"ffffffff84000000 B _end\n";
+	static const char *const names[] = {
+		"vmemmap_base", "max_pfn", "_text", "_end", "page_offset_base", "phys_base",
+	};
+	static const __u64 want[] = {
+		0xffffffff82b27698ull, 0xffffffff83000000ull, 0xffffffff8100000ull,
+		0xffffffff84000000ull, 0, 0,
+	};
+	__u64 got[N(names)];
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	int ret;
 
 	assert_non_null(f);
-	r = ia_ksyms_has(f, name);
+	ret = ia_ksyms_lookup(f, names, got, N(names));
 	fclose(f);
-	return r;
+	for (size_t i = 0; i < N(names); i++)
+		if (got[i] != want[i])
+			fail_msg("%s: got 0x%llx, want 0x%llx", names[i],
+				 (unsigned long long)got[i], (unsigned long long)want[i]);
+	if (ret != 4)
+		fail_msg("found: got %d, want 4", ret);
 }
 
-static void test_has(void **state)
+/*
+ * A line longer than any buffer: a 1530-character symbol whose tail reads
+ * like a line of its own ("aaaa x vmemmap_base": a hex address, a type, the
+ * name). Read in 512-byte pieces, the tail was taken for vmemmap_base at
+ * 0xaaaa...; the line is one line, and vmemmap_base is the next one's.
+ */
+static void test_lookup_long_line(void **state)
 {
-	char *longline;
-	size_t n = 2000;
+	static const char *const names[] = { "vmemmap_base" };
+	/* 492 + 2 * 511 + 16: a 512-byte buffer's fourth piece starts with
+	 * 16 hex digits */
+	size_t n = 1530;
+	char *text = malloc(n + 128);
+	__u64 got[1];
+	FILE *f;
+	int ret;
 
-	(void)state;
-	assert_int_equal(has_in("ffffffff82a0a018 D vmemmap_base\n", "vmemmap_base"), 1);
-	/* hidden addresses (kptr_restrict) still name the symbol */
-	assert_int_equal(has_in("0000000000000000 D page_offset_base\n", "page_offset_base"), 1);
-	assert_int_equal(has_in("ffffffff82a0a018 D vmemmap_base_x\n", "vmemmap_base"), 0);
-	assert_int_equal(has_in("ffffffff82a0a018 D vmemmap\n", "vmemmap_base"), 0);
-	assert_int_equal(has_in("vmemmap_base\nffff D\n", "vmemmap_base"), 0);
-	assert_int_equal(has_in("ffffffffc0001000 t nvme_queue_rq\t[nvme]", "nvme_queue_rq"), 1);
-	assert_int_equal(has_in("", "vmemmap_base"), 0);
-	/* a 2000-character symbol, then the one looked for: a fixed line buffer
-	 * (the old 512 bytes) read the long line's tail as a line of its own */
-	longline = malloc(n + 64);
-	assert_non_null(longline);
-	memcpy(longline, "ffffffff81000000 T ", 19);
-	memset(longline + 19, 'a', n);
-	strcpy(longline + 19 + n, " x vmemmap_base\nffff D page_offset_base\n");
-	assert_int_equal(has_in(longline, "vmemmap_base"), 0);
-	assert_int_equal(has_in(longline, "page_offset_base"), 1);
-	free(longline);
+	assert_non_null(text);
+	memcpy(text, "ffffffff81000000 T ", 19);
+	memset(text + 19, 'a', n);
+	strcpy(text + 19 + n, " x vmemmap_base\nffffffff82b27698 D vmemmap_base\n");
+	f = fmemopen(text, strlen(text), "r");
+	assert_non_null(f);
+	ret = ia_ksyms_lookup(f, names, got, 1);
+	fclose(f);
+	free(text);
+	assert_int_equal(ret, 1);
+	if (got[0] != 0xffffffff82b27698ull)
+		fail_msg("vmemmap_base: got 0x%llx, want 0xffffffff82b27698",
+			 (unsigned long long)got[0]);
+}
+
+/* A read error (a directory) is -1, not "none found". */
+static void test_lookup_unreadable(void **state)
+{
+	static const char *const names[] = { "vmemmap_base" };
+	__u64 got[1] = { 1 };
+	FILE *f = fopen(tmpdir, "r");
+
+	assert_non_null(f);
+	errno = 0;
+	if (ia_ksyms_lookup(f, names, got, 1) != -1 || !errno)
+		fail_msg("a directory: want -1 and errno set, got errno %d", errno);
+	fclose(f);
+	assert_int_equal(got[0], 0);
 }
 
 int main(void)
@@ -340,7 +389,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_null_table, teardown),
 		cmocka_unit_test_teardown(test_missing_file, teardown),
 		cmocka_unit_test_teardown(test_many_symbols, teardown),
-		cmocka_unit_test_teardown(test_has, teardown),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_lookup_unreadable),
+		cmocka_unit_test(test_lookup_long_line),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Kernel symbols from /proc/kallsyms, for symbolizing call stacks. */
+/*
+ * Kernel symbols from /proc/kallsyms: for symbolizing call stacks, and the
+ * addresses of the kernel data the BPF programs read.
+ */
 #ifndef IA_KSYMS_H
 #define IA_KSYMS_H
 
@@ -23,11 +26,12 @@ void ia_ksyms_free(struct ia_ksyms *ks);
 int ia_ksyms_symbolize(const struct ia_ksyms *ks, __u64 ip, char *buf, size_t len);
 
 /*
- * Does the kallsyms-format stream f list the symbol name (of any type, data
- * symbols too)? 1 yes, 0 no, -1 read error or out of memory. Lines of any
- * length are read whole: a symbol is the line's third field, compared
- * exactly (a longer symbol that starts with name is not name).
+ * One pass over a kallsyms-format stream for n names: addrs[i] is the
+ * address of vmlinux's (not a module's) first symbol names[i], 0 when it is
+ * absent or hidden (kptr_restrict shows every address as 0). Returns how
+ * many were found, -1 on a read error (errno set). Stops reading once all
+ * are found.
  */
-int ia_ksyms_has(FILE *f, const char *name);
+int ia_ksyms_lookup(FILE *f, const char *const *names, __u64 *addrs, size_t n);
 
 #endif
