@@ -57,38 +57,47 @@ static int info_of(int get_fd_cmd, __u32 id, void *info, __u32 len)
 	return ret;
 }
 
-int main(void)
+static void print_prog(const void *info)
+{
+	const struct bpf_prog_info *pi = info;
+
+	printf("prog %u %u %s\n", pi->id, pi->type, pi->name[0] ? pi->name : "-");
+}
+
+static void print_link(const void *info)
+{
+	const struct bpf_link_info *li = info;
+
+	printf("link %u %u %u\n", li->id, li->type, li->prog_id);
+}
+
+/* Every object of one kind, printed; -1 when the walk fails. */
+static int walk(int next_cmd, int fd_cmd, void *info, __u32 len, void (*print)(const void *))
 {
 	long id = 0;
 
-	while ((id = next_id(BPF_PROG_GET_NEXT_ID, id)) > 0) {
-		struct bpf_prog_info pi;
+	while ((id = next_id(next_cmd, id)) > 0) {
 		int r;
 
-		memset(&pi, 0, sizeof(pi));
-		r = info_of(BPF_PROG_GET_FD_BY_ID, id, &pi, sizeof(pi));
+		memset(info, 0, len);
+		r = info_of(fd_cmd, id, info, len);
 		if (r < 0)
-			goto fail;
-		if (!r)
-			printf("prog %u %u %s\n", pi.id, pi.type, pi.name[0] ? pi.name : "-");
+			return -1;
+		if (!r)	/* (1: gone since the walk saw it) */
+			print(info);
 	}
-	if (id < 0)
-		goto fail;
-	while ((id = next_id(BPF_LINK_GET_NEXT_ID, id)) > 0) {
-		struct bpf_link_info li;
-		int r;
+	return id < 0 ? -1 : 0;
+}
 
-		memset(&li, 0, sizeof(li));
-		r = info_of(BPF_LINK_GET_FD_BY_ID, id, &li, sizeof(li));
-		if (r < 0)
-			goto fail;
-		if (!r)
-			printf("link %u %u %u\n", li.id, li.type, li.prog_id);
+int main(void)
+{
+	struct bpf_prog_info pi;
+	struct bpf_link_info li;
+
+	if (walk(BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID, &pi, sizeof(pi), print_prog) ||
+	    walk(BPF_LINK_GET_NEXT_ID, BPF_LINK_GET_FD_BY_ID, &li, sizeof(li), print_link)) {
+		fprintf(stderr, "ia-bpfobjs: %s\n", strerror(errno));
+		return 1;
 	}
-	if (id < 0)
-		goto fail;
 	return 0;
-fail:
-	fprintf(stderr, "ia-bpfobjs: %s\n", strerror(errno));
-	return 1;
 }
