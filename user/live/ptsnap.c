@@ -41,7 +41,7 @@ static struct ia_ptsnap_dev *new_dev(struct ia_ptsnap *s, const char *line,
 	char name[IA_NAME_LEN];
 	const char *p = line + strlen("Device ");
 	size_t len = strcspn(p, " \t\n");
-	const char *at;
+	const char *at, *pasid;
 
 	if (!len || len >= sizeof(name))
 		return NULL;
@@ -49,6 +49,12 @@ static struct ia_ptsnap_dev *new_dev(struct ia_ptsnap *s, const char *line,
 	name[len] = 0;
 	if (!wanted(name, only, nonly) || s->n >= IA_PTSNAP_MAX_DEVS)
 		return NULL;
+	pasid = strstr(p + len, "with pasid ");
+	/* 6.1 dumps a group's first device once per device of the group */
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->dev[i].name, name) &&
+		    s->dev[i].pasid == (pasid ? (__u32)strtoul(pasid + 11, NULL, 16) : ~0u))
+			return NULL;
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 8;
 		void *v = realloc(s->dev, cap * sizeof(*s->dev));
@@ -64,9 +70,8 @@ static struct ia_ptsnap_dev *new_dev(struct ia_ptsnap *s, const char *line,
 	memset(d, 0, sizeof(*d));
 	memcpy(d->name, name, len + 1);
 	d->pasid = ~0u;
-	p = strstr(p + len, "with pasid ");
-	if (p)
-		d->pasid = (__u32)strtoul(p + strlen("with pasid "), NULL, 16);
+	if (pasid)
+		d->pasid = (__u32)strtoul(pasid + strlen("with pasid "), NULL, 16);
 	at = strstr(line, "@0x");
 	if (at)
 		d->pgd = strtoull(at + 3, NULL, 16);
