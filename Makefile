@@ -234,7 +234,7 @@ vm-test: static guest fixture
 # (about 8 min on 2 cores for 6.1, cached in ~/.cache/iommu-audit/lab), then
 # 5 boots per version. LAB_VERSIONS="6.1 7.2" adds the 7.2 lab kernel.
 LAB_VERSIONS	?= 6.1
-lab-test: iommu-audit static
+lab-test: iommu-audit static $(TRACE_EDIT)
 	$(Q)IA_LAB_VERSIONS="$(LAB_VERSIONS)" tests/lab/run.sh
 
 # The README's test command: unit, CLI, VM and lab tests, with one summary.

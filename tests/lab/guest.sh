@@ -9,6 +9,7 @@
 #                   every device: trace, report
 #   seed            the seed scenarios (scenarios.sh), one recording each
 #   sg              only the map_sg scenario (the sg_fix=0 boot)
+#   oracle          the page-table oracle's injected difference (scen_oracle)
 #   dmadebug        the lifecycle bugs with dma-debug reporting every error
 #                   (ends with the fixture unbound: run it last)
 LAB=$(dirname "$0")
@@ -19,9 +20,15 @@ end() { echo "@@@END"; }
 b64() { sec "b64/$2"; base64 "$1"; end; }
 
 # scenario NAME [SETUP-CMD TEARDOWN-CMD]: record scen_NAME on the edu device
+# (the setup's id in $IA_SETUP_ID, its result line in section scen/NAME/setup)
 scenario() {
 	_n=$1
-	[ -z "${2:-}" ] || iafx $2 > /dev/null
+	if [ -n "${2:-}" ]; then
+		iafx $2 > "/tmp/$_n.setup"
+		IA_SETUP_ID=$(sed -n '1s/^id=\([0-9]*\) .*/\1/p' "/tmp/$_n.setup")
+		export IA_SETUP_ID
+		sec "scen/$_n/setup"; cat "/tmp/$_n.setup"; end
+	fi
 	FX_LOG=/tmp/$_n.fx
 	export FX_LOG
 	: > "$FX_LOG"
@@ -62,7 +69,7 @@ for part in "$@"; do
 		sec workload/report.txt; iommu-audit report /tmp/workload.trace; end
 		b64 /tmp/workload.trace workload.trace
 		;;
-	seed|sg|dmadebug)
+	seed|sg|oracle|dmadebug)
 		[ $loaded -eq 1 ] || fixture_load
 		loaded=1
 		case "$part" in
@@ -73,6 +80,7 @@ for part in "$@"; do
 			scenario untrusted "untrusted 1" "untrusted 0"
 			;;
 		sg) scenario sg ;;
+		oracle) scenario oracle "map_single 300 100 from" ;;
 		dmadebug)
 			# every error, not only the first (show_num_errors = 1);
 			# no driver_filter: the unbind leak report names no driver
