@@ -120,6 +120,19 @@ static void free_subbuf(struct ia_inode *n, void *ctx)
 	free(ia_container_of(n, struct ck_subbuf, phys));
 }
 
+/* The page-table oracle's state (shadow_oracle.c fills it). */
+static void oracle_free(struct ck_oracle *o)
+{
+	for (size_t i = 0; i < o->devs.n; i++)
+		free(o->devs.v[i].r.v);
+	for (size_t i = 0; i < o->seeds.n; i++)
+		free(o->seeds.v[i].r.v);
+	free(o->devs.v);
+	free(o->seeds.v);
+	free(o->touched.v);
+	ia_u64map_free(&o->started);
+}
+
 void ia_checker_free(struct ia_checker *c)
 {
 	__u64 k;
@@ -145,7 +158,7 @@ void ia_checker_free(struct ia_checker *c)
 
 		free(d);	/* its entries are in the slabs */
 	}
-	ck_oracle_free(&c->oracle);
+	oracle_free(&c->oracle);
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
 	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {

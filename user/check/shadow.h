@@ -345,7 +345,6 @@ __u64 ck_page_align(__u64 v, __u64 page);	/* page: a power of two */
  * the snapshot callbacks run, then ck_oracle_close()). */
 bool ck_oracle_add(struct ia_checker *c, const struct ia_ev_pt_snap *e);
 void ck_oracle_close(struct ia_checker *c);
-void ck_oracle_free(struct ck_oracle *o);
 /* A page-table change of [lo, hi) in domain dom (in flight while a
  * snapshot is open). */
 void ck_oracle_touch(struct ia_checker *c, __u64 dom, __u64 lo, __u64 hi);

@@ -40,16 +40,6 @@ void ck_oracle_close(struct ia_checker *c)
 	o->open = false;
 }
 
-void ck_oracle_free(struct ck_oracle *o)
-{
-	snapdevs_free(o->devs.v, o->devs.n);
-	free(o->devs.v);
-	free(o->touched.v);
-	snapdevs_free(o->seeds.v, o->seeds.n);
-	free(o->seeds.v);
-	ia_u64map_free(&o->started);
-}
-
 /* The device entry a record continues, or a new one. */
 static struct ck_snapdev *snapdev(struct ia_checker *c, const struct ia_ev_pt_snap *e)
 {
