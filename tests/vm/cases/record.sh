@@ -81,6 +81,18 @@ check() {
 	assert_jq "every hook attached or absent" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.state != "attached" and .state != "absent")] | length' 0
 	assert_jq "coverage complete" "$OUT/coverage.json" '.coverage.complete' true
+
+	# The page-table oracle (docs/checks.md): a snapshot when the recording
+	# starts and one when it ends, absent exactly when the kernel's own
+	# config (the cached package's) has no VT-d debugfs dump
+	local rel cfg absent=true
+	rel=$(jq -r 'select(.type == "header") | .kernel' "$d")
+	cfg=${IA_CACHE:-$HOME/.cache/iommu-audit}/kernel/$rel/config
+	assert_eq "the kernel's config is at hand ($cfg)" yes "$([ -s "$cfg" ] && echo yes || echo no)"
+	! grep -q '^CONFIG_INTEL_IOMMU_DEBUGFS=y' "$cfg" || absent=false
+	assert_eq "page-table snapshots at start and stop, oracle absent=$absent" \
+		"[[\"start\",$absent],[\"stop\",$absent]]" \
+		"$(jq -sc '[.[] | select(.type == "pt_snap" and .phase == "end") | [.why, .absent]]' "$d")"
 	local by_kprobe=0
 	# all attached function hooks: not the tracepoints, not swiotlb (a kprobe),
 	# not page_to_phys (a kernel symbol the programs read)
