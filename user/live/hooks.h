@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "event/ia_events.h"
 
 struct btf;
 
@@ -90,7 +91,8 @@ extern const char *const ia_free_progs[IA_NR_FREE_HOOKS];
 extern const char *const ia_free_tracepoints[IA_NR_FREE_HOOKS];
 extern const char *const ia_free_sections[IA_NR_FREE_HOOKS];	/* tp_btf/, raw_tp/ */
 /* the ksym they need (kfree's pointer to phys), in /proc/kallsyms */
-#define IA_FREES_KSYM "page_offset_base"
+/* The kernel data the programs read, named in enum ia_ksym's order. */
+extern const char *const ia_ksym_names[IA_NR_KSYMS];
 
 const char *ia_check_name(__u32 check);	/* one bit */
 
