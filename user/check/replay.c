@@ -414,6 +414,8 @@ static bool record_sane(const struct ia_ev_hdr *h)
 		return iova_sane((const void *)h);
 	case IA_EV_PT_SNAP:
 		return snap_sane((const void *)h);
+	case IA_EV_PAGE:	/* indexes the per-kind byte counts */
+		return ((const struct ia_ev_page *)h)->kind < IA_PAGE_KIND_MAX;
 	default:
 		return true;
 	}
