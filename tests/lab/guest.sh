@@ -61,11 +61,7 @@ loaded=0
 for part in "$@"; do
 	case "$part" in
 	workload)
-		# lazy mode: page-table snapshots during the traffic too, so
-		# that some are read while unmapped ranges wait for their flush
-		_every=
-		grep -q "iommu.strict=0" /proc/cmdline && _every="--pt-snapshot-every 0.3"
-		iommu-audit record $_every -o /tmp/workload.trace -- sh /tests/workload.sh \
+		iommu-audit record -o /tmp/workload.trace -- sh /tests/workload.sh \
 			> /tmp/workload.out 2>&1
 		rc=$?
 		sec workload/out; cat /tmp/workload.out; echo "workload_rc=$rc"; end
