@@ -98,8 +98,13 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 	next_snap = start + o->snap_every;
 	if (o->snap) {
 		struct sigaction su = { .sa_handler = on_usr2 };
+		sigset_t m;
 
 		sigaction(SIGUSR2, &su, NULL);
+		/* a parent may hand SIGUSR2 down blocked */
+		sigemptyset(&m);
+		sigaddset(&m, SIGUSR2);
+		sigprocmask(SIG_UNBLOCK, &m, NULL);
 		/* before the command: what it maps is then all in the trace */
 		ret = o->snap(o->ctx, IA_SNAP_START);
 		if (ret) {
@@ -126,15 +131,7 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 			break;
 		}
 		ret = 0;
-		if (child > 0 && waitpid(child, &wst, WNOHANG) == child) {
-			res->cmd_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
-			child = -1;
-			break;
-		}
-		if (hup_signal) {
-			hup_signal = 0;
-			o->hup(o->ctx);
-		}
+		/* before the command's exit: a request just before it counts */
 		if (o->snap && (usr2_signal || (o->snap_every > 0 && now_s() >= next_snap))) {
 			ret = o->snap(o->ctx, usr2_signal ? IA_SNAP_SIGNAL : IA_SNAP_PERIODIC);
 			if (!usr2_signal)
@@ -144,6 +141,15 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 				snprintf(err, errlen, "page-table snapshot: %s", strerror(-ret));
 				break;
 			}
+		}
+		if (child > 0 && waitpid(child, &wst, WNOHANG) == child) {
+			res->cmd_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
+			child = -1;
+			break;
+		}
+		if (hup_signal) {
+			hup_signal = 0;
+			o->hup(o->ctx);
 		}
 		if (o->duration > 0 && now_s() - start >= o->duration)
 			break;
