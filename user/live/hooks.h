@@ -30,10 +30,10 @@ enum ia_attach_kind {
 	IA_ATTACH_FENTRY,	/* fentry+fexit pair, or fexit alone */
 	IA_ATTACH_TP_BTF,	/* raw BTF tracepoint: looked up as btf_trace_<name> */
 	IA_ATTACH_KPROBE,	/* kprobe+kretprobe pair */
-	/* not a hook: a kernel data symbol the programs read (a typeless
-	 * __ksym, which libbpf resolves from /proc/kallsyms, so BTF cannot
-	 * tell); the loader looks it up there and the row is missing, with
-	 * the checks it feeds partial, when it is not */
+	/* not a hook: a kernel data symbol the programs read by address
+	 * (enum ia_ksym; BTF cannot tell whether /proc/kallsyms lists it);
+	 * the loader looks it up there and the row is missing, with the
+	 * checks it feeds partial, when it is not */
 	IA_ATTACH_KSYM,
 };
 
