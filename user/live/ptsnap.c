@@ -320,7 +320,8 @@ int ia_ptsnap_emit_rest(const struct ia_ptsnap *s, __u32 snap, __u32 why, __u64 
 			b.e.pasid = d->pasid;
 			b.e.pgd = d->pgd;
 			b.e.count = (__u32)k;
-			memcpy(b.e.r, d->r + off, k * sizeof(*d->r));
+			if (k)	/* a device without leaves has no array */
+				memcpy(b.e.r, d->r + off, k * sizeof(*d->r));
 			b.e.hdr.size = (__u16)(sizeof(b.e) + k * sizeof(*d->r));
 			off += k;
 			if (off == d->n)
