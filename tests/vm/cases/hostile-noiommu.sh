@@ -5,6 +5,7 @@
 # `coverage` (the hooks this kernel allows) is not refused. One boot of its
 # own, no BPF load in it.
 # vm-opts: --append intel_iommu=off
+# vm-kernels: 6.1 (the tool's own handling, the same on every kernel; a BPF load and unload per run cost 1-5 min of TCG on 7.2)
 # vm-modes: strict (no IOMMU: no invalidation mode)
 
 # the live commands, each -j; stderr and exit code kept (hostile-identity.sh too)

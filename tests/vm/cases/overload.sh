@@ -9,6 +9,7 @@
 # cause, equal in `record -j` and the trace's trailer; record, check, report
 # and devices -i exit 3; every finding is uncertain (the lost records could
 # explain it), none fails the run, none is certain.
+# vm-kernels: 6.1 (the tool's own handling, the same on every kernel; a BPF load and unload per run cost 1-5 min of TCG on 7.2)
 # vm-modes: strict (drops happen in the ring buffer and the in-flight
 # stacks, before any IOTLB flush)
 

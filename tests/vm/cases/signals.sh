@@ -13,6 +13,7 @@
 # one handler (user/live/run.c) and each command its own ending, SIGKILL's
 # cleanup is the kernel's whatever the command. SIGINT is the overload
 # case's `record`, ended mid-command (its trace complete).
+# vm-kernels: 6.1 (the tool's own handling, the same on every kernel; a BPF load and unload per run cost 1-5 min of TCG on 7.2)
 # vm-modes: strict (signals, exits and a full disk do not depend on the
 # invalidation mode)
 
