@@ -300,10 +300,7 @@ void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
 	c->live_maps--;
 }
 
-const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = {
-	10000, 100000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
-	100000000, 1000000000,
-};
+const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = IA_LAZY_BOUNDS_NS;
 
 void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
 {

@@ -134,6 +134,30 @@ static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Production mode's tables: the caps asked for; the maps it does not use
+ * (call stacks, the in-flight stacks and argument stash of the request
+ * hooks) at one entry, and a ring buffer for device records only.
+ */
+#define IA_PROD_RINGBUF	(256 << 10)
+
+static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opts *o,
+		       char *err, size_t errlen)
+{
+	if ((o->prod_max_devices &&
+	     bpf_map__set_max_entries(skel->maps.prod_devs, o->prod_max_devices)) ||
+	    (o->prod_max_live &&
+	     bpf_map__set_max_entries(skel->maps.prod_live, o->prod_max_live))) {
+		snprintf(err, errlen, "bad production table size");
+		return -1;
+	}
+	bpf_map__set_max_entries(skel->maps.stacks, 1);
+	bpf_map__set_max_entries(skel->maps.inflight, 1);
+	if (!o->ringbuf_mb)
+		bpf_map__set_max_entries(skel->maps.events, IA_PROD_RINGBUF);
+	return 0;
+}
+
 static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		     const struct btf *btf, char *err, size_t errlen)
 {
@@ -161,6 +185,8 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		}
 		strcpy((char *)skel->rodata->dev_filters[i], o->devices[i]);
 	}
+	if (o->production && prod_bounds(skel, o, err, errlen))
+		return -EINVAL;
 	if (o->stack_map &&
 	    bpf_map__set_max_entries(skel->maps.stacks, o->stack_map)) {
 		snprintf(err, errlen, "bad stack map size %u", o->stack_map);
@@ -432,12 +458,12 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (ia_nr_hooks > sizeof(s->hooks) / sizeof(s->hooks[0])) {
+	s->nr_hooks = o->production ? ia_nr_prod_hooks : ia_nr_hooks;
+	if (s->nr_hooks > sizeof(s->hooks) / sizeof(s->hooks[0])) {
 		snprintf(err, errlen, "internal: hook table too big");
 		free(s);
 		return NULL;
 	}
-	s->nr_hooks = ia_nr_hooks;
 	s->on_event = o->on_event;
 	s->ctx = o->ctx;
 	load_log.verbose = o->verbose;
@@ -450,7 +476,10 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		free(s);
 		return NULL;
 	}
-	ia_hooks_resolve(btf, s->hooks);
+	if (o->production)
+		ia_hooks_resolve_table(btf, ia_prod_hooks, ia_nr_prod_hooks, s->hooks);
+	else
+		ia_hooks_resolve(btf, s->hooks);
 	if (o->force_kprobes)
 		for (size_t i = 0; i < s->nr_hooks; i++)
 			if (can_fall_back(&s->hooks[i]))
@@ -513,26 +542,31 @@ const struct ia_hook_status *ia_session_hooks(const struct ia_session *s, size_t
 	return s->hooks;
 }
 
-int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX])
+/* A per-CPU array's n counters, the CPUs added up. */
+static int percpu_sum(int fd, __u32 n, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(s->skel->maps.drops);
 	__u64 *vals;
 
-	memset(lost, 0, sizeof(__u64) * IA_DROP_MAX);
+	memset(out, 0, sizeof(__u64) * n);
 	if (ncpu <= 0)
 		return ncpu;
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (__u32 k = 0; k < IA_DROP_MAX; k++) {
+	for (__u32 k = 0; k < n; k++) {
 		if (bpf_map_lookup_elem(fd, &k, vals))
 			continue;
 		for (int c = 0; c < ncpu; c++)
-			lost[k] += vals[c];
+			out[k] += vals[c];
 	}
 	free(vals);
 	return 0;
+}
+
+int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX])
+{
+	return percpu_sum(bpf_map__fd(s->skel->maps.drops), IA_DROP_MAX, lost);
 }
 
 int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
@@ -547,6 +581,52 @@ int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
 		n++;
 	}
 	return n;
+}
+
+/* Each CPU's copy of a per-CPU map's value, at most ncpu of them. */
+static int percpu_values(int fd, const void *key, void *vals)
+{
+	return bpf_map_lookup_elem(fd, key, vals) ? -errno : 0;
+}
+
+int ia_session_prod_devs(struct ia_session *s, ia_prod_dev_fn fn, void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(s->skel->maps.prod_devs);
+	struct ia_prod_dev *v, sum;
+	__u64 key, next, *prev = NULL;
+	int ret = 0;
+
+	if (ncpu <= 0)
+		return ncpu;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if ((ret = percpu_values(fd, &key, v)) == -ENOENT)
+			continue;	/* deleted meanwhile: never, but harmless */
+		if (ret)
+			break;
+		memset(&sum, 0, sizeof(sum));
+		for (int c = 0; c < ncpu; c++) {
+			const __u64 *a = (const void *)&v[c];
+			__u64 *t = (void *)&sum, max = sum.lazy_max_ns;
+
+			/* every field a count, but the longest window */
+			for (size_t f = 0; f < sizeof(sum) / sizeof(__u64); f++)
+				t[f] += a[f];
+			sum.lazy_max_ns = v[c].lazy_max_ns > max ? v[c].lazy_max_ns : max;
+		}
+		fn(ctx, key, &sum);
+	}
+	free(v);
+	return ret;
+}
+
+int ia_session_prod_overflow(struct ia_session *s, __u64 out[IA_PROD_OVF_MAX])
+{
+	return percpu_sum(bpf_map__fd(s->skel->maps.prod_overflow), IA_PROD_OVF_MAX, out);
 }
 
 void ia_session_close(struct ia_session *s)

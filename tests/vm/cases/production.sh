@@ -1,0 +1,117 @@
+# Production mode (`devices --production`, bpf/prod.bpf.c): the per-device
+# totals counted in BPF must equal what `report` gives for a `record` of
+# the same workload. One workload, seen by both at once: production mode
+# runs `record` as its command, which runs the DMA fixture's calls on the
+# edu device (docs/fixture.md), each buffer a fresh page-aligned
+# allocation, so no two live buffers share a granule (production mode does
+# not subtract them, the checker does). The calls are the kinds production
+# mode counts (those mapped by __iommu_dma_map: single maps and pages,
+# contiguous and atomic coherent allocations, dma_alloc_pages, MMIO), and
+# one mapping is left live. The expected figures are also computed here
+# from the fixture's parameters and the 4 KiB granule: a third witness.
+# In lazy mode each unmap and free is one lazy window for both.
+# Shares the fixture's boot (same options); the fixture module is loaded
+# and unloaded here as in iova.sh.
+# vm-opts: --mem 6144 --append oops=panic
+
+# ---- guest (busybox sh) ----------------------------------------------------
+
+# last_id: the id of the fixture's last command
+prod_last() { iafx result | sed -n '$s/^id=\([0-9]*\) .*/\1/p'; }
+
+prod_workload() {
+	iafx map_single 100 200 to; a=$(prod_last)	# head 100, tail 3796
+	iafx map_page 0 4096 from; b=$(prod_last)	# nothing exposed
+	iafx map_single 0 8192 bidi; c=$(prod_last)
+	iafx map_page 4000 200 to; d=$(prod_last)	# two granules: 7992 exposed
+	iafx unmap "$a"; iafx unmap "$b"; iafx unmap "$c"; iafx unmap "$d"
+	iafx alloc_coherent 4096 contig; e=$(prod_last)	# __iommu_dma_map
+	iafx alloc_coherent 4096 atomic; f=$(prod_last)	# from the atomic pool
+	iafx alloc_pages 5000 to; g=$(prod_last)	# PAGE_ALIGN(5000) = 8192
+	bar0=$(iafx result | sed -n 's/^id=[0-9]* cmd=probe .* bar0=\([0-9]*\) .*/\1/p' | tail -n 1)
+	iafx map_resource $((bar0 + 256)) 8 to; h=$(prod_last)	# MMIO
+	iafx unmap "$h"
+	iafx free_coherent "$e"; iafx free_coherent "$f"; iafx free_pages "$g"
+	iafx map_single 8 16 to		# left live
+	sleep 1		# lazy mode: the flush queue's timer (10 ms) flushes the last
+}
+
+guest() {
+	iafx load > "$OUT/load.log" 2>&1
+	echo $? > "$OUT/load.rc"
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	iommu-audit -j devices --production --device "$IA_EDU_BDF" -- \
+		iommu-audit record --device "$IA_EDU_BDF" -o /tmp/prod.trace -- \
+		sh -c ". '$CASES_DIR/production.sh' && prod_workload > /dev/null" \
+		> "$OUT/prod.json" 2> "$OUT/prod.err"
+	echo $? > "$OUT/prod.rc"
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	iommu-audit -j report /tmp/prod.trace > "$OUT/report.json"
+	echo $? > "$OUT/report.rc"
+	iommu-audit report /tmp/prod.trace --format prometheus > "$OUT/report.prom"
+	iommu-audit dump /tmp/prod.trace > "$OUT/dump.jsonl"
+	# production mode alone (its own load), for the time it costs
+	iommu-audit devices --production --device "$IA_EDU_BDF" -- true > "$OUT/alone.txt" 2>&1
+	echo $? > "$OUT/alone.rc"
+	t2=$(cut -d' ' -f1 /proc/uptime)
+	echo "both $t0 $t1 alone $t1 $t2" > "$OUT/times"
+	iafx unload
+}
+
+# ---- host (bash, jq) -------------------------------------------------------
+
+check() {
+	local p=$OUT/prod.json r=$OUT/report.json edu windows f
+	assert_eq "fixture loaded" 0 "$(cat "$OUT/load.rc")"
+	assert_eq "devices --production exit code" 0 "$(cat "$OUT/prod.rc")"
+	assert_eq "report exit code" 0 "$(cat "$OUT/report.rc")"
+	assert_eq "production alone exit code" 0 "$(cat "$OUT/alone.rc")"
+	edu=$(env_get IA_EDU_BDF)
+	assert_jq "production mode" "$p" '.mode' production
+	assert_jq "production hooks all attached" "$p" \
+		'[.hooks[] | .state] | unique | join(",")' attached
+	assert_jq "production hooks complete" "$p" '.hooks_complete' true
+	assert_jq "nothing overflowed" "$p" '[.overflow[]] | add' 0
+	assert_jq "only the edu device" "$p" '[.devices[].name] | join(",")' "$edu"
+	assert_jq "ring-buffer records: the device's context only, none per request" "$p" \
+		'.records' 1
+	# the trace holds only kinds production mode counts: the comparison is
+	# of the same requests
+	assert_eq "recorded root requests: kinds counted by production mode" \
+		"alloc,alloc_pages,free,free_pages,map_page,map_resource,unmap_page,unmap_resource" \
+		"$(jq -r -s '[.[] | select(.type == "request" and .parent == 0) | .kind] | unique | join(",")' "$OUT/dump.jsonl")"
+	# every figure report has, equal
+	for f in driver domain_type granule untrusted maps failed bytes_requested \
+		 bytes_mapped bytes_exposed pages_exposed live preexisting_unmaps; do
+		assert_eq "$f: production = report" \
+			"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .'"$f" "$r")" \
+			"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .'"$f" "$p")"
+	done
+	# and what the fixture's parameters give (granule 4096): 9 maps of
+	# 200, 4096, 8192, 200 (across a page: 2 granules), 4096, 4096, 8192,
+	# 8 (MMIO at +256), 16 bytes
+	assert_jq "granule" "$p" '.devices[0].granule' 4096
+	assert_jq "maps" "$p" '.devices[0].maps' 9
+	assert_jq "bytes requested" "$p" '.devices[0].bytes_requested' 29096
+	assert_jq "bytes mapped" "$p" '.devices[0].bytes_mapped' 49152
+	assert_jq "bytes exposed" "$p" '.devices[0].bytes_exposed' $((49152 - 29096))
+	assert_jq "whole unrelated pages (granule = page)" "$p" '.devices[0].pages_exposed' 0
+	assert_jq "live: the one left mapped" "$p" '.devices[0].live' 1
+	assert_jq "unmaps matched: 4 unmaps, 1 MMIO unmap, 3 frees" "$p" '.devices[0].unmaps' 8
+	assert_jq "no unmatched unmap" "$p" '.devices[0].unmatched_unmaps' 0
+	# lazy windows: one per unmap in lazy mode, none in strict
+	windows=0
+	[ "$MODE" = lazy ] && windows=8
+	assert_jq "lazy windows ($MODE)" "$p" '.devices[0].lazy_windows' $windows
+	assert_eq "lazy windows: production = report's" \
+		"$(sed -n "s/^iommu_audit_lazy_flush_window_seconds_count{device=\"$edu\".*} //p" "$OUT/report.prom")" \
+		"$(jq '.devices[0].lazy_windows' "$p")"
+	assert_jq "lazy histogram adds up" "$p" '.devices[0] | (.lazy_hist | add) == .lazy_windows' true
+	assert_eq "queued IOVA releases in the trace ($MODE)" $windows \
+		"$(jq -s '[.[] | select(.type == "iova_free" and .queued)] | length' "$OUT/dump.jsonl")"
+	# the longest window: two tracers timing the same unmaps and flush
+	# (production at __iommu_dma_unmap's entry, record at its exit)
+	assert_jq "longest lazy window within 2 ms of report's" "$p" \
+		"(.devices[0].lazy_max_ns - $(jq --arg d "$edu" '.devices[] | select(.name == $d) | .lazy_max_ns' "$r")) | fabs < 2000000" true
+	echo "# production vs record: $(cat "$OUT/times"); report: $(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | [.maps, .bytes_requested, .bytes_mapped, .bytes_exposed, .live, .lazy_max_ns]' "$r")"
+}
