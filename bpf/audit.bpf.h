@@ -284,6 +284,7 @@ enum ia_stash_fn {
 	IA_STASH_IOVA_UNMAP,
 	IA_STASH_FQ_FLUSH,
 	IA_STASH_PROD_MAP,	/* prod.bpf.c */
+	IA_STASH_PROD_UNMAP,
 	IA_STASH_PROD_FQ_FLUSH,
 };
 

@@ -15,9 +15,11 @@
  *   the rest of the last granule. Scatterlists, remapped and noncontiguous
  *   allocations and the IOVA API map through iommu_map_sg() or
  *   iommu_map_nosync() instead: not counted here (the coverage says so).
- * - entry of __iommu_dma_unmap(dev, dma_addr, size): every unmap and free
+ * - exit of __iommu_dma_unmap(dev, dma_addr, size): every unmap and free
  *   of dma-iommu; matched against the live table (a mapping counted here),
- *   and queued on its cookie's lazy queue in a DMA-FQ domain;
+ *   and queued on its cookie's lazy queue in a DMA-FQ domain. At its exit,
+ *   not its entry: on 7.x a flush is seen inside it (queue_iova() calls
+ *   fq_ring_free_locked() first), and must not revoke this unmap;
  * - the flush-queue flush (fq_flush_iotlb's exit, 6.1/6.12; the
  *   fq_flush_finish_cnt move at fq_ring_free_locked, 7.x): each queued
  *   unmap's window goes into its device's histogram.
@@ -197,7 +199,7 @@ static __always_inline void queue_unmap(struct iommu_dma_cookie *cookie, __u64 d
 	q->seq = slot + 1;
 }
 
-static __always_inline void prod_unmap_started(const __u64 *a)
+static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret)
 {
 	struct device *dev = (void *)a[0];
 	struct prod_live_key k = { .dev = (__u64)dev };
@@ -308,20 +310,10 @@ int prod_map(__u64 *ctx)
 	return 0;
 }
 
-SEC("fentry/__iommu_dma_unmap")
+SEC("fexit/__iommu_dma_unmap")
 int prod_unmap(__u64 *ctx)
 {
-	prod_unmap_started(ctx);
-	return 0;
-}
-
-SEC("kprobe/__iommu_dma_unmap")
-int prod_unmap_k(struct pt_regs *regs)
-{
-	__u64 a[IA_MAX_ARGS];
-
-	ia_regs_args(regs, a);
-	prod_unmap_started(a);
+	prod_unmap_done(ctx, 0);
 	return 0;
 }
 
@@ -350,4 +342,5 @@ int prod_fq_ring_free_k(struct pt_regs *regs)
 }
 
 IA_KPROBE_STASHED(prod_map, __iommu_dma_map, IA_STASH_PROD_MAP, prod_map_done)
+IA_KPROBE_STASHED(prod_unmap, __iommu_dma_unmap, IA_STASH_PROD_UNMAP, prod_unmap_done)
 IA_KPROBE_STASHED(prod_fq_flush, fq_flush_iotlb, IA_STASH_PROD_FQ_FLUSH, prod_fq_flush_done)

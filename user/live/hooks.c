@@ -153,7 +153,7 @@ const struct ia_hook ia_prod_hooks[] = {
 	  { EXIT("__iommu_dma_map", prod_map, NULL) } },
 	{ "prod_unmap", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE | IA_CHECK_TEMPORAL,
 	  "unmaps: live mappings, lazy queue",
-	  { ENTRY("__iommu_dma_unmap", prod_unmap, NULL) } },
+	  { EXIT("__iommu_dma_unmap", prod_unmap, NULL) } },
 	{ "prod_fq_flush", IA_ATTACH_FENTRY, IA_CHECK_TEMPORAL, "flush-queue flushes: lazy windows",
 	  { EXIT("fq_flush_iotlb", prod_fq_flush, "<= 6.12; inlined later"),
 	    ENTRY("fq_ring_free_locked", prod_fq_ring_free, "7.x: fq_flush_finish_cnt moved") } },
