@@ -85,29 +85,6 @@ static int from_trace(struct ia_cli *cli, const char *path, struct ia_devstats *
 	return 0;
 }
 
-/* The production counters, with the device records the run received. */
-struct prod_read {
-	struct ia_prod_table *t;
-	const struct ia_devstats *ds;
-};
-
-static void on_prod_dev(void *ctx, __u64 dev, const struct ia_prod_dev *c)
-{
-	struct prod_read *r = ctx;
-
-	ia_prod_table_add(r->t, r->ds, dev, c);
-}
-
-static int read_prod(struct ia_session *s, const struct ia_devstats *ds,
-		     struct ia_prod_table *t)
-{
-	struct prod_read r = { t, ds };
-	int ret = ia_session_prod_devs(s, on_prod_dev, &r);
-
-	t->records = ds->records;
-	return ret ? ret : ia_session_prod_overflow(s, t->overflow);
-}
-
 /* --status in production mode: the counters as they are now */
 struct prod_status {
 	struct ia_session *s;
@@ -120,7 +97,7 @@ static void prod_status_line(void *ctx)
 	struct ia_prod_table t = {};
 	__u64 maps = 0, exposed = 0;
 
-	if (!read_prod(p->s, p->ds, &t))
+	if (!ia_prod_table_read(&t, p->s, p->ds))
 		for (size_t i = 0; i < t.n; i++) {
 			maps += t.rows[i].d.maps;
 			exposed += t.rows[i].d.bytes_exposed;
@@ -163,7 +140,7 @@ static int live(struct ia_cli *cli, struct ia_session_opts *so, struct ia_run_op
 		ro->ctx = &pctx;
 	}
 	ret = ia_run(s, ro, &res, err, sizeof(err));
-	if (!ret && so->production && (ret = read_prod(s, ds, prod)) != 0)
+	if (!ret && so->production && (ret = ia_prod_table_read(prod, s, ds)) != 0)
 		snprintf(err, sizeof(err), "reading the production counters: %s", strerror(-ret));
 	ia_session_drops(s, lost);
 	ia_session_close(s);

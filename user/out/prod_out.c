@@ -4,6 +4,7 @@
 #include <string.h>
 #include "lib/json.h"
 #include "live/coverage.h"
+#include "live/loader.h"
 #include "out/findings_out.h"
 #include "out/prod_out.h"
 #include "out/report_out.h"
@@ -72,6 +73,51 @@ static int cmp_name(const void *a, const void *b)
 		      ((const struct ia_prod_row *)b)->d.name);
 }
 
+struct prod_read {
+	struct ia_prod_table *t;
+	const struct ia_devstats *ds;
+};
+
+static void on_prod_dev(void *ctx, __u64 dev, const struct ia_prod_dev *c)
+{
+	struct prod_read *r = ctx;
+
+	ia_prod_table_add(r->t, r->ds, dev, c);
+}
+
+int ia_prod_table_read(struct ia_prod_table *t, struct ia_session *s,
+		       const struct ia_devstats *ds)
+{
+	struct prod_read r = { t, ds };
+	int ret = ia_session_prod_devs(s, on_prod_dev, &r);
+
+	t->records = ds->records;
+	if (!ret)
+		ret = ia_session_prod_overflow(s, t->overflow);
+	if (!ret)
+		qsort(t->rows, t->n, sizeof(*t->rows), cmp_name);
+	return ret;
+}
+
+struct ia_check_dev *ia_prod_check_devs(struct ia_prod_table *t)
+{
+	struct ia_check_dev *d = calloc(t->n + 1, sizeof(*d));
+
+	for (size_t i = 0; d && i < t->n; i++)
+		d[i] = t->rows[i].d;
+	return d;
+}
+
+void ia_prod_state(const struct ia_prod_table *t, struct ia_checker_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->devices = t->n;
+	for (size_t i = 0; i < t->n; i++)
+		st->live_maps += t->rows[i].d.live;
+	st->devices_dropped = t->overflow[IA_PROD_OVF_DEVICES];
+	st->oom = t->oom;
+}
+
 /* Are all the hooks of the run attached (or absent from this kernel)? */
 static bool hooks_complete(const struct ia_hook_status *st, size_t n)
 {
@@ -81,11 +127,8 @@ static bool hooks_complete(const struct ia_hook_status *st, size_t n)
 void ia_prod_text(FILE *out, struct ia_prod_table *t, const struct ia_trace_meta *m,
 		  const struct ia_hook_status *st, size_t n)
 {
-	struct ia_check_dev *d = calloc(t->n + 1, sizeof(*d));
+	struct ia_check_dev *d = ia_prod_check_devs(t);
 
-	qsort(t->rows, t->n, sizeof(*t->rows), cmp_name);
-	for (size_t i = 0; d && i < t->n; i++)
-		d[i] = t->rows[i].d;
 	fprintf(out, "kernel %s, page size %u, production mode (counted in BPF)\n",
 		m->kernel_release, m->page_size);
 	ia_report_devices_text(out, d, d ? t->n : 0);
@@ -106,7 +149,6 @@ void ia_prod_text(FILE *out, struct ia_prod_table *t, const struct ia_trace_meta
 void ia_prod_json(struct ia_json *j, struct ia_prod_table *t,
 		  const struct ia_hook_status *st, size_t n)
 {
-	qsort(t->rows, t->n, sizeof(*t->rows), cmp_name);
 	ia_json_kstr(j, "mode", "production");
 	ia_json_key(j, "devices");
 	ia_json_arr_begin(j);

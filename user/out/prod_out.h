@@ -36,6 +36,16 @@ void ia_prod_table_add(struct ia_prod_table *t, const struct ia_devstats *ds, __
 		       const struct ia_prod_dev *c);
 void ia_prod_table_free(struct ia_prod_table *t);
 
+struct ia_session;
+/* Fill t (empty) from a production session's maps, named by ds; records
+ * set from ds. 0 or -errno. */
+int ia_prod_table_read(struct ia_prod_table *t, struct ia_session *s,
+		       const struct ia_devstats *ds);
+/* The rows as the checker's device totals, by name (caller frees), and
+ * the bounded state as the checker's state (monitor's metrics). */
+struct ia_check_dev *ia_prod_check_devs(struct ia_prod_table *t);
+void ia_prod_state(const struct ia_prod_table *t, struct ia_checker_state *st);
+
 /* The run's hooks (st, n) are printed with the table. */
 void ia_prod_text(FILE *out, struct ia_prod_table *t, const struct ia_trace_meta *m,
 		  const struct ia_hook_status *st, size_t n);
