@@ -24,6 +24,10 @@
  *   fq_flush_finish_cnt move at fq_ring_free_locked, 7.x): each queued
  *   unmap's window goes into its device's histogram.
  *
+ * Maps that expose bytes are also counted per call stack (prod_sites;
+ * `devices --production` names each by its first frame outside the DMA
+ * code, as the checker names a finding's site).
+ *
  * The exposure counted is mapped minus requested, like the checker's
  * (check/inv_exposure.c) except that the checker also takes out the bytes
  * of the device's other live buffers sharing the granule (two sub-page
@@ -52,6 +56,15 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } prod_overflow SEC(".maps");
+
+/* (device, call stack) -> the exposure of its maps, per CPU; only maps
+ * that expose bytes pay for the stack (a page-aligned buffer costs none) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct ia_prod_site_key);
+	__type(value, struct ia_prod_site);
+} prod_sites SEC(".maps");
 
 /* A mapping counted here and not unmapped yet: (device, IOVA of its first
  * granule). Its value is unused: the key is the fact. */
@@ -126,7 +139,32 @@ static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
 	return bpf_map_lookup_elem(&prod_devs, &dev);
 }
 
-static __always_inline void prod_map_done(const __u64 *a, __u64 ret)
+static __always_inline void count_site(void *ctx, __u64 dev, __u64 exposed, __u64 pages)
+{
+	static const struct ia_prod_site zero;
+	struct ia_prod_site_key k = { .dev = dev };
+	struct ia_prod_site *v;
+
+	k.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	if (k.stack_id < 0) {
+		ia_drop(IA_DROP_STACK);
+		k.stack_id = -1;
+	}
+	v = bpf_map_lookup_elem(&prod_sites, &k);
+	if (!v) {
+		bpf_map_update_elem(&prod_sites, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&prod_sites, &k);
+		if (!v) {
+			overflow(IA_PROD_OVF_SITES);
+			return;
+		}
+	}
+	v->maps++;
+	v->bytes_exposed += exposed;
+	v->pages_exposed += pages;
+}
+
+static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret)
 {
 	struct device *dev = (void *)a[0];
 	__u64 phys = a[1], size = a[2], g, page, off, mapped, end, lo, hi, pages = 0;
@@ -163,6 +201,8 @@ static __always_inline void prod_map_done(const __u64 *a, __u64 ret)
 		pages += (hi - ((end + page - 1) & ~(page - 1))) / page;
 	}
 	c->pages_exposed += pages;
+	if (mapped > size)
+		count_site(ctx, (__u64)dev, mapped - size, pages);
 
 	k.dev = (__u64)dev;
 	k.iova = ret & ~(g - 1);
@@ -306,7 +346,25 @@ static __always_inline void prod_fq_ring_free_seen(const __u64 *a)
 SEC("fexit/__iommu_dma_map")
 int prod_map(__u64 *ctx)
 {
-	prod_map_done(ctx, ctx[5]);
+	prod_map_done(ctx, ctx, ctx[5]);
+	return 0;
+}
+
+/* the kprobe fallback: the kretprobe's context for the call stack */
+SEC("kprobe/__iommu_dma_map")
+int prod_map_kenter(struct pt_regs *regs)
+{
+	ia_stash_put(IA_STASH_PROD_MAP, regs);
+	return 0;
+}
+
+SEC("kretprobe/__iommu_dma_map")
+int prod_map_kexit(struct pt_regs *regs)
+{
+	__u64 a[IA_MAX_ARGS];
+
+	if (ia_stash_take(IA_STASH_PROD_MAP, a))
+		prod_map_done(regs, a, PT_REGS_RC(regs));
 	return 0;
 }
 
@@ -341,6 +399,5 @@ int prod_fq_ring_free_k(struct pt_regs *regs)
 	return 0;
 }
 
-IA_KPROBE_STASHED(prod_map, __iommu_dma_map, IA_STASH_PROD_MAP, prod_map_done)
 IA_KPROBE_STASHED(prod_unmap, __iommu_dma_unmap, IA_STASH_PROD_UNMAP, prod_unmap_done)
 IA_KPROBE_STASHED(prod_fq_flush, fq_flush_iotlb, IA_STASH_PROD_FQ_FLUSH, prod_fq_flush_done)

@@ -140,7 +140,8 @@ static int live(struct ia_cli *cli, struct ia_session_opts *so, struct ia_run_op
 		ro->ctx = &pctx;
 	}
 	ret = ia_run(s, ro, &res, err, sizeof(err));
-	if (!ret && so->production && (ret = ia_prod_table_read(prod, s, ds)) != 0)
+	if (!ret && so->production && ((ret = ia_prod_table_read(prod, s, ds)) != 0 ||
+					(ret = ia_prod_table_read_sites(prod, s)) != 0))
 		snprintf(err, sizeof(err), "reading the production counters: %s", strerror(-ret));
 	ia_session_drops(s, lost);
 	ia_session_close(s);

@@ -454,12 +454,26 @@ struct ia_prod_dev {
 	__u64 lazy_hist[IA_PROD_LAZY_BUCKETS];	/* bounds: ia_lazy_bounds_ns */
 };
 
+/* Production mode's per-call-site counters of the maps that expose bytes:
+ * key (device, call stack id in the stack map; -1 when it had no room). */
+struct ia_prod_site_key {
+	__u64 dev;
+	__s64 stack_id;
+};
+
+struct ia_prod_site {
+	__u64 maps;		/* maps exposing bytes, from this site */
+	__u64 bytes_exposed;
+	__u64 pages_exposed;
+};
+
 /* Production mode's bounded state: what did not fit, per cause (a per-CPU
  * array, prod_overflow). */
 enum ia_prod_overflow {
 	IA_PROD_OVF_DEVICES = 0,	/* a device beyond the per-device table */
 	IA_PROD_OVF_LIVE,		/* a mapping beyond the live table */
 	IA_PROD_OVF_LAZY,		/* a queued unmap beyond a cookie's queue */
+	IA_PROD_OVF_SITES,		/* a call site beyond the per-site table */
 	IA_PROD_OVF_MAX,
 };
 

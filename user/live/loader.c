@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -140,6 +141,7 @@ static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
  * hooks) at one entry, and a ring buffer for device records only.
  */
 #define IA_PROD_RINGBUF	(256 << 10)
+#define IA_PROD_STACKS	1024	/* call stacks of the maps that expose bytes */
 
 static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opts *o,
 		       char *err, size_t errlen)
@@ -151,7 +153,8 @@ static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opt
 		snprintf(err, errlen, "bad production table size");
 		return -1;
 	}
-	bpf_map__set_max_entries(skel->maps.stacks, 1);
+	if (!o->stack_map)
+		bpf_map__set_max_entries(skel->maps.stacks, IA_PROD_STACKS);
 	bpf_map__set_max_entries(skel->maps.inflight, 1);
 	if (!o->ringbuf_mb)
 		bpf_map__set_max_entries(skel->maps.events, IA_PROD_RINGBUF);
@@ -583,45 +586,93 @@ int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
 	return n;
 }
 
-/* Each CPU's copy of a per-CPU map's value, at most ncpu of them. */
+/* Each CPU's copy of a per-CPU map's value. */
 static int percpu_values(int fd, const void *key, void *vals)
 {
 	return bpf_map_lookup_elem(fd, key, vals) ? -errno : 0;
 }
 
-int ia_session_prod_devs(struct ia_session *s, ia_prod_dev_fn fn, void *ctx)
+/*
+ * Each entry of a per-CPU hash whose values are nfields __u64 counters:
+ * the CPUs added up, except field max_field (-1: none), the largest of
+ * them; handed to fn with its key (ksz bytes, at most 16).
+ */
+static int percpu_hash_sum(int fd, size_t ksz, size_t nfields, int max_field,
+			   void (*fn)(void *ctx, const void *key, const __u64 *sum), void *ctx)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(s->skel->maps.prod_devs);
-	struct ia_prod_dev *v, sum;
-	__u64 key, next, *prev = NULL;
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 key[2], next[2], *prev = NULL, *v, sum[32];
 	int ret = 0;
 
 	if (ncpu <= 0)
 		return ncpu;
-	v = calloc(ncpu, sizeof(*v));
+	if (ksz > sizeof(key) || nfields > 32)
+		return -EINVAL;
+	v = calloc((size_t)ncpu * nfields, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if ((ret = percpu_values(fd, &key, v)) == -ENOENT)
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if ((ret = percpu_values(fd, key, v)) == -ENOENT)
 			continue;	/* deleted meanwhile: never, but harmless */
 		if (ret)
 			break;
-		memset(&sum, 0, sizeof(sum));
-		for (int c = 0; c < ncpu; c++) {
-			const __u64 *a = (const void *)&v[c];
-			__u64 *t = (void *)&sum, max = sum.lazy_max_ns;
+		memset(sum, 0, sizeof(sum));
+		for (int c = 0; c < ncpu; c++)
+			for (size_t f = 0; f < nfields; f++) {
+				__u64 x = v[(size_t)c * nfields + f];
 
-			/* every field a count, but the longest window */
-			for (size_t f = 0; f < sizeof(sum) / sizeof(__u64); f++)
-				t[f] += a[f];
-			sum.lazy_max_ns = v[c].lazy_max_ns > max ? v[c].lazy_max_ns : max;
-		}
-		fn(ctx, key, &sum);
+				sum[f] = (int)f == max_field ? (x > sum[f] ? x : sum[f]) : sum[f] + x;
+			}
+		fn(ctx, key, sum);
 	}
 	free(v);
-	return ret;
+	return ret == -ENOENT ? 0 : ret;
+}
+
+struct prod_cb {
+	ia_prod_dev_fn dev_fn;
+	ia_prod_site_fn site_fn;
+	void *ctx;
+};
+
+static void on_dev_sum(void *ctx, const void *key, const __u64 *sum)
+{
+	const struct prod_cb *cb = ctx;
+	struct ia_prod_dev d;
+
+	memcpy(&d, sum, sizeof(d));
+	cb->dev_fn(cb->ctx, *(const __u64 *)key, &d);
+}
+
+static void on_site_sum(void *ctx, const void *key, const __u64 *sum)
+{
+	const struct prod_cb *cb = ctx;
+	struct ia_prod_site v;
+
+	memcpy(&v, sum, sizeof(v));
+	cb->site_fn(cb->ctx, key, &v);
+}
+
+int ia_session_prod_devs(struct ia_session *s, ia_prod_dev_fn fn, void *ctx)
+{
+	struct prod_cb cb = { .dev_fn = fn, .ctx = ctx };
+
+	/* every field a count, but the longest window */
+	return percpu_hash_sum(bpf_map__fd(s->skel->maps.prod_devs), sizeof(__u64),
+			       sizeof(struct ia_prod_dev) / sizeof(__u64),
+			       offsetof(struct ia_prod_dev, lazy_max_ns) / sizeof(__u64),
+			       on_dev_sum, &cb);
+}
+
+int ia_session_prod_sites(struct ia_session *s, ia_prod_site_fn fn, void *ctx)
+{
+	struct prod_cb cb = { .site_fn = fn, .ctx = ctx };
+
+	return percpu_hash_sum(bpf_map__fd(s->skel->maps.prod_sites),
+			       sizeof(struct ia_prod_site_key),
+			       sizeof(struct ia_prod_site) / sizeof(__u64), -1, on_site_sum, &cb);
 }
 
 int ia_session_prod_overflow(struct ia_session *s, __u64 out[IA_PROD_OVF_MAX])

@@ -79,6 +79,10 @@ int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max);
 typedef void (*ia_prod_dev_fn)(void *ctx, __u64 dev, const struct ia_prod_dev *c);
 int ia_session_prod_devs(struct ia_session *s, ia_prod_dev_fn fn, void *ctx);
 int ia_session_prod_overflow(struct ia_session *s, __u64 out[IA_PROD_OVF_MAX]);
+/* ... and each call site's (the CPUs added up) */
+typedef void (*ia_prod_site_fn)(void *ctx, const struct ia_prod_site_key *k,
+				const struct ia_prod_site *v);
+int ia_session_prod_sites(struct ia_session *s, ia_prod_site_fn fn, void *ctx);
 
 void ia_session_close(struct ia_session *s);
 

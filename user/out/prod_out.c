@@ -2,7 +2,9 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check/finding.h"
 #include "lib/json.h"
+#include "lib/ksyms.h"
 #include "live/coverage.h"
 #include "live/loader.h"
 #include "out/findings_out.h"
@@ -13,7 +15,27 @@ static const char *const overflow_names[IA_PROD_OVF_MAX] = {
 	[IA_PROD_OVF_DEVICES] = "devices",
 	[IA_PROD_OVF_LIVE] = "live",
 	[IA_PROD_OVF_LAZY] = "lazy",
+	[IA_PROD_OVF_SITES] = "sites",
 };
+
+/* Room for entry n of an array of *cap entries of size bytes (doubled
+ * when full); false, and *oom set, when there is none. */
+static bool room(void **v, size_t *cap, size_t n, size_t size, int *oom)
+{
+	size_t c = *cap ? 2 * *cap : 16;
+	void *nv;
+
+	if (n < *cap)
+		return true;
+	nv = realloc(*v, c * size);
+	if (!nv) {
+		*oom = 1;
+		return false;
+	}
+	*v = nv;
+	*cap = c;
+	return true;
+}
 
 void ia_prod_table_add(struct ia_prod_table *t, const struct ia_devstats *ds, __u64 dev,
 		       const struct ia_prod_dev *c)
@@ -22,19 +44,11 @@ void ia_prod_table_add(struct ia_prod_table *t, const struct ia_devstats *ds, __
 	struct ia_prod_row *row;
 	__u64 ended;
 
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? 2 * t->cap : 16;
-		struct ia_prod_row *n = realloc(t->rows, cap * sizeof(*n));
-
-		if (!n) {
-			t->oom = 1;
-			return;
-		}
-		t->rows = n;
-		t->cap = cap;
-	}
+	if (!room((void **)&t->rows, &t->cap, t->n, sizeof(*t->rows), &t->oom))
+		return;
 	row = &t->rows[t->n++];
 	memset(row, 0, sizeof(*row));
+	row->dev = dev;
 	row->c = *c;
 	if (r && r->ctx.hdr.type == IA_EV_DEVICE) {
 		memcpy(row->d.name, r->ctx.name, sizeof(row->d.name));
@@ -64,6 +78,7 @@ void ia_prod_table_add(struct ia_prod_table *t, const struct ia_devstats *ds, __
 void ia_prod_table_free(struct ia_prod_table *t)
 {
 	free(t->rows);
+	free(t->sites);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -97,6 +112,91 @@ int ia_prod_table_read(struct ia_prod_table *t, struct ia_session *s,
 	if (!ret)
 		qsort(t->rows, t->n, sizeof(*t->rows), cmp_name);
 	return ret;
+}
+
+struct site_read {
+	struct ia_prod_table *t;
+	struct ia_session *s;
+	struct ia_ksyms *ks;
+};
+
+static bool same_site(const char a[IA_SITE_FRAMES][IA_SYM_LEN],
+		      const char b[IA_SITE_FRAMES][IA_SYM_LEN])
+{
+	return !memcmp(a, b, IA_SITE_FRAMES * IA_SYM_LEN);
+}
+
+static void on_site(void *ctx, const struct ia_prod_site_key *k, const struct ia_prod_site *v)
+{
+	struct site_read *r = ctx;
+	struct ia_prod_table *t = r->t;
+	char site[IA_SITE_FRAMES][IA_SYM_LEN] = {};
+	__u64 ips[IA_STACK_DEPTH];
+	int n = r->ks && k->stack_id >= 0 ?
+		ia_session_stack(r->s, (__s32)k->stack_id, ips, IA_STACK_DEPTH) : 0;
+	int i = 0, f = 0;
+	char sym[IA_SYM_LEN];
+	size_t at;
+
+	for (; i < n && f < IA_SITE_FRAMES; i++) {
+		char *off;
+
+		ia_ksyms_symbolize(r->ks, ips[i], sym, sizeof(sym));
+		if (!f && ia_site_core_frame(sym))
+			continue;
+		/* "fn+0x1f [mod]" -> "fn [mod]": the stacks of a site are
+		 * added up by function, whichever call in it */
+		if ((off = strchr(sym, '+')))
+			memmove(off, off + strcspn(off, " "), strlen(off + strcspn(off, " ")) + 1);
+		memcpy(site[f++], sym, IA_SYM_LEN);
+	}
+	for (at = 0; at < t->nsites; at++)
+		if (t->sites[at].dev == k->dev && same_site(t->sites[at].site, site))
+			break;
+	if (at == t->nsites) {
+		if (!room((void **)&t->sites, &t->sites_cap, t->nsites, sizeof(*t->sites), &t->oom))
+			return;
+		memset(&t->sites[at], 0, sizeof(t->sites[at]));
+		t->sites[at].dev = k->dev;
+		memcpy(t->sites[at].site, site, sizeof(site));
+		t->nsites++;
+	}
+	t->sites[at].v.maps += v->maps;
+	t->sites[at].v.bytes_exposed += v->bytes_exposed;
+	t->sites[at].v.pages_exposed += v->pages_exposed;
+}
+
+int ia_prod_table_read_sites(struct ia_prod_table *t, struct ia_session *s)
+{
+	struct site_read r = { t, s, ia_ksyms_load("/proc/kallsyms") };
+	int ret = ia_session_prod_sites(s, on_site, &r);
+
+	ia_ksyms_free(r.ks);
+	return ret;
+}
+
+/* The sites of device dev exposing the most, most first (at most max). */
+static size_t worst_sites(const struct ia_prod_table *t, __u64 dev,
+			  const struct ia_prod_siterow **out, size_t max)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < t->nsites; i++) {
+		const struct ia_prod_siterow *x = &t->sites[i];
+		size_t pos;
+
+		if (x->dev != dev)
+			continue;
+		for (pos = k; pos > 0 && out[pos - 1]->v.bytes_exposed < x->v.bytes_exposed; pos--)
+			if (pos < max)
+				out[pos] = out[pos - 1];
+		if (pos < max) {
+			out[pos] = x;
+			if (k < max)
+				k++;
+		}
+	}
+	return k;
 }
 
 struct ia_check_dev *ia_prod_check_devs(struct ia_prod_table *t)
@@ -133,6 +233,18 @@ void ia_prod_text(FILE *out, struct ia_prod_table *t, const struct ia_trace_meta
 		m->kernel_release, m->page_size);
 	ia_report_devices_text(out, d, d ? t->n : 0);
 	free(d);
+	for (size_t i = 0; i < t->n; i++) {
+		const struct ia_prod_siterow *w[IA_REPORT_WORST_SITES];
+		size_t k = worst_sites(t, t->rows[i].dev, w, IA_REPORT_WORST_SITES);
+
+		if (k)
+			fprintf(out, "\n%s (%s): call sites exposing the most\n",
+				t->rows[i].d.name, t->rows[i].d.driver);
+		for (size_t x = 0; x < k; x++)
+			fprintf(out, "  %10" PRIu64 " bytes in %6" PRIu64 " mappings  %s\n",
+				(uint64_t)w[x]->v.bytes_exposed, (uint64_t)w[x]->v.maps,
+				w[x]->site[0][0] ? w[x]->site[0] : "(no call stack)");
+	}
 	fprintf(out, "\nhooks:");
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, " %s=%s", st[i].hook->name, ia_trace_hook_state_str(st[i].state));
@@ -154,6 +266,8 @@ void ia_prod_json(struct ia_json *j, struct ia_prod_table *t,
 	ia_json_arr_begin(j);
 	for (size_t i = 0; i < t->n; i++) {
 		const struct ia_prod_row *r = &t->rows[i];
+		const struct ia_prod_siterow *w[IA_REPORT_WORST_SITES];
+		size_t k;
 
 		ia_json_obj_begin(j);
 		ia_report_device_json(j, &r->d);
@@ -166,6 +280,18 @@ void ia_prod_json(struct ia_json *j, struct ia_prod_table *t,
 		ia_json_arr_begin(j);
 		for (int b = 0; b < IA_LAZY_BUCKETS + 1; b++)
 			ia_json_u64(j, r->d.lazy_hist[b]);
+		ia_json_arr_end(j);
+		/* as report's, without a finding code (no check runs) */
+		ia_json_key(j, "worst_sites");
+		ia_json_arr_begin(j);
+		k = worst_sites(t, r->dev, w, IA_REPORT_WORST_SITES);
+		for (size_t x = 0; x < k; x++) {
+			ia_json_obj_begin(j);
+			ia_json_kstr(j, "site", w[x]->site[0]);
+			ia_json_ku64(j, "exposed_bytes", w[x]->v.bytes_exposed);
+			ia_json_ku64(j, "mappings", w[x]->v.maps);
+			ia_json_obj_end(j);
+		}
 		ia_json_arr_end(j);
 		ia_json_obj_end(j);
 	}

@@ -18,13 +18,25 @@
 struct ia_json;
 
 struct ia_prod_row {
+	__u64 dev;			/* struct device * */
 	struct ia_check_dev d;
 	struct ia_prod_dev c;
+};
+
+/* A call site's exposure: the stacks whose first IA_SITE_FRAMES frames
+ * outside the DMA code have the same functions, added up (the checker's
+ * finding fingerprint groups a site so); frames named without offsets. */
+struct ia_prod_siterow {
+	__u64 dev;
+	char site[IA_SITE_FRAMES][IA_SYM_LEN];	/* innermost first */
+	struct ia_prod_site v;
 };
 
 struct ia_prod_table {
 	struct ia_prod_row *rows;
 	size_t n, cap;
+	struct ia_prod_siterow *sites;	/* ia_prod_table_read_sites() */
+	size_t nsites, sites_cap;
 	int oom;
 	__u64 overflow[IA_PROD_OVF_MAX];
 	__u64 records;		/* ring-buffer records the run received */
@@ -44,6 +56,9 @@ int ia_prod_table_read(struct ia_prod_table *t, struct ia_session *s,
 /* The rows as the checker's device totals, by name (caller frees), and
  * the bounded state as the checker's state (monitor's metrics). */
 struct ia_check_dev *ia_prod_check_devs(struct ia_prod_table *t);
+/* The per-call-site counters, each stack symbolized (/proc/kallsyms) and
+ * named by its frames outside the DMA code. 0 or -errno. */
+int ia_prod_table_read_sites(struct ia_prod_table *t, struct ia_session *s);
 void ia_prod_state(const struct ia_prod_table *t, struct ia_checker_state *st);
 
 /* The run's hooks (st, n) are printed with the table. */

@@ -83,6 +83,7 @@ check() {
 	assert_eq "monitor --production (kprobes) exit code" 0 "$(cat "$OUT/mon.rc")"
 	edu=$(env_get IA_EDU_BDF)
 	assert_jq "production mode" "$p" '.mode' production
+	assert_jq "no call stack lost" "$p" '.lost.stack' 0
 	assert_jq "production hooks all attached" "$p" \
 		'[.hooks[] | .state] | unique | join(",")' attached
 	assert_jq "production hooks complete" "$p" '.hooks_complete' true
@@ -102,6 +103,13 @@ check() {
 			"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .'"$f" "$r")" \
 			"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .'"$f" "$p")"
 	done
+	# the call sites exposing the most: report's names each by its finding
+	# (code and site; all exposure.sub_page at a 4 KiB granule)
+	# (production mode names a site by its functions: report's first
+	# finding of the site gives the offset)
+	assert_eq "worst call sites: production = report" \
+		"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | [.worst_sites[] | {site: (.site | sub("\\+0x[0-9a-f]+"; "")), exposed_bytes, mappings}]' "$r")" \
+		"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .worst_sites' "$p")"
 	# and what the fixture's parameters give (granule 4096): 9 maps of
 	# 200, 4096, 8192, 200 (across a page: 2 granules), 4096, 4096, 8192,
 	# 8 (MMIO at +256), 16 bytes
@@ -124,12 +132,17 @@ check() {
 	assert_jq "lazy histogram adds up" "$p" '.devices[0] | (.lazy_hist | add) == .lazy_windows' true
 	assert_eq "queued IOVA releases in the trace ($MODE)" $windows \
 		"$(jq -s '[.[] | select(.type == "iova_free" and .queued)] | length' "$OUT/dump.jsonl")"
-	# the windows' sum, and the longest one: two tracers timing the same unmaps and flush
-	# (production at __iommu_dma_unmap's entry, record at its exit)
-	assert_jq "lazy windows' sum within 1 ms per window of report's" "$p" \
-		"(.devices[0].lazy_sum_ns - 1e9 * $(sed -n "s/^iommu_audit_lazy_flush_window_seconds_sum{device=\"$edu\".*} //p" "$OUT/report.prom")) | fabs <= 1000000 * $windows" true
-	assert_jq "longest lazy window within 2 ms of report's" "$p" \
-		"(.devices[0].lazy_max_ns - $(jq --arg d "$edu" '.devices[] | select(.name == $d) | .lazy_max_ns' "$r")) | fabs < 2000000" true
+	# the windows by bucket: two tracers timing the same unmaps and flushes
+	# (both from __iommu_dma_unmap's return to the first flush seen after
+	# it). A flush on the other CPU between queue_iova() and that return is
+	# seen before or after the unmap by each tracer on its own (their
+	# programs run one after the other), and the one that sees it before
+	# waits for the next flush: at most one window may fall in another
+	# bucket (a histogram distance of 2)
+	assert_eq "lazy windows by bucket: production = report's, one window aside" true \
+		"$(jq -n --argjson p "$(jq -c '.devices[0].lazy_hist' "$p")" \
+			--argjson c "[$(sed -n "s/^iommu_audit_lazy_flush_window_seconds_bucket{device=\"$edu\".*} //p" "$OUT/report.prom" | paste -sd,)]" \
+			'[range(0; 11) | ($c[.] - (if . > 0 then $c[. - 1] else 0 end)) - $p[.] | fabs] | add <= 2')"
 	# monitor --production by kprobes: every hook by kprobe (two programs
 	# each), the metrics of report's exposition for the same workload (run
 	# again: another mapping left live, so live_mappings is 1 again), a
