@@ -35,9 +35,10 @@
 #   bare only: its latency minus a dma_debug=off boot's bare is dma-debug's
 #   cost (across two boots: compare with care);
 #   --kernel-dir DIR: a built lab kernel entry (default: tools/lab-kernel.sh's)
+#   --modes "M...": the modes to run, in this order (bare first)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir=""
+G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir="" only=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--granule) G=$2; shift 2 ;;
@@ -48,7 +49,8 @@ while [ $# -gt 0 ]; do
 	--compare) compare=$(realpath "$2"); shift 2 ;;
 	--dma-debug) debug=1; shift ;;
 	--kernel-dir) kdir=$2; shift 2 ;;
-	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR]" >&2; exit 2 ;;
+	--modes) only=$2; shift 2 ;;
+	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR] [--modes LIST]" >&2; exit 2 ;;
 	esac
 done
 make -C "$root" -s static floor
@@ -76,6 +78,7 @@ append=""
 prod_hooks="fexit:__iommu_dma_map fexit:__iommu_dma_unmap"
 modes="bare floor floor-prod prod devices record"
 [ -z "$compare" ] || modes="$modes devices-cmp record-cmp"
+[ -z "$only" ] || modes=$only
 [ "$debug" = 0 ] || modes="bare"
 
 "$root/tools/vm-run.sh" --kernel-dir "$kdir" --timeout 5400 --append "$append" \
