@@ -310,6 +310,16 @@ static __always_inline bool ia_stash_take(__u32 fn, __u64 a[IA_MAX_ARGS])
 	return true;
 }
 
+/* The fexit program of a void function (or one whose result the handler
+ * ignores): done(args, 0). */
+#define IA_FEXIT_VOID(prog, func, done)					\
+SEC("fexit/" #func)							\
+int prog(__u64 *ctx)							\
+{									\
+	done(ctx, 0);							\
+	return 0;							\
+}
+
 /* Both halves of a stashed kprobe fallback for one function. */
 #define IA_KPROBE_STASHED(prog, func, fn, done)				\
 SEC("kprobe/" #func)							\

@@ -41,19 +41,8 @@ static __always_inline void fq_ring_free_seen(const __u64 *a, __u64 ret)
 		fq_flush_emit(a[0]);
 }
 
-SEC("fexit/__iommu_dma_unmap")
-int iova_unmap(__u64 *ctx)
-{
-	iova_unmap_done(ctx, 0);
-	return 0;
-}
-
-SEC("fexit/fq_flush_iotlb")
-int fq_flush(__u64 *ctx)
-{
-	fq_flush_done(ctx, 0);
-	return 0;
-}
+IA_FEXIT_VOID(iova_unmap, __iommu_dma_unmap, iova_unmap_done)
+IA_FEXIT_VOID(fq_flush, fq_flush_iotlb, fq_flush_done)
 
 SEC("fentry/fq_ring_free_locked")	/* 7.x */
 int fq_ring_free(__u64 *ctx)

@@ -368,19 +368,8 @@ int prod_map_kexit(struct pt_regs *regs)
 	return 0;
 }
 
-SEC("fexit/__iommu_dma_unmap")
-int prod_unmap(__u64 *ctx)
-{
-	prod_unmap_done(ctx, 0);
-	return 0;
-}
-
-SEC("fexit/fq_flush_iotlb")
-int prod_fq_flush(__u64 *ctx)
-{
-	prod_fq_flush_done(ctx, 0);
-	return 0;
-}
+IA_FEXIT_VOID(prod_unmap, __iommu_dma_unmap, prod_unmap_done)
+IA_FEXIT_VOID(prod_fq_flush, fq_flush_iotlb, prod_fq_flush_done)
 
 SEC("fentry/fq_ring_free_locked")	/* 7.x */
 int prod_fq_ring_free(__u64 *ctx)
