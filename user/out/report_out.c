@@ -145,6 +145,7 @@ void ia_report_device_json(struct ia_json *j, const struct ia_check_dev *d)
 	ia_check_dev_json(j, d);
 	ia_json_ku64(j, "live", d->live);
 	ia_json_ku64(j, "preexisting_unmaps", d->preexisting);
+	ia_json_ku64(j, "snapshot_unmaps", d->snapshot_unmaps);
 	ia_json_ku64(j, "lazy_max_ns", d->lazy_max_ns);
 }
 
