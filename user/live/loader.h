@@ -37,6 +37,7 @@ struct ia_session_opts {
 	bool production;
 	__u32 prod_max_devices;
 	__u32 prod_max_live;
+	bool untranslated_ok;	/* load even when no IOMMU group translates (coverage) */
 	ia_event_fn on_event;
 	void *ctx;
 };
