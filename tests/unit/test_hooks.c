@@ -640,21 +640,28 @@ struct prog_ref {
 static struct prog_ref progs[4 * IA_HOOK_MAX_VARIANTS * IA_TRACE_MAX_HOOKS];
 static size_t nprogs;
 
-static void collect_progs(void)
+static void collect_table(const struct ia_hook *table, size_t n)
 {
-	nprogs = 0;
-	for (size_t i = 0; i < ia_nr_hooks; i++)
-		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && ia_hooks[i].v[v].target; v++)
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && table[i].v[v].target; v++)
 			for (int p = 0; p < 2; p++) {
-				const struct ia_hook_variant *hv = &ia_hooks[i].v[v];
+				const struct ia_hook_variant *hv = &table[i].v[v];
 
 				if (hv->progs[p])
 					progs[nprogs++] = (struct prog_ref){
-						hv->progs[p], &ia_hooks[i], v, false };
+						hv->progs[p], &table[i], v, false };
 				if (hv->kprogs[p])
 					progs[nprogs++] = (struct prog_ref){
-						hv->kprogs[p], &ia_hooks[i], v, true };
+						hv->kprogs[p], &table[i], v, true };
 			}
+}
+
+/* the programs of both tables: the audit's and production mode's */
+static void collect_progs(void)
+{
+	nprogs = 0;
+	collect_table(ia_hooks, ia_nr_hooks);
+	collect_table(ia_prod_hooks, ia_nr_prod_hooks);
 }
 
 /* The table's own invariants. */
@@ -821,7 +828,8 @@ static void test_table_matches_skeleton(void **state)
 			}
 		}
 		if (!found)
-			fail_msg("BPF program %s (%s) is named by no hook in ia_hooks[]",
+			fail_msg("BPF program %s (%s) is named by no hook in ia_hooks[] "
+				 "or ia_prod_hooks[]",
 				 name, bpf_program__section_name(prog));
 	}
 	iommu_audit_bpf__destroy(skel);
@@ -985,6 +993,38 @@ static void test_real_7_2(void **state)
 }
 
 /*
+ * Production mode's hooks on Debian's kernels: each one found, with the
+ * variant of that kernel (the flush-queue flush inlined on 7.2), so that
+ * its counters are complete there.
+ */
+static void prod_real(const char *kernel, const char *path, int fq_variant)
+{
+	struct btf *btf = real_btf(path);
+	struct ia_hook_status st[8];
+	const int want_variant[] = { 0, 0, fq_variant };
+	char what[96];
+
+	assert_true(ia_nr_prod_hooks == N(want_variant));
+	ia_hooks_resolve_table(btf, ia_prod_hooks, ia_nr_prod_hooks, st);
+	for (size_t i = 0; i < ia_nr_prod_hooks; i++) {
+		snprintf(what, sizeof(what), "%s: %s state", kernel, ia_prod_hooks[i].name);
+		EXPECT_INT(what, st[i].state, IA_HOOK_ATTACHED);
+		snprintf(what, sizeof(what), "%s: %s variant", kernel, ia_prod_hooks[i].name);
+		EXPECT_INT(what, st[i].variant, want_variant[i]);
+	}
+	snprintf(what, sizeof(what), "%s: production incomplete checks", kernel);
+	EXPECT_HEX(what, ia_hooks_incomplete_checks(st, ia_nr_prod_hooks), 0);
+	btf__free(btf);
+}
+
+static void test_prod_real(void **state)
+{
+	prod_real("6.1", BTF_6_1, 0);
+	prod_real("6.12", BTF_6_12, 0);
+	prod_real("7.2", BTF_7_2, 1);
+}
+
+/*
  * Member `name` of struct sid, through anonymous members as CO-RE finds it;
  * its byte offset in *off. Returns the member's type id after typedefs and
  * modifiers, 0 when absent.
@@ -1131,6 +1171,7 @@ int main(void)
 		cmocka_unit_test(test_real_6_1),
 		cmocka_unit_test(test_real_6_12),
 		cmocka_unit_test(test_real_7_2),
+		cmocka_unit_test(test_prod_real),
 		cmocka_unit_test(test_granule_layout),
 	};
 

@@ -315,10 +315,7 @@ void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
 	c->live_maps--;
 }
 
-const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = {
-	10000, 100000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
-	100000000, 1000000000,
-};
+const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = IA_LAZY_BOUNDS_NS;
 
 void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
 {
@@ -356,19 +353,6 @@ void ia_lazy_observe(struct ia_check_dev *d, __u64 ns)
 /* ---- findings ---------------------------------------------------------- */
 
 /* Frames of the DMA API itself are not the call site. */
-static bool core_frame(const char *sym)
-{
-	static const char *const prefixes[] = {
-		"iommu_dma_", "__iommu_dma_", "dma_", "__dma_", "debug_dma_",
-		"dma_common_", "bpf_", "?",
-	};
-
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return !sym[0];
-}
-
 static void fill_site(struct ia_checker *c, struct ia_finding *f, __s32 stack_id)
 {
 	const struct ck_stack *s = stack_id >= 0 ?
@@ -378,7 +362,7 @@ static void fill_site(struct ia_checker *c, struct ia_finding *f, __s32 stack_id
 	memset(f->site, 0, sizeof(f->site));
 	if (!s)
 		return;
-	while (i < s->nr && core_frame(s->sym[i]))
+	while (i < s->nr && ia_site_core_frame(s->sym[i]))
 		i++;
 	for (; i < s->nr && k < IA_SITE_FRAMES; i++, k++)
 		memcpy(f->site[k], s->sym[i], IA_SYM_LEN);

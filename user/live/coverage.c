@@ -29,6 +29,9 @@ static const struct ia_hook *hook_by_name(const char *name)
 	for (size_t i = 0; i < ia_nr_hooks; i++)
 		if (!strcmp(ia_hooks[i].name, name))
 			return &ia_hooks[i];
+	for (size_t i = 0; i < ia_nr_prod_hooks; i++)
+		if (!strcmp(ia_prod_hooks[i].name, name))
+			return &ia_prod_hooks[i];
 	return NULL;
 }
 
