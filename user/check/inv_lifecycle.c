@@ -13,6 +13,13 @@
  *   lifecycle.pt_leftover    page-table entries of the mapping still there
  *                            after its unmap
  *   lifecycle.sync_outside   a sync of bytes no live mapping holds
+ *   lifecycle.sync_dir_mismatch  a sync with another direction than the
+ *                            map's (a bidirectional map takes any)
+ *   lifecycle.sg_nents_mismatch  unmap_sg or sync_sg with another entry
+ *                            count than the map_sg was given (the classic
+ *                            bug: the count dma_map_sg() returned)
+ *   lifecycle.free_cpu_mismatch  dma_free_coherent() with another cpu
+ *                            address than the allocation returned
  *   lifecycle.live_at_end    mappings still live when the run ended (info:
  *                            ring buffers are; leaks are too)
  *
@@ -180,6 +187,8 @@ static void lifecycle_map(struct ck_ctx *x)
 		.dev = (__u16)x->dev->stats_idx,
 		.kind = (__u8)x->req->kind,
 		.dir = (__u8)x->req->dir,
+		.aux = x->req->kind == IA_REQ_MAP_SG ? x->req->nents :
+		       x->req->kind == IA_REQ_ALLOC ? (__u32)x->req->cpu_addr : 0,
 	};
 	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, x->req->dma) : NULL;
 	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
@@ -287,6 +296,52 @@ static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
 	return true;
 }
 
+/*
+ * What dma-debug checks besides kind, size and direction (kernel/dma/debug.c
+ * check_unmap(), check_sync()): the entry count of a scatterlist's unmap or
+ * sync, the cpu address of a coherent free. Unknown (0) on either side:
+ * nothing to compare. The cpu address is compared by its low 32 bits (what
+ * struct ck_owner keeps): a free differing only above them is missed.
+ */
+static void check_sg_nents(struct ck_ctx *x, const struct ck_owner *own)
+{
+	const struct ia_ev_req *r = x->req;
+	char msg[200];
+
+	if (own->kind != IA_REQ_MAP_SG || !own->aux || !r->nents || r->nents == own->aux)
+		return;
+	snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 " with %u entries, mapped"
+		 " with %u", ia_req_kind_str(r->kind), (uint64_t)r->dma, r->nents, own->aux);
+	lifecycle_finding(x, "lifecycle.sg_nents_mismatch", msg);
+}
+
+static void check_free_cpu(struct ck_ctx *x, const struct ck_owner *own)
+{
+	const struct ia_ev_req *r = x->req;
+	char msg[200];
+
+	if (r->kind != IA_REQ_FREE || own->kind != IA_REQ_ALLOC || !own->aux ||
+	    !r->cpu_addr || (__u32)r->cpu_addr == own->aux)
+		return;
+	snprintf(msg, sizeof(msg), "free of handle 0x%" PRIx64 " with cpu address 0x%" PRIx64
+		 ", allocated at ...%08x", (uint64_t)r->dma, (uint64_t)r->cpu_addr, own->aux);
+	lifecycle_finding(x, "lifecycle.free_cpu_mismatch", msg);
+}
+
+/* A sync's direction: the map's, unless it was mapped bidirectional
+ * (DMA_BIDIRECTIONAL, 0), which every sync may name. */
+static void check_sync_dir(struct ck_ctx *x, const struct ck_owner *own)
+{
+	const struct ia_ev_req *r = x->req;
+	char msg[200];
+
+	if (!own->dir || r->dir == own->dir)
+		return;
+	snprintf(msg, sizeof(msg), "%s of 0x%" PRIx64 " with direction %u, mapped with"
+		 " direction %u", ia_req_kind_str(r->kind), (uint64_t)r->dma, r->dir, own->dir);
+	lifecycle_finding(x, "lifecycle.sync_dir_mismatch", msg);
+}
+
 static void lifecycle_unmap(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
@@ -330,6 +385,9 @@ static void lifecycle_unmap(struct ck_ctx *x)
 			 (uint64_t)r->dma, r->dir, own.dir);
 		lifecycle_finding(x, "lifecycle.dir_mismatch", msg);
 	}
+	if (r->kind == IA_REQ_UNMAP_SG)
+		check_sg_nents(x, &own);
+	check_free_cpu(x, &own);
 	check_leftover(x, &own);
 	ck_live_end(x->c, x->dev, own.req_id);
 	if (ia_recent_add(&x->dev->unmapped, r->dma))
@@ -396,6 +454,14 @@ static int sync_in_extents(const struct ck_device *d, __u64 start, __u64 end)
 	return 0;
 }
 
+/* A sync a live mapping holds: its direction and, for a list, its count. */
+static void check_held_sync(struct ck_ctx *x, const struct ck_owner *own)
+{
+	check_sync_dir(x, own);
+	if (x->req->kind == IA_REQ_SYNC_SG_CPU || x->req->kind == IA_REQ_SYNC_SG_DEV)
+		check_sg_nents(x, own);
+}
+
 static void lifecycle_sync(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
@@ -418,11 +484,15 @@ static void lifecycle_sync(struct ck_ctx *x)
 		 * segments (its handle and length span other mappings' IOVAs) */
 		const struct ck_extents *e = ia_u64map_get(&x->dev->extents, m->req_id);
 
-		if (e && e->nseg ? extents_hold_seg(e, start, end) : end <= m->dma + m->len)
+		if (e && e->nseg ? extents_hold_seg(e, start, end) : end <= m->dma + m->len) {
+			check_held_sync(x, m);
 			return;
+		}
 	} else if (o) {
-		if (end <= o->dma + o->len)
+		if (end <= o->dma + o->len) {
+			check_held_sync(x, o);
 			return;
+		}
 	} else if (!before) {
 		/* a mapping made before the recording: the bytes must at least
 		 * be mapped */
