@@ -283,6 +283,7 @@ enum ia_stash_fn {
 	IA_STASH_IOMMU_UNMAP,
 	IA_STASH_IOVA_UNMAP,
 	IA_STASH_FQ_FLUSH,
+	IA_STASH_UNBIND,
 };
 
 static __always_inline void ia_stash_put(__u32 fn, struct pt_regs *regs)

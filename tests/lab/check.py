@@ -295,7 +295,7 @@ DMA_DEBUG = [
      " mapping task's stack pages at map time"),
     ("dma_map_resource called for RAM address", None,
      "not built: map_resource of a phys below max_pfn"),
-    ("has pending DMA allocations while released from device", ("lifecycle.live_at_end",), None),
+    ("has pending DMA allocations while released from device", ("lifecycle.live_at_unbind",), None),
 ]
 
 # What the scenario (scenarios.sh scen_dmadebug) must make dma-debug log, per

@@ -6,15 +6,29 @@
 # $FX_LOG; tests/lab/check.py holds what each must give per granule.
 
 # fx CMD ARGS...: one fixture command (docs/fixture.md); its id in $FX_ID,
-# the handle and phys it logged in $FX_DMA, $FX_PHYS
+# the handle and phys its result line gives in $FX_DMA, $FX_PHYS (read with
+# the shell's own expansions: a fork costs milliseconds under TCG)
+FX_NL='
+'
 fx() {
 	_out=$(iafx "$@")
 	_rc=$?
 	printf '%s\n' "$_out" >> "$FX_LOG"
-	FX_ID=$(printf '%s\n' "$_out" | sed -n '1s/^id=\([0-9]*\) .*/\1/p')
-	FX_DMA=$(printf '%s\n' "$_out" | sed -n '1s/.* dma=\([0-9]*\).*/\1/p')
-	FX_PHYS=$(printf '%s\n' "$_out" | sed -n '1s/.* phys=\([0-9]*\).*/\1/p')
+	_l=${_out%%"$FX_NL"*}
+	fx_get FX_ID id
+	fx_get FX_DMA dma
+	fx_get FX_PHYS phys
 	return $_rc
+}
+
+# fx_get VAR KEY: VAR = KEY's value in the result line $_l ("" when absent)
+fx_get() {
+	_t=" $_l"
+	case "$_t" in
+	*" $2="*) _v=${_t#*" $2="}; _v=${_v%% *} ;;
+	*) _v= ;;
+	esac
+	eval "$1=\$_v"
 }
 
 # A sub-granule buffer: the granule slack, byte for byte.

@@ -4,7 +4,7 @@
  * against the device's live mappings. Codes (errors unless noted):
  * lifecycle.unmap_unknown, double_unmap, size_mismatch, dir_mismatch,
  * wrong_kind, pt_leftover, sync_outside, sync_dir_mismatch, sg_nents_mismatch,
- * free_cpu_mismatch, live_at_end (info). A mapping made
+ * free_cpu_mismatch, live_at_unbind, live_at_end (info). A mapping made
  * before the recording is recognised by its unmap removing page-table
  * entries: counted in stats.preexisting, not reported. ia_checker_finish()
  * with lost > 0 marks the findings uncertain.
@@ -350,6 +350,33 @@ static const struct eb_case dmadebug_cases[] = {
 	  { }, NOLIVE },
 };
 
+/* The driver unbound (a device record with IA_DEV_UNBOUND, bpf/unbind.bpf.c):
+ * what the device still maps is the driver's leak, an error then, and not
+ * reported again at the end. */
+#define UNBIND(...)	S_DEVICE(.d = { .flags = IA_DEV_UNBOUND, .driver = "" }, __VA_ARGS__)
+static const struct eb_case unbind_cases[] = {
+	{ "a mapping left at the unbind", INV,
+	  { S_DEVICE(), MAP4K, UNBIND(), S_FINISH(0) },
+	  { { "lifecycle.live_at_unbind", IA_SEV_ERROR, .chk = EB_W_DMA | EB_W_LEN | EB_W_KIND,
+	      .dma = 0xfffff000, .len = 0x1000, .kind = IA_REQ_MAP_PAGE } } },
+	{ "unmapped before the unbind", INV,
+	  { S_DEVICE(), MAP4K, UNMAP4K(), UNBIND(), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "another device's mapping at this one's unbind: at the end", INV,
+	  { S_DEVICE(), S_DEVICE(.dev = EB_DEV_B),
+	    S_MAP(.dev = EB_DEV_B, .phys = P, .size = 0x1000, .dma = 0xfffff000),
+	    UNBIND(), S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA, .dma = 0xfffff000) } },
+	{ "a mapping made after a rebind, live at the end", INV,
+	  { S_DEVICE(), UNBIND(), S_DEVICE(), MAP4K, S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA, .dma = 0xfffff000) } },
+};
+
+static void test_unbind(void **state)
+{
+	eb_run_table("lifecycle/unbind", unbind_cases, EB_N(unbind_cases));
+}
+
 static void test_dmadebug(void **state)
 {
 	eb_run_table("lifecycle/dmadebug", dmadebug_cases, EB_N(dmadebug_cases));
@@ -369,6 +396,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_inside_live),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_dmadebug),
+		cmocka_unit_test(test_unbind),
 		cmocka_unit_test(test_finish),
 	};
 

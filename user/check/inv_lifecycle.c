@@ -20,8 +20,11 @@
  *                            bug: the count dma_map_sg() returned)
  *   lifecycle.free_cpu_mismatch  dma_free_coherent() with another cpu
  *                            address than the allocation returned
+ *   lifecycle.live_at_unbind a mapping still live when its device's driver
+ *                            was unbound (the driver leaked it)
  *   lifecycle.live_at_end    mappings still live when the run ended (info:
- *                            ring buffers are; leaks are too)
+ *                            ring buffers are; leaks are too), unless
+ *                            reported at an unbind
  *
  * A mapping made before the recording started is not known: its unmap
  * removes page-table entries, which tells it apart from a handle never
@@ -509,29 +512,40 @@ static void lifecycle_sync(struct ck_ctx *x)
 	lifecycle_finding(x, "lifecycle.sync_outside", msg);
 }
 
-static void report_live(struct ia_checker *c, const struct ck_owner *o)
+/* A live mapping at the end of the run (info: rings are) or when its
+ * device's driver was unbound (an error: the driver left it, dma-debug's
+ * "has pending DMA allocations while released from device"). */
+static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unbind)
 {
 	struct ck_device *d = o->dev < c->devlist.n ? c->devlist.v[o->dev] : NULL;
 	struct ia_finding f;
 
-	ck_finding_init_dev(c, d, &f, IA_INV_LIFECYCLE, IA_SEV_INFO,
-			    "lifecycle.live_at_end", o->stack_id);
+	ck_finding_init_dev(c, d, &f, IA_INV_LIFECYCLE, unbind ? IA_SEV_ERROR : IA_SEV_INFO,
+			    unbind ? "lifecycle.live_at_unbind" : "lifecycle.live_at_end",
+			    o->stack_id);
 	f.req_kind = o->kind;
 	f.req_id = o->req_id;
 	f.dma = o->dma;
 	f.len = o->len;
 	snprintf(f.message, sizeof(f.message), "%s of %" PRIu64
-		 " bytes at handle 0x%" PRIx64 " still mapped at the end of the run",
-		 ia_req_kind_str(o->kind), (uint64_t)f.len, (uint64_t)f.dma);
+		 " bytes at handle 0x%" PRIx64 " still mapped %s", ia_req_kind_str(o->kind),
+		 (uint64_t)f.len, (uint64_t)f.dma,
+		 unbind ? "when its driver was unbound" : "at the end of the run");
 	ck_report(c, &f);
+}
+
+/* Reported at an unbind already: not again at the end. */
+static bool seen_at_unbind(struct ia_checker *c, const struct ck_owner *o)
+{
+	return o->dev < c->devlist.n && ia_u64map_get(&c->devlist.v[o->dev]->at_unbind, o->req_id);
 }
 
 static int live_entry(struct ia_inode *n, void *ctx)
 {
 	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
 
-	if (m->own.req_id)
-		report_live(ctx, &m->own);
+	if (m->own.req_id && !seen_at_unbind(ctx, &m->own))
+		report_live(ctx, &m->own, false);
 	return 0;
 }
 
@@ -544,7 +558,45 @@ static void lifecycle_finish(struct ia_checker *c)
 		ia_itree_each(&((struct ck_domain *)v)->pt, live_entry, c);
 	for (size_t i = 0; i < c->devlist.n; i++)
 		for (size_t it = 0; ia_u64map_next(&c->devlist.v[i]->orphans, &it, &k, &v);)
-			report_live(c, v);
+			if (!seen_at_unbind(c, v))
+				report_live(c, v, false);
+}
+
+struct unbind_walk {
+	struct ia_checker *c;
+	struct ck_device *d;
+};
+
+static void report_at_unbind(struct ia_checker *c, struct ck_device *d, const struct ck_owner *o)
+{
+	if (o->dev != d->stats_idx || seen_at_unbind(c, o))
+		return;
+	if (ia_u64map_put(&d->at_unbind, o->req_id, d, NULL))
+		c->oom = true;
+	report_live(c, o, true);
+}
+
+static int unbind_entry(struct ia_inode *n, void *ctx)
+{
+	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+	struct unbind_walk *w = ctx;
+
+	if (m->own.req_id)
+		report_at_unbind(w->c, w->d, &m->own);
+	return 0;
+}
+
+/* Every live mapping of the device, in any domain (it may have moved). */
+static void lifecycle_unbind(struct ia_checker *c, struct ck_device *d)
+{
+	struct unbind_walk w = { c, d };
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);)
+		ia_itree_each(&((struct ck_domain *)v)->pt, unbind_entry, &w);
+	for (size_t it = 0; ia_u64map_next(&d->orphans, &it, &k, &v);)
+		report_at_unbind(c, d, v);
 }
 
 const struct ck_invariant ck_inv_lifecycle = {
@@ -552,5 +604,6 @@ const struct ck_invariant ck_inv_lifecycle = {
 	.map = lifecycle_map,
 	.unmap = lifecycle_unmap,
 	.sync = lifecycle_sync,
+	.unbind = lifecycle_unbind,
 	.finish = lifecycle_finish,
 };

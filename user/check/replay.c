@@ -32,11 +32,17 @@ static void on_device(struct ia_checker *c, const struct ia_ev_device *e)
 
 	if (!d)
 		return;
+	if (e->hdr.flags & IA_DEV_UNBOUND) {
+		CK_EACH(unbind, c, d);
+		/* the device keeps the name of the driver it had in reports */
+		memcpy(d->stats.driver, d->ctx.driver, sizeof(d->stats.driver));
+	}
 	d->ctx = *e;
 	d->has_ctx = true;
 	memcpy(d->stats.name, e->name, sizeof(d->stats.name));
 	d->stats.name[sizeof(d->stats.name) - 1] = 0;
-	memcpy(d->stats.driver, e->driver, sizeof(d->stats.driver));
+	if (!(e->hdr.flags & IA_DEV_UNBOUND))
+		memcpy(d->stats.driver, e->driver, sizeof(d->stats.driver));
 	d->stats.driver[sizeof(d->stats.driver) - 1] = 0;
 	d->stats.domain_type = e->domain_type;
 	d->stats.granule = e->granule;

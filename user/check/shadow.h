@@ -127,6 +127,8 @@ struct ck_device {
 					 * whose page-table write was not seen */
 	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
 					 * most recent ones under a limit) */
+	struct ia_u64map at_unbind;	/* req ids of live mappings reported at
+					 * an unbind (not again at the end) */
 	struct ia_u64map extents;	/* req id -> ck_extents: live mappings whose
 					 * writes are not the one IOVA range
 					 * around their handle */
