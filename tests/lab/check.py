@@ -271,9 +271,7 @@ DMA_DEBUG = [
     ("frees DMA memory with wrong function", ("lifecycle.wrong_kind",), None),
     ("tries to free DMA memory it has not allocated",
      ("lifecycle.double_unmap", "lifecycle.unmap_unknown"), None),
-    ("tries to free an invalid DMA memory address", None,
-     "the handle is DMA_MAPPING_ERROR (~0): the checker drops a request whose handle + size"
-     " passes 2^64 as malformed (replay.c req_sane)"),
+    ("tries to free an invalid DMA memory address", ("lifecycle.unmap_unknown",), None),
     ("to sync DMA memory it has not allocated", ("lifecycle.sync_outside",), None),
     ("syncs DMA memory outside allocated range", ("lifecycle.sync_outside",), None),
     ("syncs DMA memory with different direction", ("lifecycle.sync_dir_mismatch",), None),
@@ -335,7 +333,10 @@ def dma_debug_errors(dmesg):
         # the leak report puts the address on the next line
         more = msg + (" " + lines[i + 1] if i + 1 < len(lines) else "")
         a = re.search(r"(?:device address|start)=0x([0-9a-f]+)", more)
-        out.append((m.group(1), m.group(2), msg, int(a.group(1), 16) if a else None))
+        addr = int(a.group(1), 16) if a else None
+        if "invalid DMA memory address" in msg:
+            addr = (1 << 64) - 1	# dma_mapping_error() said so: DMA_MAPPING_ERROR
+        out.append((m.group(1), m.group(2), msg, addr))
     return out
 
 

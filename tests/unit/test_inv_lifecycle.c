@@ -52,6 +52,11 @@ static const struct eb_case unmap_cases[] = {
 	  { S_DEVICE(), UNMAP4K(PT1(PTW(0xfffff000, 0, 0x1000, 0))) },
 	  { E("unmap_unknown", .chk = EB_W_DMA | EB_W_LEN, .dma = 0xfffff000, .len = 0x1000) },
 	  { .chk = EB_D_PREEX, .preexisting = 0 } },
+	/* dma-debug's "tries to free an invalid DMA memory address": the record
+	 * was dropped as malformed (handle + size past 2^64) */
+	{ "unmap of DMA_MAPPING_ERROR", INV,
+	  { S_DEVICE(), S_UNMAP(.dma = EB_DMA_ERROR, .size = 0x1000, .flags = EB_F_NO_PT | EB_F_NO_FREE) },
+	  { E("unmap_unknown", .chk = EB_W_DMA | EB_W_LEN, .dma = EB_DMA_ERROR, .len = 0x1000) } },
 	{ "unmap of a never-mapped handle, no page-table record", INV,
 	  { S_DEVICE(), UNMAP4K(.flags = EB_F_NO_PT) },
 	  { E("unmap_unknown") } },

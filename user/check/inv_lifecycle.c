@@ -364,6 +364,11 @@ static void lifecycle_unmap(struct ck_ctx *x)
 				 " a mapping's handle but lies inside a live mapping",
 				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
 			lifecycle_finding(x, "lifecycle.unmap_unknown", msg);
+		} else if (r->dma == ~0ULL) {
+			snprintf(msg, sizeof(msg), "%s of DMA_MAPPING_ERROR (%" PRIu64 " bytes):"
+				 " the handle of a map that failed", ia_req_kind_str(r->kind),
+				 (uint64_t)r->size);
+			lifecycle_finding(x, "lifecycle.unmap_unknown", msg);
 		} else {
 			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64
 				 " (%" PRIu64 " bytes), which was never mapped",

@@ -330,9 +330,11 @@ static bool req_sane(const struct ia_ev_req *e)
 	/* ids are the BPF side's, from 1: 0 means "no request" elsewhere */
 	if (!e->hdr.req_id || wraps(e->phys, e->size))
 		return false;
-	/* a failed map's handle is DMA_MAPPING_ERROR (~0): not a range */
+	/* a failed map's handle is DMA_MAPPING_ERROR (~0): not a range; nor
+	 * is an unmap's of it (a driver that never checked its map failed:
+	 * lifecycle.unmap_unknown, dma-debug's "invalid DMA memory address") */
 	return ((e->hdr.flags & IA_REQ_F_FAILED) && ck_kind_maps(e->kind)) ||
-	       !wraps(e->dma, e->size);
+	       (e->dma == ~0ULL && ck_kind_unmaps(e->kind)) || !wraps(e->dma, e->size);
 }
 
 static bool sg_sane(const struct ia_ev_sg *e)
