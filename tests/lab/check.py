@@ -318,9 +318,7 @@ DMA_DEBUG = [
     ("cacheline tracking EEXIST", None,
      "not built: the checker keeps a device's sub-granule buffers, not every mapping's"
      " cachelines"),
-    ("maps memory from stack", None,
-     "not built: a stack page's struct page does not say so (classify: kernel); it needs the"
-     " mapping task's stack pages at map time"),
+    ("maps memory from stack", ("exposure.stack",), None),
     ("dma_map_resource called for RAM address", None,
      "not built: map_resource of a phys below max_pfn"),
     ("has pending DMA allocations while released from device", ("lifecycle.live_at_unbind",), None),

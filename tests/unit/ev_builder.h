@@ -126,6 +126,8 @@ enum eb_op {
 #define EB_F_SWIOTLB	(1u << 5)	/* map_sg/unmap_sg: the untrusted path,
 					 * one nested map_page/unmap_page per
 					 * segment */
+#define EB_F_STACK	(1u << 7)	/* map: the buffer is on the kernel stack
+					 * (IA_REQ_F_STACK) */
 #define EB_F_NO_CHILD	(1u << 6)	/* map: failed before __iommu_dma_map
 					 * (no IA_REQ_IOMMU_MAP child) */
 
@@ -481,7 +483,8 @@ static inline void eb_step_map_page(const struct eb_step *s)
 			  failed ? IA_REQ_F_FAILED : 0, 0, 0, 0);
 	}
 	eb_ev_req(root, dev, 0, s->kind ? s->kind : IA_REQ_MAP_PAGE, s->phys, s->size, dma,
-		  s->dir, s->site, failed ? IA_REQ_F_FAILED : 0, 0, 0, 0);
+		  s->dir, s->site, (failed ? IA_REQ_F_FAILED : 0) |
+		  (s->flags & EB_F_STACK ? IA_REQ_F_STACK : 0), 0, 0, 0);
 }
 
 static inline void eb_step_alloc(const struct eb_step *s)

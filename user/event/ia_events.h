@@ -151,6 +151,8 @@ struct ia_ev_device {
 /* struct ia_ev_req.hdr.flags */
 #define IA_REQ_F_FAILED		(1u << 0)	/* returned an error / no handle */
 #define IA_REQ_F_ENTRY_ONLY	(1u << 1)	/* no fexit seen (unmaps, frees) */
+#define IA_REQ_F_STACK		(1u << 2)	/* single map: the buffer is on the
+						 * calling task's kernel stack */
 
 struct ia_ev_req {
 	struct ia_ev_hdr hdr;	/* hdr.req_id: this request's id */
