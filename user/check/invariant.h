@@ -41,12 +41,15 @@ struct ck_invariant {
 	/* a device's driver was released (an IA_DEV_UNBOUND device record),
 	 * before the device's context is replaced by the record's */
 	void (*unbind)(struct ia_checker *c, struct ck_device *d);
+	/* a page-table snapshot completed (c->oracle holds it) */
+	void (*snapshot)(struct ia_checker *c);
 	/* end of input: end-of-run findings */
 	void (*finish)(struct ia_checker *c);
 };
 
 extern const struct ck_invariant ck_inv_translation, ck_inv_exposure, ck_inv_alignment,
-	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed, ck_inv_iova, ck_inv_freed;
+	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed, ck_inv_iova, ck_inv_freed,
+	ck_inv_oracle;
 
 /* In the order the replay calls them (which is the order of the findings
  * of one event). */

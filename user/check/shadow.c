@@ -58,6 +58,7 @@ struct ia_checker *ia_checker_new(void)
 	ia_u64map_init(&c->stacks);
 	ia_u64map_init(&c->fq);
 	ia_u64map_init(&c->fp);
+	ia_u64map_init(&c->oracle.started);
 	ia_itree_init(&c->stale);
 	snprintf(c->sensitive, sizeof(c->sensitive), "%s", IA_SENSITIVE_DEFAULT);
 	return c;
@@ -119,6 +120,19 @@ static void free_subbuf(struct ia_inode *n, void *ctx)
 	free(ia_container_of(n, struct ck_subbuf, phys));
 }
 
+/* The page-table oracle's state (shadow_oracle.c fills it). */
+static void oracle_free(struct ck_oracle *o)
+{
+	for (size_t i = 0; i < o->devs.n; i++)
+		free(o->devs.v[i].r.v);
+	for (size_t i = 0; i < o->seeds.n; i++)
+		free(o->seeds.v[i].r.v);
+	free(o->devs.v);
+	free(o->seeds.v);
+	free(o->touched.v);
+	ia_u64map_free(&o->started);
+}
+
 void ia_checker_free(struct ia_checker *c)
 {
 	__u64 k;
@@ -145,6 +159,7 @@ void ia_checker_free(struct ia_checker *c)
 
 		free(d);	/* its entries are in the slabs */
 	}
+	oracle_free(&c->oracle);
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
 	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {
@@ -316,6 +331,7 @@ void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
 	sum->pages_exposed += d->pages_exposed;
 	sum->live += d->live;
 	sum->preexisting += d->preexisting;
+	sum->snapshot_unmaps += d->snapshot_unmaps;
 	sum->failed += d->failed;
 	sum->bytes_untrusted += d->bytes_untrusted;
 	sum->lazy_windows += d->lazy_windows;
@@ -477,6 +493,7 @@ int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 
 	m->node.end = iova + size;
 	m->paddr = paddr;
 	ia_itree_insert(&d->pt, &m->node);
+	d->changes++;
 	return 0;
 }
 
@@ -523,6 +540,7 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 	struct trim_hits h = { .n = 0, .cap = 8 };
 
 	h.v = h.inl;
+	d->changes++;
 	ia_itree_overlaps(&d->pt, start, end, gather_hit, &h);
 	if (h.oom)
 		c->oom = true;
@@ -530,8 +548,10 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 		struct ck_ptmap *m = ia_container_of(h.v[i], struct ck_ptmap, node);
 		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
 		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
-		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs) };
+		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs),
+				      .seeded = m->seeded };
 		struct ck_owner own = m->own;
+		bool seeded = m->seeded;
 		bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
 
 		ia_itree_remove(&d->pt, &m->node);
@@ -554,6 +574,7 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 				c->oom = true;
 				break;
 			}
+			tail->seeded = seeded;
 			tail->node.start = ce;
 			tail->node.end = me;
 			tail->paddr = pa + (ce - ms);
