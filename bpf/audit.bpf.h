@@ -291,6 +291,7 @@ enum ia_stash_fn {
 	IA_STASH_PROD_MAP,	/* prod.bpf.c */
 	IA_STASH_PROD_UNMAP,
 	IA_STASH_PROD_FQ_FLUSH,
+	IA_STASH_UNBIND,
 };
 
 static __always_inline void ia_stash_put(__u32 fn, struct pt_regs *regs)

@@ -517,8 +517,10 @@ class Model:
             if op["action"] == "released":
                 self.unmap(op, trace, release=True)
             else:
+                # left mapped by the driver being unbound: reported at
+                # the unbind (bpf/unbind.bpf.c), not again at the end
                 m = self.live.pop(op["of"], {})
-                self.finding("lifecycle.live_at_end", req=m.get("req"))
+                self.finding("lifecycle.live_at_unbind", req=m.get("req"))
         elif cmd == "get_sgtable":
             self.sgtable(op, trace)
         else:

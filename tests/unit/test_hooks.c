@@ -198,6 +198,7 @@ static const struct fn fns_6_1[] = {
 	{ "swiotlb_tbl_map_single", 7 },
 	{ "__iommu_dma_unmap", 3 },
 	{ "fq_flush_iotlb", 1 },
+	{ "device_release_driver_internal", 3 },
 	/* unrelated functions a kernel has too */
 	{ "iommu_map", 6 },
 	{ "iommu_unmap", 3 },
@@ -228,6 +229,7 @@ static const struct fn fns_6_18[] = {
 	{ "__iommu_dma_unmap", 3 },
 	{ "iommu_map", 6 },
 	{ "dma_map_phys", 5 },
+	{ "device_release_driver_internal", 3 },
 	{ NULL, 0 },
 };
 
@@ -313,6 +315,7 @@ static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL }
 	{ "sync_single_for_device", 0, "" }, \
 	{ "sync_sg_for_cpu", 0, "" }, \
 	{ "sync_sg_for_device", 0, "" }, \
+	{ "unbind", 0, "" }, \
 	{ "pt_map", 0, "" }, \
 	{ "pt_unmap", 0, "" }, \
 	{ "page_to_phys", 0, "" }, \
@@ -354,6 +357,7 @@ static const struct want_hook want_6_18[] = {
 	{ "sync_single_for_device", 0, "" },
 	{ "sync_sg_for_cpu", 0, "" },
 	{ "sync_sg_for_device", 0, "" },
+	{ "unbind", 0, "" },
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
 	{ "page_to_phys", 0, "" },
@@ -385,6 +389,7 @@ static const struct want_hook want_empty[] = {
 	{ "sync_single_for_device", -1, "iommu_dma_sync_single_for_device not in kernel BTF" },
 	{ "sync_sg_for_cpu", -1, "iommu_dma_sync_sg_for_cpu not in kernel BTF" },
 	{ "sync_sg_for_device", -1, "iommu_dma_sync_sg_for_device not in kernel BTF" },
+	{ "unbind", -1, "device_release_driver_internal not in kernel BTF" },
 	{ "pt_map", -1, "neither __iommu_map nor iommu_map_nosync in kernel BTF" },
 	{ "pt_unmap", -1, "__iommu_unmap not in kernel BTF" },
 	/* a ksym: BTF cannot tell, the loader reads kallsyms */
@@ -522,6 +527,7 @@ static void test_incomplete_checks(void **state)
 		{ "pt_map", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT },
 		{ "pt_unmap", IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE },
 		{ "sync_sg_for_cpu", IA_CHECK_LIFECYCLE },
+		{ "unbind", IA_CHECK_LIFECYCLE },
 		{ "swiotlb_map", IA_CHECK_BOUNCE },
 		{ "iova_unmap", IA_CHECK_TEMPORAL },
 		{ "fq_flush", IA_CHECK_TEMPORAL },
@@ -947,6 +953,7 @@ static const struct want_hook want_7_2[] = {
 	{ "sync_single_for_device", 0, "" },
 	{ "sync_sg_for_cpu", 0, "" },
 	{ "sync_sg_for_device", 0, "" },
+	{ "unbind", 0, "" },
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
 	{ "page_to_phys", 0, "" },

@@ -148,6 +148,7 @@ void ia_checker_free(struct ia_checker *c)
 		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
+		ia_u64map_free(&d->at_unbind);
 		ia_recent_free(&d->unmapped);
 		ia_u64map_free_values(&d->extents);
 		free(d->samples.v);
@@ -225,6 +226,7 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 	ia_itree_init(&d->live_phys);
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
+	ia_u64map_init(&d->at_unbind);
 	ia_recent_init(&d->unmapped, c->lim.unmapped);
 	ia_u64map_init(&d->extents);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);

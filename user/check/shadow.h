@@ -35,6 +35,10 @@ struct ck_owner {
 	__s32 stack_id;
 	__u16 dev;		/* index in checker.devlist */
 	__u8 kind, dir;		/* enum ia_req_kind, dma direction */
+	__u32 aux;		/* map_sg: the nents it was given; alloc: the
+				 * low 32 bits of its cpu address (what its
+				 * unmap, free or sync must repeat; 0: unknown;
+				 * in the padding: no bigger than before) */
 };
 
 /* A page-table write, as seen in one request (or unattributed). */
@@ -126,6 +130,8 @@ struct ck_device {
 					 * whose page-table write was not seen */
 	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
 					 * most recent ones under a limit) */
+	struct ia_u64map at_unbind;	/* req ids of live mappings reported at
+					 * an unbind (not again at the end) */
 	struct ia_u64map extents;	/* req id -> ck_extents: live mappings whose
 					 * writes are not the one IOVA range
 					 * around their handle */

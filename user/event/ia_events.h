@@ -119,6 +119,10 @@ struct ia_ev_hdr {
 #define IA_DEV_PCI		(1u << 1)	/* on the PCI bus */
 #define IA_DEV_NO_DOMAIN	(1u << 2)	/* no default domain */
 #define IA_DEV_NO_COOKIE	(1u << 3)	/* domain has no iova cookie */
+#define IA_DEV_UNBOUND		(1u << 4)	/* sent at the driver's unbind
+						 * (driver now ""): what the
+						 * device still maps was left
+						 * by the driver it had */
 
 /* IOMMU_DOMAIN_* types (include/linux/iommu.h, stable since 5.x) */
 #define IA_DOMAIN_BLOCKED	0x0
@@ -150,6 +154,8 @@ struct ia_ev_device {
 /* struct ia_ev_req.hdr.flags */
 #define IA_REQ_F_FAILED		(1u << 0)	/* returned an error / no handle */
 #define IA_REQ_F_ENTRY_ONLY	(1u << 1)	/* no fexit seen (unmaps, frees) */
+#define IA_REQ_F_STACK		(1u << 2)	/* single map: the buffer is on the
+						 * calling task's kernel stack */
 
 struct ia_ev_req {
 	struct ia_ev_hdr hdr;	/* hdr.req_id: this request's id */

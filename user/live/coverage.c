@@ -69,8 +69,9 @@ __u32 ia_coverage_incomplete(const struct ia_trace_meta *m)
 
 		for (__u32 k = 0; k < m->nr_hooks && k < IA_TRACE_MAX_HOOKS; k++)
 			listed |= !strcmp(m->hooks[k].name, h->name);
-		if (h->kind == IA_ATTACH_KSYM)
-			continue;	/* traces before the row checked nothing */
+		if (h->kind == IA_ATTACH_KSYM || h->unlisted_ok)
+			continue;	/* traces before the row checked nothing
+					 * with it, or as much without it */
 		if (!listed && !(h->api_since && release_before(m->kernel_release, h->api_since)))
 			bad |= h->checks;
 	}
