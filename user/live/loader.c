@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -32,7 +33,32 @@ struct ia_session {
 	 * unreadable /proc/kallsyms, else 0 */
 	__u64 ksym_addr[IA_NR_KSYMS];
 	int ksym_err;
+	/* -v: what each step of ia_session_open() took (phase()) */
+	int verbose;
+	double t_last;
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * With -v, one line per startup step and its seconds: under TCG a start is
+ * 5-15 s, and where they go (BTF, kallsyms, the verifier, the trampolines)
+ * decides what to make cheaper.
+ */
+static void phase(struct ia_session *s, const char *what)
+{
+	double now = mono_s();
+
+	if (s->verbose > 0)
+		fprintf(stderr, "startup: %-34s %7.3f s\n", what, now - s->t_last);
+	s->t_last = now;
+}
 
 /*
  * libbpf reports which program the kernel refused only through its print
@@ -449,6 +475,7 @@ static void unload(struct ia_session *s)
 			bpf_link__destroy(s->links[i][p]);
 			s->links[i][p] = NULL;
 		}
+	phase(s, "detach");
 	iommu_audit_bpf__destroy(s->skel);
 	s->skel = NULL;
 }
@@ -482,6 +509,8 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	}
 	s->on_event = o->on_event;
 	s->ctx = o->ctx;
+	s->verbose = o->verbose;
+	s->t_last = mono_s();
 	load_log.verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -491,6 +520,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		free(s);
 		return NULL;
 	}
+	phase(s, "privilege and IOMMU checks");
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): "
@@ -502,7 +532,9 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		ia_hooks_resolve_table(btf, ia_prod_hooks, ia_nr_prod_hooks, s->hooks);
 	else
 		ia_hooks_resolve(btf, s->hooks);
+	phase(s, "kernel BTF and hook resolution");
 	read_ksyms(s, "/proc/kallsyms");	/* before load(): configure() sets them */
+	phase(s, "/proc/kallsyms");
 	if (o->force_kprobes)
 		for (size_t i = 0; i < s->nr_hooks; i++)
 			if (can_fall_back(&s->hooks[i]))
@@ -515,9 +547,13 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 			free(s);
 			return NULL;
 		}
-		if (!attach(s))
+		phase(s, "load (relocation and verifier)");
+		if (!attach(s)) {
+			phase(s, "attach");
 			break;
+		}
 		unload(s);
+		phase(s, "attach failed: unload to reload");
 	}
 	btf__free(btf);
 	check_ksyms(s, "/proc/kallsyms");
@@ -540,6 +576,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		ia_session_close(s);
 		return NULL;
 	}
+	phase(s, "ring buffer");
 	/* every program attached: frames and records from now on (state.bpf.c) */
 	__atomic_store_n(&s->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return s;
@@ -707,6 +744,8 @@ void ia_session_close(struct ia_session *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	s->t_last = mono_s();
 	unload(s);
+	phase(s, "unload (programs and maps)");
 	free(s);
 }
