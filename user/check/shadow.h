@@ -233,6 +233,8 @@ struct ia_checker {
 	CK_VEC(struct ck_pending *) spare;	/* released, for reuse */
 	CK_VEC(struct ck_ptmap *) pt_slabs;	/* every page-table entry's slab */
 	struct ck_ptmap *pt_free;		/* free entries, through node.left */
+	struct ck_ptmap *pt_next;		/* the newest slab's first unused entry */
+	size_t pt_left;				/* how many follow it there */
 	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
 	struct ia_u64map fq;		/* cookie -> ck_queued list */
 	struct ia_itree stale;		/* queued ranges by phys */
