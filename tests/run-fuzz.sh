@@ -6,18 +6,23 @@
 # timeout (an input taking more than 10 s), an out-of-memory or a broken
 # property (fuzz_util.h) fails the harness; its input is kept in
 # .output/fuzz/artifacts/NAME/. Prints one line per harness with its
-# executions and coverage, then "fuzz: N passed, N failed".
+# executions, coverage and corpus, then "fuzz: N passed, N failed".
+# --fork N: N fuzzing processes per harness (libFuzzer -fork), for long runs;
+# a crash, timeout or out-of-memory still ends the run and fails it.
 #
-# usage: tests/run-fuzz.sh [--time S] [--nice] HARNESS...
+# usage: tests/run-fuzz.sh [--time S] [--nice] [--fork N] HARNESS...
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 time=25
 nice=()
+fork=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--time) time=$2; shift 2 ;;
 	--nice) nice=(nice -n 19); shift ;;
-	--help|-h) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	# fork mode ignores timeouts and out-of-memory unless told not to
+	--fork) fork=(-fork="$2" -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0); shift 2 ;;
+	--help|-h) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run-fuzz.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -40,12 +45,17 @@ for bin in "$@"; do
 		continue
 	fi
 	# -error_exitcode/-timeout_exitcode: any finding is a non-zero exit
-	"${nice[@]}" "$bin" -max_total_time="$time" -timeout=10 -rss_limit_mb=2048 \
+	"${nice[@]}" "$bin" "${fork[@]}" -max_total_time="$time" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=131072 -print_final_stats=1 -error_exitcode=77 \
 		-timeout_exitcode=78 -artifact_prefix="$art" "$work" "$seeds" > "$log" 2>&1
 	rc=$?
-	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
+	# -fork: the executions of the jobs finished, as its "#N: cov:" lines count them
+	if [ ${#fork[@]} -gt 0 ]; then
+		execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+	else
+		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	fi
+	cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+(/[0-9]+[a-zA-Z]*)?' "$log" | tail -1)
 	if [ $rc -eq 0 ]; then
 		echo "ok - fuzz: $name: ${time}s, ${execs:-?} executions, ${cov:-no coverage line}"
 		passed=$((passed + 1))
