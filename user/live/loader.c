@@ -69,7 +69,10 @@ static struct {
 	char failed_prog[64];
 	int failed_err;
 	int verbose;
+	double t0;	/* -vv: libbpf's lines carry the seconds since the start */
 } load_log;
+
+static double mono_s(void);
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
 {
@@ -97,6 +100,8 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 		return 0;
 	if (lvl != LIBBPF_DEBUG && load_log.verbose < 1)
 		return 0;	/* refusals are reported as coverage instead */
+	if (load_log.verbose >= 2)
+		fprintf(stderr, "%8.3f ", mono_s() - load_log.t0);
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -512,6 +517,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	s->verbose = o->verbose;
 	s->t_last = mono_s();
 	load_log.verbose = o->verbose;
+	load_log.t0 = s->t_last;
 	libbpf_set_print(libbpf_print);
 
 	/* privilege first (nothing works without it), then what there is to see */
