@@ -112,6 +112,29 @@ const struct ia_hook ia_hooks[] = {
 	{ "page_to_phys", IA_ATTACH_KSYM, CK_MAP,
 	  "struct page -> phys (vmemmap_base in /proc/kallsyms)",
 	  { KSYM("vmemmap_base") } },
+	/* The rest of enum ia_ksym (tests/unit/test_hooks.c: each has its
+	 * row). Without one, the programs name less, and no check's verdict
+	 * changes (so no check bit): bpf/classify.bpf.c names the exposed
+	 * pages of MMIO, the kernel image and swiotlb's pool by address and
+	 * calls them by what their struct page says (reserved, or a guess
+	 * past RAM) when it cannot; bpf/frees.bpf.c and requests.bpf.c turn
+	 * kfree's pointers and linear-map stacks into phys with
+	 * page_offset_base (--free-hooks refuses to start without it) */
+	{ "ksym_page_offset_base", IA_ATTACH_KSYM, 0,
+	  "direct map: kfree'd objects (--free-hooks), linear-map stacks (exposure.stack)",
+	  { KSYM("page_offset_base") } },
+	{ "ksym_max_pfn", IA_ATTACH_KSYM, 0, "classification: exposed pages past RAM named mmio",
+	  { KSYM("max_pfn") } },
+	{ "ksym_phys_base", IA_ATTACH_KSYM, 0,
+	  "classification: kernel image pages named (with _text, _end)",
+	  { KSYM("phys_base") } },
+	{ "ksym_text", IA_ATTACH_KSYM, 0, "classification: kernel image pages named (its start)",
+	  { KSYM("_text") } },
+	{ "ksym_end", IA_ATTACH_KSYM, 0, "classification: kernel image pages named (its end)",
+	  { KSYM("_end") } },
+	{ "ksym_io_tlb_default_mem", IA_ATTACH_KSYM, 0,
+	  "classification: swiotlb's default pool named swiotlb",
+	  { KSYM("io_tlb_default_mem") } },
 	{ "tp_map", IA_ATTACH_TP_BTF, 0, "iommu:map cross-check",
 	  { TP("map", tp_map) } },
 	{ "tp_unmap", IA_ATTACH_TP_BTF, 0, "iommu:unmap cross-check",
@@ -158,6 +181,8 @@ const struct ia_hook ia_hooks[] = {
 	DMA_TP("dma_sync_sg_for_device", "dma:* cross-check: syncs"),
 };
 const size_t ia_nr_hooks = sizeof(ia_hooks) / sizeof(ia_hooks[0]);
+_Static_assert(sizeof(ia_hooks) / sizeof(ia_hooks[0]) <= IA_MAX_HOOKS,
+	       "ia_hooks[] has more rows than a status array holds (IA_MAX_HOOKS)");
 
 /*
  * Production mode (bpf/prod.bpf.c): the hooks its counters need, one
@@ -333,4 +358,38 @@ int ia_btf_func_nargs(const struct btf *btf, const char *func)
 	t = btf__type_by_id(btf, id);
 	t = t ? btf__type_by_id(btf, t->type) : NULL;	/* FUNC_PROTO */
 	return t ? btf_vlen(t) : -1;
+}
+
+/* Index of name in ia_ksym_names[], or -1. */
+static int ksym_index(const char *name)
+{
+	for (int i = 0; i < IA_NR_KSYMS; i++)
+		if (!strcmp(ia_ksym_names[i], name))
+			return i;
+	return -1;
+}
+
+void ia_hooks_check_ksyms(struct ia_hook_status *st, size_t n, const __u64 *addr, int err,
+			  const char *path)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ia_hook_status *s = &st[i];
+		const char *target;
+		int k;
+
+		if (s->hook->kind != IA_ATTACH_KSYM || s->state != IA_HOOK_ATTACHED)
+			continue;
+		target = s->hook->v[s->variant].target;
+		k = ksym_index(target);
+		if (k >= 0 && addr[k])
+			continue;
+		s->state = IA_HOOK_MISSING;
+		if (err)
+			snprintf(s->reason, sizeof(s->reason), "%s: cannot read %s: %s",
+				 target, path, strerror(err));
+		else
+			snprintf(s->reason, sizeof(s->reason), "%s not in %s%s", target, path,
+				 k < 0 ? " (internal: not in ia_ksym_names)" :
+				 " (CONFIG_KALLSYMS_ALL off?)");
+	}
 }

@@ -22,8 +22,8 @@
 struct ia_session {
 	struct iommu_audit_bpf *skel;
 	struct ring_buffer *rb;
-	struct ia_hook_status hooks[64];
-	struct bpf_link *links[64][2];
+	struct ia_hook_status hooks[IA_MAX_HOOKS];
+	struct bpf_link *links[IA_MAX_HOOKS][2];
 	struct bpf_link *free_links[IA_NR_FREE_HOOKS];	/* --free-hooks */
 	size_t nr_hooks;
 	ia_event_fn on_event;
@@ -142,15 +142,6 @@ static void read_ksyms(struct ia_session *s, const char *kallsyms_path)
 		s->ksym_err = errno ? errno : EIO;
 	if (f)
 		fclose(f);
-}
-
-/* Index of name in ia_ksym_names[], or -1. */
-static int ksym_index(const char *name)
-{
-	for (int i = 0; i < IA_NR_KSYMS; i++)
-		if (!strcmp(ia_ksym_names[i], name))
-			return i;
-	return -1;
 }
 
 /* The free hooks (hooks.h): refused, they fail the session. */
@@ -432,37 +423,6 @@ static bool attach(struct ia_session *s)
 	return reload;
 }
 
-/*
- * The symbols the programs read (IA_ATTACH_KSYM rows) must be in
- * kallsyms_path, where read_ksyms() looked them up: an address that is not
- * there reads as 0, and each program that needs it quietly returns nothing.
- */
-static void check_ksyms(struct ia_session *s, const char *kallsyms_path)
-{
-	for (size_t i = 0; i < s->nr_hooks; i++) {
-		struct ia_hook_status *st = &s->hooks[i];
-		const char *target;
-		bool has;
-		int k;
-
-		if (st->hook->kind != IA_ATTACH_KSYM || st->state != IA_HOOK_ATTACHED)
-			continue;
-		target = st->hook->v[st->variant].target;
-		k = ksym_index(target);
-		has = k >= 0 && s->ksym_addr[k];
-		if (has)
-			continue;
-		st->state = IA_HOOK_MISSING;
-		if (s->ksym_err)
-			snprintf(st->reason, sizeof(st->reason), "%s: cannot read %s: %s",
-				 target, kallsyms_path, strerror(s->ksym_err));
-		else
-			snprintf(st->reason, sizeof(st->reason), "%s not in %s%s", target,
-				 kallsyms_path, k < 0 ? " (internal: not in ia_ksym_names)" :
-				 " (CONFIG_KALLSYMS_ALL off?)");
-	}
-}
-
 /* Undo load() and attach(), keeping the hook statuses. */
 static void unload(struct ia_session *s)
 {
@@ -556,7 +516,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		phase(s, "attach failed: unload to reload");
 	}
 	btf__free(btf);
-	check_ksyms(s, "/proc/kallsyms");
+	ia_hooks_check_ksyms(s->hooks, s->nr_hooks, s->ksym_addr, s->ksym_err, "/proc/kallsyms");
 	ia_hooks_follow_via(s->hooks, s->nr_hooks);
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		attached += s->hooks[i].state == IA_HOOK_ATTACHED;
