@@ -15,6 +15,11 @@
 #   oracle          the page-table oracle's injected difference (scen_oracle)
 #   dmadebug        the lifecycle bugs with dma-debug reporting every error
 #                   (ends with the fixture unbound: run it last)
+#   random          the randomized differential program (tests/vm/cases/
+#                   random.sh's guest step: /extra/model/program.txt through
+#                   the fixture's batch file under record); it loads the
+#                   fixture itself (a 32 MiB log, the program's ids from 2)
+#                   and unloads it: run it first
 LAB=$(dirname "$0")
 
 sec() { echo "@@@BEGIN $1"; }
@@ -72,6 +77,11 @@ for part in "$@"; do
 		sec workload/report; iommu-audit -j report /tmp/workload.trace; end
 		sec workload/report.txt; iommu-audit report /tmp/workload.trace; end
 		b64 /tmp/workload.trace workload.trace
+		;;
+	random)
+		mkdir -p /tmp/random
+		(OUT=/tmp/random CASES_DIR=/tests/cases; . /tests/cases/random.sh && guest)
+		for f in /tmp/random/*; do sec "random/${f##*/}"; cat "$f"; end; done
 		;;
 	seed|sg|oracle|freed|dmadebug)
 		[ $loaded -eq 1 ] || fixture_load
