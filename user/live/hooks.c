@@ -21,6 +21,8 @@
 #define VIA(t, h, since)	{ t, { NULL, NULL }, { NULL, NULL }, since, h }
 #define KSYM(t)			{ t, { NULL, NULL }, { NULL, NULL }, NULL }
 #define TPV(t, since)		{ t, { "tp_" t, NULL }, { NULL, NULL }, since }
+/* a kernel data symbol whose absence changes no check's verdict: no check bit */
+#define KSYM_ROW(name, sym, role)	{ name, IA_ATTACH_KSYM, 0, role, { KSYM(sym) } }
 
 /* the two-step IOVA API (v6.16); its struct names the API */
 #define IOVA_API	.api_struct = "dma_iova_state", .api_since = "6.16"
@@ -120,21 +122,18 @@ const struct ia_hook ia_hooks[] = {
 	 * past RAM) when it cannot; bpf/frees.bpf.c and requests.bpf.c turn
 	 * kfree's pointers and linear-map stacks into phys with
 	 * page_offset_base (--free-hooks refuses to start without it) */
-	{ "ksym_page_offset_base", IA_ATTACH_KSYM, 0,
-	  "direct map: kfree'd objects (--free-hooks), linear-map stacks (exposure.stack)",
-	  { KSYM("page_offset_base") } },
-	{ "ksym_max_pfn", IA_ATTACH_KSYM, 0, "classification: exposed pages past RAM named mmio",
-	  { KSYM("max_pfn") } },
-	{ "ksym_phys_base", IA_ATTACH_KSYM, 0,
-	  "classification: kernel image pages named (with _text, _end)",
-	  { KSYM("phys_base") } },
-	{ "ksym_text", IA_ATTACH_KSYM, 0, "classification: kernel image pages named (its start)",
-	  { KSYM("_text") } },
-	{ "ksym_end", IA_ATTACH_KSYM, 0, "classification: kernel image pages named (its end)",
-	  { KSYM("_end") } },
-	{ "ksym_io_tlb_default_mem", IA_ATTACH_KSYM, 0,
-	  "classification: swiotlb's default pool named swiotlb",
-	  { KSYM("io_tlb_default_mem") } },
+	KSYM_ROW("ksym_page_offset_base", "page_offset_base",
+		 "direct map: kfree'd objects (--free-hooks), linear-map stacks (exposure.stack)"),
+	KSYM_ROW("ksym_max_pfn", "max_pfn",
+		 "classification: exposed pages past RAM named mmio"),
+	KSYM_ROW("ksym_phys_base", "phys_base",
+		 "classification: kernel image pages named (with _text, _end)"),
+	KSYM_ROW("ksym_text", "_text",
+		 "classification: kernel image pages named (its start)"),
+	KSYM_ROW("ksym_end", "_end",
+		 "classification: kernel image pages named (its end)"),
+	KSYM_ROW("ksym_io_tlb_default_mem", "io_tlb_default_mem",
+		 "classification: swiotlb's default pool named swiotlb"),
 	{ "tp_map", IA_ATTACH_TP_BTF, 0, "iommu:map cross-check",
 	  { TP("map", tp_map) } },
 	{ "tp_unmap", IA_ATTACH_TP_BTF, 0, "iommu:unmap cross-check",
