@@ -82,11 +82,15 @@ for part in "$@"; do
 		b64 /tmp/workload.trace workload.trace
 		;;
 	random)
+		read -r _t0 _ < /proc/uptime
 		[ $loaded -eq 0 ] || iafx unload > /dev/null 2>&1
 		loaded=0
 		mkdir -p /tmp/random
 		(OUT=/tmp/random CASES_DIR=/tests/cases; . /tests/cases/random.sh && guest)
 		for f in /tmp/random/*; do sec "random/${f##*/}"; cat "$f"; end; done
+		# the part's guest time, its output over the console included
+		read -r _t1 _ < /proc/uptime
+		sec random/part.seconds; echo "$_t0 $_t1" | awk '{ print $2 - $1 }'; end
 		;;
 	seed|sg|oracle|freed|dmadebug)
 		[ $loaded -eq 1 ] || fixture_load
