@@ -436,7 +436,7 @@ static bool attach_one(struct ia_session *s, size_t i, int p)
 	if (st->hook->v[st->variant].via)
 		return false;	/* recorded by another hook's programs */
 	if (st->hook->kind == IA_ATTACH_KSYM)
-		return false;	/* no program: check_ksyms() looks it up */
+		return false;	/* no program: ia_hooks_check_ksyms() looks it up */
 	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
 	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
 	if (s->links[i][p])
