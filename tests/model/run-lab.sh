@@ -46,7 +46,8 @@ for g in "${granules[@]}"; do
 		continue
 	fi
 	"$root/tests/split-guest-output.sh" "$res" "$res/guest.out"
-	OUT=$res/random MODE=$mode
+	# random.sh's check() finds the program in $results/model
+	OUT=$res/random MODE=$mode results=$root/.output
 	export OUT MODE
 	unset -f guest check
 	. "$root/tests/vm/cases/random.sh"
