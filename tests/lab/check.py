@@ -580,8 +580,12 @@ def check_freed(c, res, g, mode, boot):
     if not on:
         c.eq("freed G=%d %s: no IOMMU_DEBUG_PAGEALLOC, no warning" % (g, mode), 0, leaks)
     elif counted:
-        c.ok(leaks >= 1 and tasks[:1] == ["iafx"],
-             "freed G=%d %s: IOMMU_DEBUG_PAGEALLOC warns, first at the fixture's free "
+        # not necessarily first: at G > 4K other owners free memory inside
+        # mapped granules too (check_freed_exact's others), and a granule's
+        # first page freed so warns as well (7.2 g16384-lazy: the first of
+        # 13 warnings was iommu-audit's own task, the fixture's second)
+        c.ok(leaks >= 1 and "iafx" in tasks,
+             "freed G=%d %s: IOMMU_DEBUG_PAGEALLOC warns, at the fixture's free among them "
              "(its page is the first of its granule: counted)" % (g, mode), tasks)
     want = on and counted
     rows = [("page freed while mapped", "lifecycle.freed_while_mapped",
