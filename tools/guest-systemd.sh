@@ -23,9 +23,9 @@ sh -c "$(cat /ia/cmd)" </dev/null >/dev/ttyS1 2>&1 || rc=$?
 # the marker is sent (closing_wait; a killed process's close does not).
 cg=/sys/fs/cgroup$(sed -n 's/^0:://p' /proc/self/cgroup)
 for sig in TERM KILL; do
-	for p in $(cat "$cg/cgroup.procs"); do
+	while read -r p; do
 		[ "$p" = $$ ] || kill -"$sig" "$p" 2>/dev/null
-	done
+	done <"$cg/cgroup.procs"
 	usleep 200000
 done
 printf '\n%s %d\n' "$IA_MARK" "$rc" >/dev/ttyS1
