@@ -28,13 +28,15 @@ log=/var/log/iommu-audit/findings.jsonl
 textfile=/var/lib/iommu-audit/iommu-audit.prom
 cat /proc/1/comm > "$OUT/pid1"
 /usr/sbin/iommu-audit --version > "$OUT/version" 2>&1
-ia-bpfobjs > "$OUT/objs.before"
 
-# start NAME: systemctl start, then wait until /metrics answers (the BPF
-# load takes 10-20 s under TCG) or the unit is no longer starting; the
-# unit's state, the main process's capabilities and BPF fds in NAME.*
+# start NAME: the kernel's BPF lists (systemd's own programs are made
+# anew by a daemon-reload), systemctl start, then wait until /metrics
+# answers (the BPF load takes 10-20 s under TCG) or the unit is no longer
+# starting; the unit's state, the main process's capabilities and BPF fds
+# in NAME.*
 start() {
 	local i pid
+	ia-bpfobjs > "$OUT/$1.objs.before"
 	systemctl start $unit
 	echo $? > "$OUT/$1.start.rc"
 	i=0
@@ -58,10 +60,10 @@ stop() {
 	local i
 	systemctl stop $unit
 	echo $? > "$OUT/$1.stop.rc"
-	systemctl show $unit -p ActiveState -p Result -p ExecMainCode -p ExecMainStatus -p NRestarts > "$OUT/$1.stopped"
+	systemctl show $unit -p ActiveState -p Result -p NRestarts > "$OUT/$1.stopped"
 	for i in $(seq 40); do
 		ia-bpfobjs > "$OUT/$1.objs.after"
-		cmp -s "$OUT/objs.before" "$OUT/$1.objs.after" && break
+		cmp -s "$OUT/$1.objs.before" "$OUT/$1.objs.after" && break
 		sleep 0.25
 	done
 }
@@ -146,7 +148,9 @@ cp "$log" "$OUT/findings.jsonl"
 cp "$textfile" "$OUT/textfile.prom"
 # what the monitor itself wrote to stdout and stderr (journald), apart
 # from systemd's lines about the unit
-journalctl -b _SYSTEMD_UNIT=$unit -o cat > "$OUT/main.journal"
+# from systemd's lines about the unit (a file that is never empty: the
+# host splits out only what has lines)
+{ echo "# the monitor's own lines:"; journalctl -b _SYSTEMD_UNIT=$unit -o cat; } > "$OUT/main.journal"
 
 # without CAP_SYS_ADMIN, where the kernel lets CAP_PERFMON open perf
 # events (the kprobes'): the drop-in docs/monitor.md gives
