@@ -180,6 +180,8 @@ if [ "$IA_SYSTEMD" = 1 ]; then
 	for m in /dev /proc /sys; do
 		mount --move "$m" "/sysroot$m" || fail "cannot move $m"
 	done
+	read -r up _ </proc/uptime
+	log "root copied to a tmpfs after ${up}s of guest uptime; systemd starts"
 	exec switch_root /sysroot /lib/systemd/systemd
 fi
 

@@ -26,6 +26,9 @@ env | grep '^IA_' > "$OUT/env"
 unit=iommu-audit.service
 log=/var/log/iommu-audit/findings.jsonl
 textfile=/var/lib/iommu-audit/iommu-audit.prom
+# stamp WHAT: the guest's uptime at WHAT, in $OUT/timeline (what each step costs)
+stamp() { echo "$(cut -d' ' -f1 /proc/uptime) $1" >> "$OUT/timeline"; }
+stamp "command starts (systemd reached multi-user.target)"
 cat /proc/1/comm > "$OUT/pid1"
 /usr/sbin/iommu-audit --version > "$OUT/version" 2>&1
 
@@ -67,19 +70,21 @@ stop() {
 		sleep 0.25
 	done
 }
-# settle FILE: scrape into FILE until the monitor has caught up:
-# events_total equal to the one a second before (30 s at most). It reads
-# its ring on a 100 ms poll (or when an eighth of it waits), and under
-# load (CI runs a lab boot beside this one) it can lag the workload by
-# seconds: seen once, the final scrape counted 23102 nvme maps for fio's
-# 28519 I/Os, 0 events lost. Prints the tries.
+# settle FILE [FROM]: scrape into FILE until the monitor has caught up:
+# events_total other than FROM (the count before the workload) and equal
+# to the one a second before (30 s at most). It reads its ring on a 100 ms
+# poll (or when an eighth of it waits), and under load (CI runs a lab boot
+# beside this one) it can lag the workload by seconds: seen once, the
+# final scrape counted 23102 nvme maps for fio's 28519 I/Os, 0 events
+# lost; and once the dd's 64 reads were not in two scrapes a second apart
+# after it, events_total 0 in both. Prints the tries.
 settle() {
 	local prev='' cur i=0
 	while [ $i -lt 30 ]; do
 		i=$((i + 1))
 		ia-scrape 127.0.0.1 $port /metrics "$1" > /dev/null
 		cur=$(grep '^iommu_audit_events_total ' "$1")
-		[ -n "$cur" ] && [ "$cur" = "$prev" ] && break
+		[ -n "$cur" ] && [ "$cur" = "$prev" ] && [ "$cur" != "iommu_audit_events_total ${2:-}" ] && break
 		prev=$cur
 		sleep 1
 	done
@@ -91,13 +96,15 @@ sed -i "s|^IOMMU_AUDIT_OPTS=.*|IOMMU_AUDIT_OPTS=\"--log $log --textfile $textfil
 	/etc/default/iommu-audit
 grep '^IOMMU_AUDIT_OPTS=' /etc/default/iommu-audit > "$OUT/opts"
 start main
+stamp "main: /metrics answers"
 pid=$(systemctl show -P MainPID $unit)
 ia-bpfobjs > "$OUT/main.objs.during"
 
 # DMA the metrics must count: nothing else touches the nvme disk
 settle "$OUT/dd.before.prom" > /dev/null
 dd if="$IA_NVME_DEV" of=/dev/null bs=4096 count=64 iflag=direct 2> "$OUT/dd.err"
-settle "$OUT/dd.after.prom" > "$OUT/dd.tries"
+settle "$OUT/dd.after.prom" "$(awk '$1 == "iommu_audit_events_total" { print $2 }' "$OUT/dd.before.prom")" > "$OUT/dd.tries"
+stamp "dd counted"
 
 # the load: random direct reads and writes of 4-64 KiB on both disks, and
 # 1400-byte frames on the NIC (a loop back to itself: docs/vm-bench.md)
@@ -142,7 +149,9 @@ done
 settle "$OUT/final.prom" > "$OUT/final.tries"
 rss=$(awk '/^VmRSS/ { print $2 }' /proc/$pid/status)
 echo "$(( $(date +%s) - start )) $rss $(ls /proc/$pid/fd | wc -l)" >> "$OUT/samples"
+stamp "soak done"
 stop main
+stamp "main stopped"
 cp "$log.1" "$OUT/findings.jsonl.1"
 cp "$log" "$OUT/findings.jsonl"
 cp "$textfile" "$OUT/textfile.prom"
@@ -164,9 +173,11 @@ AmbientCapabilities=
 AmbientCapabilities=CAP_BPF CAP_PERFMON CAP_SYS_RESOURCE CAP_SYSLOG
 EOF
 systemctl daemon-reload
+stamp "nosa: daemon-reload done"
 start nosa
 settle "$OUT/nosa.prom" > /dev/null
 stop nosa
+stamp "nosa stopped"
 journalctl -b -u $unit -o short-monotonic > "$OUT/journal"
 dmesg > "$OUT/dmesg"
 for f in "$OUT"/*; do
