@@ -530,11 +530,14 @@ static void lifecycle_sync(struct ck_ctx *x)
 	lifecycle_finding(x, "lifecycle.sync_outside", msg);
 }
 
-/* A live mapping at the end of the run (info: rings are) or when its
- * device's driver was unbound (an error: the driver left it, dma-debug's
- * "has pending DMA allocations while released from device"). */
-static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unbind)
+/* A live mapping at the end of the run (info: rings are; ts 0, the end has
+ * no time of its own) or when its device's driver was unbound at ts_ns (an
+ * error: the driver left it, dma-debug's "has pending DMA allocations while
+ * released from device"). */
+static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unbind,
+			__u64 ts_ns)
 {
+
 	struct ck_device *d = o->dev < c->devlist.n ? c->devlist.v[o->dev] : NULL;
 	struct ia_finding f;
 
@@ -545,6 +548,7 @@ static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unb
 	f.req_id = o->req_id;
 	f.dma = o->dma;
 	f.len = o->len;
+	f.ts_ns = ts_ns;
 	snprintf(f.message, sizeof(f.message), "%s of %" PRIu64
 		 " bytes at handle 0x%" PRIx64 " still mapped %s", ia_req_kind_str(o->kind),
 		 (uint64_t)f.len, (uint64_t)f.dma,
@@ -563,7 +567,7 @@ static int live_entry(struct ia_inode *n, void *ctx)
 	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
 
 	if (m->own.req_id && !seen_at_unbind(ctx, &m->own))
-		report_live(ctx, &m->own, false);
+		report_live(ctx, &m->own, false, 0);
 	return 0;
 }
 
@@ -577,21 +581,23 @@ static void lifecycle_finish(struct ia_checker *c)
 	for (size_t i = 0; i < c->devlist.n; i++)
 		for (size_t it = 0; ia_u64map_next(&c->devlist.v[i]->orphans, &it, &k, &v);)
 			if (!seen_at_unbind(c, v))
-				report_live(c, v, false);
+				report_live(c, v, false, 0);
 }
 
 struct unbind_walk {
 	struct ia_checker *c;
 	struct ck_device *d;
+	__u64 ts_ns;
 };
 
-static void report_at_unbind(struct ia_checker *c, struct ck_device *d, const struct ck_owner *o)
+static void report_at_unbind(struct ia_checker *c, struct ck_device *d, const struct ck_owner *o,
+			     __u64 ts_ns)
 {
 	if (o->dev != d->stats_idx || seen_at_unbind(c, o))
 		return;
 	if (ia_u64map_put(&d->at_unbind, o->req_id, d, NULL))
 		c->oom = true;
-	report_live(c, o, true);
+	report_live(c, o, true, ts_ns);
 }
 
 static int unbind_entry(struct ia_inode *n, void *ctx)
@@ -600,21 +606,21 @@ static int unbind_entry(struct ia_inode *n, void *ctx)
 	struct unbind_walk *w = ctx;
 
 	if (m->own.req_id)
-		report_at_unbind(w->c, w->d, &m->own);
+		report_at_unbind(w->c, w->d, &m->own, w->ts_ns);
 	return 0;
 }
 
 /* Every live mapping of the device, in any domain (it may have moved). */
-static void lifecycle_unbind(struct ia_checker *c, struct ck_device *d)
+static void lifecycle_unbind(struct ia_checker *c, struct ck_device *d, __u64 ts_ns)
 {
-	struct unbind_walk w = { c, d };
+	struct unbind_walk w = { c, d, ts_ns };
 	__u64 k;
 	void *v;
 
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);)
 		ia_itree_each(&((struct ck_domain *)v)->pt, unbind_entry, &w);
 	for (size_t it = 0; ia_u64map_next(&d->orphans, &it, &k, &v);)
-		report_at_unbind(c, d, v);
+		report_at_unbind(c, d, v, ts_ns);
 }
 
 const struct ck_invariant ck_inv_lifecycle = {
