@@ -23,8 +23,8 @@
 struct ia_session {
 	struct iommu_audit_bpf *skel;
 	struct ring_buffer *rb;
-	struct ia_hook_status hooks[64];
-	struct bpf_link *links[64][2];
+	struct ia_hook_status hooks[IA_MAX_HOOKS];
+	struct bpf_link *links[IA_MAX_HOOKS][2];
 	struct bpf_link *free_links[IA_NR_FREE_HOOKS];	/* --free-hooks */
 	size_t nr_hooks;
 	ia_event_fn on_event;
@@ -197,15 +197,6 @@ static void read_ksyms(struct ia_session *s, const struct btf *btf, const char *
 			ia_ksym_names[i]);
 }
 
-/* Index of name in ia_ksym_names[], or -1. */
-static int ksym_index(const char *name)
-{
-	for (int i = 0; i < IA_NR_KSYMS; i++)
-		if (!strcmp(ia_ksym_names[i], name))
-			return i;
-	return -1;
-}
-
 /* The free hooks (hooks.h): refused, they fail the session. */
 static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
 {
@@ -372,6 +363,26 @@ static int probe_bpf(char *err, size_t errlen)
 }
 
 /*
+ * The BTF CO-RE relocations are made against: libbpf's own choice (NULL),
+ * unless walking the kernel's BTF ids is refused. libbpf before 1.2
+ * (Debian 12 has 1.1.2) looks for a type vmlinux lacks (another kernel's,
+ * which the programs test with bpf_core_type_exists()) in the modules'
+ * BTF, and that walk (BPF_BTF_GET_NEXT_ID) needs CAP_SYS_ADMIN: with
+ * CAP_BPF and CAP_PERFMON alone, as the packaged systemd unit runs, the
+ * whole load failed with EPERM ("failed to iterate BTF objects"; later
+ * libbpf skips modules then). Naming vmlinux's BTF by path makes libbpf
+ * skip modules too; none of the types the programs read is a module's.
+ */
+static const char *core_btf_path(void)
+{
+	__u32 id;
+
+	if (bpf_btf_get_next_id(0, &id) && errno == EPERM)
+		return "/sys/kernel/btf/vmlinux";
+	return NULL;
+}
+
+/*
  * Load what this kernel accepts. A refused fentry/fexit program moves its
  * hook to the kprobe fallback; a refused kprobe or tracepoint program marks
  * its hook failed; either way the object is reopened and loaded again. When
@@ -388,7 +399,9 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 		struct ia_hook_status *st;
 		int ret, h;
 
-		s->skel = iommu_audit_bpf__open();
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = core_btf_path());
+
+		s->skel = iommu_audit_bpf__open_opts(&oo);
 		if (!s->skel) {
 			snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
 			return -errno;
@@ -445,7 +458,7 @@ static bool attach_one(struct ia_session *s, size_t i, int p)
 	if (st->hook->v[st->variant].via)
 		return false;	/* recorded by another hook's programs */
 	if (st->hook->kind == IA_ATTACH_KSYM)
-		return false;	/* no program: check_ksyms() looks it up */
+		return false;	/* no program: ia_hooks_check_ksyms() looks it up */
 	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
 	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
 	if (s->links[i][p])
@@ -483,37 +496,6 @@ static bool attach(struct ia_session *s)
 			reload |= attach_one(s, i, 0);
 	}
 	return reload;
-}
-
-/*
- * The symbols the programs read (IA_ATTACH_KSYM rows) must be in
- * kallsyms_path, where read_ksyms() looked them up: an address that is not
- * there reads as 0, and each program that needs it quietly returns nothing.
- */
-static void check_ksyms(struct ia_session *s, const char *kallsyms_path)
-{
-	for (size_t i = 0; i < s->nr_hooks; i++) {
-		struct ia_hook_status *st = &s->hooks[i];
-		const char *target;
-		bool has;
-		int k;
-
-		if (st->hook->kind != IA_ATTACH_KSYM || st->state != IA_HOOK_ATTACHED)
-			continue;
-		target = st->hook->v[st->variant].target;
-		k = ksym_index(target);
-		has = k >= 0 && s->ksym_addr[k];
-		if (has)
-			continue;
-		st->state = IA_HOOK_MISSING;
-		if (s->ksym_err)
-			snprintf(st->reason, sizeof(st->reason), "%s: cannot read %s: %s",
-				 target, kallsyms_path, strerror(s->ksym_err));
-		else
-			snprintf(st->reason, sizeof(st->reason), "%s not in %s%s", target,
-				 kallsyms_path, k < 0 ? " (internal: not in ia_ksym_names)" :
-				 " (CONFIG_KALLSYMS_ALL off?)");
-	}
 }
 
 /* Undo load() and attach(), keeping the hook statuses. */
@@ -609,7 +591,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		phase(s, "attach failed: unload to reload");
 	}
 	btf__free(btf);
-	check_ksyms(s, "/proc/kallsyms");
+	ia_hooks_check_ksyms(s->hooks, s->nr_hooks, s->ksym_addr, s->ksym_err, "/proc/kallsyms");
 	ia_hooks_follow_via(s->hooks, s->nr_hooks);
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		attached += s->hooks[i].state == IA_HOOK_ATTACHED;
