@@ -19,25 +19,33 @@
 # instruction: the program total for direct, ia_checker_from_trace
 # inclusive for replay.
 #
+# --bin PATH measures another build's checker-scale (a copy: comparing a
+# branch with main, or before with after).
+#
 # usage: bench/checker-speed.sh [--rounds R=5] [--sizes "200000 2000000"]
-#                               [--callgrind] [--dir DIR=/tmp]
+#                               [--callgrind] [--dir DIR=/tmp] [--bin PATH]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 rounds=5
 sizes="200000 2000000"
 callgrind=0
 dir=${TMPDIR:-/tmp}
+bin=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--rounds) rounds=$2; shift 2 ;;
 	--sizes) sizes=$2; shift 2 ;;
 	--callgrind) callgrind=1; shift ;;
 	--dir) dir=$2; shift 2 ;;
-	*) echo "usage: $0 [--rounds R] [--sizes \"N...\"] [--callgrind] [--dir DIR]" >&2; exit 2 ;;
+	--bin) bin=$2; shift 2 ;;
+	*) echo "usage: $0 [--rounds R] [--sizes \"N...\"] [--callgrind] [--dir DIR] [--bin PATH]" >&2
+	   exit 2 ;;
 	esac
 done
-make -C "$root" -s bench
-bin=$root/.output/bench/checker-scale
+if [ -z "$bin" ]; then
+	make -C "$root" -s bench
+	bin=$root/.output/bench/checker-scale
+fi
 trace=$(mktemp "$dir/checker-speed.XXXXXX.trace")
 out=$(mktemp)
 trap 'rm -f "$trace" "$out"' EXIT
