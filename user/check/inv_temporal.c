@@ -22,7 +22,7 @@
 static void temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_free *e,
 			       const struct ck_pending *p)
 {
-	struct ck_device *d = ia_u64map_get(&c->devs, e->dev);
+	struct ck_device *d = ck_device_find(c, e->dev);
 	__u64 cookie = d ? d->ctx.cookie : 0;
 	__u64 g = d && d->ctx.granule ? d->ctx.granule : CK_PAGE_SIZE;
 	/* __iommu_dma_unmap gets the handle and size; it frees the
@@ -63,7 +63,7 @@ static void temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
 	struct ck_queued *q = ia_u64map_del(&c->fq, e->cookie), *next;
 
 	for (; q; q = next) {
-		struct ck_device *d = ia_u64map_get(&c->devs, q->dev);
+		struct ck_device *d = ck_device_find(c, q->dev);
 		__u64 window = e->hdr.ts_ns > q->ts_ns ? e->hdr.ts_ns - q->ts_ns : 0;
 		struct ia_finding f;
 
@@ -95,7 +95,7 @@ static int on_stale(struct ia_inode *n, void *ctx)
 {
 	struct reuse *r = ctx;
 	const struct ck_queued *q = ia_container_of(n, struct ck_queued, phys);
-	struct ck_device *d = ia_u64map_get(&r->c->devs, q->dev);
+	struct ck_device *d = ck_device_find(r->c, q->dev);
 	struct ia_finding f;
 
 	/* the same domain mapping it again: the same owner (a recycled
@@ -132,7 +132,7 @@ static void temporal_finish(struct ia_checker *c)
 
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
 		for (struct ck_queued *q = v; q; q = q->next) {
-			struct ck_device *d = ia_u64map_get(&c->devs, q->dev);
+			struct ck_device *d = ck_device_find(c, q->dev);
 			struct ia_finding f;
 
 			ck_finding_init_dev(c, d, &f, IA_INV_TEMPORAL, IA_SEV_INFO,

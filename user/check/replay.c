@@ -243,7 +243,7 @@ static bool ctx_init(struct ck_ctx *x, struct ia_checker *c, const struct ia_ev_
 	x->p = p ? p : (struct ck_pending *)&empty;
 	if (!x->dev)
 		return false;
-	x->dom = x->dev->ctx.domain ? ia_u64map_get(&c->domains, x->dev->ctx.domain) : NULL;
+	x->dom = x->dev->ctx.domain ? ck_domain_find(c, x->dev->ctx.domain) : NULL;
 	x->page_size = x->dev->ctx.page_size ? x->dev->ctx.page_size : CK_PAGE_SIZE;
 	x->granule = x->dev->ctx.granule ? x->dev->ctx.granule : x->page_size;
 	return true;

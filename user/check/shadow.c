@@ -194,9 +194,41 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 	return v;
 }
 
+/*
+ * Devices and domains are never removed, and nearly every record names the
+ * one the record before it named: the last one found is looked at first.
+ */
+static void *last_hit(const struct ck_last *l, __u64 key)
+{
+	return key && l->key == key ? l->val : NULL;
+}
+
+static void *remember(struct ck_last *l, __u64 key, void *val)
+{
+	if (val) {
+		l->key = key;
+		l->val = val;
+	}
+	return val;
+}
+
+struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev)
+{
+	struct ck_device *d = last_hit(&c->last_dev, dev);
+
+	return d ? d : remember(&c->last_dev, dev, ia_u64map_get(&c->devs, dev));
+}
+
+struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom)
+{
+	struct ck_domain *d = last_hit(&c->last_dom, dom);
+
+	return d ? d : remember(&c->last_dom, dom, ia_u64map_get(&c->domains, dom));
+}
+
 struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 {
-	struct ck_device *d = ia_u64map_get(&c->devs, dev);
+	struct ck_device *d = ck_device_find(c, dev);
 
 	if (d || !dev)
 		return d;
@@ -223,7 +255,9 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 
 struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
 {
-	return ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
+	struct ck_domain *d = ck_domain_find(c, dom);
+
+	return d ? d : ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
 }
 
 /* Spare pending entries kept for reuse (their vectors keep their room). */
@@ -260,19 +294,25 @@ struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 {
 	struct ck_pending *p;
 
+	void **slot;
+	int added;
+
 	if (!req)
 		return NULL;
-	p = ia_u64map_get(&c->pending, req);
-	if (p)
-		return p;
-	p = ck_pending_new(c);
-	if (p && ia_u64map_put(&c->pending, req, p, NULL)) {
+	slot = ia_u64map_slot(&c->pending, req, &added);	/* one probe */
+	if (!slot) {
 		c->oom = true;
-		ck_pending_release(c, p);
 		return NULL;
 	}
-	if (p)
-		p->gen = c->gen;
+	if (!added)
+		return *slot;
+	p = ck_pending_new(c);
+	if (!p) {
+		ia_u64map_del(&c->pending, req);
+		return NULL;
+	}
+	*slot = p;
+	p->gen = c->gen;
 	return p;
 }
 

@@ -178,11 +178,18 @@ struct ck_iova {
 	CK_VEC(struct ck_iova_link) dead;	/* unlinked since reserved */
 };
 
+/* The last key found in a map whose entries are never removed, and its value. */
+struct ck_last {
+	__u64 key;
+	void *val;
+};
+
 struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
 	struct ia_u64map pending;	/* request id -> ck_pending */
+	struct ck_last last_dev, last_dom;	/* ck_device_find(), ck_domain_find() */
 	CK_VEC(struct ck_pending *) spare;	/* released, for reuse */
 	CK_VEC(struct ck_ptmap *) pt_slabs;	/* every page-table entry's slab */
 	struct ck_ptmap *pt_free;		/* free entries, through node.left */
@@ -252,6 +259,9 @@ void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id);
 void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t size);
 struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev);
 struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom);
+/* The same without making one: NULL when there is none. */
+struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev);
+struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom);
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req);	/* req 0: NULL */
 /* A pending entry not in the map (a spare one reused: no allocation per
  * request); release hands it back, emptied, keeping its vectors' room. */

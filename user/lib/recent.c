@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
 #include "lib/recent.h"
 
 void ia_recent_init(struct ia_recent *r, size_t cap)
@@ -17,6 +18,16 @@ void ia_recent_free(struct ia_recent *r)
 
 int ia_recent_add(struct ia_recent *r, __u64 key)
 {
+	int added;
+
+	if (!r->cap) {	/* one generation, never rotated: one probe */
+		void **slot = ia_u64map_slot(&r->gen[0], key, &added);
+
+		if (!slot)
+			return key ? -ENOMEM : -EINVAL;
+		*slot = (void *)1;
+		return 0;
+	}
 	if (ia_u64map_get(&r->gen[0], key))
 		return 0;
 	ia_u64map_del(&r->gen[1], key);	/* one copy: the young one */

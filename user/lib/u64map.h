@@ -31,6 +31,13 @@ void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
  * values must pass old and free or keep what it gets back; old NULL is for
  * values the map does not own (tokens, indices). */
 int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old);
+/*
+ * The value slot of key, added (value NULL, *added 1) when absent: a get
+ * and a put in one probe. The slot is valid until the next change of m;
+ * an added key must get its value, or be deleted. NULL for key 0 or
+ * -ENOMEM (nothing added).
+ */
+void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added);
 /* Remove and return the value, NULL if absent. */
 void *ia_u64map_del(struct ia_u64map *m, __u64 key);
 
