@@ -307,6 +307,45 @@ static void test_finish(void **state)
 	eb_run_table("lifecycle/finish", finish_cases, EB_N(finish_cases));
 }
 
+/*
+ * A handle 4 GiB or more into its page-table entry (one 8 GiB write): the
+ * entry keeps such an owner's handle on the side (shadow.h, CK_OFF_FAR).
+ * Witness: the requests' own handle and length.
+ */
+#define FAR_IOVA	0x100000000ULL
+#define FAR_DMA		(FAR_IOVA + (5ULL << 30) + 0x200)
+#define FAR_MAP		S_MAP(.site = 1, .phys = P + (5ULL << 30) + 0x200, .size = 0x800,				      .dma = FAR_DMA, .dir = EB_TO_DEV,								      PT1(PTW(FAR_IOVA, P, 8ULL << 30, 0)))
+
+static const struct eb_case far_cases[] = {
+	{ "far handle: unmapped, nothing left", INV,
+	  { S_DEVICE(), FAR_MAP,
+	    S_UNMAP(.dma = FAR_DMA, .size = 0x800, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 8ULL << 30, 8ULL << 30))), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "far handle: live at the end, with its handle", INV,
+	  { S_DEVICE(), FAR_MAP, S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = FAR_DMA, .len = 0x800) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "far handle: the head removed, the owner stays on the tail", INV,
+	  { S_DEVICE(), FAR_MAP,
+	    S_UNMAP(.dma = FAR_IOVA, .size = 0x1000, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 1ULL << 30, 1ULL << 30))),
+	    S_FINISH(0) },
+	  { E("unmap_unknown", .chk = EB_W_DMA, .dma = FAR_IOVA),
+	    LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = FAR_DMA, .len = 0x800) } },
+	{ "far handle: its wrong-size unmap", INV,
+	  { S_DEVICE(), FAR_MAP,
+	    S_UNMAP(.dma = FAR_DMA, .size = 0x1000, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 8ULL << 30, 8ULL << 30))) },
+	  { E("size_mismatch", .chk = EB_W_DMA | EB_W_LEN, .dma = FAR_DMA, .len = 0x1000) },
+	  NOLIVE },
+};
+
+static void test_far_handle(void **state)
+{
+	eb_run_table("lifecycle/far", far_cases, EB_N(far_cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +355,7 @@ int main(void)
 		cmocka_unit_test(test_unmap_inside_live),
 		cmocka_unit_test(test_sync),
 		cmocka_unit_test(test_finish),
+		cmocka_unit_test(test_far_handle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -124,8 +124,11 @@ static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
 	/* result is what the IOMMU driver really removed, seen by us or not */
 	if (p)
 		p->pt_removed += e->result;
-	if (d && e->result)
+	if (d && e->result) {
 		ck_pt_remove(c, d, e->iova, e->iova + e->result, p);
+		if (p)
+			ck_pending_removed(p, d, e->iova, e->iova + e->result);
+	}
 }
 
 static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
@@ -222,6 +225,7 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 		CK_PUSH(c, pp->pages, p->pages.v[i]);
 	pp->sg_truncated |= p->sg_truncated;
 	pp->pt_removed += p->pt_removed;
+	ck_pending_removed_merge(pp, p);
 	if (p->bounced && !pp->bounced) {
 		pp->bounced = true;
 		pp->bounce_tlb = p->bounce_tlb;

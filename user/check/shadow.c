@@ -58,7 +58,11 @@ struct ia_checker *ia_checker_new(void)
 	ia_u64map_init(&c->stacks);
 	ia_u64map_init(&c->fq);
 	ia_u64map_init(&c->fp);
-	ia_itree_init(&c->stale);
+	ia_u64map_init(&c->far);
+	ia_pool_init(&c->pt_pool, sizeof(struct ck_ptmap), IA_ITREE_MAX_NODES);
+	ia_pool_init(&c->subbuf_pool, sizeof(struct ck_subbuf), IA_ITREE_MAX_NODES);
+	ia_pool_init(&c->queued_pool, sizeof(struct ck_queued), IA_ITREE_MAX_NODES);
+	ia_itree_init(&c->stale, &c->queued_pool);
 	snprintf(c->sensitive, sizeof(c->sensitive), "%s", IA_SENSITIVE_DEFAULT);
 	return c;
 }
@@ -77,46 +81,67 @@ void ck_pending_free(struct ck_pending *p)
 }
 
 /*
- * Page-table entries come from slabs of CK_SLAB entries (one allocation per
- * slab, no allocator header or rounding per entry); freed ones are chained
- * through node.left for reuse. A million live mappings are a million of
- * them: this is most of the checker's memory.
+ * Page-table entries come from a pool (lib/pool.h: slabs, no allocator
+ * header or rounding per entry, 32-bit handles for the tree's links). A
+ * million live mappings are a million of them: this is most of the
+ * checker's memory. The handle of a new, zeroed entry, or 0.
  */
-#define CK_SLAB 4096
-
-static struct ck_ptmap *ptmap_new(struct ia_checker *c)
+static __u32 ptmap_new(struct ia_checker *c)
 {
-	struct ck_ptmap *m = c->pt_free;
+	__u32 h = ia_pool_alloc(&c->pt_pool);
 
-	if (!m) {
-		struct ck_ptmap *slab = malloc(CK_SLAB * sizeof(*slab));
-
-		if (!slab || CK_PUSH(c, c->pt_slabs, slab)) {
-			free(slab);
-			c->oom = true;
-			return NULL;
-		}
-		for (size_t i = 0; i < CK_SLAB; i++)
-			slab[i].node.left = i + 1 < CK_SLAB ? &slab[i + 1].node : NULL;
-		m = slab;
-	}
-	c->pt_free = m->node.left ? ia_container_of(m->node.left, struct ck_ptmap, node) : NULL;
-	memset(m, 0, sizeof(*m));
-	return m;
+	if (!h)
+		c->oom = true;
+	return h;
 }
 
-static void ptmap_free(struct ia_checker *c, struct ck_ptmap *m)
+static struct ck_ptmap *ptmap_at(struct ia_checker *c, __u32 h)
 {
-	if (!m)
-		return;
-	m->node.left = c->pt_free ? &c->pt_free->node : NULL;
-	c->pt_free = m;
+	return ia_pool_at(&c->pt_pool, h);
 }
 
-static void free_subbuf(struct ia_inode *n, void *ctx)
+static void ptmap_free(struct ia_checker *c, __u32 h)
 {
-	(void)ctx;
-	free(ia_container_of(n, struct ck_subbuf, phys));
+	struct ck_ptmap *m = h ? ptmap_at(c, h) : NULL;
+
+	if (m && m->own_req && m->own_off == CK_OFF_FAR)
+		ia_u64map_del(&c->far, (__u64)(uintptr_t)m);
+	ia_pool_free(&c->pt_pool, h);
+}
+
+struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m)
+{
+	struct ck_owner o = {
+		.req_id = m->own_req, .len = m->own_len, .stack_id = m->own_stack,
+		.dev = m->own_dev, .kind = m->own_kind, .dir = m->own_dir,
+	};
+
+	if (!o.req_id)
+		return (struct ck_owner){ 0 };
+	o.dma = m->own_off == CK_OFF_FAR ?
+		(__u64)(uintptr_t)ia_u64map_get(&c->far, (__u64)(uintptr_t)m) :
+		m->node.start + m->own_off;
+	return o;
+}
+
+void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o)
+{
+	__u64 off = o->req_id ? o->dma - m->node.start : 0;
+	__u64 key = (__u64)(uintptr_t)m;
+
+	if (m->own_req && m->own_off == CK_OFF_FAR)
+		ia_u64map_del(&c->far, key);
+	m->own_req = o->req_id;
+	m->own_off = off < CK_OFF_FAR ? (__u32)off : CK_OFF_FAR;
+	m->own_len = o->len;
+	m->own_stack = o->stack_id;
+	m->own_dev = o->dev;
+	m->own_kind = o->kind;
+	m->own_dir = o->dir;
+	/* the handle is not 0: 4 GiB into an entry */
+	if (o->req_id && off >= CK_OFF_FAR &&
+	    ia_u64map_put(&c->far, key, (void *)(uintptr_t)o->dma, NULL))
+		c->oom = true;
 }
 
 void ia_checker_free(struct ia_checker *c)
@@ -129,9 +154,7 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
 		struct ck_device *d = v;
 
-		/* every live sub-granule buffer is in the tree, whether or not
-		 * its request's list made it into subbufs */
-		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
+		/* its sub-granule buffers are in c->subbuf_pool */
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_recent_free(&d->unmapped);
@@ -157,21 +180,16 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t i = 0; i < c->spare.n; i++)
 		ck_pending_free(c->spare.v[i]);
 	free(c->spare.v);
-	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
-		for (struct ck_queued *q = v, *next; q; q = next) {
-			next = q->next;
-			free(q);
-		}
-	}
 	ia_u64map_free(&c->devs);
 	ia_u64map_free(&c->domains);
 	ia_u64map_free(&c->pending);
 	ia_u64map_free_values(&c->stacks);
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
-	for (size_t i = 0; i < c->pt_slabs.n; i++)
-		free(c->pt_slabs.v[i]);
-	free(c->pt_slabs.v);
+	ia_u64map_free(&c->far);
+	ia_pool_release(&c->pt_pool);
+	ia_pool_release(&c->subbuf_pool);
+	ia_pool_release(&c->queued_pool);
 	free(c->findings.v);
 	free(c->codes.v);
 	free(c->devlist.v);
@@ -239,7 +257,7 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 	d = ck_get_or_new(c, &c->devs, dev, sizeof(*d));
 	if (!d)
 		return NULL;
-	ia_itree_init(&d->live_phys);
+	ia_itree_init(&d->live_phys, &c->subbuf_pool);
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
 	ia_recent_init(&d->unmapped, c->lim.unmapped);
@@ -257,7 +275,12 @@ struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
 {
 	struct ck_domain *d = ck_domain_find(c, dom);
 
-	return d ? d : ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
+	if (d)
+		return d;
+	d = ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
+	if (d)
+		ia_itree_init(&d->pt, &c->pt_pool);
+	return d;
 }
 
 /* Spare pending entries kept for reuse (their vectors keep their room). */
@@ -331,10 +354,12 @@ bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run
 
 void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
 {
-	for (struct ck_subbuf *b = ia_u64map_del(&d->subbufs, req_id), *next; b; b = next) {
+	for (__u32 h = (__u32)(uintptr_t)ia_u64map_del(&d->subbufs, req_id), next; h; h = next) {
+		struct ck_subbuf *b = ia_pool_at(&c->subbuf_pool, h);
+
 		next = b->next;
 		ia_itree_remove(&d->live_phys, &b->phys);
-		free(b);
+		ia_pool_free(&c->subbuf_pool, h);
 	}
 	d->stats.live--;
 	c->live_maps--;
@@ -505,17 +530,61 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr)
 {
 	struct ck_domain *d = ck_domain_get(c, dom);
-	struct ck_ptmap *m = d ? ptmap_new(c) : NULL;
+	__u32 h = d ? ptmap_new(c) : 0;
+	struct ck_ptmap *m;
 
-	if (!m) {
+	if (!h) {
 		c->oom = true;
 		return -ENOMEM;
 	}
+	m = ptmap_at(c, h);
 	m->node.start = iova;
 	m->node.end = iova + size;
 	m->paddr = paddr;
-	ia_itree_insert(&d->pt, &m->node);
+	ia_itree_insert(&d->pt, h);
+	d->inserts++;
 	return 0;
+}
+
+/*
+ * Pieces a removal keeps (the head and tail of an entry it cuts) lie
+ * outside what it removes, and what an earlier one emptied holds no entry
+ * to cut: only a write (d->inserts) can put something back in a range.
+ */
+void ck_pending_removed(struct ck_pending *p, struct ck_domain *d, __u64 lo, __u64 hi)
+{
+	if (p->rm_mixed)
+		return;
+	if (!p->rm_dom) {
+		p->rm_dom = d;
+		p->rm_lo = lo;
+		p->rm_hi = hi;
+		p->rm_gen = d->inserts;
+		return;
+	}
+	if (p->rm_dom != d || p->rm_gen != d->inserts || hi < p->rm_lo || lo > p->rm_hi) {
+		p->rm_mixed = true;	/* not one range: no shortcut */
+		return;
+	}
+	p->rm_lo = lo < p->rm_lo ? lo : p->rm_lo;
+	p->rm_hi = hi > p->rm_hi ? hi : p->rm_hi;
+}
+
+void ck_pending_removed_merge(struct ck_pending *p, const struct ck_pending *child)
+{
+	if (child->rm_mixed)
+		p->rm_mixed = true;
+	else if (child->rm_dom && child->rm_gen == child->rm_dom->inserts)
+		ck_pending_removed(p, child->rm_dom, child->rm_lo, child->rm_hi);
+	else if (child->rm_dom)
+		p->rm_mixed = true;
+}
+
+bool ck_pending_emptied(const struct ck_pending *p, const struct ck_domain *d, __u64 lo,
+			__u64 hi)
+{
+	return !p->rm_mixed && p->rm_dom && p->rm_dom == d && p->rm_gen == d->inserts &&
+	       p->rm_lo <= lo && hi <= p->rm_hi;
 }
 
 /* The ranges overlapping a removal, gathered before any is changed. */
@@ -569,10 +638,10 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
 		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
 		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs) };
-		struct ck_owner own = m->own;
+		struct ck_owner own = ck_ptmap_owner(c, m), none = { 0 };
 		bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
+		__u32 hm = ia_itree_remove(&d->pt, &m->node), ht;
 
-		ia_itree_remove(&d->pt, &m->node);
 		if (in_gone) {
 			gone.own = own;
 			own.req_id = 0;
@@ -581,25 +650,27 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			CK_PUSH(c, p->unmaps, gone);
 		if (ms < cs) {	/* keep the head */
 			m->node.end = cs;
-			m->own = own.req_id && own.dma < cs ? own : (struct ck_owner){ 0 };
-			ia_itree_insert(&d->pt, &m->node);
-			m = NULL;
+			ck_ptmap_set_owner(c, m, own.req_id && own.dma < cs ? &own : &none);
+			ia_itree_insert(&d->pt, hm);
+			hm = 0;
 		}
 		if (ce < me) {	/* keep the tail */
-			struct ck_ptmap *tail = m ? m : ptmap_new(c);
+			struct ck_ptmap *tail;
 
-			if (!tail) {
+			ht = hm ? hm : ptmap_new(c);
+			if (!ht) {
 				c->oom = true;
 				break;
 			}
+			tail = ptmap_at(c, ht);
 			tail->node.start = ce;
 			tail->node.end = me;
 			tail->paddr = pa + (ce - ms);
-			tail->own = own.req_id && own.dma >= ce ? own : (struct ck_owner){ 0 };
-			ia_itree_insert(&d->pt, &tail->node);
-			m = NULL;
+			ck_ptmap_set_owner(c, tail, own.req_id && own.dma >= ce ? &own : &none);
+			ia_itree_insert(&d->pt, ht);
+			hm = 0;
 		}
-		ptmap_free(c, m);
+		ptmap_free(c, hm);
 	}
 	if (h.v != h.inl)
 		free(h.v);

@@ -4,8 +4,9 @@
 
 void ia_recent_init(struct ia_recent *r, size_t cap)
 {
-	ia_u64map_init(&r->gen[0]);
-	ia_u64map_init(&r->gen[1]);
+	/* keys are handles; nothing iterates them */
+	ia_u64map_init_near(&r->gen[0]);
+	ia_u64map_init_near(&r->gen[1]);
 	r->cap = cap;
 	r->dropped = 0;
 }
@@ -36,7 +37,7 @@ int ia_recent_add(struct ia_recent *r, __u64 key)
 
 		r->dropped += old.len;
 		r->gen[1] = r->gen[0];
-		ia_u64map_init(&r->gen[0]);
+		ia_u64map_init_near(&r->gen[0]);
 		ia_u64map_free(&old);
 	}
 	return ia_u64map_put(&r->gen[0], key, (void *)1, NULL);

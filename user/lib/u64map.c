@@ -5,6 +5,15 @@
 
 static size_t slot_of(const struct ia_u64map *m, __u64 key)
 {
+	if (m->near) {
+		/* the page number, folded with the bits above the table's
+		 * size and with the offset in the page (handles of sub-page
+		 * buffers of one page are 256 slots apart) */
+		__u64 pg = key >> 12;
+
+		return (pg ^ (pg >> __builtin_ctzll(m->cap)) ^ ((key & 0xff0) << 4)) &
+		       (m->cap - 1);
+	}
 	/* splitmix64 finalizer: kernel pointers share their high bits */
 	key ^= key >> 30;
 	key *= 0xbf58476d1ce4e5b9ULL;
@@ -19,12 +28,22 @@ void ia_u64map_init(struct ia_u64map *m)
 	m->slots = NULL;
 	m->cap = 0;
 	m->len = 0;
+	m->near = 0;
+}
+
+void ia_u64map_init_near(struct ia_u64map *m)
+{
+	ia_u64map_init(m);
+	m->near = 1;
 }
 
 void ia_u64map_free(struct ia_u64map *m)
 {
+	int near = m->near;
+
 	free(m->slots);
 	ia_u64map_init(m);
+	m->near = near;
 }
 
 void ia_u64map_free_values(struct ia_u64map *m)

@@ -19,9 +19,18 @@ struct ia_u64map {
 	struct ia_u64map_slot *slots;
 	size_t cap;	/* power of two */
 	size_t len;
+	int near;	/* ia_u64map_init_near() */
 };
 
 void ia_u64map_init(struct ia_u64map *m);
+/*
+ * The same for a map whose keys are DMA handles and that is never iterated
+ * in an order that matters: keys in neighbouring pages go into neighbouring
+ * slots, so that a run of handles (an IOVA allocator hands them out in
+ * runs) is a run of memory rather than a cache miss per key. (The default
+ * hash scatters them: kernel pointers share their high bits.)
+ */
+void ia_u64map_init_near(struct ia_u64map *m);
 void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
 /* free() every value, then the map. */
 void ia_u64map_free_values(struct ia_u64map *m);
