@@ -101,11 +101,11 @@ extern const volatile __u64 wake_bytes;
 extern const volatile __u32 nr_dev_filters;
 extern const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN];
 
+extern const volatile __u64 ksym_addr[IA_NR_KSYMS];
+
 /* x86-64 with a randomized layout: struct page array base (vmemmap_base),
- * 0 when unknown. A function in state.bpf.c: the linker cannot merge one
- * untyped ksym declared in two objects. */
+ * 0 when unknown. */
 extern __u64 ia_vmemmap_base(void);
-extern const void pci_bus_type __ksym __weak;
 
 static __always_inline void ia_drop(__u32 reason)
 {

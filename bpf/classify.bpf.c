@@ -73,11 +73,6 @@ struct io_tlb_mem___pool {		/* v6.7+ */
 	} defpool;
 };
 
-extern const void max_pfn __ksym __weak;
-extern const void phys_base __ksym __weak;
-extern const void _text __ksym __weak;
-extern const void _end __ksym __weak;
-extern const void io_tlb_default_mem __ksym __weak;
 
 static __always_inline __u64 read_u64(const void *p)
 {
@@ -168,11 +163,11 @@ static __always_inline bool in_buddy_block(__u64 base, __u64 pfn)
 
 static __always_inline bool in_swiotlb(__u64 phys)
 {
-	struct io_tlb_mem___pool *np = (void *)&io_tlb_default_mem;
-	struct io_tlb_mem___old *op = (void *)&io_tlb_default_mem;
+	struct io_tlb_mem___pool *np = (void *)ksym_addr[IA_KSYM_IO_TLB_DEFAULT_MEM];
+	struct io_tlb_mem___old *op = (void *)ksym_addr[IA_KSYM_IO_TLB_DEFAULT_MEM];
 	__u64 start = 0, end = 0;
 
-	if (!&io_tlb_default_mem)
+	if (!np)
 		return false;
 	if (bpf_core_field_exists(np->defpool)) {
 		start = BPF_CORE_READ(np, defpool.start);
@@ -186,13 +181,14 @@ static __always_inline bool in_swiotlb(__u64 phys)
 
 static __always_inline bool in_kernel_image(__u64 phys)
 {
+	__u64 text = ksym_addr[IA_KSYM_TEXT], end = ksym_addr[IA_KSYM_END];
 	__u64 base;
 
-	if (!&_text || !&_end || !&phys_base)
+	if (!text || !end || !ksym_addr[IA_KSYM_PHYS_BASE])
 		return false;
-	base = read_u64(&phys_base);
-	return phys >= (__u64)&_text - START_KERNEL_MAP + base &&
-	       phys < (__u64)&_end - START_KERNEL_MAP + base;
+	base = read_u64((const void *)ksym_addr[IA_KSYM_PHYS_BASE]);
+	return phys >= text - START_KERNEL_MAP + base &&
+	       phys < end - START_KERNEL_MAP + base;
 }
 
 static __always_inline void fill_slab(struct ia_ev_page *e, __u64 head)
@@ -245,7 +241,8 @@ static __always_inline void classify_page(struct ia_ev_page *e, __u64 pfn)
 	int ref;
 
 	e->phys = phys;
-	if (&max_pfn && pfn >= read_u64(&max_pfn)) {
+	if (ksym_addr[IA_KSYM_MAX_PFN] &&
+	    pfn >= read_u64((const void *)ksym_addr[IA_KSYM_MAX_PFN])) {
 		e->kind = IA_PAGE_MMIO;
 		return;
 	}

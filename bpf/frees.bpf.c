@@ -75,7 +75,6 @@ const volatile __u32 free_hooks = 0;
  * updates that failed (hash full): what the check could not see */
 __u64 frees_capped = 0;
 
-extern const void page_offset_base __ksym __weak;
 
 /* The root request in flight and its call stack. */
 static __always_inline void root_req(__u64 *id, __u64 *dev, __s32 *stack)
@@ -334,9 +333,10 @@ static __always_inline void object_freed(void *ctx, const void *ptr, __u32 size)
 	__u64 base = 0, phys, pfn;
 	struct mapped_pfn *v;
 
-	if (!&page_offset_base)
+	if (!ksym_addr[IA_KSYM_PAGE_OFFSET_BASE])
 		return;
-	bpf_probe_read_kernel(&base, sizeof(base), &page_offset_base);
+	bpf_probe_read_kernel(&base, sizeof(base),
+			      (const void *)ksym_addr[IA_KSYM_PAGE_OFFSET_BASE]);
 	if ((__u64)ptr < base)	/* NULL, ZERO_SIZE_PTR */
 		return;
 	phys = (__u64)ptr - base;

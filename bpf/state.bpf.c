@@ -27,14 +27,16 @@ const volatile __u32 classify_pages = 1;
 const volatile __u32 nr_dev_filters = 0;
 const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN] = {};
 
-extern const void vmemmap_base __ksym __weak;
+/* addresses of kernel data, from /proc/kallsyms (enum ia_ksym) */
+const volatile __u64 ksym_addr[IA_NR_KSYMS] = {};
 
 __noinline __u64 ia_vmemmap_base(void)
 {
 	__u64 base = 0;
 
-	if (&vmemmap_base)
-		bpf_probe_read_kernel(&base, sizeof(base), &vmemmap_base);
+	if (ksym_addr[IA_KSYM_VMEMMAP_BASE])
+		bpf_probe_read_kernel(&base, sizeof(base),
+				      (const void *)ksym_addr[IA_KSYM_VMEMMAP_BASE]);
 	return base;
 }
 

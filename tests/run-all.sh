@@ -2,8 +2,9 @@
 # Everything: unit tests, CLI tests, the same two built with ASan+UBSan
 # (.output/asan/, `make SAN=1`), the fuzz smoke (each harness of tests/fuzz
 # for FUZZ_SMOKE seconds, default 15), the HTML report in Chromium, VM
-# tests, monitor's soak (2 minutes; builds the Debian package) and the lab suite (the lab
-# kernel is built first when its cache is empty), then one closing
+# tests, monitor's soak (2 minutes; builds the Debian package) and the lab
+# suites on the 6.1 and 7.2 lab kernels (each is built first when its cache
+# is empty: the two builds then run in different lanes), then one closing
 # "N passed, N failed" line. Exit 0 only when all passed.
 #
 # The VM suite runs on three of Debian's stock kernels (tools/vm-kernel.sh
@@ -110,12 +111,13 @@ lane_a() {
 	in_lane html "$root/tests/run-html.sh"
 	in_lane vm "$root/tests/run-vm.sh" --mode both
 	in_lane vm-6.12 "$root/tests/run-vm.sh" --kernel 6.12 --mode strict smoke record fixture
-	in_lane soak "$root/tests/run-soak.sh" --minutes 2
+	in_lane lab-7.2 "$root/tests/lab/run.sh" --version 7.2 --name lab-7.2
 }
 lane_b() {
 	in_lane fuzz "$root/tests/run-fuzz.sh" --time "${FUZZ_SMOKE:-15}" "$root"/.output/fuzz/fuzz_*
 	in_lane vm-newest "$root/tests/run-vm.sh" --kernel newest --mode both
-	in_lane lab "$root/tests/lab/run.sh"
+	in_lane lab "$root/tests/lab/run.sh" --version 6.1
+	in_lane soak "$root/tests/run-soak.sh" --minutes 2
 }
 run_lanes lane_a lane_b
 echo

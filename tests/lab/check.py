@@ -187,17 +187,47 @@ def matches(f, want):
 ERRORS = ("translation.", "alignment.", "lifecycle.")
 
 
+def split_scenarios(fx_text, fs):
+    """The seed part's one recording, per scenario: {name: (fixture result
+    lines, findings)}, and the findings outside every scenario. The fixture
+    log has a "scen=NAME" line before each scenario's calls; a finding
+    belongs to the scenario whose calls' span [first t0, last t1] holds its
+    ts (the same CLOCK_MONOTONIC)."""
+    lines, cur = {}, None
+    for line in fx_text.splitlines():
+        if line.startswith("scen="):
+            cur = line[5:].strip()
+            lines[cur] = []
+        elif cur is not None and line.startswith("id="):
+            lines[cur].extend(fx_lines(line))
+    span = {}
+    for name, ls in lines.items():
+        t = [int(l[k]) for l in ls for k in ("t0", "t1") if l.get(k, "").isdigit()]
+        if t:
+            span[name] = (min(t), max(t))
+    out = {name: (ls, []) for name, ls in lines.items()}
+    stray = []
+    for f in fs:
+        owner = [n for n, (lo, hi) in span.items() if lo <= f.get("ts", -1) <= hi]
+        (out[owner[0]][1] if len(owner) == 1 else stray).append(f)
+    return out, stray
+
+
 def check_seed(c, res, g):
     exp = seed_expect(g)
     table = []
+    d = os.path.join(res, "scen", "seed")
+    rec = read(os.path.join(d, "record"))
+    c.ok("record_rc=0" in rec, "seed G=%d: recorded" % g, rec[-300:])
+    per, outside = split_scenarios(read(os.path.join(d, "fx")),
+                                   findings(read(os.path.join(d, "check"))))
+    c.ok(not outside, "seed G=%d: every finding inside one scenario's calls" % g,
+         [short(f) + " ts=%s" % f.get("ts") for f in outside])
+    c.eq("seed G=%d: the scenarios that ran" % g, sorted(exp), sorted(per))
     for name, (want, never) in exp.items():
-        d = os.path.join(res, "scen", name)
-        rec = read(os.path.join(d, "record"))
-        fx = fx_lines(read(os.path.join(d, "fx")))
-        fs = findings(read(os.path.join(d, "check")))
+        fx, fs = per.get(name, ([], []))
         for f in fs:
             print("#   %s G=%d: %s" % (name, g, short(f)))
-        c.ok("record_rc=0" in rec, "%s G=%d: recorded" % (name, g), rec[-300:])
         bad = [l for l in fx if l.get("err") != "0"]
         c.ok(fx and not bad, "%s G=%d: fixture calls succeeded" % (name, g),
              [" ".join("%s=%s" % kv for kv in l.items()) for l in bad] or "no result lines")
@@ -336,6 +366,62 @@ def check_dmadebug(c, res, g, edu):
             print("# iommu-audit only G=%d: %s" % (g, short(f)))
 
 
+# ---- freed while mapped, and IOMMU_DEBUG_PAGEALLOC ---------------------------
+
+def check_freed(c, res, g, mode, boot):
+    """scen_freed: the fixture's own result lines are the witness of what
+    was freed (free_mapped: phys, size; the lazy unmap's page is freed by
+    the fixture right after the unmap). IOMMU_DEBUG_PAGEALLOC (7.2 with
+    iommu.debug_pagealloc=1) refcounts mapped memory per IOMMU page
+    (iommu_debug_page_size(): the domain's smallest page, the granule),
+    counting the first CPU page of each: it warns "Detected page leak" when
+    a counted page is freed (free_pages_prepare), so at G > 4K only a page
+    at the start of its granule is seen; it never sees a slab object (its
+    page is not freed), nor a page freed after its unmap before the flush
+    (iommu_unmap() has already dropped the count)."""
+    d = os.path.join(res, "scen", "freed")
+    rec = read(os.path.join(d, "record"))
+    c.ok("record_rc=0" in rec, "freed G=%d %s: recorded" % (g, mode), rec[-300:])
+    fx = fx_lines(read(os.path.join(d, "fx")))
+    fs = findings(read(os.path.join(d, "check")))
+    for f in fs:
+        print("#   freed G=%d %s: %s" % (g, mode, short(f)))
+    frees = [l for l in fx if l.get("cmd") == "free_mapped"]
+    maps = [l for l in fx if l.get("cmd") in ("map_single", "map_slab")]
+    c.ok(len(frees) == 2 and len(maps) == 3 and all(l.get("err") == "0" for l in fx),
+         "freed G=%d %s: the fixture's 3 maps, 2 frees and 3 unmaps ran" % (g, mode), fx)
+    if len(frees) != 2 or len(maps) != 3:
+        return
+    page, slab = int(frees[0]["phys"]), int(frees[1]["phys"])
+
+    def at(code, phys):
+        return [f for f in fs if f["code"] == code and f.get("phys") == phys]
+    c.eq("freed G=%d %s: page freed while mapped: lifecycle.freed_while_mapped" % (g, mode),
+         1, len(at("lifecycle.freed_while_mapped", page)))
+    c.eq("freed G=%d %s: slab object freed while mapped: lifecycle.freed_while_mapped" % (g, mode),
+         1, len(at("lifecycle.freed_while_mapped", slab)))
+    c.eq("freed G=%d %s: page freed after unmap, before the flush: temporal.freed_before_flush"
+         % (g, mode), 1 if mode == "lazy" else 0,
+         len([f for f in fs if f["code"] == "temporal.freed_before_flush"]))
+    # IOMMU_DEBUG_PAGEALLOC, where the kernel has it and it is on
+    on = "iommu: Debugging page allocations" in boot
+    dm = read(os.path.join(d, "dmesg"))
+    leaks = len(re.findall(r"iommu: Detected page leak", dm))
+    want = int(page % g == 0) if on else 0
+    print("# IOMMU_DEBUG_PAGEALLOC G=%d %s: %s; page at +%d in its granule; %d warning(s)"
+          % (g, mode, "on" if on else "absent", page % g, leaks))
+    c.eq("freed G=%d %s: IOMMU_DEBUG_PAGEALLOC warnings (%s; the page %s its granule's first)"
+         % (g, mode, "on" if on else "absent", "is" if page % g == 0 else "is not"), want, leaks)
+    rows = [("page freed while mapped", "lifecycle.freed_while_mapped",
+             "warns" if want else "nothing"),
+            ("slab object freed while mapped", "lifecycle.freed_while_mapped", "nothing"),
+            ("page freed after a lazy unmap, before the flush",
+             "temporal.freed_before_flush" if mode == "lazy" else "- (strict)", "nothing")]
+    for what, ours, theirs in rows:
+        print("# pagealloc G=%d %s: %-48s iommu-audit %-30s IOMMU_DEBUG_PAGEALLOC %s"
+              % (g, mode, what, ours, theirs if on else "absent"))
+
+
 # ---- the boot ----------------------------------------------------------------
 
 def check_boot(c, a):
@@ -362,7 +448,8 @@ def check_boot(c, a):
         check_workload(c, res, g, a.mode)
     if "seed" in parts:
         check_seed(c, res, g)
-    if "sg" in parts:
+    # with the fix, the sg part is only the diff's "after" (seed checks it)
+    if "sg" in parts and "sg_fix=0" in cmdline:
         fs = findings(read(os.path.join(res, "scen", "sg", "check")))
         fx = fx_lines(read(os.path.join(res, "scen", "sg", "fx")))
         for f in fs:
@@ -373,6 +460,8 @@ def check_boot(c, a):
              "%s: the refused page-table write is flagged (alignment.pt_refused)" % a.name,
              [short(f) for f in fs])
         c.ok(unaligned > 0, "%s: the kernel logged 'iommu: unaligned'" % a.name, unaligned)
+    if "freed" in parts:
+        check_freed(c, res, g, a.mode, boot)
     if "dmadebug" in parts:
         check_dmadebug(c, res, g, edu)
 

@@ -7,8 +7,11 @@
 # usage: guest.sh PART...   parts, in order:
 #   workload        the bench workload (tests/vm/workload.sh) recorded on
 #                   every device: trace, report
-#   seed            the seed scenarios (scenarios.sh), one recording each
-#   sg              only the map_sg scenario (the sg_fix=0 boot)
+#   seed            the seed scenarios (scenarios.sh), in one recording
+#   sg              only the map_sg scenario, in a recording of its own
+#                   (what `iommu-audit diff` compares across sg_fix boots)
+#   freed           memory freed while mapped (record --free-hooks), with
+#                   IOMMU_DEBUG_PAGEALLOC's warnings (dmesg) beside it
 #   dmadebug        the lifecycle bugs with dma-debug reporting every error
 #                   (ends with the fixture unbound: run it last)
 LAB=$(dirname "$0")
@@ -18,20 +21,21 @@ end() { echo "@@@END"; }
 # b64 FILE NAME: the file as a base64 section (busybox base64)
 b64() { sec "b64/$2"; base64 "$1"; end; }
 
-# scenario NAME [SETUP-CMD TEARDOWN-CMD]: record scen_NAME on the edu device
+# scenario NAME [SETUP-CMD TEARDOWN-CMD [CHECK-ARG [RECORD-ARG]]]: record
+# scen_NAME on the edu device (with RECORD-ARG), check it (with CHECK-ARG)
 scenario() {
 	_n=$1
 	[ -z "${2:-}" ] || iafx $2 > /dev/null
 	FX_LOG=/tmp/$_n.fx
 	export FX_LOG
 	: > "$FX_LOG"
-	iommu-audit record --device "$IA_EDU_BDF" -o "/tmp/$_n.trace" -- \
+	iommu-audit record ${5:-} --device "$IA_EDU_BDF" -o "/tmp/$_n.trace" -- \
 		sh -c ". '$LAB/scenarios.sh' && scen_$_n" > "/tmp/$_n.rec" 2>&1
 	_rc=$?
 	[ -z "${3:-}" ] || iafx $3 > /dev/null
 	sec "scen/$_n/fx"; cat "$FX_LOG"; end
 	sec "scen/$_n/record"; cat "/tmp/$_n.rec"; echo "record_rc=$_rc"; end
-	sec "scen/$_n/check"; iommu-audit -j check "/tmp/$_n.trace"; end
+	sec "scen/$_n/check"; iommu-audit -j check ${4:-} "/tmp/$_n.trace"; end
 	b64 "/tmp/$_n.trace" "$_n.trace"
 }
 
@@ -62,17 +66,17 @@ for part in "$@"; do
 		sec workload/report.txt; iommu-audit report /tmp/workload.trace; end
 		b64 /tmp/workload.trace workload.trace
 		;;
-	seed|sg|dmadebug)
+	seed|sg|freed|dmadebug)
 		[ $loaded -eq 1 ] || fixture_load
 		loaded=1
 		case "$part" in
-		seed)
-			for s in single coherent contig atomic pages noncontig sg; do
-				scenario $s
-			done
-			scenario untrusted "untrusted 1" "untrusted 0"
-			;;
+		seed) scenario seed "" "" --each ;;
 		sg) scenario sg ;;
+		freed)
+			dmesg -c > /dev/null
+			scenario freed "" "" "" --free-hooks
+			sec freed/dmesg; dmesg; end
+			;;
 		dmadebug)
 			# every error, not only the first (show_num_errors = 1);
 			# no driver_filter: the unbind leak report names no driver

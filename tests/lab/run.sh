@@ -12,9 +12,10 @@
 #   - the map_sg fix (patch 0002) before/after: `iommu-audit diff`.
 # Prints ok/not ok lines and "lab: N passed, N failed"; exit 1 on failure.
 #
-# usage: tests/lab/run.sh [--version V]... [--only NAME]...
+# usage: tests/lab/run.sh [--version V]... [--only NAME]... [--name N]
 #   --version V   6.1 or 7.2 (default: $IA_LAB_VERSIONS, else 6.1)
 #   --only NAME   a row of BOOTS
+#   --name N      the summary line's name (default lab)
 # Results: .output/lab/<V>/<NAME>/ (one file per guest section, traces, the
 # console log in vm-run.err).
 set -uo pipefail
@@ -22,19 +23,21 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 
 # name           granule mode   mem  parts                 extra kernel args
 BOOTS=(
-	"g4096         4096  strict 6144 workload,seed,dmadebug -"
-	"g16384        16384 strict 6144 workload,seed,dmadebug -"
+	"g4096         4096  strict 6144 workload,seed,freed,dmadebug iommu.debug_pagealloc=1"
+	"g16384        16384 strict 6144 workload,seed,sg,dmadebug -"
 	"g65536        65536 strict 6144 workload,seed          -"
-	"g16384-lazy   16384 lazy   2048 workload               -"
+	"g16384-lazy   16384 lazy   2048 workload,freed         iommu.debug_pagealloc=1"
 	"g16384-nosgfix 16384 strict 2048 sg                    iommu_lab.sg_fix=0"
 )
 only=()
 versions=()
+suite_name=lab
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--only) only+=("${2:?--only needs a name}"); shift 2 ;;
 	--version) versions+=("${2:?--version needs 6.1 or 7.2}"); shift 2 ;;
-	*) echo "usage: $0 [--version V]... [--only NAME]..." >&2; exit 2 ;;
+	--name) suite_name=${2:?--name needs a name}; shift 2 ;;
+	*) echo "usage: $0 [--version V]... [--only NAME]... [--name N]" >&2; exit 2 ;;
 	esac
 done
 [ ${#versions[@]} -gt 0 ] || read -r -a versions <<<"${IA_LAB_VERSIONS:-6.1}"
@@ -52,18 +55,18 @@ count() {	# the ok/not ok lines on stdin, added to the totals (not in a pipe:
 	done
 }
 nok() { count <<<"not ok - $*"; }
-summary() { echo "lab: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
-
-labx=$root/.output/lab/lab
-mkdir -p "$labx"
-install -m 644 "$root/tests/lab/scenarios.sh" "$labx/scenarios.sh"
-install -m 755 "$root/tests/lab/guest.sh" "$labx/guest.sh"
+summary() { echo "$suite_name: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
 # suite V: every row of BOOTS (or --only) on lab kernel V
 suite() {
 local V=$1 out start kdir fx ran=() row name G mode mem parts extra res append t rc b
 out=$root/.output/lab/$V
 start=$(date +%s)
+# what the guest runs, per version: two versions' suites may run at once
+labx=$out/lab
+mkdir -p "$labx"
+install -m 644 "$root/tests/lab/scenarios.sh" "$labx/scenarios.sh"
+install -m 755 "$root/tests/lab/guest.sh" "$labx/guest.sh"
 if ! kdir=$("$root/tools/lab-kernel.sh" --version "$V"); then
 	nok "$V: tools/lab-kernel.sh --version $V failed"
 	return

@@ -1,9 +1,21 @@
 # The lab's seed scenarios (docs/lab-kernel.md, "Seed scenarios"): busybox sh
-# functions, sourced in the guest by tests/lab/guest.sh, each run alone under
-# `iommu-audit record --device $IA_EDU_BDF` so that its findings are its own
-# (the checker folds repeats of a call site, and the fixture makes every
-# allocation from one function). Each appends the fixture's result lines to
-# $FX_LOG; tests/lab/check.py holds what each must give per granule.
+# functions, sourced in the guest by tests/lab/guest.sh. Each appends the
+# fixture's result lines to $FX_LOG; tests/lab/check.py holds what each must
+# give per granule. scen_seed runs them all in one recording (one BPF load,
+# not eight: 5-12 s each under TCG), each after a "scen=NAME" line; the
+# checker runs with --each (the fixture makes every allocation from one
+# function, and folding would merge the scenarios' findings) and check.py
+# gives each scenario the findings inside the time span of its fixture
+# calls (their t0/t1 and the findings' ts are both CLOCK_MONOTONIC).
+SEED_SCENARIOS="single coherent contig atomic pages noncontig sg untrusted"
+scen_seed() {
+	for _s in $SEED_SCENARIOS; do
+		echo "scen=$_s" >> "$FX_LOG"
+		[ "$_s" != untrusted ] || iafx untrusted 1 > /dev/null
+		"scen_$_s"
+		[ "$_s" != untrusted ] || iafx untrusted 0 > /dev/null
+	done
+}
 
 # fx CMD ARGS...: one fixture command (docs/fixture.md); its id in $FX_ID
 fx() {
@@ -30,9 +42,22 @@ scen_noncontig() { fx alloc_noncontig 4096 to && fx free_noncontig "$FX_ID"; }
 # never aligned to a 16K or 64K granule.
 scen_sg() { fx map_sg 4096:4096 to && fx unmap "$FX_ID"; }
 
-# An untrusted device (untrusted 1 is set around the recording): the
-# sub-granule buffer is bounced through swiotlb.
+# An untrusted device (scen_seed sets untrusted 1 around it: the device
+# record changes, and so does the checker's view): the sub-granule buffer
+# is bounced through swiotlb.
 scen_untrusted() { fx map_single 100 200 to && fx unmap "$FX_ID"; }
+
+# Freed while mapped (record --free-hooks), side by side with 7.2's
+# IOMMU_DEBUG_PAGEALLOC (iommu.debug_pagealloc=1; 6.1 has none and ignores
+# the parameter): a page freed while mapped, a slab object freed while
+# mapped, and (lazy mode) a page the fixture frees right after its unmap,
+# before the flush queue's flush (10 ms later).
+scen_freed() {
+	fx map_single 0 4096 to && _p=$FX_ID && fx free_mapped "$_p"; fx unmap "$_p"
+	fx map_slab to && _s=$FX_ID && fx free_mapped "$_s"; fx unmap "$_s"
+	fx map_single 0 4096 to && fx unmap "$FX_ID"
+	sleep 0.1
+}
 
 # dma-debug side by side: the lifecycle bugs of tests/vm/cases/fixture.sh,
 # then a leak reported at unbind.

@@ -292,6 +292,61 @@ static void test_many_symbols(void **state)
 	}
 }
 
+/*
+ * ia_ksyms_lookup(): the loader's one pass for the kernel data the BPF
+ * programs read. Witness: the lines themselves (which one is vmlinux's
+ * first, hidden or a module's), not the scanner.
+ */
+static void test_lookup(void **state)
+{
+	static const char text[] =
+		"ffffffff82b27698 D vmemmap_base\n"
+		"ffffffffc0000100 d max_pfn\t[evil]\n"	/* a module's: not it */
+		"ffffffff83000000 B max_pfn\n"
+		"ffffffff83000008 B max_pfn\n"		/* the first one wins */
+		"ffffffff81000000 T _text_end\n"	/* a longer name: not _text */
+		"ffffffff81000000 T _tex\n"		/* a shorter one */
+		"0000000000000000 D page_offset_base\n"	/* hidden: not found */
+		"ffffffff8100000 T _text\n"
+		"zzzz T _end\n"				/* junk: skipped */
+		"ffffffff84000000 B _end\n";
+	static const char *const names[] = {
+		"vmemmap_base", "max_pfn", "_text", "_end", "page_offset_base", "phys_base",
+	};
+	static const __u64 want[] = {
+		0xffffffff82b27698ull, 0xffffffff83000000ull, 0xffffffff8100000ull,
+		0xffffffff84000000ull, 0, 0,
+	};
+	__u64 got[N(names)];
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	int ret;
+
+	assert_non_null(f);
+	ret = ia_ksyms_lookup(f, names, got, N(names));
+	fclose(f);
+	for (size_t i = 0; i < N(names); i++)
+		if (got[i] != want[i])
+			fail_msg("%s: got 0x%llx, want 0x%llx", names[i],
+				 (unsigned long long)got[i], (unsigned long long)want[i]);
+	if (ret != 4)
+		fail_msg("found: got %d, want 4", ret);
+}
+
+/* A read error (a directory) is -1, not "none found". */
+static void test_lookup_unreadable(void **state)
+{
+	static const char *const names[] = { "vmemmap_base" };
+	__u64 got[1] = { 1 };
+	FILE *f = fopen(tmpdir, "r");
+
+	assert_non_null(f);
+	errno = 0;
+	if (ia_ksyms_lookup(f, names, got, 1) != -1 || !errno)
+		fail_msg("a directory: want -1 and errno set, got errno %d", errno);
+	fclose(f);
+	assert_int_equal(got[0], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +357,8 @@ int main(void)
 		cmocka_unit_test_teardown(test_null_table, teardown),
 		cmocka_unit_test_teardown(test_missing_file, teardown),
 		cmocka_unit_test_teardown(test_many_symbols, teardown),
+		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_lookup_unreadable),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -25,6 +25,26 @@
 #define IA_SG_MAX	256	/* segments walked per map_sg; longer lists are
 				 * marked IA_SG_TRUNCATED */
 
+/*
+ * Kernel data the programs read, by address: the loader finds them all in
+ * one pass over /proc/kallsyms (user/lib/ksyms.c ia_ksyms_lookup) and sets
+ * ksym_addr[] before load; 0: not listed (a kernel without
+ * CONFIG_KALLSYMS_ALL). Not libbpf's typeless `__ksym` externs: libbpf
+ * resolves those in a pass of its own, the loader needs one anyway to tell
+ * which are missing, and a pass costs a TCG guest 0.7-1.8 s per start.
+ * Their names: ia_ksym_names[] (user/live/hooks.c), in this order.
+ */
+enum ia_ksym {
+	IA_KSYM_VMEMMAP_BASE,		/* struct page array: page -> phys */
+	IA_KSYM_PAGE_OFFSET_BASE,	/* direct map: kfree's pointer -> phys */
+	IA_KSYM_MAX_PFN,		/* classify: beyond RAM */
+	IA_KSYM_PHYS_BASE,		/* classify: the kernel image ... */
+	IA_KSYM_TEXT,			/* ... from _text */
+	IA_KSYM_END,			/* ... to _end */
+	IA_KSYM_IO_TLB_DEFAULT_MEM,	/* classify: the swiotlb pool */
+	IA_NR_KSYMS
+};
+
 enum ia_ev_type {
 	IA_EV_DEVICE	= 1,	/* struct ia_ev_device: device context */
 	IA_EV_REQ	= 2,	/* struct ia_ev_req: a DMA API request */

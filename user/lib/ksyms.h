@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Kernel symbols from /proc/kallsyms, for symbolizing call stacks. */
+/*
+ * Kernel symbols from /proc/kallsyms: for symbolizing call stacks, and the
+ * addresses of the kernel data the BPF programs read.
+ */
 #ifndef IA_KSYMS_H
 #define IA_KSYMS_H
 
@@ -21,5 +24,14 @@ void ia_ksyms_free(struct ia_ksyms *ks);
  * addresses: kptr_restrict).
  */
 int ia_ksyms_symbolize(const struct ia_ksyms *ks, __u64 ip, char *buf, size_t len);
+
+/*
+ * One pass over a kallsyms-format stream for n names: addrs[i] is the
+ * address of vmlinux's (not a module's) first symbol names[i], 0 when it is
+ * absent or hidden (kptr_restrict shows every address as 0). Returns how
+ * many were found, -1 on a read error (errno set). Stops reading once all
+ * are found.
+ */
+int ia_ksyms_lookup(FILE *f, const char *const *names, __u64 *addrs, size_t n);
 
 #endif

@@ -36,6 +36,16 @@
  * Debian 6.1, 6.12 and 7.2 and a 6.18 kernel's BTF (tests/unit/test_hooks.c
  * runs the table against the Debian ones, tests/data/btf/).
  */
+const char *const ia_ksym_names[IA_NR_KSYMS] = {
+	[IA_KSYM_VMEMMAP_BASE]		= "vmemmap_base",
+	[IA_KSYM_PAGE_OFFSET_BASE]	= "page_offset_base",
+	[IA_KSYM_MAX_PFN]		= "max_pfn",
+	[IA_KSYM_PHYS_BASE]		= "phys_base",
+	[IA_KSYM_TEXT]			= "_text",
+	[IA_KSYM_END]			= "_end",
+	[IA_KSYM_IO_TLB_DEFAULT_MEM]	= "io_tlb_default_mem",
+};
+
 const struct ia_hook ia_hooks[] = {
 	{ "map_page", IA_ATTACH_FENTRY, CK_MAP, "single mappings (dma_map_page/single)",
 	  { REQ("iommu_dma_map_page", map_page, "<= 6.17"),

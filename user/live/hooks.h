@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "event/ia_events.h"
 
 struct btf;
 
@@ -29,10 +30,10 @@ enum ia_attach_kind {
 	IA_ATTACH_FENTRY,	/* fentry+fexit pair, or fexit alone */
 	IA_ATTACH_TP_BTF,	/* raw BTF tracepoint: looked up as btf_trace_<name> */
 	IA_ATTACH_KPROBE,	/* kprobe+kretprobe pair */
-	/* not a hook: a kernel data symbol the programs read (a typeless
-	 * __ksym, which libbpf resolves from /proc/kallsyms, so BTF cannot
-	 * tell); the loader looks it up there and the row is missing, with
-	 * the checks it feeds partial, when it is not */
+	/* not a hook: a kernel data symbol the programs read by address
+	 * (enum ia_ksym; BTF cannot tell whether /proc/kallsyms lists it);
+	 * the loader looks it up there and the row is missing, with the
+	 * checks it feeds partial, when it is not */
 	IA_ATTACH_KSYM,
 };
 
@@ -90,7 +91,8 @@ extern const char *const ia_free_progs[IA_NR_FREE_HOOKS];
 extern const char *const ia_free_tracepoints[IA_NR_FREE_HOOKS];
 extern const char *const ia_free_sections[IA_NR_FREE_HOOKS];	/* tp_btf/, raw_tp/ */
 /* the ksym they need (kfree's pointer to phys), in /proc/kallsyms */
-#define IA_FREES_KSYM "page_offset_base"
+/* The kernel data the programs read, named in enum ia_ksym's order. */
+extern const char *const ia_ksym_names[IA_NR_KSYMS];
 
 const char *ia_check_name(__u32 check);	/* one bit */
 

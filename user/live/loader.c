@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "iommu_audit.skel.h"
+#include "lib/ksyms.h"
 #include "live/loader.h"
 #include "trace/trace.h"
 
@@ -24,6 +25,10 @@ struct ia_session {
 	ia_event_fn on_event;
 	void *ctx;
 	int cb_err;
+	/* ia_ksym_names[]' addresses (0: not listed); ksym_err: errno of an
+	 * unreadable /proc/kallsyms, else 0 */
+	__u64 ksym_addr[IA_NR_KSYMS];
+	int ksym_err;
 };
 
 /*
@@ -98,19 +103,25 @@ static void set_failed(struct ia_hook_status *st, const char *what, int err)
 			 what, strerror(err < 0 ? -err : err));
 }
 
-/* 1 if kallsyms_path lists the symbol name, 0 if not, -1 if unreadable. */
-static int kallsyms_has(const char *kallsyms_path, const char *name)
+/* The addresses of ia_ksym_names[] into s->ksym_addr: one pass. */
+static void read_ksyms(struct ia_session *s, const char *kallsyms_path)
 {
 	FILE *f = fopen(kallsyms_path, "re");
-	char line[512], sym[256];
-	int found = 0;
 
-	if (!f)
-		return -1;
-	while (!found && fgets(line, sizeof(line), f))
-		found = sscanf(line, "%*s %*s %255s", sym) == 1 && !strcmp(sym, name);
-	fclose(f);
-	return found;
+	s->ksym_err = 0;
+	if (!f || ia_ksyms_lookup(f, ia_ksym_names, s->ksym_addr, IA_NR_KSYMS) < 0)
+		s->ksym_err = errno ? errno : EIO;
+	if (f)
+		fclose(f);
+}
+
+/* Index of name in ia_ksym_names[], or -1. */
+static int ksym_index(const char *name)
+{
+	for (int i = 0; i < IA_NR_KSYMS; i++)
+		if (!strcmp(ia_ksym_names[i], name))
+			return i;
+	return -1;
 }
 
 /* The free hooks (hooks.h): refused, they fail the session. */
@@ -118,9 +129,10 @@ static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
 {
 	/* frees.bpf.c turns kfree's pointer into a phys with page_offset_base
 	 * (a weak ksym: without it every slab free passes unseen) */
-	if (kallsyms_has("/proc/kallsyms", IA_FREES_KSYM) != 1) {
+	if (!s->ksym_addr[IA_KSYM_PAGE_OFFSET_BASE]) {
 		snprintf(err, errlen, "--free-hooks: %s not in /proc/kallsyms "
-			 "(CONFIG_KALLSYMS_ALL off?): slab frees would go unseen", IA_FREES_KSYM);
+			 "(CONFIG_KALLSYMS_ALL off?): slab frees would go unseen",
+			 ia_ksym_names[IA_KSYM_PAGE_OFFSET_BASE]);
 		return -1;
 	}
 	for (int i = 0; i < IA_NR_FREE_HOOKS; i++) {
@@ -173,6 +185,7 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 	}
 	/* woken when an eighth of the ring waits, else on the poll timeout */
 	skel->rodata->wake_bytes = bpf_map__max_entries(skel->maps.events) / 8;
+	memcpy((void *)skel->rodata->ksym_addr, s->ksym_addr, sizeof(s->ksym_addr));
 
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
@@ -372,26 +385,32 @@ static bool attach(struct ia_session *s)
 
 /*
  * The symbols the programs read (IA_ATTACH_KSYM rows) must be in
- * kallsyms_path, where libbpf found them: a weak ksym that is not there
- * reads as 0, and each program that needs it quietly returns nothing.
+ * kallsyms_path, where read_ksyms() looked them up: an address that is not
+ * there reads as 0, and each program that needs it quietly returns nothing.
  */
 static void check_ksyms(struct ia_session *s, const char *kallsyms_path)
 {
 	for (size_t i = 0; i < s->nr_hooks; i++) {
 		struct ia_hook_status *st = &s->hooks[i];
 		const char *target;
-		int has;
+		bool has;
+		int k;
 
 		if (st->hook->kind != IA_ATTACH_KSYM || st->state != IA_HOOK_ATTACHED)
 			continue;
 		target = st->hook->v[st->variant].target;
-		has = kallsyms_has(kallsyms_path, target);
-		if (has == 1)
+		k = ksym_index(target);
+		has = k >= 0 && s->ksym_addr[k];
+		if (has)
 			continue;
 		st->state = IA_HOOK_MISSING;
-		snprintf(st->reason, sizeof(st->reason),
-			 has ? "%s: cannot read %s" : "%s not in %s (CONFIG_KALLSYMS_ALL off?)",
-			 target, kallsyms_path);
+		if (s->ksym_err)
+			snprintf(st->reason, sizeof(st->reason), "%s: cannot read %s: %s",
+				 target, kallsyms_path, strerror(s->ksym_err));
+		else
+			snprintf(st->reason, sizeof(st->reason), "%s not in %s%s", target,
+				 kallsyms_path, k < 0 ? " (internal: not in ia_ksym_names)" :
+				 " (CONFIG_KALLSYMS_ALL off?)");
 	}
 }
 
@@ -451,6 +470,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		return NULL;
 	}
 	ia_hooks_resolve(btf, s->hooks);
+	read_ksyms(s, "/proc/kallsyms");	/* before load(): configure() sets them */
 	if (o->force_kprobes)
 		for (size_t i = 0; i < s->nr_hooks; i++)
 			if (can_fall_back(&s->hooks[i]))
