@@ -235,7 +235,7 @@ vm-test: static guest fixture
 # (11-22 CPU-minutes each, cached in ~/.cache/iommu-audit/lab), then 5 boots
 # per version; `make check` runs both. LAB_VERSIONS=6.1 for one.
 LAB_VERSIONS	?= 6.1 7.2
-lab-test: iommu-audit static
+lab-test: iommu-audit static $(TRACE_EDIT)
 	$(Q)IA_LAB_VERSIONS="$(LAB_VERSIONS)" tests/lab/run.sh
 
 # The README's test command: unit, CLI, VM and lab tests, with one summary.

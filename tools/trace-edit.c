@@ -6,11 +6,14 @@
  * The header, the hook coverage and the lost-event counts are kept; the
  * trailer is written anew, so the result is a valid trace.
  *
- * usage: trace-edit IN OUT [--drop ID]... [--size ID=BYTES]...
+ * usage: trace-edit IN OUT [--drop ID]... [--size ID=BYTES]... [--drop-unmap IOVA]...
  *   --drop ID        drop request ID with everything it did: the records of
  *                    the requests nested in it, their page-table writes,
  *                    tracepoints, bounces, scatterlist walks, IOVA releases
  *   --size ID=BYTES  set the size of request ID (e.g. a wrong unmap size)
+ *   --drop-unmap IOVA  drop the page-table removals at IOVA made outside any
+ *                    request (and their iommu:unmap tracepoint): a removal no
+ *                    hook saw, for the page-table oracle's lab test
  * An ID that names no request is an error: edits never miss silently.
  *
  * Built by `make .output/tools/trace-edit`; links user/trace.o only.
@@ -30,6 +33,8 @@ struct edits {
 	size_t ndrop;
 	struct { __u64 id, size; } size[MAX_EDITS];
 	size_t nsize;
+	__u64 unmap[MAX_EDITS];	/* --drop-unmap IOVAs */
+	size_t nunmap, unmaps_dropped;
 	/* the dropped requests: the --drop ids and every request nested in
 	 * them, found by following parent ids */
 	__u64 *gone;
@@ -128,6 +133,17 @@ static int plan(const char *in, struct edits *e)
 	return ret;
 }
 
+/* A removal (or its tracepoint) outside any request at a --drop-unmap IOVA. */
+static bool unattributed_unmap(const struct edits *e, const struct ia_ev_hdr *h)
+{
+	if ((h->type != IA_EV_PT_UNMAP && h->type != IA_EV_TP_UNMAP) || h->req_id)
+		return false;
+	for (size_t i = 0; i < e->nunmap; i++)
+		if (((const struct ia_ev_pt *)h)->iova == e->unmap[i])
+			return true;
+	return false;
+}
+
 /* Second pass: copy what is kept, with the new sizes. */
 static int rewrite(const char *in, const char *out, struct edits *e)
 {
@@ -152,6 +168,10 @@ static int rewrite(const char *in, const char *out, struct edits *e)
 	while ((ret = ia_trace_next(r, &h)) == 1) {
 		if (is_gone(e, h->req_id))
 			continue;
+		if (unattributed_unmap(e, h)) {
+			e->unmaps_dropped++;
+			continue;
+		}
 		memcpy(rec, h, h->size);
 		for (size_t i = 0; h->type == IA_EV_REQ && i < e->nsize; i++)
 			if (e->size[i].id == h->req_id)
@@ -172,6 +192,11 @@ static int rewrite(const char *in, const char *out, struct edits *e)
 		ia_trace_close(r);
 		return fail("%s", err);
 	}
+	if (e->nunmap && !e->unmaps_dropped) {
+		ia_trace_discard(w);
+		ia_trace_close(r);
+		return fail("--drop-unmap: no removal outside a request at those IOVAs");
+	}
 	ret = ia_trace_finish(w, ia_trace_stats(r)->lost, err, sizeof(err));
 	ia_trace_close(r);
 	return ret ? fail("%s", err) : 0;
@@ -183,11 +208,12 @@ int main(int argc, char **argv)
 	int ret;
 
 	if (argc < 3)
-		return fail("usage: trace-edit IN OUT [--drop ID]... [--size ID=BYTES]...");
+		return fail("usage: trace-edit IN OUT [--drop ID]... [--size ID=BYTES]... "
+			    "[--drop-unmap IOVA]...");
 	for (int i = 3; i < argc; i++) {
 		char *end;
 
-		if (i + 1 >= argc || (e.ndrop + e.nsize) >= MAX_EDITS)
+		if (i + 1 >= argc || (e.ndrop + e.nsize + e.nunmap) >= MAX_EDITS)
 			return fail("bad or too many edits at '%s'", argv[i]);
 		if (!strcmp(argv[i], "--drop")) {
 			e.drop[e.ndrop++] = strtoull(argv[++i], &end, 0);
@@ -200,6 +226,10 @@ int main(int argc, char **argv)
 			e.size[e.nsize++].size = strtoull(end + 1, &end, 0);
 			if (*end)
 				return fail("--size %s: ID=BYTES expected", argv[i]);
+		} else if (!strcmp(argv[i], "--drop-unmap")) {
+			e.unmap[e.nunmap++] = strtoull(argv[++i], &end, 0);
+			if (*end)
+				return fail("--drop-unmap %s: not an IOVA", argv[i]);
 		} else {
 			return fail("unknown edit '%s'", argv[i]);
 		}

@@ -12,6 +12,7 @@
 #                   (what `iommu-audit diff` compares across sg_fix boots)
 #   freed           memory freed while mapped (record --free-hooks), with
 #                   IOMMU_DEBUG_PAGEALLOC's warnings (dmesg) beside it
+#   oracle          the page-table oracle's injected difference (scen_oracle)
 #   dmadebug        the lifecycle bugs with dma-debug reporting every error
 #                   (ends with the fixture unbound: run it last)
 LAB=$(dirname "$0")
@@ -23,9 +24,15 @@ b64() { sec "b64/$2"; base64 "$1"; end; }
 
 # scenario NAME [SETUP-CMD TEARDOWN-CMD [CHECK-ARG [RECORD-ARG]]]: record
 # scen_NAME on the edu device (with RECORD-ARG), check it (with CHECK-ARG)
+# (a SETUP-CMD's id in $IA_SETUP_ID, its result line in section scen/NAME/setup)
 scenario() {
 	_n=$1
-	[ -z "${2:-}" ] || iafx $2 > /dev/null
+	if [ -n "${2:-}" ]; then
+		iafx $2 > "/tmp/$_n.setup"
+		IA_SETUP_ID=$(sed -n '1s/^id=\([0-9]*\) .*/\1/p' "/tmp/$_n.setup")
+		export IA_SETUP_ID
+		sec "scen/$_n/setup"; cat "/tmp/$_n.setup"; end
+	fi
 	FX_LOG=/tmp/$_n.fx
 	export FX_LOG
 	: > "$FX_LOG"
@@ -66,12 +73,13 @@ for part in "$@"; do
 		sec workload/report.txt; iommu-audit report /tmp/workload.trace; end
 		b64 /tmp/workload.trace workload.trace
 		;;
-	seed|sg|freed|dmadebug)
+	seed|sg|oracle|freed|dmadebug)
 		[ $loaded -eq 1 ] || fixture_load
 		loaded=1
 		case "$part" in
 		seed) scenario seed "" "" --each ;;
 		sg) scenario sg ;;
+		oracle) scenario oracle "map_single 300 100 from" ;;
 		freed)
 			dmesg -c > /dev/null
 			scenario freed "" "" "" --free-hooks

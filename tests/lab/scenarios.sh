@@ -72,3 +72,16 @@ scen_dmadebug() {
 	fx map_single 8 16 to && fx leak "$FX_ID"			# leaked ...
 	fx unbind							# ... at unbind
 }
+
+# The page-table oracle (docs/checks.md): a mapping made before the
+# recording ($IA_SETUP_ID, map_single 300 100 from: the start snapshot
+# shows it) unmapped inside it, and a map_single whose entries the fixture
+# then removes with iommu_unmap() behind dma-iommu's back (its IOVA stays
+# allocated, the mapping is dead). The recording sees that removal (outside
+# any request); tests/lab/check.py drops it from a copy of the trace
+# (tools/trace-edit --drop-unmap) to make a removal no hook saw, which the
+# closing snapshot must show.
+scen_oracle() {
+	fx map_single 100 200 to && fx iommu_unmap "$FX_ID"
+	fx unmap "$IA_SETUP_ID"
+}

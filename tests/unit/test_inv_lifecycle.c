@@ -308,7 +308,7 @@ static void test_finish(void **state)
 }
 
 /*
- * A handle 4 GiB or more into its page-table entry (one 8 GiB write): the
+ * A handle 2 GiB or more into its page-table entry (one 8 GiB write): the
  * entry keeps such an owner's handle on the side (shadow.h, CK_OFF_FAR).
  * Witness: the requests' own handle and length.
  */
@@ -316,7 +316,22 @@ static void test_finish(void **state)
 #define FAR_DMA		(FAR_IOVA + (5ULL << 30) + 0x200)
 #define FAR_MAP		S_MAP(.site = 1, .phys = P + (5ULL << 30) + 0x200, .size = 0x800,				      .dma = FAR_DMA, .dir = EB_TO_DEV,								      PT1(PTW(FAR_IOVA, P, 8ULL << 30, 0)))
 
+/* 3 GiB in: past the 31-bit offset an entry holds (shadow.h), below 4 GiB */
+#define FAR3_DMA	(FAR_IOVA + (3ULL << 30) + 0x200)
+#define FAR3_MAP	S_MAP(.site = 1, .phys = P + (3ULL << 30) + 0x200, .size = 0x800,		\
+			      .dma = FAR3_DMA, .dir = EB_TO_DEV,				\
+			      PT1(PTW(FAR_IOVA, P, 8ULL << 30, 0)))
+
 static const struct eb_case far_cases[] = {
+	{ "far handle at 3 GiB: live at the end, with its handle", INV,
+	  { S_DEVICE(), FAR3_MAP, S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = FAR3_DMA, .len = 0x800) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "far handle at 3 GiB: unmapped, nothing left", INV,
+	  { S_DEVICE(), FAR3_MAP,
+	    S_UNMAP(.dma = FAR3_DMA, .size = 0x800, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 8ULL << 30, 8ULL << 30))), S_FINISH(0) },
+	  { }, NOLIVE },
 	{ "far handle: unmapped, nothing left", INV,
 	  { S_DEVICE(), FAR_MAP,
 	    S_UNMAP(.dma = FAR_DMA, .size = 0x800, .dir = EB_TO_DEV,

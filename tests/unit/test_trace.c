@@ -35,8 +35,8 @@
 
 #define HDR_FIXED	264	/* header without hooks */
 #define HOOK_SIZE	128
-#define TRL_SIZE	208	/* version 4: 16 record types (192 in version 3,
-				 * 176 in versions 1, 2) */
+#define TRL_SIZE	216	/* version 5: 17 record types (208 in version 4,
+				 * 192 in version 3, 176 in versions 1, 2) */
 #define TRL_SIZE_V2	176
 #define NR_TYPES_V2	12
 #define H_VERSION	8
@@ -52,7 +52,7 @@
 #define T_REC_CRC	40
 #define T_NR_TYPES	44
 #define T_PER_TYPE	56
-#define T_LOST		184
+#define T_LOST		192
 #define T_LOST_V2	152
 
 #define MAX_REC		0xfff8
@@ -205,6 +205,7 @@ static size_t struct_size(__u16 type)
 	case IA_EV_TP_DMA:	return 104;
 	case IA_EV_PAGE:	return 112;	/* version 4's two */
 	case IA_EV_FREED:	return 88;
+	case IA_EV_PT_SNAP:	return 96;	/* version 5's, without ranges */
 	}
 	return 0;
 }
@@ -378,6 +379,7 @@ static void test_roundtrip(void **state)
 		{ IA_EV_FQ_FLUSH, 0 }, { IA_EV_REQ, 0 }, { IA_EV_REQ, 16 },
 		{ IA_EV_SG, 0 }, { IA_EV_FQ_FLUSH, MAX_REC - 40 },
 		{ IA_EV_IOVA, 0 }, { IA_EV_TP_DMA, 0 }, { IA_EV_IOVA, 8 },
+		{ IA_EV_PT_SNAP, 0 }, { IA_EV_PT_SNAP, 2 * 32 },	/* two ranges */
 	};
 	enum { N = sizeof(recs) / sizeof(recs[0]) };
 	static union recbuf want[N];
@@ -794,13 +796,14 @@ static void test_bad_magic(void **state)
 static void test_version(void **state)
 {
 	static const struct { __u32 version; int code; const char *msg; } cases[] = {
-		{ 5, IA_TRACE_EVERSION, "version 5; this build of iommu-audit reads versions 1 to 4" },
-		{ 6, IA_TRACE_EVERSION, "version 6;" },
+		{ 6, IA_TRACE_EVERSION, "version 6; this build of iommu-audit reads versions 1 to 5" },
+		{ 7, IA_TRACE_EVERSION, "version 7;" },
 		{ 0xffffffff, IA_TRACE_EVERSION, "version 4294967295;" },
 		{ 0, IA_TRACE_ECORRUPT, "invalid format version 0" },
-		{ 4, 0, "" },
-		/* version 3 has a 192-byte trailer, versions 1 and 2 a 176-byte
-		 * one: this one is 208 */
+		{ 5, 0, "" },
+		/* version 4 has a 208-byte trailer, version 3 a 192-byte one,
+		 * versions 1 and 2 a 176-byte one: this one is 216 */
+		{ 4, IA_TRACE_ECORRUPT, "corrupt" },
 		{ 3, IA_TRACE_ECORRUPT, "corrupt" },
 		{ 2, IA_TRACE_ECORRUPT, "corrupt" },
 		{ 1, IA_TRACE_ECORRUPT, "corrupt" },
@@ -1116,7 +1119,7 @@ static void test_writer_rejects(void **state)
 		{ "short req", IA_EV_REQ, 120, "smaller than its 128-byte struct" },
 		{ "short fq", IA_EV_FQ_FLUSH, 32, "smaller than its 40-byte struct" },
 		{ "type 0", 0, 64, "unknown record type 0" },
-		{ "type MAX", IA_EV_TYPE_MAX, 200, "unknown record type 16" },
+		{ "type MAX", IA_EV_TYPE_MAX, 200, "unknown record type 17" },
 		{ "type 0xffff", 0xffff, 64, "unknown record type 65535" },
 	};
 	static struct ia_trace_meta m;

@@ -41,6 +41,7 @@ struct ia_check_dev {
 	__u64 pages_exposed;	/* of which whole unrelated CPU pages */
 	__u64 live;		/* mappings live at the end */
 	__u64 preexisting;	/* unmaps of mappings made before the recording */
+	__u64 snapshot_unmaps;	/* ... that a page-table snapshot had shown */
 	__u64 lazy_max_ns;	/* longest unmap-to-flush window seen */
 	__u64 bytes_untrusted;	/* exposed by an untrusted device outside its bounce slots */
 	__u64 lazy_windows;	/* lazy unmaps flushed */
@@ -137,6 +138,23 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *rec, size_t 
 
 struct ia_trace_reader;
 
+/*
+ * The page-table oracle (docs/checks.md): snapshots of the IOMMU's own page
+ * tables (IA_EV_PT_SNAP records) compared with the shadow page tables.
+ */
+struct ia_oracle_stats {
+	__u64 snapshots;	/* complete snapshots (their END record seen) */
+	__u64 absent;		/* ... made on a kernel without the dump */
+	__u64 seeded;		/* device dumps taken as the starting state */
+	__u64 compared;		/* device dumps compared with the shadow */
+	__u64 differences;	/* differing ranges reported (oracle.* findings) */
+	__u64 tolerated;	/* differing ranges written during the read */
+	__u64 unresolved;	/* device dumps of devices the trace never named,
+				 * or of a PASID's domain: not compared */
+	__u64 skipped;		/* truncated dumps, or past the work bound */
+};
+const struct ia_oracle_stats *ia_checker_oracle(const struct ia_checker *c);
+
 /* What a replayed run says about itself (ia_checker_from_trace). */
 struct ia_run_summary {
 	const char *source;	/* trace path, or "live" */
@@ -146,6 +164,7 @@ struct ia_run_summary {
 	__u32 incomplete_checks;	/* enum ia_check bits */
 	__u64 records;
 	__u64 malformed;
+	struct ia_oracle_stats oracle;
 };
 
 

@@ -33,6 +33,7 @@ const char *ia_invariant_str(__u32 inv)
 	case IA_INV_LIFECYCLE:		return "lifecycle";
 	case IA_INV_TEMPORAL:		return "temporal";
 	case IA_INV_FAILED:		return "failed";
+	case IA_INV_ORACLE:		return "oracle";
 	default:			return "?";
 	}
 }

@@ -29,6 +29,8 @@ enum ia_invariant {
 	IA_INV_LIFECYCLE,	/* DMA API misuse: unmaps, syncs, leaks */
 	IA_INV_TEMPORAL,	/* unmapped memory reachable until a lazy flush */
 	IA_INV_FAILED,		/* a map or allocation the kernel refused, and why */
+	IA_INV_ORACLE,		/* the recorded page-table writes disagree with
+				 * the IOMMU's own page tables (a snapshot) */
 	IA_INV_MAX,
 };
 

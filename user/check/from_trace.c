@@ -50,6 +50,7 @@ int ia_checker_replay(struct ia_trace_reader *r, const char *source, unsigned fl
 	s->incomplete_checks = ia_coverage_incomplete(ia_trace_meta(r));
 	s->coverage_complete = !s->incomplete_checks;
 	ia_checker_finish(c, s->lost);
+	s->oracle = *ia_checker_oracle(c);
 	*ckp = c;
 	return 0;
 }

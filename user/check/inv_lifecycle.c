@@ -307,6 +307,15 @@ static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
 	return true;
 }
 
+/* Removed only entries a page-table snapshot showed before the recording. */
+static bool all_seeded(const struct ck_pending *p)
+{
+	for (size_t i = 0; i < p->unmaps.n; i++)
+		if (!p->unmaps.v[i].seeded)
+			return false;
+	return p->unmaps.n > 0;
+}
+
 static void lifecycle_unmap(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
@@ -321,6 +330,10 @@ static void lifecycle_unmap(struct ck_ctx *x)
 		} else if (x->p->pt_removed && !x->p->unmaps.n) {
 			/* the kernel removed entries our shadow never saw made */
 			x->dev->stats.preexisting++;
+		} else if (all_seeded(x->p)) {
+			/* made before the recording, known from the start snapshot
+			 * (inv_oracle.c): its request was never seen */
+			x->dev->stats.snapshot_unmaps++;
 		} else if (x->p->unmaps.n) {
 			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 ", which is not"
 				 " a mapping's handle but lies inside a live mapping",

@@ -38,12 +38,15 @@ struct ck_invariant {
 	void (*iova)(struct ck_iova_ctx *x);
 	/* memory freed while a device could reach it (record --free-hooks) */
 	void (*freed)(struct ia_checker *c, const struct ia_ev_freed *e);
+	/* a page-table snapshot completed (c->oracle holds it) */
+	void (*snapshot)(struct ia_checker *c);
 	/* end of input: end-of-run findings */
 	void (*finish)(struct ia_checker *c);
 };
 
 extern const struct ck_invariant ck_inv_translation, ck_inv_exposure, ck_inv_alignment,
-	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed, ck_inv_iova, ck_inv_freed;
+	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed, ck_inv_iova, ck_inv_freed,
+	ck_inv_oracle;
 
 /* In the order the replay calls them (which is the order of the findings
  * of one event). */

@@ -14,5 +14,6 @@ const struct ck_invariant *const ck_invariants[] = {
 	&ck_inv_failed,
 	&ck_inv_iova,		/* the IOVA API's reservations and links */
 	&ck_inv_freed,
+	&ck_inv_oracle,		/* the recorded writes against page-table snapshots */
 };
 const size_t ck_nr_invariants = sizeof(ck_invariants) / sizeof(ck_invariants[0]);

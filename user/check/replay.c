@@ -43,6 +43,7 @@ static void on_device(struct ia_checker *c, const struct ia_ev_device *e)
 	d->stats.untrusted = e->hdr.flags & IA_DEV_UNTRUSTED;
 	if (e->domain && (dom = ck_domain_get(c, e->domain)) && e->granule)
 		dom->granule = e->granule;
+	ck_oracle_device(c, d);
 }
 
 static void on_stack(struct ia_checker *c, const struct ia_ev_stack *e, size_t len)
@@ -114,6 +115,7 @@ static void on_pt_map(struct ia_checker *c, const struct ia_ev_pt *e)
 		return;	/* refused: nothing reachable */
 	CK_EACH(pt_map, c, e);
 	ck_pt_insert(c, e->domain, e->iova, e->size, e->paddr);
+	ck_oracle_touch(c, e->domain, e->iova, e->iova + e->size);
 }
 
 static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
@@ -129,6 +131,8 @@ static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
 		if (p)
 			ck_pending_removed(p, d, e->iova, e->iova + e->result);
 	}
+	/* what it asked to remove: a removal stopped short is in flight too */
+	ck_oracle_touch(c, e->domain, e->iova, e->iova + (e->size > e->result ? e->size : e->result));
 }
 
 static void on_bounce(struct ia_checker *c, const struct ia_ev_bounce *e)
@@ -365,6 +369,27 @@ static bool iova_sane(const struct ia_ev_iova *e)
  * uses. Everything the invariants compute from a record is then bounded by
  * the record itself (docs/checks.md, "Hostile input").
  */
+/*
+ * A page-table snapshot record: its ranges fit in it (count at most
+ * IA_SNAP_CHUNK), none wraps or is empty, levels are VT-d's. An END
+ * record's count is the devices (no ranges follow).
+ */
+static bool snap_sane(const struct ia_ev_pt_snap *e)
+{
+	if (!e->snap || !e->why || e->why >= IA_SNAP_WHY_MAX)
+		return false;
+	if (e->hdr.flags & (IA_SNAP_BEGIN | IA_SNAP_END))
+		return true;
+	if (e->count > IA_SNAP_CHUNK ||
+	    e->hdr.size < sizeof(*e) + (size_t)e->count * sizeof(e->r[0]))
+		return false;
+	for (__u32 i = 0; i < e->count; i++)
+		if (!e->r[i].size || wraps(e->r[i].iova, e->r[i].size) ||
+		    wraps(e->r[i].paddr, e->r[i].size) || !e->r[i].level || e->r[i].level > 5)
+			return false;
+	return true;
+}
+
 static bool record_sane(const struct ia_ev_hdr *h)
 {
 	const struct ia_ev_pt *pt = (const void *)h;
@@ -391,6 +416,10 @@ static bool record_sane(const struct ia_ev_hdr *h)
 		return !wraps(f->iova, f->size);
 	case IA_EV_IOVA:
 		return iova_sane((const void *)h);
+	case IA_EV_PT_SNAP:
+		return snap_sane((const void *)h);
+	case IA_EV_PAGE:	/* indexes the per-kind byte counts */
+		return ((const struct ia_ev_page *)h)->kind < IA_PAGE_KIND_MAX;
 	default:
 		return true;
 	}
@@ -446,6 +475,12 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 		CK_EACH(iova_free, c, (const void *)h, ia_u64map_get(&c->pending, h->req_id));
 		break;
 	case IA_EV_FQ_FLUSH:	CK_EACH(flush, c, (const void *)h); break;
+	case IA_EV_PT_SNAP:
+		if (ck_oracle_add(c, (const void *)h)) {
+			CK_EACH(snapshot, c);
+			ck_oracle_close(c);
+		}
+		break;
 	default:		break;	/* tracepoint cross-checks */
 	}
 }
@@ -505,6 +540,11 @@ size_t ia_checker_expire(struct ia_checker *c)
 void ia_checker_keep_maps(struct ia_checker *c, size_t max)
 {
 	c->keep_maps = max;
+}
+
+const struct ia_oracle_stats *ia_checker_oracle(const struct ia_checker *c)
+{
+	return &c->oracle.st;
 }
 
 const struct ia_map_sample *ia_checker_dev_maps(const struct ia_checker *c, size_t i,

@@ -59,6 +59,7 @@ struct ia_checker *ia_checker_new(void)
 	ia_u64map_init(&c->fq);
 	ia_u64map_init(&c->fp);
 	ia_u64map_init(&c->far);
+	ia_u64map_init(&c->oracle.started);
 	ia_pool_init(&c->pt_pool, sizeof(struct ck_ptmap), IA_ITREE_MAX_NODES);
 	ia_pool_init(&c->subbuf_pool, sizeof(struct ck_subbuf), IA_ITREE_MAX_NODES);
 	ia_pool_init(&c->queued_pool, sizeof(struct ck_queued), IA_ITREE_MAX_NODES);
@@ -138,10 +139,23 @@ void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct c
 	m->own_dev = o->dev;
 	m->own_kind = o->kind;
 	m->own_dir = o->dir;
-	/* the handle is not 0: 4 GiB into an entry */
+	/* the handle is not 0: 2 GiB or more into an entry */
 	if (o->req_id && off >= CK_OFF_FAR &&
 	    ia_u64map_put(&c->far, key, (void *)(uintptr_t)o->dma, NULL))
 		c->oom = true;
+}
+
+/* The page-table oracle's state (shadow_oracle.c fills it). */
+static void oracle_free(struct ck_oracle *o)
+{
+	for (size_t i = 0; i < o->devs.n; i++)
+		free(o->devs.v[i].r.v);
+	for (size_t i = 0; i < o->seeds.n; i++)
+		free(o->seeds.v[i].r.v);
+	free(o->devs.v);
+	free(o->seeds.v);
+	free(o->touched.v);
+	ia_u64map_free(&o->started);
 }
 
 void ia_checker_free(struct ia_checker *c)
@@ -167,6 +181,7 @@ void ia_checker_free(struct ia_checker *c)
 
 		free(d);	/* its entries are in the slabs */
 	}
+	oracle_free(&c->oracle);
 	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
 		ck_pending_free(v);
 	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {
@@ -379,6 +394,7 @@ void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
 	sum->pages_exposed += d->pages_exposed;
 	sum->live += d->live;
 	sum->preexisting += d->preexisting;
+	sum->snapshot_unmaps += d->snapshot_unmaps;
 	sum->failed += d->failed;
 	sum->bytes_untrusted += d->bytes_untrusted;
 	sum->lazy_windows += d->lazy_windows;
@@ -543,6 +559,7 @@ int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 
 	m->paddr = paddr;
 	ia_itree_insert(&d->pt, h);
 	d->inserts++;
+	d->changes++;
 	return 0;
 }
 
@@ -630,6 +647,7 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 	struct trim_hits h = { .n = 0, .cap = 8 };
 
 	h.v = h.inl;
+	d->changes++;
 	ia_itree_overlaps(&d->pt, start, end, gather_hit, &h);
 	if (h.oom)
 		c->oom = true;
@@ -637,8 +655,10 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 		struct ck_ptmap *m = ia_container_of(h.v[i], struct ck_ptmap, node);
 		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
 		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
-		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs) };
+		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs),
+				      .seeded = m->seeded };
 		struct ck_owner own = ck_ptmap_owner(c, m), none = { 0 };
+		bool seeded = m->seeded;
 		bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
 		__u32 hm = ia_itree_remove(&d->pt, &m->node), ht;
 
@@ -663,6 +683,7 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 				break;
 			}
 			tail = ptmap_at(c, ht);
+			tail->seeded = seeded;
 			tail->node.start = ce;
 			tail->node.end = me;
 			tail->paddr = pa + (ce - ms);

@@ -43,6 +43,7 @@ struct ck_pt {
 	__u64 iova, paddr, size;
 	__s64 result;		/* writes: 0 or -errno; removals: bytes removed */
 	struct ck_owner own;	/* removals: the live mapping they ended */
+	bool seeded;		/* removals: of a snapshot's (pre-recording) entry */
 };
 
 struct ck_seg {
@@ -108,19 +109,29 @@ struct ck_ptmap {
 	struct ia_inode node;	/* IOVA range; first: a pool object (itree.h) */
 	__u64 paddr;
 	__u64 own_req;		/* ck_owner.req_id; 0: no owner */
-	__u32 own_off;		/* its handle - node.start; CK_OFF_FAR: in checker.far */
+	/* its handle - node.start; CK_OFF_FAR: in checker.far. 31 bits, so
+	 * that seeded fits beside it in 64 bytes: the bit comes from the
+	 * offset (an entry's owner 2 GiB or more in moves to checker.far,
+	 * which only huge writes have) rather than from a field read back
+	 * from the trace (kind, dir, dev), whose stored values would change */
+	__u32 own_off : 31;
+	__u32 seeded : 1;	/* made before the recording: a snapshot's */
 	__u32 own_len;
 	__s32 own_stack;
 	__u16 own_dev;
 	__u8 own_kind, own_dir;
 };
-/* The owner's handle is 4 GiB or more into the entry (a huge write). */
-#define CK_OFF_FAR	UINT32_MAX
+_Static_assert(sizeof(struct ck_ptmap) == 64, "a live mapping's entry: 64 bytes (issue 15)");
+/* The owner's handle is 2 GiB or more into the entry (a huge write). */
+#define CK_OFF_FAR	((1u << 31) - 1)
 
 struct ck_domain {
 	struct ia_itree pt;	/* struct ck_ptmap by IOVA */
 	__u64 granule;
-	__u64 inserts;		/* writes into pt so far (ck_pending.rm_gen) */
+	__u64 inserts;		/* entries put into pt so far, a snapshot's
+				 * seeded ones too (ck_pending.rm_gen) */
+	__u64 changes;		/* page-table writes and removals applied
+				 * (not seeding: ck_oracle_device) */
 };
 
 /*
@@ -207,6 +218,44 @@ struct ck_last {
 	void *val;
 };
 
+/* ---- the page-table oracle (shadow_oracle.c, inv_oracle.c) ---- */
+
+/* One device's dump in a snapshot. */
+struct ck_snapdev {
+	char name[IA_NAME_LEN];
+	__u32 pasid;
+	bool truncated, last;
+	CK_VEC(struct ia_snap_range) r;
+};
+
+/* A page-table change recorded while a snapshot was read: in flight. */
+struct ck_touch {
+	__u64 dom, lo, hi;
+};
+
+#define CK_SNAP_MAX_RANGES	(1u << 20)	/* held per snapshot, all devices */
+#define CK_SNAP_MAX_DEVS	256
+#define CK_SNAP_MAX_TOUCHED	(1u << 16)
+#define CK_ORACLE_WORK_MAX	(1ULL << 26)	/* ranges compared, whole run */
+
+struct ck_oracle {
+	bool open;			/* BEGIN seen, END not yet */
+	__u32 snap, why;
+	__u64 begin_ns;
+	CK_VEC(struct ck_snapdev) devs;	/* the open snapshot's */
+	size_t ranges;
+	CK_VEC(struct ck_touch) touched;
+	bool touched_full;		/* more than CK_SNAP_MAX_TOUCHED: every
+					 * difference may be in flight */
+	/* first dumps of devices the trace has not named yet: applied to
+	 * their domain when their device record comes (ck_oracle_device) */
+	CK_VEC(struct ck_snapdev) seeds;
+	struct ia_u64map started;	/* name hash -> 1: the devices whose
+					 * starting state is known */
+	__u64 work;
+	struct ia_oracle_stats st;
+};
+
 struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
@@ -238,6 +287,7 @@ struct ia_checker {
 	/* exposure of these kinds is an error (exposure.sensitive): slab
 	 * cache names and page kinds (ia_page_kind_str), comma-separated */
 	char sensitive[256];
+	struct ck_oracle oracle;
 };
 
 /* What one root request's invariants look at (invariant.h). */
@@ -345,5 +395,23 @@ int ck_requested_ranges(const struct ck_ctx *x, struct ck_pt *out, int max);
 /* Sort ranges by paddr and merge overlapping or adjacent ones; the count. */
 int ck_merge_ranges(struct ck_pt *r, int n);
 __u64 ck_page_align(__u64 v, __u64 page);	/* page: a power of two */
+
+/* A page-table snapshot record: true when it completed a snapshot (then
+ * the snapshot callbacks run, then ck_oracle_close()). */
+bool ck_oracle_add(struct ia_checker *c, const struct ia_ev_pt_snap *e);
+void ck_oracle_close(struct ia_checker *c);
+/* A page-table change of [lo, hi) in domain dom (in flight while a
+ * snapshot is open). */
+void ck_oracle_touch(struct ia_checker *c, __u64 dom, __u64 lo, __u64 hi);
+/* A device's context arrived: a first dump of its name becomes its
+ * domain's starting state (if nothing changed that domain yet). */
+void ck_oracle_device(struct ia_checker *c, struct ck_device *d);
+/* The ranges of a dump put into domain dom where the shadow has nothing
+ * and nothing was in flight (seeded entries, no owner). */
+void ck_oracle_seed(struct ia_checker *c, __u64 dom, const struct ck_snapdev *s);
+/* Was a range of domain dom changed while the snapshot was read? */
+bool ck_oracle_in_flight(const struct ia_checker *c, __u64 dom, __u64 lo, __u64 hi);
+/* A key for a device name (never 0). */
+__u64 ck_name_key(const char *name);
 
 #endif

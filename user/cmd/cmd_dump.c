@@ -37,8 +37,53 @@ static const char *const type_names[IA_EV_TYPE_MAX] = {
 	[IA_EV_BOUNCE] = "bounce", [IA_EV_IOVA_FREE] = "iova_free",
 	[IA_EV_FQ_FLUSH] = "fq_flush", [IA_EV_STACK] = "stack",
 	[IA_EV_IOVA] = "iova", [IA_EV_TP_DMA] = "tp_dma",
-	[IA_EV_PAGE] = "page", [IA_EV_FREED] = "freed",
+	[IA_EV_PAGE] = "page", [IA_EV_FREED] = "freed", [IA_EV_PT_SNAP] = "pt_snap",
 };
+
+static const char *const snap_why[IA_SNAP_WHY_MAX] = {
+	[IA_SNAP_START] = "start", [IA_SNAP_STOP] = "stop",
+	[IA_SNAP_SIGNAL] = "signal", [IA_SNAP_PERIODIC] = "periodic",
+};
+
+/* A page-table snapshot's piece: its ranges as far as the record holds
+ * them, whatever count claims. */
+static void dump_pt_snap(struct ia_json *j, const struct ia_ev_pt_snap *e)
+{
+	size_t fit = (e->hdr.size - sizeof(*e)) / sizeof(e->r[0]);
+	char dev[IA_NAME_LEN + 1];
+	const char *phase = e->hdr.flags & IA_SNAP_BEGIN ? "begin" :
+			    e->hdr.flags & IA_SNAP_END ? "end" : "device";
+
+	snprintf(dev, sizeof(dev), "%.*s", IA_NAME_LEN, e->dev);
+	ia_json_ku64(j, "snap", e->snap);
+	ia_json_kstr(j, "why", e->why < IA_SNAP_WHY_MAX && snap_why[e->why] ? snap_why[e->why] : "?");
+	ia_json_kstr(j, "phase", phase);
+	ia_json_kbool(j, "absent", e->hdr.flags & IA_SNAP_ABSENT);
+	ia_json_kbool(j, "truncated", e->hdr.flags & IA_SNAP_TRUNCATED);
+	if (e->hdr.flags & IA_SNAP_END) {
+		ia_json_ku64(j, "end_ns", e->end_ns);
+		ia_json_ku64(j, "devices", e->count);
+		return;
+	}
+	if (e->hdr.flags & IA_SNAP_BEGIN)
+		return;
+	ia_json_kstr(j, "device", dev);
+	ia_json_ks64(j, "pasid", e->pasid == ~0u ? -1 : (__s64)e->pasid);
+	ia_json_khex(j, "pgd", e->pgd);
+	ia_json_kbool(j, "last", e->hdr.flags & IA_SNAP_DEV_LAST);
+	ia_json_key(j, "ranges");
+	ia_json_arr_begin(j);
+	for (size_t i = 0; i < e->count && i < fit; i++) {
+		ia_json_obj_begin(j);
+		ia_json_ku64(j, "iova", e->r[i].iova);
+		ia_json_ku64(j, "paddr", e->r[i].paddr);
+		ia_json_ku64(j, "size", e->r[i].size);
+		ia_json_ku64(j, "prot", e->r[i].prot);
+		ia_json_ku64(j, "level", e->r[i].level);
+		ia_json_obj_end(j);
+	}
+	ia_json_arr_end(j);
+}
 
 /* Device names by struct device pointer, from the device records seen. */
 static const char *dev_name(struct ia_u64map *names, __u64 dev)
@@ -271,6 +316,9 @@ static void dump_record(struct ia_json *j, struct ia_u64map *names,
 		ia_json_kbool(j, "lazy", h->flags & IA_FREED_LAZY);
 		break;
 	}
+	case IA_EV_PT_SNAP:
+		dump_pt_snap(j, (const void *)h);
+		break;
 	case IA_EV_PAGE: {
 		const struct ia_ev_page *e = (const void *)h;
 		char name[IA_NAME_LEN + 1];

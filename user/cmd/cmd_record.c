@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* iommu-audit record: write every event of a live run to a trace file. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include "cmd/cli.h"
 #include "live/stackrec.h"
 #include "live/coverage.h"
 #include "live/loader.h"
+#include "live/ptsnap.h"
 #include "live/run.h"
 #include "trace/trace.h"
 
@@ -19,13 +22,16 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: iommu-audit record -o FILE [--duration S] [--device NAME]...\n"
 "                          [--ringbuf-mb N] [--stack-map N] [--no-classify]\n"
-"                          [--free-hooks]\n"
+"                          [--free-hooks] [--pt-snapshot-every S]\n"
 "                          [-- COMMAND [ARGS]]\n"
 "\n"
 "Records DMA API requests, IOMMU page-table writes, bounce slots and flush\n"
 "events to FILE (mode 0600: it holds physical addresses), until --duration\n"
 "elapses, COMMAND exits, or Ctrl-C. The header states the kernel and the\n"
-"hook coverage; the trailer the events lost (exit 3 if any).\n"
+"hook coverage; the trailer the events lost (exit 3 if any). Where the\n"
+"kernel dumps its IOMMU page tables (CONFIG_INTEL_IOMMU_DEBUGFS), a snapshot\n"
+"of them goes into the trace at the start, at the end, on SIGUSR2 and every\n"
+"--pt-snapshot-every S: `check` compares them with the recorded writes.\n"
 "\n"
 "  -o, --output FILE    trace file to write (required)\n"
 "  -d, --duration S     stop after S seconds (suffix s, m, h)\n"
@@ -39,6 +45,7 @@ static void usage(FILE *f)
 "      --free-hooks     also watch page and slab frees for memory freed while\n"
 "                       a device can reach it (lifecycle.freed_while_mapped,\n"
 "                       temporal.freed_before_flush; docs/benchmarks.md: cost)\n"
+"      --pt-snapshot-every S  also snapshot the page tables every S seconds\n"
 "\n"
 "Examples:\n"
 "  iommu-audit record -o nvme.trace --device 0000:00:04.0 -- fio job.fio\n"
@@ -51,7 +58,68 @@ struct rec_ctx {
 	struct ia_stack_cache stacks;
 	__u64 written;
 	__u64 rejected;
+	const char *const *only;	/* --device names: the snapshots' too */
+	int nonly;
+	__u32 snaps;			/* page-table snapshots written */
+	bool snap_absent;		/* ... without a dump on this kernel */
+	char snap_why[160];
 };
+
+static int write_rec(void *ctx, const struct ia_ev_hdr *rec)
+{
+	struct rec_ctx *rc = ctx;
+	int ret = ia_trace_write(rc->w, rec);
+
+	if (ret == IA_TRACE_EIO)
+		return -EIO;
+	if (ret)
+		rc->rejected++;
+	else
+		rc->written++;
+	return 0;
+}
+
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec;
+}
+
+/* Everything the programs emitted so far, into the trace. */
+static int drain(struct ia_session *s)
+{
+	int n;
+
+	while ((n = ia_session_poll(s, 0)) > 0)
+		;
+	return n;
+}
+
+/*
+ * A page-table snapshot (ptsnap.h) between two drains of the ring buffer:
+ * a write whose record is before BEGIN was made before the dump was read,
+ * so the checker treats only the writes recorded between BEGIN and END as
+ * in flight (docs/checks.md, "The page-table oracle").
+ */
+static int snapshot(void *ctx, __u32 why)
+{
+	struct rec_ctx *rc = ctx;
+	struct ia_ptsnap s;
+	__u32 n = ++rc->snaps;
+	int ret;
+
+	if ((ret = drain(rc->s)) < 0 || (ret = ia_ptsnap_emit_begin(n, why, mono_ns(), write_rec, rc)))
+		return ret;
+	ret = ia_ptsnap_read(IA_PTSNAP_ROOT, &s, rc->only, rc->nonly);
+	if (!ret && (ret = drain(rc->s)) >= 0)
+		ret = ia_ptsnap_emit_rest(&s, n, why, mono_ns(), write_rec, rc);
+	rc->snap_absent = s.absent;
+	snprintf(rc->snap_why, sizeof(rc->snap_why), "%s", s.why);
+	ia_ptsnap_free(&s);
+	return ret;
+}
 
 static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 {
@@ -88,6 +156,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		{ "stack-map", required_argument, NULL, 'S' },
 		{ "no-classify", no_argument, NULL, 'C' },
 		{ "free-hooks", no_argument, NULL, 'F' },
+		{ "pt-snapshot-every", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -129,6 +198,11 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 			break;
 		case 'C': so.no_classify = true; break;
 		case 'F': so.free_hooks = true; break;
+		case 'P':
+			if (ia_parse_duration(optarg, &ro.snap_every))
+				ret = ia_usage_error(cli, NULL, "bad --pt-snapshot-every '%s': seconds "
+						     "(or 30s, 5m, 1h), more than 0", optarg);
+			break;
 		case 'h': usage(stdout); return IA_EXIT_OK;
 		default: ret = ia_bad_option(cli, usage, c, argv);
 		}
@@ -160,6 +234,10 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
 	rc.s = s;
+	rc.only = so.devices;
+	rc.nonly = so.nr_devices;
+	ro.snap = snapshot;
+	ro.ctx = &rc;
 	st = ia_session_hooks(s, &nst);
 	ia_coverage_to_meta(st, nst, meta);
 	rc.w = ia_trace_create(out, meta, err, sizeof(err));
@@ -197,6 +275,8 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		ia_json_ku64(&cli->j, "lost_inflight", lost[IA_DROP_INFLIGHT]);
 		ia_json_ku64(&cli->j, "lost_stack", lost[IA_DROP_STACK]);
 		ia_json_ks64(&cli->j, "command_status", res.cmd_status);
+		ia_json_ku64(&cli->j, "pt_snapshots", rc.snaps);
+		ia_json_kbool(&cli->j, "pt_oracle_absent", rc.snap_absent);
 		ia_coverage_json(meta, &cli->j);
 		ia_json_close_all(&cli->j);
 	} else {
@@ -206,6 +286,10 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 			(uint64_t)nlost, (uint64_t)lost[IA_DROP_RINGBUF],
 			(uint64_t)lost[IA_DROP_INFLIGHT], (uint64_t)lost[IA_DROP_STACK],
 			(uint64_t)rc.rejected);
+		if (rc.snap_absent)
+			fprintf(stderr, "page-table oracle: absent: %s\n", rc.snap_why);
+		else
+			fprintf(stderr, "page-table snapshots: %" PRIu32 "\n", rc.snaps);
 		ia_coverage_print(meta, stderr, false);
 		if (res.cmd_status > 0)
 			fprintf(stderr, "command exited with status %d\n", res.cmd_status);

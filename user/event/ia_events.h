@@ -66,6 +66,9 @@ enum ia_ev_type {
 				 * mapped buffer held at map time (version 4) */
 	IA_EV_FREED	= 15,	/* struct ia_ev_freed: memory freed while a
 				 * device can reach it (version 4, --free-hooks) */
+	IA_EV_PT_SNAP	= 16,	/* struct ia_ev_pt_snap: a piece of a snapshot
+				 * of the IOMMU's own page tables (debugfs),
+				 * written by userspace (version 5) */
 	IA_EV_TYPE_MAX,
 };
 
@@ -436,6 +439,62 @@ struct ia_ev_freed {
 	__u64 iova;
 	__s32 free_stack_id;	/* the freeing call stack; < 0: none */
 	__s32 map_stack_id;	/* the mapping request's */
+};
+
+/*
+ * A snapshot of the IOMMU's page tables as the kernel dumps them
+ * (/sys/kernel/debug/iommu/intel/.../domain_translation_struct: every
+ * present leaf of each device's domain), written by `record` (user/live/
+ * ptsnap.c), not by BPF: the oracle `check` compares the shadow page
+ * tables with (docs/checks.md, "The page-table oracle"). One snapshot is
+ *   one IA_SNAP_BEGIN record (written before the dump is read: hdr.ts_ns is
+ *   when the read began), then per device one or more records of its
+ *   leaves, merged into ranges (IOVA and phys contiguous, same prot and
+ *   level), IA_SNAP_DEV_LAST on its last one, then one IA_SNAP_END record
+ *   (end_ns: when the read ended; count: the devices).
+ * A kernel without the dump gives one BEGIN and one END record with
+ * IA_SNAP_ABSENT: the oracle is absent (coverage), not an error.
+ */
+#define IA_SNAP_CHUNK		256	/* ranges per record, at most */
+
+/* struct ia_ev_pt_snap.hdr.flags */
+#define IA_SNAP_BEGIN		(1u << 0)
+#define IA_SNAP_END		(1u << 1)
+#define IA_SNAP_DEV_LAST	(1u << 2)	/* the device's last record */
+#define IA_SNAP_ABSENT		(1u << 3)	/* no dump on this kernel */
+#define IA_SNAP_TRUNCATED	(1u << 4)	/* a device's dump was cut (too
+						 * many ranges, unreadable):
+						 * not compared */
+
+/* struct ia_ev_pt_snap.why */
+enum ia_snap_why {
+	IA_SNAP_START = 1,	/* when the recording starts */
+	IA_SNAP_STOP,		/* when it ends */
+	IA_SNAP_SIGNAL,		/* SIGUSR2 */
+	IA_SNAP_PERIODIC,	/* --pt-snapshot-every */
+	IA_SNAP_WHY_MAX,
+};
+
+/* A run of present leaves: [iova, iova + size) -> [paddr, paddr + size). */
+struct ia_snap_range {
+	__u64 iova;
+	__u64 paddr;
+	__u64 size;
+	__u32 prot;		/* VT-d leaf bits 0 (read) and 1 (write) */
+	__u32 level;		/* 1: 4 KiB leaves, 2: 2 MiB, 3: 1 GiB */
+};
+
+struct ia_ev_pt_snap {
+	struct ia_ev_hdr hdr;	/* hdr.req_id 0; hdr.flags: IA_SNAP_*;
+				 * hdr.size: offsetof(r) + count ranges */
+	__u64 end_ns;		/* END: when the read ended (CLOCK_MONOTONIC) */
+	__u64 pgd;		/* the table's root, as the dump names it */
+	__u32 snap;		/* snapshot number in the trace, from 1 */
+	__u32 why;		/* enum ia_snap_why */
+	__u32 pasid;		/* the dump's PASID; ~0: none (legacy mode) */
+	__u32 count;		/* ranges that follow (END: devices) */
+	char dev[IA_NAME_LEN];	/* the device (dev_name); "" in BEGIN, END */
+	struct ia_snap_range r[];	/* count of them */
 };
 
 /*

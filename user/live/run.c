@@ -11,7 +11,7 @@
 #include "live/run.h"
 
 /* Set by the signal handlers; the only state a handler may touch. */
-static volatile sig_atomic_t stop_signal, hup_signal;
+static volatile sig_atomic_t stop_signal, hup_signal, usr2_signal;
 
 static void on_signal(int sig)
 {
@@ -21,6 +21,11 @@ static void on_signal(int sig)
 static void on_hup(int sig)
 {
 	hup_signal = sig;
+}
+
+static void on_usr2(int sig)
+{
+	usr2_signal = sig;
 }
 
 static double now_s(void)
@@ -73,7 +78,7 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 	   struct ia_run_result *res, char *err, size_t errlen)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	double start = now_s(), next_status;
+	double start = now_s(), next_status, next_snap;
 	pid_t child = -1;
 	int ret = 0;
 
@@ -81,6 +86,7 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 	res->interrupted = 0;
 	stop_signal = 0;
 	hup_signal = 0;
+	usr2_signal = 0;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	if (o->hup) {
@@ -89,11 +95,32 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 		sigaction(SIGHUP, &sh, NULL);
 	}
 	next_status = start + o->status_every;
+	next_snap = start + o->snap_every;
+	if (o->snap) {
+		struct sigaction su = { .sa_handler = on_usr2 };
+		sigset_t m;
+
+		sigaction(SIGUSR2, &su, NULL);
+		/* a parent may hand SIGUSR2 down blocked */
+		sigemptyset(&m);
+		sigaddset(&m, SIGUSR2);
+		sigprocmask(SIG_UNBLOCK, &m, NULL);
+		/* before the command: what it maps is then all in the trace */
+		ret = o->snap(o->ctx, IA_SNAP_START);
+		if (ret) {
+			snprintf(err, errlen, "page-table snapshot: %s", strerror(-ret));
+			signal(SIGUSR2, SIG_DFL);
+			return ret;
+		}
+	}
 
 	if (o->cmd) {
 		child = start_cmd(o->cmd, err, errlen);
-		if (child < 0)
+		if (child < 0) {
+			if (o->snap)
+				signal(SIGUSR2, SIG_DFL);
 			return -ECHILD;
+		}
 	}
 	while (!stop_signal) {
 		int wst;
@@ -104,6 +131,17 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 			break;
 		}
 		ret = 0;
+		/* before the command's exit: a request just before it counts */
+		if (o->snap && (usr2_signal || (o->snap_every > 0 && now_s() >= next_snap))) {
+			ret = o->snap(o->ctx, usr2_signal ? IA_SNAP_SIGNAL : IA_SNAP_PERIODIC);
+			if (!usr2_signal)
+				next_snap += o->snap_every;
+			usr2_signal = 0;
+			if (ret) {
+				snprintf(err, errlen, "page-table snapshot: %s", strerror(-ret));
+				break;
+			}
+		}
 		if (child > 0 && waitpid(child, &wst, WNOHANG) == child) {
 			res->cmd_status = WIFEXITED(wst) ? WEXITSTATUS(wst) : 128 + WTERMSIG(wst);
 			child = -1;
@@ -132,6 +170,10 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 	/* drain what the programs emitted before we stopped */
 	while (!ret && ia_session_poll(s, 0) > 0)
 		;
+	if (!ret && o->snap && (ret = o->snap(o->ctx, IA_SNAP_STOP)))
+		snprintf(err, errlen, "page-table snapshot: %s", strerror(-ret));
+	if (o->snap)
+		signal(SIGUSR2, SIG_DFL);
 	signal(SIGINT, SIG_DFL);
 	signal(SIGTERM, SIG_DFL);
 	if (o->hup)

@@ -3,7 +3,8 @@
  * Running a live session for a while: until a duration elapses, a command
  * started after the hooks are attached exits, or SIGINT/SIGTERM arrives.
  * SIGHUP, when the caller asks for it, is handed to a callback in the
- * loop (a daemon reopening its log), not to a signal handler's context.
+ * loop (a daemon reopening its log), not to a signal handler's context;
+ * so is SIGUSR2 (a page-table snapshot on request).
  */
 #ifndef IA_RUN_H
 #define IA_RUN_H
@@ -17,6 +18,12 @@ struct ia_run_opts {
 	int status_every;	/* seconds between status callbacks; 0: never */
 	void (*status)(void *ctx);
 	void (*hup)(void *ctx);	/* SIGHUP arrived; NULL: SIGHUP stops the run */
+	/* a page-table snapshot (enum ia_snap_why): at the start (hooks
+	 * attached, before the command), on SIGUSR2, every snap_every
+	 * seconds, and at the end (after the last events were drained);
+	 * NULL: none. Non-zero (-errno) stops the run with that error. */
+	int (*snap)(void *ctx, __u32 why);
+	double snap_every;
 	void *ctx;
 };
 

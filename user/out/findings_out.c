@@ -104,6 +104,48 @@ bool ia_finding_fails(const struct ia_finding *f, int fail_level, const struct i
 	return !f->uncertain && (int)f->severity >= fail_level && !ia_baseline_has(b, f);
 }
 
+/* ---- the page-table oracle's account (traces with snapshots only) ------- */
+
+static const char *oracle_state(const struct ia_oracle_stats *o)
+{
+	return o->absent == o->snapshots ? "absent" : "compared";
+}
+
+void ia_oracle_print(const struct ia_oracle_stats *o, FILE *out)
+{
+	if (!o->snapshots)
+		return;
+	if (o->absent == o->snapshots) {
+		fprintf(out, "page-table oracle: absent (the kernel dumps no page tables: "
+			"CONFIG_INTEL_IOMMU_DEBUGFS); %" PRIu64 " snapshots\n", (uint64_t)o->snapshots);
+		return;
+	}
+	fprintf(out, "page-table oracle: %" PRIu64 " snapshots, %" PRIu64 " device dumps compared, "
+		"%" PRIu64 " differences, %" PRIu64 " in flight (tolerated); %" PRIu64 " starting "
+		"states, %" PRIu64 " not compared (device not in the trace), %" PRIu64 " skipped\n",
+		(uint64_t)o->snapshots, (uint64_t)o->compared, (uint64_t)o->differences,
+		(uint64_t)o->tolerated, (uint64_t)o->seeded, (uint64_t)o->unresolved,
+		(uint64_t)o->skipped);
+}
+
+void ia_oracle_json(const struct ia_oracle_stats *o, struct ia_json *j)
+{
+	if (!o->snapshots)
+		return;
+	ia_json_key(j, "oracle");
+	ia_json_obj_begin(j);
+	ia_json_kstr(j, "state", oracle_state(o));
+	ia_json_ku64(j, "snapshots", o->snapshots);
+	ia_json_ku64(j, "absent", o->absent);
+	ia_json_ku64(j, "seeded", o->seeded);
+	ia_json_ku64(j, "compared", o->compared);
+	ia_json_ku64(j, "differences", o->differences);
+	ia_json_ku64(j, "tolerated", o->tolerated);
+	ia_json_ku64(j, "unresolved", o->unresolved);
+	ia_json_ku64(j, "skipped", o->skipped);
+	ia_json_obj_end(j);
+}
+
 /* ---- text ---------------------------------------------------------------- */
 
 static void write_text(FILE *out, const struct ia_finding *f, size_t n,
@@ -127,6 +169,7 @@ static void write_text(FILE *out, const struct ia_finding *f, size_t n,
 	if (s->lost)
 		fprintf(out, "incomplete: %" PRIu64 " events lost; findings they could explain "
 			"are marked uncertain\n", (uint64_t)s->lost);
+	ia_oracle_print(&s->oracle, out);
 	if (!s->coverage_complete) {
 		fprintf(out, "incomplete: hooks missing on this kernel; partial checks:");
 		for (int c = 0; c < IA_NR_CHECKS; c++)
@@ -169,6 +212,7 @@ static void write_jsonl(FILE *out, const struct ia_finding *f, size_t n,
 	ia_json_kbool(&j, "coverage_complete", s->coverage_complete);
 	ia_json_ku64(&j, "records", s->records);
 	ia_json_ku64(&j, "malformed", s->malformed);
+	ia_oracle_json(&s->oracle, &j);
 	ia_json_obj_end(&j);
 	fputc('\n', out);
 }

@@ -55,4 +55,10 @@ void ia_findings_write(FILE *out, enum ia_out_format fmt, const struct ia_findin
 
 int ia_out_format_parse(const char *s);	/* -1 if unknown */
 
+/* The page-table oracle's account of a run (nothing for a trace without
+ * snapshots): one text line, or an "oracle" object member. */
+struct ia_json;
+void ia_oracle_print(const struct ia_oracle_stats *o, FILE *out);
+void ia_oracle_json(const struct ia_oracle_stats *o, struct ia_json *j);
+
 #endif

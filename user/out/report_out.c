@@ -152,6 +152,7 @@ void ia_report_json(struct ia_json *j, const struct ia_check_dev *d, size_t nd,
 		ia_check_dev_json(j, &d[i]);
 		ia_json_ku64(j, "live", d[i].live);
 		ia_json_ku64(j, "preexisting_unmaps", d[i].preexisting);
+		ia_json_ku64(j, "snapshot_unmaps", d[i].snapshot_unmaps);
 		ia_json_ku64(j, "lazy_max_ns", d[i].lazy_max_ns);
 		if (d[i].classified) {
 			ia_json_key(j, "exposed_kinds");

@@ -34,8 +34,8 @@
  * The format fixes the record layouts of ia_events.h and the values of
  * their enums (version 2 added the get_sgtable request kind to version 1;
  * version 3 the record types IA_EV_IOVA and IA_EV_TP_DMA, version 4
- * IA_EV_PAGE and IA_EV_FREED (issue 17), each so a longer
- * trailer, and the hook state IA_HOOK_ABSENT). If one of these fails, ia_events.h changed: bump
+ * IA_EV_PAGE and IA_EV_FREED (issue 17), version 5 IA_EV_PT_SNAP
+ * (issue 13), each so a longer trailer, and the hook state IA_HOOK_ABSENT). If one of these fails, ia_events.h changed: bump
  * IA_TRACE_VERSION, update the tables below and docs/trace-format.md (see
  * "Versioning" there).
  */
@@ -56,7 +56,9 @@ _Static_assert(sizeof(struct ia_ev_iova) == 128, "ia_ev_iova changed");
 _Static_assert(sizeof(struct ia_ev_tp_dma) == 104, "ia_ev_tp_dma changed");
 _Static_assert(sizeof(struct ia_ev_page) == 112, "ia_ev_page changed");
 _Static_assert(sizeof(struct ia_ev_freed) == 88, "ia_ev_freed changed");
-_Static_assert(IA_EV_TYPE_MAX == 16, "record types changed: new format version");
+_Static_assert(sizeof(struct ia_ev_pt_snap) == 96 && sizeof(struct ia_snap_range) == 32,
+	       "ia_ev_pt_snap changed");
+_Static_assert(IA_EV_TYPE_MAX == 17, "record types changed: new format version");
 _Static_assert(IA_PAGE_KIND_MAX == 12, "page kinds changed: new format version");
 _Static_assert(IA_TP_DMA_EV_MAX == 17, "dma:* events changed: new format version");
 _Static_assert(IA_DROP_MAX == 3, "drop reasons changed: new format version");
@@ -104,24 +106,28 @@ enum {
 
 /*
  * The trailer has a per-type count for each record type of its version: 12
- * in versions 1 and 2 (176 bytes), 14 since version 3 (192 bytes). Types
+ * in versions 1 and 2 (176 bytes), 14 in version 3 (192 bytes), 16 in
+ * version 4 (208 bytes), 17 since version 5 (216 bytes). Types
  * at or above a version's count are unknown records in a trace of it.
  */
 #define V2_TYPES	12
 #define V3_TYPES	14	/* + IA_EV_IOVA, IA_EV_TP_DMA */
+#define V4_TYPES	16	/* + IA_EV_PAGE, IA_EV_FREED */
 #define T_LOST_AT(nt)	(T_PER_TYPE + 8 * (nt))
 #define T_LEN_FOR(nt)	(T_LOST_AT(nt) + 8 * IA_DROP_MAX)
 #define T_LEN		T_LEN_FOR(IA_EV_TYPE_MAX)	/* this version's */
 
 static __u32 version_types(__u32 version)
 {
-	return version >= 4 ? IA_EV_TYPE_MAX : version == 3 ? V3_TYPES : V2_TYPES;
+	return version >= 5 ? IA_EV_TYPE_MAX : version == 4 ? V4_TYPES :
+	       version == 3 ? V3_TYPES : V2_TYPES;
 }
 
 #define H_MAX_SIZE	(H_FIXED + K_SIZE * IA_TRACE_MAX_HOOKS)
 #define REC_MAX_SIZE	0xfff8u		/* largest __u16 multiple of 8 */
 
-_Static_assert(T_LEN_FOR(V2_TYPES) == 176 && T_LEN_FOR(V3_TYPES) == 192 && T_LEN == 208,
+_Static_assert(T_LEN_FOR(V2_TYPES) == 176 && T_LEN_FOR(V3_TYPES) == 192 &&
+	       T_LEN_FOR(V4_TYPES) == 208 && T_LEN == 216,
 	       "trailer layout");
 _Static_assert(H_MAX_SIZE % 8 == 0 && T_LEN % 8 == 0, "alignment");
 
@@ -142,6 +148,7 @@ static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_TP_DMA]		= sizeof(struct ia_ev_tp_dma),
 	[IA_EV_PAGE]		= sizeof(struct ia_ev_page),
 	[IA_EV_FREED]		= sizeof(struct ia_ev_freed),
+	[IA_EV_PT_SNAP]		= sizeof(struct ia_ev_pt_snap),	/* + count ranges */
 };
 
 size_t ia_ev_min_size(__u32 type)
@@ -272,7 +279,8 @@ static int check_hdr(__u16 type, __u16 size, __u32 ntypes, char *err, size_t err
 	}
 	if (type >= ntypes || !rec_min_size[type]) {
 		fmt(err, errlen, "unknown record type %u (format version %d knows 1..%u)",
-		    type, ntypes == IA_EV_TYPE_MAX ? IA_TRACE_VERSION : ntypes == V3_TYPES ? 3 : 2,
+		    type, ntypes == IA_EV_TYPE_MAX ? IA_TRACE_VERSION : ntypes == V4_TYPES ? 4 :
+		    ntypes == V3_TYPES ? 3 : 2,
 		    ntypes - 1);
 		return IA_TRACE_EINVAL;
 	}

@@ -21,10 +21,11 @@
  * The format version this build writes, and the oldest it reads. Version 2
  * is version 1 plus one request kind (IA_REQ_GET_SGTABLE); version 3 adds
  * the record types IA_EV_IOVA and IA_EV_TP_DMA (so its trailer counts 14
- * types) and the hook state IA_HOOK_ABSENT. Older traces read as they
+ * types) and the hook state IA_HOOK_ABSENT; version 4 IA_EV_PAGE and
+ * IA_EV_FREED (16); version 5 IA_EV_PT_SNAP (17), the page-table snapshots. Older traces read as they
  * always did.
  */
-#define IA_TRACE_VERSION	4
+#define IA_TRACE_VERSION	5
 #define IA_TRACE_VERSION_OLDEST	1
 
 #define IA_TRACE_MAX_HOOKS	128	/* hooks in the header, at most */

@@ -21,7 +21,8 @@ guest() {
 	iommu-audit $AUDIT_FLAGS record --stack-map 1 -o /tmp/s.trace -- sh -c "
 		dd if=$IA_NVME_DEV of=/dev/null bs=4096 count=4 iflag=direct
 		dd if=$IA_VIRTIO_DEV of=/dev/null bs=4096 count=4 iflag=direct
-		ping -c 2 -i 0.2 -W 1 $IA_NET_PEER" > "$OUT/stackmap.log" 2>&1
+		ping -c 2 -i 0.2 -W 1 $IA_NET_PEER
+		kill -USR2 \$PPID; sleep 0.5" > "$OUT/stackmap.log" 2>&1
 	echo $? > "$OUT/stackmap.rc"
 	iommu-audit dump /tmp/s.trace > "$OUT/stackmap.jsonl"
 }
@@ -81,6 +82,22 @@ check() {
 	assert_jq "every hook attached or absent" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.state != "attached" and .state != "absent")] | length' 0
 	assert_jq "coverage complete" "$OUT/coverage.json" '.coverage.complete' true
+
+	# The page-table oracle (docs/checks.md): a snapshot when the recording
+	# starts and one when it ends, absent exactly when the kernel's own
+	# config (the cached package's) has no VT-d debugfs dump
+	local rel cfg absent=true
+	rel=$(jq -r 'select(.type == "header") | .kernel' "$d")
+	cfg=${IA_CACHE:-$HOME/.cache/iommu-audit}/kernel/$rel/config
+	assert_eq "the kernel's config is at hand ($cfg)" yes "$([ -s "$cfg" ] && echo yes || echo no)"
+	! grep -q '^CONFIG_INTEL_IOMMU_DEBUGFS=y' "$cfg" || absent=false
+	assert_eq "page-table snapshots at start and stop, oracle absent=$absent" \
+		"[[\"start\",$absent],[\"stop\",$absent]]" \
+		"$(jq -sc '[.[] | select(.type == "pt_snap" and .phase == "end") | [.why, .absent]]' "$d")"
+	# SIGUSR2 (sent by the command to record, its parent): one more
+	assert_eq "SIGUSR2: a page-table snapshot between start and stop" \
+		'["start","signal","stop"]' \
+		"$(jq -sc '[.[] | select(.type == "pt_snap" and .phase == "end") | .why]' "$OUT/stackmap.jsonl")"
 	local by_kprobe=0
 	# all attached function hooks: not the tracepoints, not swiotlb (a kprobe),
 	# not page_to_phys (a kernel symbol the programs read)
