@@ -93,9 +93,11 @@ IA_MAP_DECL(devs, IA_DEVS_MAP);
 IA_MAP_DECL(stacks, IA_STACKS_MAP);
 IA_MAP_DECL(arg_stash, IA_STASH_MAP);
 extern __u64 req_seq;
+extern __u32 armed;
 extern const volatile __u32 page_shift;
 extern const volatile __u32 struct_page_size;
 extern const volatile __u32 capture_stacks;
+extern const volatile __u32 inflight_depth;
 extern const volatile __u32 classify_pages;
 extern const volatile __u64 wake_bytes;
 extern const volatile __u32 nr_dev_filters;
@@ -150,8 +152,11 @@ static __always_inline void ia_submit(void *rec)
 /* Reserve a record in the ring buffer; a full buffer is counted, not hidden. */
 static __always_inline void *ia_reserve(__u32 type, __u32 size)
 {
-	struct ia_ev_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
+	struct ia_ev_hdr *h;
 
+	if (!armed)	/* the run has not started: nothing to count */
+		return NULL;
+	h = bpf_ringbuf_reserve(&events, size, 0);
 	if (!h) {
 		ia_drop(IA_DROP_RINGBUF);
 		return NULL;
@@ -163,7 +168,7 @@ static __always_inline void *ia_reserve(__u32 type, __u32 size)
 /* Copy a record built elsewhere (per-CPU scratch) into the ring buffer. */
 static __always_inline void ia_output(void *rec, __u32 size)
 {
-	if (bpf_ringbuf_output(&events, rec, size, ia_wake_flags()))
+	if (armed && bpf_ringbuf_output(&events, rec, size, ia_wake_flags()))
 		ia_drop(IA_DROP_RINGBUF);
 }
 
@@ -228,7 +233,7 @@ static __always_inline __u64 ia_current_req(void)
 	if (!st)
 		return 0;
 	d = st->depth;
-	if (d == 0 || d > IA_INFLIGHT_DEPTH)
+	if (d == 0 || d > inflight_depth)
 		return 0;
 	return st->f[ia_slot(d - 1)].req_id;
 }

@@ -84,7 +84,7 @@ static __always_inline void root_req(__u64 *id, __u64 *dev, __s32 *stack)
 	*id = 0;
 	*dev = 0;
 	*stack = -1;
-	if (!st || !st->depth || st->depth > IA_INFLIGHT_DEPTH)
+	if (!st || !st->depth || st->depth > inflight_depth)
 		return;
 	*id = st->f[0].req_id;
 	*dev = st->f[0].dev;

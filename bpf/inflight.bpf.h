@@ -44,17 +44,20 @@ static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
 static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 				      const __u64 *args)
 {
-	struct ia_inflight *st = ia_inflight_get(true);
+	struct ia_inflight *st;
 	bool allowed = true;
 	struct ia_frame *f;
 	__u32 d;
 
+	if (!armed)	/* not every exit program attached yet (state.bpf.c) */
+		return;
+	st = ia_inflight_get(true);
 	if (!st) {
 		ia_drop(IA_DROP_INFLIGHT);
 		return;
 	}
 	d = st->depth;
-	if (d >= IA_INFLIGHT_DEPTH) {
+	if (d >= inflight_depth) {
 		/* keep counting so the pops stay balanced; attribution is lost */
 		st->depth = d + 1;
 		ia_drop(IA_DROP_INFLIGHT);
@@ -103,7 +106,7 @@ static __always_inline bool req_pop(__u32 kind, struct device *dev,
 
 	__builtin_memset(f, 0, sizeof(*f));
 	*parent = 0;
-	if (d > IA_INFLIGHT_DEPTH) {
+	if (d > inflight_depth) {
 		st->depth = d - 1;	/* an overflowed frame: nothing stored */
 		d = 0;
 	} else if (d > 0) {
@@ -137,7 +140,7 @@ static __always_inline bool req_saved_args(__u32 kind, __u64 a[IA_MAX_ARGS])
 	__u32 d = st ? st->depth : 0;
 	struct ia_frame *f;
 
-	if (d > IA_INFLIGHT_DEPTH) {
+	if (d > inflight_depth) {
 		st->depth = d - 1;
 		return false;
 	}

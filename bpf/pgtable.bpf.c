@@ -42,7 +42,7 @@ static __always_inline __u32 current_kind(void)
 	struct ia_inflight *st = ia_inflight_get(false);
 	__u32 d = st ? st->depth : 0;
 
-	if (d == 0 || d > IA_INFLIGHT_DEPTH)
+	if (d == 0 || d > inflight_depth)
 		return 0;
 	return st->f[ia_slot(d - 1)].kind;
 }

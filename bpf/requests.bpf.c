@@ -79,7 +79,7 @@ static __always_inline void req_set_entry_dma(__u64 dma)
 	struct ia_inflight *st = ia_inflight_get(false);
 	__u32 d = st ? st->depth : 0;
 
-	if (d > 0 && d <= IA_INFLIGHT_DEPTH)
+	if (d > 0 && d <= inflight_depth)
 		st->f[ia_slot(d - 1)].entry_dma = dma;
 }
 

@@ -12,6 +12,16 @@ struct { IA_STASH_MAP; } arg_stash SEC(".maps");
 
 /* Request ids, unique per run; 0 means "no request". */
 __u64 req_seq = 0;
+/*
+ * 0 until the loader has attached every program (user/live/loader.c sets it
+ * through the mmapped .bss): before that, no frame is pushed and nothing is
+ * sent. Attaching takes seconds under load (tens under TCG), one program
+ * after another: a request whose entry program was attached but not its
+ * nested call's met the nested exit with the wrong frame on top, and a run
+ * started under I/O counted hundreds of in-flight "losses" (exit 3) that were
+ * only its own attach order.
+ */
+__u32 armed = 0;
 
 /* Set by the loader before load. */
 const volatile __u32 page_shift = 12;
@@ -19,6 +29,9 @@ const volatile __u32 struct_page_size = 64;
 /* wake the reader only once this many bytes wait in the ring (0: at every
  * record); the loader sets an eighth of the ring */
 const volatile __u64 wake_bytes = 0;
+/* frames an in-flight stack holds, at most IA_INFLIGHT_DEPTH: fewer only
+ * to make it overflow on purpose (IA_FAULT_INFLIGHT_DEPTH, the overload test) */
+const volatile __u32 inflight_depth = IA_INFLIGHT_DEPTH;
 /* call stacks of root requests (record); off for aggregate-only commands */
 const volatile __u32 capture_stacks = 1;
 /* what exposed pages hold, read at map time (classify.bpf.c); 0: off */

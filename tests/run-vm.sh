@@ -12,7 +12,9 @@
 #               default, bookworm's 6.1). The fixture is built for it.
 #   --name N    the summary line's name (default vm, or vm-K)
 #   CASE: a file name under tests/vm/cases/ without .sh (default: all);
-#         a case with a "# vm-modes: M" line runs only in the modes M
+#         a case with a "# vm-modes: M" line runs only in the modes M;
+#         one with "# vm-kernels: K" only on the kernels K when no case is
+#         named
 # Results: .output/vm-tests/<mode>/<case>/, or with --kernel K
 # .output/vm-tests/<release>/<mode>/<case>/. check() sees KREL (the
 # release booted) and MODE.
@@ -63,6 +65,24 @@ if [ $# -gt 0 ]; then	# a case named on the command line must run
 		for m in "${modes[@]}"; do in_mode "$c" "$m" && ok=1; done
 		[ $ok -eq 1 ] || { echo "case $c runs only in mode(s): $(case_modes "$c")" >&2; exit 2; }
 	done
+fi
+# A case whose checks are the tool's own behaviour more than the kernel's
+# (signals, overload, hostile ground: each costs a BPF load and unload per
+# run, 1-5 minutes of TCG a kernel) says on which kernels a run of every
+# case takes it: "# vm-kernels: 6.1 (why)"; named on the command line, it
+# runs on any kernel.
+case_kernels() { sed -n 's/^# vm-kernels: *\([0-9a-z. ]*\).*/\1/p' "$CASES_DIR/$1.sh" | head -1; }
+if [ $# -eq 0 ]; then
+	kept=()
+	for c in "${cases[@]}"; do
+		k=$(case_kernels "$c")
+		if [ -n "$k" ] && [[ " $k " != *" ${kernel:-6.1} "* ]]; then
+			echo "# $c: not on this kernel (vm-kernels: $k)"
+			continue
+		fi
+		kept+=("$c")
+	done
+	cases=("${kept[@]}")
 fi
 mapfile -t groups < <(for c in "${cases[@]}"; do echo "$(vm_opts "$c")"; done | sort -u)
 

@@ -57,9 +57,26 @@ cat <<'EOT'
 | code | meaning |
 | --- | --- |
 | 0 | success; nothing at or above the fail level; input complete |
-| 1 | findings at or above `--fail-on` (check, live), NEW findings at or above it (diff: a regression), or a runtime failure (BPF load, I/O) |
+| 1 | findings at or above `--fail-on` (check, live), NEW findings at or above it (diff: a regression), or a runtime failure: BPF refused (no privilege, a seccomp filter), no kernel BTF, nothing translated (no IOMMU, or every group in an identity domain), a BPF load, I/O (a full disk) |
 | 2 | bad arguments (with **-j** also one `{"error": ...}` document on stdout), a bad or damaged trace, a bad baseline, an output that cannot be opened, a path that is not a regular file (traces: or a pipe) |
 | 3 | incomplete: events were lost, records were malformed, or hooks are missing on this kernel (partial checks); for diff, in either run |
+
+The live commands (record, live, devices, monitor, coverage) check, before
+anything is loaded, that bpf() may be used (a message saying what is
+missing: root or CAP_BPF and CAP_PERFMON, or, for root, that a seccomp
+filter, lockdown or an LSM refuses it), then (not coverage) that some IOMMU
+group translates DMA (a DMA or DMA-FQ domain: with intel_iommu=off or
+iommu.passthrough=1 dma-iommu is never called), then the kernel BTF: each
+missing is exit 1 with its message. Events lost (a full ring buffer: a
+reader too slow, or a small **--ringbuf-mb**; a full in-flight stack) are
+counted per cause, printed, stored in the trace's trailer, and give exit 3;
+every finding of such a run is then *uncertain* (a lost record could
+explain it) and never fails it. SIGINT and SIGTERM end a run as its end
+would (the trace complete, with its trailer); after SIGKILL the trace has
+no trailer and reads as truncated, with the number of records readable
+(the writer flushes what is a second old). A write that fails (a full
+disk) ends **record** and **live --record** with exit 1 and the writer's
+error; the trace keeps the records written before it.
 
 Arguments are checked before anything is opened or loaded: numbers are
 decimal digits only (no sign, suffix, hex, exponent, nan or inf), durations

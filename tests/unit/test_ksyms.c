@@ -332,6 +332,38 @@ static void test_lookup(void **state)
 		fail_msg("found: got %d, want 4", ret);
 }
 
+/*
+ * A line longer than any buffer: a 1530-character symbol whose tail reads
+ * like a line of its own ("aaaa x vmemmap_base": a hex address, a type, the
+ * name). Read in 512-byte pieces, the tail was taken for vmemmap_base at
+ * 0xaaaa...; the line is one line, and vmemmap_base is the next one's.
+ */
+static void test_lookup_long_line(void **state)
+{
+	static const char *const names[] = { "vmemmap_base" };
+	/* 492 + 2 * 511 + 16: a 512-byte buffer's fourth piece starts with
+	 * 16 hex digits */
+	size_t n = 1530;
+	char *text = malloc(n + 128);
+	__u64 got[1];
+	FILE *f;
+	int ret;
+
+	assert_non_null(text);
+	memcpy(text, "ffffffff81000000 T ", 19);
+	memset(text + 19, 'a', n);
+	strcpy(text + 19 + n, " x vmemmap_base\nffffffff82b27698 D vmemmap_base\n");
+	f = fmemopen(text, strlen(text), "r");
+	assert_non_null(f);
+	ret = ia_ksyms_lookup(f, names, got, 1);
+	fclose(f);
+	free(text);
+	assert_int_equal(ret, 1);
+	if (got[0] != 0xffffffff82b27698ull)
+		fail_msg("vmemmap_base: got 0x%llx, want 0xffffffff82b27698",
+			 (unsigned long long)got[0]);
+}
+
 /* A read error (a directory) is -1, not "none found". */
 static void test_lookup_unreadable(void **state)
 {
@@ -359,6 +391,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_many_symbols, teardown),
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_lookup_unreadable),
+		cmocka_unit_test(test_lookup_long_line),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

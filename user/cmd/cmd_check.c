@@ -292,6 +292,14 @@ static void live_status(void *ctx)
 		(uint64_t)l->records, n, ia_checker_live_mappings(l->ck));
 }
 
+/* --record: buffered records older than a second to the file. */
+static int live_tick(void *ctx)
+{
+	struct live_ctx *l = ctx;
+
+	return l->w && ia_trace_flush_due(l->w, IA_TRACE_FLUSH_S) == IA_TRACE_EIO ? -5 : 0;
+}
+
 int cmd_live(struct ia_cli *cli, int argc, char **argv)
 {
 	struct check_opts o = { .fail_level = IA_SEV_ERROR, .fmt = cli->json ? IA_OUT_JSON : IA_OUT_TEXT };
@@ -368,6 +376,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 		return ia_fail(cli, IA_EXIT_USAGE, "%s", err);
 	}
 	ro.status = live_status;
+	ro.tick = live_tick;
 	ro.ctx = &l;
 	ret = ia_run(l.s, &ro, &res, err, sizeof(err));
 	ia_session_drops(l.s, lost);
@@ -376,7 +385,7 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 	if (!ret && l.w && ia_trace_finish(l.w, lost, err, sizeof(err)))
 		ret = -1;
 	else if (ret && l.w)
-		ia_trace_discard(l.w);
+		ia_trace_abandon(l.w, err, sizeof(err));
 	if (ret) {
 		ia_checker_free(l.ck);
 		release(&co);

@@ -98,8 +98,10 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 			btf__free(btf);
 		}
 	} else {
+		/* the hooks this kernel allows, translated DMA or not */
 		struct ia_session_opts so = { .verbose = cli->verbose,
-					.force_kprobes = cli->force_kprobes };
+					.force_kprobes = cli->force_kprobes,
+					.untranslated_ok = true };
 		struct ia_session *s = ia_session_open(&so, err, sizeof(err));
 		const struct ia_hook_status *hs;
 		size_t n;

@@ -128,8 +128,12 @@ static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 	int ret;
 
 	rec = ia_stack_pass(&rc->stacks, rc->s, rec, len, &p);
-	if (p.has_stack && ia_trace_write(rc->w, &p.stack.s.hdr) == IA_TRACE_EIO)
-		return -5;
+	if (p.has_stack) {	/* a record of the trace too: counted as one */
+		ret = ia_trace_write(rc->w, &p.stack.s.hdr);
+		if (ret == IA_TRACE_EIO)
+			return -5;
+		rc->written += !ret;
+	}
 	if (!rec)
 		return 0;
 	if (ia_trace_check_record(rec, len, NULL, 0)) {
@@ -144,6 +148,14 @@ static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 	else
 		rc->written++;
 	return 0;
+}
+
+/* Buffered records older than a second to the file (a killed run keeps them). */
+static int on_tick(void *ctx)
+{
+	struct rec_ctx *rc = ctx;
+
+	return ia_trace_flush_due(rc->w, IA_TRACE_FLUSH_S) == IA_TRACE_EIO ? -5 : 0;
 }
 
 int cmd_record(struct ia_cli *cli, int argc, char **argv)
@@ -249,12 +261,14 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	if (cli->verbose)
 		ia_coverage_print(meta, stderr, cli->verbose > 0);
 
+	ro.tick = on_tick;
+	ro.ctx = &rc;
 	ret = ia_run(s, &ro, &res, err, sizeof(err));
 	ia_session_drops(s, lost);
 	ia_session_close(s);
 	ia_stack_cache_free(&rc.stacks);
 	if (ret) {
-		ia_trace_discard(rc.w);
+		ia_trace_abandon(rc.w, err, sizeof(err));
 		free(meta);
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}

@@ -96,12 +96,14 @@ static bool parse_kline(const char *p, struct kline *k)
 struct ia_ksyms *ia_ksyms_read(FILE *f)
 {
 	struct ia_ksyms *ks = calloc(1, sizeof(*ks));
-	size_t cap = 0;
-	char line[512];
+	size_t cap = 0, lcap = 0;
+	char *line = NULL;
 
 	if (!ks)
 		goto fail;
-	while (fgets(line, sizeof(line), f)) {
+	/* whole lines, however long: in fixed pieces, the tail of a long line
+	 * was read as a line of its own (and could look like one) */
+	while (getline(&line, &lcap, f) >= 0) {
 		struct kline k;
 		struct ksym *s;
 		size_t l;
@@ -136,10 +138,12 @@ struct ia_ksyms *ia_ksyms_read(FILE *f)
 			errno = EIO;
 		goto fail;
 	}
+	free(line);
 	if (ks->n)	/* no symbol kept: syms is NULL, which qsort may not get */
 		qsort(ks->syms, ks->n, sizeof(*ks->syms), cmp_ksym);
 	return ks;
 fail:
+	free(line);
 	ia_ksyms_free(ks);
 	if (!errno)
 		errno = ENOMEM;
@@ -148,12 +152,13 @@ fail:
 
 int ia_ksyms_lookup(FILE *f, const char *const *names, __u64 *addrs, size_t n)
 {
-	size_t found = 0;
-	char line[512];
+	size_t found = 0, lcap = 0;
+	char *line = NULL;
+	int ret;
 
 	for (size_t i = 0; i < n; i++)
 		addrs[i] = 0;
-	while (found < n && fgets(line, sizeof(line), f)) {
+	while (found < n && getline(&line, &lcap, f) >= 0) {	/* whole lines: above */
 		struct kline k;
 
 		if (!parse_kline(line, &k) || k.mod_len)
@@ -167,12 +172,11 @@ int ia_ksyms_lookup(FILE *f, const char *const *names, __u64 *addrs, size_t n)
 				break;
 			}
 	}
-	if (ferror(f)) {
-		if (!errno)
-			errno = EIO;
-		return -1;
-	}
-	return (int)found;
+	ret = ferror(f) ? -1 : (int)found;
+	if (ret < 0 && !errno)
+		errno = EIO;
+	free(line);
+	return ret;
 }
 
 int ia_ksyms_symbolize(const struct ia_ksyms *ks, __u64 ip, char *buf, size_t len)

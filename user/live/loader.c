@@ -10,6 +10,8 @@
 #include <bpf/libbpf.h>
 #include "iommu_audit.skel.h"
 #include "lib/ksyms.h"
+#include "live/bpfstats.h"
+#include "live/iommu_state.h"
 #include "live/loader.h"
 #include "trace/trace.h"
 
@@ -152,6 +154,7 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 	struct iommu_audit_bpf *skel = s->skel;
 	struct bpf_program *prog;
 	long page = sysconf(_SC_PAGESIZE);
+	const char *fault;
 	int nargs, id;
 
 	skel->rodata->page_shift = __builtin_ctzl(page > 0 ? page : 4096);
@@ -163,6 +166,19 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		skel->rodata->swiotlb_map_nargs = nargs;
 
 	skel->rodata->capture_stacks = !o->no_stacks;
+	/* fault injection (docs/testing.md, the overload test): an in-flight
+	 * stack of N frames overflows at every request nested deeper */
+	fault = getenv("IA_FAULT_INFLIGHT_DEPTH");
+	if (fault && *fault) {
+		unsigned long n = strtoul(fault, NULL, 10);
+
+		if (n < 1 || n > skel->rodata->inflight_depth) {
+			snprintf(err, errlen, "IA_FAULT_INFLIGHT_DEPTH=%s: 1 to %u",
+				 fault, skel->rodata->inflight_depth);
+			return -EINVAL;
+		}
+		skel->rodata->inflight_depth = (__u32)n;
+	}
 	skel->rodata->classify_pages = !o->no_classify;
 	skel->rodata->free_hooks = o->free_hooks;
 	skel->rodata->nr_dev_filters = o->nr_devices;
@@ -222,51 +238,29 @@ static void use_kprobes(struct ia_hook_status *st, const char *why, int err)
 		snprintf(st->reason, sizeof(st->reason), "fentry %s", why);
 }
 
-/*
- * IA_BPF_STATS=1 (a developer's knob, docs/benchmarks.md): each program's
- * verifier statistics (BPF_LOG_STATS: its verification time and the
- * instructions it processed) and the load's wall time, on stderr. The
- * verifier is most of a `record`'s start-up under TCG.
- */
-#define IA_STATS_LOG 1024
-
-static void stats_begin(struct iommu_audit_bpf *skel)
+/* What an EPERM from bpf() means for whoever we run as. */
+static const char *eperm_hint(void)
 {
-	struct bpf_program *prog;
-
-	if (!getenv("IA_BPF_STATS"))
-		return;
-	bpf_object__for_each_program(prog, skel->obj) {
-		char *buf;
-
-		if (!bpf_program__autoload(prog) || !(buf = calloc(1, IA_STATS_LOG)))
-			continue;
-		bpf_program__set_log_buf(prog, buf, IA_STATS_LOG);
-		bpf_program__set_log_level(prog, 4);	/* BPF_LOG_STATS */
-	}
+	return geteuid() ? " (needs root or CAP_BPF+CAP_PERFMON)" :
+	       " although running as root: bpf() is refused here (a seccomp filter, "
+	       "as containers have; kernel lockdown; an LSM policy)";
 }
 
-static void stats_end(struct iommu_audit_bpf *skel, int ret)
+/*
+ * May we use bpf() at all? One tiny map, made and closed: refused, the run
+ * stops before anything else is asked of the kernel, with the reason.
+ */
+static int probe_bpf(char *err, size_t errlen)
 {
-	struct bpf_program *prog;
-	size_t len;
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
 
-	if (!getenv("IA_BPF_STATS"))
-		return;
-	bpf_object__for_each_program(prog, skel->obj) {
-		const char *buf = bpf_program__log_buf(prog, &len);
-		const char *t, *n;
-
-		if (!buf || !bpf_program__autoload(prog))
-			continue;
-		t = strstr(buf, "verification time");
-		n = strstr(buf, "processed");
-		fprintf(stderr, "bpf-stats: %-28s %.*s; %.*s\n", bpf_program__name(prog),
-			t ? (int)strcspn(t, "\n") : 0, t ? t : "",
-			n ? (int)strcspn(n, "\n") : 0, n ? n : "");
-		free((void *)buf);
+	if (fd >= 0) {
+		close(fd);
+		return 0;
 	}
-	fprintf(stderr, "bpf-stats: load %s\n", ret ? "failed" : "done");
+	snprintf(err, errlen, "cannot use BPF: %s%s", strerror(errno),
+		 errno == EPERM ? eperm_hint() : "");
+	return -1;
 }
 
 /*
@@ -298,9 +292,9 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 			return ret;
 		}
 		load_log.failed_prog[0] = 0;
-		stats_begin(s->skel);
+		ia_bpf_stats_begin(s->skel->obj);
 		ret = iommu_audit_bpf__load(s->skel);
-		stats_end(s->skel, ret);
+		ia_bpf_stats_end(s->skel->obj, ret);
 		if (!ret)
 			return 0;
 		iommu_audit_bpf__destroy(s->skel);
@@ -309,7 +303,7 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 		h = load_log.failed_prog[0] ? hook_of_prog(s, load_log.failed_prog) : -1;
 		if (h < 0) {
 			snprintf(err, errlen, "cannot load BPF programs: %s%s", strerror(-ret),
-				 ret == -EPERM ? " (needs root or CAP_BPF+CAP_PERFMON)" : "");
+				 ret == -EPERM ? eperm_hint() : "");
 			return ret;
 		}
 		st = &s->hooks[h];
@@ -462,6 +456,12 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	load_log.verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
 
+	/* privilege first (nothing works without it), then what there is to see */
+	if (probe_bpf(err, errlen) || (!o->untranslated_ok &&
+	    ia_iommu_translating("/sys/kernel/iommu_groups", err, errlen))) {
+		free(s);
+		return NULL;
+	}
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): "
@@ -508,6 +508,8 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		ia_session_close(s);
 		return NULL;
 	}
+	/* every program attached: frames and records from now on (state.bpf.c) */
+	__atomic_store_n(&s->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return s;
 }
 

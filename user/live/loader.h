@@ -31,6 +31,7 @@ struct ia_session_opts {
 	bool no_stacks;		/* skip call-stack capture (aggregate-only use) */
 	bool no_classify;	/* no page records (bpf/classify.bpf.c) */
 	bool free_hooks;	/* memory freed while mapped (bpf/frees.bpf.c) */
+	bool untranslated_ok;	/* load even when no IOMMU group translates (coverage) */
 	ia_event_fn on_event;
 	void *ctx;
 };

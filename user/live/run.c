@@ -130,6 +130,11 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 			snprintf(err, errlen, "reading events: %s", strerror(-ret));
 			break;
 		}
+		ret = o->tick ? o->tick(o->ctx) : 0;
+		if (ret < 0) {
+			snprintf(err, errlen, "%s", strerror(-ret));
+			break;
+		}
 		ret = 0;
 		/* before the command's exit: a request just before it counts */
 		if (o->snap && (usr2_signal || (o->snap_every > 0 && now_s() >= next_snap))) {

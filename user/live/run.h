@@ -18,6 +18,8 @@ struct ia_run_opts {
 	int status_every;	/* seconds between status callbacks; 0: never */
 	void (*status)(void *ctx);
 	void (*hup)(void *ctx);	/* SIGHUP arrived; NULL: SIGHUP stops the run */
+	/* after each poll; a negative return (-errno) stops the run, failed */
+	int (*tick)(void *ctx);
 	/* a page-table snapshot (enum ia_snap_why): at the start (hooks
 	 * attached, before the command), on SIGUSR2, every snap_every
 	 * seconds, and at the end (after the last events were drained);

@@ -435,8 +435,17 @@ struct ia_trace_writer {
 	__u64 bytes;
 	__u32 crc;
 	__u64 per_type[IA_EV_TYPE_MAX];
+	double first_buffered;	/* CLOCK_MONOTONIC s of the oldest buffered record */
 	char msg[512];
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
@@ -657,12 +666,21 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 	}
 	if (w->len + rec->size > W_BUF_SIZE && (ret = ia_trace_flush(w)))
 		return ret;
+	if (!w->len)	/* one clock read per buffer, not per record */
+		w->first_buffered = mono_s();
 	memcpy(w->buf + w->len, rec, rec->size);
 	w->len += rec->size;
 	w->records++;
 	w->bytes += rec->size;
 	w->per_type[rec->type]++;
 	return 0;
+}
+
+int ia_trace_flush_due(struct ia_trace_writer *w, double max_age_s)
+{
+	if (w && !w->failed && w->len && mono_s() - w->first_buffered < max_age_s)
+		return 0;
+	return ia_trace_flush(w);
 }
 
 const char *ia_trace_writer_error(const struct ia_trace_writer *w)
@@ -718,6 +736,14 @@ out:
 
 void ia_trace_discard(struct ia_trace_writer *w)
 {
+	writer_free(w);
+}
+
+void ia_trace_abandon(struct ia_trace_writer *w, char *err, size_t errlen)
+{
+	if (w && w->failed)
+		fmt(err, errlen, "%s; the recording stopped there: the trace keeps the "
+		    "records written before, without a trailer (it reads as truncated)", w->msg);
 	writer_free(w);
 }
 

@@ -153,6 +153,14 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec);
 /* Write buffered records to the file (no fsync). 0 or IA_TRACE_EIO. */
 int ia_trace_flush(struct ia_trace_writer *w);
 
+/*
+ * The same when the oldest buffered record is max_age_s old or more (else
+ * 0 at once): a recording killed (SIGKILL, a crash) loses at most that
+ * much, not a whole buffer.
+ */
+#define IA_TRACE_FLUSH_S 1.0
+int ia_trace_flush_due(struct ia_trace_writer *w, double max_age_s);
+
 /* The message of the last failed call on w; "" when none failed. */
 const char *ia_trace_writer_error(const struct ia_trace_writer *w);
 
@@ -169,6 +177,14 @@ int ia_trace_finish(struct ia_trace_writer *w, const __u64 lost[IA_DROP_MAX],
  * truncated. NULL is ignored.
  */
 void ia_trace_discard(struct ia_trace_writer *w);
+
+/*
+ * The same after a run that stopped on an error, its message in err: when
+ * writing w is what failed (a full disk: the callbacks then stop the run
+ * with -EIO, which says nothing), err gets the writer's own message, e.g.
+ * "run.trace: write failed: No space left on device", and what is left.
+ */
+void ia_trace_abandon(struct ia_trace_writer *w, char *err, size_t errlen);
 
 /* ---- reader ---- */
 
