@@ -232,7 +232,7 @@ vm-test: static guest fixture
 	$(Q)tests/run-vm.sh --mode both
 
 # The lab suite (docs/lab-kernel.md): builds the lab kernel once per version
-# (11-22 CPU-minutes each, cached in ~/.cache/iommu-audit/lab), then 5 boots
+# (22-26 CPU-minutes each, cached in ~/.cache/iommu-audit/lab), then 5 boots
 # per version; `make check` runs both. LAB_VERSIONS=6.1 for one.
 LAB_VERSIONS	?= 6.1 7.2
 lab-test: iommu-audit static $(TRACE_EDIT)

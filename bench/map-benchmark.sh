@@ -14,6 +14,12 @@
 #            them costs)
 #   devices  `iommu-audit devices` (aggregates)
 #   record   `iommu-audit record` (every event to a trace: its lost events)
+#   floor-prod  the floor of production mode's hooks: the 2 a pair fires
+#            (exits of __iommu_dma_map and __iommu_dma_unmap; the flush-queue
+#            flush runs per flush, not per pair, and not at all in strict
+#            mode)
+#   prod     `iommu-audit devices --production` (counters in BPF): its
+#            ratio is against floor-prod's
 #   and with --compare BIN, devices and record of another iommu-audit
 #   binary (e.g. the one before a change), in the same boot.
 # Overhead = the pair's latency (map + unmap) minus bare's of the same round;
@@ -29,9 +35,10 @@
 #   bare only: its latency minus a dma_debug=off boot's bare is dma-debug's
 #   cost (across two boots: compare with care);
 #   --kernel-dir DIR: a built lab kernel entry (default: tools/lab-kernel.sh's)
+#   --modes "M...": the modes to run, in this order (bare first)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir=""
+G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir="" only=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--granule) G=$2; shift 2 ;;
@@ -42,7 +49,8 @@ while [ $# -gt 0 ]; do
 	--compare) compare=$(realpath "$2"); shift 2 ;;
 	--dma-debug) debug=1; shift ;;
 	--kernel-dir) kdir=$2; shift 2 ;;
-	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR]" >&2; exit 2 ;;
+	--modes) only=$2; shift 2 ;;
+	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR] [--modes LIST]" >&2; exit 2 ;;
 	esac
 done
 make -C "$root" -s static floor
@@ -66,8 +74,11 @@ fexit:iommu_dma_unmap_page fexit:__iommu_unmap tp:unmap fexit:__iommu_dma_unmap"
 append=""
 [ "$G" -eq 4096 ] || append="iommu_lab.granule=$G"
 [ "$debug" = 1 ] || append="$append dma_debug=off"
-modes="bare floor devices record"
+# production mode's: the exits of the two functions every pair passes
+prod_hooks="fexit:__iommu_dma_map fexit:__iommu_dma_unmap"
+modes="bare floor floor-prod prod devices record"
 [ -z "$compare" ] || modes="$modes devices-cmp record-cmp"
+[ -z "$only" ] || modes=$only
 [ "$debug" = 0 ] || modes="bare"
 
 "$root/tools/vm-run.sh" --kernel-dir "$kdir" --timeout 5400 --append "$append" \
@@ -88,6 +99,8 @@ modes="bare floor devices record"
 				bare) x=\$(sh -c \"\$bench\" | lat) ;;
 				floor) x=\$(floor $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				floor-prod) x=\$(floor $prod_hooks -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				prod) x=\$(iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				record) x=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
 				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				record-cmp) x=\$(iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
@@ -114,13 +127,15 @@ modes="bare floor devices record"
 		for (i = 1; i <= nt; i++) {
 			t = ts[i]
 			for (r = 1; r <= nr; r++) {
-				b = lat[r, t, "bare"]; f = lat[r, t, "floor"] - b
+				b = lat[r, t, "bare"]
 				line = sprintf("threads %d round %d: us per pair: bare %.1f", t, r, b)
 				for (k = 2; k <= nm; k++) {
 					m = order[k]; o = lat[r, t, m] - b
+					# each mode against the floor of its own hooks
+					fl = m == "prod" ? "floor-prod" : "floor"; f = lat[r, t, fl] - b
 					line = line sprintf("  %s %.1f (+%.1f", m, lat[r, t, m], o)
-					if (m != "floor" && f > 0) {
-						q = o / f; line = line sprintf(", x%.2f floor", q)
+					if (m !~ /^floor/ && f > 0) {
+						q = o / f; line = line sprintf(", x%.2f %s", q, fl)
 						sum[t, m] += q; if (!((t, m) in lo) || q < lo[t, m]) lo[t, m] = q
 						if (!((t, m) in hi) || q > hi[t, m]) hi[t, m] = q; cnt[t, m]++
 					}
@@ -131,7 +146,8 @@ modes="bare floor devices record"
 			}
 			for (k = 3; k <= nm; k++) {
 				m = order[k]
-				if (cnt[t, m]) printf "threads %d: %s overhead / floor overhead: mean x%.2f, rounds x%.2f-x%.2f\n", t, m, sum[t, m] / cnt[t, m], lo[t, m], hi[t, m]
+				fl = m == "prod" ? "floor-prod" : "floor"
+				if (cnt[t, m]) printf "threads %d: %s overhead / %s overhead: mean x%.2f, rounds x%.2f-x%.2f\n", t, m, fl, sum[t, m] / cnt[t, m], lo[t, m], hi[t, m]
 			}
 		}
 	}'

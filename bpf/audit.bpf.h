@@ -288,6 +288,10 @@ enum ia_stash_fn {
 	IA_STASH_IOMMU_UNMAP,
 	IA_STASH_IOVA_UNMAP,
 	IA_STASH_FQ_FLUSH,
+	IA_STASH_PROD_MAP,	/* prod.bpf.c */
+	IA_STASH_PROD_UNMAP,
+	IA_STASH_PROD_FQ_FLUSH,
+	IA_STASH_UNBIND,
 };
 
 static __always_inline void ia_stash_put(__u32 fn, struct pt_regs *regs)
@@ -310,6 +314,16 @@ static __always_inline bool ia_stash_take(__u32 fn, __u64 a[IA_MAX_ARGS])
 	__builtin_memcpy(a, saved, sizeof(__u64) * IA_MAX_ARGS);
 	bpf_map_delete_elem(&arg_stash, &k);
 	return true;
+}
+
+/* The fexit program of a void function (or one whose result the handler
+ * ignores): done(args, 0). */
+#define IA_FEXIT_VOID(prog, func, done)					\
+SEC("fexit/" #func)							\
+int prog(__u64 *ctx)							\
+{									\
+	done(ctx, 0);							\
+	return 0;							\
 }
 
 /* Both halves of a stashed kprobe fallback for one function. */

@@ -134,9 +134,10 @@ static __always_inline bool ia_dev_allowed(const char *name)
 
 /*
  * Called on every root request: a hash lookup and a few reads when nothing
- * changed. Returns whether the device passes the --device filter.
+ * changed. Returns whether the device passes the --device filter. flags:
+ * IA_DEV_* bits of why the record is sent besides a change (the unbind).
  */
-static __always_inline bool ia_dev_observe(struct device *dev)
+static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags)
 {
 	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
 	struct ia_dev_state now = {}, *old;
@@ -168,6 +169,7 @@ static __always_inline bool ia_dev_observe(struct device *dev)
 	__builtin_memset((void *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
 	e->dma_mask = now.dma_mask;
 	ia_dev_fill(e, dev, dom);
+	e->hdr.flags |= flags;
 	now.allowed = ia_dev_allowed(e->name);
 	if (now.allowed)
 		ia_submit(e);
@@ -175,6 +177,11 @@ static __always_inline bool ia_dev_observe(struct device *dev)
 		bpf_ringbuf_discard(e, 0);
 	bpf_map_update_elem(&devs, &key, &now, BPF_ANY);
 	return now.allowed;
+}
+
+static __always_inline bool ia_dev_observe(struct device *dev)
+{
+	return ia_dev_observe_flags(dev, 0);
 }
 
 #endif /* IA_DEVICE_BPF_H */

@@ -208,6 +208,49 @@ static __always_inline void set_result(struct ia_ev_req *e, __u64 dma)
 
 /* ---- single mappings ------------------------------------------------- */
 
+#define IA_THREAD_PAGES	4	/* THREAD_SIZE, x86-64 without KASAN: 16 KiB */
+
+/*
+ * Is phys in the calling task's kernel stack? dma-debug's check_for_stack():
+ * a vmapped stack (CONFIG_VMAP_STACK, Debian's kernels) by its pages, a
+ * direct-mapped one (the lab config) by its linear-map address. A map made
+ * in an interrupt is compared with the interrupted task's stack, where no
+ * interrupt's buffer lies.
+ */
+static __always_inline bool ia_on_stack(__u64 phys)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u64 base = 0, lo, page = 1ULL << page_shift;
+	void *stack = BPF_CORE_READ(t, stack);
+
+	if (bpf_core_field_exists(t->stack_vm_area)) {
+		struct vm_struct *vm = BPF_CORE_READ(t, stack_vm_area);
+
+		if (vm) {
+			struct page **pages = BPF_CORE_READ(vm, pages);
+			__u32 n = BPF_CORE_READ(vm, nr_pages);
+
+			for (__u32 i = 0; i < IA_THREAD_PAGES && i < n; i++) {
+				struct page *p = NULL;
+
+				bpf_probe_read_kernel(&p, sizeof(p), &pages[i]);
+				lo = p ? ia_page_to_phys(p) : 0;
+				if (p && phys >= lo && phys < lo + page)
+					return true;
+			}
+			return false;
+		}
+	}
+	if (!stack || !ksym_addr[IA_KSYM_PAGE_OFFSET_BASE])
+		return false;
+	bpf_probe_read_kernel(&base, sizeof(base),
+			      (const void *)ksym_addr[IA_KSYM_PAGE_OFFSET_BASE]);
+	if ((__u64)stack < base)
+		return false;
+	lo = (__u64)stack - base;
+	return phys >= lo && phys < lo + IA_THREAD_PAGES * page;
+}
+
 /* iommu_dma_map_page(dev, page, offset, size, dir, attrs) -> dma */
 static __always_inline void map_page_done(const __u64 *a, __u64 ret)
 {
@@ -219,6 +262,8 @@ static __always_inline void map_page_done(const __u64 *a, __u64 ret)
 	e->size = a[3];
 	e->dir = a[4];
 	e->attrs = a[5];
+	if (ia_on_stack(e->phys))
+		e->hdr.flags |= IA_REQ_F_STACK;
 	set_result(e, ret);
 	ia_submit(e);
 }
@@ -242,6 +287,8 @@ static __always_inline void map_phys_done(const __u64 *a, __u64 ret)
 	e->size = a[2];
 	e->dir = a[3];
 	e->attrs = a[4];
+	if (!(a[4] & IA_DMA_ATTR_MMIO) && ia_on_stack(e->phys))
+		e->hdr.flags |= IA_REQ_F_STACK;
 	set_result(e, ret);
 	ia_submit(e);
 }

@@ -2,6 +2,7 @@
 /* The maps and globals shared by all iommu-audit programs, defined once. */
 #define IA_STATE_DEFINE
 #include "audit.bpf.h"
+#include "fqseen.bpf.h"
 
 struct { IA_EVENTS_MAP; } events SEC(".maps");
 struct { IA_DROPS_MAP; } drops SEC(".maps");
@@ -9,6 +10,7 @@ struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
 struct { IA_DEVS_MAP; } devs SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
 struct { IA_STASH_MAP; } arg_stash SEC(".maps");
+struct { IA_FQ_SEEN_MAP; } fq_seen SEC(".maps");
 
 /* Request ids, unique per run; 0 means "no request". */
 __u64 req_seq = 0;

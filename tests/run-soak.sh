@@ -93,7 +93,7 @@ else
 	_fail "promtool (textfile): $(head -3 "$work/promtool2.txt" | tr '\n' ' ')"
 fi
 m() {	# metric value: NAME LABEL-SUBSTRING (sum of matching series)
-	awk -v n="$1" -v l="${2:-}" '$1 ~ "^"n"({|$)" && index($1, l) { s += $2 } END { printf "%d\n", s }' "$OUT/final.prom"
+	awk -v n="$1" -v l="${2:-}" '$1 ~ "^"n"({|$)" && index($1, l) { s += $2 } END { printf "%.0f\n", s }' "$OUT/final.prom"
 }
 assert_eq "events lost (all causes)" 0 "$(m iommu_audit_events_lost_total)"
 assert_eq "coverage complete" 1 "$(m iommu_audit_coverage_complete)"

@@ -17,13 +17,30 @@ scen_seed() {
 	done
 }
 
-# fx CMD ARGS...: one fixture command (docs/fixture.md); its id in $FX_ID
+# fx CMD ARGS...: one fixture command (docs/fixture.md); its id in $FX_ID,
+# the handle and phys its result line gives in $FX_DMA, $FX_PHYS (read with
+# the shell's own expansions: a fork costs milliseconds under TCG)
+FX_NL='
+'
 fx() {
 	_out=$(iafx "$@")
 	_rc=$?
 	printf '%s\n' "$_out" >> "$FX_LOG"
-	FX_ID=$(printf '%s\n' "$_out" | sed -n '1s/^id=\([0-9]*\) .*/\1/p')
+	_l=${_out%%"$FX_NL"*}
+	fx_get FX_ID id
+	fx_get FX_DMA dma
+	fx_get FX_PHYS phys
 	return $_rc
+}
+
+# fx_get VAR KEY: VAR = KEY's value in the result line $_l ("" when absent)
+fx_get() {
+	_t=" $_l"
+	case "$_t" in
+	*" $2="*) _v=${_t#*" $2="}; _v=${_v%% *} ;;
+	*) _v= ;;
+	esac
+	eval "$1=\$_v"
 }
 
 # A sub-granule buffer: the granule slack, byte for byte.
@@ -59,18 +76,69 @@ scen_freed() {
 	sleep 0.1
 }
 
-# dma-debug side by side: the lifecycle bugs of tests/vm/cases/fixture.sh,
-# then a leak reported at unbind.
+# dma-debug side by side: every error class of kernel/dma/debug.c the
+# fixture can make without harming the guest (docs/lab-kernel.md, "dma-debug
+# side by side"; tests/lab/check.py DMA_DEBUG), each after the comment with
+# dma-debug's words, then a leak reported at unbind.
 scen_dmadebug() {
-	fx map_single 0 300 from && fx unmap "$FX_ID" 100		# size
-	fx map_page 0 512 to && fx unmap "$FX_ID" 512 from		# direction
+	_probe=$(iafx result | sed -n '/cmd=probe/p' | tail -1)
+	_g=$(printf '%s\n' "$_probe" | sed -n 's/.* granule=\([0-9]*\).*/\1/p')
+	_mss=$(printf '%s\n' "$_probe" | sed -n 's/.* max_seg=\([0-9]*\).*/\1/p')
+	_sb=$(printf '%s\n' "$_probe" | sed -n 's/.* boundary=\([0-9]*\).*/\1/p')
+	# frees DMA memory with different size / direction
+	fx map_single 0 300 from && fx unmap "$FX_ID" 100
+	fx map_page 0 512 to && fx unmap "$FX_ID" 512 from
+	# tries to free DMA memory it has not allocated: twice, never mapped
 	fx map_single 64 128 bidi && _d=$FX_ID && fx unmap "$_d" &&
-		fx double_unmap "$_d"					# double unmap
-	fx unmap_bogus 0x10000 4096 to				# never mapped
-	fx map_single 100 200 to && _s=$FX_ID &&
-		fx sync "$_s" 4096 64 dev && fx unmap "$_s"		# sync outside
-	fx map_single 8 16 to && fx leak "$FX_ID"			# leaked ...
-	fx unbind							# ... at unbind
+		fx double_unmap "$_d"
+	fx unmap_bogus 0x10000 4096 to
+	# tries to free an invalid DMA memory address (DMA_MAPPING_ERROR)
+	fx unmap_bogus 0xffffffffffffffff 4096 to
+	# tries to sync DMA memory it has not allocated (past the end, after
+	# the unmap); syncs DMA memory outside allocated range
+	fx map_single 100 200 to && _s=$FX_ID && fx sync "$_s" 4096 64 dev &&
+		fx sync "$_s" 0 400 dev && fx unmap "$_s"
+	fx map_single 0 256 to && _s=$FX_ID && _h=$FX_DMA && fx unmap "$_s" &&
+		fx sync_bogus "$_h" 256 cpu
+	# syncs DMA memory with different direction (+ device read-only DMA
+	# memory for cpu / device write-only DMA memory to device)
+	fx map_single 0 256 to && _s=$FX_ID && fx sync_dir "$_s" from cpu && fx unmap "$_s"
+	fx map_single 0 256 from && _s=$FX_ID && fx sync_dir "$_s" to dev && fx unmap "$_s"
+	# frees DMA memory with wrong function (7.x: single and resource are
+	# one type, "different attributes" says it)
+	fx map_single 0 256 to && fx unmap_as "$FX_ID" unmap_resource
+	fx map_resource bar0+0 4096 && fx unmap_as "$FX_ID" unmap_page
+	fx alloc_coherent 4096 atomic && fx unmap_as "$FX_ID" free_pages
+	fx alloc_pages 4096 bidi && fx unmap_as "$FX_ID" free_coherent
+	# frees DMA memory with different CPU address; (7.x) with different
+	# attributes
+	fx alloc_coherent 4096 atomic && fx free_with "$FX_ID" 64
+	fx alloc_coherent 4096 contig && fx free_with "$FX_ID" 0 0
+	# DMA sg list with different entry count: sync, then unmap, with the
+	# count dma_map_sg() returned (1) instead of the 2 entries mapped
+	fx map_sg_granules 2 from && _m=$FX_ID && fx sync_sg "$_m" 1 cpu &&
+		fx unmap_sg "$_m" 1
+	# mapping sg segment longer than device claims to support / across
+	# boundary
+	fx max_seg_size 4096 && fx map_sg 0:8192 to && fx unmap "$FX_ID"
+	fx max_seg_size "$_mss"
+	fx seg_boundary $((_g - 1)) && fx map_sg 0:$((2 * _g)) to && fx unmap "$FX_ID"
+	fx seg_boundary "$_sb"
+	# failed to check map error
+	fx map_nocheck 0 256 to && fx unmap "$FX_ID"
+	# (7.x) dma_map_resource called for RAM address
+	fx map_single 0 4096 to && _b=$FX_ID && fx map_resource "$FX_PHYS" 64 &&
+		fx unmap "$FX_ID"
+	fx unmap "$_b"
+	# cacheline tracking EEXIST, overlapping mappings aren't supported
+	fx map_single 0 256 from && _a=$FX_ID && fx map_alias "$_a" &&
+		fx unmap "$FX_ID" && fx unmap "$_a"
+	# maps memory from stack; (vmalloc: refused before dma-debug looks)
+	fx map_stack 64
+	fx map_vmalloc 256
+	# has pending DMA allocations while released from device
+	fx map_single 8 16 to && fx leak "$FX_ID"
+	fx unbind
 }
 
 # The page-table oracle (docs/checks.md): a mapping made before the

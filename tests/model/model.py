@@ -375,7 +375,8 @@ class Model:
             # the device sees the slot, not the pages (xlate is the slot)
             span = self.bounced(op, op["dma"], tlb, pa, w)
             self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=mlen, removes=span,
-                                       req=self.cur, base=op["dma"] - op["dma"] % g, owns=[])
+                                       req=self.cur, base=op["dma"] - op["dma"] % g, owns=[],
+                                       dir=op.get("dir", 0))
             return
         self.eq(op, "bounces", 0, len(bs))
         if contiguous:      # one __iommu_dma_map of PAGE_ALIGN(size)
@@ -390,8 +391,11 @@ class Model:
                     (sum(x[2] for x in w), w[0][0] if w else None,
                      all(w[i][0] + w[i][2] == w[i + 1][0] for i in range(len(w) - 1))))
             owns = [(x[1], x[1] + x[2]) for x in w]
+        # dma_alloc_pages() and dma_alloc_noncontiguous() take a direction
+        # (a sync of their bytes must name it); coherent memory has none
         self.live[op["id"]] = dict(kind=cmd, dma=op["dma"], len=mlen, removes=span, req=self.cur,
-                                   base=op["dma"] - op["dma"] % g, owns=owns)
+                                   base=op["dma"] - op["dma"] % g, owns=owns,
+                                   dir=op.get("dir", 0))
 
     def unmap(self, op, trace, release=False):
         m = self.live.pop(op["of"], None)
@@ -449,15 +453,19 @@ class Model:
         if m["base"] + m["removes"] > m["dma"] + align(m["len"], PAGE) or m["base"] < m["dma"]:
             self.finding("translation.sgtable_mismatch")
 
-    def holds(self, start, end):
-        """Does a live mapping of the device hold [start, end)?"""
+    def holder(self, start, end):
+        """The live mapping of the device that holds [start, end), or None."""
         for m in self.live.values():
             if "outs" in m:
                 if any(d <= start and end <= d + ln for d, ln in m["outs"]):
-                    return True
+                    return m
             elif "dma" in m and m["dma"] <= start and end <= m["dma"] + m["len"]:
-                return True
-        return False
+                return m
+        return None
+
+    def holds(self, start, end):
+        """Does a live mapping of the device hold [start, end)?"""
+        return self.holder(start, end) is not None
 
     def sync(self, op, trace):
         # Since 6.11 dma_sync_*() return at once for a device that needs no
@@ -471,8 +479,17 @@ class Model:
         r = self.root(op, trace, kind)
         if r:
             self.eq(op, "sync request (dma size)", (op["dma"], op["len"]), (r["dma"], r["size"]))
-            if not self.holds(op["dma"], op["dma"] + op["len"]):
+            m = self.holder(op["dma"], op["dma"] + op["len"])
+            if m is None:
                 self.finding("lifecycle.sync_outside")
+            # Documentation/core-api/dma-api.rst: a sync names the direction
+            # the buffer was mapped with; a bidirectional (0) mapping takes
+            # any. The fixture syncs with its own mapping's direction, so a
+            # sync whose bytes another live mapping holds names that one's
+            # direction only by chance (dma-debug's check_sync looks up the
+            # mapping that contains the range, as this does).
+            elif m.get("dir", 0) and op["dir"] != m["dir"]:
+                self.finding("lifecycle.sync_dir_mismatch")
 
     def step(self, op, trace):
         cmd, err = op["cmd"], op.get("err", 0)
@@ -517,8 +534,10 @@ class Model:
             if op["action"] == "released":
                 self.unmap(op, trace, release=True)
             else:
+                # left mapped by the driver being unbound: reported at
+                # the unbind (bpf/unbind.bpf.c), not again at the end
                 m = self.live.pop(op["of"], {})
-                self.finding("lifecycle.live_at_end", req=m.get("req"))
+                self.finding("lifecycle.live_at_unbind", req=m.get("req"))
         elif cmd == "get_sgtable":
             self.sgtable(op, trace)
         else:

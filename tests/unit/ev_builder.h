@@ -126,6 +126,8 @@ enum eb_op {
 #define EB_F_SWIOTLB	(1u << 5)	/* map_sg/unmap_sg: the untrusted path,
 					 * one nested map_page/unmap_page per
 					 * segment */
+#define EB_F_STACK	(1u << 7)	/* map: the buffer is on the kernel stack
+					 * (IA_REQ_F_STACK) */
 #define EB_F_NO_CHILD	(1u << 6)	/* map: failed before __iommu_dma_map
 					 * (no IA_REQ_IOMMU_MAP child) */
 
@@ -157,6 +159,9 @@ struct eb_step {
 	struct eb_devspec d;	/* EB_DEVICE */
 	__u64 phys, size, dma;
 	__u32 kind, dir, site, flags;
+	__u32 nents;		/* EB_UNMAP, EB_SYNC: the entry count passed;
+				 * EB_MAP_SG: the count given, when not nsg */
+	__u64 cpu;		/* EB_ALLOC, EB_UNMAP (a free): the cpu address */
 	__u64 state, off;	/* EB_IOVA_*: the dma_iova_state, the offset */
 	__u64 tlb, tlb_alloc;	/* EB_MAP_PAGE: bounce slot (0: not bounced),
 				 * its alloc size (0: size rounded to granule) */
@@ -336,7 +341,8 @@ static inline void eb_ev_stack(__u32 site)
 
 static inline void eb_ev_req(__u64 id, __u64 dev, __u64 parent, __u32 kind, __u64 phys,
 			     __u64 size, __u64 dma, __u32 dir, __u32 site, __u32 flags,
-			     __s32 ret, __u32 nents)
+			     __s32 ret, __u32 nents,
+			     __u64 cpu)
 {
 	struct ia_ev_req e;
 
@@ -353,6 +359,7 @@ static inline void eb_ev_req(__u64 id, __u64 dev, __u64 parent, __u32 kind, __u6
 	e.ret = ret;
 	e.stack_id = site ? (__s32)site : -1;
 	e.nents = nents;
+	e.cpu_addr = cpu;
 	eb_feed(&e);
 }
 
@@ -474,10 +481,11 @@ static inline void eb_step_map_page(const struct eb_step *s)
 	if (!(s->flags & EB_F_NO_CHILD) && s->tlb != EB_DMA_ERROR) {
 		eb_writes(s, child, dom, s->dma, cphys, g);
 		eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, cphys, s->size, dma, 0, 0,
-			  failed ? IA_REQ_F_FAILED : 0, 0, 0);
+			  failed ? IA_REQ_F_FAILED : 0, 0, 0, 0);
 	}
 	eb_ev_req(root, dev, 0, s->kind ? s->kind : IA_REQ_MAP_PAGE, s->phys, s->size, dma,
-		  s->dir, s->site, failed ? IA_REQ_F_FAILED : 0, 0, 0);
+		  s->dir, s->site, (failed ? IA_REQ_F_FAILED : 0) |
+		  (s->flags & EB_F_STACK ? IA_REQ_F_STACK : 0), 0, 0, 0);
 }
 
 static inline void eb_step_alloc(const struct eb_step *s)
@@ -488,7 +496,7 @@ static inline void eb_step_alloc(const struct eb_step *s)
 	eb_ev_stack(s->site);
 	if (s->flags & EB_F_FAILED) {	/* no pages, nothing mapped: NULL */
 		eb_ev_req(root, dev, 0, IA_REQ_ALLOC, 0, s->size, 0, EB_BIDI, s->site,
-			  IA_REQ_F_FAILED, 0, 0);
+			  IA_REQ_F_FAILED, 0, 0, 0);
 		return;
 	}
 	if (s->flags & EB_F_REMAP) {
@@ -496,9 +504,10 @@ static inline void eb_step_alloc(const struct eb_step *s)
 	} else {
 		eb_writes(s, child, dom, s->dma, s->phys, g);
 		eb_ev_req(child, dev, root, IA_REQ_IOMMU_MAP, s->phys, s->size, s->dma, 0, 0, 0,
-			  0, 0);
+			  0, 0, 0);
 	}
-	eb_ev_req(root, dev, 0, IA_REQ_ALLOC, 0, s->size, s->dma, EB_BIDI, s->site, 0, 0, 0);
+	eb_ev_req(root, dev, 0, IA_REQ_ALLOC, 0, s->size, s->dma, EB_BIDI, s->site, 0, 0, 0,
+		  s->cpu);
 }
 
 static inline void eb_step_alloc_pages(const struct eb_step *s)
@@ -508,11 +517,11 @@ static inline void eb_step_alloc_pages(const struct eb_step *s)
 
 	eb_ev_stack(s->site);
 	eb_writes(s, grand, dom, s->dma, s->phys, g);
-	eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, s->phys, s->size, s->dma, 0, 0, 0, 0, 0);
+	eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, s->phys, s->size, s->dma, 0, 0, 0, 0, 0, 0);
 	eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, s->phys, s->size, s->dma, s->dir, 0, 0, 0,
-		  0);
+		  0, 0);
 	eb_ev_req(root, dev, 0, IA_REQ_ALLOC_PAGES, s->phys, s->size, s->dma, s->dir, s->site,
-		  0, 0, 0);
+		  0, 0, 0, 0);
 }
 
 static inline void eb_step_alloc_nc(const struct eb_step *s)
@@ -532,7 +541,7 @@ static inline void eb_step_alloc_nc(const struct eb_step *s)
 		}
 	}
 	eb_ev_req(root, dev, 0, IA_REQ_ALLOC_NONCONTIG, 0, s->size, s->dma, s->dir, s->site, 0,
-		  0, (__u32)s->nsg);
+		  0, (__u32)s->nsg, 0);
 	eb_ev_sg(root, true, s->sg, s->nsg);
 }
 
@@ -543,7 +552,7 @@ static inline void eb_step_sgtable(const struct eb_step *s)
 
 	eb_ev_stack(s->site);
 	eb_ev_req(root, eb_dev_of(s), 0, IA_REQ_GET_SGTABLE, 0, s->size, s->dma, 0, s->site,
-		  failed ? IA_REQ_F_FAILED : 0, failed ? -12 : 0, failed ? 0 : (__u32)s->nsg);
+		  failed ? IA_REQ_F_FAILED : 0, failed ? -12 : 0, failed ? 0 : (__u32)s->nsg, 0);
 	if (!failed)
 		eb_ev_sg(root, true, s->sg, s->nsg);
 }
@@ -564,19 +573,19 @@ static inline void eb_step_map_sg_swiotlb(const struct eb_step *s, __u64 root)
 
 		if (failed) {	/* bounce buffers inactive: nothing below */
 			eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, q->phys, q->len,
-				  EB_DMA_ERROR, s->dir, 0, IA_REQ_F_FAILED, 0, 0);
+				  EB_DMA_ERROR, s->dir, 0, IA_REQ_F_FAILED, 0, 0, 0);
 			break;
 		}
 		if (bounce)
 			eb_ev_bounce(child, dev, q->phys, tlb, q->len, eb_align(q->len, g), s->dir);
 		eb_ev_pt(IA_EV_PT_MAP, grand, dom, &w);
-		eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, cphys, q->len, q->dma, 0, 0, 0, 0, 0);
+		eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, cphys, q->len, q->dma, 0, 0, 0, 0, 0, 0);
 		eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, q->phys, q->len, q->dma, s->dir, 0, 0,
-			  0, 0);
+			  0, 0, 0);
 	}
 	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, failed ? EB_DMA_ERROR : s->sg[0].dma,
 		  s->dir, s->site, failed ? IA_REQ_F_FAILED : 0, failed ? -5 : s->nsg,
-		  (__u32)s->nsg);
+		  (__u32)s->nsg, 0);
 	if (!failed)
 		eb_ev_sg(root, true, s->sg, s->nsg);
 }
@@ -611,11 +620,11 @@ static inline void eb_step_map_sg(const struct eb_step *s)
 		mapped += s->sg[i].dma_len != 0;
 	if (s->flags & EB_F_FAILED) {	/* iommu_dma_map_sg: -ENOMEM, no IOVA */
 		eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, EB_DMA_ERROR, s->dir, s->site,
-			  IA_REQ_F_FAILED, -12, (__u32)s->nsg);
+			  IA_REQ_F_FAILED, -12, (__u32)s->nsg, 0);
 		return;
 	}
 	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site, 0,
-		  mapped, (__u32)s->nsg);
+		  mapped, s->nents ? s->nents : (__u32)s->nsg, 0);
 	eb_ev_sg(root, true, s->sg, s->nsg);	/* the fexit walk, after the record */
 }
 
@@ -635,10 +644,10 @@ static inline void eb_step_unmap(const struct eb_step *s)
 			eb_ev_iova_free(child, dev, dom, q->dma, q->dma_len,
 					s->flags & EB_F_QUEUED);
 			eb_ev_req(child, dev, root, IA_REQ_UNMAP_PAGE, 0, q->dma_len, q->dma,
-				  s->dir, 0, IA_REQ_F_ENTRY_ONLY, 0, 0);
+				  s->dir, 0, IA_REQ_F_ENTRY_ONLY, 0, 0, 0);
 		}
 		eb_ev_req(root, dev, 0, IA_REQ_UNMAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site,
-			  IA_REQ_F_ENTRY_ONLY, 0, (__u32)s->nsg);
+			  IA_REQ_F_ENTRY_ONLY, 0, (__u32)s->nsg, 0);
 		return;
 	}
 	if (!(s->flags & EB_F_NO_PT)) {
@@ -655,7 +664,7 @@ static inline void eb_step_unmap(const struct eb_step *s)
 	if (!(s->flags & EB_F_NO_FREE))
 		eb_ev_iova_free(root, dev, dom, s->dma, s->size, s->flags & EB_F_QUEUED);
 	eb_ev_req(root, dev, 0, s->kind ? s->kind : IA_REQ_UNMAP_PAGE, 0, s->size, s->dma,
-		  s->dir, s->site, IA_REQ_F_ENTRY_ONLY, 0, 0);
+		  s->dir, s->site, IA_REQ_F_ENTRY_ONLY, 0, s->nents, s->cpu);
 }
 
 static inline void eb_step_sync(const struct eb_step *s)
@@ -663,7 +672,7 @@ static inline void eb_step_sync(const struct eb_step *s)
 	__u64 id = eb_w.next_id++;
 
 	eb_ev_req(id, eb_dev_of(s), 0, s->kind ? s->kind : IA_REQ_SYNC_SINGLE_CPU, 0, s->size,
-		  s->dma, s->dir, s->site, IA_REQ_F_ENTRY_ONLY, 0, 0);
+		  s->dma, s->dir, s->site, IA_REQ_F_ENTRY_ONLY, 0, s->nents, 0);
 }
 
 /* ---- the two-step IOVA API ---- */

@@ -198,6 +198,7 @@ static const struct fn fns_6_1[] = {
 	{ "swiotlb_tbl_map_single", 7 },
 	{ "__iommu_dma_unmap", 3 },
 	{ "fq_flush_iotlb", 1 },
+	{ "device_release_driver_internal", 3 },
 	/* unrelated functions a kernel has too */
 	{ "iommu_map", 6 },
 	{ "iommu_unmap", 3 },
@@ -228,6 +229,7 @@ static const struct fn fns_6_18[] = {
 	{ "__iommu_dma_unmap", 3 },
 	{ "iommu_map", 6 },
 	{ "dma_map_phys", 5 },
+	{ "device_release_driver_internal", 3 },
 	{ NULL, 0 },
 };
 
@@ -313,6 +315,7 @@ static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL }
 	{ "sync_single_for_device", 0, "" }, \
 	{ "sync_sg_for_cpu", 0, "" }, \
 	{ "sync_sg_for_device", 0, "" }, \
+	{ "unbind", 0, "" }, \
 	{ "pt_map", 0, "" }, \
 	{ "pt_unmap", 0, "" }, \
 	{ "page_to_phys", 0, "" }, \
@@ -354,6 +357,7 @@ static const struct want_hook want_6_18[] = {
 	{ "sync_single_for_device", 0, "" },
 	{ "sync_sg_for_cpu", 0, "" },
 	{ "sync_sg_for_device", 0, "" },
+	{ "unbind", 0, "" },
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
 	{ "page_to_phys", 0, "" },
@@ -385,6 +389,7 @@ static const struct want_hook want_empty[] = {
 	{ "sync_single_for_device", -1, "iommu_dma_sync_single_for_device not in kernel BTF" },
 	{ "sync_sg_for_cpu", -1, "iommu_dma_sync_sg_for_cpu not in kernel BTF" },
 	{ "sync_sg_for_device", -1, "iommu_dma_sync_sg_for_device not in kernel BTF" },
+	{ "unbind", -1, "device_release_driver_internal not in kernel BTF" },
 	{ "pt_map", -1, "neither __iommu_map nor iommu_map_nosync in kernel BTF" },
 	{ "pt_unmap", -1, "__iommu_unmap not in kernel BTF" },
 	/* a ksym: BTF cannot tell, the loader reads kallsyms */
@@ -522,6 +527,7 @@ static void test_incomplete_checks(void **state)
 		{ "pt_map", IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT },
 		{ "pt_unmap", IA_CHECK_EXPOSURE | IA_CHECK_LIFECYCLE },
 		{ "sync_sg_for_cpu", IA_CHECK_LIFECYCLE },
+		{ "unbind", IA_CHECK_LIFECYCLE },
 		{ "swiotlb_map", IA_CHECK_BOUNCE },
 		{ "iova_unmap", IA_CHECK_TEMPORAL },
 		{ "fq_flush", IA_CHECK_TEMPORAL },
@@ -640,21 +646,28 @@ struct prog_ref {
 static struct prog_ref progs[4 * IA_HOOK_MAX_VARIANTS * IA_TRACE_MAX_HOOKS];
 static size_t nprogs;
 
-static void collect_progs(void)
+static void collect_table(const struct ia_hook *table, size_t n)
 {
-	nprogs = 0;
-	for (size_t i = 0; i < ia_nr_hooks; i++)
-		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && ia_hooks[i].v[v].target; v++)
+	for (size_t i = 0; i < n; i++)
+		for (int v = 0; v < IA_HOOK_MAX_VARIANTS && table[i].v[v].target; v++)
 			for (int p = 0; p < 2; p++) {
-				const struct ia_hook_variant *hv = &ia_hooks[i].v[v];
+				const struct ia_hook_variant *hv = &table[i].v[v];
 
 				if (hv->progs[p])
 					progs[nprogs++] = (struct prog_ref){
-						hv->progs[p], &ia_hooks[i], v, false };
+						hv->progs[p], &table[i], v, false };
 				if (hv->kprogs[p])
 					progs[nprogs++] = (struct prog_ref){
-						hv->kprogs[p], &ia_hooks[i], v, true };
+						hv->kprogs[p], &table[i], v, true };
 			}
+}
+
+/* the programs of both tables: the audit's and production mode's */
+static void collect_progs(void)
+{
+	nprogs = 0;
+	collect_table(ia_hooks, ia_nr_hooks);
+	collect_table(ia_prod_hooks, ia_nr_prod_hooks);
 }
 
 /* The table's own invariants. */
@@ -821,7 +834,8 @@ static void test_table_matches_skeleton(void **state)
 			}
 		}
 		if (!found)
-			fail_msg("BPF program %s (%s) is named by no hook in ia_hooks[]",
+			fail_msg("BPF program %s (%s) is named by no hook in ia_hooks[] "
+				 "or ia_prod_hooks[]",
 				 name, bpf_program__section_name(prog));
 	}
 	iommu_audit_bpf__destroy(skel);
@@ -939,6 +953,7 @@ static const struct want_hook want_7_2[] = {
 	{ "sync_single_for_device", 0, "" },
 	{ "sync_sg_for_cpu", 0, "" },
 	{ "sync_sg_for_device", 0, "" },
+	{ "unbind", 0, "" },
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
 	{ "page_to_phys", 0, "" },
@@ -982,6 +997,38 @@ static void test_real_6_12(void **state)
 static void test_real_7_2(void **state)
 {
 	resolve_real("7.2", BTF_7_2, want_7_2, N(want_7_2), 6);
+}
+
+/*
+ * Production mode's hooks on Debian's kernels: each one found, with the
+ * variant of that kernel (the flush-queue flush inlined on 7.2), so that
+ * its counters are complete there.
+ */
+static void prod_real(const char *kernel, const char *path, int fq_variant)
+{
+	struct btf *btf = real_btf(path);
+	struct ia_hook_status st[8];
+	const int want_variant[] = { 0, 0, fq_variant };
+	char what[96];
+
+	assert_true(ia_nr_prod_hooks == N(want_variant));
+	ia_hooks_resolve_table(btf, ia_prod_hooks, ia_nr_prod_hooks, st);
+	for (size_t i = 0; i < ia_nr_prod_hooks; i++) {
+		snprintf(what, sizeof(what), "%s: %s state", kernel, ia_prod_hooks[i].name);
+		EXPECT_INT(what, st[i].state, IA_HOOK_ATTACHED);
+		snprintf(what, sizeof(what), "%s: %s variant", kernel, ia_prod_hooks[i].name);
+		EXPECT_INT(what, st[i].variant, want_variant[i]);
+	}
+	snprintf(what, sizeof(what), "%s: production incomplete checks", kernel);
+	EXPECT_HEX(what, ia_hooks_incomplete_checks(st, ia_nr_prod_hooks), 0);
+	btf__free(btf);
+}
+
+static void test_prod_real(void **state)
+{
+	prod_real("6.1", BTF_6_1, 0);
+	prod_real("6.12", BTF_6_12, 0);
+	prod_real("7.2", BTF_7_2, 1);
 }
 
 /*
@@ -1131,6 +1178,7 @@ int main(void)
 		cmocka_unit_test(test_real_6_1),
 		cmocka_unit_test(test_real_6_12),
 		cmocka_unit_test(test_real_7_2),
+		cmocka_unit_test(test_prod_real),
 		cmocka_unit_test(test_granule_layout),
 	};
 

@@ -65,12 +65,12 @@ static void test_unknown_device(void **state)
 
 	eb_begin();
 	eb_ev_pt(IA_EV_PT_MAP, 7, EB_DOM_A, &w);
-	eb_ev_req(7, 0, 0, IA_REQ_MAP_PAGE, 0x1000, 4096, 0x10000, 0, 0, 0, 0, 0);
+	eb_ev_req(7, 0, 0, IA_REQ_MAP_PAGE, 0x1000, 4096, 0x10000, 0, 0, 0, 0, 0, 0);
 	eb_ev_sg(8, false, &seg, 1);
-	eb_ev_req(8, 0, 0, IA_REQ_MAP_SG, 0, 4096, 0x10000, 0, 0, 0, 1, 1);
+	eb_ev_req(8, 0, 0, IA_REQ_MAP_SG, 0, 4096, 0x10000, 0, 0, 0, 1, 1, 0);
 	eb_ev_sg(8, true, &seg, 1);
 	eb_ev_sg(9, false, &seg, 1);
-	eb_ev_req(9, 0, 0, IA_REQ_MAP_SG, 0, 4096, 0x10000, 0, 0, 0, 1, 1);
+	eb_ev_req(9, 0, 0, IA_REQ_MAP_SG, 0, 4096, 0x10000, 0, 0, 0, 1, 1, 0);
 	ia_checker_finish(eb_w.c, 0);
 	ia_checker_findings(eb_w.c, &n);
 	assert_int_equal(n, 0);	/* nothing to check them against */
@@ -85,8 +85,8 @@ static void test_handle_twice(void **state)
 {
 	eb_begin();
 	eb_ev_device(EB_DEV_A, EB_DOM_A, &(struct eb_devspec){ 0 });
-	eb_ev_req(1, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 4096, 0x100000, 0, 0, 0, 0, 0);
-	eb_ev_req(2, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 4096, 0x100000, 0, 0, 0, 0, 0);
+	eb_ev_req(1, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 4096, 0x100000, 0, 0, 0, 0, 0, 0);
+	eb_ev_req(2, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 4096, 0x100000, 0, 0, 0, 0, 0, 0);
 	assert_int_equal(ia_checker_live_mappings(eb_w.c), 1);
 	ia_checker_finish(eb_w.c, 0);
 	eb_end();
@@ -145,12 +145,12 @@ static void test_malformed_claims(void **state)
 	eb_ev_pt(IA_EV_PT_MAP, 1, EB_DOM_A, &wrap);
 	eb_ev_pt(IA_EV_PT_MAP, 1, EB_DOM_A, &iova_wrap);
 	eb_ev_pt(IA_EV_PT_UNMAP, 1, EB_DOM_A, &iova_wrap);
-	eb_ev_req(1, EB_DEV_A, 0, IA_REQ_MAP_PAGE, TOP, 8192, 0x100000, 0, 0, 0, 0, 0);
-	eb_ev_req(2, EB_DEV_A, 0, IA_REQ_UNMAP_PAGE, 0, 8192, ~0ULL - 100, 0, 0, 0, 0, 0);
+	eb_ev_req(1, EB_DEV_A, 0, IA_REQ_MAP_PAGE, TOP, 8192, 0x100000, 0, 0, 0, 0, 0, 0);
+	eb_ev_req(2, EB_DEV_A, 0, IA_REQ_UNMAP_PAGE, 0, 8192, ~0ULL - 100, 0, 0, 0, 0, 0, 0);
 	bad += eb_field("wrapping ranges", "malformed", ia_checker_malformed(eb_w.c), 5);
 	/* a failed map's handle is DMA_MAPPING_ERROR: not a range, accepted */
 	eb_ev_req(3, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 4096, ~0ULL, 0, 0,
-		  IA_REQ_F_FAILED, 0, 0);
+		  IA_REQ_F_FAILED, 0, 0, 0);
 	bad += eb_field("failed map", "malformed", ia_checker_malformed(eb_w.c), 5);
 
 	memset(&d, 0, sizeof(d));
@@ -173,7 +173,7 @@ static void test_malformed_claims(void **state)
 	bad += eb_field("sane device", "malformed", ia_checker_malformed(eb_w.c), 9);
 	/* request id 0 ("no request"): its sub-page buffer was kept in the
 	 * tree under no id and leaked (found by tests/fuzz/fuzz_trace) */
-	eb_ev_req(0, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 288, 0x100000, 0, 0, 0, 0, 0);
+	eb_ev_req(0, EB_DEV_A, 0, IA_REQ_MAP_PAGE, 0x1000, 288, 0x100000, 0, 0, 0, 0, 0, 0);
 	bad += eb_field("request id 0", "malformed", ia_checker_malformed(eb_w.c), 10);
 	/* IOVA API calls: a reservation, a link or an offset past 2^64, a
 	 * kind of another API (a sane one with the swiotlb bit in __size:

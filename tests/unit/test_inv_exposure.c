@@ -380,6 +380,24 @@ static void test_alloc(void **state)
 	eb_run_table("exposure/alloc", alloc_cases, EB_N(alloc_cases));
 }
 
+/* A buffer on the mapping task's kernel stack (BPF: IA_REQ_F_STACK):
+ * dma-debug's "maps memory from stack". */
+static const struct eb_case stack_cases[] = {
+	{ "64 bytes of the kernel stack", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 0xb00, .size = 64, .dma = 0xfffffb00, .flags = EB_F_STACK) },
+	  { { "exposure.stack", IA_SEV_ERROR, .chk = EB_W_PHYS | EB_W_LEN, .phys = P + 0xb00,
+	      .len = 64 },
+	    SUB_PAGE(.chk = EB_W_EXP, .exposed = 4032) } },
+	{ "the same buffer off the stack", INV,
+	  { S_DEVICE(), S_MAP(.phys = P + 0xb00, .size = 64, .dma = 0xfffffb00) },
+	  { SUB_PAGE(.chk = EB_W_EXP, .exposed = 4032) } },
+};
+
+static void test_stack(void **state)
+{
+	eb_run_table("exposure/stack", stack_cases, EB_N(stack_cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -390,6 +408,7 @@ int main(void)
 		cmocka_unit_test(test_folding),
 		cmocka_unit_test(test_map_sg),
 		cmocka_unit_test(test_alloc),
+		cmocka_unit_test(test_stack),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,7 +3,8 @@
  * Invariant 4, lifecycle (user/check/inv_lifecycle.c): unmaps, frees and syncs
  * against the device's live mappings. Codes (errors unless noted):
  * lifecycle.unmap_unknown, double_unmap, size_mismatch, dir_mismatch,
- * wrong_kind, pt_leftover, sync_outside, live_at_end (info). A mapping made
+ * wrong_kind, pt_leftover, sync_outside, sync_dir_mismatch, sg_nents_mismatch,
+ * free_cpu_mismatch, live_at_unbind, live_at_end (info). A mapping made
  * before the recording is recognised by its unmap removing page-table
  * entries: counted in stats.preexisting, not reported. ia_checker_finish()
  * with lost > 0 marks the findings uncertain.
@@ -51,6 +52,11 @@ static const struct eb_case unmap_cases[] = {
 	  { S_DEVICE(), UNMAP4K(PT1(PTW(0xfffff000, 0, 0x1000, 0))) },
 	  { E("unmap_unknown", .chk = EB_W_DMA | EB_W_LEN, .dma = 0xfffff000, .len = 0x1000) },
 	  { .chk = EB_D_PREEX, .preexisting = 0 } },
+	/* dma-debug's "tries to free an invalid DMA memory address": the record
+	 * was dropped as malformed (handle + size past 2^64) */
+	{ "unmap of DMA_MAPPING_ERROR", INV,
+	  { S_DEVICE(), S_UNMAP(.dma = EB_DMA_ERROR, .size = 0x1000, .flags = EB_F_NO_PT | EB_F_NO_FREE) },
+	  { E("unmap_unknown", .chk = EB_W_DMA | EB_W_LEN, .dma = EB_DMA_ERROR, .len = 0x1000) } },
 	{ "unmap of a never-mapped handle, no page-table record", INV,
 	  { S_DEVICE(), UNMAP4K(.flags = EB_F_NO_PT) },
 	  { E("unmap_unknown") } },
@@ -145,7 +151,9 @@ static const struct eb_case nested_unmap_cases[] = {
 	  { UNT, COH, MAPSG3(.dma = 0),
 	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffffe000, .dir = EB_TO_DEV, SG3, .nsg = 2,
 		    .flags = EB_F_SWIOTLB) },
-	  { E("pt_leftover", .chk = EB_W_DMA, .dma = 0xffffe000) }, LIVE1 },
+	  /* 2 entries of the 3 mapped: dma-debug's "different entry count" too */
+	  { E("sg_nents_mismatch", .chk = EB_W_DMA, .dma = 0xffffe000),
+	    E("pt_leftover", .chk = EB_W_DMA, .dma = 0xffffe000) }, LIVE1 },
 	/* dma_free_pages -> iommu_dma_unmap_page nested in free_pages */
 	{ "dma_alloc_pages then dma_free_pages (nested unmap_page)", INV,
 	  { UNT, COH, S_ALLOC_PAGES(.phys = P, .size = 0x2000, .dma = 0xffffd000, .dir = EB_TO_DEV),
@@ -255,12 +263,13 @@ static const struct eb_case sync_cases[] = {
 	 * a sync in the first one's granule past its 300 bytes was taken as
 	 * held by it */
 	{ "sync inside an untrusted scatterlist's first segment, second above", INV,
-	  { UNT, MAPSG3UP(.dma = 0), S_SYNC(.dma = 0xffffd010, .size = 8) } },
+	  { UNT, MAPSG3UP(.dma = 0), S_SYNC(.dma = 0xffffd010, .size = 8, .dir = EB_TO_DEV) } },
 	{ "sync past an untrusted scatterlist's first segment, second above", INV,
 	  { UNT, MAPSG3UP(.dma = 0), S_SYNC(.dma = 0xffffdff0, .size = 8) },
 	  { E("sync_outside", .chk = EB_W_DMA, .dma = 0xffffdff0) } },
 	{ "sync_sg at a live map_sg handle", INV,
-	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000) } },
+	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000,
+				      .dir = EB_TO_DEV) } },
 	{ "sync_sg at a never-mapped handle", INV,
 	  { S_DEVICE(), S_SYNC(.kind = IA_REQ_SYNC_SG_DEV, .dma = 0xffe00000) },
 	  { E("sync_outside", .chk = EB_W_KIND, .kind = IA_REQ_SYNC_SG_DEV) } },
@@ -302,6 +311,104 @@ static const struct eb_case finish_cases[] = {
 	  { E("unmap_unknown", .uncertain = false), LIVE(.uncertain = false) } },
 };
 
+/* What dma-debug checks besides kind, size and direction (its error
+ * classes, docs/lab-kernel.md): a sync's direction, a scatterlist's entry
+ * count at unmap and sync, a coherent free's cpu address. */
+#define CPU	0xffff888004572000ULL
+/* MAPSG given a count of n entries (its two segments walked) */
+#define MAPSG_N(n)	S_MAP_SG(.dir = EB_TO_DEV, .nents = (n),				\
+			 .sg = { SEG(P, 0x1000, 0xffe00000, 0x2000),			\
+				 SEG(P + 0x1000, 0x1000, EB_DMA_ERROR, 0) }, .nsg = 2)
+#define UNMAPSG_N(n)	S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffe00000, .size = 0x2000,	\
+				.dir = EB_TO_DEV, .nents = (n))
+static const struct eb_case dmadebug_cases[] = {
+	{ "sync with the other direction", INV,
+	  { S_DEVICE(), MAP4K, S_SYNC(.dma = 0xfffff000, .size = 0x100, .dir = EB_FROM_DEV) },
+	  { E("sync_dir_mismatch", .chk = EB_W_DMA | EB_W_KIND, .dma = 0xfffff000,
+	      .kind = IA_REQ_SYNC_SINGLE_CPU) } },
+	{ "sync of a bidirectional map, any direction", INV,
+	  { S_DEVICE(), S_MAP(.phys = P, .size = 0x1000, .dma = 0xfffff000, .dir = EB_BIDI),
+	    S_SYNC(.dma = 0xfffff000, .size = 0x100, .dir = EB_FROM_DEV) } },
+	{ "sync outside a mapping: sync_outside only", INV,
+	  { S_DEVICE(), MAP4K, S_SYNC(.dma = 0xfffff800, .size = 0x1000, .dir = EB_FROM_DEV) },
+	  { E("sync_outside") } },
+	{ "sync_sg with fewer entries than mapped", INV,
+	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000,
+				      .dir = EB_TO_DEV, .nents = 1) },
+	  { E("sg_nents_mismatch", .chk = EB_W_KIND, .kind = IA_REQ_SYNC_SG_CPU) } },
+	{ "sync_sg with the entries mapped", INV,
+	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_DEV, .dma = 0xffe00000,
+				      .dir = EB_TO_DEV, .nents = 2) } },
+	{ "unmap_sg with the count dma_map_sg returned", INV,
+	  { S_DEVICE(), MAPSG,
+	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffe00000, .size = 0x2000,
+		    .dir = EB_TO_DEV, .nents = 1) },
+	  { E("sg_nents_mismatch", .chk = EB_W_DMA | EB_W_KIND, .dma = 0xffe00000,
+	      .kind = IA_REQ_UNMAP_SG) }, NOLIVE },
+	{ "unmap_sg with the entries mapped", INV,
+	  { S_DEVICE(), MAPSG,
+	    S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffe00000, .size = 0x2000,
+		    .dir = EB_TO_DEV, .nents = 2) },
+	  { }, NOLIVE },
+	{ "dma_free with another cpu address (same page)", INV,
+	  { S_DEVICE(), S_ALLOC(.phys = P, .size = 0x1000, .dma = 0xfffff000, .cpu = CPU),
+	    S_UNMAP(.kind = IA_REQ_FREE, .dma = 0xfffff000, .size = 0x1000, .cpu = CPU + 0x40) },
+	  { E("free_cpu_mismatch", .chk = EB_W_DMA | EB_W_KIND, .dma = 0xfffff000,
+	      .kind = IA_REQ_FREE) }, NOLIVE },
+	{ "dma_free with the allocation's cpu address", INV,
+	  { S_DEVICE(), S_ALLOC(.phys = P, .size = 0x1000, .dma = 0xfffff000, .cpu = CPU),
+	    S_UNMAP(.kind = IA_REQ_FREE, .dma = 0xfffff000, .size = 0x1000, .cpu = CPU) },
+	  { }, NOLIVE },
+	/* an entry holds a count below 255 itself, 255 and more on the side
+	 * (shadow.h, CK_AUX_FAR): both sides of the bound, each way */
+	{ "unmap_sg of a 255-entry list with 254", INV,
+	  { S_DEVICE(), MAPSG_N(255), UNMAPSG_N(254) },
+	  { E("sg_nents_mismatch", .chk = EB_W_DMA | EB_W_KIND, .dma = 0xffe00000,
+	      .kind = IA_REQ_UNMAP_SG) }, NOLIVE },
+	{ "unmap_sg of a 254-entry list with 255", INV,
+	  { S_DEVICE(), MAPSG_N(254), UNMAPSG_N(255) },
+	  { E("sg_nents_mismatch", .chk = EB_W_DMA | EB_W_KIND, .dma = 0xffe00000,
+	      .kind = IA_REQ_UNMAP_SG) }, NOLIVE },
+	{ "unmap_sg of a 300-entry list with 300", INV,
+	  { S_DEVICE(), MAPSG_N(300), UNMAPSG_N(300) }, { }, NOLIVE },
+	{ "sync_sg of a 300-entry list with 301", INV,
+	  { S_DEVICE(), MAPSG_N(300), S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000,
+					     .dir = EB_TO_DEV, .nents = 301) },
+	  { E("sg_nents_mismatch", .chk = EB_W_KIND, .kind = IA_REQ_SYNC_SG_CPU) } },
+};
+
+/* The driver unbound (a device record with IA_DEV_UNBOUND, bpf/unbind.bpf.c):
+ * what the device still maps is the driver's leak, an error then, and not
+ * reported again at the end. */
+#define UNBIND(...)	S_DEVICE(.d = { .flags = IA_DEV_UNBOUND, .driver = "" }, __VA_ARGS__)
+static const struct eb_case unbind_cases[] = {
+	{ "a mapping left at the unbind", INV,
+	  { S_DEVICE(), MAP4K, UNBIND(), S_FINISH(0) },
+	  { { "lifecycle.live_at_unbind", IA_SEV_ERROR, .chk = EB_W_DMA | EB_W_LEN | EB_W_KIND,
+	      .dma = 0xfffff000, .len = 0x1000, .kind = IA_REQ_MAP_PAGE } } },
+	{ "unmapped before the unbind", INV,
+	  { S_DEVICE(), MAP4K, UNMAP4K(), UNBIND(), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "another device's mapping at this one's unbind: at the end", INV,
+	  { S_DEVICE(), S_DEVICE(.dev = EB_DEV_B),
+	    S_MAP(.dev = EB_DEV_B, .phys = P, .size = 0x1000, .dma = 0xfffff000),
+	    UNBIND(), S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA, .dma = 0xfffff000) } },
+	{ "a mapping made after a rebind, live at the end", INV,
+	  { S_DEVICE(), UNBIND(), S_DEVICE(), MAP4K, S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA, .dma = 0xfffff000) } },
+};
+
+static void test_unbind(void **state)
+{
+	eb_run_table("lifecycle/unbind", unbind_cases, EB_N(unbind_cases));
+}
+
+static void test_dmadebug(void **state)
+{
+	eb_run_table("lifecycle/dmadebug", dmadebug_cases, EB_N(dmadebug_cases));
+}
+
 static void test_finish(void **state)
 {
 	eb_run_table("lifecycle/finish", finish_cases, EB_N(finish_cases));
@@ -316,13 +423,33 @@ static void test_finish(void **state)
 #define FAR_DMA		(FAR_IOVA + (5ULL << 30) + 0x200)
 #define FAR_MAP		S_MAP(.site = 1, .phys = P + (5ULL << 30) + 0x200, .size = 0x800,				      .dma = FAR_DMA, .dir = EB_TO_DEV,								      PT1(PTW(FAR_IOVA, P, 8ULL << 30, 0)))
 
-/* 3 GiB in: past the 31-bit offset an entry holds (shadow.h), below 4 GiB */
+/* 3 GiB in: below 4 GiB (what a 32-bit offset would hold) */
 #define FAR3_DMA	(FAR_IOVA + (3ULL << 30) + 0x200)
 #define FAR3_MAP	S_MAP(.site = 1, .phys = P + (3ULL << 30) + 0x200, .size = 0x800,		\
 			      .dma = FAR3_DMA, .dir = EB_TO_DEV,				\
 			      PT1(PTW(FAR_IOVA, P, 8ULL << 30, 0)))
 
+/* An entry holds an offset below 2^23 - 1 itself (shadow.h, CK_OFF_FAR):
+ * the handles just below and at the bound, in one 16 MiB write. */
+#define BOUND_DMA(off)	(FAR_IOVA + (off))
+#define BOUND_MAP(off)	S_MAP(.site = 1, .phys = P + (off), .size = 0x100,			\
+			      .dma = BOUND_DMA(off), .dir = EB_TO_DEV,				\
+			      PT1(PTW(FAR_IOVA, P, 16ULL << 20, 0)))
+
 static const struct eb_case far_cases[] = {
+	{ "handle 2^23 - 2 into its entry: live at the end, with its handle", INV,
+	  { S_DEVICE(), BOUND_MAP(0x7ffffe), S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = BOUND_DMA(0x7ffffe), .len = 0x100) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "handle 2^23 - 1 into its entry: live at the end, with its handle", INV,
+	  { S_DEVICE(), BOUND_MAP(0x7fffff), S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = BOUND_DMA(0x7fffff), .len = 0x100) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "handle 2^23 - 1 into its entry: unmapped, nothing left", INV,
+	  { S_DEVICE(), BOUND_MAP(0x7fffff),
+	    S_UNMAP(.dma = BOUND_DMA(0x7fffff), .size = 0x100, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 16ULL << 20, 16ULL << 20))), S_FINISH(0) },
+	  { }, NOLIVE },
 	{ "far handle at 3 GiB: live at the end, with its handle", INV,
 	  { S_DEVICE(), FAR3_MAP, S_FINISH(0) },
 	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = FAR3_DMA, .len = 0x800) },
@@ -369,6 +496,8 @@ int main(void)
 		cmocka_unit_test(test_preexisting),
 		cmocka_unit_test(test_unmap_inside_live),
 		cmocka_unit_test(test_sync),
+		cmocka_unit_test(test_dmadebug),
+		cmocka_unit_test(test_unbind),
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_far_handle),
 	};

@@ -23,7 +23,7 @@ struct ia_checker;
 /* Upper bounds (ns) of the lazy-flush window histogram's buckets, the last
  * bucket open-ended above them: the flush queue's timer is 10 ms
  * (IOVA_FQ_TIMEOUT), a full queue flushes sooner. */
-#define IA_LAZY_BUCKETS	10
+#define IA_LAZY_BUCKETS	IA_LAZY_NBOUNDS	/* event/ia_events.h */
 extern const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS];
 
 /* Per-device totals for `report`. */

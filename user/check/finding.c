@@ -6,6 +6,22 @@
 #include "check/finding.h"
 #include "lib/json.h"
 
+bool ia_site_core_frame(const char *sym)
+{
+	static const char *const prefixes[] = {
+		"iommu_dma_", "__iommu_dma_", "dma_", "__dma_", "debug_dma_",
+		"dma_common_", "bpf_", "?",
+		/* a fexit or kretprobe program's stack starts in its
+		 * trampoline (production mode's sites, bpf/prod.bpf.c) */
+		"ftrace_trampoline", "__kretprobe_trampoline", "kretprobe_trampoline",
+	};
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return !sym[0];
+}
+
 const char *ia_severity_str(__u32 sev)
 {
 	switch (sev) {

@@ -36,6 +36,10 @@ enum ia_invariant {
 
 #define IA_SITE_FRAMES	4	/* call-site frames kept per finding */
 
+/* A frame of the DMA code itself (dma-iommu, dma-mapping, BPF's), skipped
+ * before a call site's frames; "" (unknown) too. */
+bool ia_site_core_frame(const char *sym);
+
 struct ia_finding {
 	__u32 invariant;		/* enum ia_invariant */
 	__u32 severity;			/* enum ia_severity */

@@ -16,6 +16,8 @@
  *   exposure.bounce_slack     inside the bounce slot of a bounced request:
  *                             the slot owns its whole granule; info
  *   exposure.untrusted        an untrusted device reaches anything else; error
+ *   exposure.stack            the buffer itself is on the mapping task's
+ *                             kernel stack (IA_REQ_F_STACK); error
  *
  * With page records (bpf/classify.bpf.c, trace version 4) the exposed
  * bytes are also split by what their CPU pages held at map time (slab and
@@ -295,6 +297,23 @@ static void report_sensitive(struct ck_ctx *x, const struct gaps *g,
 	ck_report(x->c, &f);
 }
 
+/*
+ * The buffer is on the mapping task's kernel stack (BPF compares its phys
+ * with the task's stack pages at the map, IA_REQ_F_STACK): the device
+ * reaches the stack, whose frame is gone when the function returns, and
+ * the rest of its page besides (dma-debug: "maps memory from stack").
+ */
+static void report_stack(struct ck_ctx *x)
+{
+	struct ia_finding f;
+
+	ck_finding_init(x, &f, IA_INV_EXPOSURE, IA_SEV_ERROR, "exposure.stack");
+	snprintf(f.message, sizeof(f.message), "%s of %" PRIu64 " bytes at phys 0x%" PRIx64
+		 ": a buffer on the mapping task's kernel stack", ia_req_kind_str(x->req->kind),
+		 (uint64_t)x->req->size, (uint64_t)x->req->phys);
+	ck_report(x->c, &f);
+}
+
 static void exposure_map(struct ck_ctx *x)
 {
 	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
@@ -304,6 +323,8 @@ static void exposure_map(struct ck_ctx *x)
 	int nmap = 0, nreq;
 	struct ia_finding f;
 
+	if (x->req->hdr.flags & IA_REQ_F_STACK)
+		report_stack(x);
 	for (size_t i = 0; i < p->maps.n && nmap < MAX_RANGES; i++)
 		if (!p->maps.v[i].result)
 			map[nmap++] = p->maps.v[i];

@@ -13,8 +13,18 @@
  *   lifecycle.pt_leftover    page-table entries of the mapping still there
  *                            after its unmap
  *   lifecycle.sync_outside   a sync of bytes no live mapping holds
+ *   lifecycle.sync_dir_mismatch  a sync with another direction than the
+ *                            map's (a bidirectional map takes any)
+ *   lifecycle.sg_nents_mismatch  unmap_sg or sync_sg with another entry
+ *                            count than the map_sg was given (the classic
+ *                            bug: the count dma_map_sg() returned)
+ *   lifecycle.free_cpu_mismatch  dma_free_coherent() with another cpu
+ *                            address than the allocation returned
+ *   lifecycle.live_at_unbind a mapping still live when its device's driver
+ *                            was unbound (the driver leaked it)
  *   lifecycle.live_at_end    mappings still live when the run ended (info:
- *                            ring buffers are; leaks are too)
+ *                            ring buffers are; leaks are too), unless
+ *                            reported at an unbind
  *
  * A mapping made before the recording started is not known: its unmap
  * removes page-table entries, which tells it apart from a handle never
@@ -196,6 +206,8 @@ static void lifecycle_map(struct ck_ctx *x)
 		.dev = (__u16)x->dev->stats_idx,
 		.kind = (__u8)x->req->kind,
 		.dir = (__u8)x->req->dir,
+		.aux = x->req->kind == IA_REQ_MAP_SG ? x->req->nents :
+		       x->req->kind == IA_REQ_ALLOC ? (__u32)x->req->cpu_addr : 0,
 	};
 	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, x->req->dma) : NULL;
 	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
@@ -307,6 +319,52 @@ static bool take_owner(struct ck_ctx *x, struct ck_owner *own)
 	return true;
 }
 
+/*
+ * What dma-debug checks besides kind, size and direction (kernel/dma/debug.c
+ * check_unmap(), check_sync()): the entry count of a scatterlist's unmap or
+ * sync, the cpu address of a coherent free. Unknown (0) on either side:
+ * nothing to compare. The cpu address is compared by its low 32 bits (what
+ * struct ck_owner keeps): a free differing only above them is missed.
+ */
+static void check_sg_nents(struct ck_ctx *x, const struct ck_owner *own)
+{
+	const struct ia_ev_req *r = x->req;
+	char msg[200];
+
+	if (own->kind != IA_REQ_MAP_SG || !own->aux || !r->nents || r->nents == own->aux)
+		return;
+	snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64 " with %u entries, mapped"
+		 " with %u", ia_req_kind_str(r->kind), (uint64_t)r->dma, r->nents, own->aux);
+	lifecycle_finding(x, "lifecycle.sg_nents_mismatch", msg);
+}
+
+static void check_free_cpu(struct ck_ctx *x, const struct ck_owner *own)
+{
+	const struct ia_ev_req *r = x->req;
+	char msg[200];
+
+	if (r->kind != IA_REQ_FREE || own->kind != IA_REQ_ALLOC || !own->aux ||
+	    !r->cpu_addr || (__u32)r->cpu_addr == own->aux)
+		return;
+	snprintf(msg, sizeof(msg), "free of handle 0x%" PRIx64 " with cpu address 0x%" PRIx64
+		 ", allocated at ...%08x", (uint64_t)r->dma, (uint64_t)r->cpu_addr, own->aux);
+	lifecycle_finding(x, "lifecycle.free_cpu_mismatch", msg);
+}
+
+/* A sync's direction: the map's, unless it was mapped bidirectional
+ * (DMA_BIDIRECTIONAL, 0), which every sync may name. */
+static void check_sync_dir(struct ck_ctx *x, const struct ck_owner *own)
+{
+	const struct ia_ev_req *r = x->req;
+	char msg[200];
+
+	if (!own->dir || r->dir == own->dir)
+		return;
+	snprintf(msg, sizeof(msg), "%s of 0x%" PRIx64 " with direction %u, mapped with"
+		 " direction %u", ia_req_kind_str(r->kind), (uint64_t)r->dma, r->dir, own->dir);
+	lifecycle_finding(x, "lifecycle.sync_dir_mismatch", msg);
+}
+
 /* Removed only entries a page-table snapshot showed before the recording. */
 static bool all_seeded(const struct ck_pending *p)
 {
@@ -339,6 +397,11 @@ static void lifecycle_unmap(struct ck_ctx *x)
 				 " a mapping's handle but lies inside a live mapping",
 				 ia_req_kind_str(r->kind), (uint64_t)r->dma);
 			lifecycle_finding(x, "lifecycle.unmap_unknown", msg);
+		} else if (r->dma == ~0ULL) {
+			snprintf(msg, sizeof(msg), "%s of DMA_MAPPING_ERROR (%" PRIu64 " bytes):"
+				 " the handle of a map that failed", ia_req_kind_str(r->kind),
+				 (uint64_t)r->size);
+			lifecycle_finding(x, "lifecycle.unmap_unknown", msg);
 		} else {
 			snprintf(msg, sizeof(msg), "%s of handle 0x%" PRIx64
 				 " (%" PRIu64 " bytes), which was never mapped",
@@ -363,6 +426,9 @@ static void lifecycle_unmap(struct ck_ctx *x)
 			 (uint64_t)r->dma, r->dir, own.dir);
 		lifecycle_finding(x, "lifecycle.dir_mismatch", msg);
 	}
+	if (r->kind == IA_REQ_UNMAP_SG)
+		check_sg_nents(x, &own);
+	check_free_cpu(x, &own);
 	check_leftover(x, &own);
 	ck_live_end(x->c, x->dev, own.req_id);
 	if (ia_recent_add(&x->dev->unmapped, r->dma))
@@ -432,6 +498,14 @@ static int sync_in_extents(const struct ck_device *d, __u64 start, __u64 end)
 	return 0;
 }
 
+/* A sync a live mapping holds: its direction and, for a list, its count. */
+static void check_held_sync(struct ck_ctx *x, const struct ck_owner *own)
+{
+	check_sync_dir(x, own);
+	if (x->req->kind == IA_REQ_SYNC_SG_CPU || x->req->kind == IA_REQ_SYNC_SG_DEV)
+		check_sg_nents(x, own);
+}
+
 static void lifecycle_sync(struct ck_ctx *x)
 {
 	const struct ia_ev_req *r = x->req;
@@ -455,11 +529,15 @@ static void lifecycle_sync(struct ck_ctx *x)
 		 * segments (its handle and length span other mappings' IOVAs) */
 		const struct ck_extents *e = ia_u64map_get(&x->dev->extents, m->req_id);
 
-		if (e && e->nseg ? extents_hold_seg(e, start, end) : end <= m->dma + m->len)
+		if (e && e->nseg ? extents_hold_seg(e, start, end) : end <= m->dma + m->len) {
+			check_held_sync(x, m);
 			return;
+		}
 	} else if (o) {
-		if (end <= o->dma + o->len)
+		if (end <= o->dma + o->len) {
+			check_held_sync(x, o);
 			return;
+		}
 	} else if (!before) {
 		/* a mapping made before the recording: the bytes must at least
 		 * be mapped */
@@ -476,21 +554,32 @@ static void lifecycle_sync(struct ck_ctx *x)
 	lifecycle_finding(x, "lifecycle.sync_outside", msg);
 }
 
-static void report_live(struct ia_checker *c, const struct ck_owner *o)
+/* A live mapping at the end of the run (info: rings are) or when its
+ * device's driver was unbound (an error: the driver left it, dma-debug's
+ * "has pending DMA allocations while released from device"). */
+static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unbind)
 {
 	struct ck_device *d = o->dev < c->devlist.n ? c->devlist.v[o->dev] : NULL;
 	struct ia_finding f;
 
-	ck_finding_init_dev(c, d, &f, IA_INV_LIFECYCLE, IA_SEV_INFO,
-			    "lifecycle.live_at_end", o->stack_id);
+	ck_finding_init_dev(c, d, &f, IA_INV_LIFECYCLE, unbind ? IA_SEV_ERROR : IA_SEV_INFO,
+			    unbind ? "lifecycle.live_at_unbind" : "lifecycle.live_at_end",
+			    o->stack_id);
 	f.req_kind = o->kind;
 	f.req_id = o->req_id;
 	f.dma = o->dma;
 	f.len = o->len;
 	snprintf(f.message, sizeof(f.message), "%s of %" PRIu64
-		 " bytes at handle 0x%" PRIx64 " still mapped at the end of the run",
-		 ia_req_kind_str(o->kind), (uint64_t)f.len, (uint64_t)f.dma);
+		 " bytes at handle 0x%" PRIx64 " still mapped %s", ia_req_kind_str(o->kind),
+		 (uint64_t)f.len, (uint64_t)f.dma,
+		 unbind ? "when its driver was unbound" : "at the end of the run");
 	ck_report(c, &f);
+}
+
+/* Reported at an unbind already: not again at the end. */
+static bool seen_at_unbind(struct ia_checker *c, const struct ck_owner *o)
+{
+	return o->dev < c->devlist.n && ia_u64map_get(&c->devlist.v[o->dev]->at_unbind, o->req_id);
 }
 
 static int live_entry(struct ia_inode *n, void *ctx)
@@ -499,8 +588,8 @@ static int live_entry(struct ia_inode *n, void *ctx)
 	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
 	struct ck_owner own = ck_ptmap_owner(c, m);
 
-	if (own.req_id)
-		report_live(c, &own);
+	if (own.req_id && !seen_at_unbind(c, &own))
+		report_live(c, &own, false);
 	return 0;
 }
 
@@ -513,7 +602,48 @@ static void lifecycle_finish(struct ia_checker *c)
 		ia_itree_each(&((struct ck_domain *)v)->pt, live_entry, c);
 	for (size_t i = 0; i < c->devlist.n; i++)
 		for (size_t it = 0; ia_u64map_next(&c->devlist.v[i]->orphans, &it, &k, &v);)
-			report_live(c, v);
+			if (!seen_at_unbind(c, v))
+				report_live(c, v, false);
+}
+
+struct unbind_walk {
+	struct ia_checker *c;
+	struct ck_device *d;
+};
+
+static void report_at_unbind(struct ia_checker *c, struct ck_device *d, const struct ck_owner *o)
+{
+	if (o->dev != d->stats_idx || seen_at_unbind(c, o))
+		return;
+	if (ia_u64map_put(&d->at_unbind, o->req_id, d, NULL))
+		c->oom = true;
+	report_live(c, o, true);
+}
+
+static int unbind_entry(struct ia_inode *n, void *ctx)
+{
+	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+	struct unbind_walk *w = ctx;
+	struct ck_owner own;
+
+	if (!m->own_req)
+		return 0;
+	own = ck_ptmap_owner(w->c, m);
+	report_at_unbind(w->c, w->d, &own);
+	return 0;
+}
+
+/* Every live mapping of the device, in any domain (it may have moved). */
+static void lifecycle_unbind(struct ia_checker *c, struct ck_device *d)
+{
+	struct unbind_walk w = { c, d };
+	__u64 k;
+	void *v;
+
+	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);)
+		ia_itree_each(&((struct ck_domain *)v)->pt, unbind_entry, &w);
+	for (size_t it = 0; ia_u64map_next(&d->orphans, &it, &k, &v);)
+		report_at_unbind(c, d, v);
 }
 
 const struct ck_invariant ck_inv_lifecycle = {
@@ -521,5 +651,6 @@ const struct ck_invariant ck_inv_lifecycle = {
 	.map = lifecycle_map,
 	.unmap = lifecycle_unmap,
 	.sync = lifecycle_sync,
+	.unbind = lifecycle_unbind,
 	.finish = lifecycle_finish,
 };

@@ -38,6 +38,9 @@ struct ck_invariant {
 	void (*iova)(struct ck_iova_ctx *x);
 	/* memory freed while a device could reach it (record --free-hooks) */
 	void (*freed)(struct ia_checker *c, const struct ia_ev_freed *e);
+	/* a device's driver was released (an IA_DEV_UNBOUND device record),
+	 * before the device's context is replaced by the record's */
+	void (*unbind)(struct ia_checker *c, struct ck_device *d);
 	/* a page-table snapshot completed (c->oracle holds it) */
 	void (*snapshot)(struct ia_checker *c);
 	/* end of input: end-of-run findings */

@@ -32,11 +32,17 @@ static void on_device(struct ia_checker *c, const struct ia_ev_device *e)
 
 	if (!d)
 		return;
+	if (e->hdr.flags & IA_DEV_UNBOUND) {
+		CK_EACH(unbind, c, d);
+		/* the device keeps the name of the driver it had in reports */
+		memcpy(d->stats.driver, d->ctx.driver, sizeof(d->stats.driver));
+	}
 	d->ctx = *e;
 	d->has_ctx = true;
 	memcpy(d->stats.name, e->name, sizeof(d->stats.name));
 	d->stats.name[sizeof(d->stats.name) - 1] = 0;
-	memcpy(d->stats.driver, e->driver, sizeof(d->stats.driver));
+	if (!(e->hdr.flags & IA_DEV_UNBOUND))
+		memcpy(d->stats.driver, e->driver, sizeof(d->stats.driver));
 	d->stats.driver[sizeof(d->stats.driver) - 1] = 0;
 	d->stats.domain_type = e->domain_type;
 	d->stats.granule = e->granule;
@@ -332,9 +338,11 @@ static bool req_sane(const struct ia_ev_req *e)
 	/* ids are the BPF side's, from 1: 0 means "no request" elsewhere */
 	if (!e->hdr.req_id || wraps(e->phys, e->size))
 		return false;
-	/* a failed map's handle is DMA_MAPPING_ERROR (~0): not a range */
+	/* a failed map's handle is DMA_MAPPING_ERROR (~0): not a range; nor
+	 * is an unmap's of it (a driver that never checked its map failed:
+	 * lifecycle.unmap_unknown, dma-debug's "invalid DMA memory address") */
 	return ((e->hdr.flags & IA_REQ_F_FAILED) && ck_kind_maps(e->kind)) ||
-	       !wraps(e->dma, e->size);
+	       (e->dma == ~0ULL && ck_kind_unmaps(e->kind)) || !wraps(e->dma, e->size);
 }
 
 static bool sg_sane(const struct ia_ev_sg *e)

@@ -101,48 +101,78 @@ static struct ck_ptmap *ptmap_at(struct ia_checker *c, __u32 h)
 	return ia_pool_at(&c->pt_pool, h);
 }
 
+/*
+ * An owner's field too big for its entry (CK_OFF_FAR, CK_AUX_FAR) is kept
+ * in checker.far under the entry's address plus the field's number: entries
+ * are 64 bytes apart, so no two keys meet. The value kept is at least the
+ * field's bound, never 0 (0 is "absent" to a u64map).
+ */
+enum { FAR_OFF, FAR_AUX };
+
+static __u64 far_key(const struct ck_ptmap *m, int field)
+{
+	return (__u64)(uintptr_t)m + (__u64)field;
+}
+
+static __u64 far_get(const struct ia_checker *c, const struct ck_ptmap *m, int field,
+		     __u32 packed, __u32 bound)
+{
+	return packed == bound ? (__u64)(uintptr_t)ia_u64map_get(&c->far, far_key(m, field)) :
+				 packed;
+}
+
+/* What to store in a field of width bound: v, or the bound with v in far. */
+static __u32 far_put(struct ia_checker *c, const struct ck_ptmap *m, int field, __u64 v,
+		     __u32 bound)
+{
+	if (v < bound)
+		return (__u32)v;
+	if (ia_u64map_put(&c->far, far_key(m, field), (void *)(uintptr_t)v, NULL))
+		c->oom = true;
+	return bound;
+}
+
+/* Forget what far holds for m's owner. */
+static void far_drop(struct ia_checker *c, const struct ck_ptmap *m)
+{
+	if (!m->own_req)
+		return;
+	if (m->own_off == CK_OFF_FAR)
+		ia_u64map_del(&c->far, far_key(m, FAR_OFF));
+	if (m->own_aux == CK_AUX_FAR)
+		ia_u64map_del(&c->far, far_key(m, FAR_AUX));
+}
+
 static void ptmap_free(struct ia_checker *c, __u32 h)
 {
-	struct ck_ptmap *m = h ? ptmap_at(c, h) : NULL;
-
-	if (m && m->own_req && m->own_off == CK_OFF_FAR)
-		ia_u64map_del(&c->far, (__u64)(uintptr_t)m);
+	if (h)
+		far_drop(c, ptmap_at(c, h));
 	ia_pool_free(&c->pt_pool, h);
 }
 
 struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m)
 {
-	struct ck_owner o = {
+	if (!m->own_req)
+		return (struct ck_owner){ 0 };
+	return (struct ck_owner){
 		.req_id = m->own_req, .len = m->own_len, .stack_id = m->own_stack,
 		.dev = m->own_dev, .kind = m->own_kind, .dir = m->own_dir,
+		.dma = m->node.start + far_get(c, m, FAR_OFF, m->own_off, CK_OFF_FAR),
+		.aux = (__u32)far_get(c, m, FAR_AUX, m->own_aux, CK_AUX_FAR),
 	};
-
-	if (!o.req_id)
-		return (struct ck_owner){ 0 };
-	o.dma = m->own_off == CK_OFF_FAR ?
-		(__u64)(uintptr_t)ia_u64map_get(&c->far, (__u64)(uintptr_t)m) :
-		m->node.start + m->own_off;
-	return o;
 }
 
 void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o)
 {
-	__u64 off = o->req_id ? o->dma - m->node.start : 0;
-	__u64 key = (__u64)(uintptr_t)m;
-
-	if (m->own_req && m->own_off == CK_OFF_FAR)
-		ia_u64map_del(&c->far, key);
+	far_drop(c, m);
 	m->own_req = o->req_id;
-	m->own_off = off < CK_OFF_FAR ? (__u32)off : CK_OFF_FAR;
 	m->own_len = o->len;
 	m->own_stack = o->stack_id;
 	m->own_dev = o->dev;
 	m->own_kind = o->kind;
 	m->own_dir = o->dir;
-	/* the handle is not 0: 2 GiB or more into an entry */
-	if (o->req_id && off >= CK_OFF_FAR &&
-	    ia_u64map_put(&c->far, key, (void *)(uintptr_t)o->dma, NULL))
-		c->oom = true;
+	m->own_off = o->req_id ? far_put(c, m, FAR_OFF, o->dma - m->node.start, CK_OFF_FAR) : 0;
+	m->own_aux = o->req_id ? far_put(c, m, FAR_AUX, o->aux, CK_AUX_FAR) : 0;
 }
 
 /* The page-table oracle's state (shadow_oracle.c fills it). */
@@ -171,6 +201,7 @@ void ia_checker_free(struct ia_checker *c)
 		/* its sub-granule buffers are in c->subbuf_pool */
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
+		ia_u64map_free(&d->at_unbind);
 		ia_recent_free(&d->unmapped);
 		ia_u64map_free_values(&d->extents);
 		free(d->samples.v);
@@ -275,6 +306,7 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 	ia_itree_init(&d->live_phys, &c->subbuf_pool);
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
+	ia_u64map_init(&d->at_unbind);
 	ia_recent_init(&d->unmapped, c->lim.unmapped);
 	ia_u64map_init(&d->extents);
 	snprintf(d->stats.name, sizeof(d->stats.name), "dev@%" PRIx64, (uint64_t)dev);
@@ -380,10 +412,7 @@ void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
 	c->live_maps--;
 }
 
-const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = {
-	10000, 100000, 1000000, 2500000, 5000000, 10000000, 25000000, 50000000,
-	100000000, 1000000000,
-};
+const __u64 ia_lazy_bounds_ns[IA_LAZY_BUCKETS] = IA_LAZY_BOUNDS_NS;
 
 void ia_check_dev_add(struct ia_check_dev *sum, const struct ia_check_dev *d)
 {
@@ -421,19 +450,6 @@ void ia_lazy_observe(struct ia_check_dev *d, __u64 ns)
 /* ---- findings ---------------------------------------------------------- */
 
 /* Frames of the DMA API itself are not the call site. */
-static bool core_frame(const char *sym)
-{
-	static const char *const prefixes[] = {
-		"iommu_dma_", "__iommu_dma_", "dma_", "__dma_", "debug_dma_",
-		"dma_common_", "bpf_", "?",
-	};
-
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return !sym[0];
-}
-
 static void fill_site(struct ia_checker *c, struct ia_finding *f, __s32 stack_id)
 {
 	const struct ck_stack *s = stack_id >= 0 ?
@@ -443,7 +459,7 @@ static void fill_site(struct ia_checker *c, struct ia_finding *f, __s32 stack_id
 	memset(f->site, 0, sizeof(f->site));
 	if (!s)
 		return;
-	while (i < s->nr && core_frame(s->sym[i]))
+	while (i < s->nr && ia_site_core_frame(s->sym[i]))
 		i++;
 	for (; i < s->nr && k < IA_SITE_FRAMES; i++, k++)
 		memcpy(f->site[k], s->sym[i], IA_SYM_LEN);

@@ -36,6 +36,10 @@ struct ck_owner {
 	__s32 stack_id;
 	__u16 dev;		/* index in checker.devlist */
 	__u8 kind, dir;		/* enum ia_req_kind, dma direction */
+	__u32 aux;		/* map_sg: the nents it was given; alloc: the
+				 * low 32 bits of its cpu address (what its
+				 * unmap, free or sync must repeat; 0: unknown;
+				 * in the padding: no bigger than before) */
 };
 
 /* A page-table write, as seen in one request (or unattributed). */
@@ -109,21 +113,26 @@ struct ck_ptmap {
 	struct ia_inode node;	/* IOVA range; first: a pool object (itree.h) */
 	__u64 paddr;
 	__u64 own_req;		/* ck_owner.req_id; 0: no owner */
-	/* its handle - node.start; CK_OFF_FAR: in checker.far. 31 bits, so
-	 * that seeded fits beside it in 64 bytes: the bit comes from the
-	 * offset (an entry's owner 2 GiB or more in moves to checker.far,
-	 * which only huge writes have) rather than from a field read back
-	 * from the trace (kind, dir, dev), whose stored values would change */
-	__u32 own_off : 31;
-	__u32 seeded : 1;	/* made before the recording: a snapshot's */
 	__u32 own_len;
 	__s32 own_stack;
 	__u16 own_dev;
 	__u8 own_kind, own_dir;
+	/* The two narrowed fields: a value at or above its bound is kept in
+	 * checker.far instead (the field holds the bound). They are narrowed
+	 * rather than kind, dir or dev because they are the ones whose usual
+	 * values are small: the handle's offset into its entry is below the
+	 * granule but for huge writes, and aux is 0 but for map_sg (its nents,
+	 * below 255 but for long lists) and alloc (a cpu address: far, but a
+	 * coherent allocation is rare and long-lived). The bit for seeded comes
+	 * from them too, not from a field read back from the trace (kind, dir,
+	 * dev), whose stored values would change. */
+	__u32 own_off : 23;	/* its handle - node.start; CK_OFF_FAR: far */
+	__u32 seeded : 1;	/* made before the recording: a snapshot's */
+	__u32 own_aux : 8;	/* ck_owner.aux; CK_AUX_FAR: far */
 };
 _Static_assert(sizeof(struct ck_ptmap) == 64, "a live mapping's entry: 64 bytes (issue 15)");
-/* The owner's handle is 2 GiB or more into the entry (a huge write). */
-#define CK_OFF_FAR	((1u << 31) - 1)
+#define CK_OFF_FAR	((1u << 23) - 1)	/* the handle 8 MiB or more into the entry */
+#define CK_AUX_FAR	((1u << 8) - 1)
 
 struct ck_domain {
 	struct ia_itree pt;	/* struct ck_ptmap by IOVA */
@@ -157,6 +166,8 @@ struct ck_device {
 					 * whose page-table write was not seen */
 	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
 					 * most recent ones under a limit) */
+	struct ia_u64map at_unbind;	/* req ids of live mappings reported at
+					 * an unbind (not again at the end) */
 	struct ia_u64map extents;	/* req id -> ck_extents: live mappings whose
 					 * writes are not the one IOVA range
 					 * around their handle */
@@ -267,7 +278,8 @@ struct ia_checker {
 	 * every domain, live sub-granule buffers of every device, queued
 	 * lazy unmaps */
 	struct ia_pool pt_pool, subbuf_pool, queued_pool;
-	struct ia_u64map far;		/* ck_ptmap * -> owner handle (CK_OFF_FAR) */
+	struct ia_u64map far;		/* (ck_ptmap *) + a field (shadow.c) -> the
+					 * owner's field too big for its entry */
 	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
 	struct ia_u64map fq;		/* cookie -> ck_queued list (first handle) */
 	struct ia_itree stale;		/* queued ranges by phys */

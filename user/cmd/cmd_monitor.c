@@ -29,12 +29,14 @@
 #include <time.h>
 #include <unistd.h>
 #include "check/checker.h"
+#include "check/devstats.h"
 #include "cmd/cli.h"
 #include "live/coverage.h"
 #include "live/loader.h"
 #include "live/run.h"
 #include "live/stackrec.h"
 #include "out/metrics_http.h"
+#include "out/prod_out.h"
 #include "out/prom_out.h"
 #include "trace/trace.h"
 
@@ -70,6 +72,10 @@ struct mon {
 	int ticks;			/* status callbacks (one a second) */
 	int textfile_errors;
 	struct ia_http *http;
+	/* --production: the counters in BPF (bpf/prod.bpf.c) instead of the
+	 * checker, named by the device records (the only ones sent) */
+	bool production;
+	struct ia_devstats ds;
 };
 
 static void usage(FILE *f)
@@ -79,6 +85,7 @@ static void usage(FILE *f)
 "                           [--interval S] [--log FILE] [--device NAME]...\n"
 "                           [--duration S] [--ringbuf-mb N] [--max-findings N]\n"
 "                           [--max-stacks N] [--max-devices N] [--max-unmapped N]\n"
+"                           [--production]\n"
 "\n"
 "Runs in the foreground until SIGTERM or SIGINT (a systemd service), checking\n"
 "live DMA traffic as `live` does, with its memory bounded whatever the\n"
@@ -104,6 +111,12 @@ static void usage(FILE *f)
 "      --max-devices N     devices tracked (default %zu)\n"
 "      --max-unmapped N    unmapped handles remembered per device, for\n"
 "                          double unmaps (default %zu)\n"
+"      --production        count in the kernel (`devices --production`): the\n"
+"                          same per-device metrics from BPF maps read every\n"
+"                          second, no record per request, no findings (no\n"
+"                          check runs: coverage_complete 0); not counted:\n"
+"                          scatterlists, remapped and noncontiguous\n"
+"                          allocations, the IOVA API\n"
 "\n"
 "Exit: 0 stopped by a signal or --duration; 1 a runtime failure (BPF load,\n"
 "the listen address, the log); 2 bad arguments; 3 stopped, but events were\n"
@@ -202,6 +215,11 @@ static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 	struct mon *m = ctx;
 	struct ia_stack_passed p;
 
+	if (m->production) {	/* device records only */
+		ia_devstats_add(&m->ds, rec, len);
+		m->records++;
+		return 0;
+	}
 	rec = ia_stack_pass(&m->stacks, m->s, rec, len, &p);
 	if (p.has_stack)
 		ia_checker_event(m->ck, &p.stack.s.hdr, p.stack.s.hdr.size);
@@ -215,6 +233,29 @@ static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 
 /* ---- metrics ---------------------------------------------------------------- */
 
+/* Production mode's exposition: the counters as the checker's totals. */
+static int render_prod(struct mon *m, FILE *out, struct ia_prom_run *r,
+		       struct ia_checker_state *st)
+{
+	struct ia_prod_table t = {};
+	struct ia_check_dev *d = NULL;
+	int ret = ia_prod_table_read(&t, m->s, &m->ds);
+
+	if (!ret && !(d = ia_prod_check_devs(&t)))
+		ret = -ENOMEM;
+	if (!ret) {
+		r->records = m->records;
+		r->malformed = m->ds.bad_records;
+		r->devs = d;
+		r->ndevs = t.n;
+		ia_prod_state(&t, st);
+		ret = ia_prom_write(out, r);
+	}
+	free(d);
+	ia_prod_table_free(&t);
+	return ret;
+}
+
 /* The exposition of what the checker holds now (the loop's thread). */
 static int render(struct mon *m, FILE *out)
 {
@@ -225,6 +266,8 @@ static int render(struct mon *m, FILE *out)
 	int ret;
 
 	ia_session_drops(m->s, lost);
+	if (m->production)
+		return render_prod(m, out, &r, &st);
 	r.records = m->records;
 	r.malformed = ia_checker_malformed(m->ck);
 	r.devs = ia_checker_devices(m->ck, &r.ndevs);
@@ -409,6 +452,7 @@ static int parse(struct ia_cli *cli, int argc, char **argv, struct mon *m,
 		{ "max-stacks", required_argument, NULL, 'S' },
 		{ "max-devices", required_argument, NULL, 'V' },
 		{ "max-unmapped", required_argument, NULL, 'U' },
+		{ "production", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -426,6 +470,9 @@ static int parse(struct ia_cli *cli, int argc, char **argv, struct mon *m,
 			break;
 		case 'T':
 			m->textfile = optarg;
+			break;
+		case 'P':
+			m->production = o->so.production = true;
 			break;
 		case 'I':
 			if (ia_parse_duration(optarg, &d) || d < 1 || d > 86400 || d != (int)d)
@@ -476,6 +523,7 @@ static void mon_free(struct mon *m)
 	if (m->s)
 		ia_session_close(m->s);
 	ia_stack_cache_free(&m->stacks);
+	ia_devstats_free(&m->ds);
 	ia_checker_free(m->ck);
 	if (m->log && m->log != stdout)
 		fclose(m->log);
@@ -502,6 +550,7 @@ int cmd_monitor(struct ia_cli *cli, int argc, char **argv)
 	signal(SIGHUP, SIG_IGN);
 	pthread_mutex_init(&m.lock, NULL);
 	ia_stack_cache_init(&m.stacks);
+	ia_devstats_init(&m.ds);
 	ret = parse(cli, argc, argv, &m, &o);
 	if (ret || cli->parse_only) {	/* parse_only: the argument harness */
 		mon_free(&m);
@@ -514,6 +563,7 @@ int cmd_monitor(struct ia_cli *cli, int argc, char **argv)
 		return ia_fail(cli, IA_EXIT_FAILURE, "out of memory");
 	}
 	ia_checker_set_limits(m.ck, &o.lim);
+	o.so.prod_max_devices = o.lim.devices;	/* production mode's table */
 	if (m.log_path && !(m.log = log_open(m.log_path, err, sizeof(err)))) {
 		mon_free(&m);
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
@@ -552,8 +602,10 @@ int cmd_monitor(struct ia_cli *cli, int argc, char **argv)
 		textfile_update(&m);
 	ia_session_drops(m.s, lost);
 	log_stop(&m, lost);
+	/* production mode: its own hooks (no check runs) */
 	incomplete = lost[IA_DROP_RINGBUF] || lost[IA_DROP_INFLIGHT] ||
-		     ia_coverage_incomplete(m.meta);
+		     (m.production ? ia_hooks_incomplete_checks(hs, nh) != 0 :
+		      ia_coverage_incomplete(m.meta) != 0);
 	mon_free(&m);
 	if (ret)
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);

@@ -119,6 +119,10 @@ struct ia_ev_hdr {
 #define IA_DEV_PCI		(1u << 1)	/* on the PCI bus */
 #define IA_DEV_NO_DOMAIN	(1u << 2)	/* no default domain */
 #define IA_DEV_NO_COOKIE	(1u << 3)	/* domain has no iova cookie */
+#define IA_DEV_UNBOUND		(1u << 4)	/* sent at the driver's unbind
+						 * (driver now ""): what the
+						 * device still maps was left
+						 * by the driver it had */
 
 /* IOMMU_DOMAIN_* types (include/linux/iommu.h, stable since 5.x) */
 #define IA_DOMAIN_BLOCKED	0x0
@@ -150,6 +154,8 @@ struct ia_ev_device {
 /* struct ia_ev_req.hdr.flags */
 #define IA_REQ_F_FAILED		(1u << 0)	/* returned an error / no handle */
 #define IA_REQ_F_ENTRY_ONLY	(1u << 1)	/* no fexit seen (unmaps, frees) */
+#define IA_REQ_F_STACK		(1u << 2)	/* single map: the buffer is on the
+						 * calling task's kernel stack */
 
 struct ia_ev_req {
 	struct ia_ev_hdr hdr;	/* hdr.req_id: this request's id */
@@ -439,6 +445,65 @@ struct ia_ev_freed {
 	__u64 iova;
 	__s32 free_stack_id;	/* the freeing call stack; < 0: none */
 	__s32 map_stack_id;	/* the mapping request's */
+};
+
+/*
+ * Production mode (bpf/prod.bpf.c, `devices --production`): per-device
+ * counters kept in BPF, one per-CPU hash entry per device (userspace adds
+ * the CPUs up), so no record is sent per request. The figures are those of
+ * the checker's device totals (struct ia_check_dev) for the requests that
+ * go through __iommu_dma_map (single maps, MMIO, contiguous allocations,
+ * dma_alloc_pages), with exposure computed from the request and the
+ * granule as dma-iommu rounds it.
+ */
+/* The lazy-flush window histogram's upper bounds, ns (the flush-queue
+ * timer is 10 ms), shared by the checker (check/shadow.c) and the BPF
+ * counters; a last bucket holds what is above them all. */
+#define IA_LAZY_NBOUNDS		10
+#define IA_LAZY_BOUNDS_NS	{ 10000, 100000, 1000000, 2500000, 5000000, 10000000, \
+				  25000000, 50000000, 100000000, 1000000000 }
+#define IA_PROD_LAZY_BUCKETS	(IA_LAZY_NBOUNDS + 1)
+
+struct ia_prod_dev {
+	__u64 maps;		/* successful __iommu_dma_map calls */
+	__u64 failed;		/* ... that returned DMA_MAPPING_ERROR */
+	__u64 bytes_requested;
+	__u64 bytes_mapped;	/* granule-aligned span written */
+	__u64 bytes_exposed;	/* mapped, not requested (head + tail) */
+	__u64 pages_exposed;	/* whole CPU pages among them */
+	__u64 unmaps;		/* __iommu_dma_unmap of a mapping counted here */
+	__u64 untracked;	/* maps not kept (live table full): their unmaps
+				 * are not matched */
+	__u64 unmatched;	/* unmaps of mappings not counted here (made
+				 * before the start, by map_sg, remapped
+				 * allocations, or untracked) */
+	__u64 lazy_windows;	/* queued unmaps whose flush was seen */
+	__u64 lazy_sum_ns;
+	__u64 lazy_max_ns;
+	__u64 lazy_hist[IA_PROD_LAZY_BUCKETS];	/* bounds: ia_lazy_bounds_ns */
+};
+
+/* Production mode's per-call-site counters of the maps that expose bytes:
+ * key (device, call stack id in the stack map; -1 when it had no room). */
+struct ia_prod_site_key {
+	__u64 dev;
+	__s64 stack_id;
+};
+
+struct ia_prod_site {
+	__u64 maps;		/* maps exposing bytes, from this site */
+	__u64 bytes_exposed;
+	__u64 pages_exposed;
+};
+
+/* Production mode's bounded state: what did not fit, per cause (a per-CPU
+ * array, prod_overflow). */
+enum ia_prod_overflow {
+	IA_PROD_OVF_DEVICES = 0,	/* a device beyond the per-device table */
+	IA_PROD_OVF_LIVE,		/* a mapping beyond the live table */
+	IA_PROD_OVF_LAZY,		/* a queued unmap beyond a cookie's queue */
+	IA_PROD_OVF_SITES,		/* a call site beyond the per-site table */
+	IA_PROD_OVF_MAX,
 };
 
 /*

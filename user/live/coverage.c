@@ -29,6 +29,9 @@ static const struct ia_hook *hook_by_name(const char *name)
 	for (size_t i = 0; i < ia_nr_hooks; i++)
 		if (!strcmp(ia_hooks[i].name, name))
 			return &ia_hooks[i];
+	for (size_t i = 0; i < ia_nr_prod_hooks; i++)
+		if (!strcmp(ia_prod_hooks[i].name, name))
+			return &ia_prod_hooks[i];
 	return NULL;
 }
 
@@ -66,8 +69,9 @@ __u32 ia_coverage_incomplete(const struct ia_trace_meta *m)
 
 		for (__u32 k = 0; k < m->nr_hooks && k < IA_TRACE_MAX_HOOKS; k++)
 			listed |= !strcmp(m->hooks[k].name, h->name);
-		if (h->kind == IA_ATTACH_KSYM)
-			continue;	/* traces before the row checked nothing */
+		if (h->kind == IA_ATTACH_KSYM || h->unlisted_ok)
+			continue;	/* traces before the row checked nothing
+					 * with it, or as much without it */
 		if (!listed && !(h->api_since && release_before(m->kernel_release, h->api_since)))
 			bad |= h->checks;
 	}

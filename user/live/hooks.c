@@ -90,6 +90,13 @@ const struct ia_hook ia_hooks[] = {
 	  { SYNC("iommu_dma_sync_sg_for_cpu", sync_sg_cpu) } },
 	{ "sync_sg_for_device", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE, "syncs",
 	  { SYNC("iommu_dma_sync_sg_for_device", sync_sg_dev) } },
+	/* bpf/unbind.bpf.c: every unbind (sysfs, driver_detach, removal)
+	 * leaves through it, after remove() and devres. Missing on a live
+	 * kernel: leaks are reported at the end only (lifecycle partial); a
+	 * trace recorded before the row reports them at the end as it did */
+	{ "unbind", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE,
+	  "driver unbinds: mappings left at the release",
+	  { EXIT("device_release_driver_internal", unbind, NULL) }, .unlisted_ok = true },
 	{ "pt_map", IA_ATTACH_FENTRY,
 	  IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT,
 	  "page-table writes, with result",
@@ -152,6 +159,31 @@ const struct ia_hook ia_hooks[] = {
 };
 const size_t ia_nr_hooks = sizeof(ia_hooks) / sizeof(ia_hooks[0]);
 
+/*
+ * Production mode (bpf/prod.bpf.c): the hooks its counters need, one
+ * program each per map, unmap and flush. What it does not see is listed
+ * in ia_prod_not_counted.
+ */
+const struct ia_hook ia_prod_hooks[] = {
+	{ "prod_map", IA_ATTACH_FENTRY, IA_CHECK_EXPOSURE,
+	  "maps and their exposure, counted in BPF",
+	  { EXIT("__iommu_dma_map", prod_map, NULL) } },
+	{ "prod_unmap", IA_ATTACH_FENTRY, IA_CHECK_LIFECYCLE | IA_CHECK_TEMPORAL,
+	  "unmaps: live mappings, lazy queue",
+	  { EXIT("__iommu_dma_unmap", prod_unmap, NULL) } },
+	{ "prod_fq_flush", IA_ATTACH_FENTRY, IA_CHECK_TEMPORAL, "flush-queue flushes: lazy windows",
+	  { EXIT("fq_flush_iotlb", prod_fq_flush, "<= 6.12; inlined later"),
+	    ENTRY("fq_ring_free_locked", prod_fq_ring_free, "7.x: fq_flush_finish_cnt moved") } },
+};
+const size_t ia_nr_prod_hooks = sizeof(ia_prod_hooks) / sizeof(ia_prod_hooks[0]);
+
+const char *const ia_prod_not_counted[] = {
+	"map_sg (iommu_map_sg)",
+	"remapped and noncontiguous allocations (iommu_map_sg)",
+	"IOVA API links (iommu_map_nosync)",
+	NULL,
+};
+
 const char *const ia_free_progs[IA_NR_FREE_HOOKS] = {
 	"free_page", "free_object", "free_kmalloc",
 };
@@ -200,8 +232,14 @@ static bool target_exists(const struct btf *btf, enum ia_attach_kind kind,
 
 void ia_hooks_resolve(const struct btf *btf, struct ia_hook_status *out)
 {
-	for (size_t i = 0; i < ia_nr_hooks; i++) {
-		const struct ia_hook *h = &ia_hooks[i];
+	ia_hooks_resolve_table(btf, ia_hooks, ia_nr_hooks, out);
+}
+
+void ia_hooks_resolve_table(const struct btf *btf, const struct ia_hook *table, size_t n,
+			    struct ia_hook_status *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct ia_hook *h = &table[i];
 		struct ia_hook_status *s = &out[i];
 
 		memset(s, 0, sizeof(*s));
@@ -238,7 +276,7 @@ void ia_hooks_resolve(const struct btf *btf, struct ia_hook_status *out)
 			snprintf(s->reason, sizeof(s->reason), "%s not in kernel BTF",
 				 h->v[0].target);
 	}
-	ia_hooks_follow_via(out, ia_nr_hooks);
+	ia_hooks_follow_via(out, n);
 }
 
 static struct ia_hook_status *status_by_name(struct ia_hook_status *st, size_t n,

@@ -62,6 +62,9 @@ struct ia_hook {
 	 * with the struct there, a missing target is lost coverage */
 	const char *api_struct;
 	const char *api_since;	/* when that API came, for the reason */
+	/* a row added after traces were recorded without it, whose absence
+	 * from such a trace loses no check (their runs checked as before it) */
+	bool unlisted_ok;
 };
 
 /* Outcome for one hook on this kernel. */
@@ -79,6 +82,12 @@ const char *const *ia_hook_progs(const struct ia_hook_status *st);
 
 extern const struct ia_hook ia_hooks[];
 extern const size_t ia_nr_hooks;
+
+/* Production mode's hooks (bpf/prod.bpf.c: counters in BPF, no record per
+ * request), and the requests it does not count (NULL-terminated). */
+extern const struct ia_hook ia_prod_hooks[];
+extern const size_t ia_nr_prod_hooks;
+extern const char *const ia_prod_not_counted[];
 
 /*
  * The free hooks (record --free-hooks, bpf/frees.bpf.c): kmem tracepoints
@@ -106,6 +115,9 @@ const char *ia_check_name(__u32 check);	/* one bit */
  * IA_HOOK_FAILED what then fails to load or attach).
  */
 void ia_hooks_resolve(const struct btf *vmlinux_btf, struct ia_hook_status *out);
+/* The same for another table of n hooks (ia_prod_hooks). */
+void ia_hooks_resolve_table(const struct btf *vmlinux_btf, const struct ia_hook *table,
+			    size_t n, struct ia_hook_status *out);
 
 /*
  * Hooks recorded through another hook (their variant's `via`) take that

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -31,7 +33,32 @@ struct ia_session {
 	 * unreadable /proc/kallsyms, else 0 */
 	__u64 ksym_addr[IA_NR_KSYMS];
 	int ksym_err;
+	/* -v: what each step of ia_session_open() took (phase()) */
+	int verbose;
+	double t_last;
 };
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * With -v, one line per startup step and its seconds: under TCG a start is
+ * 5-15 s, and where they go (BTF, kallsyms, the verifier, the trampolines)
+ * decides what to make cheaper.
+ */
+static void phase(struct ia_session *s, const char *what)
+{
+	double now = mono_s();
+
+	if (s->verbose > 0)
+		fprintf(stderr, "startup: %-34s %7.3f s\n", what, now - s->t_last);
+	s->t_last = now;
+}
 
 /*
  * libbpf reports which program the kernel refused only through its print
@@ -148,6 +175,32 @@ static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Production mode's tables: the caps asked for; the maps it does not use
+ * (call stacks, the in-flight stacks and argument stash of the request
+ * hooks) at one entry, and a ring buffer for device records only.
+ */
+#define IA_PROD_RINGBUF	(256 << 10)
+#define IA_PROD_STACKS	1024	/* call stacks of the maps that expose bytes */
+
+static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opts *o,
+		       char *err, size_t errlen)
+{
+	if ((o->prod_max_devices &&
+	     bpf_map__set_max_entries(skel->maps.prod_devs, o->prod_max_devices)) ||
+	    (o->prod_max_live &&
+	     bpf_map__set_max_entries(skel->maps.prod_live, o->prod_max_live))) {
+		snprintf(err, errlen, "bad production table size");
+		return -1;
+	}
+	if (!o->stack_map)
+		bpf_map__set_max_entries(skel->maps.stacks, IA_PROD_STACKS);
+	bpf_map__set_max_entries(skel->maps.inflight, 1);
+	if (!o->ringbuf_mb)
+		bpf_map__set_max_entries(skel->maps.events, IA_PROD_RINGBUF);
+	return 0;
+}
+
 static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		     const struct btf *btf, char *err, size_t errlen)
 {
@@ -189,6 +242,8 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		}
 		strcpy((char *)skel->rodata->dev_filters[i], o->devices[i]);
 	}
+	if (o->production && prod_bounds(skel, o, err, errlen))
+		return -EINVAL;
 	if (o->stack_map &&
 	    bpf_map__set_max_entries(skel->maps.stacks, o->stack_map)) {
 		snprintf(err, errlen, "bad stack map size %u", o->stack_map);
@@ -420,6 +475,7 @@ static void unload(struct ia_session *s)
 			bpf_link__destroy(s->links[i][p]);
 			s->links[i][p] = NULL;
 		}
+	phase(s, "detach");
 	iommu_audit_bpf__destroy(s->skel);
 	s->skel = NULL;
 }
@@ -445,14 +501,16 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (ia_nr_hooks > sizeof(s->hooks) / sizeof(s->hooks[0])) {
+	s->nr_hooks = o->production ? ia_nr_prod_hooks : ia_nr_hooks;
+	if (s->nr_hooks > sizeof(s->hooks) / sizeof(s->hooks[0])) {
 		snprintf(err, errlen, "internal: hook table too big");
 		free(s);
 		return NULL;
 	}
-	s->nr_hooks = ia_nr_hooks;
 	s->on_event = o->on_event;
 	s->ctx = o->ctx;
+	s->verbose = o->verbose;
+	s->t_last = mono_s();
 	load_log.verbose = o->verbose;
 	libbpf_set_print(libbpf_print);
 
@@ -462,6 +520,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		free(s);
 		return NULL;
 	}
+	phase(s, "privilege and IOMMU checks");
 	btf = btf__load_vmlinux_btf();
 	if (!btf) {
 		snprintf(err, errlen, "kernel BTF not found (/sys/kernel/btf/vmlinux): "
@@ -469,8 +528,13 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		free(s);
 		return NULL;
 	}
-	ia_hooks_resolve(btf, s->hooks);
+	if (o->production)
+		ia_hooks_resolve_table(btf, ia_prod_hooks, ia_nr_prod_hooks, s->hooks);
+	else
+		ia_hooks_resolve(btf, s->hooks);
+	phase(s, "kernel BTF and hook resolution");
 	read_ksyms(s, "/proc/kallsyms");	/* before load(): configure() sets them */
+	phase(s, "/proc/kallsyms");
 	if (o->force_kprobes)
 		for (size_t i = 0; i < s->nr_hooks; i++)
 			if (can_fall_back(&s->hooks[i]))
@@ -483,9 +547,13 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 			free(s);
 			return NULL;
 		}
-		if (!attach(s))
+		phase(s, "load (relocation and verifier)");
+		if (!attach(s)) {
+			phase(s, "attach");
 			break;
+		}
 		unload(s);
+		phase(s, "attach failed: unload to reload");
 	}
 	btf__free(btf);
 	check_ksyms(s, "/proc/kallsyms");
@@ -508,6 +576,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		ia_session_close(s);
 		return NULL;
 	}
+	phase(s, "ring buffer");
 	/* every program attached: frames and records from now on (state.bpf.c) */
 	__atomic_store_n(&s->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return s;
@@ -535,26 +604,31 @@ const struct ia_hook_status *ia_session_hooks(const struct ia_session *s, size_t
 	return s->hooks;
 }
 
-int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX])
+/* A per-CPU array's n counters, the CPUs added up. */
+static int percpu_sum(int fd, __u32 n, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
-	int fd = bpf_map__fd(s->skel->maps.drops);
 	__u64 *vals;
 
-	memset(lost, 0, sizeof(__u64) * IA_DROP_MAX);
+	memset(out, 0, sizeof(__u64) * n);
 	if (ncpu <= 0)
 		return ncpu;
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	for (__u32 k = 0; k < IA_DROP_MAX; k++) {
+	for (__u32 k = 0; k < n; k++) {
 		if (bpf_map_lookup_elem(fd, &k, vals))
 			continue;
 		for (int c = 0; c < ncpu; c++)
-			lost[k] += vals[c];
+			out[k] += vals[c];
 	}
 	free(vals);
 	return 0;
+}
+
+int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX])
+{
+	return percpu_sum(bpf_map__fd(s->skel->maps.drops), IA_DROP_MAX, lost);
 }
 
 int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
@@ -571,11 +645,107 @@ int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
 	return n;
 }
 
+/* Each CPU's copy of a per-CPU map's value. */
+static int percpu_values(int fd, const void *key, void *vals)
+{
+	return bpf_map_lookup_elem(fd, key, vals) ? -errno : 0;
+}
+
+/*
+ * Each entry of a per-CPU hash whose values are nfields __u64 counters:
+ * the CPUs added up, except field max_field (-1: none), the largest of
+ * them; handed to fn with its key (ksz bytes, at most 16).
+ */
+static int percpu_hash_sum(int fd, size_t ksz, size_t nfields, int max_field,
+			   void (*fn)(void *ctx, const void *key, const __u64 *sum), void *ctx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u64 key[2], next[2], *prev = NULL, *v, sum[32];
+	int ret = 0;
+
+	if (ncpu <= 0)
+		return ncpu;
+	if (ksz > sizeof(key) || nfields > 32)
+		return -EINVAL;
+	v = calloc((size_t)ncpu * nfields, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, ksz);
+		prev = key;
+		if ((ret = percpu_values(fd, key, v)) == -ENOENT)
+			continue;	/* deleted meanwhile: never, but harmless */
+		if (ret)
+			break;
+		memset(sum, 0, sizeof(sum));
+		for (int c = 0; c < ncpu; c++)
+			for (size_t f = 0; f < nfields; f++) {
+				__u64 x = v[(size_t)c * nfields + f];
+
+				sum[f] = (int)f == max_field ? (x > sum[f] ? x : sum[f]) : sum[f] + x;
+			}
+		fn(ctx, key, sum);
+	}
+	free(v);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+struct prod_cb {
+	ia_prod_dev_fn dev_fn;
+	ia_prod_site_fn site_fn;
+	void *ctx;
+};
+
+static void on_dev_sum(void *ctx, const void *key, const __u64 *sum)
+{
+	const struct prod_cb *cb = ctx;
+	struct ia_prod_dev d;
+
+	memcpy(&d, sum, sizeof(d));
+	cb->dev_fn(cb->ctx, *(const __u64 *)key, &d);
+}
+
+static void on_site_sum(void *ctx, const void *key, const __u64 *sum)
+{
+	const struct prod_cb *cb = ctx;
+	struct ia_prod_site v;
+
+	memcpy(&v, sum, sizeof(v));
+	cb->site_fn(cb->ctx, key, &v);
+}
+
+int ia_session_prod_devs(struct ia_session *s, ia_prod_dev_fn fn, void *ctx)
+{
+	struct prod_cb cb = { .dev_fn = fn, .ctx = ctx };
+
+	/* every field a count, but the longest window */
+	return percpu_hash_sum(bpf_map__fd(s->skel->maps.prod_devs), sizeof(__u64),
+			       sizeof(struct ia_prod_dev) / sizeof(__u64),
+			       offsetof(struct ia_prod_dev, lazy_max_ns) / sizeof(__u64),
+			       on_dev_sum, &cb);
+}
+
+int ia_session_prod_sites(struct ia_session *s, ia_prod_site_fn fn, void *ctx)
+{
+	struct prod_cb cb = { .site_fn = fn, .ctx = ctx };
+
+	return percpu_hash_sum(bpf_map__fd(s->skel->maps.prod_sites),
+			       sizeof(struct ia_prod_site_key),
+			       sizeof(struct ia_prod_site) / sizeof(__u64), -1, on_site_sum, &cb);
+}
+
+int ia_session_prod_overflow(struct ia_session *s, __u64 out[IA_PROD_OVF_MAX])
+{
+	return percpu_sum(bpf_map__fd(s->skel->maps.prod_overflow), IA_PROD_OVF_MAX, out);
+}
+
 void ia_session_close(struct ia_session *s)
 {
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	s->t_last = mono_s();
 	unload(s);
+	phase(s, "unload (programs and maps)");
 	free(s);
 }

@@ -31,6 +31,12 @@ struct ia_session_opts {
 	bool no_stacks;		/* skip call-stack capture (aggregate-only use) */
 	bool no_classify;	/* no page records (bpf/classify.bpf.c) */
 	bool free_hooks;	/* memory freed while mapped (bpf/frees.bpf.c) */
+	/* production mode (bpf/prod.bpf.c): only ia_prod_hooks[], counters
+	 * in BPF maps (ia_session_prod_devs), records only for device
+	 * context; with the bounds of its tables (0: the defaults) */
+	bool production;
+	__u32 prod_max_devices;
+	__u32 prod_max_live;
 	bool untranslated_ok;	/* load even when no IOMMU group translates (coverage) */
 	ia_event_fn on_event;
 	void *ctx;
@@ -65,6 +71,19 @@ int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX]);
 
 /* Frames of a kernel stack id; returns the count (0 if unknown). */
 int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max);
+
+/*
+ * Production mode: each device's counters (the CPUs added up; the longest
+ * window the longest of any CPU) handed to fn; and what did not fit in the
+ * bounded tables, by enum ia_prod_overflow. 0 or -errno.
+ */
+typedef void (*ia_prod_dev_fn)(void *ctx, __u64 dev, const struct ia_prod_dev *c);
+int ia_session_prod_devs(struct ia_session *s, ia_prod_dev_fn fn, void *ctx);
+int ia_session_prod_overflow(struct ia_session *s, __u64 out[IA_PROD_OVF_MAX]);
+/* ... and each call site's (the CPUs added up) */
+typedef void (*ia_prod_site_fn)(void *ctx, const struct ia_prod_site_key *k,
+				const struct ia_prod_site *v);
+int ia_session_prod_sites(struct ia_session *s, ia_prod_site_fn fn, void *ctx);
 
 void ia_session_close(struct ia_session *s);
 

@@ -85,13 +85,11 @@ static void print_kinds_text(FILE *out, const struct ia_check_dev *d, size_t nd)
 					(uint64_t)d[i].kind_bytes[k]);
 }
 
-void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
-		    const struct ia_finding *f, size_t nf, const struct ia_trace_meta *m)
+void ia_report_devices_text(FILE *out, const struct ia_check_dev *d, size_t nd)
 {
 	struct drv_total *t = calloc(nd + 1, sizeof(*t));
 	size_t nt = t ? driver_totals(d, nd, t) : 0;
 
-	fprintf(out, "kernel %s, page size %u\n", m->kernel_release, m->page_size);
 	fprintf(out, "%-14s %-10s %-7s %7s %3s %8s %6s %12s %12s %12s %8s %6s %10s\n",
 	       "DEVICE", "DRIVER", "DOMAIN", "GRANULE", "UNT", "MAPS", "FAILED", "REQUESTED",
 	       "MAPPED", "EXPOSED", "PAGES", "LIVE", "LAZY_MAX");
@@ -118,6 +116,13 @@ void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
 		       (uint64_t)t[i].bytes_requested, (uint64_t)t[i].bytes_mapped,
 		       (uint64_t)t[i].bytes_exposed, (uint64_t)t[i].pages_exposed);
 	free(t);
+}
+
+void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
+		    const struct ia_finding *f, size_t nf, const struct ia_trace_meta *m)
+{
+	fprintf(out, "kernel %s, page size %u\n", m->kernel_release, m->page_size);
+	ia_report_devices_text(out, d, nd);
 	for (size_t i = 0; i < nd; i++) {
 		const struct ia_finding *w[IA_REPORT_WORST_SITES];
 		size_t k = worst_sites(f, nf, d[i].name, w);
@@ -134,6 +139,16 @@ void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
 	ia_coverage_print(m, out, false);
 }
 
+void ia_report_device_json(struct ia_json *j, const struct ia_check_dev *d)
+{
+	ia_json_kstr(j, "name", d->name);
+	ia_check_dev_json(j, d);
+	ia_json_ku64(j, "live", d->live);
+	ia_json_ku64(j, "preexisting_unmaps", d->preexisting);
+	ia_json_ku64(j, "snapshot_unmaps", d->snapshot_unmaps);
+	ia_json_ku64(j, "lazy_max_ns", d->lazy_max_ns);
+}
+
 void ia_report_json(struct ia_json *j, const struct ia_check_dev *d, size_t nd,
 		    const struct ia_finding *f, size_t nf, const struct ia_trace_meta *m)
 {
@@ -148,12 +163,7 @@ void ia_report_json(struct ia_json *j, const struct ia_check_dev *d, size_t nd,
 		size_t k = worst_sites(f, nf, d[i].name, w);
 
 		ia_json_obj_begin(j);
-		ia_json_kstr(j, "name", d[i].name);
-		ia_check_dev_json(j, &d[i]);
-		ia_json_ku64(j, "live", d[i].live);
-		ia_json_ku64(j, "preexisting_unmaps", d[i].preexisting);
-		ia_json_ku64(j, "snapshot_unmaps", d[i].snapshot_unmaps);
-		ia_json_ku64(j, "lazy_max_ns", d[i].lazy_max_ns);
+		ia_report_device_json(j, &d[i]);
 		if (d[i].classified) {
 			ia_json_key(j, "exposed_kinds");
 			ia_json_obj_begin(j);

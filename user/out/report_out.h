@@ -13,6 +13,10 @@ struct ia_json;
 
 void ia_report_text(FILE *out, const struct ia_check_dev *d, size_t nd,
 		    const struct ia_finding *f, size_t nf, const struct ia_trace_meta *m);
+/* The per-device table and the per-driver totals (text), and one device's
+ * fields (JSON, inside its object): shared with `devices --production`. */
+void ia_report_devices_text(FILE *out, const struct ia_check_dev *d, size_t nd);
+void ia_report_device_json(struct ia_json *j, const struct ia_check_dev *d);
 /* One JSON document on j (initialized by the caller), closed at the end. */
 void ia_report_json(struct ia_json *j, const struct ia_check_dev *d, size_t nd,
 		    const struct ia_finding *f, size_t nf, const struct ia_trace_meta *m);

@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Production mode (`devices --production`): the per-device totals that
+ * `report` gives for a recording, counted here in BPF maps that userspace
+ * reads on a timer, with no ring-buffer record per request. The ring
+ * buffer carries only device context changes (device.bpf.h).
+ *
+ * Three hooks, each fired once per map or unmap:
+ * - exit of __iommu_dma_map(dev, phys, size, prot, dma_mask) -> IOVA: the
+ *   internal map of single maps (map_page, 6.18's map_phys), MMIO maps and
+ *   the contiguous allocations (coherent contig/atomic, dma_alloc_pages).
+ *   It maps iova_align(iova_offset(phys) + size) bytes from
+ *   phys & ~(granule - 1) (drivers/iommu/dma-iommu.c), so the exposure is
+ *   known from the request and the granule: head = phys % granule, tail =
+ *   the rest of the last granule. Scatterlists, remapped and noncontiguous
+ *   allocations and the IOVA API map through iommu_map_sg() or
+ *   iommu_map_nosync() instead: not counted here (the coverage says so).
+ * - exit of __iommu_dma_unmap(dev, dma_addr, size): every unmap and free
+ *   of dma-iommu; matched against the live table (a mapping counted here),
+ *   and queued on its cookie's lazy queue in a DMA-FQ domain. At its exit,
+ *   not its entry: on 7.x a flush is seen inside it (queue_iova() calls
+ *   fq_ring_free_locked() first), and must not revoke this unmap;
+ * - the flush-queue flush (fq_flush_iotlb's exit, 6.1/6.12; the
+ *   fq_flush_finish_cnt move at fq_ring_free_locked, 7.x): each queued
+ *   unmap's window goes into its device's histogram.
+ *
+ * Maps that expose bytes are also counted per call stack (prod_sites;
+ * `devices --production` names each by its first frame outside the DMA
+ * code, as the checker names a finding's site).
+ *
+ * The exposure counted is mapped minus requested, like the checker's
+ * (check/inv_exposure.c) except that the checker also takes out the bytes
+ * of the device's other live buffers sharing the granule (two sub-page
+ * buffers of one page): there this is an upper bound.
+ */
+#include "audit.bpf.h"
+#include "core_fixes.bpf.h"
+#include "device.bpf.h"
+#include "fqseen.bpf.h"
+
+#define DMA_MAPPING_ERROR	(~0ULL)
+#define PROD_FQ_SLOTS		1024	/* queued unmaps kept per cookie */
+
+/* device -> its counters, per CPU (no atomics on the hot path); the cap
+ * is the loader's (--max-devices) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);
+	__type(value, struct ia_prod_dev);
+} prod_devs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IA_PROD_OVF_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} prod_overflow SEC(".maps");
+
+/* (device, call stack) -> the exposure of its maps, per CPU; only maps
+ * that expose bytes pay for the stack (a page-aligned buffer costs none) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct ia_prod_site_key);
+	__type(value, struct ia_prod_site);
+} prod_sites SEC(".maps");
+
+/* A mapping counted here and not unmapped yet: (device, IOVA of its first
+ * granule). Its value is unused: the key is the fact. */
+struct prod_live_key {
+	__u64 dev;
+	__u64 iova;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct prod_live_key);
+	__type(value, __u8);
+} prod_live SEC(".maps");
+
+/*
+ * Unmaps queued in a cookie's flush queue, oldest first: a ring that
+ * several CPUs append to (a slot taken with an atomic add, its seq written
+ * last) and the flush empties (the head moved with a compare-and-swap). A
+ * slot whose seq is not its index was overwritten or not yet written: its
+ * window is lost, and counted.
+ */
+struct prod_queued {
+	__u64 seq;	/* index + 1 once written */
+	__u64 ts_ns;
+	__u64 dev;
+};
+
+struct prod_fq {
+	__u64 head, tail;
+	struct prod_queued q[PROD_FQ_SLOTS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u64);	/* struct iommu_dma_cookie * */
+	__type(value, struct prod_fq);
+} prod_fqs SEC(".maps");
+
+/* a zeroed value to create entries from (too big for the stack) */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prod_fq);
+} prod_zero SEC(".maps");
+
+static const __u64 lazy_bounds[IA_LAZY_NBOUNDS] = IA_LAZY_BOUNDS_NS;
+
+static __always_inline void overflow(__u32 what)
+{
+	__u64 *n = bpf_map_lookup_elem(&prod_overflow, &what);
+
+	if (n)
+		(*n)++;		/* per CPU: no other writer */
+}
+
+/* This CPU's counters of a device, created at its first use. */
+static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
+{
+	static const struct ia_prod_dev zero;
+	struct ia_prod_dev *c = bpf_map_lookup_elem(&prod_devs, &dev);
+
+	if (c)
+		return c;
+	if (bpf_map_update_elem(&prod_devs, &dev, &zero, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&prod_devs, &dev)) {
+		overflow(IA_PROD_OVF_DEVICES);
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&prod_devs, &dev);
+}
+
+static __always_inline void count_site(void *ctx, __u64 dev, __u64 exposed, __u64 pages)
+{
+	static const struct ia_prod_site zero;
+	struct ia_prod_site_key k = { .dev = dev };
+	struct ia_prod_site *v;
+
+	k.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	if (k.stack_id < 0) {
+		ia_drop(IA_DROP_STACK);
+		k.stack_id = -1;
+	}
+	v = bpf_map_lookup_elem(&prod_sites, &k);
+	if (!v) {
+		bpf_map_update_elem(&prod_sites, &k, &zero, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&prod_sites, &k);
+		if (!v) {
+			overflow(IA_PROD_OVF_SITES);
+			return;
+		}
+	}
+	v->maps++;
+	v->bytes_exposed += exposed;
+	v->pages_exposed += pages;
+}
+
+static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret)
+{
+	struct device *dev = (void *)a[0];
+	__u64 phys = a[1], size = a[2], g, page, off, mapped, end, lo, hi, pages = 0;
+	struct prod_live_key k;
+	struct ia_prod_dev *c;
+	__u8 one = 1;
+
+	if (!ia_dev_observe(dev))
+		return;
+	c = dev_counters((__u64)dev);
+	if (!c)
+		return;
+	if (ret == DMA_MAPPING_ERROR) {
+		c->failed++;
+		return;
+	}
+	g = ia_dev_granule(dev);
+	page = 1ULL << page_shift;
+	if (!g)
+		g = page;
+	off = phys & (g - 1);
+	mapped = (off + size + g - 1) & ~(g - 1);
+	c->maps++;
+	c->bytes_requested += size;
+	c->bytes_mapped += mapped;
+	c->bytes_exposed += mapped - size;
+	/* whole CPU pages below the buffer's first page and above its last,
+	 * inside the granules mapped */
+	lo = phys - off;
+	end = phys + size;
+	hi = lo + mapped;
+	if (g > page) {
+		pages = ((phys & ~(page - 1)) - lo) / page;
+		pages += (hi - ((end + page - 1) & ~(page - 1))) / page;
+	}
+	c->pages_exposed += pages;
+	if (mapped > size)
+		count_site(ctx, (__u64)dev, mapped - size, pages);
+
+	k.dev = (__u64)dev;
+	k.iova = ret & ~(g - 1);
+	if (bpf_map_update_elem(&prod_live, &k, &one, BPF_ANY)) {
+		c->untracked++;
+		overflow(IA_PROD_OVF_LIVE);
+	}
+}
+
+/* Queue an unmap's time on its cookie's lazy queue. */
+static __always_inline void queue_unmap(struct iommu_dma_cookie *cookie, __u64 dev)
+{
+	__u64 key = (__u64)cookie, slot;
+	struct prod_fq *fq = bpf_map_lookup_elem(&prod_fqs, &key);
+	struct prod_queued *q;
+	__u32 zk = 0;
+
+	if (!fq) {
+		struct prod_fq *zero = bpf_map_lookup_elem(&prod_zero, &zk);
+
+		if (!zero)
+			return;
+		bpf_map_update_elem(&prod_fqs, &key, zero, BPF_NOEXIST);
+		fq = bpf_map_lookup_elem(&prod_fqs, &key);
+		if (!fq) {
+			overflow(IA_PROD_OVF_LAZY);
+			return;
+		}
+	}
+	slot = __sync_fetch_and_add(&fq->tail, 1);
+	q = &fq->q[slot & (PROD_FQ_SLOTS - 1)];
+	q->ts_ns = bpf_ktime_get_ns();
+	q->dev = dev;
+	q->seq = slot + 1;
+}
+
+static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret)
+{
+	struct device *dev = (void *)a[0];
+	struct prod_live_key k = { .dev = (__u64)dev };
+	struct iommu_group *grp;
+	struct iommu_domain *dom;
+	struct iommu_dma_cookie *cookie;
+	struct ia_prod_dev *c;
+	__u64 g;
+
+	if (!ia_dev_observe(dev))
+		return;
+	c = dev_counters((__u64)dev);
+	if (!c)
+		return;
+	grp = BPF_CORE_READ(dev, iommu_group);
+	dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
+	cookie = dom ? BPF_CORE_READ(dom, iova_cookie) : NULL;
+	g = dom ? ia_domain_granule(dom, cookie) : 0;
+	if (!g)
+		g = 1ULL << page_shift;
+	k.iova = a[1] & ~(g - 1);
+	if (!bpf_map_delete_elem(&prod_live, &k))
+		c->unmaps++;
+	else
+		c->unmatched++;
+	/* iotlb_gather.queued = cookie->fq_domain: the IOTLB flush waits for
+	 * the flush queue (release.bpf.h's test) */
+	if (cookie && BPF_CORE_READ(cookie, fq_domain))
+		queue_unmap(cookie, (__u64)dev);
+}
+
+struct flush_ctx {
+	struct prod_fq *fq;
+	__u64 from;	/* first index to take */
+	__u64 now;
+};
+
+static long flush_one(__u32 i, void *data)
+{
+	struct flush_ctx *x = data;
+	__u64 idx = x->from + i, w;
+	struct prod_queued *q = &x->fq->q[idx & (PROD_FQ_SLOTS - 1)];
+	struct ia_prod_dev *c;
+	__u32 b;
+
+	if (q->seq != idx + 1) {
+		overflow(IA_PROD_OVF_LAZY);
+		return 0;
+	}
+	c = dev_counters(q->dev);
+	if (!c)
+		return 0;
+	w = x->now > q->ts_ns ? x->now - q->ts_ns : 0;
+	for (b = 0; b < IA_LAZY_NBOUNDS; b++)
+		if (w <= lazy_bounds[b])
+			break;
+	if (b < IA_PROD_LAZY_BUCKETS)
+		c->lazy_hist[b]++;
+	c->lazy_windows++;
+	c->lazy_sum_ns += w;
+	if (w > c->lazy_max_ns)
+		c->lazy_max_ns = w;
+	return 0;
+}
+
+/* The cookie's flush queue was flushed: every unmap queued so far is
+ * unreachable now. */
+static __always_inline void prod_flushed(__u64 cookie)
+{
+	struct prod_fq *fq = bpf_map_lookup_elem(&prod_fqs, &cookie);
+	struct flush_ctx x;
+	__u64 head, tail, n;
+
+	if (!fq)
+		return;
+	head = fq->head;
+	tail = fq->tail;
+	if (tail <= head || __sync_val_compare_and_swap(&fq->head, head, tail) != head)
+		return;		/* nothing queued, or another CPU flushes it */
+	n = tail - head;
+	if (n > PROD_FQ_SLOTS) {	/* overwritten before this flush */
+		for (__u64 i = 0; i < 4 && i < n - PROD_FQ_SLOTS; i++)
+			overflow(IA_PROD_OVF_LAZY);
+		head = tail - PROD_FQ_SLOTS;
+		n = PROD_FQ_SLOTS;
+	}
+	x.fq = fq;
+	x.from = head;
+	x.now = bpf_ktime_get_ns();
+	bpf_loop(n, flush_one, &x, 0);
+}
+
+static __always_inline void prod_fq_flush_done(const __u64 *a, __u64 ret)
+{
+	prod_flushed(ia_addr((void *)a[0]));
+}
+
+static __always_inline void prod_fq_ring_free_seen(const __u64 *a)
+{
+	if (ia_fq_flush_moved(a[0]))
+		prod_flushed(a[0]);
+}
+
+SEC("fexit/__iommu_dma_map")
+int prod_map(__u64 *ctx)
+{
+	prod_map_done(ctx, ctx, ctx[5]);
+	return 0;
+}
+
+/* the kprobe fallback: the kretprobe's context for the call stack */
+SEC("kprobe/__iommu_dma_map")
+int prod_map_kenter(struct pt_regs *regs)
+{
+	ia_stash_put(IA_STASH_PROD_MAP, regs);
+	return 0;
+}
+
+SEC("kretprobe/__iommu_dma_map")
+int prod_map_kexit(struct pt_regs *regs)
+{
+	__u64 a[IA_MAX_ARGS];
+
+	if (ia_stash_take(IA_STASH_PROD_MAP, a))
+		prod_map_done(regs, a, PT_REGS_RC(regs));
+	return 0;
+}
+
+IA_FEXIT_VOID(prod_unmap, __iommu_dma_unmap, prod_unmap_done)
+IA_FEXIT_VOID(prod_fq_flush, fq_flush_iotlb, prod_fq_flush_done)
+
+SEC("fentry/fq_ring_free_locked")	/* 7.x */
+int prod_fq_ring_free(__u64 *ctx)
+{
+	prod_fq_ring_free_seen(ctx);
+	return 0;
+}
+
+SEC("kprobe/fq_ring_free_locked")
+int prod_fq_ring_free_k(struct pt_regs *regs)
+{
+	__u64 a[IA_MAX_ARGS];
+
+	ia_regs_args(regs, a);
+	prod_fq_ring_free_seen(a);
+	return 0;
+}
+
+IA_KPROBE_STASHED(prod_unmap, __iommu_dma_unmap, IA_STASH_PROD_UNMAP, prod_unmap_done)
+IA_KPROBE_STASHED(prod_fq_flush, fq_flush_iotlb, IA_STASH_PROD_FQ_FLUSH, prod_fq_flush_done)
