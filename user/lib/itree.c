@@ -61,10 +61,11 @@ static __u64 max_end(const struct ia_inode *n)
 	return n ? n->max_end : 0;
 }
 
-/* n's height and max_end from its children l and r (NULL: none). */
-static void update_from(struct ia_inode *n, const struct ia_inode *l, const struct ia_inode *r)
+/* n's height and max_end from its children l and r (NULL: none) and their
+ * heights hl and hr. */
+static void set_from(struct ia_inode *n, const struct ia_inode *l, const struct ia_inode *r,
+		     int hl, int hr)
 {
-	int hl = height(l), hr = height(r);
 	__u64 m = n->end;
 
 	set_height(n, 1 + (hl > hr ? hl : hr));
@@ -73,6 +74,11 @@ static void update_from(struct ia_inode *n, const struct ia_inode *l, const stru
 	if (max_end(r) > m)
 		m = max_end(r);
 	n->max_end = m;
+}
+
+static void update_from(struct ia_inode *n, const struct ia_inode *l, const struct ia_inode *r)
+{
+	set_from(n, l, r, height(l), height(r));
 }
 
 static void update(const struct ia_itree *t, struct ia_inode *n)
@@ -106,22 +112,25 @@ static __u32 rot_left(const struct ia_itree *t, __u32 hn)
 	return hr;
 }
 
+/* n's subtree balanced; its root. A node needing no rotation (most) is
+ * updated from the children's heights read once; a rotation updates the
+ * nodes it moves itself. */
 static __u32 balance(const struct ia_itree *t, __u32 hn)
 {
 	struct ia_inode *n = node(t, hn), *l = node(t, lh(n)), *r = node(t, rh(n));
-	int b = height(l) - height(r);
+	int hl = height(l), hr = height(r);
 
-	update_from(n, l, r);
-	if (b > 1) {
+	if (hl > hr + 1) {
 		if (height(node(t, lh(l))) < height(node(t, rh(l))))
 			set_l(n, rot_left(t, lh(n)));
 		return rot_right(t, hn);
 	}
-	if (b < -1) {
+	if (hr > hl + 1) {
 		if (height(node(t, rh(r))) < height(node(t, lh(r))))
 			set_r(n, rot_right(t, rh(n)));
 		return rot_left(t, hn);
 	}
+	set_from(n, l, r, hl, hr);
 	return hn;
 }
 
@@ -208,11 +217,17 @@ __u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 	int depth = 0, at, limit = PATH_MAX_DEPTH, oh = height(n);
 	__u64 ome = n->max_end;
 
-	while (cur && node(t, cur) != n && depth < PATH_MAX_DEPTH) {
+	while (cur) {
+		struct ia_inode *c = node(t, cur);
+
+		if (c == n)
+			break;
+		if (depth == PATH_MAX_DEPTH)
+			return 0;
 		path[depth++] = cur;
-		cur = before(n, node(t, cur)) ? lh(node(t, cur)) : rh(node(t, cur));
+		cur = before(n, c) ? lh(c) : rh(c);
 	}
-	if (!cur || node(t, cur) != n)
+	if (!cur)
 		return 0;	/* not in t: the caller broke the contract */
 	hn = cur;
 	if (t->hint == hn)

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include "lib/u64map.h"
 
-static size_t slot_of(const struct ia_u64map *m, __u64 key)
+static inline __attribute__((always_inline)) size_t slot_of(const struct ia_u64map *m, __u64 key)
 {
 	if (m->near) {
 		/* the page number, folded with the bits above the table's
