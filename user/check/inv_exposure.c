@@ -41,17 +41,22 @@ struct sub_ctx {
 	__u64 start, end;	/* the exposed piece being trimmed */
 	__u64 self;		/* request id: not "another live buffer" */
 	__u64 covered;		/* bytes of it inside other live buffers */
+	__u64 done;		/* [start, done) is accounted for */
 };
 
 static int count_covered(struct ia_inode *n, void *ctx)
 {
 	struct sub_ctx *s = ctx;
 	const struct ck_subbuf *m = ia_container_of(n, struct ck_subbuf, phys);
-	__u64 a = n->start > s->start ? n->start : s->start;
+	__u64 a = n->start > s->done ? n->start : s->done;
 	__u64 b = n->end < s->end ? n->end : s->end;
 
-	if (m->req_id != s->self && b > a)
-		s->covered += b - a;	/* overlaps between buffers: an upper bound */
+	/* buffers come in start order: bytes past those counted, so that
+	 * buffers that overlap (MMIO ranges mapped twice) count once */
+	if (m->req_id != s->self && b > a) {
+		s->covered += b - a;
+		s->done = b;
+	}
 	return 0;
 }
 
@@ -125,7 +130,7 @@ struct gaps {
 
 static __u64 covered_bytes(struct ck_ctx *x, __u64 a, __u64 b)
 {
-	struct sub_ctx s = { a, b, x->req->hdr.req_id, 0 };
+	struct sub_ctx s = { a, b, x->req->hdr.req_id, 0, a };
 
 	ia_itree_overlaps(&x->dev->live_phys, a, b, count_covered, &s);
 	return s.covered;
