@@ -31,6 +31,8 @@ VERSION		:= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 BPF_SRCS	:= bpf/state.bpf.c $(filter-out bpf/state.bpf.c,$(wildcard bpf/*.bpf.c))
 BPF_OBJS	:= $(patsubst bpf/%.bpf.c,$(SKEL_DIR)/bpf/%.bpf.o,$(BPF_SRCS))
 SKEL		:= $(SKEL_DIR)/iommu_audit.skel.h
+# bpf/lookup/: objects of their own, loaded before the main one (ksyms.bpf.c)
+LOOKUP_SKELS	:= $(patsubst bpf/lookup/%.bpf.c,$(SKEL_DIR)/lookup/%.skel.h,$(wildcard bpf/lookup/*.bpf.c))
 # user/ has one folder per stage of the data flow (docs/architecture.md);
 # headers are included by their path below user/ ("check/shadow.h").
 USER_SRCS	:= $(wildcard user/*/*.c)
@@ -83,7 +85,15 @@ $(SKEL): $(SKEL_DIR)/iommu_audit.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name iommu_audit_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(SKEL)
+$(SKEL_DIR)/lookup/%.bpf.o: bpf/lookup/%.bpf.c vmlinux.h $(SKEL_DIR)/.deps
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+$(SKEL_DIR)/lookup/%.skel.h: $(SKEL_DIR)/lookup/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name ia_$*_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(SKEL) $(LOOKUP_SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
@@ -213,7 +223,7 @@ FUZZ_OBJS	:= $(patsubst user/%.c,$(FUZZ_OUT)/user/%.o,$(filter-out user/cmd/main
 FUZZ_BINS	:= $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_TIME	?= 60
 FUZZ_SMOKE	?= 25
-$(FUZZ_OUT)/user/%.o: user/%.c $(SKEL)
+$(FUZZ_OUT)/user/%.o: user/%.c $(SKEL) $(LOOKUP_SKELS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -Wall -Werror -Wno-unused-parameter -MMD -MP -Iuser \
@@ -262,7 +272,7 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT) iommu-audit
 
--include $(wildcard $(SKEL_DIR)/bpf/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d \
+-include $(wildcard $(SKEL_DIR)/bpf/*.d $(SKEL_DIR)/lookup/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d \
 		   $(OUTPUT)/tools/*.d $(FUZZ_OUT)/user/*/*.d)
 
 # The floor tracer of the benchmarks (bench/floor/: counters only, on the

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Everything: unit tests, CLI tests, the same two built with ASan+UBSan
 # (.output/asan/, `make SAN=1`), the fuzz smoke (each harness of tests/fuzz
-# for FUZZ_SMOKE seconds, default 15), the HTML report in Chromium, VM
+# for FUZZ_SMOKE seconds, default 10), the HTML report in Chromium, VM
 # tests, monitor's soak (2 minutes; builds the Debian package) and the lab
 # suites on the 6.1 and 7.2 lab kernels (each is built first when its cache
 # is empty: the two builds then run in different lanes), then one closing
@@ -114,7 +114,7 @@ lane_a() {
 	in_lane lab-7.2 "$root/tests/lab/run.sh" --version 7.2 --name lab-7.2
 }
 lane_b() {
-	in_lane fuzz "$root/tests/run-fuzz.sh" --time "${FUZZ_SMOKE:-15}" "$root"/.output/fuzz/fuzz_*
+	in_lane fuzz "$root/tests/run-fuzz.sh" --time "${FUZZ_SMOKE:-10}" "$root"/.output/fuzz/fuzz_*
 	in_lane vm-newest "$root/tests/run-vm.sh" --kernel newest --mode both
 	in_lane lab "$root/tests/lab/run.sh" --version 6.1
 	in_lane soak "$root/tests/run-soak.sh" --minutes 2

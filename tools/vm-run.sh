@@ -16,7 +16,8 @@
 #   --mode strict|lazy  iommu.strict=1 (default) or iommu.strict=0
 #   --timeout SECS    kill the VM after SECS (default 600) -> exit 124
 #   --mem MB          guest memory (default 2048)
-#   --append ARGS     extra kernel command line arguments
+#   --smp N           guest CPUs (default 2, or $IA_VM_SMP)
+#   --append ARGS     extra kernel command line arguments (each --append adds)
 #   --kernel K        which stock Debian kernel: 6.1 (bookworm's, the default),
 #                     6.12 (trixie's), newest (sid's) or a release such as
 #                     6.12.117+deb13-amd64 (tools/vm-kernel.sh --kernel K);
@@ -59,6 +60,7 @@ extras=()
 mode=strict
 timeout_s=600
 mem=2048
+smp=${IA_VM_SMP:-2}
 append=""
 kernel_dir=""
 kernel=${IA_KERNEL:-}
@@ -67,7 +69,7 @@ shell=0
 bzimage=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--binary|--extra|--mode|--timeout|--mem|--append|--kernel|--kernel-dir)
+	--binary|--extra|--mode|--timeout|--mem|--smp|--append|--kernel|--kernel-dir)
 		[ $# -ge 2 ] || die "$1 needs an argument"
 		case "$1" in
 		--binary) binary=$2; binary_given=1 ;;
@@ -75,7 +77,8 @@ while [ $# -gt 0 ]; do
 		--mode) mode=$2 ;;
 		--timeout) timeout_s=$2 ;;
 		--mem) mem=$2 ;;
-		--append) append=$2 ;;
+		--smp) smp=$2 ;;
+		--append) append="${append:+$append }$2" ;;	# each one adds
 		--kernel) kernel=$2 ;;
 		--kernel-dir) kernel_dir=$2 ;;
 		esac
@@ -101,6 +104,7 @@ lazy) strict=0 ;;
 esac
 [[ "$timeout_s" =~ ^[1-9][0-9]*$ ]] || die "--timeout wants a positive integer"
 [[ "$mem" =~ ^[1-9][0-9]*$ ]] || die "--mem wants a positive integer (MiB)"
+[[ "$smp" =~ ^[1-9][0-9]?$ ]] || die "--smp wants a CPU count from 1 to 99"
 
 # --- kernel -----------------------------------------------------------------
 if [ -z "$kernel_dir" ]; then
@@ -275,7 +279,7 @@ qemu=(
 	qemu-system-x86_64
 	# split irqchip is only meaningful with KVM; under TCG the default works
 	# and the IOMMU's interrupt remapping is available (see docs).
-	-M q35 -accel tcg,thread=multi -smp 2,sockets=1,cores=2 -cpu max -m "$mem"
+	-M q35 -accel tcg,thread=multi -smp "$smp,sockets=1,cores=$smp" -cpu max -m "$mem"
 	-nographic -nodefaults -no-reboot
 	-kernel "$kimage" -initrd "$tmp/initrd" -append "$kargs"
 	"${ttyS0[@]}"

@@ -44,6 +44,8 @@ enum ia_ksym {
 	IA_KSYM_IO_TLB_DEFAULT_MEM,	/* classify: the swiotlb pool */
 	IA_NR_KSYMS
 };
+/* the longest name of ia_ksym_names[] (user/live/hooks.c), with its NUL */
+#define IA_KSYM_NAME_LEN	32
 
 enum ia_ev_type {
 	IA_EV_DEVICE	= 1,	/* struct ia_ev_device: device context */

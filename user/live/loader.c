@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "iommu_audit.skel.h"
+#include "lookup/ksyms.skel.h"
 #include "lib/ksyms.h"
 #include "live/bpfstats.h"
 #include "live/iommu_state.h"
@@ -69,6 +70,7 @@ static struct {
 	char failed_prog[64];
 	int failed_err;
 	int verbose;
+	double t0;	/* -vv: libbpf's lines carry the seconds since the start */
 } load_log;
 
 static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap)
@@ -97,6 +99,8 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 		return 0;
 	if (lvl != LIBBPF_DEBUG && load_log.verbose < 1)
 		return 0;	/* refusals are reported as coverage instead */
+	if (load_log.verbose >= 2)
+		fprintf(stderr, "%8.3f ", mono_s() - load_log.t0);
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -132,16 +136,65 @@ static void set_failed(struct ia_hook_status *st, const char *what, int err)
 			 what, strerror(err < 0 ? -err : err));
 }
 
-/* The addresses of ia_ksym_names[] into s->ksym_addr: one pass. */
-static void read_ksyms(struct ia_session *s, const char *kallsyms_path)
+/*
+ * The addresses of ia_ksym_names[] looked up by the kernel (lookup/ksyms.bpf.c):
+ * 0 when every name was answered (found, or -ENOENT: absent, as a pass over
+ * /proc/kallsyms would find it), else -1 and nothing changed, for that pass
+ * to decide (hidden addresses, no syscall programs, an older kernel).
+ */
+static int ksyms_by_kernel(struct ia_session *s, const struct btf *btf)
 {
-	FILE *f = fopen(kallsyms_path, "re");
+	LIBBPF_OPTS(bpf_test_run_opts, run);
+	struct ia_ksyms_bpf *skel;
+	int ret = -1;
+
+	/* IA_KSYMS_FROM_PROC=1: the pass over /proc/kallsyms even here (the
+	 * VM case smoke runs both ways and compares them with the file) */
+	if (getenv("IA_KSYMS_FROM_PROC"))
+		return -1;
+	/* the binary search came with this function (6.2, ksyms.bpf.c) */
+	if (!btf || btf__find_by_name_kind(btf, "kallsyms_on_each_match_symbol",
+					   BTF_KIND_FUNC) < 0)
+		return -1;
+	skel = ia_ksyms_bpf__open_and_load();
+	if (!skel)
+		return -1;
+	for (int i = 0; i < IA_NR_KSYMS; i++)
+		snprintf(skel->bss->ksym_name[i], sizeof(skel->bss->ksym_name[i]), "%s",
+			 ia_ksym_names[i]);
+	if (!bpf_prog_test_run_opts(bpf_program__fd(skel->progs.lookup_ksyms), &run)) {
+		ret = 0;
+		for (int i = 0; i < IA_NR_KSYMS; i++)
+			if (skel->bss->ksym_ret[i] && skel->bss->ksym_ret[i] != -ENOENT)
+				ret = -1;
+	}
+	if (!ret)
+		for (int i = 0; i < IA_NR_KSYMS; i++)
+			s->ksym_addr[i] = skel->bss->ksym_ret[i] ? 0 : skel->bss->ksym_addr[i];
+	ia_ksyms_bpf__destroy(skel);
+	return ret;
+}
+
+/* The addresses of ia_ksym_names[] into s->ksym_addr: asked of the kernel,
+ * else in one pass over kallsyms_path. */
+static void read_ksyms(struct ia_session *s, const struct btf *btf, const char *kallsyms_path)
+{
+	FILE *f;
 
 	s->ksym_err = 0;
-	if (!f || ia_ksyms_lookup(f, ia_ksym_names, s->ksym_addr, IA_NR_KSYMS) < 0)
-		s->ksym_err = errno ? errno : EIO;
-	if (f)
-		fclose(f);
+	if (!ksyms_by_kernel(s, btf)) {
+		phase(s, "kernel data addresses: by the kernel");
+	} else {
+		f = fopen(kallsyms_path, "re");
+		if (!f || ia_ksyms_lookup(f, ia_ksym_names, s->ksym_addr, IA_NR_KSYMS) < 0)
+			s->ksym_err = errno ? errno : EIO;
+		if (f)
+			fclose(f);
+		phase(s, "kernel data addresses: /proc/kallsyms");
+	}
+	for (int i = 0; s->verbose > 0 && i < IA_NR_KSYMS; i++)
+		fprintf(stderr, "ksym: %016llx %s\n", (unsigned long long)s->ksym_addr[i],
+			ia_ksym_names[i]);
 }
 
 /* Index of name in ia_ksym_names[], or -1. */
@@ -512,6 +565,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	s->verbose = o->verbose;
 	s->t_last = mono_s();
 	load_log.verbose = o->verbose;
+	load_log.t0 = s->t_last;
 	libbpf_set_print(libbpf_print);
 
 	/* privilege first (nothing works without it), then what there is to see */
@@ -533,8 +587,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	else
 		ia_hooks_resolve(btf, s->hooks);
 	phase(s, "kernel BTF and hook resolution");
-	read_ksyms(s, "/proc/kallsyms");	/* before load(): configure() sets them */
-	phase(s, "/proc/kallsyms");
+	read_ksyms(s, btf, "/proc/kallsyms");	/* before load(): configure() sets them */
 	if (o->force_kprobes)
 		for (size_t i = 0; i < s->nr_hooks; i++)
 			if (can_fall_back(&s->hooks[i]))

@@ -62,8 +62,12 @@ iova_record() {	# TAG
 guest() {
 	iafx load > "$OUT/load.log" 2>&1
 	echo $? > "$OUT/load.rc"
-	iommu-audit -j coverage > "$OUT/coverage.json"
+	# live coverage (a BPF load and unload of its own) in strict mode only,
+	# where it is compared with the recording's; lazy mode reads the
+	# recording's (the hooks' states do not depend on the mode)
+	[ "$IA_MODE" = strict ] && iommu-audit -j coverage > "$OUT/coverage-live.json"
 	iova_record a
+	iommu-audit -j coverage -i /tmp/iovaa.trace > "$OUT/coverage.json"
 	iova_record b
 	cat /sys/kernel/debug/ia_fixture/result > "$OUT/result.txt"
 	iafx unload
@@ -93,6 +97,11 @@ check() {
 			> "$OUT/findings$t.jsonl" 2>/dev/null
 	done
 	fx_result_json
+	if [ "$MODE" = strict ]; then
+		local states='[.coverage.hooks[] | "\(.name)=\(.state)"] | sort | join(" ")'
+		assert_eq "live coverage: each hook's state as the recording's" \
+			"$(jq -r "$states" "$OUT/coverage.json")" "$(jq -r "$states" "$OUT/coverage-live.json")"
+	fi
 	if ! has_iova_api; then
 		assert_eq "before 6.16 the fixture refuses iova_alloc" "-95 no_iova_api_before_6.16" \
 			"$(r iova_alloc 1 err) $(r iova_alloc 1 msg)"

@@ -1,15 +1,28 @@
 # Smoke test (issue 2): iommu-audit loads, attaches, and sees DMA mappings
 # on every bench device, identified by PCI address, in the domain type the
-# invalidation mode implies.
+# invalidation mode implies. With -v it prints the kernel data addresses
+# its programs read (asked of the kernel where kallsyms_lookup_name() is a
+# binary search, else read from /proc/kallsyms): each must be the one
+# /proc/kallsyms lists. Lazy mode reads them from /proc/kallsyms
+# (IA_KSYMS_FROM_PROC=1), so that both ways are compared on every kernel.
 
 guest() {
-	iommu-audit -j devices -- sh /tests/workload.sh > "$OUT/devices.json"
+	[ "$IA_MODE" = lazy ] && export IA_KSYMS_FROM_PROC=1
+	iommu-audit -v -j devices -- sh /tests/workload.sh > "$OUT/devices.json" 2> "$OUT/devices.err"
 	echo $? > "$OUT/devices.rc"
+	# vmlinux's first symbol of each name (modules' lines end in "]")
+	sed -n 's/^ksym: [0-9a-f]* //p' "$OUT/devices.err" | while read -r n; do
+		grep -m1 " $n\$" /proc/kallsyms
+	done > "$OUT/kallsyms.txt"
 }
 
 check() {
 	local j=$OUT/devices.json dt bdf drv
 	assert_eq "devices exit code" 0 "$(cat "$OUT/devices.rc")"
+	assert_eq "kernel data addresses: $(sed -n 's/^startup: kernel data addresses: \([^0-9]*\) .*/\1/p' "$OUT/devices.err" | sed 's/ *$//'), each as /proc/kallsyms lists it" \
+		"$(awk '{print $1, $3}' "$OUT/kallsyms.txt")" \
+		"$(sed -n 's/^ksym: //p' "$OUT/devices.err")"
+	assert_eq "kernel data addresses: all 7 found" 7 "$(grep -c '^ksym: 0*[1-9a-f]' "$OUT/devices.err")"
 	assert_jq "coverage complete" "$j" '.coverage.complete' true
 	assert_jq "no events lost" "$j" '.lost.ringbuf + .lost.inflight' 0
 	[ "$MODE" = strict ] && dt=DMA || dt=DMA-FQ
