@@ -850,6 +850,7 @@ static inline void eb_run(const struct eb_step *steps, size_t n)
 #define EB_W_KIND	(1u << 9)	/* req_kind */
 #define EB_W_SITE	(1u << 10)	/* site[0] starts with .site */
 #define EB_W_SGT	(1u << 11)	/* exported_bytes, mapped_bytes, diff_dma */
+#define EB_W_TS		(1u << 12)	/* ts_ns */
 
 /* One expected finding: code, severity, count (0 means 1) and uncertain are
  * always compared, the fields named in chk too. */
@@ -860,6 +861,7 @@ struct eb_want {
 	unsigned chk;
 	__u64 head, tail, exposed, pages, value, dma, len, phys;
 	__u64 exported, mapped, diff;	/* EB_W_SGT */
+	__u64 ts;			/* EB_W_TS */
 	__u32 kind;
 	bool uncertain;
 	const char *device;
@@ -987,6 +989,8 @@ static inline int eb_check_findings(const char *name, __u32 inv, const struct eb
 			EB_CMP("phys", f->phys, e->phys);
 		if (e->chk & EB_W_KIND)
 			EB_CMP("req_kind", f->req_kind, e->kind);
+		if (e->chk & EB_W_TS)
+			EB_CMP("ts", f->ts_ns, e->ts);
 		if (e->chk & EB_W_SGT) {
 			EB_CMP("exported_bytes", f->exported_bytes, e->exported);
 			EB_CMP("mapped_bytes", f->mapped_bytes, e->mapped);

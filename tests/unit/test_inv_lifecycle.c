@@ -382,10 +382,12 @@ static const struct eb_case dmadebug_cases[] = {
  * reported again at the end. */
 #define UNBIND(...)	S_DEVICE(.d = { .flags = IA_DEV_UNBOUND, .driver = "" }, __VA_ARGS__)
 static const struct eb_case unbind_cases[] = {
+	/* at the unbind's time (a recording cut by time needs it; it was 0) */
 	{ "a mapping left at the unbind", INV,
-	  { S_DEVICE(), MAP4K, UNBIND(), S_FINISH(0) },
-	  { { "lifecycle.live_at_unbind", IA_SEV_ERROR, .chk = EB_W_DMA | EB_W_LEN | EB_W_KIND,
-	      .dma = 0xfffff000, .len = 0x1000, .kind = IA_REQ_MAP_PAGE } } },
+	  { S_DEVICE(), MAP4K, S_TIME(7000000), UNBIND(), S_FINISH(0) },
+	  { { "lifecycle.live_at_unbind", IA_SEV_ERROR,
+	      .chk = EB_W_DMA | EB_W_LEN | EB_W_KIND | EB_W_TS,
+	      .dma = 0xfffff000, .len = 0x1000, .kind = IA_REQ_MAP_PAGE, .ts = 7000000 } } },
 	{ "unmapped before the unbind", INV,
 	  { S_DEVICE(), MAP4K, UNMAP4K(), UNBIND(), S_FINISH(0) },
 	  { }, NOLIVE },

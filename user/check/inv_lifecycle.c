@@ -554,11 +554,14 @@ static void lifecycle_sync(struct ck_ctx *x)
 	lifecycle_finding(x, "lifecycle.sync_outside", msg);
 }
 
-/* A live mapping at the end of the run (info: rings are) or when its
- * device's driver was unbound (an error: the driver left it, dma-debug's
- * "has pending DMA allocations while released from device"). */
-static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unbind)
+/* A live mapping at the end of the run (info: rings are; ts 0, the end has
+ * no time of its own) or when its device's driver was unbound at ts_ns (an
+ * error: the driver left it, dma-debug's "has pending DMA allocations while
+ * released from device"). */
+static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unbind,
+			__u64 ts_ns)
 {
+
 	struct ck_device *d = o->dev < c->devlist.n ? c->devlist.v[o->dev] : NULL;
 	struct ia_finding f;
 
@@ -569,6 +572,7 @@ static void report_live(struct ia_checker *c, const struct ck_owner *o, bool unb
 	f.req_id = o->req_id;
 	f.dma = o->dma;
 	f.len = o->len;
+	f.ts_ns = ts_ns;
 	snprintf(f.message, sizeof(f.message), "%s of %" PRIu64
 		 " bytes at handle 0x%" PRIx64 " still mapped %s", ia_req_kind_str(o->kind),
 		 (uint64_t)f.len, (uint64_t)f.dma,
@@ -589,7 +593,7 @@ static int live_entry(struct ia_inode *n, void *ctx)
 	struct ck_owner own = ck_ptmap_owner(c, m);
 
 	if (own.req_id && !seen_at_unbind(c, &own))
-		report_live(c, &own, false);
+		report_live(c, &own, false, 0);
 	return 0;
 }
 
@@ -603,21 +607,23 @@ static void lifecycle_finish(struct ia_checker *c)
 	for (size_t i = 0; i < c->devlist.n; i++)
 		for (size_t it = 0; ia_u64map_next(&c->devlist.v[i]->orphans, &it, &k, &v);)
 			if (!seen_at_unbind(c, v))
-				report_live(c, v, false);
+				report_live(c, v, false, 0);
 }
 
 struct unbind_walk {
 	struct ia_checker *c;
 	struct ck_device *d;
+	__u64 ts_ns;
 };
 
-static void report_at_unbind(struct ia_checker *c, struct ck_device *d, const struct ck_owner *o)
+static void report_at_unbind(struct ia_checker *c, struct ck_device *d, const struct ck_owner *o,
+			     __u64 ts_ns)
 {
 	if (o->dev != d->stats_idx || seen_at_unbind(c, o))
 		return;
 	if (ia_u64map_put(&d->at_unbind, o->req_id, d, NULL))
 		c->oom = true;
-	report_live(c, o, true);
+	report_live(c, o, true, ts_ns);
 }
 
 static int unbind_entry(struct ia_inode *n, void *ctx)
@@ -629,21 +635,21 @@ static int unbind_entry(struct ia_inode *n, void *ctx)
 	if (!m->own_req)
 		return 0;
 	own = ck_ptmap_owner(w->c, m);
-	report_at_unbind(w->c, w->d, &own);
+	report_at_unbind(w->c, w->d, &own, w->ts_ns);
 	return 0;
 }
 
 /* Every live mapping of the device, in any domain (it may have moved). */
-static void lifecycle_unbind(struct ia_checker *c, struct ck_device *d)
+static void lifecycle_unbind(struct ia_checker *c, struct ck_device *d, __u64 ts_ns)
 {
-	struct unbind_walk w = { c, d };
+	struct unbind_walk w = { c, d, ts_ns };
 	__u64 k;
 	void *v;
 
 	for (size_t it = 0; ia_u64map_next(&c->domains, &it, &k, &v);)
 		ia_itree_each(&((struct ck_domain *)v)->pt, unbind_entry, &w);
 	for (size_t it = 0; ia_u64map_next(&d->orphans, &it, &k, &v);)
-		report_at_unbind(c, d, v);
+		report_at_unbind(c, d, v, ts_ns);
 }
 
 const struct ck_invariant ck_inv_lifecycle = {

@@ -40,7 +40,8 @@ struct ck_invariant {
 	void (*freed)(struct ia_checker *c, const struct ia_ev_freed *e);
 	/* a device's driver was released (an IA_DEV_UNBOUND device record),
 	 * before the device's context is replaced by the record's */
-	void (*unbind)(struct ia_checker *c, struct ck_device *d);
+	/* ts_ns: the unbind's time, which its findings carry */
+	void (*unbind)(struct ia_checker *c, struct ck_device *d, __u64 ts_ns);
 	/* a page-table snapshot completed (c->oracle holds it) */
 	void (*snapshot)(struct ia_checker *c);
 	/* end of input: end-of-run findings */

@@ -33,7 +33,7 @@ static void on_device(struct ia_checker *c, const struct ia_ev_device *e)
 	if (!d)
 		return;
 	if (e->hdr.flags & IA_DEV_UNBOUND) {
-		CK_EACH(unbind, c, d);
+		CK_EACH(unbind, c, d, e->hdr.ts_ns);
 		/* the device keeps the name of the driver it had in reports */
 		memcpy(d->stats.driver, d->ctx.driver, sizeof(d->stats.driver));
 	}

@@ -16,7 +16,11 @@ guest() {
 	iommu-audit -j devices -i /tmp/t.trace > "$OUT/devices.json"
 	iommu-audit -j coverage -i /tmp/t.trace > "$OUT/coverage.json"
 	# A one-bucket stack map: every stack after the first collides and
-	# must come with its request instead (IA_EV_KSTACK), none lost.
+	# must come with its request instead (IA_EV_KSTACK), none lost. In
+	# strict mode only: what the stack map does with a collision, and a
+	# snapshot on SIGUSR2, do not depend on the mode (a recording less in
+	# lazy mode, 8-10 s of TCG)
+	[ "$IA_MODE" = strict ] || return 0
 	# shellcheck disable=SC2086
 	iommu-audit $AUDIT_FLAGS record --stack-map 1 -o /tmp/s.trace -- sh -c "
 		dd if=$IA_NVME_DEV of=/dev/null bs=4096 count=4 iflag=direct
@@ -94,10 +98,6 @@ check() {
 	assert_eq "page-table snapshots at start and stop, oracle absent=$absent" \
 		"[[\"start\",$absent],[\"stop\",$absent]]" \
 		"$(jq -sc '[.[] | select(.type == "pt_snap" and .phase == "end") | [.why, .absent]]' "$d")"
-	# SIGUSR2 (sent by the command to record, its parent): one more
-	assert_eq "SIGUSR2: a page-table snapshot between start and stop" \
-		'["start","signal","stop"]' \
-		"$(jq -sc '[.[] | select(.type == "pt_snap" and .phase == "end") | .why]' "$OUT/stackmap.jsonl")"
 	local by_kprobe=0
 	# all attached function hooks: not the tracepoints, not swiotlb (a kprobe),
 	# not page_to_phys (a kernel symbol the programs read)
@@ -107,22 +107,29 @@ check() {
 	assert_jq "hooks attached by kprobe" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.target // "" | contains("by kprobe"))] | length' "$by_kprobe"
 
-	# call stacks through a one-bucket stack map (guest(): --stack-map 1)
-	local sm=$OUT/stackmap.jsonl
-	assert_eq "--stack-map 1: record exit code" 0 "$(cat "$OUT/stackmap.rc")"
-	assert_jq "--stack-map 1: no stack lost" "$sm" 'select(.type == "trailer") | .lost_stack' 0
-	assert_eq "--stack-map 1: colliding stacks sent inline (ids >= 0x40000000)" true \
-		"$(jq -s '[.[] | select(.type == "request" and .parent == 0 and .stack_id >= 1073741824)] | length > 3' "$sm")"
-	assert_eq "--stack-map 1: every root request names a stack record" "0 0" \
-		"$(jq -s '[.[] | select(.type == "stack") | .stack_id] as $ids
-			| [.[] | select(.type == "request" and .parent == 0)] as $r
-			| "\([$r[] | select(.stack_id < 0)] | length) \([$r[] | select(.stack_id >= 0 and (.stack_id as $s | $ids | index($s) | not))] | length)"' -r "$sm")"
-	assert_eq "--stack-map 1: one stack record per distinct call stack" 0 \
-		"$(jq -s '[.[] | select(.type == "stack") | .frames] | length - (unique | length)' "$sm")"
-	# frames[1] on 6.1 (dma_map_page_attrs inlined into the driver), [2]
-	# since 6.12 calls dma-iommu directly from dma_map_page_attrs
-	assert_eq "--stack-map 1: the nvme driver's call sites are there" true \
-		"$(jq -s '[.[] | select(.type == "stack") | .frames[1:3][] | select(test("\\[nvme\\]"))] | length > 0' "$sm")"
+	# call stacks through a one-bucket stack map (guest(): --stack-map 1,
+	# strict mode only)
+	if [ "$MODE" = strict ]; then
+		local sm=$OUT/stackmap.jsonl
+		# SIGUSR2 (sent by the command to record, its parent): one more
+		assert_eq "SIGUSR2: a page-table snapshot between start and stop" \
+			'["start","signal","stop"]' \
+			"$(jq -sc '[.[] | select(.type == "pt_snap" and .phase == "end") | .why]' "$sm")"
+		assert_eq "--stack-map 1: record exit code" 0 "$(cat "$OUT/stackmap.rc")"
+		assert_jq "--stack-map 1: no stack lost" "$sm" 'select(.type == "trailer") | .lost_stack' 0
+		assert_eq "--stack-map 1: colliding stacks sent inline (ids >= 0x40000000)" true \
+			"$(jq -s '[.[] | select(.type == "request" and .parent == 0 and .stack_id >= 1073741824)] | length > 3' "$sm")"
+		assert_eq "--stack-map 1: every root request names a stack record" "0 0" \
+			"$(jq -s '[.[] | select(.type == "stack") | .stack_id] as $ids
+				| [.[] | select(.type == "request" and .parent == 0)] as $r
+				| "\([$r[] | select(.stack_id < 0)] | length) \([$r[] | select(.stack_id >= 0 and (.stack_id as $s | $ids | index($s) | not))] | length)"' -r "$sm")"
+		assert_eq "--stack-map 1: one stack record per distinct call stack" 0 \
+			"$(jq -s '[.[] | select(.type == "stack") | .frames] | length - (unique | length)' "$sm")"
+		# frames[1] on 6.1 (dma_map_page_attrs inlined into the driver), [2]
+		# since 6.12 calls dma-iommu directly from dma_map_page_attrs
+		assert_eq "--stack-map 1: the nvme driver's call sites are there" true \
+			"$(jq -s '[.[] | select(.type == "stack") | .frames[1:3][] | select(test("\\[nvme\\]"))] | length > 0' "$sm")"
+	fi
 
 	# nvme: <= 8K direct I/O is one map_page (PRP), 64K a map_sg
 	assert_eq "nvme 4K reads: map_page FROM_DEVICE" 4 "$(count_req "$nvme" map_page 4096 2)"
