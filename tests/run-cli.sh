@@ -392,10 +392,13 @@ assert_eq "completion: monitor --te<TAB>" "--textfile" "$(bash -c '
 	_filedir() { :; }
 	. "$1"; COMP_WORDS=(iommu-audit monitor --te); COMP_CWORD=2; _iommu_audit; echo "${COMPREPLY[*]}"' _ \
 	"$tmp/dest/usr/share/bash-completion/completions/iommu-audit")"
-if command -v systemd-analyze > /dev/null; then
-	run unit systemd-analyze verify "$tmp/dest/lib/systemd/system/iommu-audit.service"
-	assert_eq "systemd-analyze verify the unit" "" "$(grep -v 'not executable\|No such file\|man iommu-audit(8)' "$tmp/unit.err")"
-fi
+# (systemd from tools/deps.sh; the unit runs under systemd in the soak
+# test.) What verify cannot find here is the installed binary and man
+# page, which are in DESTDIR: those two lines only
+run unit systemd-analyze verify "$tmp/dest/lib/systemd/system/iommu-audit.service"
+assert_eq "systemd-analyze verify the unit" "" "$(grep -v \
+	-e '^iommu-audit.service: Command /usr/sbin/iommu-audit is not executable: No such file or directory$' \
+	-e "^iommu-audit.service: Command 'man iommu-audit(8)' failed with code 16$" "$tmp/unit.err")"
 run uninstall make -C "$root" -s uninstall DESTDIR="$tmp/dest" PREFIX=/usr
 assert_eq "make uninstall: no file left" "" "$(find "$tmp/dest" -type f)"
 

@@ -16,6 +16,9 @@ PKGS=(
 	# monitor's soak test (fio in the guest) and the HTML report's test
 	# (headless chromium); promtool comes from tools/promtool.sh
 	fio chromium
+	# the unit: systemd-analyze verify (CLI tests), and systemd as the soak
+	# guest's PID 1 (tools/systemd-root.sh)
+	systemd
 	# fuzzing and sanitizer builds (tests/fuzz, make SAN=1): libFuzzer, ASan, UBSan
 	libclang-rt-14-dev
 	# unit tests

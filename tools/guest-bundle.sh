@@ -1,22 +1,49 @@
 #!/bin/bash
 # Put dynamically linked host programs into a directory the VM guest runs
-# them from (tools/vm-run.sh --extra DIR, mounted at /extra/<name of DIR>):
-# each program in DIR/libexec/, every library ldd names (and the dynamic
-# loader) in DIR/lib/, and a wrapper DIR/bin/NAME that starts the program
-# through that loader with that library path, since the guest (busybox in
-# an initramfs) has no /lib of its own. Used for Debian's fio and for the
-# packaged iommu-audit (tests/run-soak.sh).
+# them from, since the guest (busybox in an initramfs) has no /lib of its
+# own. Two layouts:
 #
-# usage: tools/guest-bundle.sh DIR PROGRAM...
+#   DIR PROGRAM...         for tools/vm-run.sh --extra DIR (mounted at
+#                          /extra/<name of DIR>): each program in
+#                          DIR/libexec/, every library ldd names (and the
+#                          dynamic loader) in DIR/lib/, and a wrapper
+#                          DIR/bin/NAME that starts the program through that
+#                          loader with that library path. Debian's fio.
+#   --root DIR PROGRAM...  for tools/vm-run.sh --root DIR (laid over the
+#                          guest's /): each program and library at its own
+#                          path under DIR, as a Debian system has them, so
+#                          that a program can be exec'd directly (systemd as
+#                          PID 1, a unit's ExecStart=). A PROGRAM already
+#                          under DIR (a package's staging root) stays.
+#
+# Used for fio, systemd (tools/systemd-root.sh) and the packaged
+# iommu-audit (tests/run-soak.sh).
+#
+# usage: tools/guest-bundle.sh [--root] DIR PROGRAM...
 set -euo pipefail
+root=0
+[ "$1" != --root ] || { root=1; shift; }
 dir=$1
 shift
-mkdir -p "$dir/bin" "$dir/lib" "$dir/libexec"
+dir=$(mkdir -p "$dir" && cd "$dir" && pwd)
+[ $root = 1 ] || mkdir -p "$dir/bin" "$dir/lib" "$dir/libexec"
+# libs PROGRAM: the libraries ldd resolves and the loader, one path a line
+libs() { ldd "$1" | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }'; }
 for p in "$@"; do
 	[ -x "$p" ] || { echo "guest-bundle: $p: not an executable" >&2; exit 1; }
+	if [ $root = 1 ]; then
+		case $(cd "$(dirname "$p")" && pwd)/ in
+		"$dir"/*) ;;
+		*) mkdir -p "$dir$(dirname "$p")"; cp -L "$p" "$dir$p" ;;
+		esac
+		libs "$p" | while read -r lib; do
+			[ -e "$dir$lib" ] || { mkdir -p "$dir$(dirname "$lib")"; cp -L "$lib" "$dir$lib"; }
+		done
+		continue
+	fi
 	name=$(basename "$p")
 	cp -L "$p" "$dir/libexec/$name"
-	ldd "$p" | awk '/=> \// { print $3 } /^\t\/[^ ]+ \(/ { print $1 }' | while read -r lib; do
+	libs "$p" | while read -r lib; do
 		[ -e "$dir/lib/$(basename "$lib")" ] || cp -L "$lib" "$dir/lib/"
 	done
 	loader=$(ldd "$p" | awk '!f && /^\t\/[^ ]+ \(/ { print $1; f = 1 }')	# no early exit: ldd would get SIGPIPE

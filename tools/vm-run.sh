@@ -13,6 +13,11 @@
 #                     (default: .output/iommu-audit.static; a warning if absent)
 #   --extra DIR       copied to /extra/<basename>, /extra/*/bin put on PATH
 #                     (repeatable); tests/vm/ is always copied to /tests
+#   --root DIR        DIR's tree laid over the guest's / (repeatable): a
+#                     package installed into a staging root, with its
+#                     libraries (tools/guest-bundle.sh --root)
+#   --systemd         boot with systemd as PID 1 (tools/systemd-root.sh):
+#                     after the set-up, CMD runs in ia-guest.service
 #   --mode strict|lazy  iommu.strict=1 (default) or iommu.strict=0
 #   --timeout SECS    kill the VM after SECS (default 600) -> exit 124
 #   --mem MB          guest memory (default 2048)
@@ -57,6 +62,8 @@ die() { echo "vm-run: $*" >&2; exit 125; }
 binary=$repo/.output/iommu-audit.static
 binary_given=0
 extras=()
+roots=()
+systemd=0
 mode=strict
 timeout_s=600
 mem=2048
@@ -69,11 +76,12 @@ shell=0
 bzimage=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--binary|--extra|--mode|--timeout|--mem|--smp|--append|--kernel|--kernel-dir)
+	--binary|--extra|--root|--mode|--timeout|--mem|--smp|--append|--kernel|--kernel-dir)
 		[ $# -ge 2 ] || die "$1 needs an argument"
 		case "$1" in
 		--binary) binary=$2; binary_given=1 ;;
 		--extra) extras+=("$2") ;;
+		--root) roots+=("$2") ;;
 		--mode) mode=$2 ;;
 		--timeout) timeout_s=$2 ;;
 		--mem) mem=$2 ;;
@@ -85,6 +93,7 @@ while [ $# -gt 0 ]; do
 		shift 2 ;;
 	-v|--verbose) verbose=1; shift ;;
 	--bzimage) bzimage=1; shift ;;
+	--systemd) systemd=1; shift ;;
 	# Used by tools/vm-shell.sh: interactive shell on the console, no CMD.
 	--shell) shell=1; shift ;;
 	-h|--help) usage; exit 0 ;;
@@ -94,6 +103,8 @@ while [ $# -gt 0 ]; do
 done
 if [ "$shell" -eq 0 ]; then
 	[ $# -gt 0 ] || { usage >&2; die "no command given (put it after --)"; }
+elif [ "$systemd" -eq 1 ]; then
+	die "--systemd has no interactive shell (the guest has no getty)"
 fi
 cmd="$*"
 
@@ -196,6 +207,7 @@ printf '%s' "$cmd" >"$d/ia/cmd"
 {
 	echo "IA_MARK=$mark"
 	echo "IA_SHELL=$shell"
+	echo "IA_SYSTEMD=$systemd"
 	echo "IA_MODE=$mode"
 } >"$d/ia/env"
 if [ -f "$binary" ]; then
@@ -217,6 +229,15 @@ for x in "${extras[@]}"; do
 	name=$(basename "$(cd "$x" && pwd)")
 	[ ! -e "$d/extra/$name" ] || die "--extra: two directories named $name"
 	cp -a "$x" "$d/extra/$name"
+done
+# Laid over /: the system a --systemd guest boots (built per run from this
+# machine's systemd, about 20 MB: a second), then each --root.
+if [ "$systemd" -eq 1 ]; then
+	"$here/systemd-root.sh" "$d" || die "could not lay out systemd (tools/systemd-root.sh)"
+fi
+for r in "${roots[@]}"; do
+	[ -d "$r" ] || die "--root $r: not a directory"
+	cp -a "$r/." "$d/"
 done
 (cd "$d" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio --quiet -o -H newc --owner=0:0) >"$tmp/dyn.cpio"

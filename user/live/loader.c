@@ -372,6 +372,26 @@ static int probe_bpf(char *err, size_t errlen)
 }
 
 /*
+ * The BTF CO-RE relocations are made against: libbpf's own choice (NULL),
+ * unless walking the kernel's BTF ids is refused. libbpf before 1.2
+ * (Debian 12 has 1.1.2) looks for a type vmlinux lacks (another kernel's,
+ * which the programs test with bpf_core_type_exists()) in the modules'
+ * BTF, and that walk (BPF_BTF_GET_NEXT_ID) needs CAP_SYS_ADMIN: with
+ * CAP_BPF and CAP_PERFMON alone, as the packaged systemd unit runs, the
+ * whole load failed with EPERM ("failed to iterate BTF objects"; later
+ * libbpf skips modules then). Naming vmlinux's BTF by path makes libbpf
+ * skip modules too; none of the types the programs read is a module's.
+ */
+static const char *core_btf_path(void)
+{
+	__u32 id;
+
+	if (bpf_btf_get_next_id(0, &id) && errno == EPERM)
+		return "/sys/kernel/btf/vmlinux";
+	return NULL;
+}
+
+/*
  * Load what this kernel accepts. A refused fentry/fexit program moves its
  * hook to the kprobe fallback; a refused kprobe or tracepoint program marks
  * its hook failed; either way the object is reopened and loaded again. When
@@ -388,7 +408,9 @@ static int load(struct ia_session *s, const struct ia_session_opts *o,
 		struct ia_hook_status *st;
 		int ret, h;
 
-		s->skel = iommu_audit_bpf__open();
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .btf_custom_path = core_btf_path());
+
+		s->skel = iommu_audit_bpf__open_opts(&oo);
 		if (!s->skel) {
 			snprintf(err, errlen, "cannot open BPF object: %s", strerror(errno));
 			return -errno;

@@ -1,6 +1,9 @@
 # Ground truth (DESIGN.md section 4): the DMA fixture module
 # (tests/fixture/ia_fixture.c, docs/fixture.md) makes exact DMA API calls on
-# the edu device while iommu-audit records, in four traces:
+# the edu device while iommu-audit records, in four phases of one recording
+# (a recording's start and stop cost 5-10 s of TCG; check() cuts the dump
+# and the findings into one trace's worth per phase by the fixture's own
+# timestamps, fx_split):
 #   1. trusted device, default dma_parms: single maps, syncs, wrong and
 #      double unmaps, map_sg, coherent (remapped, contiguous, atomic),
 #      noncontiguous and page allocations, exported tables (get_sgtable), MMIO
@@ -129,16 +132,36 @@ fx_phase4() {
 	fx unbind unbind
 }
 
-# fx_record N: record phase N, only the edu device
+# fx_phases: the four phases and the settings between them, in the one
+# recording; "@phase N" in the tags marks where each begins (fx_split)
+fx_phases() {
+	echo "@phase 1" >> "$OUT/tags"
+	fx_phase1
+	fx p2_boundary seg_boundary 0x1fff
+	fx p2_max_seg max_seg_size 8192
+	echo "@phase 2" >> "$OUT/tags"
+	fx_phase2
+	fx p2_boundary_restore seg_boundary 0xffffffff
+	fx p2_max_seg_restore max_seg_size 65536
+	fx p3_untrusted untrusted 1
+	echo "@phase 3" >> "$OUT/tags"
+	fx_phase3
+	fx p3_untrusted_restore untrusted 0
+	echo "@phase 4" >> "$OUT/tags"
+	fx_phase4
+}
+
+# fx_record: record the phases, only the edu device
 fx_record() {
-	iommu-audit record --device "$IA_EDU_BDF" -o "/tmp/fx$1.trace" -- \
-		sh -c ". '$CASES_DIR/fixture.sh' && fx_phase$1" > "$OUT/record$1.log" 2>&1
-	echo $? > "$OUT/record$1.rc"
-	iommu-audit dump "/tmp/fx$1.trace" > "$OUT/dump$1.jsonl"
-	iommu-audit -j coverage -i "/tmp/fx$1.trace" > "$OUT/coverage$1.json"
-	iommu-audit -j check "/tmp/fx$1.trace" > "$OUT/check$1.jsonl"
-	echo $? > "$OUT/check$1.rc"
-	base64 "/tmp/fx$1.trace" > "$OUT/fx$1.trace.b64"	# to re-check on the host
+	iommu-audit record --device "$IA_EDU_BDF" -o /tmp/fx.trace -- \
+		sh -c ". '$CASES_DIR/fixture.sh' && fx_phases" > "$OUT/record.log" 2>&1
+	echo $? > "$OUT/record.rc"
+	iommu-audit dump /tmp/fx.trace > "$OUT/dump.jsonl"
+	iommu-audit -j coverage -i /tmp/fx.trace > "$OUT/coverage.json"
+	# --each: one finding per occurrence, so that each lands in its phase
+	iommu-audit -j check --each /tmp/fx.trace > "$OUT/check.jsonl"
+	echo $? > "$OUT/check.rc"
+	base64 /tmp/fx.trace > "$OUT/fx.trace.b64"	# to re-check on the host
 }
 
 guest() {
@@ -151,16 +174,7 @@ guest() {
 	echo $? > "$OUT/load.rc"
 	cat /proc/sys/kernel/tainted > "$OUT/tainted"
 	fx info info
-	fx_record 1
-	fx p2_boundary seg_boundary 0x1fff
-	fx p2_max_seg max_seg_size 8192
-	fx_record 2
-	fx p2_boundary_restore seg_boundary 0xffffffff
-	fx p2_max_seg_restore max_seg_size 65536
-	fx p3_untrusted untrusted 1
-	fx_record 3
-	fx p3_untrusted_restore untrusted 0
-	fx_record 4
+	fx_record
 	fx after_unbind info	# no device: refused
 	cat /sys/kernel/debug/ia_fixture/result > "$OUT/result.txt"
 	iafx unload
@@ -350,7 +364,32 @@ check_device() {
 		"$(fxjq "$1" "[.[] | select(.type == \"device\" and .name == \"$EDU\")][0] | $3")"
 }
 
-# fxf N FILTER: jq over the findings of `iommu-audit -j check` of trace N
+# fx_split: the one recording's dump and findings (check --each) cut into
+# dumpN.jsonl and checkN.jsonl, a trace's worth per phase N. Phase N begins
+# at the t0 (CLOCK_MONOTONIC, the trace's clock) of its first fixture call
+# ("@phase N" in the tags); a record or finding belongs to the last phase
+# begun at its ts (before the first: 1; one without a ts, as a finding made
+# at the end of the run has (0): 4); the header, trailer, call stacks and
+# page-table snapshots go to every phase.
+JQ_PHASE='def phase($t): if ($t // 0) == 0 then 4
+	else ([range(0; 4) | select($lo[.] != null and $lo[.] <= $t)] | last // 0) + 1 end; '
+fx_split() {
+	local lo n
+	lo=$(awk '/^@phase / { p = $2; next } p { print $2, p }' "$OUT/tags" |
+		jq -R -s -c --slurpfile r "$OUT/result.json" '
+			(split("\n") | map(select(length > 0) | split(" ") | {key: .[0], value: (.[1] | tonumber)})
+			 | from_entries) as $ph
+			| [range(1; 5) as $n | [$r[0][] | select(.t0 and $ph[.id | tostring] == $n) | .t0] | min]')
+	echo "$lo" > "$OUT/phases.json"
+	for n in 1 2 3 4; do
+		jq -c --argjson lo "$lo" --argjson n "$n" "$JQ_PHASE"'select((.type | IN("header", "trailer", "stack", "pt_snap")) or phase(.ts) == $n)' \
+			"$OUT/dump.jsonl" > "$OUT/dump$n.jsonl"
+		jq -c --argjson lo "$lo" --argjson n "$n" "$JQ_PHASE"'select(.type != "finding" or phase(.finding.ts) == $n)' \
+			"$OUT/check.jsonl" > "$OUT/check$n.jsonl"
+	done
+}
+
+# fxf N FILTER: jq over the findings of `iommu-audit -j check` of phase N
 fxf() {
 	jq -rs "[.[] | select(.type == \"finding\") | .finding] | $2" "$OUT/check$1.jsonl"
 }
@@ -359,7 +398,9 @@ fxf() {
 # first occurrence's exposure, computed from the parameters and the granule.
 check_findings() {
 	local code want
-	assert_eq "check 1: exit 1 (the deliberate lifecycle errors)" 1 "$(cat "$OUT/check1.rc")"
+	assert_eq "check: exit 1 (the deliberate lifecycle errors of phase 1)" 1 "$(cat "$OUT/check.rc")"
+	assert_eq "check 1: the errors (what makes the exit 1)" true \
+		"$(fxf 1 '[.[] | select(.severity == "error")] | length > 0')"
 	for code in size_mismatch dir_mismatch double_unmap unmap_unknown sync_outside; do
 		want=1
 		# a sync the kernel skipped (see above) is no finding
@@ -393,7 +434,8 @@ check_findings() {
 		"$(fxf 3 '[.[] | select(.invariant == "exposure") | .code] | unique | join(" ")')"
 	assert_eq "check 3: no page-table entry left over after any unmap (issue 13)" 0 \
 		"$(fxf 3 '[.[] | select(.code == "lifecycle.pt_leftover")] | length')"
-	assert_eq "check 3: exit 0 (nothing fails)" 0 "$(cat "$OUT/check3.rc")"
+	assert_eq "check 3: no error (phase 3 alone would exit 0)" "" \
+		"$(fxf 3 '[.[] | select(.severity == "error") | .code] | join(" ")')"
 	# leak then unbind: the two leaked mappings are reported at the unbind
 	# (bpf/unbind.bpf.c), as dma-debug does, and not again at the end
 	assert_eq "check 4: the two leaked mappings live at the unbind, none at the end" "2 0" \
@@ -408,6 +450,10 @@ check() {
 		return
 	fi
 	fx_result_json
+	fx_split
+	assert_eq "record exit code" 0 "$(cat "$OUT/record.rc")"
+	assert_eq "four phases, each begun at a fixture call, in order" true \
+		"$(jq '[.[] | numbers] | length == 4 and . == sort' "$OUT/phases.json")"
 	# every fixture call's window, to find requests no command explains
 	wins=$(jq -c '[.[] | select(.t0) | [.t0, .t1]]' "$OUT/result.json")
 
@@ -418,7 +464,7 @@ check() {
 	assert_eq "fixture bound to edu" "$EDU $dt 4096 4096" \
 		"$(res info bdf) $(res info domain) $(res info granule) $(res info page_size)"
 	for n in 1 2 3 4; do
-		assert_eq "trace $n: record exit code" 0 "$(cat "$OUT/record$n.rc")"
+		assert_eq "trace $n: requests in it" true "$(fxjq $n '[.[] | select(.type == "request")] | length > 0')"
 		assert_eq "trace $n: no events lost" 0 \
 			"$(fxjq $n '.[] | select(.type == "trailer") | .lost_ringbuf + .lost_inflight + .lost_stack')"
 		assert_eq "trace $n: only edu requests (--device)" "$EDU" \
@@ -536,7 +582,7 @@ check() {
 	check_sgtable sgt_contig coh_contig
 	check_sgtable sgt_atomic coh_atomic
 	assert_eq "get_sgtable hook attached (trace 1 coverage)" attached \
-		"$(jq -r '.coverage.hooks[] | select(.name == "get_sgtable") | .state' "$OUT/coverage1.json")"
+		"$(jq -r '.coverage.hooks[] | select(.name == "get_sgtable") | .state' "$OUT/coverage.json")"
 	assert_eq "get_sgtable of a non-coherent allocation: refused (-22), no call" \
 		"1 -22 not_a_live_coherent_allocation 0" \
 		"$(tag_rc sgt_refused) $(res sgt_refused err) $(res sgt_refused msg) $(fxjq 1 "in_win(\"get_sgtable\"; $(win sgt_refused)) | length")"
