@@ -119,20 +119,9 @@ fi
 # The random case's program (tests/vm/cases/random.sh): seeded, the seed
 # printed so that a failure reproduces (IA_SEED=S; IA_RANDOM_OPS=N ops).
 if printf '%s\n' "${cases[@]}" | grep -qx random; then
-	# CI replays one fixed program (seed 4: 0 mismatches on stock 6.1, strict
-	# and lazy, when it was chosen), so that a red run is a regression, not a
-	# new seed's discovery; elsewhere each run draws a new seed to explore
-	if [ -n "${CI:-}" ]; then
-		seed=${IA_SEED:-4}
-	else
-		seed=${IA_SEED:-$(( (RANDOM << 15) | RANDOM ))}
-	fi
 	# per kernel (suites of two kernels may run side by side); the guest
 	# finds it in /extra/model
-	mkdir -p "$results/model"
-	python3 "$root/tests/model/gen.py" --seed "$seed" --ops "${IA_RANDOM_OPS:-10000}" \
-		--granule 16384 > "$results/model/program.txt" || exit 1
-	echo "# random program: seed $seed, ${IA_RANDOM_OPS:-10000} operations"
+	"$root/tests/model/program.sh" "$results/model" 16384 || exit 1
 	extras+=(--extra "$results/model")
 fi
 

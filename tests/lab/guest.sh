@@ -15,6 +15,14 @@
 #   oracle          the page-table oracle's injected difference (scen_oracle)
 #   dmadebug        the lifecycle bugs with dma-debug reporting every error
 #                   (ends with the fixture unbound: run it last)
+#   random          the randomized differential program (tests/vm/cases/
+#                   random.sh's guest step: /extra/model/program.txt through
+#                   the fixture's batch file under record); it loads the
+#                   fixture itself (a 32 MiB log, the program's ids from 2),
+#                   after unloading the other parts' one, and unloads it.
+#                   After dmadebug: dma-debug keeps the entries of the
+#                   program's leaks, and reported one of them at dmadebug's
+#                   unbind when random ran first
 LAB=$(dirname "$0")
 
 sec() { echo "@@@BEGIN $1"; }
@@ -73,6 +81,21 @@ for part in "$@"; do
 		sec workload/report.txt; iommu-audit report /tmp/workload.trace; end
 		b64 /tmp/workload.trace workload.trace
 		;;
+	random)
+		read -r _t0 _ < /proc/uptime
+		[ $loaded -eq 0 ] || iafx unload > /dev/null 2>&1
+		loaded=0
+		mkdir -p /tmp/random
+		(OUT=/tmp/random CASES_DIR=/tests/cases; . /tests/cases/random.sh && guest)
+		read -r _tg _ < /proc/uptime
+		for f in /tmp/random/*; do sec "random/${f##*/}"; cat "$f"; end; done
+		# the part's guest time (total, the case's guest step, the output
+		# over the console)
+		read -r _t1 _ < /proc/uptime
+		sec random/part.seconds
+		echo "$_t0 $_tg $_t1" | awk '{ printf "total %.1f guest %.1f output %.1f\n", $3 - $1, $2 - $1, $3 - $2 }'
+		end
+		;;
 	seed|sg|oracle|freed|dmadebug)
 		[ $loaded -eq 1 ] || fixture_load
 		loaded=1
@@ -94,6 +117,10 @@ for part in "$@"; do
 			scenario dmadebug
 			sec dmadebug/dmesg; dmesg; end
 			sec dmadebug/error_count; cat /sys/kernel/debug/dma-api/error_count; end
+			# quiet again (its first error was shown long ago): a random
+			# program after it makes thousands, each with a stack on the
+			# serial console
+			echo 0 > /sys/kernel/debug/dma-api/all_errors
 			;;
 		esac
 		;;

@@ -24,7 +24,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 # name           granule mode   mem  parts                 extra kernel args
 BOOTS=(
 	"g4096         4096  strict 6144 workload,seed,freed,dmadebug iommu.debug_pagealloc=1"
-	"g16384        16384 strict 6144 workload,seed,sg,dmadebug -"
+	"g16384        16384 strict 6144 workload,seed,sg,dmadebug,random -"
 	"g65536        65536 strict 6144 workload,seed,oracle   -"
 	"g16384-lazy   16384 lazy   2048 workload,freed         iommu.debug_pagealloc=1"
 	"g16384-nosgfix 16384 strict 2048 sg                    iommu_lab.sg_fix=0"
@@ -56,6 +56,17 @@ count() {	# the ok/not ok lines on stdin, added to the totals (not in a pipe:
 }
 nok() { count <<<"not ok - $*"; }
 summary() { echo "$suite_name: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
+
+# random_check LABEL RES MODE G: the random part against the model, by the
+# VM case's own check() (tests/vm/cases/random.sh), in a subshell of its own
+random_check() (
+	CASE="$1 random" OUT=$2/random MODE=$3 results=$2
+	. "$root/tests/vm/lib-check.sh"
+	. "$root/tests/vm/cases/random.sh"
+	check
+	assert_eq "granule of the edu domain" "$4" \
+		"$(jq -r 'select(.type == "device") | .granule' "$OUT/dump.jsonl" | head -n 1)"
+)
 
 # suite V: every row of BOOTS (or --only) on lab kernel V
 suite() {
@@ -91,9 +102,14 @@ for row in "${BOOTS[@]}"; do
 	append=""
 	[ "$G" -eq 4096 ] || append="iommu_lab.granule=$G"
 	[ "$extra" = - ] || append="$append $extra"
+	model=()
+	if [[ ",$parts," == *",random,"* ]]; then
+		"$root/tests/model/program.sh" "$res/model" "$G" || { nok "$V $name: random program"; continue; }
+		model=(--extra "$res/model")
+	fi
 	t=$(date +%s)
 	"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --mem "$mem" \
-		--timeout 1200 ${append:+--append "$append"} --extra "$fx" --extra "$labx" -- \
+		--timeout 1200 ${append:+--append "$append"} --extra "$fx" --extra "$labx" "${model[@]}" -- \
 		sh /extra/lab/guest.sh ${parts//,/ } >"$res/guest.out" 2>"$res/vm-run.err"
 	rc=$?
 	echo "# $V $name: granule $G, $mode, ${append:-no lab arguments}: vm-run exit $rc in $(( $(date +%s) - t ))s"
@@ -108,6 +124,7 @@ for row in "${BOOTS[@]}"; do
 	count < <(python3 "$root/tests/lab/check.py" --name "$name" --kernel "$V" --granule "$G" --mode "$mode" \
 		--parts "$parts" --binary "$root/iommu-audit" \
 		--trace-edit "$root/.output/tools/trace-edit" "$res" 2>&1)
+	[[ ",$parts," != *",random,"* ]] || count < <(random_check "$V $name" "$res" "$mode" "$G" 2>&1)
 done
 
 # Before/after the map_sg fix (patch 0002), the way a patch author would

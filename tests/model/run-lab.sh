@@ -26,11 +26,8 @@ granules=("$@")
 . "$root/tests/vm/lib-check.sh"
 fx=$root/.output/model-lab/fixture
 "$root/tests/fixture/build.sh" --kdir "$kdir/build" "$fx" > /dev/null || { _fail "fixture build"; exit 1; }
-seed=${IA_SEED:-$(( (RANDOM << 15) | RANDOM ))}
-mkdir -p "$root/.output/model"
-python3 "$root/tests/model/gen.py" --seed "$seed" --ops "${IA_RANDOM_OPS:-10000}" \
-	--granule 16384 > "$root/.output/model/program.txt" || exit 1
-echo "# random program: seed $seed, ${IA_RANDOM_OPS:-10000} operations, lab kernel $kdir"
+"$root/tests/model/program.sh" "$root/.output/model" 16384 || exit 1
+echo "# lab kernel $kdir"
 for g in "${granules[@]}"; do
 	res=$root/.output/model-lab/g$g-$mode
 	rm -rf "$res"
@@ -49,7 +46,8 @@ for g in "${granules[@]}"; do
 		continue
 	fi
 	"$root/tests/split-guest-output.sh" "$res" "$res/guest.out"
-	OUT=$res/random MODE=$mode
+	# random.sh's check() finds the program in $results/model
+	OUT=$res/random MODE=$mode results=$root/.output
 	export OUT MODE
 	unset -f guest check
 	. "$root/tests/vm/cases/random.sh"

@@ -100,7 +100,8 @@ enum eb_op {
 	EB_MAP_PAGE,	/* .phys .size .dma .dir .kind (MAP_PAGE / MAP_RESOURCE)
 			 * .tlb .tlb_alloc (bounced) .pt */
 	EB_ALLOC,	/* .phys (the pages) .size .dma .pt: coherent allocation */
-	EB_ALLOC_PAGES,	/* .phys (the page) .size (page-aligned) .dma .dir .pt */
+	EB_ALLOC_PAGES,	/* .phys (the page) .size (page-aligned) .dma .dir .pt;
+			 * .tlb: its map_page bounced them there */
 	EB_ALLOC_NC,	/* .sg (the table: phys/len) .size .dma .pt */
 	EB_SGTABLE,	/* .dma .size .sg (exported phys/len): dma_get_sgtable */
 	EB_MAP_SG,	/* .sg (input phys/len, output dma/dma_len) .dir .pt */
@@ -514,10 +515,13 @@ static inline void eb_step_alloc_pages(const struct eb_step *s)
 {
 	__u64 dev = eb_dev_of(s), dom = eb_dom_of(dev), g = eb_granule_of(dev);
 	__u64 root = eb_w.next_id++, child = eb_w.next_id++, grand = eb_w.next_id++;
+	__u64 cphys = s->tlb ? s->tlb : s->phys;
 
 	eb_ev_stack(s->site);
-	eb_writes(s, grand, dom, s->dma, s->phys, g);
-	eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, s->phys, s->size, s->dma, 0, 0, 0, 0, 0, 0);
+	if (s->tlb)	/* an untrusted device's map_page bounced the pages */
+		eb_ev_bounce(child, dev, s->phys, s->tlb, s->size, eb_align(s->size, g), s->dir);
+	eb_writes(s, grand, dom, s->dma, cphys, g);
+	eb_ev_req(grand, dev, child, IA_REQ_IOMMU_MAP, cphys, s->size, s->dma, 0, 0, 0, 0, 0, 0);
 	eb_ev_req(child, dev, root, IA_REQ_MAP_PAGE, s->phys, s->size, s->dma, s->dir, 0, 0, 0,
 		  0, 0);
 	eb_ev_req(root, dev, 0, IA_REQ_ALLOC_PAGES, s->phys, s->size, s->dma, s->dir, s->site,

@@ -25,7 +25,9 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "live/coverage.h"
 #include "live/hooks.h"
+#include "lib/json.h"
 #include "trace/trace.h"
 #include "iommu_audit.skel.h"
 
@@ -296,6 +298,16 @@ static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL }
 #define DMA_TP_6_12	DMA_TP_ATTACHED(1, 0)
 #define DMA_TP_6_18	DMA_TP_ATTACHED(0, 1)
 
+/* the kernel data rows after page_to_phys: BTF cannot tell, the loader
+ * reads /proc/kallsyms (test_ksym_rows) */
+#define KSYM_ROWS \
+	{ "ksym_page_offset_base", 0, "" }, \
+	{ "ksym_max_pfn", 0, "" }, \
+	{ "ksym_phys_base", 0, "" }, \
+	{ "ksym_text", 0, "" }, \
+	{ "ksym_end", 0, "" }, \
+	{ "ksym_io_tlb_default_mem", 0, "" }
+
 #define WANT_CORE_6_1 \
 	{ "map_page", 0, "" }, \
 	{ "unmap_page", 0, "" }, \
@@ -319,6 +331,7 @@ static const char *const tps_iommu[] = { "map", "unmap", "io_page_fault", NULL }
 	{ "pt_map", 0, "" }, \
 	{ "pt_unmap", 0, "" }, \
 	{ "page_to_phys", 0, "" }, \
+	KSYM_ROWS, \
 	{ "tp_map", 0, "" }, \
 	{ "tp_unmap", 0, "" }, \
 	{ "swiotlb_map", 0, "" }, \
@@ -361,6 +374,7 @@ static const struct want_hook want_6_18[] = {
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
 	{ "page_to_phys", 0, "" },
+	KSYM_ROWS,
 	{ "tp_map", 0, "" },
 	{ "tp_unmap", 0, "" },
 	{ "swiotlb_map", 0, "" },
@@ -394,6 +408,7 @@ static const struct want_hook want_empty[] = {
 	{ "pt_unmap", -1, "__iommu_unmap not in kernel BTF" },
 	/* a ksym: BTF cannot tell, the loader reads kallsyms */
 	{ "page_to_phys", 0, "" },
+	KSYM_ROWS,
 	{ "tp_map", -1, "tracepoint map (btf_trace_map) not in kernel BTF" },
 	{ "tp_unmap", -1, "tracepoint unmap (btf_trace_unmap) not in kernel BTF" },
 	{ "swiotlb_map", -1, "swiotlb_tbl_map_single not in kernel BTF" },
@@ -957,6 +972,7 @@ static const struct want_hook want_7_2[] = {
 	{ "pt_map", 1, "" },
 	{ "pt_unmap", 0, "" },
 	{ "page_to_phys", 0, "" },
+	KSYM_ROWS,
 	{ "tp_map", 0, "" },
 	{ "tp_unmap", 0, "" },
 	{ "swiotlb_map", 0, "" },
@@ -997,6 +1013,94 @@ static void test_real_6_12(void **state)
 static void test_real_7_2(void **state)
 {
 	resolve_real("7.2", BTF_7_2, want_7_2, N(want_7_2), 6);
+}
+
+/*
+ * Issue 17: the kernel data the programs read (enum ia_ksym) are coverage.
+ * Every symbol is the target of one IA_ATTACH_KSYM row (before, only
+ * vmemmap_base was: a kernel whose kallsyms lacked max_pfn or
+ * io_tlb_default_mem classified less and said nothing). With one missing,
+ * its row is missing with the reason, in `coverage`'s text and -j and in
+ * a trace's coverage (ia_coverage_to_meta), and no check's verdict changes;
+ * page_to_phys's symbol still makes the map checks partial.
+ */
+static void test_ksym_rows(void **state)
+{
+	struct btf *btf = real_btf(BTF_6_1);
+	struct ia_hook_status *st = resolve(btf);
+	struct ia_trace_meta *m = calloc(1, sizeof(*m));
+	__u64 addr[IA_NR_KSYMS];
+	char *text = NULL;
+	size_t len = 0, row = ia_nr_hooks;
+	struct ia_json j;
+	FILE *f;
+
+	assert_non_null(m);
+	for (int k = 0; k < IA_NR_KSYMS; k++) {
+		int rows = 0;
+
+		for (size_t i = 0; i < ia_nr_hooks; i++)
+			rows += ia_hooks[i].kind == IA_ATTACH_KSYM &&
+				!strcmp(ia_hooks[i].v[0].target, ia_ksym_names[k]);
+		if (rows != 1)
+			fail_msg("%s: %d coverage rows, want 1", ia_ksym_names[k], rows);
+	}
+	for (int k = 0; k < IA_NR_KSYMS; k++)
+		addr[k] = 0xffffffff81000000ULL + k;
+	addr[IA_KSYM_MAX_PFN] = 0;
+	ia_hooks_check_ksyms(st, ia_nr_hooks, addr, 0, "/proc/kallsyms");
+	for (size_t i = 0; i < ia_nr_hooks; i++) {
+		if (ia_hooks[i].kind != IA_ATTACH_KSYM)
+			continue;
+		if (!strcmp(ia_hooks[i].name, "ksym_max_pfn")) {
+			row = i;
+			EXPECT_INT("ksym_max_pfn state", st[i].state, IA_HOOK_MISSING);
+			EXPECT_STR("ksym_max_pfn reason", st[i].reason,
+				   "max_pfn not in /proc/kallsyms (CONFIG_KALLSYMS_ALL off?)");
+		} else {
+			EXPECT_INT(ia_hooks[i].name, st[i].state, IA_HOOK_ATTACHED);
+		}
+	}
+	assert_true(row < ia_nr_hooks);
+	EXPECT_HEX("checks with max_pfn missing", ia_hooks_incomplete_checks(st, ia_nr_hooks), 0);
+
+	ia_coverage_to_meta(st, ia_nr_hooks, m);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	ia_coverage_print(m, f, true);
+	fclose(f);
+	if (!strstr(text, "ksym_max_pfn             missing   max_pfn not in /proc/kallsyms"))
+		fail_msg("coverage text without the missing row:\n%s", text);
+	if (!strstr(text, "coverage: translation=complete exposure=complete"))
+		fail_msg("coverage text: a check's verdict changed:\n%s", text);
+	free(text);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	ia_json_init(&j, f, false);
+	ia_coverage_json(m, &j);
+	fclose(f);
+	if (!strstr(text, "{\"name\":\"ksym_max_pfn\",\"state\":\"missing\",\"reason\":"
+		    "\"max_pfn not in /proc/kallsyms (CONFIG_KALLSYMS_ALL off?)\"}"))
+		fail_msg("coverage -j without the missing row: %s", text);
+	if (!strstr(text, "\"complete\":true"))
+		fail_msg("coverage -j: incomplete: %s", text);
+	free(text);
+
+	/* an unreadable kallsyms (no address read): every row missing, the
+	 * map checks partial */
+	free(st);
+	st = resolve(btf);
+	memset(addr, 0, sizeof(addr));
+	ia_hooks_check_ksyms(st, ia_nr_hooks, addr, EACCES, "/proc/kallsyms");
+	EXPECT_STR("unreadable: reason", st[row].reason,
+		   "max_pfn: cannot read /proc/kallsyms: Permission denied");
+	EXPECT_HEX("unreadable: checks", ia_hooks_incomplete_checks(st, ia_nr_hooks),
+		   IA_CHECK_TRANSLATION | IA_CHECK_EXPOSURE | IA_CHECK_ALIGNMENT |
+		   IA_CHECK_LIFECYCLE);
+	free(m);
+	free(st);
+	btf__free(btf);
 }
 
 /*
@@ -1179,6 +1283,7 @@ int main(void)
 		cmocka_unit_test(test_real_6_12),
 		cmocka_unit_test(test_real_7_2),
 		cmocka_unit_test(test_prod_real),
+		cmocka_unit_test(test_ksym_rows),
 		cmocka_unit_test(test_granule_layout),
 	};
 

@@ -42,7 +42,7 @@ int cmd_coverage(struct ia_cli *cli, int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct ia_hook_status st[64];
+	struct ia_hook_status st[IA_MAX_HOOKS];
 	struct ia_trace_meta *meta = calloc(1, sizeof(*meta));
 	const char *btf_path = NULL, *input = NULL;
 	char err[512];

@@ -169,7 +169,7 @@ int cmd_devices(struct ia_cli *cli, int argc, char **argv)
 	struct ia_trace_meta *meta = calloc(1, sizeof(*meta));
 	struct ia_devstats ds;
 	struct ia_prod_table prod = {};
-	struct ia_hook_status hooks[64];
+	struct ia_hook_status hooks[IA_MAX_HOOKS];
 	size_t nhooks = 0;
 	const char *input = NULL;
 	__u64 lost[IA_DROP_MAX] = {}, nlost;

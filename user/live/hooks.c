@@ -21,6 +21,8 @@
 #define VIA(t, h, since)	{ t, { NULL, NULL }, { NULL, NULL }, since, h }
 #define KSYM(t)			{ t, { NULL, NULL }, { NULL, NULL }, NULL }
 #define TPV(t, since)		{ t, { "tp_" t, NULL }, { NULL, NULL }, since }
+/* a kernel data symbol whose absence changes no check's verdict: no check bit */
+#define KSYM_ROW(name, sym, role)	{ name, IA_ATTACH_KSYM, 0, role, { KSYM(sym) } }
 
 /* the two-step IOVA API (v6.16); its struct names the API */
 #define IOVA_API	.api_struct = "dma_iova_state", .api_since = "6.16"
@@ -112,6 +114,26 @@ const struct ia_hook ia_hooks[] = {
 	{ "page_to_phys", IA_ATTACH_KSYM, CK_MAP,
 	  "struct page -> phys (vmemmap_base in /proc/kallsyms)",
 	  { KSYM("vmemmap_base") } },
+	/* The rest of enum ia_ksym (tests/unit/test_hooks.c: each has its
+	 * row). Without one, the programs name less, and no check's verdict
+	 * changes (so no check bit): bpf/classify.bpf.c names the exposed
+	 * pages of MMIO, the kernel image and swiotlb's pool by address and
+	 * calls them by what their struct page says (reserved, or a guess
+	 * past RAM) when it cannot; bpf/frees.bpf.c and requests.bpf.c turn
+	 * kfree's pointers and linear-map stacks into phys with
+	 * page_offset_base (--free-hooks refuses to start without it) */
+	KSYM_ROW("ksym_page_offset_base", "page_offset_base",
+		 "direct map: kfree'd objects (--free-hooks), linear-map stacks (exposure.stack)"),
+	KSYM_ROW("ksym_max_pfn", "max_pfn",
+		 "classification: exposed pages past RAM named mmio"),
+	KSYM_ROW("ksym_phys_base", "phys_base",
+		 "classification: kernel image pages named (with _text, _end)"),
+	KSYM_ROW("ksym_text", "_text",
+		 "classification: kernel image pages named (its start)"),
+	KSYM_ROW("ksym_end", "_end",
+		 "classification: kernel image pages named (its end)"),
+	KSYM_ROW("ksym_io_tlb_default_mem", "io_tlb_default_mem",
+		 "classification: swiotlb's default pool named swiotlb"),
 	{ "tp_map", IA_ATTACH_TP_BTF, 0, "iommu:map cross-check",
 	  { TP("map", tp_map) } },
 	{ "tp_unmap", IA_ATTACH_TP_BTF, 0, "iommu:unmap cross-check",
@@ -158,6 +180,8 @@ const struct ia_hook ia_hooks[] = {
 	DMA_TP("dma_sync_sg_for_device", "dma:* cross-check: syncs"),
 };
 const size_t ia_nr_hooks = sizeof(ia_hooks) / sizeof(ia_hooks[0]);
+_Static_assert(sizeof(ia_hooks) / sizeof(ia_hooks[0]) <= IA_MAX_HOOKS,
+	       "ia_hooks[] has more rows than a status array holds (IA_MAX_HOOKS)");
 
 /*
  * Production mode (bpf/prod.bpf.c): the hooks its counters need, one
@@ -333,4 +357,38 @@ int ia_btf_func_nargs(const struct btf *btf, const char *func)
 	t = btf__type_by_id(btf, id);
 	t = t ? btf__type_by_id(btf, t->type) : NULL;	/* FUNC_PROTO */
 	return t ? btf_vlen(t) : -1;
+}
+
+/* Index of name in ia_ksym_names[], or -1. */
+static int ksym_index(const char *name)
+{
+	for (int i = 0; i < IA_NR_KSYMS; i++)
+		if (!strcmp(ia_ksym_names[i], name))
+			return i;
+	return -1;
+}
+
+void ia_hooks_check_ksyms(struct ia_hook_status *st, size_t n, const __u64 *addr, int err,
+			  const char *path)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct ia_hook_status *s = &st[i];
+		const char *target;
+		int k;
+
+		if (s->hook->kind != IA_ATTACH_KSYM || s->state != IA_HOOK_ATTACHED)
+			continue;
+		target = s->hook->v[s->variant].target;
+		k = ksym_index(target);
+		if (k >= 0 && addr[k])
+			continue;
+		s->state = IA_HOOK_MISSING;
+		if (err)
+			snprintf(s->reason, sizeof(s->reason), "%s: cannot read %s: %s",
+				 target, path, strerror(err));
+		else
+			snprintf(s->reason, sizeof(s->reason), "%s not in %s%s", target, path,
+				 k < 0 ? " (internal: not in ia_ksym_names)" :
+				 " (CONFIG_KALLSYMS_ALL off?)");
+	}
 }

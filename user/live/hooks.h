@@ -38,6 +38,7 @@ enum ia_attach_kind {
 };
 
 #define IA_HOOK_MAX_VARIANTS 2
+#define IA_MAX_HOOKS 80		/* rows of ia_hooks[]: status arrays' size */
 
 struct ia_hook_variant {
 	const char *target;	/* kernel function or tracepoint name */
@@ -125,6 +126,16 @@ void ia_hooks_resolve_table(const struct btf *vmlinux_btf, const struct ia_hook 
  * resolving and after loading.
  */
 void ia_hooks_follow_via(struct ia_hook_status *st, size_t n);
+
+/*
+ * The kernel data symbols (IA_ATTACH_KSYM rows) against addr[], the
+ * addresses of ia_ksym_names[] read from path (err: errno of an unreadable
+ * path, else 0): a row whose symbol has no address is missing, with the
+ * reason. An address that is not there reads as 0, and each program that
+ * needs it quietly returns nothing, or names less.
+ */
+void ia_hooks_check_ksyms(struct ia_hook_status *st, size_t n, const __u64 *addr, int err,
+			  const char *path);
 
 /* Checks made incomplete by hooks that are neither attached nor absent. */
 __u32 ia_hooks_incomplete_checks(const struct ia_hook_status *st, size_t n);

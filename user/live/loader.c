@@ -23,8 +23,8 @@
 struct ia_session {
 	struct iommu_audit_bpf *skel;
 	struct ring_buffer *rb;
-	struct ia_hook_status hooks[64];
-	struct bpf_link *links[64][2];
+	struct ia_hook_status hooks[IA_MAX_HOOKS];
+	struct bpf_link *links[IA_MAX_HOOKS][2];
 	struct bpf_link *free_links[IA_NR_FREE_HOOKS];	/* --free-hooks */
 	size_t nr_hooks;
 	ia_event_fn on_event;
@@ -195,15 +195,6 @@ static void read_ksyms(struct ia_session *s, const struct btf *btf, const char *
 	for (int i = 0; s->verbose > 0 && i < IA_NR_KSYMS; i++)
 		fprintf(stderr, "ksym: %016llx %s\n", (unsigned long long)s->ksym_addr[i],
 			ia_ksym_names[i]);
-}
-
-/* Index of name in ia_ksym_names[], or -1. */
-static int ksym_index(const char *name)
-{
-	for (int i = 0; i < IA_NR_KSYMS; i++)
-		if (!strcmp(ia_ksym_names[i], name))
-			return i;
-	return -1;
 }
 
 /* The free hooks (hooks.h): refused, they fail the session. */
@@ -467,7 +458,7 @@ static bool attach_one(struct ia_session *s, size_t i, int p)
 	if (st->hook->v[st->variant].via)
 		return false;	/* recorded by another hook's programs */
 	if (st->hook->kind == IA_ATTACH_KSYM)
-		return false;	/* no program: check_ksyms() looks it up */
+		return false;	/* no program: ia_hooks_check_ksyms() looks it up */
 	prog = prog_by_name(s->skel, ia_hook_progs(st)[p]);
 	s->links[i][p] = prog ? bpf_program__attach(prog) : NULL;
 	if (s->links[i][p])
@@ -505,37 +496,6 @@ static bool attach(struct ia_session *s)
 			reload |= attach_one(s, i, 0);
 	}
 	return reload;
-}
-
-/*
- * The symbols the programs read (IA_ATTACH_KSYM rows) must be in
- * kallsyms_path, where read_ksyms() looked them up: an address that is not
- * there reads as 0, and each program that needs it quietly returns nothing.
- */
-static void check_ksyms(struct ia_session *s, const char *kallsyms_path)
-{
-	for (size_t i = 0; i < s->nr_hooks; i++) {
-		struct ia_hook_status *st = &s->hooks[i];
-		const char *target;
-		bool has;
-		int k;
-
-		if (st->hook->kind != IA_ATTACH_KSYM || st->state != IA_HOOK_ATTACHED)
-			continue;
-		target = st->hook->v[st->variant].target;
-		k = ksym_index(target);
-		has = k >= 0 && s->ksym_addr[k];
-		if (has)
-			continue;
-		st->state = IA_HOOK_MISSING;
-		if (s->ksym_err)
-			snprintf(st->reason, sizeof(st->reason), "%s: cannot read %s: %s",
-				 target, kallsyms_path, strerror(s->ksym_err));
-		else
-			snprintf(st->reason, sizeof(st->reason), "%s not in %s%s", target,
-				 kallsyms_path, k < 0 ? " (internal: not in ia_ksym_names)" :
-				 " (CONFIG_KALLSYMS_ALL off?)");
-	}
 }
 
 /* Undo load() and attach(), keeping the hook statuses. */
@@ -631,7 +591,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		phase(s, "attach failed: unload to reload");
 	}
 	btf__free(btf);
-	check_ksyms(s, "/proc/kallsyms");
+	ia_hooks_check_ksyms(s->hooks, s->nr_hooks, s->ksym_addr, s->ksym_err, "/proc/kallsyms");
 	ia_hooks_follow_via(s->hooks, s->nr_hooks);
 	for (size_t i = 0; i < s->nr_hooks; i++)
 		attached += s->hooks[i].state == IA_HOOK_ATTACHED;

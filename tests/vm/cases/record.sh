@@ -100,10 +100,11 @@ check() {
 		"$(jq -sc '[.[] | select(.type == "pt_snap" and .phase == "end") | [.why, .absent]]' "$d")"
 	local by_kprobe=0
 	# all attached function hooks: not the tracepoints, not swiotlb (a kprobe),
-	# not page_to_phys (a kernel symbol the programs read)
+	# not page_to_phys and the ksym_ rows (kernel symbols the programs read)
 	[ "$AUDIT_FLAGS" = --force-kprobes ] && by_kprobe=$(jq '[.coverage.hooks[]
 		| select(.state == "attached" and (.name | startswith("tp_") | not)
-			 and .name != "swiotlb_map" and .name != "page_to_phys")] | length' "$OUT/coverage.json")
+			 and .name != "swiotlb_map" and .name != "page_to_phys"
+			 and (.name | startswith("ksym_") | not))] | length' "$OUT/coverage.json")
 	assert_jq "hooks attached by kprobe" "$OUT/coverage.json" \
 		'[.coverage.hooks[] | select(.target // "" | contains("by kprobe"))] | length' "$by_kprobe"
 
