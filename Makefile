@@ -144,7 +144,8 @@ bench: $(BENCH_BINS)
 # tools/trace-edit derives test traces from recorded ones by dropping or
 # changing requests (tools/make-diff-trace.sh); it needs only the trace code.
 TRACE_EDIT	:= $(OUTPUT)/tools/trace-edit
-TRACE_OBJS	:= $(OUTPUT)/user/trace/trace.o $(OUTPUT)/user/lib/openfile.o
+TRACE_OBJS	:= $(OUTPUT)/user/trace/trace.o $(OUTPUT)/user/lib/openfile.o \
+		   $(OUTPUT)/user/lib/crc32.o
 $(TRACE_EDIT): tools/trace-edit.c $(TRACE_OBJS)
 	$(call msg,TOOL-CC,$@)
 	$(Q)mkdir -p $(@D)

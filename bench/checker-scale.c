@@ -10,8 +10,13 @@
  * which is then replayed as `check` does (ia_checker_from_trace: the reader,
  * its CRC, the checker): records per second end to end. 2000000 mappings
  * make the 10-million-record trace (3 records per map, 2 per unmap).
+ * --replay FILE replays a trace written so, without writing it again.
  *
- * usage: checker-scale [--trace FILE] [N=1000000]
+ * Rates are per second of this process's CPU time (user + system: one
+ * core's work, whatever else the machine runs), wall time beside it.
+ * bench/checker-speed.sh runs the rounds docs/benchmarks.md shows.
+ *
+ * usage: checker-scale [--trace FILE | --replay FILE] [N=1000000]
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -24,12 +29,22 @@
 #define DEV	0xffff888000100000ULL
 #define DOM	0xffff888000200000ULL
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU time (the measure) and wall time, at one instant. */
+struct stamp {
+	double cpu, wall;
+};
+
+static struct stamp now(void)
+{
+	return (struct stamp){ clock_s(CLOCK_PROCESS_CPUTIME_ID), clock_s(CLOCK_MONOTONIC) };
 }
 
 /* Where the records go: the checker, or a trace file. */
@@ -130,18 +145,38 @@ static void device(struct sink *k)
 	emit(k, &d.hdr, sizeof(d));
 }
 
-/* Write the trace, then replay it as `check` does. */
-static int replay(const char *path, __u64 n)
+/* Replay a trace as `check` does. */
+static int replay(const char *path)
+{
+	struct ia_trace_reader *r;
+	struct ia_run_summary s;
+	struct ia_checker *c;
+	struct stamp t0, t1;
+	char err[512];
+	size_t nf;
+
+	t0 = now();
+	if (ia_checker_from_trace(path, 0, NULL, &c, &r, &s, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	t1 = now();
+	ia_checker_findings(c, &nf);
+	printf("%s: %llu records replayed in %.3f s CPU (%.3f s wall): %.2f M records/s, "
+	       "%zu findings\n", path, (unsigned long long)s.records, t1.cpu - t0.cpu,
+	       t1.wall - t0.wall, s.records / (t1.cpu - t0.cpu) / 1e6, nf);
+	ia_checker_free(c);
+	ia_trace_close(r);
+	return 0;
+}
+
+/* Write the trace of n mappings. */
+static int write_trace(const char *path, __u64 n)
 {
 	static const __u64 lost[IA_DROP_MAX];
 	struct ia_trace_meta m = { .page_size = 4096 };
 	struct sink k = { NULL, NULL };
-	struct ia_trace_reader *r;
-	struct ia_run_summary s;
-	struct ia_checker *c;
 	char err[512];
-	size_t nf;
-	double t0, t1;
 
 	strcpy(m.kernel_release, "bench");
 	k.w = ia_trace_create(path, &m, err, sizeof(err));
@@ -158,17 +193,6 @@ static int replay(const char *path, __u64 n)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	t0 = now();
-	if (ia_checker_from_trace(path, 0, &c, &r, &s, err, sizeof(err))) {
-		fprintf(stderr, "%s\n", err);
-		return 1;
-	}
-	t1 = now();
-	ia_checker_findings(c, &nf);
-	printf("%s: %llu records replayed in %.3f s: %.2f M records/s, %zu findings\n",
-	       path, (unsigned long long)s.records, t1 - t0, s.records / (t1 - t0) / 1e6, nf);
-	ia_checker_free(c);
-	ia_trace_close(r);
 	return 0;
 }
 
@@ -185,9 +209,11 @@ int main(int argc, char **argv)
 	const char *trace = NULL;
 	struct sink k = { NULL, NULL };
 	size_t before, after, nf;
-	double t0, t1, t2;
+	struct stamp t0, t1, t2;
 	__u64 n;
 
+	if (argc > 2 && !strcmp(argv[1], "--replay"))
+		return replay(argv[2]);
 	if (argc > 2 && !strcmp(argv[1], "--trace")) {
 		trace = argv[2];
 		argv += 2;
@@ -197,7 +223,7 @@ int main(int argc, char **argv)
 	if (!n)
 		return 1;
 	if (trace)
-		return replay(trace, n);
+		return write_trace(trace, n) || replay(trace);
 	k.c = ia_checker_new();
 	if (!k.c)
 		return 1;
@@ -212,15 +238,16 @@ int main(int argc, char **argv)
 	printf("%llu live mappings: %zu heap bytes, %.1f bytes per live mapping; "
 	       "map_page: %.0f ns per request (3 records)\n",
 	       (unsigned long long)ia_checker_live_mappings(k.c), after - before,
-	       (double)(after - before) / n, (t1 - t0) * 1e9 / n);
+	       (double)(after - before) / n, (t1.cpu - t0.cpu) * 1e9 / n);
 	for (__u64 i = 0; i < n; i++)
 		unmap_one(&k, i, 2 * n + 1);
 	t2 = now();
 	ia_checker_findings(k.c, &nf);
 	printf("unmapped all: %llu live, %zu findings, unmap_page: %.0f ns per request "
-	       "(2 records); %.2f M records/s\n",
-	       (unsigned long long)ia_checker_live_mappings(k.c), nf, (t2 - t1) * 1e9 / n,
-	       5.0 * n / (t2 - t0) / 1e6);
+	       "(2 records); %.2f M records/s (%.3f s CPU, %.3f s wall)\n",
+	       (unsigned long long)ia_checker_live_mappings(k.c), nf,
+	       (t2.cpu - t1.cpu) * 1e9 / n, 5.0 * n / (t2.cpu - t0.cpu) / 1e6,
+	       t2.cpu - t0.cpu, t2.wall - t0.wall);
 	ia_checker_free(k.c);
 	return 0;
 }

@@ -160,7 +160,8 @@ struct eb_step {
 	struct eb_devspec d;	/* EB_DEVICE */
 	__u64 phys, size, dma;
 	__u32 kind, dir, site, flags;
-	__u32 nents;		/* EB_UNMAP, EB_SYNC: the entry count passed */
+	__u32 nents;		/* EB_UNMAP, EB_SYNC: the entry count passed;
+				 * EB_MAP_SG: the count given, when not nsg */
 	__u64 cpu;		/* EB_ALLOC, EB_UNMAP (a free): the cpu address */
 	__u64 state, off;	/* EB_IOVA_*: the dma_iova_state, the offset */
 	__u64 tlb, tlb_alloc;	/* EB_MAP_PAGE: bounce slot (0: not bounced),
@@ -627,7 +628,7 @@ static inline void eb_step_map_sg(const struct eb_step *s)
 		return;
 	}
 	eb_ev_req(root, dev, 0, IA_REQ_MAP_SG, 0, 0, s->sg[0].dma, s->dir, s->site, 0,
-		  mapped, (__u32)s->nsg, 0);
+		  mapped, s->nents ? s->nents : (__u32)s->nsg, 0);
 	eb_ev_sg(root, true, s->sg, s->nsg);	/* the fexit walk, after the record */
 }
 

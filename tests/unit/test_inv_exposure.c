@@ -186,6 +186,24 @@ static const struct eb_case live_cases[] = {
 	  { FA, FB, SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(3), .head = 1024, .tail = 1024,
 			     .exposed = 2048) },
 	  { .chk = EB_D_EXP, .bytes_exposed = 3072 + 2048 + 2048 } },
+	/* D = [P+0x100, P+0x500) overlaps A and B, E = [P+0x200, P+0x300)
+	 * lies inside D (seed 120282575 of the random VM case: two live
+	 * map_resource of one MMIO range). D: head [P, P+0x100) is A's: 0,
+	 * tail [P+0x500, P+0x1000) = 2816. E: head in A, tail [P+0x300,
+	 * P+0x1000) less D's [P+0x300, P+0x500): 3328 - 512 = 2816. F =
+	 * [P+0xc00, P+0xd00) with A, D, E live: head [P, P+0xc00) less
+	 * A u D = [P, P+0x500): 0x700 = 1792 (each buffer counted apart:
+	 * 0xc00 - 0x400 - 0x400 - 0x100 = 768); tail 0x1000 - 0xd00 = 768 */
+	{ "overlapping live buffers count once", INV,
+	  { S_DEVICE(), MAP_A,
+	    S_MAP(.site = 4, .phys = P + 0x100, .size = 0x400, .dma = 0xffffc100),
+	    S_MAP(.site = 5, .phys = P + 0x200, .size = 0x100, .dma = 0xffffb200),
+	    S_MAP(.site = 6, .phys = P + 0xc00, .size = 0x100, .dma = 0xffffac00) },
+	  { FA,
+	    SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(4), .head = 0, .tail = 2816, .exposed = 2816),
+	    SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(5), .head = 0, .tail = 2816, .exposed = 2816),
+	    SUB_PAGE(.chk = NUMS | EB_W_SITE, SITE(6), .head = 1792, .tail = 768,
+		     .exposed = 2560) } },
 	{ "another device's live buffer is not excluded", INV,
 	  { S_DEVICE(), S_DEVICE(.dev = EB_DEV_B), MAP_A,
 	    S_MAP(.dev = EB_DEV_B, .site = 2, .phys = P + 0x400, .size = 0x400,

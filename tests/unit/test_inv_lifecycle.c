@@ -315,6 +315,12 @@ static const struct eb_case finish_cases[] = {
  * classes, docs/lab-kernel.md): a sync's direction, a scatterlist's entry
  * count at unmap and sync, a coherent free's cpu address. */
 #define CPU	0xffff888004572000ULL
+/* MAPSG given a count of n entries (its two segments walked) */
+#define MAPSG_N(n)	S_MAP_SG(.dir = EB_TO_DEV, .nents = (n),				\
+			 .sg = { SEG(P, 0x1000, 0xffe00000, 0x2000),			\
+				 SEG(P + 0x1000, 0x1000, EB_DMA_ERROR, 0) }, .nsg = 2)
+#define UNMAPSG_N(n)	S_UNMAP(.kind = IA_REQ_UNMAP_SG, .dma = 0xffe00000, .size = 0x2000,	\
+				.dir = EB_TO_DEV, .nents = (n))
 static const struct eb_case dmadebug_cases[] = {
 	{ "sync with the other direction", INV,
 	  { S_DEVICE(), MAP4K, S_SYNC(.dma = 0xfffff000, .size = 0x100, .dir = EB_FROM_DEV) },
@@ -353,6 +359,22 @@ static const struct eb_case dmadebug_cases[] = {
 	  { S_DEVICE(), S_ALLOC(.phys = P, .size = 0x1000, .dma = 0xfffff000, .cpu = CPU),
 	    S_UNMAP(.kind = IA_REQ_FREE, .dma = 0xfffff000, .size = 0x1000, .cpu = CPU) },
 	  { }, NOLIVE },
+	/* an entry holds a count below 255 itself, 255 and more on the side
+	 * (shadow.h, CK_AUX_FAR): both sides of the bound, each way */
+	{ "unmap_sg of a 255-entry list with 254", INV,
+	  { S_DEVICE(), MAPSG_N(255), UNMAPSG_N(254) },
+	  { E("sg_nents_mismatch", .chk = EB_W_DMA | EB_W_KIND, .dma = 0xffe00000,
+	      .kind = IA_REQ_UNMAP_SG) }, NOLIVE },
+	{ "unmap_sg of a 254-entry list with 255", INV,
+	  { S_DEVICE(), MAPSG_N(254), UNMAPSG_N(255) },
+	  { E("sg_nents_mismatch", .chk = EB_W_DMA | EB_W_KIND, .dma = 0xffe00000,
+	      .kind = IA_REQ_UNMAP_SG) }, NOLIVE },
+	{ "unmap_sg of a 300-entry list with 300", INV,
+	  { S_DEVICE(), MAPSG_N(300), UNMAPSG_N(300) }, { }, NOLIVE },
+	{ "sync_sg of a 300-entry list with 301", INV,
+	  { S_DEVICE(), MAPSG_N(300), S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000,
+					     .dir = EB_TO_DEV, .nents = 301) },
+	  { E("sg_nents_mismatch", .chk = EB_W_KIND, .kind = IA_REQ_SYNC_SG_CPU) } },
 };
 
 /* The driver unbound (a device record with IA_DEV_UNBOUND, bpf/unbind.bpf.c):
@@ -394,6 +416,80 @@ static void test_finish(void **state)
 	eb_run_table("lifecycle/finish", finish_cases, EB_N(finish_cases));
 }
 
+/*
+ * A handle 2 GiB or more into its page-table entry (one 8 GiB write): the
+ * entry keeps such an owner's handle on the side (shadow.h, CK_OFF_FAR).
+ * Witness: the requests' own handle and length.
+ */
+#define FAR_IOVA	0x100000000ULL
+#define FAR_DMA		(FAR_IOVA + (5ULL << 30) + 0x200)
+#define FAR_MAP		S_MAP(.site = 1, .phys = P + (5ULL << 30) + 0x200, .size = 0x800,				      .dma = FAR_DMA, .dir = EB_TO_DEV,								      PT1(PTW(FAR_IOVA, P, 8ULL << 30, 0)))
+
+/* 3 GiB in: below 4 GiB (what a 32-bit offset would hold) */
+#define FAR3_DMA	(FAR_IOVA + (3ULL << 30) + 0x200)
+#define FAR3_MAP	S_MAP(.site = 1, .phys = P + (3ULL << 30) + 0x200, .size = 0x800,		\
+			      .dma = FAR3_DMA, .dir = EB_TO_DEV,				\
+			      PT1(PTW(FAR_IOVA, P, 8ULL << 30, 0)))
+
+/* An entry holds an offset below 2^23 - 1 itself (shadow.h, CK_OFF_FAR):
+ * the handles just below and at the bound, in one 16 MiB write. */
+#define BOUND_DMA(off)	(FAR_IOVA + (off))
+#define BOUND_MAP(off)	S_MAP(.site = 1, .phys = P + (off), .size = 0x100,			\
+			      .dma = BOUND_DMA(off), .dir = EB_TO_DEV,				\
+			      PT1(PTW(FAR_IOVA, P, 16ULL << 20, 0)))
+
+static const struct eb_case far_cases[] = {
+	{ "handle 2^23 - 2 into its entry: live at the end, with its handle", INV,
+	  { S_DEVICE(), BOUND_MAP(0x7ffffe), S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = BOUND_DMA(0x7ffffe), .len = 0x100) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "handle 2^23 - 1 into its entry: live at the end, with its handle", INV,
+	  { S_DEVICE(), BOUND_MAP(0x7fffff), S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = BOUND_DMA(0x7fffff), .len = 0x100) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "handle 2^23 - 1 into its entry: unmapped, nothing left", INV,
+	  { S_DEVICE(), BOUND_MAP(0x7fffff),
+	    S_UNMAP(.dma = BOUND_DMA(0x7fffff), .size = 0x100, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 16ULL << 20, 16ULL << 20))), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "far handle at 3 GiB: live at the end, with its handle", INV,
+	  { S_DEVICE(), FAR3_MAP, S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = FAR3_DMA, .len = 0x800) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "far handle at 3 GiB: unmapped, nothing left", INV,
+	  { S_DEVICE(), FAR3_MAP,
+	    S_UNMAP(.dma = FAR3_DMA, .size = 0x800, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 8ULL << 30, 8ULL << 30))), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "far handle: unmapped, nothing left", INV,
+	  { S_DEVICE(), FAR_MAP,
+	    S_UNMAP(.dma = FAR_DMA, .size = 0x800, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 8ULL << 30, 8ULL << 30))), S_FINISH(0) },
+	  { }, NOLIVE },
+	{ "far handle: live at the end, with its handle", INV,
+	  { S_DEVICE(), FAR_MAP, S_FINISH(0) },
+	  { LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = FAR_DMA, .len = 0x800) },
+	  { .chk = EB_D_LIVE | EB_D_LIVEMAPS, .live = 1, .live_maps = 1 } },
+	{ "far handle: the head removed, the owner stays on the tail", INV,
+	  { S_DEVICE(), FAR_MAP,
+	    S_UNMAP(.dma = FAR_IOVA, .size = 0x1000, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 1ULL << 30, 1ULL << 30))),
+	    S_FINISH(0) },
+	  { E("unmap_unknown", .chk = EB_W_DMA, .dma = FAR_IOVA),
+	    LIVE(.chk = EB_W_DMA | EB_W_LEN, .dma = FAR_DMA, .len = 0x800) } },
+	{ "far handle: its wrong-size unmap", INV,
+	  { S_DEVICE(), FAR_MAP,
+	    S_UNMAP(.dma = FAR_DMA, .size = 0x1000, .dir = EB_TO_DEV,
+		    PT1(PTW(FAR_IOVA, 0, 8ULL << 30, 8ULL << 30))) },
+	  { E("size_mismatch", .chk = EB_W_DMA | EB_W_LEN, .dma = FAR_DMA, .len = 0x1000) },
+	  NOLIVE },
+};
+
+static void test_far_handle(void **state)
+{
+	eb_run_table("lifecycle/far", far_cases, EB_N(far_cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +501,7 @@ int main(void)
 		cmocka_unit_test(test_dmadebug),
 		cmocka_unit_test(test_unbind),
 		cmocka_unit_test(test_finish),
+		cmocka_unit_test(test_far_handle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,8 @@
  * fast paths) and overlapping ones with equal starts (its general paths),
  * and a pool that starts disjoint and becomes overlapping midway. After
  * every operation the AVL shape (heights, balance, max_end, order) is
- * verified. The PRNG is seeded with constants: every run is the same.
+ * verified. The nodes come from a pool (user/lib/pool.c), as the checker's
+ * do. The PRNG is seeded with constants: every run is the same.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,14 +32,17 @@ static __u64 rng(void)	/* xorshift64* */
 }
 
 struct model {
-	struct ia_inode node[NODES];
+	struct ia_pool pool;
+	__u32 h[NODES];		/* node i's handle */
+	struct ia_inode *node[NODES];
 	int in[NODES];
 };
 
 /* Heights, balance, max_end and order of the subtree; returns its height. */
-static int verify(const struct ia_inode *n, const struct ia_inode *lo,
-		  const struct ia_inode *hi, size_t *count)
+static int verify(const struct ia_itree *t, const struct ia_inode *n,
+		  const struct ia_inode *lo, const struct ia_inode *hi, size_t *count)
 {
+	const struct ia_inode *l, *r;
 	int hl, hr;
 	__u64 me;
 
@@ -51,21 +55,23 @@ static int verify(const struct ia_inode *n, const struct ia_inode *lo,
 	if (hi && (n->start > hi->start || (n->start == hi->start && n > hi)))
 		fail_msg("order broken at [%llu, %llu)", (unsigned long long)n->start,
 			 (unsigned long long)n->end);
-	hl = verify(n->left, lo, n, count);
-	hr = verify(n->right, n, hi, count);
+	l = ia_itree_left(t, n);
+	r = ia_itree_right(t, n);
+	hl = verify(t, l, lo, n, count);
+	hr = verify(t, r, n, hi, count);
 	if (hl - hr > 1 || hr - hl > 1)
 		fail_msg("unbalanced: %d vs %d", hl, hr);
-	if (n->height != 1 + (hl > hr ? hl : hr))
-		fail_msg("height %d, want %d", n->height, 1 + (hl > hr ? hl : hr));
+	if (ia_itree_height(n) != 1 + (hl > hr ? hl : hr))
+		fail_msg("height %d, want %d", ia_itree_height(n), 1 + (hl > hr ? hl : hr));
 	me = n->end;
-	if (n->left && n->left->max_end > me)
-		me = n->left->max_end;
-	if (n->right && n->right->max_end > me)
-		me = n->right->max_end;
+	if (l && l->max_end > me)
+		me = l->max_end;
+	if (r && r->max_end > me)
+		me = r->max_end;
 	if (n->max_end != me)
 		fail_msg("max_end %llu, want %llu", (unsigned long long)n->max_end,
 			 (unsigned long long)me);
-	return n->height;
+	return ia_itree_height(n);
 }
 
 struct collect {
@@ -98,7 +104,7 @@ static int ref_overlaps(const struct model *m, __u64 a, __u64 b, const struct ia
 	int k = 0;
 
 	for (int i = 0; i < NODES; i++) {
-		const struct ia_inode *n = &m->node[i];
+		const struct ia_inode *n = m->node[i];
 
 		if (!m->in[i] || n->start >= b || n->end <= a)
 			continue;
@@ -118,7 +124,7 @@ static void check_queries(struct ia_itree *t, const struct model *m, __u64 span)
 	struct collect got;
 	size_t count = 0;
 
-	verify(t->root, NULL, NULL, &count);
+	verify(t, ia_itree_node(t, t->root), NULL, NULL, &count);
 	assert_int_equal(count, t->count);
 	for (int q = 0; q < 8; q++) {
 		__u64 a = rng() % span, b = a + 1 + rng() % (q & 1 ? 64 : 4096);
@@ -138,9 +144,10 @@ static void check_queries(struct ia_itree *t, const struct model *m, __u64 span)
 	}
 	/* the hint: its own start is found */
 	if (t->hint) {
-		int k = ref_overlaps(m, t->hint->start, t->hint->start + 1, want);
+		__u64 hs = ia_itree_node(t, t->hint)->start;
+		int k = ref_overlaps(m, hs, hs + 1, want);
 
-		assert_ptr_equal(ia_itree_find(t, t->hint->start), want[k - 1]);
+		assert_ptr_equal(ia_itree_find(t, hs), want[k - 1]);
 	}
 }
 
@@ -156,17 +163,22 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 	__u64 span = NODES * 4096ULL;
 
 	rng_state = seed;
-	ia_itree_init(&t);
-	for (int i = 0; i < NODES; i++)
+	ia_pool_init(&m.pool, sizeof(struct ia_inode), IA_ITREE_MAX_NODES);
+	ia_itree_init(&t, &m.pool);
+	for (int i = 0; i < NODES; i++) {
+		m.h[i] = ia_pool_alloc(&m.pool);
+		assert_int_not_equal(m.h[i], 0);
+		m.node[i] = ia_pool_at(&m.pool, m.h[i]);
 		m.in[i] = 0;
+	}
 	for (int op = 0; op < 20000; op++) {
 		int i = (int)(rng() % NODES);
-		struct ia_inode *n = &m.node[i];
+		struct ia_inode *n = m.node[i];
 
 		if (op == overlap_after)
 			disjoint = 0;
 		if (m.in[i]) {
-			ia_itree_remove(&t, n);
+			assert_int_equal(ia_itree_remove(&t, n), m.h[i]);
 			m.in[i] = 0;
 		} else {
 			if (disjoint) {
@@ -176,7 +188,7 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 				n->start = rng() % 64 * 4096;
 				n->end = n->start + 1 + rng() % (4 * 4096);
 			}
-			ia_itree_insert(&t, n);
+			ia_itree_insert(&t, m.h[i]);
 			m.in[i] = 1;
 		}
 		if (disjoint)
@@ -187,10 +199,11 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 	/* empty it: a tree that is empty again is disjoint again */
 	for (int i = 0; i < NODES; i++)
 		if (m.in[i])
-			ia_itree_remove(&t, &m.node[i]);
+			ia_itree_remove(&t, m.node[i]);
 	assert_int_equal(t.count, 0);
-	assert_null(t.root);
+	assert_int_equal(t.root, 0);
 	assert_int_equal(t.overlapping, 0);
+	ia_pool_release(&m.pool);
 }
 
 static void test_disjoint(void **state)

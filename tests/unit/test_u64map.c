@@ -363,7 +363,8 @@ static void test_wraparound_shift(void **state)
  * capacity (64), so the table stays at 64 slots with long clustered runs.
  */
 static void run_differential(const char *name, __u64 seed, const __u64 *pool,
-			     size_t npool, size_t ops, size_t check_every, size_t want_cap)
+			     size_t npool, size_t ops, size_t check_every, size_t want_cap,
+			     int near)
 {
 	void **ref = calloc(npool, sizeof(*ref));
 	size_t max_len = 0, min_len_after_max = (size_t)-1;
@@ -372,7 +373,10 @@ static void run_differential(const char *name, __u64 seed, const __u64 *pool,
 
 	assert_non_null(ref);
 	rng_state = seed;
-	ia_u64map_init(&m);
+	if (near)
+		ia_u64map_init_near(&m);
+	else
+		ia_u64map_init(&m);
 	for (size_t op = 0; op < ops; op++) {
 		size_t i = rng() % npool;
 		unsigned r = rng() % 100;
@@ -485,10 +489,10 @@ static void test_differential_colliding(void **state)
 		if (!dup)
 			pool[npool++] = k;
 	}
-	run_differential("collide-47", 1, pool, npool, 50000, 1, 64);
-	run_differential("collide-47b", 0xdeadbeefULL, pool, npool, 50000, 1, 64);
+	run_differential("collide-47", 1, pool, npool, 50000, 1, 64, 0);
+	run_differential("collide-47b", 0xdeadbeefULL, pool, npool, 50000, 1, 64, 0);
 	/* only the 34 colliding keys */
-	run_differential("collide-34", 7, pool, 34, 30000, 1, 64);
+	run_differential("collide-34", 7, pool, 34, 30000, 1, 64, 0);
 }
 
 /* A bigger pool: growth in the middle of churn, sequential-ish keys. */
@@ -500,7 +504,31 @@ static void test_differential_growth(void **state)
 	assert_non_null(pool);
 	for (size_t i = 0; i < npool; i++)	/* struct device * spacing */
 		pool[i] = 0xffff888104000000ULL + i * 0x400;
-	run_differential("grow-5000", 3, pool, npool, 200000, 2000, 0);
+	run_differential("grow-5000", 3, pool, npool, 200000, 2000, 0, 0);
+	free(pool);
+}
+
+/*
+ * A map hashing DMA handles by their page (ia_u64map_init_near): runs of
+ * pages, sub-page handles of one page, and pages a table's size apart (the
+ * same slot before the fold), through growth, against the reference.
+ */
+static void test_differential_near(void **state)
+{
+	const size_t npool = 6000;
+	__u64 *pool = malloc(npool * sizeof(*pool));
+
+	assert_non_null(pool);
+	for (size_t i = 0; i < npool; i++) {
+		if (i % 3 == 0)		/* a run of pages */
+			pool[i] = 0xfff00000ULL - i * 4096;
+		else if (i % 3 == 1)	/* 16-byte buffers, 16 to a page */
+			pool[i] = 0x80000000ULL + (i / 48) * 4096 + (i % 16) * 16;
+		else			/* pages 64 and 8192 pages apart */
+			pool[i] = 0x200000000ULL + (i % 2 ? 64 : 8192) * 4096ULL * (i / 3);
+	}
+	run_differential("near-6000", 11, pool, npool, 200000, 2000, 0, 1);
+	run_differential("near-47", 12, pool, 47, 30000, 1, 0, 1);
 	free(pool);
 }
 
@@ -554,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_wraparound_shift),
 		cmocka_unit_test(test_differential_colliding),
 		cmocka_unit_test(test_differential_growth),
+		cmocka_unit_test(test_differential_near),
 		cmocka_unit_test(test_iteration),
 	};
 

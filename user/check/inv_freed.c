@@ -24,7 +24,7 @@
 static void freed(struct ia_checker *c, const struct ia_ev_freed *e)
 {
 	bool lazy = e->hdr.flags & IA_FREED_LAZY;
-	struct ck_device *d = ia_u64map_get(&c->devs, e->dev);
+	struct ck_device *d = ck_device_find(c, e->dev);
 	struct ia_finding f, m;
 
 	/* the mapping's call site, DMA API frames left out as in findings */

@@ -103,7 +103,7 @@ static void iova_finish(struct ia_checker *c)
 
 		if (!st->reserved)
 			continue;
-		ck_finding_init_dev(c, ia_u64map_get(&c->devs, st->dev), &f, IA_INV_LIFECYCLE,
+		ck_finding_init_dev(c, ck_device_find(c, st->dev), &f, IA_INV_LIFECYCLE,
 				    IA_SEV_INFO, "lifecycle.iova_reserved_at_end", st->stack_id);
 		f.req_kind = IA_REQ_IOVA_TRY_ALLOC;
 		f.req_id = st->req_id;

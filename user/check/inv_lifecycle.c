@@ -89,12 +89,21 @@ static int cmp_iova(const void *a, const void *b)
  */
 static void add_extents(struct ck_ctx *x, __u64 lo, __u64 hi)
 {
-	struct ck_pt *w = x->p->maps.n ? malloc(x->p->maps.n * sizeof(*w)) : NULL;
+	const struct ck_pt *one = NULL;
 	struct ck_extents *e;
+	struct ck_pt *w;
 	size_t n = 0;
 
-	if (!x->p->maps.n)
-		return;	/* write not seen: only the handle's range is known */
+	for (size_t i = 0; i < x->p->maps.n; i++) {
+		if (x->p->maps.v[i].result || !x->p->maps.v[i].size)
+			continue;
+		one = n ? NULL : &x->p->maps.v[i];
+		n++;
+	}
+	if (!n || (one && one->iova == lo && one->iova + one->size == hi))
+		return;	/* no write seen, or the one range: nothing to keep */
+	w = malloc(x->p->maps.n * sizeof(*w));
+	n = 0;
 	if (!w)
 		goto oom;
 	for (size_t i = 0; i < x->p->maps.n; i++)
@@ -143,10 +152,12 @@ oom:
 /* Remember a sub-granule buffer's phys ranges (see struct ck_subbuf). */
 static void add_subbuf(struct ck_ctx *x)
 {
+	struct ia_pool *pool = &x->c->subbuf_pool;
 	struct ck_pt req[64];
-	struct ck_subbuf *head = NULL, *old, *tail;
+	__u32 head = 0, old, tail;
 	bool whole = true;
 	int n = ck_requested_ranges(x, req, 64);
+	void *prev;
 
 	for (int i = 0; i < n; i++)
 		whole &= !(req[i].paddr & (x->granule - 1)) &&
@@ -154,30 +165,35 @@ static void add_subbuf(struct ck_ctx *x)
 	if (n <= 0 || whole)
 		return;
 	for (int i = n - 1; i >= 0; i--) {
-		struct ck_subbuf *b = calloc(1, sizeof(*b));
+		__u32 h = ia_pool_alloc(pool);
+		struct ck_subbuf *b;
 
-		if (!b) {
+		if (!h) {
 			x->c->oom = true;
 			break;
 		}
+		b = ia_pool_at(pool, h);
 		b->req_id = x->req->hdr.req_id;
 		b->phys.start = req[i].paddr;
 		b->phys.end = req[i].paddr + req[i].size;
 		b->next = head;
-		head = b;
-		ia_itree_insert(&x->dev->live_phys, &b->phys);
+		head = h;
+		ia_itree_insert(&x->dev->live_phys, h);
 	}
 	if (!head)
 		return;
-	if (ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, head, (void **)&old)) {
+	if (ia_u64map_put(&x->dev->subbufs, x->req->hdr.req_id, (void *)(uintptr_t)head,
+			  &prev)) {
 		x->c->oom = true;	/* stays in the tree until the end */
 		return;
 	}
 	/* a request id seen twice (a damaged trace): one list for both */
-	for (tail = head; old && tail->next; tail = tail->next)
+	old = (__u32)(uintptr_t)prev;
+	for (tail = head; old && ((struct ck_subbuf *)ia_pool_at(pool, tail))->next;
+	     tail = ((struct ck_subbuf *)ia_pool_at(pool, tail))->next)
 		;
 	if (old)
-		tail->next = old;
+		((struct ck_subbuf *)ia_pool_at(pool, tail))->next = old;
 }
 
 static void lifecycle_map(struct ck_ctx *x)
@@ -196,8 +212,9 @@ static void lifecycle_map(struct ck_ctx *x)
 	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, x->req->dma) : NULL;
 	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
 
-	if (m && !m->own.req_id) {
-		m->own = own;	/* the entry holding the handle owns the mapping */
+	if (m && !m->own_req) {
+		/* the entry holding the handle owns the mapping */
+		ck_ptmap_set_owner(x->c, m, &own);
 	} else {
 		/* no write of ours holds the handle (a mapping made elsewhere,
 		 * or two handles in one entry): keep it on the side */
@@ -257,6 +274,9 @@ static void check_leftover(struct ck_ctx *x, const struct ck_owner *own)
 	__u64 first = lo;
 	char msg[200];
 
+	/* the common case: this unmap's own removals emptied the range */
+	if (!e && ck_pending_emptied(x->p, x->dom, lo, hi))
+		return;
 	for (size_t i = 0; x->dom && i < (e ? e->n : 1); i++) {
 		__u64 before = l.bytes;
 
@@ -425,17 +445,20 @@ static void lifecycle_unmap(struct ck_ctx *x)
  * it: dma-iommu gives each mapping IOVA granules of its own). NULL when the
  * run has no owner (a mapping made before the recording) or is too long.
  */
-static const struct ck_owner *sync_owner(const struct ck_domain *d, __u64 iova, bool *before)
+static const struct ck_owner *sync_owner(const struct ck_ctx *x, __u64 iova, bool *before,
+					 struct ck_owner *own)
 {
+	const struct ck_domain *d = x->dom;
 	struct ia_inode *n = d ? ia_itree_find(&d->pt, iova) : NULL;
 
 	*before = false;
 	for (int i = 0; n && i < CK_SYNC_WALK; i++) {
 		const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
 
-		if (m->own.req_id) {
-			*before = m->own.dma > iova;
-			return *before ? NULL : &m->own;
+		if (m->own_req) {
+			*own = ck_ptmap_owner(x->c, m);
+			*before = own->dma > iova;
+			return *before ? NULL : own;
 		}
 		n = n->start ? ia_itree_find(&d->pt, n->start - 1) : NULL;
 	}
@@ -488,6 +511,7 @@ static void lifecycle_sync(struct ck_ctx *x)
 	const struct ia_ev_req *r = x->req;
 	__u64 start = r->dma, end = r->dma + (r->size ? r->size : 1);
 	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, start), *m;
+	struct ck_owner found;
 	__u64 phys, run_end;
 	bool before;
 	int held;
@@ -495,7 +519,7 @@ static void lifecycle_sync(struct ck_ctx *x)
 
 	if (r->kind == IA_REQ_SYNC_SG_CPU || r->kind == IA_REQ_SYNC_SG_DEV)
 		end = start + 1;	/* the list's extent is not recorded */
-	m = sync_owner(x->dom, start, &before);
+	m = sync_owner(x, start, &before, &found);
 	if (!m && !o && !before && (held = sync_in_extents(x->dev, start, end))) {
 		if (held > 0)
 			return;
@@ -564,10 +588,12 @@ static bool seen_at_unbind(struct ia_checker *c, const struct ck_owner *o)
 
 static int live_entry(struct ia_inode *n, void *ctx)
 {
+	struct ia_checker *c = ctx;
 	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+	struct ck_owner own = ck_ptmap_owner(c, m);
 
-	if (m->own.req_id && !seen_at_unbind(ctx, &m->own))
-		report_live(ctx, &m->own, false, 0);
+	if (own.req_id && !seen_at_unbind(c, &own))
+		report_live(c, &own, false, 0);
 	return 0;
 }
 
@@ -604,9 +630,12 @@ static int unbind_entry(struct ia_inode *n, void *ctx)
 {
 	const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
 	struct unbind_walk *w = ctx;
+	struct ck_owner own;
 
-	if (m->own.req_id)
-		report_at_unbind(w->c, w->d, &m->own, w->ts_ns);
+	if (!m->own_req)
+		return 0;
+	own = ck_ptmap_owner(w->c, m);
+	report_at_unbind(w->c, w->d, &own, w->ts_ns);
 	return 0;
 }
 

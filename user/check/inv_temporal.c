@@ -22,7 +22,7 @@
 static void temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_free *e,
 			       const struct ck_pending *p)
 {
-	struct ck_device *d = ia_u64map_get(&c->devs, e->dev);
+	struct ck_device *d = ck_device_find(c, e->dev);
 	__u64 cookie = d ? d->ctx.cookie : 0;
 	__u64 g = d && d->ctx.granule ? d->ctx.granule : CK_PAGE_SIZE;
 	/* __iommu_dma_unmap gets the handle and size; it frees the
@@ -35,35 +35,39 @@ static void temporal_iova_free(struct ia_checker *c, const struct ia_ev_iova_fre
 	for (size_t i = 0; i < p->unmaps.n; i++) {
 		const struct ck_pt *u = &p->unmaps.v[i];
 		struct ck_queued *q;
+		__u32 h;
 
 		if (u->iova < lo || u->iova >= hi)
 			continue;
-		q = calloc(1, sizeof(*q));
-		if (!q) {
+		h = ia_pool_alloc(&c->queued_pool);
+		if (!h) {
 			c->oom = true;
 			return;
 		}
+		q = ia_pool_at(&c->queued_pool, h);
 		q->phys.start = u->paddr;
 		q->phys.end = u->paddr + u->size;
 		q->ts_ns = e->hdr.ts_ns;
 		q->dev = e->dev;
 		q->cookie = cookie;
-		q->next = ia_u64map_get(&c->fq, cookie);
-		if (ia_u64map_put(&c->fq, cookie, q, NULL)) {	/* old head: q->next */
-			free(q);
+		q->next = (__u32)(uintptr_t)ia_u64map_get(&c->fq, cookie);
+		/* the new head; the old one is q->next */
+		if (ia_u64map_put(&c->fq, cookie, (void *)(uintptr_t)h, NULL)) {
+			ia_pool_free(&c->queued_pool, h);
 			c->oom = true;
 			return;
 		}
-		ia_itree_insert(&c->stale, &q->phys);
+		ia_itree_insert(&c->stale, h);
 	}
 }
 
 static void temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
 {
-	struct ck_queued *q = ia_u64map_del(&c->fq, e->cookie), *next;
+	__u32 h = (__u32)(uintptr_t)ia_u64map_del(&c->fq, e->cookie), next;
 
-	for (; q; q = next) {
-		struct ck_device *d = ia_u64map_get(&c->devs, q->dev);
+	for (; h; h = next) {
+		struct ck_queued *q = ia_pool_at(&c->queued_pool, h);
+		struct ck_device *d = ck_device_find(c, q->dev);
 		__u64 window = e->hdr.ts_ns > q->ts_ns ? e->hdr.ts_ns - q->ts_ns : 0;
 		struct ia_finding f;
 
@@ -81,7 +85,7 @@ static void temporal_flush(struct ia_checker *c, const struct ia_ev_fq_flush *e)
 			 "unmapped memory stays reachable through the IOTLB until the "
 			 "flush-queue flush (value: the longest window seen, ns)");
 		ck_report(c, &f);
-		free(q);
+		ia_pool_free(&c->queued_pool, h);
 	}
 }
 
@@ -95,7 +99,7 @@ static int on_stale(struct ia_inode *n, void *ctx)
 {
 	struct reuse *r = ctx;
 	const struct ck_queued *q = ia_container_of(n, struct ck_queued, phys);
-	struct ck_device *d = ia_u64map_get(&r->c->devs, q->dev);
+	struct ck_device *d = ck_device_find(r->c, q->dev);
 	struct ia_finding f;
 
 	/* the same domain mapping it again: the same owner (a recycled
@@ -131,10 +135,12 @@ static void temporal_finish(struct ia_checker *c)
 	void *v;
 
 	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
-		for (struct ck_queued *q = v; q; q = q->next) {
-			struct ck_device *d = ia_u64map_get(&c->devs, q->dev);
+		for (__u32 h = (__u32)(uintptr_t)v; h;) {
+			const struct ck_queued *q = ia_pool_at(&c->queued_pool, h);
+			struct ck_device *d = ck_device_find(c, q->dev);
 			struct ia_finding f;
 
+			h = q->next;
 			ck_finding_init_dev(c, d, &f, IA_INV_TEMPORAL, IA_SEV_INFO,
 					    "temporal.unflushed_at_end", -1);
 			f.phys = q->phys.start;

@@ -157,9 +157,10 @@ static __u64 alloc_len(const struct ck_ctx *x)
 	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, dma) : NULL;
 	const struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
 	const struct ck_owner *o = ia_u64map_get(&x->dev->orphans, dma);
+	struct ck_owner own = m ? ck_ptmap_owner(x->c, m) : (struct ck_owner){ 0 };
 
-	if (m && m->own.req_id && m->own.dma == dma)
-		return m->own.len;
+	if (own.req_id && own.dma == dma)
+		return own.len;
 	return o ? o->len : x->req->size;
 }
 

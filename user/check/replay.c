@@ -132,8 +132,11 @@ static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
 	/* result is what the IOMMU driver really removed, seen by us or not */
 	if (p)
 		p->pt_removed += e->result;
-	if (d && e->result)
+	if (d && e->result) {
 		ck_pt_remove(c, d, e->iova, e->iova + e->result, p);
+		if (p)
+			ck_pending_removed(p, d, e->iova, e->iova + e->result);
+	}
 	/* what it asked to remove: a removal stopped short is in flight too */
 	ck_oracle_touch(c, e->domain, e->iova, e->iova + (e->size > e->result ? e->size : e->result));
 }
@@ -232,6 +235,7 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 		CK_PUSH(c, pp->pages, p->pages.v[i]);
 	pp->sg_truncated |= p->sg_truncated;
 	pp->pt_removed += p->pt_removed;
+	ck_pending_removed_merge(pp, p);
 	if (p->bounced && !pp->bounced) {
 		pp->bounced = true;
 		pp->bounce_tlb = p->bounce_tlb;
@@ -253,7 +257,7 @@ static bool ctx_init(struct ck_ctx *x, struct ia_checker *c, const struct ia_ev_
 	x->p = p ? p : (struct ck_pending *)&empty;
 	if (!x->dev)
 		return false;
-	x->dom = x->dev->ctx.domain ? ia_u64map_get(&c->domains, x->dev->ctx.domain) : NULL;
+	x->dom = x->dev->ctx.domain ? ck_domain_find(c, x->dev->ctx.domain) : NULL;
 	x->page_size = x->dev->ctx.page_size ? x->dev->ctx.page_size : CK_PAGE_SIZE;
 	x->granule = x->dev->ctx.granule ? x->dev->ctx.granule : x->page_size;
 	return true;

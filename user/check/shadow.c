@@ -58,8 +58,12 @@ struct ia_checker *ia_checker_new(void)
 	ia_u64map_init(&c->stacks);
 	ia_u64map_init(&c->fq);
 	ia_u64map_init(&c->fp);
+	ia_u64map_init(&c->far);
 	ia_u64map_init(&c->oracle.started);
-	ia_itree_init(&c->stale);
+	ia_pool_init(&c->pt_pool, sizeof(struct ck_ptmap), IA_ITREE_MAX_NODES);
+	ia_pool_init(&c->subbuf_pool, sizeof(struct ck_subbuf), IA_ITREE_MAX_NODES);
+	ia_pool_init(&c->queued_pool, sizeof(struct ck_queued), IA_ITREE_MAX_NODES);
+	ia_itree_init(&c->stale, &c->queued_pool);
 	snprintf(c->sensitive, sizeof(c->sensitive), "%s", IA_SENSITIVE_DEFAULT);
 	return c;
 }
@@ -78,53 +82,97 @@ void ck_pending_free(struct ck_pending *p)
 }
 
 /*
- * Page-table entries come from slabs of CK_SLAB entries (one allocation per
- * slab, no allocator header or rounding per entry); freed ones are chained
- * through node.left for reuse. A million live mappings are a million of
- * them: this is most of the checker's memory. A new slab's entries are
- * handed out in order (pt_next, pt_left), not chained up front: chaining
- * wrote all of a 4096-entry slab (384 KiB) at a trace's first page-table
- * write, whatever the trace's size: a third of fuzz_trace's time per input.
+ * Page-table entries come from a pool (lib/pool.h: slabs, no allocator
+ * header or rounding per entry, 32-bit handles for the tree's links). A
+ * million live mappings are a million of them: this is most of the
+ * checker's memory. The handle of a new, zeroed entry, or 0.
  */
-#define CK_SLAB 4096
-
-static struct ck_ptmap *ptmap_new(struct ia_checker *c)
+static __u32 ptmap_new(struct ia_checker *c)
 {
-	struct ck_ptmap *m = c->pt_free;
+	__u32 h = ia_pool_alloc(&c->pt_pool);
 
-	if (m) {
-		c->pt_free = m->node.left ? ia_container_of(m->node.left, struct ck_ptmap, node) : NULL;
-	} else {
-		if (!c->pt_left) {
-			struct ck_ptmap *slab = malloc(CK_SLAB * sizeof(*slab));
-
-			if (!slab || CK_PUSH(c, c->pt_slabs, slab)) {
-				free(slab);
-				c->oom = true;
-				return NULL;
-			}
-			c->pt_next = slab;
-			c->pt_left = CK_SLAB;
-		}
-		m = c->pt_next++;
-		c->pt_left--;
-	}
-	memset(m, 0, sizeof(*m));
-	return m;
+	if (!h)
+		c->oom = true;
+	return h;
 }
 
-static void ptmap_free(struct ia_checker *c, struct ck_ptmap *m)
+static struct ck_ptmap *ptmap_at(struct ia_checker *c, __u32 h)
 {
-	if (!m)
+	return ia_pool_at(&c->pt_pool, h);
+}
+
+/*
+ * An owner's field too big for its entry (CK_OFF_FAR, CK_AUX_FAR) is kept
+ * in checker.far under the entry's address plus the field's number: entries
+ * are 64 bytes apart, so no two keys meet. The value kept is at least the
+ * field's bound, never 0 (0 is "absent" to a u64map).
+ */
+enum { FAR_OFF, FAR_AUX };
+
+static __u64 far_key(const struct ck_ptmap *m, int field)
+{
+	return (__u64)(uintptr_t)m + (__u64)field;
+}
+
+static __u64 far_get(const struct ia_checker *c, const struct ck_ptmap *m, int field,
+		     __u32 packed, __u32 bound)
+{
+	return packed == bound ? (__u64)(uintptr_t)ia_u64map_get(&c->far, far_key(m, field)) :
+				 packed;
+}
+
+/* What to store in a field of width bound: v, or the bound with v in far. */
+static __u32 far_put(struct ia_checker *c, const struct ck_ptmap *m, int field, __u64 v,
+		     __u32 bound)
+{
+	if (v < bound)
+		return (__u32)v;
+	if (ia_u64map_put(&c->far, far_key(m, field), (void *)(uintptr_t)v, NULL))
+		c->oom = true;
+	return bound;
+}
+
+/* Forget what far holds for m's owner. */
+static void far_drop(struct ia_checker *c, const struct ck_ptmap *m)
+{
+	if (!m->own_req)
 		return;
-	m->node.left = c->pt_free ? &c->pt_free->node : NULL;
-	c->pt_free = m;
+	if (m->own_off == CK_OFF_FAR)
+		ia_u64map_del(&c->far, far_key(m, FAR_OFF));
+	if (m->own_aux == CK_AUX_FAR)
+		ia_u64map_del(&c->far, far_key(m, FAR_AUX));
 }
 
-static void free_subbuf(struct ia_inode *n, void *ctx)
+static void ptmap_free(struct ia_checker *c, __u32 h)
 {
-	(void)ctx;
-	free(ia_container_of(n, struct ck_subbuf, phys));
+	if (h)
+		far_drop(c, ptmap_at(c, h));
+	ia_pool_free(&c->pt_pool, h);
+}
+
+struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m)
+{
+	if (!m->own_req)
+		return (struct ck_owner){ 0 };
+	return (struct ck_owner){
+		.req_id = m->own_req, .len = m->own_len, .stack_id = m->own_stack,
+		.dev = m->own_dev, .kind = m->own_kind, .dir = m->own_dir,
+		.dma = m->node.start + far_get(c, m, FAR_OFF, m->own_off, CK_OFF_FAR),
+		.aux = (__u32)far_get(c, m, FAR_AUX, m->own_aux, CK_AUX_FAR),
+	};
+}
+
+void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o)
+{
+	far_drop(c, m);
+	m->own_req = o->req_id;
+	m->own_len = o->len;
+	m->own_stack = o->stack_id;
+	m->own_dev = o->dev;
+	m->own_kind = o->kind;
+	m->own_dir = o->dir;
+	m->own_off = o->req_id ? far_put(c, m, FAR_OFF, o->dma - m->node.start, CK_OFF_FAR) : 0;
+	m->own_aux = o->req_id ? far_put(c, m, FAR_AUX, o->aux, CK_AUX_FAR) : 0;
 }
 
 /* The page-table oracle's state (shadow_oracle.c fills it). */
@@ -150,9 +198,7 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {
 		struct ck_device *d = v;
 
-		/* every live sub-granule buffer is in the tree, whether or not
-		 * its request's list made it into subbufs */
-		ia_itree_destroy(&d->live_phys, free_subbuf, NULL);
+		/* its sub-granule buffers are in c->subbuf_pool */
 		ia_u64map_free(&d->subbufs);
 		ia_u64map_free_values(&d->orphans);
 		ia_u64map_free(&d->at_unbind);
@@ -180,21 +226,16 @@ void ia_checker_free(struct ia_checker *c)
 	for (size_t i = 0; i < c->spare.n; i++)
 		ck_pending_free(c->spare.v[i]);
 	free(c->spare.v);
-	for (size_t it = 0; ia_u64map_next(&c->fq, &it, &k, &v);) {
-		for (struct ck_queued *q = v, *next; q; q = next) {
-			next = q->next;
-			free(q);
-		}
-	}
 	ia_u64map_free(&c->devs);
 	ia_u64map_free(&c->domains);
 	ia_u64map_free(&c->pending);
 	ia_u64map_free_values(&c->stacks);
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
-	for (size_t i = 0; i < c->pt_slabs.n; i++)
-		free(c->pt_slabs.v[i]);
-	free(c->pt_slabs.v);
+	ia_u64map_free(&c->far);
+	ia_pool_release(&c->pt_pool);
+	ia_pool_release(&c->subbuf_pool);
+	ia_pool_release(&c->queued_pool);
 	free(c->findings.v);
 	free(c->codes.v);
 	free(c->devlist.v);
@@ -217,9 +258,41 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 	return v;
 }
 
+/*
+ * Devices and domains are never removed, and nearly every record names the
+ * one the record before it named: the last one found is looked at first.
+ */
+static void *last_hit(const struct ck_last *l, __u64 key)
+{
+	return key && l->key == key ? l->val : NULL;
+}
+
+static void *remember(struct ck_last *l, __u64 key, void *val)
+{
+	if (val) {
+		l->key = key;
+		l->val = val;
+	}
+	return val;
+}
+
+struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev)
+{
+	struct ck_device *d = last_hit(&c->last_dev, dev);
+
+	return d ? d : remember(&c->last_dev, dev, ia_u64map_get(&c->devs, dev));
+}
+
+struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom)
+{
+	struct ck_domain *d = last_hit(&c->last_dom, dom);
+
+	return d ? d : remember(&c->last_dom, dom, ia_u64map_get(&c->domains, dom));
+}
+
 struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 {
-	struct ck_device *d = ia_u64map_get(&c->devs, dev);
+	struct ck_device *d = ck_device_find(c, dev);
 
 	if (d || !dev)
 		return d;
@@ -230,7 +303,7 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 	d = ck_get_or_new(c, &c->devs, dev, sizeof(*d));
 	if (!d)
 		return NULL;
-	ia_itree_init(&d->live_phys);
+	ia_itree_init(&d->live_phys, &c->subbuf_pool);
 	ia_u64map_init(&d->subbufs);
 	ia_u64map_init(&d->orphans);
 	ia_u64map_init(&d->at_unbind);
@@ -247,7 +320,14 @@ struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev)
 
 struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom)
 {
-	return ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
+	struct ck_domain *d = ck_domain_find(c, dom);
+
+	if (d)
+		return d;
+	d = ck_get_or_new(c, &c->domains, dom, sizeof(struct ck_domain));
+	if (d)
+		ia_itree_init(&d->pt, &c->pt_pool);
+	return d;
 }
 
 /* Spare pending entries kept for reuse (their vectors keep their room). */
@@ -284,19 +364,25 @@ struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 {
 	struct ck_pending *p;
 
+	void **slot;
+	int added;
+
 	if (!req)
 		return NULL;
-	p = ia_u64map_get(&c->pending, req);
-	if (p)
-		return p;
-	p = ck_pending_new(c);
-	if (p && ia_u64map_put(&c->pending, req, p, NULL)) {
+	slot = ia_u64map_slot(&c->pending, req, &added);	/* one probe */
+	if (!slot) {
 		c->oom = true;
-		ck_pending_release(c, p);
 		return NULL;
 	}
-	if (p)
-		p->gen = c->gen;
+	if (!added)
+		return *slot;
+	p = ck_pending_new(c);
+	if (!p) {
+		ia_u64map_del(&c->pending, req);
+		return NULL;
+	}
+	*slot = p;
+	p->gen = c->gen;
 	return p;
 }
 
@@ -315,10 +401,12 @@ bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run
 
 void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id)
 {
-	for (struct ck_subbuf *b = ia_u64map_del(&d->subbufs, req_id), *next; b; b = next) {
+	for (__u32 h = (__u32)(uintptr_t)ia_u64map_del(&d->subbufs, req_id), next; h; h = next) {
+		struct ck_subbuf *b = ia_pool_at(&c->subbuf_pool, h);
+
 		next = b->next;
 		ia_itree_remove(&d->live_phys, &b->phys);
-		free(b);
+		ia_pool_free(&c->subbuf_pool, h);
 	}
 	d->stats.live--;
 	c->live_maps--;
@@ -474,18 +562,62 @@ void ck_report(struct ia_checker *c, struct ia_finding *f)
 int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr)
 {
 	struct ck_domain *d = ck_domain_get(c, dom);
-	struct ck_ptmap *m = d ? ptmap_new(c) : NULL;
+	__u32 h = d ? ptmap_new(c) : 0;
+	struct ck_ptmap *m;
 
-	if (!m) {
+	if (!h) {
 		c->oom = true;
 		return -ENOMEM;
 	}
+	m = ptmap_at(c, h);
 	m->node.start = iova;
 	m->node.end = iova + size;
 	m->paddr = paddr;
-	ia_itree_insert(&d->pt, &m->node);
+	ia_itree_insert(&d->pt, h);
+	d->inserts++;
 	d->changes++;
 	return 0;
+}
+
+/*
+ * Pieces a removal keeps (the head and tail of an entry it cuts) lie
+ * outside what it removes, and what an earlier one emptied holds no entry
+ * to cut: only a write (d->inserts) can put something back in a range.
+ */
+void ck_pending_removed(struct ck_pending *p, struct ck_domain *d, __u64 lo, __u64 hi)
+{
+	if (p->rm_mixed)
+		return;
+	if (!p->rm_dom) {
+		p->rm_dom = d;
+		p->rm_lo = lo;
+		p->rm_hi = hi;
+		p->rm_gen = d->inserts;
+		return;
+	}
+	if (p->rm_dom != d || p->rm_gen != d->inserts || hi < p->rm_lo || lo > p->rm_hi) {
+		p->rm_mixed = true;	/* not one range: no shortcut */
+		return;
+	}
+	p->rm_lo = lo < p->rm_lo ? lo : p->rm_lo;
+	p->rm_hi = hi > p->rm_hi ? hi : p->rm_hi;
+}
+
+void ck_pending_removed_merge(struct ck_pending *p, const struct ck_pending *child)
+{
+	if (child->rm_mixed)
+		p->rm_mixed = true;
+	else if (child->rm_dom && child->rm_gen == child->rm_dom->inserts)
+		ck_pending_removed(p, child->rm_dom, child->rm_lo, child->rm_hi);
+	else if (child->rm_dom)
+		p->rm_mixed = true;
+}
+
+bool ck_pending_emptied(const struct ck_pending *p, const struct ck_domain *d, __u64 lo,
+			__u64 hi)
+{
+	return !p->rm_mixed && p->rm_dom && p->rm_dom == d && p->rm_gen == d->inserts &&
+	       p->rm_lo <= lo && hi <= p->rm_hi;
 }
 
 /* The ranges overlapping a removal, gathered before any is changed. */
@@ -541,11 +673,11 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
 		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs),
 				      .seeded = m->seeded };
-		struct ck_owner own = m->own;
+		struct ck_owner own = ck_ptmap_owner(c, m), none = { 0 };
 		bool seeded = m->seeded;
 		bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
+		__u32 hm = ia_itree_remove(&d->pt, &m->node), ht;
 
-		ia_itree_remove(&d->pt, &m->node);
 		if (in_gone) {
 			gone.own = own;
 			own.req_id = 0;
@@ -554,26 +686,28 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			CK_PUSH(c, p->unmaps, gone);
 		if (ms < cs) {	/* keep the head */
 			m->node.end = cs;
-			m->own = own.req_id && own.dma < cs ? own : (struct ck_owner){ 0 };
-			ia_itree_insert(&d->pt, &m->node);
-			m = NULL;
+			ck_ptmap_set_owner(c, m, own.req_id && own.dma < cs ? &own : &none);
+			ia_itree_insert(&d->pt, hm);
+			hm = 0;
 		}
 		if (ce < me) {	/* keep the tail */
-			struct ck_ptmap *tail = m ? m : ptmap_new(c);
+			struct ck_ptmap *tail;
 
-			if (!tail) {
+			ht = hm ? hm : ptmap_new(c);
+			if (!ht) {
 				c->oom = true;
 				break;
 			}
+			tail = ptmap_at(c, ht);
 			tail->seeded = seeded;
 			tail->node.start = ce;
 			tail->node.end = me;
 			tail->paddr = pa + (ce - ms);
-			tail->own = own.req_id && own.dma >= ce ? own : (struct ck_owner){ 0 };
-			ia_itree_insert(&d->pt, &tail->node);
-			m = NULL;
+			ck_ptmap_set_owner(c, tail, own.req_id && own.dma >= ce ? &own : &none);
+			ia_itree_insert(&d->pt, ht);
+			hm = 0;
 		}
-		ptmap_free(c, m);
+		ptmap_free(c, hm);
 	}
 	if (h.v != h.inl)
 		free(h.v);

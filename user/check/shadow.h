@@ -12,6 +12,7 @@
 
 #include "check/checker.h"
 #include "lib/itree.h"
+#include "lib/pool.h"
 #include "lib/recent.h"
 #include "lib/u64map.h"
 
@@ -70,14 +71,24 @@ struct ck_pending {
 	CK_VEC(struct ck_seg) sg_out;
 	CK_VEC(struct ck_bounce) bounces;	/* all (map_sg bounces each segment) */
 	CK_VEC(struct ia_ev_page) pages;	/* what pages held at map time */
+	/* a root request's record, while awaiting_sg_out (only then valid) */
+	struct ia_ev_req req;
 	/* the vectors above keep their room when the entry is reused
-	 * (ck_pending_release); everything from here on is zeroed */
+	 * (ck_pending_release) and req is not cleared; everything from here
+	 * on is zeroed */
 	bool sg_truncated;		/* walk cut at IA_SG_MAX: findings uncertain */
 	bool has_child;			/* an __iommu_dma_map inside: */
 	__u64 child_phys;		/* the phys it mapped */
 	bool bounced;			/* the first bounce's slot: */
 	__u64 bounce_tlb;
 	__u64 pt_removed;		/* bytes the kernel says its removals removed */
+	/* the one IOVA range its removals emptied, [rm_lo, rm_hi) of rm_dom,
+	 * while rm_dom->inserts is rm_gen (nothing was written since): what
+	 * lets an unmap's leftover check skip the page-table walk.
+	 * rm_mixed: removals that are not one range of one domain */
+	struct ck_domain *rm_dom;
+	__u64 rm_lo, rm_hi, rm_gen;
+	bool rm_mixed;
 	/* why a map failed (inv_failed.c), gathered from nested requests */
 	bool saw_iommu_map;		/* an __iommu_dma_map ran inside */
 	bool iova_failed;		/* one failed before any write: no IOVA */
@@ -90,21 +101,46 @@ struct ck_pending {
 	 * its record: checked when the walk's last chunk arrives */
 	bool awaiting_sg_out;
 	__u32 gen;			/* checker.gen when it was made */
-	struct ia_ev_req req;
 };
 
-/* A page-table mapping in a domain's shadow (one write, or what is left). */
+/*
+ * A page-table mapping in a domain's shadow (one write, or what is left),
+ * with the live mapping it owns (struct ck_owner, packed: read and set it
+ * with ck_ptmap_owner / ck_ptmap_set_owner): 64 bytes, which is most of
+ * what a live mapping costs (issue 15: at most 64 bytes per live mapping).
+ */
 struct ck_ptmap {
-	struct ia_inode node;	/* IOVA range */
+	struct ia_inode node;	/* IOVA range; first: a pool object (itree.h) */
 	__u64 paddr;
-	struct ck_owner own;
-	bool seeded;		/* made before the recording: a snapshot's */
+	__u64 own_req;		/* ck_owner.req_id; 0: no owner */
+	__u32 own_len;
+	__s32 own_stack;
+	__u16 own_dev;
+	__u8 own_kind, own_dir;
+	/* The two narrowed fields: a value at or above its bound is kept in
+	 * checker.far instead (the field holds the bound). They are narrowed
+	 * rather than kind, dir or dev because they are the ones whose usual
+	 * values are small: the handle's offset into its entry is below the
+	 * granule but for huge writes, and aux is 0 but for map_sg (its nents,
+	 * below 255 but for long lists) and alloc (a cpu address: far, but a
+	 * coherent allocation is rare and long-lived). The bit for seeded comes
+	 * from them too, not from a field read back from the trace (kind, dir,
+	 * dev), whose stored values would change. */
+	__u32 own_off : 23;	/* its handle - node.start; CK_OFF_FAR: far */
+	__u32 seeded : 1;	/* made before the recording: a snapshot's */
+	__u32 own_aux : 8;	/* ck_owner.aux; CK_AUX_FAR: far */
 };
+_Static_assert(sizeof(struct ck_ptmap) == 64, "a live mapping's entry: 64 bytes (issue 15)");
+#define CK_OFF_FAR	((1u << 23) - 1)	/* the handle 8 MiB or more into the entry */
+#define CK_AUX_FAR	((1u << 8) - 1)
 
 struct ck_domain {
 	struct ia_itree pt;	/* struct ck_ptmap by IOVA */
 	__u64 granule;
-	__u64 changes;		/* page-table writes and removals applied */
+	__u64 inserts;		/* entries put into pt so far, a snapshot's
+				 * seeded ones too (ck_pending.rm_gen) */
+	__u64 changes;		/* page-table writes and removals applied
+				 * (not seeding: ck_oracle_device) */
 };
 
 /*
@@ -116,16 +152,16 @@ struct ck_domain {
  * pages too: a 4 KiB allocation shares its 16 KiB granule.)
  */
 struct ck_subbuf {
-	struct ia_inode phys;
+	struct ia_inode phys;	/* first: a pool object (itree.h) */
 	__u64 req_id;
-	struct ck_subbuf *next;	/* the request's other ranges (scatterlists) */
+	__u32 next;		/* the request's other ranges (scatterlists): handle */
 };
 
 struct ck_device {
 	struct ia_ev_device ctx;
 	bool has_ctx;
 	struct ia_itree live_phys;	/* struct ck_subbuf by phys */
-	struct ia_u64map subbufs;	/* req id -> ck_subbuf list */
+	struct ia_u64map subbufs;	/* req id -> ck_subbuf list (first handle) */
 	struct ia_u64map orphans;	/* handle -> ck_owner: live mappings
 					 * whose page-table write was not seen */
 	struct ia_recent unmapped;	/* handles unmapped, not remapped (the
@@ -161,11 +197,11 @@ struct ck_stack {
 
 /* A lazily unmapped range, reachable until its flush queue is flushed. */
 struct ck_queued {
-	struct ia_inode phys;		/* in checker.stale */
+	struct ia_inode phys;		/* in checker.stale; first: a pool object */
 	__u64 ts_ns;
 	__u64 dev;
 	__u64 cookie;
-	struct ck_queued *next;		/* per-cookie list */
+	__u32 next;			/* per-cookie list: handle */
 };
 
 /* A linked range of an IOVA state (the two-step IOVA API). */
@@ -185,6 +221,12 @@ struct ck_iova {
 	bool reserved;		/* false once destroyed or freed */
 	CK_VEC(struct ck_iova_link) live;	/* linked now */
 	CK_VEC(struct ck_iova_link) dead;	/* unlinked since reserved */
+};
+
+/* The last key found in a map whose entries are never removed, and its value. */
+struct ck_last {
+	__u64 key;
+	void *val;
 };
 
 /* ---- the page-table oracle (shadow_oracle.c, inv_oracle.c) ---- */
@@ -230,13 +272,16 @@ struct ia_checker {
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
 	struct ia_u64map pending;	/* request id -> ck_pending */
+	struct ck_last last_dev, last_dom;	/* ck_device_find(), ck_domain_find() */
 	CK_VEC(struct ck_pending *) spare;	/* released, for reuse */
-	CK_VEC(struct ck_ptmap *) pt_slabs;	/* every page-table entry's slab */
-	struct ck_ptmap *pt_free;		/* free entries, through node.left */
-	struct ck_ptmap *pt_next;		/* the newest slab's first unused entry */
-	size_t pt_left;				/* how many follow it there */
+	/* the nodes of the interval trees (itree.h): page-table entries of
+	 * every domain, live sub-granule buffers of every device, queued
+	 * lazy unmaps */
+	struct ia_pool pt_pool, subbuf_pool, queued_pool;
+	struct ia_u64map far;		/* (ck_ptmap *) + a field (shadow.c) -> the
+					 * owner's field too big for its entry */
 	struct ia_u64map stacks;	/* stack id + 1 -> ck_stack */
-	struct ia_u64map fq;		/* cookie -> ck_queued list */
+	struct ia_u64map fq;		/* cookie -> ck_queued list (first handle) */
 	struct ia_itree stale;		/* queued ranges by phys */
 	struct ia_u64map fp;		/* fingerprint hash -> finding index + 1 */
 	CK_VEC(struct ia_finding) findings;
@@ -302,6 +347,9 @@ void ck_live_end(struct ia_checker *c, struct ck_device *d, __u64 req_id);
 void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t size);
 struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev);
 struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom);
+/* The same without making one: NULL when there is none. */
+struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev);
+struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom);
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req);	/* req 0: NULL */
 /* A pending entry not in the map (a spare one reused: no allocation per
  * request); release hands it back, emptied, keeping its vectors' room. */
@@ -314,12 +362,23 @@ int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
 	 ((c)->oom = true, -1) : ((vec).v[(vec).n++] = (val), 0))
 
 /* ---- shadow page tables ---- */
+/* The live mapping whose handle entry m holds (req_id 0: none). */
+struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m);
+/* Make o (req_id 0: none) m's owner; o->dma must lie in m's range. */
+void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o);
 /* A successful write of [iova, iova + size) -> paddr in domain dom. */
 int ck_pt_insert(struct ia_checker *c, __u64 dom, __u64 iova, __u64 size, __u64 paddr);
 /* Remove [start, end) from d, splitting mappings that stick out; each piece
  * removed is recorded in p (if not NULL) with the live mapping it ended. */
 void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
 		  struct ck_pending *p);
+/* Add the removal of [lo, hi) from d to what p's request emptied. */
+void ck_pending_removed(struct ck_pending *p, struct ck_domain *d, __u64 lo, __u64 hi);
+/* Merge what child's removals emptied into p's. */
+void ck_pending_removed_merge(struct ck_pending *p, const struct ck_pending *child);
+/* Is [lo, hi) of d known empty: emptied by p's removals, nothing written since? */
+bool ck_pending_emptied(const struct ck_pending *p, const struct ck_domain *d, __u64 lo,
+			__u64 hi);
 /* Translate one IOVA in a domain: true and *phys, or false when unmapped. */
 bool ck_translate(const struct ck_domain *d, __u64 iova, __u64 *phys, __u64 *run_end);
 

@@ -145,8 +145,10 @@ static void seed_piece(struct gap_ctx *g, __u64 a, __u64 b)
 		return;
 	/* the entry just inserted (the tree's hint): the snapshot's, no owner */
 	d = ck_domain_get(g->c, g->dom);
-	ia_container_of(d->pt.hint, struct ck_ptmap, node)->seeded = true;
-	d->changes--;	/* a start state, not a change */
+	ia_container_of(ia_itree_node(&d->pt, d->pt.hint), struct ck_ptmap, node)->seeded = true;
+	/* a start state, not a change; d->inserts stays counted: the tree
+	 * did gain an entry (ck_pending_emptied must not skip over it) */
+	d->changes--;
 }
 
 static int seed_gap(struct ia_inode *n, void *ctx)

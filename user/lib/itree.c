@@ -6,15 +6,54 @@
  * The tree also knows whether its ranges are disjoint (the common case of
  * a page table): then a lookup first tries the node it last inserted or
  * found, and a point lookup is one descent without a callback.
+ *
+ * Links are pool handles (29 bits); a node's height (6 bits) is kept in
+ * the top 3 bits of each of its two links, so that a node is 32 bytes.
  */
 #include "lib/itree.h"
 
 /* AVL height <= 1.44 log2(n + 2): 96 levels is more than 2^64 nodes. */
 #define PATH_MAX_DEPTH 96
+#define LINK_BITS	29
+#define LINK_MASK	((1u << LINK_BITS) - 1)
+
+_Static_assert(sizeof(struct ia_inode) == 32, "an ia_inode is 32 bytes");
+_Static_assert(IA_ITREE_MAX_NODES == LINK_MASK, "handles fit a link");
+
+static struct ia_inode *node(const struct ia_itree *t, __u32 h)
+{
+	return ia_itree_node(t, h);
+}
+
+static __u32 lh(const struct ia_inode *n)
+{
+	return n->left & LINK_MASK;
+}
+
+static __u32 rh(const struct ia_inode *n)
+{
+	return n->right & LINK_MASK;
+}
+
+static void set_l(struct ia_inode *n, __u32 h)
+{
+	n->left = (n->left & ~LINK_MASK) | h;
+}
+
+static void set_r(struct ia_inode *n, __u32 h)
+{
+	n->right = (n->right & ~LINK_MASK) | h;
+}
 
 static int height(const struct ia_inode *n)
 {
-	return n ? n->height : 0;
+	return n ? (int)((n->left >> LINK_BITS) << 3 | n->right >> LINK_BITS) : 0;
+}
+
+static void set_height(struct ia_inode *n, int h)
+{
+	n->left = (n->left & LINK_MASK) | (__u32)(h >> 3) << LINK_BITS;
+	n->right = (n->right & LINK_MASK) | (__u32)(h & 7) << LINK_BITS;
 }
 
 static __u64 max_end(const struct ia_inode *n)
@@ -22,58 +61,77 @@ static __u64 max_end(const struct ia_inode *n)
 	return n ? n->max_end : 0;
 }
 
-static void update(struct ia_inode *n)
+/* n's height and max_end from its children l and r (NULL: none) and their
+ * heights hl and hr. */
+static void set_from(struct ia_inode *n, const struct ia_inode *l, const struct ia_inode *r,
+		     int hl, int hr)
 {
-	int hl = height(n->left), hr = height(n->right);
 	__u64 m = n->end;
 
-	n->height = 1 + (hl > hr ? hl : hr);
-	if (max_end(n->left) > m)
-		m = max_end(n->left);
-	if (max_end(n->right) > m)
-		m = max_end(n->right);
+	set_height(n, 1 + (hl > hr ? hl : hr));
+	if (max_end(l) > m)
+		m = max_end(l);
+	if (max_end(r) > m)
+		m = max_end(r);
 	n->max_end = m;
 }
 
-static struct ia_inode *rot_right(struct ia_inode *n)
+static void update_from(struct ia_inode *n, const struct ia_inode *l, const struct ia_inode *r)
 {
-	struct ia_inode *l = n->left;
-
-	n->left = l->right;
-	l->right = n;
-	update(n);
-	update(l);
-	return l;
+	set_from(n, l, r, height(l), height(r));
 }
 
-static struct ia_inode *rot_left(struct ia_inode *n)
+static void update(const struct ia_itree *t, struct ia_inode *n)
 {
-	struct ia_inode *r = n->right;
-
-	n->right = r->left;
-	r->left = n;
-	update(n);
-	update(r);
-	return r;
+	update_from(n, node(t, lh(n)), node(t, rh(n)));
 }
 
-static struct ia_inode *balance(struct ia_inode *n)
+static __u32 rot_right(const struct ia_itree *t, __u32 hn)
 {
-	int b;
+	struct ia_inode *n = node(t, hn);
+	__u32 hl = lh(n);
+	struct ia_inode *l = node(t, hl);
 
-	update(n);
-	b = height(n->left) - height(n->right);
-	if (b > 1) {
-		if (height(n->left->left) < height(n->left->right))
-			n->left = rot_left(n->left);
-		return rot_right(n);
+	set_l(n, rh(l));
+	set_r(l, hn);
+	update(t, n);
+	update(t, l);
+	return hl;
+}
+
+static __u32 rot_left(const struct ia_itree *t, __u32 hn)
+{
+	struct ia_inode *n = node(t, hn);
+	__u32 hr = rh(n);
+	struct ia_inode *r = node(t, hr);
+
+	set_r(n, lh(r));
+	set_l(r, hn);
+	update(t, n);
+	update(t, r);
+	return hr;
+}
+
+/* n's subtree balanced; its root. A node needing no rotation (most) is
+ * updated from the children's heights read once; a rotation updates the
+ * nodes it moves itself. */
+static __u32 balance(const struct ia_itree *t, __u32 hn)
+{
+	struct ia_inode *n = node(t, hn), *l = node(t, lh(n)), *r = node(t, rh(n));
+	int hl = height(l), hr = height(r);
+
+	if (hl > hr + 1) {
+		if (height(node(t, lh(l))) < height(node(t, rh(l))))
+			set_l(n, rot_left(t, lh(n)));
+		return rot_right(t, hn);
 	}
-	if (b < -1) {
-		if (height(n->right->right) < height(n->right->left))
-			n->right = rot_right(n->right);
-		return rot_left(n);
+	if (hr > hl + 1) {
+		if (height(node(t, rh(r))) < height(node(t, lh(r))))
+			set_r(n, rot_right(t, rh(n)));
+		return rot_left(t, hn);
 	}
-	return n;
+	set_from(n, l, r, hl, hr);
+	return hn;
 }
 
 /* Total order: start, then address (equal starts are allowed). */
@@ -84,16 +142,17 @@ static int before(const struct ia_inode *a, const struct ia_inode *b)
 	return a < b;
 }
 
-/* Put nn where old was: under parent (NULL: at the root). */
-static void replace_child(struct ia_itree *t, struct ia_inode *parent,
-			  struct ia_inode *old, struct ia_inode *nn)
+/* Put nn where old was: under parent (0: at the root). */
+static void replace_child(struct ia_itree *t, __u32 parent, __u32 old, __u32 nn)
 {
-	if (!parent)
+	struct ia_inode *p = node(t, parent);
+
+	if (!p)
 		t->root = nn;
-	else if (parent->left == old)
-		parent->left = nn;
+	else if (lh(p) == old)
+		set_l(p, nn);
 	else
-		parent->right = nn;
+		set_r(p, nn);
 }
 
 /*
@@ -101,115 +160,129 @@ static void replace_child(struct ia_itree *t, struct ia_inode *parent,
  * the bottom up while heights change; once a subtree's height comes out as
  * it was, nothing above changes (max_end was raised on the way down).
  */
-static void fix_insert(struct ia_itree *t, struct ia_inode **path, int depth)
+static void fix_insert(struct ia_itree *t, const __u32 *path, int depth)
 {
 	while (depth-- > 0) {
-		struct ia_inode *n = path[depth], *nn;
-		int h = n->height;
+		__u32 n = path[depth], nn;
+		int h = height(node(t, n));
 
-		nn = balance(n);
-		replace_child(t, depth ? path[depth - 1] : NULL, n, nn);
-		if (nn->height == h)
+		nn = balance(t, n);
+		replace_child(t, depth ? path[depth - 1] : 0, n, nn);
+		if (height(node(t, nn)) == h)
 			return;
 	}
 }
 
-void ia_itree_insert(struct ia_itree *t, struct ia_inode *n)
+void ia_itree_insert(struct ia_itree *t, __u32 h)
 {
-	struct ia_inode *path[PATH_MAX_DEPTH], *cur = t->root, *pred = NULL, *succ = NULL;
+	struct ia_inode *n = node(t, h), *pred = NULL, *succ = NULL;
+	__u32 path[PATH_MAX_DEPTH], cur = t->root;
 	int depth = 0, left = 0;
 
-	n->left = n->right = NULL;
-	n->height = 1;
+	n->left = n->right = 0;
+	set_height(n, 1);
 	n->max_end = n->end;
 	while (cur && depth < PATH_MAX_DEPTH) {
+		struct ia_inode *c = node(t, cur);
+
 		path[depth++] = cur;
-		if (cur->max_end < n->end)
-			cur->max_end = n->end;	/* n will be in its subtree */
-		left = before(n, cur);
+		if (c->max_end < n->end)
+			c->max_end = n->end;	/* n will be in its subtree */
+		left = before(n, c);
 		if (left) {
-			succ = cur;
-			cur = cur->left;
+			succ = c;
+			cur = lh(c);
 		} else {
-			pred = cur;
-			cur = cur->right;
+			pred = c;
+			cur = rh(c);
 		}
 	}
 	/* disjoint until now: n overlaps something iff it overlaps a neighbour */
 	if ((pred && pred->end > n->start) || (succ && succ->start < n->end))
 		t->overlapping = 1;
 	if (!depth)
-		t->root = n;
+		t->root = h;
 	else if (left)
-		path[depth - 1]->left = n;
+		set_l(node(t, path[depth - 1]), h);
 	else
-		path[depth - 1]->right = n;
+		set_r(node(t, path[depth - 1]), h);
 	t->count++;
-	t->hint = n;
+	t->hint = h;
 	fix_insert(t, path, depth);
 }
 
-void ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
+__u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 {
-	struct ia_inode *path[PATH_MAX_DEPTH], *cur = t->root, *repl;
-	int depth = 0, at, limit = PATH_MAX_DEPTH, oh = n->height;
+	__u32 path[PATH_MAX_DEPTH], cur = t->root, hn, repl;
+	int depth = 0, at, limit = PATH_MAX_DEPTH, oh = height(n);
 	__u64 ome = n->max_end;
 
-	while (cur && cur != n && depth < PATH_MAX_DEPTH) {
-		path[depth++] = cur;
-		cur = before(n, cur) ? cur->left : cur->right;
-	}
-	if (cur != n)
-		return;	/* not in t: the caller broke the contract */
-	if (t->hint == n)
-		t->hint = NULL;
-	at = depth;	/* where n is on the path */
-	if (n->left && n->right) {
-		/* n's place goes to the minimum m of its right subtree */
-		struct ia_inode *m = n->right;
+	while (cur) {
+		struct ia_inode *c = node(t, cur);
 
-		path[depth++] = n;
-		while (m->left) {
-			path[depth++] = m;
-			m = m->left;
+		if (c == n)
+			break;
+		if (depth == PATH_MAX_DEPTH)
+			return 0;
+		path[depth++] = cur;
+		cur = before(n, c) ? lh(c) : rh(c);
+	}
+	if (!cur)
+		return 0;	/* not in t: the caller broke the contract */
+	hn = cur;
+	if (t->hint == hn)
+		t->hint = 0;
+	at = depth;	/* where n is on the path */
+	if (lh(n) && rh(n)) {
+		/* n's place goes to the minimum m of its right subtree */
+		__u32 hm = rh(n);
+		struct ia_inode *m;
+
+		path[depth++] = hn;
+		while (lh(node(t, hm))) {
+			path[depth++] = hm;
+			hm = lh(node(t, hm));
 		}
-		if (path[depth - 1] == n)
-			n->right = m->right;
+		m = node(t, hm);
+		if (path[depth - 1] == hn)
+			set_r(n, rh(m));
 		else
-			path[depth - 1]->left = m->right;
-		m->left = n->left;
-		m->right = n->right;
-		path[at] = m;
-		repl = m;
+			set_l(node(t, path[depth - 1]), rh(m));
+		set_l(m, lh(n));
+		set_r(m, rh(n));
+		path[at] = hm;
+		repl = hm;
 		limit = at;	/* m's fields are stale until it is rebalanced */
 	} else {
-		repl = n->left ? n->left : n->right;
+		repl = lh(n) ? lh(n) : rh(n);
 	}
-	replace_child(t, at ? path[at - 1] : NULL, n, repl);
+	replace_child(t, at ? path[at - 1] : 0, hn, repl);
 	if (!--t->count)
 		t->overlapping = 0;
 	/* bottom up; stop where a subtree's height and max_end come out as
 	 * they were (for m's place: as n's were) */
 	while (depth-- > 0) {
-		struct ia_inode *x = path[depth], *nx;
-		int h = depth == at ? oh : x->height;
-		__u64 me = depth == at ? ome : x->max_end;
+		__u32 x = path[depth], nx;
+		int h = depth == at ? oh : height(node(t, x));
+		__u64 me = depth == at ? ome : node(t, x)->max_end;
 
-		nx = balance(x);
-		replace_child(t, depth ? path[depth - 1] : NULL, x, nx);
-		if (depth <= limit && nx->height == h && nx->max_end == me)
-			return;
+		nx = balance(t, x);
+		replace_child(t, depth ? path[depth - 1] : 0, x, nx);
+		if (depth <= limit && height(node(t, nx)) == h && node(t, nx)->max_end == me)
+			return hn;
 	}
+	return hn;
 }
 
-static int overlaps(struct ia_inode *n, __u64 start, __u64 end,
+static int overlaps(const struct ia_itree *t, __u32 h, __u64 start, __u64 end,
 		    int (*fn)(struct ia_inode *, void *), void *ctx)
 {
+	struct ia_inode *n = node(t, h);
 	int ret;
 
 	if (!n || n->max_end <= start)
 		return 0;	/* nothing here ends after start */
-	ret = overlaps(n->left, start, end, fn, ctx);
+	ret = overlaps(t, lh(n), start, end, fn, ctx);
 	if (ret)
 		return ret;
 	if (n->start >= end)
@@ -219,7 +292,7 @@ static int overlaps(struct ia_inode *n, __u64 start, __u64 end,
 		if (ret)
 			return ret;
 	}
-	return overlaps(n->right, start, end, fn, ctx);
+	return overlaps(t, rh(n), start, end, fn, ctx);
 }
 
 /*
@@ -227,18 +300,18 @@ static int overlaps(struct ia_inode *n, __u64 start, __u64 end,
  * the first node ending after start, with the stack of nodes left of which
  * the walk went (their in-order successors), until one starts at end.
  */
-static int overlaps_disjoint(struct ia_inode *root, __u64 start, __u64 end,
+static int overlaps_disjoint(const struct ia_itree *t, __u64 start, __u64 end,
 			     int (*fn)(struct ia_inode *, void *), void *ctx)
 {
-	struct ia_inode *stack[PATH_MAX_DEPTH], *cur = root;
+	struct ia_inode *stack[PATH_MAX_DEPTH], *cur = node(t, t->root);
 	int depth = 0, ret;
 
 	while (cur) {
 		if (cur->end > start) {
 			stack[depth++] = cur;
-			cur = cur->left;
+			cur = node(t, lh(cur));
 		} else {
-			cur = cur->right;
+			cur = node(t, rh(cur));
 		}
 	}
 	while (depth) {
@@ -249,7 +322,7 @@ static int overlaps_disjoint(struct ia_inode *root, __u64 start, __u64 end,
 		ret = fn(n, ctx);
 		if (ret)
 			return ret;
-		for (cur = n->right; cur; cur = cur->left)
+		for (cur = node(t, rh(n)); cur; cur = node(t, lh(cur)))
 			stack[depth++] = cur;
 	}
 	return 0;
@@ -258,16 +331,16 @@ static int overlaps_disjoint(struct ia_inode *root, __u64 start, __u64 end,
 int ia_itree_overlaps(const struct ia_itree *t, __u64 start, __u64 end,
 		      int (*fn)(struct ia_inode *n, void *ctx), void *ctx)
 {
-	const struct ia_inode *h = t->hint;
+	struct ia_inode *h = node(t, t->hint);
 
 	if (start >= end)
 		return 0;
 	if (t->overlapping)
-		return overlaps(t->root, start, end, fn, ctx);
+		return overlaps(t, t->root, start, end, fn, ctx);
 	/* a hint holding all of [start, end) is all there is */
 	if (h && h->start <= start && h->end >= end)
-		return fn((struct ia_inode *)h, ctx);
-	return overlaps_disjoint(t->root, start, end, fn, ctx);
+		return fn(h, ctx);
+	return overlaps_disjoint(t, start, end, fn, ctx);
 }
 
 struct find_ctx {
@@ -282,63 +355,61 @@ static int keep_last(struct ia_inode *n, void *ctx)
 
 struct ia_inode *ia_itree_find(const struct ia_itree *t, __u64 addr)
 {
-	struct ia_inode *cur = t->root, *best = NULL;
+	struct ia_inode *cur = node(t, t->root), *best = NULL, *h = node(t, t->hint);
 	struct find_ctx c = { NULL };
 
 	if (t->overlapping) {
 		ia_itree_overlaps(t, addr, addr + 1, keep_last, &c);
 		return c.best;
 	}
-	if (t->hint && t->hint->start <= addr && addr < t->hint->end)
-		return t->hint;
+	if (h && h->start <= addr && addr < h->end)
+		return h;
 	/* disjoint: the node with the greatest start <= addr, if it holds addr */
 	while (cur) {
 		if (cur->start <= addr) {
 			best = cur;
-			cur = cur->right;
+			cur = node(t, rh(cur));
 		} else {
-			cur = cur->left;
+			cur = node(t, lh(cur));
 		}
 	}
 	return best && addr < best->end ? best : NULL;
 }
 
-static int each(struct ia_inode *n, int (*fn)(struct ia_inode *, void *), void *ctx)
+static int each(const struct ia_itree *t, __u32 h,
+		int (*fn)(struct ia_inode *, void *), void *ctx)
 {
+	struct ia_inode *n = node(t, h);
 	int ret;
 
 	if (!n)
 		return 0;
-	ret = each(n->left, fn, ctx);
+	ret = each(t, lh(n), fn, ctx);
 	if (ret)
 		return ret;
 	ret = fn(n, ctx);
 	if (ret)
 		return ret;
-	return each(n->right, fn, ctx);
+	return each(t, rh(n), fn, ctx);
 }
 
 int ia_itree_each(const struct ia_itree *t, int (*fn)(struct ia_inode *n, void *ctx),
 		  void *ctx)
 {
-	return each(t->root, fn, ctx);
+	return each(t, t->root, fn, ctx);
 }
 
-static void destroy(struct ia_inode *n, void (*fn)(struct ia_inode *, void *), void *ctx)
+struct ia_inode *ia_itree_left(const struct ia_itree *t, const struct ia_inode *n)
 {
-	if (!n)
-		return;
-	destroy(n->left, fn, ctx);
-	destroy(n->right, fn, ctx);
-	fn(n, ctx);
+	return node(t, lh(n));
 }
 
-void ia_itree_destroy(struct ia_itree *t, void (*fn)(struct ia_inode *n, void *ctx),
-		      void *ctx)
+struct ia_inode *ia_itree_right(const struct ia_itree *t, const struct ia_inode *n)
 {
-	destroy(t->root, fn, ctx);
-	t->root = NULL;
-	t->count = 0;
-	t->hint = NULL;
-	t->overlapping = 0;
+	return node(t, rh(n));
+}
+
+int ia_itree_height(const struct ia_inode *n)
+{
+	return height(n);
 }

@@ -3,8 +3,17 @@
 #include <stdlib.h>
 #include "lib/u64map.h"
 
-static size_t slot_of(const struct ia_u64map *m, __u64 key)
+static inline __attribute__((always_inline)) size_t slot_of(const struct ia_u64map *m, __u64 key)
 {
+	if (m->near) {
+		/* the page number, folded with the bits above the table's
+		 * size and with the offset in the page (handles of sub-page
+		 * buffers of one page are 256 slots apart) */
+		__u64 pg = key >> 12;
+
+		return (pg ^ (pg >> __builtin_ctzll(m->cap)) ^ ((key & 0xff0) << 4)) &
+		       (m->cap - 1);
+	}
 	/* splitmix64 finalizer: kernel pointers share their high bits */
 	key ^= key >> 30;
 	key *= 0xbf58476d1ce4e5b9ULL;
@@ -19,12 +28,22 @@ void ia_u64map_init(struct ia_u64map *m)
 	m->slots = NULL;
 	m->cap = 0;
 	m->len = 0;
+	m->near = 0;
+}
+
+void ia_u64map_init_near(struct ia_u64map *m)
+{
+	ia_u64map_init(m);
+	m->near = 1;
 }
 
 void ia_u64map_free(struct ia_u64map *m)
 {
+	int near = m->near;
+
 	free(m->slots);
 	ia_u64map_init(m);
+	m->near = near;
 }
 
 void ia_u64map_free_values(struct ia_u64map *m)
@@ -65,38 +84,49 @@ static int grow(struct ia_u64map *m)
 	return 0;
 }
 
+void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added)
+{
+	size_t i;
+
+	*added = 0;
+	if (!key)
+		return NULL;
+	if (m->cap) {	/* one probe: the key, or the empty slot for it */
+		for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+			if (m->slots[i].key == key)
+				return &m->slots[i].val;
+		if ((m->len + 1) * 4 > m->cap * 3)	/* load <= 3/4 */
+			i = m->cap;
+	}
+	if (!m->cap || i == m->cap) {
+		if (grow(m))
+			return NULL;
+		for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
+			;
+	}
+	m->slots[i].key = key;
+	m->slots[i].val = NULL;
+	m->len++;
+	*added = 1;
+	return &m->slots[i].val;
+}
+
 int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old)
 {
-	void *dummy;
-	size_t i;
+	void *dummy, **slot;
+	int added;
 
 	if (!old)
 		old = &dummy;
 	*old = NULL;
 	if (!key)
 		return -EINVAL;
-	if (m->cap) {	/* one probe: the key (replace) or the empty slot for it */
-		for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1)) {
-			if (m->slots[i].key == key) {
-				*old = m->slots[i].val;
-				m->slots[i].val = val;
-				return 0;
-			}
-		}
-		if ((m->len + 1) * 4 <= m->cap * 3) {	/* load <= 3/4 */
-			m->slots[i].key = key;
-			m->slots[i].val = val;
-			m->len++;
-			return 0;
-		}
-	}
-	if (grow(m))
+	slot = ia_u64map_slot(m, key, &added);
+	if (!slot)
 		return -ENOMEM;
-	for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
-		;
-	m->slots[i].key = key;
-	m->slots[i].val = val;
-	m->len++;
+	if (!added)
+		*old = *slot;
+	*slot = val;
 	return 0;
 }
 

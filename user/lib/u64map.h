@@ -19,9 +19,18 @@ struct ia_u64map {
 	struct ia_u64map_slot *slots;
 	size_t cap;	/* power of two */
 	size_t len;
+	int near;	/* ia_u64map_init_near() */
 };
 
 void ia_u64map_init(struct ia_u64map *m);
+/*
+ * The same for a map whose keys are DMA handles and that is never iterated
+ * in an order that matters: keys in neighbouring pages go into neighbouring
+ * slots, so that a run of handles (an IOVA allocator hands them out in
+ * runs) is a run of memory rather than a cache miss per key. (The default
+ * hash scatters them: kernel pointers share their high bits.)
+ */
+void ia_u64map_init_near(struct ia_u64map *m);
 void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
 /* free() every value, then the map. */
 void ia_u64map_free_values(struct ia_u64map *m);
@@ -31,6 +40,13 @@ void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
  * values must pass old and free or keep what it gets back; old NULL is for
  * values the map does not own (tokens, indices). */
 int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old);
+/*
+ * The value slot of key, added (value NULL, *added 1) when absent: a get
+ * and a put in one probe. The slot is valid until the next change of m;
+ * an added key must get its value, or be deleted. NULL for key 0 or
+ * -ENOMEM (nothing added).
+ */
+void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added);
 /* Remove and return the value, NULL if absent. */
 void *ia_u64map_del(struct ia_u64map *m, __u64 key);
 

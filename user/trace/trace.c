@@ -17,8 +17,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
-#include <zlib.h>
-
+#include "lib/crc32.h"
 #include "lib/openfile.h"
 #include "trace/trace.h"
 
@@ -185,20 +184,6 @@ static __u64 get64(const unsigned char *p)
 	return (__u64)get32(p) | (__u64)get32(p + 4) << 32;
 }
 
-static __u32 crc_update(__u32 crc, const void *buf, size_t len)
-{
-	const unsigned char *p = buf;
-
-	while (len) {
-		uInt n = len > (1u << 30) ? (1u << 30) : (uInt)len;
-
-		crc = (__u32)crc32(crc, p, n);
-		p += n;
-		len -= n;
-	}
-	return crc;
-}
-
 /*
  * Does a stored CRC match? Built for fuzzing (tests/fuzz, clang's
  * FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION convention) every CRC matches:
@@ -220,10 +205,10 @@ static bool crc_ok(__u32 stored, __u32 computed)
 static __u32 block_crc(const unsigned char *p, size_t n, size_t crc_off)
 {
 	static const unsigned char zero[4];
-	__u32 crc = crc_update(0, p, crc_off);
+	__u32 crc = ia_crc32(0, p, crc_off);
 
-	crc = crc_update(crc, zero, 4);
-	return crc_update(crc, p + crc_off + 4, n - crc_off - 4);
+	crc = ia_crc32(crc, zero, 4);
+	return ia_crc32(crc, p + crc_off + 4, n - crc_off - 4);
 }
 
 static void vfmt(char *buf, size_t len, const char *fmt, va_list ap)
@@ -653,7 +638,7 @@ int ia_trace_flush(struct ia_trace_writer *w)
 	if (w->failed)
 		return IA_TRACE_EIO;
 	/* the buffer holds records only: one crc32() per buffer, not per record */
-	w->crc = crc_update(w->crc, w->buf, w->len);
+	w->crc = ia_crc32(w->crc, w->buf, w->len);
 	if (w->len && write_all(w->fd, w->buf, w->len))
 		return wfail(w, IA_TRACE_EIO, "write failed");
 	w->len = 0;
@@ -851,7 +836,7 @@ static ssize_t r_pread(struct ia_trace_reader *r, void *dst, size_t n, __u64 off
 static void r_crc(struct ia_trace_reader *r)
 {
 	if (r->pos > r->crc_from)
-		r->seen.crc32 = crc_update(r->seen.crc32, r->buf + r->crc_from,
+		r->seen.crc32 = ia_crc32(r->seen.crc32, r->buf + r->crc_from,
 					   r->pos - r->crc_from);
 	r->crc_from = r->pos;
 }

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of the object pool (user/lib/pool.c): handles increasing
+ * across slab boundaries (a slab's last slot skipped), objects zeroed and never moved, freed ones
+ * reused last-freed first, the handle limit, and a randomized run against a
+ * plain array of which handles are live (each live object keeps its own
+ * handle written in it: any overlap or move shows).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "lib/pool.h"
+
+struct obj {
+	__u32 h;
+	__u32 pad;
+	__u64 payload[7];
+};
+
+static void test_order_and_reuse(void **state)
+{
+	static __u32 hs[3 * IA_POOL_SLAB + 5];
+	__u32 n = 3 * IA_POOL_SLAB + 5, h;
+	struct ia_pool p;
+	struct obj *first;
+
+	(void)state;
+	ia_pool_init(&p, sizeof(struct obj), UINT32_MAX);
+	for (__u32 i = 0; i < n; i++) {
+		struct obj *o;
+
+		/* increasing, a slab's last slot (handle % 4096 == 0) left out */
+		hs[i] = ia_pool_alloc(&p);
+		assert_int_equal(hs[i], i + 1 + i / (IA_POOL_SLAB - 1));
+		assert_int_not_equal(hs[i] % IA_POOL_SLAB, 0);
+		o = ia_pool_at(&p, hs[i]);
+		for (size_t k = 0; k < 7; k++)
+			assert_int_equal(o->payload[k], 0);
+		o->h = hs[i];
+		memset(o->payload, 0xab, sizeof(o->payload));
+	}
+	for (__u32 i = 0; i < n; i++)	/* nothing overlapped */
+		assert_int_equal(((struct obj *)ia_pool_at(&p, hs[i]))->h, hs[i]);
+	first = ia_pool_at(&p, hs[0]);
+	assert_int_equal(p.nslabs, 4);
+	assert_int_equal(p.live, n);
+	/* last freed, first reused, and zeroed again */
+	ia_pool_free(&p, hs[6]);
+	ia_pool_free(&p, hs[IA_POOL_SLAB]);
+	assert_int_equal(ia_pool_alloc(&p), hs[IA_POOL_SLAB]);
+	assert_int_equal(((struct obj *)ia_pool_at(&p, hs[IA_POOL_SLAB]))->payload[3], 0);
+	assert_int_equal(ia_pool_alloc(&p), hs[6]);
+	h = ia_pool_alloc(&p);
+	assert_int_equal(h, hs[n - 1] + 1);
+	assert_ptr_equal(ia_pool_at(&p, hs[0]), first);	/* never moved */
+	ia_pool_free(&p, 0);	/* ignored */
+	assert_int_equal(p.live, n + 1);
+	ia_pool_release(&p);
+	assert_int_equal(p.live, 0);
+	assert_int_equal(ia_pool_alloc(&p), 1);
+	ia_pool_release(&p);
+}
+
+static void test_limit(void **state)
+{
+	struct ia_pool p;
+
+	(void)state;
+	ia_pool_init(&p, 8, 3);
+	assert_int_equal(ia_pool_alloc(&p), 1);
+	assert_int_equal(ia_pool_alloc(&p), 2);
+	assert_int_equal(ia_pool_alloc(&p), 3);
+	assert_int_equal(ia_pool_alloc(&p), 0);
+	ia_pool_free(&p, 2);
+	assert_int_equal(ia_pool_alloc(&p), 2);	/* freed ones still come back */
+	assert_int_equal(ia_pool_alloc(&p), 0);
+	ia_pool_release(&p);
+}
+
+#define LIVE_MAX 20000
+
+static void test_random(void **state)
+{
+	static __u32 live[LIVE_MAX];
+	struct ia_pool p;
+	size_t n = 0;
+
+	(void)state;
+	srand(7);
+	ia_pool_init(&p, sizeof(struct obj), UINT32_MAX);
+	for (int op = 0; op < 200000; op++) {
+		if (n < LIVE_MAX && (n == 0 || rand() % 3)) {
+			__u32 h = ia_pool_alloc(&p);
+			struct obj *o = ia_pool_at(&p, h);
+
+			assert_int_not_equal(h, 0);
+			assert_int_equal(o->h, 0);
+			o->h = h;
+			live[n++] = h;
+		} else {
+			size_t i = (size_t)rand() % n;
+			struct obj *o = ia_pool_at(&p, live[i]);
+
+			assert_int_equal(o->h, live[i]);
+			o->h = 0;
+			ia_pool_free(&p, live[i]);
+			live[i] = live[--n];
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(((struct obj *)ia_pool_at(&p, live[i]))->h, live[i]);
+	assert_int_equal(p.live, n);
+	ia_pool_release(&p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_order_and_reuse),
+		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_random),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
