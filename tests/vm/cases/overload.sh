@@ -25,6 +25,8 @@ guest() {
 		kill -CONT $PPID
 		sleep 1
 		kill $loops
+		# the dd in flight finishes first: no detach under I/O (signals.sh)
+		while pidof dd > /dev/null; do sleep 0.1; done
 		kill -INT $PPID
 		sleep 60' > "$OUT/record.json" 2> "$OUT/record.err"
 	echo $? > "$OUT/record.rc"
