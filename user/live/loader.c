@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -17,6 +16,7 @@
 #include "live/iommu_state.h"
 #include "live/loader.h"
 #include "trace/trace.h"
+#include "lib/clock.h"
 
 #define IA_MAX_LOAD_TRIES 64
 
@@ -39,14 +39,6 @@ struct ia_session {
 	double t_last;
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * With -v, one line per startup step and its seconds: under TCG a start is
  * 5-15 s, and where they go (BTF, kallsyms, the verifier, the trampolines)
@@ -54,7 +46,7 @@ static double mono_s(void)
  */
 static void phase(struct ia_session *s, const char *what)
 {
-	double now = mono_s();
+	double now = ia_mono_s();
 
 	if (s->verbose > 0)
 		fprintf(stderr, "startup: %-34s %7.3f s\n", what, now - s->t_last);
@@ -100,7 +92,7 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 	if (lvl != LIBBPF_DEBUG && load_log.verbose < 1)
 		return 0;	/* refusals are reported as coverage instead */
 	if (load_log.verbose >= 2)
-		fprintf(stderr, "%8.3f ", mono_s() - load_log.t0);
+		fprintf(stderr, "%8.3f ", ia_mono_s() - load_log.t0);
 	return vfprintf(stderr, fmt, ap);
 }
 
@@ -545,7 +537,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	s->on_event = o->on_event;
 	s->ctx = o->ctx;
 	s->verbose = o->verbose;
-	s->t_last = mono_s();
+	s->t_last = ia_mono_s();
 	load_log.verbose = o->verbose;
 	load_log.t0 = s->t_last;
 	libbpf_set_print(libbpf_print);
@@ -779,7 +771,7 @@ void ia_session_close(struct ia_session *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
-	s->t_last = mono_s();
+	s->t_last = ia_mono_s();
 	unload(s);
 	phase(s, "unload (programs and maps)");
 	free(s);

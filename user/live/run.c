@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <sys/wait.h>
 #include "live/run.h"
+#include "lib/clock.h"
 
 /* Set by the signal handlers; the only state a handler may touch. */
 static volatile sig_atomic_t stop_signal, hup_signal, usr2_signal;
@@ -26,14 +27,6 @@ static void on_hup(int sig)
 static void on_usr2(int sig)
 {
 	usr2_signal = sig;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static pid_t start_cmd(char **argv, char *err, size_t errlen)
@@ -78,7 +71,7 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 	   struct ia_run_result *res, char *err, size_t errlen)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	double start = now_s(), next_status, next_snap;
+	double start = ia_mono_s(), next_status, next_snap;
 	pid_t child = -1;
 	int ret = 0;
 
@@ -137,7 +130,7 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 		}
 		ret = 0;
 		/* before the command's exit: a request just before it counts */
-		if (o->snap && (usr2_signal || (o->snap_every > 0 && now_s() >= next_snap))) {
+		if (o->snap && (usr2_signal || (o->snap_every > 0 && ia_mono_s() >= next_snap))) {
 			ret = o->snap(o->ctx, usr2_signal ? IA_SNAP_SIGNAL : IA_SNAP_PERIODIC);
 			if (!usr2_signal)
 				next_snap += o->snap_every;
@@ -156,9 +149,9 @@ int ia_run(struct ia_session *s, const struct ia_run_opts *o,
 			hup_signal = 0;
 			o->hup(o->ctx);
 		}
-		if (o->duration > 0 && now_s() - start >= o->duration)
+		if (o->duration > 0 && ia_mono_s() - start >= o->duration)
 			break;
-		if (o->status_every && o->status && now_s() >= next_status) {
+		if (o->status_every && o->status && ia_mono_s() >= next_status) {
 			o->status(o->ctx);
 			next_status += o->status_every;
 		}

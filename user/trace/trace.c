@@ -20,6 +20,7 @@
 #include "lib/crc32.h"
 #include "lib/openfile.h"
 #include "trace/trace.h"
+#include "lib/clock.h"
 
 /*
  * Records are stored in the byte order the BPF programs wrote them in, which
@@ -439,14 +440,6 @@ struct ia_trace_writer {
 	char msg[512];
 };
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int write_all(int fd, const unsigned char *p, size_t n)
 {
 	while (n) {
@@ -667,7 +660,7 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 	if (w->len + rec->size > W_BUF_SIZE && (ret = ia_trace_flush(w)))
 		return ret;
 	if (!w->len)	/* one clock read per buffer, not per record */
-		w->first_buffered = mono_s();
+		w->first_buffered = ia_mono_s();
 	memcpy(w->buf + w->len, rec, rec->size);
 	w->len += rec->size;
 	w->records++;
@@ -678,7 +671,7 @@ int ia_trace_write(struct ia_trace_writer *w, const struct ia_ev_hdr *rec)
 
 int ia_trace_flush_due(struct ia_trace_writer *w, double max_age_s)
 {
-	if (w && !w->failed && w->len && mono_s() - w->first_buffered < max_age_s)
+	if (w && !w->failed && w->len && ia_mono_s() - w->first_buffered < max_age_s)
 		return 0;
 	return ia_trace_flush(w);
 }
