@@ -14,14 +14,16 @@
 # 16 KiB on one core), so a long run that must reach many executions can
 # trade trace length for count; a seed longer than B is cut to its first B
 # bytes, which the reader must then report as truncated.
+# --runs N: stop after N executions (or --time S, whichever first).
 #
-# usage: tests/run-fuzz.sh [--time S] [--nice] [--fork N] [--max-len B] HARNESS...
+# usage: tests/run-fuzz.sh [--time S] [--runs N] [--nice] [--fork N] [--max-len B] HARNESS...
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 time=25
 nice=()
 fork=()
 max_len=131072
+runs=-1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--time) time=$2; shift 2 ;;
@@ -29,7 +31,8 @@ while [ $# -gt 0 ]; do
 	# fork mode ignores timeouts and out-of-memory unless told not to
 	--fork) fork=(-fork="$2" -ignore_crashes=0 -ignore_timeouts=0 -ignore_ooms=0); shift 2 ;;
 	--max-len) max_len=$2; shift 2 ;;
-	--help|-h) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--runs) runs=$2; shift 2 ;;
+	--help|-h) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run-fuzz.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
@@ -53,7 +56,7 @@ for bin in "$@"; do
 	fi
 	# -error_exitcode/-timeout_exitcode: any finding is a non-zero exit
 	"${nice[@]}" "$bin" "${fork[@]}" -max_total_time="$time" -timeout=10 -rss_limit_mb=2048 \
-		-max_len="$max_len" -print_final_stats=1 -error_exitcode=77 \
+		-max_len="$max_len" -runs="$runs" -print_final_stats=1 -error_exitcode=77 \
 		-timeout_exitcode=78 -artifact_prefix="$art" "$work" "$seeds" > "$log" 2>&1
 	rc=$?
 	# -fork: the executions of the jobs finished, as its "#N: cov:" lines count them
