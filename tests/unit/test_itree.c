@@ -7,7 +7,8 @@
  * fast paths) and overlapping ones with equal starts (its general paths),
  * and a pool that starts disjoint and becomes overlapping midway. After
  * every operation the AVL shape (heights, balance, max_end, order) is
- * verified. The nodes come from a pool (user/lib/pool.c), as the checker's
+ * verified. Removals from a disjoint tree are made by node or, every other
+ * one, by an address the node holds (ia_itree_take). The nodes come from a pool (user/lib/pool.c), as the checker's
  * do. The PRNG is seeded with constants: every run is the same.
  */
 #include <setjmp.h>
@@ -152,6 +153,22 @@ static void check_queries(struct ia_itree *t, const struct model *m, __u64 span)
 }
 
 /*
+ * ia_itree_take of an address no node holds (by the scan), or of any
+ * address while the ranges may overlap, removes nothing.
+ */
+static void take_nothing(struct ia_itree *t, const struct model *m, __u64 span)
+{
+	const struct ia_inode *want[NODES];
+	size_t count = t->count;
+	__u64 a = rng() % span;
+
+	if (!t->overlapping && ref_overlaps(m, a, a + 1, want))
+		return;
+	assert_int_equal(ia_itree_take(t, a), 0);
+	assert_int_equal(t->count, count);
+}
+
+/*
  * disjoint: node i may only hold [i * 4096, i * 4096 + len), len <= 4096;
  * else starts and lengths are random over a small span (many overlaps and
  * equal starts). overlap_after: ops after which the pool turns overlapping.
@@ -177,7 +194,13 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 
 		if (op == overlap_after)
 			disjoint = 0;
-		if (m.in[i]) {
+		if (m.in[i] && !t.overlapping && op % 2) {
+			/* taken by an address it holds: the scan says no other does */
+			__u64 a = n->start + rng() % (n->end - n->start);
+
+			assert_int_equal(ia_itree_take(&t, a), m.h[i]);
+			m.in[i] = 0;
+		} else if (m.in[i]) {
 			assert_int_equal(ia_itree_remove(&t, n), m.h[i]);
 			m.in[i] = 0;
 		} else {
@@ -193,6 +216,7 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 		}
 		if (disjoint)
 			assert_int_equal(t.overlapping, 0);
+		take_nothing(&t, &m, span);
 		if (op % 7 == 0)
 			check_queries(&t, &m, span);
 	}

@@ -650,64 +650,90 @@ static int gather_hit(struct ia_inode *n, void *ctx)
 }
 
 /*
- * Remove [start, end) from a domain's shadow, splitting mappings that stick
- * out; each removed piece is recorded in p with its phys, and with the live
- * mapping whose handle it held, if any (the piece keeps the owner whose
- * handle it contains; a kept head or tail keeps it otherwise). The pieces
- * overlapping the range are gathered in one walk, in start order; what is
- * kept of them lies outside the range, so the walk stays valid.
+ * What a removal of [start, end) does to one entry m (handle hm, already
+ * out of the tree: 0 if it was not in it) overlapping it: the piece inside
+ * is recorded in p (if not NULL) with its phys, and with the live mapping
+ * whose handle it held, if any (the piece keeps the owner whose handle it
+ * contains; a kept head or tail keeps it otherwise); the head and tail
+ * sticking out go back in. False when out of memory.
+ */
+static bool trim_one(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
+		     struct ck_pending *p, struct ck_ptmap *m, __u32 hm)
+{
+	__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
+	__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
+	struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs),
+			      .seeded = m->seeded };
+	struct ck_owner own = ck_ptmap_owner(c, m), none = { 0 };
+	bool seeded = m->seeded;
+	bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
+	__u32 ht;
+
+	if (in_gone) {
+		gone.own = own;
+		own.req_id = 0;
+	}
+	if (p)
+		CK_PUSH(c, p->unmaps, gone);
+	if (ms < cs) {	/* keep the head */
+		m->node.end = cs;
+		ck_ptmap_set_owner(c, m, own.req_id && own.dma < cs ? &own : &none);
+		ia_itree_insert(&d->pt, hm);
+		hm = 0;
+	}
+	if (ce < me) {	/* keep the tail */
+		struct ck_ptmap *tail;
+
+		ht = hm ? hm : ptmap_new(c);
+		if (!ht) {
+			c->oom = true;
+			return false;
+		}
+		tail = ptmap_at(c, ht);
+		tail->seeded = seeded;
+		tail->node.start = ce;
+		tail->node.end = me;
+		tail->paddr = pa + (ce - ms);
+		ck_ptmap_set_owner(c, tail, own.req_id && own.dma >= ce ? &own : &none);
+		ia_itree_insert(&d->pt, ht);
+		hm = 0;
+	}
+	ptmap_free(c, hm);
+	return true;
+}
+
+/*
+ * Remove [start, end) from a domain's shadow, splitting mappings that
+ * stick out (trim_one), in start order. In a disjoint tree the entry
+ * holding start is the first piece: found and taken out in one descent
+ * (ia_itree_take), and when it holds all of the range (a removal of what
+ * one write mapped: nearly every one) it is the only piece. The others are
+ * gathered in one walk; what is kept of them lies outside the range, so
+ * the walk stays valid.
  */
 void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
 		  struct ck_pending *p)
 {
 	struct trim_hits h = { .n = 0, .cap = 8 };
+	__u32 first = start < end ? ia_itree_take(&d->pt, start) : 0;
 
-	h.v = h.inl;
 	d->changes++;
+	if (first) {
+		struct ck_ptmap *m = ptmap_at(c, first);
+		bool all = m->node.end >= end;
+
+		if (!trim_one(c, d, start, end, p, m, first) || all)
+			return;
+	}
+	h.v = h.inl;
 	ia_itree_overlaps(&d->pt, start, end, gather_hit, &h);
 	if (h.oom)
 		c->oom = true;
 	for (size_t i = 0; i < h.n; i++) {
 		struct ck_ptmap *m = ia_container_of(h.v[i], struct ck_ptmap, node);
-		__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
-		__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
-		struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs),
-				      .seeded = m->seeded };
-		struct ck_owner own = ck_ptmap_owner(c, m), none = { 0 };
-		bool seeded = m->seeded;
-		bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
-		__u32 hm = ia_itree_remove(&d->pt, &m->node), ht;
 
-		if (in_gone) {
-			gone.own = own;
-			own.req_id = 0;
-		}
-		if (p)
-			CK_PUSH(c, p->unmaps, gone);
-		if (ms < cs) {	/* keep the head */
-			m->node.end = cs;
-			ck_ptmap_set_owner(c, m, own.req_id && own.dma < cs ? &own : &none);
-			ia_itree_insert(&d->pt, hm);
-			hm = 0;
-		}
-		if (ce < me) {	/* keep the tail */
-			struct ck_ptmap *tail;
-
-			ht = hm ? hm : ptmap_new(c);
-			if (!ht) {
-				c->oom = true;
-				break;
-			}
-			tail = ptmap_at(c, ht);
-			tail->seeded = seeded;
-			tail->node.start = ce;
-			tail->node.end = me;
-			tail->paddr = pa + (ce - ms);
-			ck_ptmap_set_owner(c, tail, own.req_id && own.dma >= ce ? &own : &none);
-			ia_itree_insert(&d->pt, ht);
-			hm = 0;
-		}
-		ptmap_free(c, hm);
+		if (!trim_one(c, d, start, end, p, m, ia_itree_remove(&d->pt, &m->node)))
+			break;
 	}
 	if (h.v != h.inl)
 		free(h.v);

@@ -211,25 +211,17 @@ void ia_itree_insert(struct ia_itree *t, __u32 h)
 	fix_insert(t, path, depth);
 }
 
-__u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
+/*
+ * Unlink node hn (n), found at the end of path[0 .. depth) from the root,
+ * and rebalance; returns hn.
+ */
+static __u32 remove_at(struct ia_itree *t, __u32 *path, int depth, __u32 hn,
+		       struct ia_inode *n)
 {
-	__u32 path[PATH_MAX_DEPTH], cur = t->root, hn, repl;
-	int depth = 0, at, limit = PATH_MAX_DEPTH, oh = height(n);
+	__u32 repl;
+	int at, limit = PATH_MAX_DEPTH, oh = height(n);
 	__u64 ome = n->max_end;
 
-	while (cur) {
-		struct ia_inode *c = node(t, cur);
-
-		if (c == n)
-			break;
-		if (depth == PATH_MAX_DEPTH)
-			return 0;
-		path[depth++] = cur;
-		cur = before(n, c) ? lh(c) : rh(c);
-	}
-	if (!cur)
-		return 0;	/* not in t: the caller broke the contract */
-	hn = cur;
 	if (t->hint == hn)
 		t->hint = 0;
 	at = depth;	/* where n is on the path */
@@ -272,6 +264,49 @@ __u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 			return hn;
 	}
 	return hn;
+}
+
+__u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
+{
+	__u32 path[PATH_MAX_DEPTH], cur = t->root;
+	int depth = 0;
+
+	while (cur) {
+		struct ia_inode *c = node(t, cur);
+
+		if (c == n)
+			break;
+		if (depth == PATH_MAX_DEPTH)
+			return 0;
+		path[depth++] = cur;
+		cur = before(n, c) ? lh(c) : rh(c);
+	}
+	if (!cur)
+		return 0;	/* not in t: the caller broke the contract */
+	return remove_at(t, path, depth, cur, n);
+}
+
+/*
+ * In a disjoint tree the descent by address to the node holding addr is
+ * the path ia_itree_remove() would take to it (every node on the way
+ * starts after it, or ends before it): found and removed in one descent.
+ */
+__u32 ia_itree_take(struct ia_itree *t, __u64 addr)
+{
+	__u32 path[PATH_MAX_DEPTH], cur = t->root;
+	int depth = 0;
+
+	if (t->overlapping)
+		return 0;
+	while (cur && depth < PATH_MAX_DEPTH) {
+		struct ia_inode *c = node(t, cur);
+
+		if (c->start <= addr && addr < c->end)
+			return remove_at(t, path, depth, cur, c);
+		path[depth++] = cur;
+		cur = c->start > addr ? lh(c) : rh(c);
+	}
+	return 0;
 }
 
 static int overlaps(const struct ia_itree *t, __u32 h, __u64 start, __u64 end,

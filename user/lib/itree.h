@@ -56,6 +56,10 @@ static inline struct ia_inode *ia_itree_node(const struct ia_itree *t, __u32 h)
 void ia_itree_insert(struct ia_itree *t, __u32 h);
 /* n must be in t; returns its handle (0 when it was not). */
 __u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n);
+/* A tree of disjoint ranges (not overlapping): remove the node holding
+ * addr and return its handle; 0 (nothing removed) when no node holds it or
+ * the ranges may overlap. */
+__u32 ia_itree_take(struct ia_itree *t, __u64 addr);
 
 /*
  * Call fn for each node overlapping [start, end), in start order, until fn
