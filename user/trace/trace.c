@@ -266,9 +266,19 @@ static bool get_str(char *dst, size_t cap, const unsigned char *p, size_t len)
 	return true;
 }
 
+/* What check_hdr() accepts, without building its message: the test every
+ * record read takes (inlined), the message only for one that fails it. */
+static inline bool hdr_ok(__u16 type, __u16 size, __u32 ntypes)
+{
+	return size >= sizeof(struct ia_ev_hdr) && !(size % 8) && type < ntypes &&
+	       rec_min_size[type] && size >= rec_min_size[type];
+}
+
 /* ntypes: the record types of the format version at hand (version_types) */
 static int check_hdr(__u16 type, __u16 size, __u32 ntypes, char *err, size_t errlen)
 {
+	if (hdr_ok(type, size, ntypes))
+		return 0;
 	if (size < sizeof(struct ia_ev_hdr)) {
 		fmt(err, errlen, "record size %u is smaller than the %zu-byte record header",
 		    size, sizeof(struct ia_ev_hdr));
@@ -1210,7 +1220,8 @@ int ia_trace_next(struct ia_trace_reader *r, const struct ia_ev_hdr **rec)
 	off = r_off(r);
 	if (r->records_end != OFF_UNKNOWN && off == r->records_end)
 		return read_trailer(r);
-	n = r_fill(r, 8);
+	/* r_fill() only when the buffer runs short (once per buffer) */
+	n = r->len - r->pos >= 8 ? (ssize_t)(r->len - r->pos) : r_fill(r, 8);
 	if (n < 0)
 		return r_ioerr(r);
 	if (n == 0) {
@@ -1232,7 +1243,7 @@ int ia_trace_next(struct ia_trace_reader *r, const struct ia_ev_hdr **rec)
 	}
 	type = get16(p);
 	size = get16(p + 2);
-	if (check_hdr(type, size, r->ntypes, why, sizeof(why)))
+	if (!hdr_ok(type, size, r->ntypes) && check_hdr(type, size, r->ntypes, why, sizeof(why)))
 		return rfail(r, IA_TRACE_ECORRUPT, "corrupt record #%llu at offset %llu: %s",
 			     (unsigned long long)r->seen.records + 1, off, why);
 	if (r->records_end != OFF_UNKNOWN && off + size > r->records_end)
@@ -1240,7 +1251,7 @@ int ia_trace_next(struct ia_trace_reader *r, const struct ia_ev_hdr **rec)
 			     "corrupt record #%llu at offset %llu: its size %u runs past the end of the records at %llu",
 			     (unsigned long long)r->seen.records + 1, off, size,
 			     (unsigned long long)r->records_end);
-	n = r_fill(r, size);
+	n = r->len - r->pos >= size ? (ssize_t)(r->len - r->pos) : r_fill(r, size);
 	if (n < 0)
 		return r_ioerr(r);
 	if (n < size) {
