@@ -206,21 +206,46 @@ static void on_page(struct ia_checker *c, const struct ia_ev_page *e)
 		CK_PUSH(c, p->pages, *e);
 }
 
-/* A nested request's record: hand what it gathered to its parent. */
-static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
+/*
+ * A parent with nothing pending yet (the usual case: map_page's
+ * __iommu_dma_map child made its writes) takes its child's entry as its
+ * own: merged into an empty entry it would be copied as it is. What the
+ * merge would not copy is made as it would be: a new entry's generation,
+ * and removals whose range a write has changed since, which make the
+ * merged entry's removals mixed (ck_pending_removed_merge). Returns false
+ * when the parent already has an entry (or there is no memory).
+ */
+static bool adopt(struct ia_checker *c, __u64 parent, struct ck_pending *p)
+{
+	int added;
+	void **slot = ia_u64map_slot(&c->pending, parent, &added);
+
+	if (!slot || !added)
+		return false;
+	*slot = p;
+	p->gen = c->gen;
+	if (!p->rm_mixed && p->rm_dom && p->rm_gen != p->rm_dom->inserts)
+		p->rm_mixed = true;
+	return true;
+}
+
+/* A nested request's record: hand what it gathered (p: NULL if nothing)
+ * to its parent. Returns true when p became the parent's entry. */
+static bool merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 			      struct ck_pending *p)
 {
-	struct ck_pending *pp = ck_pending_get(c, e->parent_id);
+	bool adopted = p && adopt(c, e->parent_id, p);
+	struct ck_pending *pp = adopted ? p : ck_pending_get(c, e->parent_id);
 
 	if (!pp)
-		return;
+		return false;
 	if (e->kind == IA_REQ_IOMMU_MAP && !(e->hdr.flags & IA_REQ_F_FAILED)) {
 		pp->has_child = true;
 		pp->child_phys = e->phys;
 	}
 	merge_failure(pp, e, p);
-	if (!p)
-		return;
+	if (!p || adopted)
+		return adopted;
 	for (size_t i = 0; i < p->maps.n; i++)
 		CK_PUSH(c, pp->maps, p->maps.v[i]);
 	for (size_t i = 0; i < p->unmaps.n; i++)
@@ -244,6 +269,7 @@ static void merge_into_parent(struct ia_checker *c, const struct ia_ev_req *e,
 		pp->has_child = true;
 		pp->child_phys = p->child_phys;
 	}
+	return false;
 }
 
 /* What the invariants see of root request e; false without a device. */
@@ -303,8 +329,8 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
 
 	if (e->parent_id) {
-		merge_into_parent(c, e, p);
-		ck_pending_release(c, p);
+		if (!merge_into_parent(c, e, p))
+			ck_pending_release(c, p);
 		return;
 	}
 	if (has_output_walk(e)) {
@@ -448,8 +474,8 @@ static void on_iova(struct ia_checker *c, const struct ia_ev_iova *e)
 
 	ia_iova_as_req(e, &r);
 	if (e->parent_id) {
-		merge_into_parent(c, &r, p);
-		ck_pending_free(p);
+		if (!merge_into_parent(c, &r, p))
+			ck_pending_free(p);
 		return;
 	}
 	if (ctx_init(&xi.x, c, &r, p)) {
