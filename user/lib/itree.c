@@ -112,26 +112,30 @@ static __u32 rot_left(const struct ia_itree *t, __u32 hn)
 	return hr;
 }
 
-/* n's subtree balanced; its root. A node needing no rotation (most) is
- * updated from the children's heights read once; a rotation updates the
- * nodes it moves itself. */
-static __u32 balance(const struct ia_itree *t, __u32 hn)
+/* n's subtree balanced; its root, whose height goes to *hp. A node needing
+ * no rotation (most) is updated from the children's heights read once; a
+ * rotation updates the nodes it moves itself. */
+static __u32 balance(const struct ia_itree *t, __u32 hn, int *hp)
 {
 	struct ia_inode *n = node(t, hn), *l = node(t, lh(n)), *r = node(t, rh(n));
 	int hl = height(l), hr = height(r);
+	__u32 top;
 
 	if (hl > hr + 1) {
 		if (height(node(t, lh(l))) < height(node(t, rh(l))))
 			set_l(n, rot_left(t, lh(n)));
-		return rot_right(t, hn);
-	}
-	if (hr > hl + 1) {
+		top = rot_right(t, hn);
+	} else if (hr > hl + 1) {
 		if (height(node(t, rh(r))) < height(node(t, lh(r))))
 			set_r(n, rot_right(t, rh(n)));
-		return rot_left(t, hn);
+		top = rot_left(t, hn);
+	} else {
+		set_from(n, l, r, hl, hr);
+		*hp = 1 + (hl > hr ? hl : hr);
+		return hn;
 	}
-	set_from(n, l, r, hl, hr);
-	return hn;
+	*hp = height(node(t, top));
+	return top;
 }
 
 /* Total order: start, then address (equal starts are allowed). */
@@ -164,11 +168,12 @@ static void fix_insert(struct ia_itree *t, const __u32 *path, int depth)
 {
 	while (depth-- > 0) {
 		__u32 n = path[depth], nn;
-		int h = height(node(t, n));
+		int h = height(node(t, n)), nh;
 
-		nn = balance(t, n);
-		replace_child(t, depth ? path[depth - 1] : 0, n, nn);
-		if (height(node(t, nn)) == h)
+		nn = balance(t, n, &nh);
+		if (nn != n)	/* rotated: the parent's link moves */
+			replace_child(t, depth ? path[depth - 1] : 0, n, nn);
+		if (nh == h)
 			return;
 	}
 }
@@ -255,12 +260,13 @@ static __u32 remove_at(struct ia_itree *t, __u32 *path, int depth, __u32 hn,
 	 * they were (for m's place: as n's were) */
 	while (depth-- > 0) {
 		__u32 x = path[depth], nx;
-		int h = depth == at ? oh : height(node(t, x));
+		int h = depth == at ? oh : height(node(t, x)), nh;
 		__u64 me = depth == at ? ome : node(t, x)->max_end;
 
-		nx = balance(t, x);
-		replace_child(t, depth ? path[depth - 1] : 0, x, nx);
-		if (depth <= limit && height(node(t, nx)) == h && node(t, nx)->max_end == me)
+		nx = balance(t, x, &nh);
+		if (nx != x)
+			replace_child(t, depth ? path[depth - 1] : 0, x, nx);
+		if (depth <= limit && nh == h && node(t, nx)->max_end == me)
 			return hn;
 	}
 	return hn;
