@@ -217,7 +217,7 @@ if ia-out --probe; then
 	wpid=$!
 	exec 3>/ia/out.fifo
 else
-	log "no debugcon port answers: the command's output goes to ttyS1"
+	log "the debugcon port cannot be used (ia-out above says why): the command's output goes to ttyS1"
 	exec 3>/dev/ttyS1
 fi
 
