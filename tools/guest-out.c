@@ -61,8 +61,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ia-out: ioperm(0x%lx): %s\n", port, strerror(errno));
 		return 1;
 	}
-	if (probe)
-		return inb(port) == DEBUGCON_READBACK ? 0 : 1;
+	if (probe) {
+		unsigned char v = inb(port);
+
+		if (v == DEBUGCON_READBACK)
+			return 0;
+		fprintf(stderr, "ia-out: port 0x%lx reads 0x%02x, not a debugcon's 0x%02x\n",
+			port, v, DEBUGCON_READBACK);
+		return 1;
+	}
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
