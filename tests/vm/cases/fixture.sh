@@ -195,7 +195,7 @@ tag_rc() { awk -v t="$1" '$1 == t { v = $3 } END { print v }' "$OUT/tags"; }
 # rq COND FIELD: FIELD of the (last) result line matching the jq COND
 rq() { jq -r ".[] | select($1) | .$2 // empty" "$OUT/result.json" | tail -n 1; }
 # res TAG FIELD: a field of a tagged command's result line
-res() { rq ".id == $(tag_id "$1")" "$2"; }
+res() { fx_res "$(tag_id "$1")" "$2"; }
 # win TAG: its time window, "t0; t1" for in_win()
 win() { echo "$(res "$1" t0); $(res "$1" t1)"; }
 align() { echo $(( ($1 + FX_G - 1) / FX_G * FX_G )); }
