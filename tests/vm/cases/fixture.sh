@@ -17,9 +17,10 @@
 # Needs the module in the guest: tests/fixture/build.sh, then the bench run
 # with --extra .output/fixture, and --mem 6144 so that x86 sets swiotlb up
 # (phase 3; with less RAM the case checks the documented failure and fails
-# one assertion). oops=panic ends the boot at once should the fixture oops.
+# one assertion). oops=panic (every run-vm.sh boot has it) ends the boot at
+# once should the fixture oops.
 # tests/fixture/run.sh runs this case alone with all of that.
-# vm-opts: --mem 6144 --append oops=panic
+# vm-opts: --mem 6144
 
 # ---- guest (busybox sh) ----------------------------------------------------
 
