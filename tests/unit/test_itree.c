@@ -39,7 +39,11 @@ struct model {
 	int in[NODES];
 };
 
-/* Heights, balance, max_end and order of the subtree; returns its height. */
+/*
+ * Heights, balance, order of the subtree, and max_end (an overlapping
+ * tree) or the parent links a disjoint one keeps there instead (itree.c:
+ * each child's names its parent); returns its height.
+ */
 static int verify(const struct ia_itree *t, const struct ia_inode *n,
 		  const struct ia_inode *lo, const struct ia_inode *hi, size_t *count)
 {
@@ -64,6 +68,13 @@ static int verify(const struct ia_itree *t, const struct ia_inode *n,
 		fail_msg("unbalanced: %d vs %d", hl, hr);
 	if (ia_itree_height(n) != 1 + (hl > hr ? hl : hr))
 		fail_msg("height %d, want %d", ia_itree_height(n), 1 + (hl > hr ? hl : hr));
+	if (!t->overlapping) {
+		if ((l && ia_itree_node(t, (__u32)l->max_end) != n) ||
+		    (r && ia_itree_node(t, (__u32)r->max_end) != n))
+			fail_msg("a child of [%llu, %llu) names another parent",
+				 (unsigned long long)n->start, (unsigned long long)n->end);
+		return ia_itree_height(n);
+	}
 	me = n->end;
 	if (l && l->max_end > me)
 		me = l->max_end;
@@ -73,6 +84,21 @@ static int verify(const struct ia_itree *t, const struct ia_inode *n,
 		fail_msg("max_end %llu, want %llu", (unsigned long long)n->max_end,
 			 (unsigned long long)me);
 	return ia_itree_height(n);
+}
+
+/* A disjoint tree's first and last node (t->lo, t->hi), walked to. */
+static void check_ends(const struct ia_itree *t)
+{
+	const struct ia_inode *a = ia_itree_node(t, t->root), *b = a;
+
+	if (t->overlapping)
+		return;
+	while (a && ia_itree_left(t, a))
+		a = ia_itree_left(t, a);
+	while (b && ia_itree_right(t, b))
+		b = ia_itree_right(t, b);
+	assert_ptr_equal(ia_itree_node(t, t->lo), a);
+	assert_ptr_equal(ia_itree_node(t, t->hi), b);
 }
 
 struct collect {
@@ -126,6 +152,9 @@ static void check_queries(struct ia_itree *t, const struct model *m, __u64 span)
 	size_t count = 0;
 
 	verify(t, ia_itree_node(t, t->root), NULL, NULL, &count);
+	if (t->root && !t->overlapping)
+		assert_int_equal((__u32)ia_itree_node(t, t->root)->max_end, 0);	/* no parent */
+	check_ends(t);
 	assert_int_equal(count, t->count);
 	for (int q = 0; q < 8; q++) {
 		__u64 a = rng() % span, b = a + 1 + rng() % (q & 1 ? 64 : 4096);
@@ -211,14 +240,29 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 				n->start = rng() % 64 * 4096;
 				n->end = n->start + 1 + rng() % (4 * 4096);
 			}
+			/* a disjoint tree turns overlapping exactly when the new
+			 * range overlaps one in it (by the scan) */
+			int was = t.overlapping;
+			const struct ia_inode *hits[NODES];
+			int k = ref_overlaps(&m, n->start, n->end, hits);
+
 			ia_itree_insert(&t, m.h[i]);
 			m.in[i] = 1;
+			if (!was)
+				assert_int_equal(t.overlapping, k > 0);
 		}
 		if (disjoint)
 			assert_int_equal(t.overlapping, 0);
 		take_nothing(&t, &m, span);
-		if (op % 7 == 0)
+		if (op % 7 == 0) {
 			check_queries(&t, &m, span);
+		} else {
+			size_t count = 0;
+
+			verify(&t, ia_itree_node(&t, t.root), NULL, NULL, &count);
+			assert_int_equal(count, t.count);
+			check_ends(&t);
+		}
 	}
 	/* empty it: a tree that is empty again is disjoint again */
 	for (int i = 0; i < NODES; i++)
@@ -227,6 +271,83 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 	assert_int_equal(t.count, 0);
 	assert_int_equal(t.root, 0);
 	assert_int_equal(t.overlapping, 0);
+	ia_pool_release(&m.pool);
+}
+
+/*
+ * Episodes of a disjoint tree built in random order, then one range that
+ * overlaps exactly one of its nodes (one end or the other, so that the
+ * node is the new range's neighbour on either side), inserted after a
+ * node elsewhere: the tree must turn overlapping; a range touching a node
+ * without overlapping it must leave it disjoint. Then it is emptied. The
+ * neighbour is found by the descent, or as the tree's first or last node
+ * (itree.c insert_up: an insert past either end); dropping either from
+ * the overlap check fails this test.
+ */
+static void test_turns_at_neighbour(void **state)
+{
+	static struct model m;
+	struct ia_itree t;
+
+	(void)state;
+	rng_state = 0x2468ace;
+	ia_pool_init(&m.pool, sizeof(struct ia_inode), IA_ITREE_MAX_NODES);
+	for (int i = 0; i < NODES; i++) {
+		m.h[i] = ia_pool_alloc(&m.pool);
+		m.node[i] = ia_pool_at(&m.pool, m.h[i]);
+	}
+	ia_itree_init(&t, &m.pool);
+	for (int ep = 0; ep < 400; ep++) {
+		int k = 2 + (int)(rng() % 60), j, x;
+		struct ia_inode *o;
+
+		for (int i = 0; i < NODES; i++)
+			m.in[i] = 0;
+		/* node i (i >= 1, even) at [i * 4096, i * 4096 + 2048) */
+		for (int n = 0; n < k; n++) {
+			int i = 2 + 2 * (int)(rng() % (NODES / 2 - 2));
+
+			if (m.in[i])
+				continue;
+			m.node[i]->start = (__u64)i * 4096;
+			m.node[i]->end = m.node[i]->start + 2048;
+			ia_itree_insert(&t, m.h[i]);
+			m.in[i] = 1;
+		}
+		assert_int_equal(t.overlapping, 0);
+		do
+			j = 2 + 2 * (int)(rng() % (NODES / 2 - 2));
+		while (!m.in[j]);
+		/* a touching range in the odd slot before or after: disjoint */
+		x = rng() % 2 ? j - 1 : j + 1;
+		o = m.node[x];
+		o->start = x < j ? m.node[j]->start - 1 : m.node[j]->end;
+		o->end = o->start + 1;
+		ia_itree_insert(&t, m.h[x]);
+		m.in[x] = 1;
+		assert_int_equal(t.overlapping, 0);
+		/* the finger (the node last inserted) somewhere else */
+		for (int i = 2 + 2 * (int)(rng() % (NODES / 2 - 2)); !m.in[i]; ) {
+			m.node[i]->start = (__u64)i * 4096;
+			m.node[i]->end = m.node[i]->start + 2048;
+			ia_itree_insert(&t, m.h[i]);
+			m.in[i] = 1;
+		}
+		/* and one overlapping j by one byte at its start or its end */
+		x = x < j ? j + 1 : j - 1;
+		o = m.node[x];
+		o->start = x < j ? m.node[j]->start - 1 : m.node[j]->end - 1;
+		o->end = o->start + 2;
+		ia_itree_insert(&t, m.h[x]);
+		m.in[x] = 1;
+		assert_int_equal(t.overlapping, 1);
+		check_queries(&t, &m, NODES * 4096ULL);
+		for (int i = 0; i < NODES; i++)
+			if (m.in[i])
+				assert_int_equal(ia_itree_remove(&t, m.node[i]), m.h[i]);
+		assert_int_equal(t.count, 0);
+		assert_int_equal(t.overlapping, 0);
+	}
 	ia_pool_release(&m.pool);
 }
 
@@ -254,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_disjoint),
 		cmocka_unit_test(test_overlapping),
 		cmocka_unit_test(test_turns_overlapping),
+		cmocka_unit_test(test_turns_at_neighbour),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

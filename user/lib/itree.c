@@ -9,7 +9,17 @@
  *
  * Links are pool handles (29 bits); a node's height (6 bits) is kept in
  * the top 3 bits of each of its two links, so that a node is 32 bytes.
+ *
+ * While the ranges are disjoint, max_end is redundant (a subtree's largest
+ * end is its last node's) and holds the node's parent instead: inserts and
+ * removals rebalance upwards by the parent links, with no path from the
+ * root, so an insert after the last node or before the first, and the
+ * removal of the last, the first or the node last inserted, cost no
+ * descent (insert_up: how IOVAs come and go). The first overlapping
+ * insert computes every max_end (once: the tree stays overlapping until
+ * it is empty) and the path-stack code takes over.
  */
+#include <stdbool.h>
 #include "lib/itree.h"
 
 /* AVL height <= 1.44 log2(n + 2): 96 levels is more than 2^64 nodes. */
@@ -61,14 +71,41 @@ static __u64 max_end(const struct ia_inode *n)
 	return n ? n->max_end : 0;
 }
 
-/* n's height and max_end from its children l and r (NULL: none) and their
- * heights hl and hr. */
-static void set_from(struct ia_inode *n, const struct ia_inode *l, const struct ia_inode *r,
-		     int hl, int hr)
+/* A disjoint tree's parent links (in max_end; 0: the root). */
+static __u32 up(const struct ia_inode *n)
+{
+	return (__u32)n->max_end;
+}
+
+static void set_up(const struct ia_itree *t, __u32 h, __u32 parent)
+{
+	if (h && !t->overlapping)
+		node(t, h)->max_end = parent;
+}
+
+/* p's (handle hp) left / right child becomes h, and h's parent p. */
+static void link_l(const struct ia_itree *t, __u32 hp, struct ia_inode *p, __u32 h)
+{
+	set_l(p, h);
+	set_up(t, h, hp);
+}
+
+static void link_r(const struct ia_itree *t, __u32 hp, struct ia_inode *p, __u32 h)
+{
+	set_r(p, h);
+	set_up(t, h, hp);
+}
+
+/* n's height and (overlapping tree) max_end from its children l and r
+ * (NULL: none) and their heights hl and hr. */
+static void set_from(const struct ia_itree *t, struct ia_inode *n, const struct ia_inode *l,
+		     const struct ia_inode *r, int hl, int hr)
 {
 	__u64 m = n->end;
 
 	set_height(n, 1 + (hl > hr ? hl : hr));
+	if (!t->overlapping)
+		return;
 	if (max_end(l) > m)
 		m = max_end(l);
 	if (max_end(r) > m)
@@ -76,14 +113,11 @@ static void set_from(struct ia_inode *n, const struct ia_inode *l, const struct 
 	n->max_end = m;
 }
 
-static void update_from(struct ia_inode *n, const struct ia_inode *l, const struct ia_inode *r)
-{
-	set_from(n, l, r, height(l), height(r));
-}
-
 static void update(const struct ia_itree *t, struct ia_inode *n)
 {
-	update_from(n, node(t, lh(n)), node(t, rh(n)));
+	struct ia_inode *l = node(t, lh(n)), *r = node(t, rh(n));
+
+	set_from(t, n, l, r, height(l), height(r));
 }
 
 static __u32 rot_right(const struct ia_itree *t, __u32 hn)
@@ -92,8 +126,8 @@ static __u32 rot_right(const struct ia_itree *t, __u32 hn)
 	__u32 hl = lh(n);
 	struct ia_inode *l = node(t, hl);
 
-	set_l(n, rh(l));
-	set_r(l, hn);
+	link_l(t, hn, n, rh(l));
+	link_r(t, hl, l, hn);
 	update(t, n);
 	update(t, l);
 	return hl;
@@ -105,8 +139,8 @@ static __u32 rot_left(const struct ia_itree *t, __u32 hn)
 	__u32 hr = rh(n);
 	struct ia_inode *r = node(t, hr);
 
-	set_r(n, lh(r));
-	set_l(r, hn);
+	link_r(t, hn, n, lh(r));
+	link_l(t, hr, r, hn);
 	update(t, n);
 	update(t, r);
 	return hr;
@@ -123,14 +157,14 @@ static __u32 balance(const struct ia_itree *t, __u32 hn, int *hp)
 
 	if (hl > hr + 1) {
 		if (height(node(t, lh(l))) < height(node(t, rh(l))))
-			set_l(n, rot_left(t, lh(n)));
+			link_l(t, hn, n, rot_left(t, lh(n)));
 		top = rot_right(t, hn);
 	} else if (hr > hl + 1) {
 		if (height(node(t, rh(r))) < height(node(t, lh(r))))
-			set_r(n, rot_right(t, rh(n)));
+			link_r(t, hn, n, rot_right(t, rh(n)));
 		top = rot_left(t, hn);
 	} else {
-		set_from(n, l, r, hl, hr);
+		set_from(t, n, l, r, hl, hr);
 		*hp = 1 + (hl > hr ? hl : hr);
 		return hn;
 	}
@@ -157,6 +191,7 @@ static void replace_child(struct ia_itree *t, __u32 parent, __u32 old, __u32 nn)
 		set_l(p, nn);
 	else
 		set_r(p, nn);
+	set_up(t, nn, parent);
 }
 
 /*
@@ -178,21 +213,82 @@ static void fix_insert(struct ia_itree *t, const __u32 *path, int depth)
 	}
 }
 
-void ia_itree_insert(struct ia_itree *t, __u32 h)
-{
-	struct ia_inode *n = node(t, h), *pred = NULL, *succ = NULL;
-	__u32 path[PATH_MAX_DEPTH], cur = t->root;
-	int depth = 0, left = 0;
+/* ---- disjoint trees: parent links ---- */
 
-	n->left = n->right = 0;
-	set_height(n, 1);
-	n->max_end = n->end;
-	while (cur && depth < PATH_MAX_DEPTH) {
+/* Rebalance from x (0: none) up by the parent links while heights change. */
+static void fix_up(struct ia_itree *t, __u32 x)
+{
+	while (x) {
+		struct ia_inode *n = node(t, x);
+		__u32 p = up(n), nx;
+		int h = height(n), nh;
+
+		nx = balance(t, x, &nh);
+		if (nx != x)
+			replace_child(t, p, x, nx);
+		if (nh == h)
+			return;
+		x = p;
+	}
+}
+
+/* The last (first) node of h's subtree. */
+static __u32 last_of(const struct ia_itree *t, __u32 h)
+{
+	while (rh(node(t, h)))
+		h = rh(node(t, h));
+	return h;
+}
+
+static __u32 first_of(const struct ia_itree *t, __u32 h)
+{
+	while (lh(node(t, h)))
+		h = lh(node(t, h));
+	return h;
+}
+
+/* The tree turned overlapping: every max_end from its subtree (the parent
+ * links it held are not needed any more). Returns h's. */
+static __u64 recompute_max_end(const struct ia_itree *t, __u32 h)
+{
+	struct ia_inode *n = node(t, h);
+	__u64 m, l, r;
+
+	if (!n)
+		return 0;
+	l = recompute_max_end(t, lh(n));
+	r = recompute_max_end(t, rh(n));
+	m = n->end > l ? n->end : l;
+	n->max_end = m > r ? m : r;
+	return n->max_end;
+}
+
+/*
+ * Insert into a disjoint tree: after its last node or before its first
+ * one without a descent (dma-iommu hands out IOVAs top-down, so new
+ * mappings of a busy device go below the others and the oldest, unmapped
+ * first, are the highest: a window sliding down), else by a descent.
+ */
+static void insert_up(struct ia_itree *t, __u32 h, struct ia_inode *n)
+{
+	struct ia_inode *pred = NULL, *succ = NULL, *hi = node(t, t->hi), *lo = node(t, t->lo);
+	__u32 par = 0, cur = 0;
+	int left = 0;
+
+	if (hi && before(hi, n)) {
+		par = t->hi;
+		pred = hi;
+	} else if (lo && before(n, lo)) {
+		par = t->lo;
+		succ = lo;
+		left = 1;
+	} else {
+		cur = t->root;
+	}
+	while (cur) {
 		struct ia_inode *c = node(t, cur);
 
-		path[depth++] = cur;
-		if (c->max_end < n->end)
-			c->max_end = n->end;	/* n will be in its subtree */
+		par = cur;
 		left = before(n, c);
 		if (left) {
 			succ = c;
@@ -202,9 +298,85 @@ void ia_itree_insert(struct ia_itree *t, __u32 h)
 			cur = rh(c);
 		}
 	}
-	/* disjoint until now: n overlaps something iff it overlaps a neighbour */
-	if ((pred && pred->end > n->start) || (succ && succ->start < n->end))
+	n->max_end = par;	/* its parent */
+	if (!par)
+		t->root = h;
+	else if (left)
+		set_l(node(t, par), h);
+	else
+		set_r(node(t, par), h);
+	if (!pred)
+		t->lo = h;
+	if (!succ)
+		t->hi = h;
+	t->count++;
+	t->hint = h;
+	fix_up(t, par);
+	/* n overlaps something iff it overlaps a neighbour */
+	if ((pred && pred->end > n->start) || (succ && succ->start < n->end)) {
 		t->overlapping = 1;
+		recompute_max_end(t, t->root);
+	}
+}
+
+/* Remove n (handle hn) from a disjoint tree. */
+static void remove_up(struct ia_itree *t, __u32 hn, struct ia_inode *n)
+{
+	__u32 p = up(n), x, repl;
+
+	/* the new last (first) node: n's neighbour, below it or its parent */
+	if (t->hi == hn)
+		t->hi = lh(n) ? last_of(t, lh(n)) : p;
+	if (t->lo == hn)
+		t->lo = rh(n) ? first_of(t, rh(n)) : p;
+
+	if (lh(n) && rh(n)) {
+		/* n's place goes to the minimum m of its right subtree */
+		__u32 hm = rh(n);
+		struct ia_inode *m;
+
+		while (lh(node(t, hm)))
+			hm = lh(node(t, hm));
+		m = node(t, hm);
+		x = hm;
+		if (hm != rh(n)) {
+			__u32 mp = up(m);
+
+			link_l(t, mp, node(t, mp), rh(m));
+			link_r(t, hm, m, rh(n));
+			x = mp;
+		}
+		link_l(t, hm, m, lh(n));
+		set_height(m, height(n));
+		repl = hm;
+	} else {
+		repl = lh(n) ? lh(n) : rh(n);
+		x = p;
+	}
+	replace_child(t, p, hn, repl);
+	if (t->hint == hn)
+		t->hint = 0;
+	t->count--;
+	fix_up(t, x);
+}
+
+/* ---- overlapping trees: the path from the root on a stack ---- */
+
+static void insert_path(struct ia_itree *t, __u32 h, struct ia_inode *n)
+{
+	__u32 path[PATH_MAX_DEPTH], cur = t->root;
+	int depth = 0, left = 0;
+
+	n->max_end = n->end;
+	while (cur && depth < PATH_MAX_DEPTH) {
+		struct ia_inode *c = node(t, cur);
+
+		path[depth++] = cur;
+		if (c->max_end < n->end)
+			c->max_end = n->end;	/* n will be in its subtree */
+		left = before(n, c);
+		cur = left ? lh(c) : rh(c);
+	}
 	if (!depth)
 		t->root = h;
 	else if (left)
@@ -214,6 +386,18 @@ void ia_itree_insert(struct ia_itree *t, __u32 h)
 	t->count++;
 	t->hint = h;
 	fix_insert(t, path, depth);
+}
+
+void ia_itree_insert(struct ia_itree *t, __u32 h)
+{
+	struct ia_inode *n = node(t, h);
+
+	n->left = n->right = 0;
+	set_height(n, 1);
+	if (t->overlapping)
+		insert_path(t, h, n);
+	else
+		insert_up(t, h, n);
 }
 
 /*
@@ -254,8 +438,10 @@ static __u32 remove_at(struct ia_itree *t, __u32 *path, int depth, __u32 hn,
 		repl = lh(n) ? lh(n) : rh(n);
 	}
 	replace_child(t, at ? path[at - 1] : 0, hn, repl);
-	if (!--t->count)
+	if (!--t->count) {
 		t->overlapping = 0;
+		t->lo = t->hi = 0;
+	}
 	/* bottom up; stop where a subtree's height and max_end come out as
 	 * they were (for m's place: as n's were) */
 	while (depth-- > 0) {
@@ -277,6 +463,16 @@ __u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 	__u32 path[PATH_MAX_DEPTH], cur = t->root;
 	int depth = 0;
 
+	if (!t->overlapping && cur) {
+		/* n's handle: its parent's link to it (or the root's) */
+		struct ia_inode *p = node(t, up(n));
+		__u32 hn = !p ? t->root : node(t, lh(p)) == n ? lh(p) : rh(p);
+
+		if (node(t, hn) != n)
+			return 0;	/* not in t: the caller broke the contract */
+		remove_up(t, hn, n);
+		return hn;
+	}
 	while (cur) {
 		struct ia_inode *c = node(t, cur);
 
@@ -292,27 +488,44 @@ __u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 	return remove_at(t, path, depth, cur, n);
 }
 
+static bool holds(const struct ia_inode *n, __u64 addr)
+{
+	return n && n->start <= addr && addr < n->end;
+}
+
 /*
- * In a disjoint tree the descent by address to the node holding addr is
- * the path ia_itree_remove() would take to it (every node on the way
- * starts after it, or ends before it): found and removed in one descent.
+ * In a disjoint tree the node holding addr is the one with the greatest
+ * start <= addr, if it holds addr. The node last inserted, the last and
+ * the first are looked at first (a mapping unmapped soon after it was
+ * made, or the oldest of a window of IOVAs: insert_up()).
  */
 __u32 ia_itree_take(struct ia_itree *t, __u64 addr)
 {
-	__u32 path[PATH_MAX_DEPTH], cur = t->root;
-	int depth = 0;
+	__u32 cur = t->root, best = 0;
 
 	if (t->overlapping)
 		return 0;
-	while (cur && depth < PATH_MAX_DEPTH) {
-		struct ia_inode *c = node(t, cur);
+	if (holds(node(t, t->hint), addr))
+		best = t->hint;
+	else if (holds(node(t, t->hi), addr))
+		best = t->hi;
+	else if (holds(node(t, t->lo), addr))
+		best = t->lo;
+	else
+		while (cur) {
+			struct ia_inode *c = node(t, cur);
 
-		if (c->start <= addr && addr < c->end)
-			return remove_at(t, path, depth, cur, c);
-		path[depth++] = cur;
-		cur = c->start > addr ? lh(c) : rh(c);
-	}
-	return 0;
+			if (c->start <= addr) {
+				best = cur;
+				cur = rh(c);
+			} else {
+				cur = lh(c);
+			}
+		}
+	if (!holds(node(t, best), addr))
+		return 0;
+	remove_up(t, best, node(t, best));
+	return best;
 }
 
 static int overlaps(const struct ia_itree *t, __u32 h, __u64 start, __u64 end,

@@ -30,6 +30,7 @@ struct ia_itree {
 	const struct ia_pool *pool;	/* the nodes' objects (limit <= IA_ITREE_MAX_NODES) */
 	__u32 root;
 	__u32 hint;		/* the node last inserted, or 0 */
+	__u32 lo, hi;		/* disjoint: the first and the last node (0: none) */
 	size_t count;
 	int overlapping;	/* 0: the ranges are known to be disjoint */
 };
@@ -42,6 +43,7 @@ static inline void ia_itree_init(struct ia_itree *t, const struct ia_pool *pool)
 	t->pool = pool;
 	t->root = 0;
 	t->hint = 0;
+	t->lo = t->hi = 0;
 	t->count = 0;
 	t->overlapping = 0;
 }
