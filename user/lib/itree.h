@@ -22,7 +22,9 @@
 
 struct ia_inode {
 	__u64 start, end;	/* [start, end), end > start */
-	__u64 max_end;		/* largest end in this subtree */
+	__u64 max_end;		/* largest end in this subtree; while the
+				 * tree's ranges are disjoint, its parent's
+				 * handle instead (itree.c) */
 	__u32 left, right;	/* links (itree.c); read them with ia_itree_left/right */
 };
 
