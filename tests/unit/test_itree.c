@@ -86,6 +86,15 @@ static int verify(const struct ia_itree *t, const struct ia_inode *n,
 	return ia_itree_height(n);
 }
 
+static size_t count_in(const struct model *m)
+{
+	size_t k = 0;
+
+	for (int i = 0; i < NODES; i++)
+		k += m->in[i] != 0;
+	return k;
+}
+
 /* A disjoint tree's first and last node (t->lo, t->hi), walked to. */
 static void check_ends(const struct ia_itree *t)
 {
@@ -240,6 +249,10 @@ static void run(__u64 seed, int disjoint, int overlap_after)
 				n->start = rng() % 64 * 4096;
 				n->end = n->start + 1 + rng() % (4 * 4096);
 			}
+			/* not in it: nothing removed (its max_end still names
+			 * the parent it had, or holds a max_end) */
+			assert_int_equal(ia_itree_remove(&t, n), 0);
+			assert_int_equal(t.count, count_in(&m));
 			/* a disjoint tree turns overlapping exactly when the new
 			 * range overlaps one in it (by the scan) */
 			int was = t.overlapping;

@@ -464,9 +464,11 @@ __u32 ia_itree_remove(struct ia_itree *t, struct ia_inode *n)
 	int depth = 0;
 
 	if (!t->overlapping && cur) {
-		/* n's handle: its parent's link to it (or the root's) */
-		struct ia_inode *p = node(t, up(n));
-		__u32 hn = !p ? t->root : node(t, lh(p)) == n ? lh(p) : rh(p);
+		/* n's handle: its parent's link to it (or the root's); a
+		 * parent no pool slot has ever held is no parent (n is not
+		 * in t, and its max_end is whatever it was) */
+		struct ia_inode *p = up(n) <= t->pool->used ? node(t, up(n)) : NULL;
+		__u32 hn = !up(n) ? t->root : !p ? 0 : node(t, lh(p)) == n ? lh(p) : rh(p);
 
 		if (node(t, hn) != n)
 			return 0;	/* not in t: the caller broke the contract */
