@@ -7,7 +7,9 @@
 # usage: guest.sh PART...   parts, in order:
 #   workload        the bench workload (tests/vm/workload.sh) recorded on
 #                   every device: trace, report
-#   seed            the seed scenarios (scenarios.sh), in one recording
+#   seed            the seed scenarios (scenarios.sh), in one recording;
+#                   in a strict boot again lazily in the same recording
+#                   (the edu group switched to DMA-FQ), then back to DMA
 #   sg              only the map_sg scenario, in a recording of its own
 #                   (what `iommu-audit diff` compares across sg_fix boots)
 #   freed           memory freed while mapped (record --free-hooks), with
@@ -100,7 +102,16 @@ for part in "$@"; do
 		[ $loaded -eq 1 ] || fixture_load
 		loaded=1
 		case "$part" in
-		seed) scenario seed "" "" --each ;;
+		seed)
+			scenario seed "" "" --each
+			# strict again for the parts after it (scen_seed
+			# ended lazy): a new default domain, as at boot
+			if [ "$IA_MODE" = strict ]; then
+				sec seed/restore
+				(. "$LAB/scenarios.sh" && group_type DMA)
+				end
+			fi
+			;;
 		sg) scenario sg ;;
 		oracle) scenario oracle "map_single 300 100 from" ;;
 		freed)
