@@ -907,6 +907,75 @@ def check_oracle_injected(c, a, g, edu):
          s.get("oracle", {}).get("differences"))
 
 
+# ---- the two-step IOVA API at the lab granule (7.2) --------------------------
+
+def check_iova(c, a, g, edu):
+    """scen_iova: each state's hint is its own buffer, so its one link at a
+    sub-granule offset maps the whole granule around it. Expected from the
+    fixture's log (the link's phys, the state's addr, the granule, what the
+    page tables translate the link's IOVA to) and the closing page-table
+    snapshot of the trace (the hardware's tables, read through debugfs), not
+    from the checker: the writes, the removals, the exposure per link, and
+    the kept state's granule in the tables at the end."""
+    lbl = "%s iova G=%d" % (a.name, g)
+    fx = fx_lines(read(os.path.join(a.dir, "scen", "iova", "fx")))
+    allocs = [l for l in fx if l.get("cmd") == "iova_alloc"]
+    links = [l for l in fx if l.get("cmd") == "iova_link"]
+    if a.kernel == "6.1":
+        c.eq("%s: before 6.16 the fixture refuses iova_alloc" % lbl,
+             [("-95", "no_iova_api_before_6.16")] * 2, [(l.get("err"), l.get("msg")) for l in allocs])
+        return
+    bad = [l for l in fx if l.get("err") != "0"]
+    if not c.ok(len(allocs) == 2 and len(links) == 2 and not bad,
+                "%s: the fixture made every call (err=0)" % lbl, bad or fx):
+        return
+    trace = os.path.join(a.dir, "iova.trace")
+    recs = dumped(a, trace)
+    fs, _ = host_check(a, trace)
+    for al, ln in zip(allocs, links):
+        phys, addr, n = int(ln["phys"]), int(al["addr"]), int(ln["len"])
+        pad = phys % g
+        what = "link of %d bytes at +%#x in its granule" % (n, pad)
+        print("# %s: state %s: buf %#x, hint %#x, addr %#x; link phys %#x" % (
+            lbl, al["id"], int(al["buf"]), int(al["phys"]), addr, phys))
+        c.eq("%s: %s: the reservation keeps the buffer's offset in its granule (addr %% G)"
+             % (lbl, what), pad, addr % g)
+        c.ok(pad != 0, "%s: %s: the link starts inside its granule" % (lbl, what), pad)
+        c.eq("%s: %s: the page tables translate its IOVA to its phys (fixture xlate)" % (lbl, what),
+             phys, int(ln["xlate"]))
+        # the command's writes: those inside its [t0, t1] (docs/fixture.md)
+        w = [(r["iova"], r["paddr"], r["size"]) for r in recs if r.get("type") == "pt_map"
+             and int(ln["t0"]) <= r.get("ts", 0) <= int(ln["t1"])]
+        c.eq("%s: %s: one write of the whole granule around it (iova, paddr, size)" % (lbl, what),
+             [(addr - pad, phys - pad, g)], w)
+        e = [f for f in fs if f.get("request") == "iova_link" and f.get("phys") == phys
+             and f["code"].startswith("exposure.")]
+        want = {"code": "exposure.unrelated_pages" if g > P else "exposure.sub_page",
+                "exposed_bytes": g - n, "head": pad, "tail": g - pad - n,
+                "exposed_pages": (g - (-(-(pad + n) // P) - pad // P) * P) // P if g > P else 0}
+        c.eq("%s: %s: its exposure: the rest of the granule" % (lbl, what),
+             [want], [{k: f.get(k) for k in want} for f in e])
+    # the first state destroyed: its granule removed, its IOVA freed
+    a0, l0 = int(allocs[0]["addr"]), int(links[0]["phys"])
+    rm = [(r["iova"], r["unmapped"]) for r in recs if r.get("type") == "pt_unmap"]
+    c.eq("%s: the destroy removes the first link's granule" % lbl, [(a0 - l0 % g, g)], rm)
+    # the second kept: the closing snapshot's tables hold its granule
+    a1, l1 = int(allocs[1]["addr"]), int(links[1]["phys"])
+    snap = [r for r in recs if r.get("type") == "pt_snap" and r.get("phase") == "device"
+            and r.get("device") == edu and r.get("why") == "stop"]
+    got = merged((x["iova"], x["iova"] + x["size"]) for r in snap for x in r.get("ranges", []))
+    phys_ok = all(x["paddr"] - x["iova"] == (l1 - l1 % g) - (a1 - l1 % g)
+                  for r in snap for x in r.get("ranges", []))
+    c.ok(snap and got == [[a1 - l1 % g, a1 - l1 % g + g]] and phys_ok,
+         "%s: the closing page-table snapshot holds exactly the kept link's granule, at its phys"
+         % lbl, [(hex(x["iova"]), hex(x["paddr"]), x["size"]) for r in snap for x in r.get("ranges", [])])
+    errs = sorted(f["code"] for f in fs if f["code"].startswith(ERRORS))
+    c.eq("%s: the only errors: the state kept to the end (reserved, its link live)" % lbl,
+         ["lifecycle.iova_reserved_at_end", "lifecycle.live_at_end"], errs)
+    c.ok(not [r for r in recs if r.get("type") in ("pt_map", "pt_unmap") and r.get("unattributed")],
+         "%s: every page-table change attributed" % lbl)
+
+
 def check_boot(c, a):
     res, g = a.dir, a.granule
     parts = a.parts.split(",")
@@ -949,6 +1018,8 @@ def check_boot(c, a):
         check_dmadebug(c, res, g, edu, a.kernel)
     if "oracle" in parts:
         check_oracle_injected(c, a, g, edu)
+    if "iova" in parts:
+        check_iova(c, a, g, edu)
     check_oracle_all(c, a)
 
 

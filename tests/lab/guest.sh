@@ -15,6 +15,8 @@
 #   freed           memory freed while mapped (record --free-hooks), with
 #                   IOMMU_DEBUG_PAGEALLOC's warnings (dmesg) beside it
 #   oracle          the page-table oracle's injected difference (scen_oracle)
+#   iova            the two-step IOVA API at the lab granule (scen_iova;
+#                   7.2 with iommu_lab.sg_fix=0)
 #   dmadebug        the lifecycle bugs with dma-debug reporting every error
 #                   (ends with the fixture unbound: run it last)
 #   random          the randomized differential program (tests/vm/cases/
@@ -98,7 +100,7 @@ for part in "$@"; do
 		echo "$_t0 $_tg $_t1" | awk '{ printf "total %.1f guest %.1f output %.1f\n", $3 - $1, $2 - $1, $3 - $2 }'
 		end
 		;;
-	seed|sg|oracle|freed|dmadebug)
+	seed|sg|oracle|freed|dmadebug|iova)
 		[ $loaded -eq 1 ] || fixture_load
 		loaded=1
 		case "$part" in
@@ -113,6 +115,7 @@ for part in "$@"; do
 			fi
 			;;
 		sg) scenario sg ;;
+		iova) scenario iova ;;
 		oracle) scenario oracle "map_single 300 100 from" ;;
 		freed)
 			dmesg -c > /dev/null

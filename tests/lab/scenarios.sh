@@ -205,3 +205,20 @@ scen_oracle() {
 	fx map_single 100 200 to && fx iommu_unmap "$FX_ID"
 	fx unmap "$IA_SETUP_ID"
 }
+
+# The two-step IOVA API (7.2) at the lab granule: a link at a sub-granule
+# offset maps, and exposes, the whole granule around it. Each reservation's
+# phys hint is POFF into its own buffer (iova_alloc SIZE buf+POFF), which
+# its one link then links (BUF = the state): the offset inside the granule
+# is the buffer's, known only once it exists. The first state is synced
+# and destroyed; the second stays linked to the end, so the closing
+# page-table snapshot must hold its granule (and the checker reports it
+# still reserved). Needs iommu_lab.sg_fix=0: patch 0003 makes
+# dma_iova_try_alloc() decline otherwise; 6.1 refuses every iova_ command.
+scen_iova() {
+	fx iova_alloc 0x600 buf+0x200 && _s=$FX_ID &&
+		fx iova_link "$_s" 0 0x600 to 0x200 "$_s" &&
+		fx iova_sync "$_s" 0 0x600 && fx iova_destroy "$_s"
+	fx iova_alloc 0x1000 buf+0x100 && _k=$FX_ID &&
+		fx iova_link "$_k" 0 0x1000 to 0x100 "$_k"
+}
