@@ -401,9 +401,13 @@ def check_seed(c, res, g, mode="strict", edu=None):
         c.ok(switch is not None, "seed G=%d: the lazy half ran (scen=switch)" % g)
         reqs = check_switch(c, res, g, fx_text, edu, os.path.join(res, "seed.trace"))
         t = re.search(r"^seed_lazy_seconds start=(\S+) end=(\S+)", fx_text, re.M)
-        if t:
-            print("# seed G=%d: the lazy half took %.2f s in the guest" % (
-                g, float(t.group(2)) - float(t.group(1))))
+        r = re.search(r"^restore_seconds start=(\S+) end=(\S+)",
+                      read(os.path.join(res, "seed", "restore")), re.M)
+        if t and r:
+            print("# seed G=%d: the lazy half took %.2f s in the guest, the switch back %.2f s; "
+                  "seed trace %d bytes" % (g, float(t.group(2)) - float(t.group(1)),
+                                           float(r.group(2)) - float(r.group(1)),
+                                           os.path.getsize(os.path.join(res, "seed.trace"))))
     c.eq("seed G=%d: the scenarios that ran" % g,
          sorted(n + t for n in list(exp) + ["classify"] for t in tags), sorted(per))
     saved = c.prefix
@@ -447,7 +451,8 @@ def check_seed(c, res, g, mode="strict", edu=None):
                 c.eq("%s G=%d: its requests are read against a %s domain (device record)"
                      % (name, g, "DMA-FQ" if lazy else "DMA"), ["DMA-FQ" if lazy else "DMA"], types)
             table.append((name + tag, ", ".join(sorted(
-                "%s%s" % (f["code"], (" %d pages" % f["exposed_pages"]) if f.get("exposed_pages") else "")
+                "%s%s" % (f["code"], (" %d pages" % f["exposed_pages"]) if f.get("exposed_pages") else
+                          (" %.1f ms" % (f["value"] / 1e6)) if f["code"] == "temporal.lazy_window" else "")
                 for f in fs)) or "none"))
     c.prefix = saved
     for name, what in table:

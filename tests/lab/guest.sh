@@ -109,8 +109,11 @@ for part in "$@"; do
 			# strict again for the parts after it (scen_seed
 			# ended lazy): a new default domain, as at boot
 			if [ "$IA_MODE" = strict ]; then
+				read -r _t0 _ < /proc/uptime
 				sec seed/restore
 				(. "$LAB/scenarios.sh" && group_type DMA)
+				read -r _t1 _ < /proc/uptime
+				echo "restore_seconds start=$_t0 end=$_t1"
 				end
 			fi
 			;;
