@@ -426,6 +426,11 @@ def check_seed(c, res, g, mode="strict", edu=None):
             bad = [l for l in fx if l.get("err") != "0"]
             c.ok(fx and not bad, "%s G=%d: fixture calls succeeded" % (name, g),
                  [" ".join("%s=%s" % kv for kv in l.items()) for l in bad] or "no result lines")
+            if name not in ("untrusted", "sg"):	# (bounced: xlate is the slot; map_sg has none)
+                x = [(l["phys"], l["xlate"]) for l in fx if "xlate" in l]
+                c.ok(x and all(p == t for p, t in x),
+                     "%s G=%d: the page tables translate each handle to its phys (fixture xlate)"
+                     % (name, g), x)
             for w in want:
                 w = resolve(w, fx)
                 c.ok(any(matches(f, w) for f in fs),
@@ -923,6 +928,10 @@ def check_iova(c, a, g, edu):
     from the checker: the writes, the removals, the exposure per link, and
     the kept state's granule in the tables at the end."""
     lbl = "%s iova G=%d" % (a.name, g)
+    t = read(os.path.join(a.dir, "iova", "seconds")).split()
+    if len(t) == 2:
+        print("# %s: the part took %.2f s in the guest (its record included)"
+              % (lbl, float(t[1]) - float(t[0])))
     fx = fx_lines(read(os.path.join(a.dir, "scen", "iova", "fx")))
     allocs = [l for l in fx if l.get("cmd") == "iova_alloc"]
     links = [l for l in fx if l.get("cmd") == "iova_link"]

@@ -118,7 +118,12 @@ for part in "$@"; do
 			fi
 			;;
 		sg) scenario sg ;;
-		iova) scenario iova ;;
+		iova)
+			read -r _t0 _ < /proc/uptime
+			scenario iova
+			read -r _t1 _ < /proc/uptime
+			sec iova/seconds; echo "$_t0 $_t1"; end
+			;;
 		oracle) scenario oracle "map_single 300 100 from" ;;
 		freed)
 			dmesg -c > /dev/null
