@@ -930,7 +930,7 @@ def check_iova(c, a, g, edu):
     lbl = "%s iova G=%d" % (a.name, g)
     t = read(os.path.join(a.dir, "iova", "seconds")).split()
     if len(t) == 2:
-        print("# %s: the part took %.2f s in the guest (its record included)"
+        print("# %s: the part took %.2f s in the guest (with its recording, if any)"
               % (lbl, float(t[1]) - float(t[0])))
     fx = fx_lines(read(os.path.join(a.dir, "scen", "iova", "fx")))
     allocs = [l for l in fx if l.get("cmd") == "iova_alloc"]
