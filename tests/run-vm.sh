@@ -48,6 +48,9 @@ CASES_DIR=$root/tests/vm/cases
 
 # A case may ask for other boot options with a line "# vm-opts: ..." (e.g.
 # --mem 6144 for swiotlb); cases with the same options share one boot.
+# Every boot has oops=panic: an oops (the DMA fixture's, or one a hook
+# provokes) ends the boot at once, with its message, rather than letting
+# the cases after it run on a damaged kernel.
 vm_opts() { sed -n 's/^# vm-opts: *//p' "$CASES_DIR/$1.sh" | head -1; }
 # A case whose checks do not depend on the invalidation mode says in which
 # mode it runs with "# vm-modes: strict" (and why, beside it); the others run
@@ -133,7 +136,7 @@ run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 	local log=$res/boot-${opts//[^a-z0-9]/_}
 	start=$(date +%s)
 	# shellcheck disable=SC2086
-	"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --timeout 900 "${extras[@]}" $opts -- \
+	"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --timeout 900 "${extras[@]}" --append oops=panic $opts -- \
 		sh /tests/guest-main.sh "$@" > "$log.out" 2> "$log.err"
 	rc=$?
 	echo "# vm ($tag$mode${opts:+, $opts}): $* ran in $(( $(date +%s) - start ))s, vm-run exit $rc"

@@ -5,9 +5,10 @@
 #
 # It mounts the usual pseudo file systems, loads the drivers of the bench's
 # devices, waits for them, configures the e1000e, then either
-#   - runs the command in /ia/cmd with its stdout+stderr on /dev/ttyS1 (the
-#     host's second serial port, so kernel messages on ttyS0 never mix with
-#     it), prints "<IA_MARK> <status>" on ttyS1 and powers off, or
+#   - runs the command in /ia/cmd with its stdout+stderr on the debugcon
+#     port (/bin/ia-out; else /dev/ttyS1, the host's second serial port: so
+#     kernel messages on ttyS0 never mix with it), prints "<IA_MARK>
+#     <status>" there and powers off, or
 #   - (IA_SHELL=1, tools/vm-shell.sh) starts an interactive shell on the
 #     console and powers off when it exits, or
 #   - (IA_SYSTEMD=1, vm-run.sh --systemd) hands PID 1 to systemd, whose
@@ -204,26 +205,49 @@ if [ "$IA_SHELL" = 1 ]; then
 	sleep 10
 fi
 
-# Raw mode on ttyS1: no \n -> \r\n translation, no echo, so the host gets
-# the command's bytes unchanged. Serial termios survive close/reopen.
+# The command's output channel, fd 3: the debugcon port through /bin/ia-out
+# (tools/guest-out.c) reading a FIFO, or, if the port does not answer,
+# ttyS1. Raw mode on ttyS1: no \n -> \r\n translation, no echo, so the host
+# gets the command's bytes unchanged. Serial termios survive close/reopen.
 stty -F /dev/ttyS1 raw -echo 115200 || fail "cannot configure /dev/ttyS1"
+wpid=0
+if ia-out --probe; then
+	mkfifo /ia/out.fifo || fail "cannot make /ia/out.fifo"
+	ia-out </ia/out.fifo &
+	wpid=$!
+	exec 3>/ia/out.fifo
+else
+	log "the debugcon port cannot be used (ia-out above says why): the command's output goes to ttyS1"
+	exec 3>/dev/ttyS1
+fi
 
 cd / || fail "cd /"
 rc=0
-sh -c "$(cat /ia/cmd)" </dev/null >/dev/ttyS1 2>&1 || rc=$?
+sh -c "$(cat /ia/cmd)" </dev/null >&3 2>&1 || rc=$?
 
-# Stop whatever the command left running so that no process holds ttyS1
-# open: the last close of a serial tty waits until its buffer has been sent
-# (closing_wait), so output cannot be lost at power-off.
+# Stop whatever the command left running, so that nothing writes after the
+# marker and no process holds the channel open (the last close of a serial
+# tty waits until its buffer has been sent, closing_wait; ia-out ends when
+# the FIFO's last writer closes it). ia-out ignores SIGTERM and is spared
+# the SIGKILL; kill -1 never signals PID 1, this script.
 kill -TERM -1 2>/dev/null
 usleep 200000
-kill -KILL -1 2>/dev/null
+for p in /proc/[0-9]*; do
+	p=${p#/proc/}
+	[ "$p" = "$wpid" ] || kill -KILL "$p" 2>/dev/null
+done
 # The marker starts with a newline so that it is on a line of its own even
 # if the output did not end with one; the host drops the empty line this
 # leaves when the output did end with a newline.
-printf '\n%s %d\n' "$IA_MARK" "$rc" >/dev/ttyS1
-# Reopen and close to be sure the marker is drained before power-off.
-: >/dev/ttyS1
+printf '\n%s %d\n' "$IA_MARK" "$rc" >&3
+exec 3>&-
+# ia-out has written everything once it exits; a serial line is drained by
+# reopening and closing it.
+if [ "$wpid" -ne 0 ]; then
+	wait "$wpid" || log "ia-out failed: the output may be cut short"
+else
+	: >/dev/ttyS1
+fi
 log "command exited with status $rc"
 sync
 poweroff -f

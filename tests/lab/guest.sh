@@ -152,7 +152,7 @@ for part in "$@"; do
 			sec dmadebug/error_count; cat /sys/kernel/debug/dma-api/error_count; end
 			# quiet again (its first error was shown long ago): a random
 			# program after it makes thousands, each with a stack on the
-			# serial console
+			# console (ttyS0)
 			echo 0 > /sys/kernel/debug/dma-api/all_errors
 			;;
 		esac

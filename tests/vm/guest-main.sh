@@ -17,9 +17,9 @@ for name in "$@"; do
 	echo $? > "$OUT/guest.status"
 	echo $(( $(date +%s) - start )) > "$OUT/guest.seconds"
 done
-# Each case's files as one gzip'd tar in base64: the serial line carries
-# about 170 KB/s under TCG, and JSON Lines shrink about tenfold (a fixture
-# boot's 2.2 MB took 13 s). tests/split-guest-output.sh unpacks it.
+# Each case's files as one gzip'd tar in base64: the output channel carries
+# about 215 KB/s under TCG (docs/vm-bench.md), and JSON Lines shrink about
+# tenfold (a fixture boot's 2.2 MB took 13 s over the serial line). tests/split-guest-output.sh unpacks it.
 for name in "$@"; do
 	echo "@@@BEGIN $name.tgz.b64"
 	tar czf - -C /tmp/out "$name" | base64

@@ -11,7 +11,7 @@
 # kind, named as the fixture says. In the same record the bench's real
 # drivers run the standard workload, and every byte they expose must be
 # named.
-# vm-opts: --mem 6144 --append oops=panic
+# vm-opts: --mem 6144
 # vm-modes: strict (what a page holds is read when it is mapped; the
 # invalidation mode changes only when IOTLBs are flushed after unmaps)
 

@@ -17,9 +17,10 @@
 # Needs the module in the guest: tests/fixture/build.sh, then the bench run
 # with --extra .output/fixture, and --mem 6144 so that x86 sets swiotlb up
 # (phase 3; with less RAM the case checks the documented failure and fails
-# one assertion). oops=panic ends the boot at once should the fixture oops.
+# one assertion). oops=panic (every run-vm.sh boot has it) ends the boot at
+# once should the fixture oops.
 # tests/fixture/run.sh runs this case alone with all of that.
-# vm-opts: --mem 6144 --append oops=panic
+# vm-opts: --mem 6144
 
 # ---- guest (busybox sh) ----------------------------------------------------
 
@@ -195,7 +196,7 @@ tag_rc() { awk -v t="$1" '$1 == t { v = $3 } END { print v }' "$OUT/tags"; }
 # rq COND FIELD: FIELD of the (last) result line matching the jq COND
 rq() { jq -r ".[] | select($1) | .$2 // empty" "$OUT/result.json" | tail -n 1; }
 # res TAG FIELD: a field of a tagged command's result line
-res() { rq ".id == $(tag_id "$1")" "$2"; }
+res() { fx_res "$(tag_id "$1")" "$2"; }
 # win TAG: its time window, "t0; t1" for in_win()
 win() { echo "$(res "$1" t0); $(res "$1" t1)"; }
 align() { echo $(( ($1 + FX_G - 1) / FX_G * FX_G )); }

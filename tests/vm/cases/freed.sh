@@ -8,7 +8,7 @@
 #         page right after the unmap, before the flush queue's flush:
 #         temporal.freed_before_flush; in strict mode nothing
 # In the same record, the real drivers' workload under --free-hooks.
-# vm-opts: --mem 6144 --append oops=panic
+# vm-opts: --mem 6144
 
 # ---- guest (busybox sh) ----------------------------------------------------
 

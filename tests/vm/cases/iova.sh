@@ -12,7 +12,7 @@
 # documented semantics (tests/unit/test_inv_iova.c has the arithmetic). On a
 # kernel before 6.16 the fixture refuses the commands and the hooks are
 # absent.
-# vm-opts: --mem 6144 --append oops=panic
+# vm-opts: --mem 6144
 
 iova_scenario_a() {
 	iafx iova_alloc 0x3e00 0x200 || return 1

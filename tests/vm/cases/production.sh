@@ -13,7 +13,7 @@
 # figures are the same without the windows, so the case runs in lazy mode.
 # Shares the fixture's boot (same options); the fixture module is loaded
 # and unloaded here as in iova.sh.
-# vm-opts: --mem 6144 --append oops=panic
+# vm-opts: --mem 6144
 # vm-modes: lazy (strict mode's figures are lazy mode's without the windows)
 
 # ---- guest (busybox sh) ----------------------------------------------------

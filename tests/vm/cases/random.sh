@@ -9,7 +9,7 @@
 # must have, and compares them with the trace's dump and `check -j`.
 # The trace and the log come back gzipped and base64-encoded (the console
 # is slow); dump and check run on the host with the same binary.
-# vm-opts: --mem 6144 --append oops=panic
+# vm-opts: --mem 6144
 
 RANDOM_LOG_KB=32768	# the result log: ~150 bytes per operation
 
