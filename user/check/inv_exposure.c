@@ -153,19 +153,16 @@ static bool listed(const char *list, const char *name)
 	return false;
 }
 
-/* The page record of the CPU page at pg; a capped record stands for the
- * pages it left out. NULL when the request has none for it. */
-static const struct ia_ev_page *page_record(const struct ck_pending *p, __u64 pg)
+/* Page records in address order; of two for one page the first recorded
+ * (the one a lookup by page met first). */
+static int page_rec_cmp(const void *pa, const void *pb)
 {
-	const struct ia_ev_page *capped = NULL;
+	const struct ia_ev_page *a = *(const struct ia_ev_page *const *)pa;
+	const struct ia_ev_page *b = *(const struct ia_ev_page *const *)pb;
 
-	for (size_t i = 0; i < p->pages.n; i++) {
-		if (p->pages.v[i].kind == IA_PAGE_CAPPED)
-			capped = &p->pages.v[i];
-		else if (p->pages.v[i].phys == pg)
-			return &p->pages.v[i];
-	}
-	return capped;
+	if (a->phys != b->phys)
+		return a->phys < b->phys ? -1 : 1;
+	return a < b ? -1 : a > b;
 }
 
 /* Objects of a slab whose bytes overlap [a, b). */
@@ -184,39 +181,81 @@ static __u64 slab_overlaps(const struct ia_ev_page *e, __u64 a, __u64 b)
 	return n;
 }
 
-/* Split an exposed piece [a, b) by what its CPU pages held. */
-static void classify_piece(struct gaps *g, __u64 a, __u64 b)
+/* Bytes of one CPU page's share [s, e) of a piece, by what r says it held. */
+static void classify_bytes(struct gaps *g, const struct ia_ev_page *r, __u64 s, __u64 e,
+			   __u64 bytes)
+{
+	const char *what = ia_page_kind_str(r->kind);
+
+	g->kind_bytes[r->kind] += bytes;
+	if (r->kind == IA_PAGE_SLAB) {
+		if (!g->slab)
+			g->slab = r;
+		g->slab_objects += slab_overlaps(r, s, e);
+		what = r->name;
+	} else if (r->kind == IA_PAGE_FILE && !g->file_ino) {
+		g->file_ino = r->base;
+		g->file_dev = r->dev;
+	}
+	if ((r->kind == IA_PAGE_SLAB || r->kind == IA_PAGE_PGTABLE) &&
+	    listed(g->x->c->sensitive, what)) {
+		if (!g->sensitive)
+			snprintf(g->sensitive_what, sizeof(g->sensitive_what), "%s", what);
+		g->sensitive += bytes;
+	}
+}
+
+/*
+ * Split an exposed piece [a, b), of which `uncovered` bytes no other live
+ * buffer holds, by what its CPU pages held. Only the pages with a record of
+ * their own are visited, in address order (so "the first slab page" is the
+ * lowest); the rest of the piece, whatever its size, counts as the capped
+ * record's kind if the request has one (pages over IA_PAGE_MAX), else as
+ * unknown. A walk page by page was linear in the piece's size, which a
+ * trace controls: fuzz_trace found an input that ran for minutes.
+ */
+static void classify_piece(struct gaps *g, __u64 a, __u64 b, __u64 uncovered)
 {
 	struct ck_ctx *x = g->x;
-	__u64 page = x->page_size;
+	const struct ck_pending *p = x->p;
+	__u64 page = x->page_size, lo = a & ~(page - 1), rest = uncovered;
+	const struct ia_ev_page **own;
+	bool capped = false;
+	size_t n = 0;
 
-	for (__u64 pg = a & ~(page - 1); pg < b; pg += page) {
-		__u64 s = pg > a ? pg : a, e = pg + page < b ? pg + page : b;
-		__u64 bytes = e - s, cov = covered_bytes(x, s, e);
-		const struct ia_ev_page *r = page_record(x->p, pg);
-		__u32 kind = r ? r->kind : IA_PAGE_UNKNOWN;
-		const char *what = ia_page_kind_str(kind);
+	own = malloc(p->pages.n * sizeof(*own));
+	if (!own) {
+		x->c->oom = true;
+		return;
+	}
+	for (size_t i = 0; i < p->pages.n; i++) {
+		const struct ia_ev_page *r = &p->pages.v[i];
 
+		if (r->kind == IA_PAGE_CAPPED)
+			capped = true;
+		else if (r->phys >= lo && r->phys < b &&
+			 !(r->phys & (page - 1)))
+			own[n++] = r;
+	}
+	qsort(own, n, sizeof(*own), page_rec_cmp);
+	for (size_t i = 0; i < n; i++) {
+		__u64 pg = own[i]->phys, s = pg > a ? pg : a, e, bytes, cov;
+
+		if (i && own[i - 1]->phys == pg)
+			continue;
+		/* the page's end, or b if the page reaches it (or the top) */
+		e = pg + page > pg && pg + page < b ? pg + page : b;
+		bytes = e - s;
+		cov = covered_bytes(x, s, e);
 		bytes = bytes > cov ? bytes - cov : 0;
 		if (!bytes)
 			continue;
-		g->kind_bytes[kind] += bytes;
-		if (kind == IA_PAGE_SLAB) {
-			if (!g->slab)
-				g->slab = r;
-			g->slab_objects += slab_overlaps(r, s, e);
-			what = r->name;
-		} else if (kind == IA_PAGE_FILE && !g->file_ino) {
-			g->file_ino = r->base;
-			g->file_dev = r->dev;
-		}
-		if ((kind == IA_PAGE_SLAB || kind == IA_PAGE_PGTABLE) &&
-		    listed(x->c->sensitive, what)) {
-			if (!g->sensitive)
-				snprintf(g->sensitive_what, sizeof(g->sensitive_what), "%s", what);
-			g->sensitive += bytes;
-		}
+		rest = rest > bytes ? rest - bytes : 0;
+		classify_bytes(g, own[i], s, e, bytes);
 	}
+	if (rest)
+		g->kind_bytes[capped ? IA_PAGE_CAPPED : IA_PAGE_UNKNOWN] += rest;
+	free(own);
 }
 
 /* One exposed piece [a, b): less other live buffers, then classified. */
@@ -229,7 +268,7 @@ static void gap(struct gaps *g, __u64 a, __u64 b)
 	if (!bytes)
 		return;
 	if (x->p->pages.n)
-		classify_piece(g, a, b);
+		classify_piece(g, a, b, bytes);
 	if (a < g->lo)
 		g->head += bytes;
 	else
