@@ -195,14 +195,16 @@ scen_dmadebug() {
 
 # The page-table oracle (docs/checks.md): a mapping made before the
 # recording ($IA_SETUP_ID, map_single 300 100 from: the start snapshot
-# shows it) unmapped inside it, and a map_single whose entries the fixture
-# then removes with iommu_unmap() behind dma-iommu's back (its IOVA stays
-# allocated, the mapping is dead). The recording sees that removal (outside
-# any request); tests/lab/check.py drops it from a copy of the trace
-# (tools/trace-edit --drop-unmap) to make a removal no hook saw, which the
-# closing snapshot must show.
+# shows it) unmapped inside it; a map_single whose entries the fixture
+# removes with iommu_unmap() behind dma-iommu's back, which the recording
+# sees (a removal outside any request: lifecycle.unmapped_behind_api); and
+# a map_single whose leaves the fixture removes with the IOMMU driver's own
+# op (pt_clear: below iommu-audit's page-table hooks), which only the
+# closing snapshot shows (oracle.not_in_page_tables). Both mappings stay
+# live for the DMA API (their IOVA allocated, never unmapped).
 scen_oracle() {
 	fx map_single 100 200 to && fx iommu_unmap "$FX_ID"
+	fx map_single 100 200 to && fx pt_clear "$FX_ID"
 	fx unmap "$IA_SETUP_ID"
 }
 

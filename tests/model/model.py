@@ -304,6 +304,22 @@ class Model:
                 cur_len = 0
         return [tuple(x) for x in out]
 
+    def segment_limits(self, op, outs):
+        """The device takes no output segment that crosses its segment
+        boundary or is longer than its max_segment_size
+        (dma_set_seg_boundary, dma_set_max_seg_size: Documentation/
+        core-api/dma-api-howto.rst). dma-iommu merges segments only within
+        both, and splits none: an input segment longer than the limit (the
+        lab's granules of 64K make them) comes out as long. One finding per
+        request, of its first such segment."""
+        for d, ln in outs:
+            if (d ^ (d + ln - 1)) & ~op["boundary"]:
+                self.finding("alignment.seg_boundary")
+                return
+            if ln > op["max_seg"]:
+                self.finding("alignment.max_seg_size")
+                return
+
     def map_sg(self, op, trace):
         g, n = self.g, op["nents"]
         segs = [(op[f"seg{i}_phys"], op[f"seg{i}_len"]) for i in range(n)]
@@ -316,6 +332,7 @@ class Model:
         sg_out = [(s["dma"], s["dma_len"]) for rec in trace.recs(r["req"], "sg")
                   if rec.get("output") for s in rec["segs"] if s["dma_len"]]
         self.eq(op, "output segments (trace = fixture)", outs, sg_out)
+        self.segment_limits(op, outs)
         w = self.writes(trace, r)
         if self.untrusted:      # iommu_dma_map_sg_swiotlb: one map_page each
             kids = [trace.reqs[c] for c in trace.children.get(r["req"], [])

@@ -39,6 +39,8 @@
  *                __iommu_dma_unmap's arguments), root unmap/free request
  *   EB_SYNC      one IA_REQ_SYNC_* record (entry only)
  *   EB_PT_MAP    unattributed IA_EV_PT_MAP writes (req_id 0)
+ *   EB_PT_UNMAP  unattributed IA_EV_PT_UNMAP removals (req_id 0; .pt's
+ *                result: the bytes removed)
  *   EB_FLUSH     IA_EV_FQ_FLUSH with the domain's cookie
  *   EB_IOVA_*    the two-step IOVA API, one IA_EV_IOVA record per call, on
  *                the state .state (EB_STATE_A when 0; the first alloc of it
@@ -108,6 +110,7 @@ enum eb_op {
 	EB_UNMAP,	/* .kind (default UNMAP_PAGE) .dma .size .dir .pt */
 	EB_SYNC,	/* .kind (default SYNC_SINGLE_CPU) .dma .size .dir */
 	EB_PT_MAP,	/* .pt, unattributed, in .dom or the device's domain */
+	EB_PT_UNMAP,	/* .pt removals, the same */
 	EB_FLUSH,	/* flush queue flush of .dom or the device's domain */
 	EB_IOVA_ALLOC,	/* .state .phys .size .dma (state->addr) */
 	EB_IOVA_LINK,	/* .state .off .phys .size .dir .pt */
@@ -156,7 +159,7 @@ struct eb_step {
 	enum eb_op op;
 	__u64 dev;		/* 0: EB_DEV_A */
 	__u64 dom;		/* EB_DEVICE: its domain (0: EB_DOM_A for A,
-				 * EB_DOM_B for B); EB_PT_MAP/FLUSH: override */
+				 * EB_DOM_B for B); EB_PT_MAP/UNMAP/FLUSH: override */
 	struct eb_devspec d;	/* EB_DEVICE */
 	__u64 phys, size, dma;
 	__u32 kind, dir, site, flags;
@@ -185,6 +188,7 @@ struct eb_step {
 #define S_UNMAP(...)	{ .op = EB_UNMAP, __VA_ARGS__ }
 #define S_SYNC(...)	{ .op = EB_SYNC, __VA_ARGS__ }
 #define S_PT_MAP(...)	{ .op = EB_PT_MAP, __VA_ARGS__ }
+#define S_PT_UNMAP(...)	{ .op = EB_PT_UNMAP, __VA_ARGS__ }
 #define S_FLUSH(...)	{ .op = EB_FLUSH, __VA_ARGS__ }
 #define S_IOVA_ALLOC(...)	{ .op = EB_IOVA_ALLOC, __VA_ARGS__ }
 #define S_IOVA_LINK(...)	{ .op = EB_IOVA_LINK, __VA_ARGS__ }
@@ -819,9 +823,10 @@ static inline void eb_run(const struct eb_step *steps, size_t n)
 			eb_step_iova(s);
 			break;
 		case EB_PT_MAP:
+		case EB_PT_UNMAP:
 			for (int k = 0; k < s->npt; k++)
-				eb_ev_pt(IA_EV_PT_MAP, 0, s->dom ? s->dom : eb_dom_of(dev),
-					 &s->pt[k]);
+				eb_ev_pt(s->op == EB_PT_MAP ? IA_EV_PT_MAP : IA_EV_PT_UNMAP, 0,
+					 s->dom ? s->dom : eb_dom_of(dev), &s->pt[k]);
 			break;
 		case EB_FLUSH:
 			eb_ev_fq_flush(EB_COOKIE(s->dom ? s->dom : eb_dom_of(dev)));

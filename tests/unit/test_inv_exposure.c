@@ -131,6 +131,36 @@ static const struct eb_case untrusted_cases[] = {
 			  .tlb = 0x7004000) },
 	  { SLACK(.chk = NUMS | EB_W_PHYS, .head = 0, .tail = 12288, .exposed = 12288,
 		  .pages = 0, .phys = 0x7004000) } },
+	/* A bounce slot ending inside the mapping: the piece after the buffer
+	 * runs past the slot's end into bytes other live buffers of the
+	 * device own (B, C: what dma-iommu maps around a slot of 3 granules
+	 * at +20K in its granule on 6.1 at 64K; the random program at 64K,
+	 * seed 4, op 7930). Its part in the slot is slack, its part outside
+	 * is owned: bounce slack only (the piece was taken for outside the
+	 * slot as a whole: exposure.untrusted of the slot's slack). */
+	{ "untrusted, 16K granule: the slack piece runs past the slot into owned bytes", INV,
+	  { S_DEVICE(.d = { .granule = 0x4000, .flags = IA_DEV_UNTRUSTED }),
+	    S_MAP(.phys = 0x7008000, .size = 0x2000, .dma = 0xfff10000),
+	    S_MAP(.phys = 0x700a000, .size = 0x2000, .dma = 0xfff22000),
+	    S_MAP(.phys = P + 100, .size = 200, .dma = 0xfff04000, .tlb = 0x7004000,
+		  PT1(PTW(0xfff04000, 0x7004000, 0x8000, 0))) },
+	  { UNTRUST(.chk = NUMS, .head = 0, .tail = 0x2000, .exposed = 0x2000, .pages = 2),
+	    SLACK(.chk = NUMS | EB_W_PHYS, .head = 0, .tail = 16184, .exposed = 16184,
+		  .pages = 0, .phys = 0x7004000) } },
+	/* An untrusted map_sg's segment bounced to a slot at +12K in its 16K
+	 * granule: dma-iommu maps the granules around the slot (32K), which
+	 * is the segment's span as the device sees it, not padding (its
+	 * span was taken at the buffer's offset, 16K: exposure.sg_padding;
+	 * the random program at 64K, seed 4, op 7930). B and C own the bytes
+	 * around the slot: bounce slack only. */
+	{ "untrusted map_sg, a segment bounced at an offset: no padding", INV,
+	  { S_DEVICE(.d = { .granule = 0x4000, .flags = IA_DEV_UNTRUSTED }),
+	    S_MAP(.phys = 0x7000000, .size = 0x3000, .dma = 0xfff10000),
+	    S_MAP(.phys = 0x7007000, .size = 0x1000, .dma = 0xfff23000),
+	    S_MAP_SG(.dir = EB_TO_DEV, .tlb = 0x7003000, .flags = EB_F_SWIOTLB,
+		     .sg = { SEG(P + 0x100, 0x3f00, 0xfff33000, 0x3f00) }, .nsg = 1) },
+	  { UNTRUST(.count = 2),
+	    SLACK(.chk = NUMS, .head = 0, .tail = 0x100, .exposed = 0x100, .pages = 0) } },
 	{ "trusted, not bounced, sub-page slack: only sub_page", INV,
 	  { S_DEVICE(), S_MAP(.phys = P + 100, .size = 200, .dma = 0xfffff064) },
 	  { SUB_PAGE(.chk = NUMS, .head = 100, .tail = 3796, .exposed = 3896) } },

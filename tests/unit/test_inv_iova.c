@@ -134,6 +134,19 @@ static const struct eb_case misuse_cases[] = {
 	  { S_DEVICE(), ALLOC16K, LINK(0, P, 0x1000, 1), S_IOVA_FREE() },
 	  { E("iova_live_at_release", .chk = EB_W_LEN | EB_W_KIND, .len = 0x1000,
 	      .kind = IA_REQ_IOVA_FREE) } },
+	/* the fixture's repair (docs/fixture.md, iova_destroy): the links left
+	 * are removed with iommu_unmap(), outside any request; released with
+	 * their range, they are no live mapping of the API's any more (not
+	 * lifecycle.unmapped_behind_api), nor live at the end */
+	{ "free with a live link, then the link's entry removed outside any request", INV,
+	  { S_DEVICE(), ALLOC16K, LINK(0, P, 0x1000, 1), S_IOVA_FREE(),
+	    S_PT_UNMAP(PT1(PTW(BASE, 0, 0x1000, 0x1000))), S_FINISH(0) },
+	  { E("iova_live_at_release", .chk = EB_W_LEN, .len = 0x1000) }, NOLIVE },
+	{ "destroy leaving a link, the link repaired outside any request", INV,
+	  { S_DEVICE(), ALLOC16K, LINK(0, P, 0x1000, 1), LINK(0x2000, Q, 0x1000, 2),
+	    S_IOVA_DESTROY(.size = 0x1000), S_PT_UNMAP(PT1(PTW(BASE + 0x2000, 0, 0x1000, 0x1000))),
+	    S_FINISH(0) },
+	  { E("iova_live_at_release", .chk = EB_W_LEN, .len = 0x1000) }, NOLIVE },
 	{ "link after destroy (mapped_len 0: a nested free)", INV,
 	  { S_DEVICE(), ALLOC16K, S_IOVA_DESTROY(.size = 0), LINK(0, P, 0x1000, 1) },
 	  { E("iova_not_reserved", .chk = EB_W_KIND, .kind = IA_REQ_IOVA_LINK) } },

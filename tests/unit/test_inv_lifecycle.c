@@ -4,7 +4,8 @@
  * against the device's live mappings. Codes (errors unless noted):
  * lifecycle.unmap_unknown, double_unmap, size_mismatch, dir_mismatch,
  * wrong_kind, pt_leftover, sync_outside, sync_dir_mismatch, sg_nents_mismatch,
- * free_cpu_mismatch, live_at_unbind, live_at_end (info). A mapping made
+ * free_cpu_mismatch, live_at_unbind, unmapped_behind_api, live_at_end
+ * (info). A mapping made
  * before the recording is recognised by its unmap removing page-table
  * entries: counted in stats.preexisting, not reported. ia_checker_finish()
  * with lost > 0 marks the findings uncertain.
@@ -490,6 +491,65 @@ static void test_far_handle(void **state)
 	eb_run_table("lifecycle/far", far_cases, EB_N(far_cases));
 }
 
+/*
+ * A page-table removal outside any DMA API request (req 0: VFIO, a driver
+ * calling iommu_unmap() on its DMA domain, the fixture's iommu_unmap) of
+ * entries a live mapping holds: the API still hands the handle out, the
+ * device faults at its next access. Witness: the removal record's own
+ * range, and the map's phys and call site. The mapping stays live (its
+ * unmap later is its own, neither unknown nor a leftover).
+ */
+#define BEHIND(...)	E("unmapped_behind_api", __VA_ARGS__)
+#define RM(iova, size)	S_PT_UNMAP(PT1(PTW((iova), 0, (size), (size))))
+#define MAP8K		S_MAP(.site = 1, .phys = P, .size = 0x2000, .dma = 0xffffe000, .dir = EB_TO_DEV)
+static const struct eb_case behind_cases[] = {
+	{ "a live map_page's entry removed outside any request", INV,
+	  { S_DEVICE(), MAP4K, RM(0xfffff000, 0x1000) },
+	  { BEHIND(.chk = EB_W_DMA | EB_W_LEN | EB_W_PHYS | EB_W_KIND | EB_W_SITE | EB_W_DEVICE,
+		   .dma = 0xfffff000, .len = 0x1000, .phys = P, .kind = IA_REQ_MAP_PAGE,
+		   .site = "site1_submit", .device = EB_NAME_A) }, LIVE1 },
+	{ "the second page of a live 8K mapping removed: that page", INV,
+	  { S_DEVICE(), MAP8K, RM(0xfffff000, 0x1000) },
+	  { BEHIND(.chk = EB_W_DMA | EB_W_LEN | EB_W_PHYS, .dma = 0xfffff000, .len = 0x1000,
+		   .phys = P + 0x1000) }, LIVE1 },
+	{ "removed behind the API, then the driver's unmap (nothing left to remove)", INV,
+	  { S_DEVICE(), MAP4K, RM(0xfffff000, 0x1000),
+	    UNMAP4K(PT1(PTW(0xfffff000, 0, 0x1000, 0))), S_FINISH(0) },
+	  { BEHIND() }, NOLIVE },
+	{ "removed behind the API, then the driver's unmap (6.1 VT-d: the size)", INV,
+	  { S_DEVICE(), MAP4K, RM(0xfffff000, 0x1000), UNMAP4K(), S_FINISH(0) },
+	  { BEHIND() }, NOLIVE },
+	{ "removed behind the API, never unmapped: still live at the end", INV,
+	  { S_DEVICE(), MAP4K, RM(0xfffff000, 0x1000), S_FINISH(0) },
+	  { BEHIND(), LIVE(.chk = EB_W_DMA, .dma = 0xfffff000) } },
+	{ "a removal past the live mapping's granules", INV,
+	  { S_DEVICE(), MAP4K, RM(0xffffe000, 0x1000) },
+	  { }, LIVE1 },
+	{ "a removal after the mapping's unmap", INV,
+	  { S_DEVICE(), MAP4K, UNMAP4K(), RM(0xfffff000, 0x1000) },
+	  { }, NOLIVE },
+	{ "a removal of entries written outside any request", INV,
+	  { S_DEVICE(), S_PT_MAP(PT1(PTW(0xffff0000, P, 0x1000, 0))), RM(0xffff0000, 0x1000) },
+	  { }, NOLIVE },
+	{ "the same IOVA in another domain", INV,
+	  { S_DEVICE(), S_DEVICE(.dev = EB_DEV_B), MAP4K,
+	    S_PT_UNMAP(.dom = EB_DOM_B, PT1(PTW(0xfffff000, 0, 0x1000, 0x1000))) },
+	  { }, LIVE1 },
+	{ "one removal over two live mappings: one finding each", INV,
+	  { S_DEVICE(), MAP4K, S_MAP(.site = 2, .phys = P + 0x8000, .size = 0x1000, .dma = 0xffffe000),
+	    RM(0xffffe000, 0x2000) },
+	  { BEHIND(.chk = EB_W_DMA | EB_W_SITE, .dma = 0xffffe000, .site = "site2_submit"),
+	    BEHIND(.chk = EB_W_DMA | EB_W_SITE, .dma = 0xfffff000, .site = "site1_submit") } },
+	{ "lost events: uncertain", INV,
+	  { S_DEVICE(), MAP4K, RM(0xfffff000, 0x1000), S_FINISH(2) },
+	  { BEHIND(.uncertain = true), LIVE(.uncertain = true) } },
+};
+
+static void test_behind_api(void **state)
+{
+	eb_run_table("lifecycle/behind_api", behind_cases, EB_N(behind_cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +562,7 @@ int main(void)
 		cmocka_unit_test(test_unbind),
 		cmocka_unit_test(test_finish),
 		cmocka_unit_test(test_far_handle),
+		cmocka_unit_test(test_behind_api),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,9 @@
  *                            address than the allocation returned
  *   lifecycle.live_at_unbind a mapping still live when its device's driver
  *                            was unbound (the driver leaked it)
+ *   lifecycle.unmapped_behind_api  entries of a live mapping removed outside
+ *                            any request: the device faults at its next
+ *                            access to a handle the API still holds
  *   lifecycle.live_at_end    mappings still live when the run ended (info:
  *                            ring buffers are; leaks are too), unless
  *                            reported at an unbind
@@ -554,6 +557,181 @@ static void lifecycle_sync(struct ck_ctx *x)
 	lifecycle_finding(x, "lifecycle.sync_outside", msg);
 }
 
+/*
+ * A page-table removal outside any request (req 0: VFIO, a driver calling
+ * iommu_unmap() on its DMA domain, the fixture's iommu_unmap) of entries a
+ * live DMA API mapping holds: the API still hands its handle out and
+ * dma-iommu will unmap it later, while the device faults at its next access.
+ * One finding per mapping hit: the removed bytes of its granules (or of the
+ * ranges its writes covered, struct ck_extents), the first of them and its
+ * phys, the mapping's call site. A mapping whose handle's entry goes is
+ * kept on the side (orphans): still live, its own unmap finds it later.
+ * Mappings the API released are no owners (an IOVA API link ends with its
+ * reservation, shadow_iova.c): the fixture's repair of the links a destroy
+ * left mapped is none of this, nor is a lazy unmap (its removal is made
+ * inside the unmap; only the IOTLB flush is deferred).
+ */
+struct behind_hit {
+	struct ck_owner own;
+	__u64 first, bytes;
+	bool on_entry;		/* its owner sits on an entry, not aside */
+};
+
+struct behind {
+	struct ia_checker *c;
+	struct ck_domain *d;
+	__u64 start, end;	/* the removal */
+	bool walked;		/* the first entry's run walked back */
+	CK_VEC(struct behind_hit) hit;
+};
+
+/* The bytes of the removal that o's mapping covers (0: none), the first at
+ * *first. */
+static __u64 behind_bytes(const struct behind *b, const struct ck_owner *o, __u64 *first)
+{
+	struct ck_device *dev = o->dev < b->c->devlist.n ? b->c->devlist.v[o->dev] : NULL;
+	const struct ck_extents *e = dev ? ia_u64map_get(&dev->extents, o->req_id) : NULL;
+	__u64 g = dev && dev->ctx.granule ? dev->ctx.granule :
+		  b->d->granule ? b->d->granule : CK_PAGE_SIZE;
+	__u64 lo = o->dma & ~(g - 1), hi = align_up(o->dma + o->len, g), bytes = 0;
+
+	for (size_t i = 0; i < (e ? e->n : 1); i++) {
+		__u64 a, z;
+
+		if (e) {
+			lo = e->r[i].lo;
+			hi = e->r[i].hi;
+		}
+		a = lo > b->start ? lo : b->start;
+		z = hi < b->end ? hi : b->end;
+		if (z <= a)
+			continue;
+		if (!bytes || a < *first)
+			*first = a;
+		bytes += z - a;
+	}
+	return bytes;
+}
+
+static void behind_add(struct behind *b, const struct ck_owner *o, bool on_entry)
+{
+	struct behind_hit h = { *o, 0, 0, on_entry };
+
+	for (size_t i = 0; i < b->hit.n; i++)
+		if (b->hit.v[i].own.req_id == o->req_id)
+			return;
+	h.bytes = behind_bytes(b, o, &h.first);
+	if (h.bytes)
+		CK_PUSH(b->c, b->hit, h);
+}
+
+/* An entry the removal overlaps: its owner, or (the first entry only: the
+ * later ones' runs are the entries before them, visited already) the owner
+ * on the nearest entry before it in its IOVA-contiguous run, as a sync's. */
+static int behind_entry(struct ia_inode *n, void *ctx)
+{
+	struct behind *b = ctx;
+	int walk = b->walked ? 1 : CK_SYNC_WALK;
+
+	b->walked = true;
+	for (int i = 0; n && i < walk; i++) {
+		const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
+
+		if (m->own_req) {
+			struct ck_owner o = ck_ptmap_owner(b->c, m);
+
+			behind_add(b, &o, true);
+			return 0;
+		}
+		n = n->start ? ia_itree_find(&b->d->pt, n->start - 1) : NULL;
+	}
+	return 0;
+}
+
+static int cmp_hit(const void *a, const void *b)
+{
+	const struct behind_hit *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static void report_behind(struct behind *b, const struct ia_ev_pt *e, const struct behind_hit *h)
+{
+	const struct ck_owner *o = &h->own;
+	struct ck_device *dev = o->dev < b->c->devlist.n ? b->c->devlist.v[o->dev] : NULL;
+	struct ia_finding f;
+	__u64 phys = 0, run_end;
+
+	ck_translate(b->d, h->first, &phys, &run_end);
+	ck_finding_init_dev(b->c, dev, &f, IA_INV_LIFECYCLE, IA_SEV_ERROR,
+			    "lifecycle.unmapped_behind_api", o->stack_id);
+	f.req_kind = o->kind;
+	f.req_id = o->req_id;
+	f.dma = h->first;
+	f.phys = phys;
+	f.len = h->bytes;
+	f.ts_ns = e->hdr.ts_ns;
+	snprintf(f.message, sizeof(f.message), "%" PRIu64 " bytes at IOVA 0x%" PRIx64
+		 " of the live %s at handle 0x%" PRIx64 " (%u bytes) removed outside any"
+		 " DMA API request: the device faults at its next access",
+		 (uint64_t)h->bytes, (uint64_t)h->first, ia_req_kind_str(o->kind),
+		 (uint64_t)o->dma, o->len);
+	ck_report(b->c, &f);
+}
+
+/* The owner of the entry holding its handle goes with the entry: keep it
+ * on the side, still live. */
+static void behind_aside(struct behind *b, const struct ck_owner *o)
+{
+	struct ck_device *dev = o->dev < b->c->devlist.n ? b->c->devlist.v[o->dev] : NULL;
+	struct ia_inode *n = ia_itree_find(&b->d->pt, o->dma);
+	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
+	struct ck_owner none = { 0 }, *keep, *old = NULL;
+
+	if (!dev || !m || m->own_req != o->req_id || o->dma < b->start || o->dma >= b->end)
+		return;
+	ck_ptmap_set_owner(b->c, m, &none);
+	keep = malloc(sizeof(*keep));
+	if (!keep || ia_u64map_put(&dev->orphans, o->dma, keep, (void **)&old)) {
+		free(keep);
+		b->c->oom = true;
+		return;
+	}
+	*keep = *o;
+	if (old) {	/* as lifecycle_map: the newer mapping supersedes it */
+		free(old);
+		dev->stats.live--;
+		b->c->live_maps--;
+	}
+}
+
+static void lifecycle_pt_unmap_outside(struct ia_checker *c, struct ck_domain *d,
+				       const struct ia_ev_pt *e)
+{
+	struct behind b = { .c = c, .d = d, .start = e->iova, .end = e->iova + e->result };
+	__u64 k;
+	void *v;
+
+	/* mappings kept on the side, of the devices in this domain */
+	for (size_t i = 0; i < c->devlist.n; i++) {
+		struct ck_device *dev = c->devlist.v[i];
+
+		if (dev->ctx.domain != e->domain)
+			continue;
+		for (size_t it = 0; ia_u64map_next(&dev->orphans, &it, &k, &v);)
+			behind_add(&b, v, false);
+	}
+	ia_itree_overlaps(&d->pt, b.start, b.end, behind_entry, &b);
+	if (b.hit.n > 1)
+		qsort(b.hit.v, b.hit.n, sizeof(b.hit.v[0]), cmp_hit);
+	for (size_t i = 0; i < b.hit.n; i++) {
+		report_behind(&b, e, &b.hit.v[i]);
+		if (b.hit.v[i].on_entry)
+			behind_aside(&b, &b.hit.v[i].own);
+	}
+	free(b.hit.v);
+}
+
 /* A live mapping at the end of the run (info: rings are; ts 0, the end has
  * no time of its own) or when its device's driver was unbound at ts_ns (an
  * error: the driver left it, dma-debug's "has pending DMA allocations while
@@ -658,5 +836,6 @@ const struct ck_invariant ck_inv_lifecycle = {
 	.unmap = lifecycle_unmap,
 	.sync = lifecycle_sync,
 	.unbind = lifecycle_unbind,
+	.pt_unmap_outside = lifecycle_pt_unmap_outside,
 	.finish = lifecycle_finish,
 };

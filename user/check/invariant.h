@@ -29,6 +29,10 @@ struct ck_invariant {
 	void (*sgtable)(struct ck_ctx *x);	/* a get_sgtable that succeeded */
 	/* a page-table write that succeeded, before the shadow has it */
 	void (*pt_map)(struct ia_checker *c, const struct ia_ev_pt *e);
+	/* a page-table removal outside any request (req 0) that removed
+	 * bytes of domain d, before the shadow applies it */
+	void (*pt_unmap_outside)(struct ia_checker *c, struct ck_domain *d,
+				 const struct ia_ev_pt *e);
 	/* an IOVA range released; p: its request's pending state, or NULL */
 	void (*iova_free)(struct ia_checker *c, const struct ia_ev_iova_free *e,
 			  const struct ck_pending *p);

@@ -133,6 +133,8 @@ static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
 	if (p)
 		p->pt_removed += e->result;
 	if (d && e->result) {
+		if (!e->hdr.req_id)
+			CK_EACH(pt_unmap_outside, c, d, e);
 		ck_pt_remove(c, d, e->iova, e->iova + e->result, p);
 		if (p)
 			ck_pending_removed(p, d, e->iova, e->iova + e->result);

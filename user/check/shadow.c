@@ -721,8 +721,11 @@ __u64 ck_bounced(const struct ck_pending *p, __u64 phys)
 	return phys;
 }
 
-bool ck_in_slot(const struct ck_pending *p, __u64 g, __u64 a, __u64 b)
+__u64 ck_slot_cut(const struct ck_pending *p, __u64 a, __u64 b, bool *in)
 {
+	__u64 end = b;
+
+	*in = false;
 	for (size_t i = 0; i < p->bounces.n; i++) {
 		const struct ck_bounce *k = &p->bounces.v[i];
 		/* the slot itself, not the granules around it: swiotlb aligns a
@@ -731,12 +734,14 @@ bool ck_in_slot(const struct ck_pending *p, __u64 g, __u64 a, __u64 b)
 		 * slots (found by the random programs on the lab kernel) */
 		__u64 lo = k->tlb, hi = k->tlb + k->alloc;
 
-		(void)g;
-
-		if (a >= lo && b <= hi)
-			return true;
+		if (a >= lo && a < hi) {
+			*in = true;
+			return hi < b ? hi : b;
+		}
+		if (lo > a && lo < end)
+			end = lo;
 	}
-	return false;
+	return end;
 }
 
 /* ---- what a request asked for ---------------------------------------------- */

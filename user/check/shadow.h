@@ -395,8 +395,10 @@ void ck_report(struct ia_checker *c, struct ia_finding *f);
 /* ---- requests ---- */
 /* Where the device sees phys: its bounce slot if it was bounced. */
 __u64 ck_bounced(const struct ck_pending *p, __u64 phys);
-/* Is [a, b) inside one of the request's bounce slots (the slot itself)? */
-bool ck_in_slot(const struct ck_pending *p, __u64 granule, __u64 a, __u64 b);
+/* Where the part of [a, b) from a that lies wholly inside one of the
+ * request's bounce slots (the slot itself; *in true) or wholly outside them
+ * (*in false) ends. */
+__u64 ck_slot_cut(const struct ck_pending *p, __u64 a, __u64 b, bool *in);
 /* Request kinds that create a mapping / remove one. */
 bool ck_kind_maps(__u32 kind);
 bool ck_kind_unmaps(__u32 kind);

@@ -22,14 +22,24 @@ static __u64 overlap(__u64 a0, __u64 a1, __u64 b0, __u64 b1)
 	return hi > lo ? hi - lo : 0;
 }
 
-/* A link of st ended: its live buffer too. */
+/*
+ * A link of st ended: its live buffer too. A link its reservation's release
+ * left mapped keeps its entries, which no live mapping owns any more: a
+ * removal of them outside any request (the fixture's repair) is not one
+ * behind the API's back (inv_lifecycle.c), nor is the link live at the end.
+ */
 static void end_link(struct ck_iova_ctx *xi, struct ck_iova *st,
 		     const struct ck_iova_link *l)
 {
 	struct ck_device *d = xi->x.dev;
+	struct ia_inode *n = xi->x.dom ? ia_itree_find(&xi->x.dom->pt, st->addr + l->off) : NULL;
+	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
+	struct ck_owner none = { 0 };
 
 	if (!d)
 		return;
+	if (m && m->own_req == l->req_id)
+		ck_ptmap_set_owner(xi->x.c, m, &none);
 	free(ia_u64map_del(&d->orphans, st->addr + l->off));
 	ck_live_end(xi->x.c, d, l->req_id);
 }
