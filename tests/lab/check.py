@@ -15,6 +15,9 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "model"))
+from model import Model  # noqa: E402  (its range arithmetic)
+
 P = 4096
 
 
@@ -301,43 +304,158 @@ def check_classify(c, g, fx, fs):
                  % g, (int(l["ino"]), int(l["sdev"])), (f.get("file_ino"), f.get("file_dev")))
 
 
-def check_seed(c, res, g):
+LAZY = "@lazy"		# the tag of the seed scenarios run after the switch to DMA-FQ
+TEMPORAL_NEVER = {
+    # strict: an unmap is flushed at once, nothing to report
+    False: ["temporal.lazy_window", "temporal.unflushed_at_end", "temporal.reuse_before_flush"],
+    # lazy: the recording waits for the flush timer; one domain only
+    True: ["temporal.unflushed_at_end", "temporal.reuse_before_flush"],
+}
+# the fixture's map/alloc commands and the key of their length
+FX_LEN_KEY = {"map_single": "len", "map_page": "len", "map_file": "len", "map_slab": "obj_size",
+              "alloc_coherent": "size", "alloc_pages": "size", "alloc_noncontig": "size"}
+
+
+# [lo, hi) ranges, sorted, touching ones joined: the random part's model's
+merged = Model.merged
+
+
+def fx_granules(fx, g):
+    """The granules the device was given by a scenario's maps and
+    allocations, by the fixture's log: around what the page tables
+    translated the handle to (xlate: the buffer, or an untrusted device's
+    bounce slot), else its phys (a scatterlist's segments)."""
+    out = []
+    for l in fx:
+        if l.get("cmd") in FX_LEN_KEY:
+            x, n = int(l.get("xlate", l["phys"])), int(l[FX_LEN_KEY[l["cmd"]]])
+            out.append((x // g * g, -(-(x + n) // g) * g))
+        elif l.get("cmd") == "map_sg":
+            for i in range(int(l.get("nents", 0))):
+                x, n = int(l["seg%d_phys" % i]), int(l["seg%d_len" % i])
+                out.append((x // g * g, -(-(x + n) // g) * g))
+    return merged(out)
+
+
+def check_lazy_windows(c, name, g, fx, fs):
+    """Lazy mode: every granule the scenario unmapped stays reachable until
+    the flush-queue flush: temporal.lazy_window findings covering exactly
+    the granules of its maps, as the fixture's log gives them."""
+    want = fx_granules(fx, g)
+    got = merged((f["phys"], f["phys"] + f["len"]) for f in fs if f["code"] == "temporal.lazy_window")
+    c.eq("%s G=%d: lazy windows over exactly the granules mapped (fixture's xlate/phys)"
+         % (name, g), [[hex(a), hex(b)] for a, b in want], [[hex(a), hex(b)] for a, b in got])
+
+
+def check_switch(c, res, g, fx_text, edu, trace):
+    """The run-time switch of the edu group to DMA-FQ (scen_seed_lazy) and
+    back to DMA after the recording (guest.sh): what the kernel answered,
+    the domain and granule the fixture's probe found, and the device
+    records the recording made around the switch."""
+    for what, text, want in (("to DMA-FQ", fx_text.split("scen=switch", 1)[-1], "DMA-FQ"),
+                             ("back to DMA", read(os.path.join(res, "seed", "restore")), "DMA")):
+        gt = re.search(r"^group_type want=%s rc=(\S+) now=(\S+) err=(\S*)" % want, text, re.M)
+        probe = [l for l in fx_lines(text) if l.get("cmd") == "probe"]
+        print("# seed G=%d: switch %s: %s; probe %s" % (
+            g, what, gt.group(0) if gt else "no group_type line",
+            " ".join("%s=%s" % (k, probe[0].get(k)) for k in ("domain", "granule")) if probe else "none"))
+        c.eq("seed G=%d: the edu group's type switched %s at run time (write status, type file)"
+             % (g, what), ("0", want), gt.groups()[:2] if gt else None)
+        c.eq("seed G=%d: after the switch %s the fixture's probe sees domain %s, granule %d"
+             % (g, what, want, g), (want, str(g)),
+             (probe[0].get("domain"), probe[0].get("granule")) if probe else None)
+    # the recording's device records of edu, in order, and the domain type
+    # each request was read against
+    devs, reqs, cur = [], [], None
+    for r in dumped(c, trace):
+        if r.get("type") == "device" and r.get("name") == edu:
+            cur = r
+            devs.append((r.get("domain_type"), r.get("granule"), r.get("driver"), r.get("domain")))
+        elif r.get("type") == "request" and r.get("device") == edu:
+            reqs.append((r.get("ts", 0), cur))
+    print("# seed G=%d: edu device records: %s" % (g, devs))
+    return reqs
+
+
+def check_seed(c, res, g, mode="strict", edu=None):
+    """The seed part: each scenario as seed_expect() says, in a strict boot
+    once strict and once lazy (tag @lazy, after the run-time switch to
+    DMA-FQ), in one recording."""
     exp = seed_expect(g)
     table = []
     d = os.path.join(res, "scen", "seed")
     rec = read(os.path.join(d, "record"))
     c.ok("record_rc=0" in rec, "seed G=%d: recorded" % g, rec[-300:])
-    per, outside = split_scenarios(read(os.path.join(d, "fx")),
-                                   findings(read(os.path.join(d, "check"))))
+    fx_text = read(os.path.join(d, "fx"))
+    per, outside = split_scenarios(fx_text, findings(read(os.path.join(d, "check"))))
     c.ok(not outside, "seed G=%d: every finding inside one scenario's calls" % g,
          [short(f) + " ts=%s" % f.get("ts") for f in outside])
-    cl_fx, cl_fs = per.pop("classify", ([], []))
-    c.eq("seed G=%d: the scenarios that ran" % g, sorted(exp), sorted(per))
-    check_classify(c, g, cl_fx, cl_fs)
-    for name, (want, never) in exp.items():
-        fx, fs = per.get(name, ([], []))
-        for f in fs:
-            print("#   %s G=%d: %s" % (name, g, short(f)))
-        bad = [l for l in fx if l.get("err") != "0"]
-        c.ok(fx and not bad, "%s G=%d: fixture calls succeeded" % (name, g),
-             [" ".join("%s=%s" % kv for kv in l.items()) for l in bad] or "no result lines")
-        for w in want:
-            w = resolve(w, fx)
-            c.ok(any(matches(f, w) for f in fs),
-                 "%s G=%d: finding %s" % (name, g, json.dumps(w, sort_keys=True)),
-                 [short(f) for f in fs])
-        # nothing unexpected: no error findings at all (the fixture's calls
-        # are correct), none of the codes ruled out
-        wanted = {resolve(w, fx)["code"] for w in want}
-        never = never(fx) if callable(never) else never
-        stray = [f for f in fs if (f["code"].startswith(ERRORS) and f["code"] not in wanted
-                                   and f["code"] != "lifecycle.live_at_end")
-                 or f["code"] in never]
-        c.ok(not stray, "%s G=%d: no other error findings, none of %s" % (name, g, never or "-"),
-             [short(f) for f in stray])
-        table.append((name, ", ".join(sorted("%s%s" % (f["code"], (" %d pages" % f["exposed_pages"])
-                                                      if f.get("exposed_pages") else "")
-                                             for f in fs)) or "none"))
+    tags = ["", LAZY] if mode == "strict" else [""]
+    switch = per.pop("switch", None)
+    reqs = []
+    if mode == "strict":
+        c.ok(switch is not None, "seed G=%d: the lazy half ran (scen=switch)" % g)
+        reqs = check_switch(c, res, g, fx_text, edu, os.path.join(res, "seed.trace"))
+        t = re.search(r"^seed_lazy_seconds start=(\S+) end=(\S+)", fx_text, re.M)
+        r = re.search(r"^restore_seconds start=(\S+) end=(\S+)",
+                      read(os.path.join(res, "seed", "restore")), re.M)
+        if t and r:
+            print("# seed G=%d: the lazy half took %.2f s in the guest, the switch back %.2f s; "
+                  "seed trace %d bytes" % (g, float(t.group(2)) - float(t.group(1)),
+                                           float(r.group(2)) - float(r.group(1)),
+                                           os.path.getsize(os.path.join(res, "seed.trace"))))
+    c.eq("seed G=%d: the scenarios that ran" % g,
+         sorted(n + t for n in list(exp) + ["classify"] for t in tags), sorted(per))
+    saved = c.prefix
+    for tag in tags:
+        lazy = tag == LAZY or mode == "lazy"
+        # a lazy half's lines say so: "6.1 lazy: single G=16384: ..."
+        c.prefix = saved + ("lazy: " if tag == LAZY else "")
+        cl_fx, cl_fs = per.get("classify" + tag, ([], []))
+        check_classify(c, g, cl_fx, cl_fs)
+        if lazy:
+            check_lazy_windows(c, "classify", g, cl_fx, cl_fs)
+        for name, (want, never) in exp.items():
+            fx, fs = per.get(name + tag, ([], []))
+            for f in fs:
+                print("#   %s%s G=%d: %s" % (name, tag, g, short(f)))
+            bad = [l for l in fx if l.get("err") != "0"]
+            c.ok(fx and not bad, "%s G=%d: fixture calls succeeded" % (name, g),
+                 [" ".join("%s=%s" % kv for kv in l.items()) for l in bad] or "no result lines")
+            if name not in ("untrusted", "sg"):	# (bounced: xlate is the slot; map_sg has none)
+                x = [(l["phys"], l["xlate"]) for l in fx if "xlate" in l]
+                c.ok(x and all(p == t for p, t in x),
+                     "%s G=%d: the page tables translate each handle to its phys (fixture xlate)"
+                     % (name, g), x)
+            for w in want:
+                w = resolve(w, fx)
+                c.ok(any(matches(f, w) for f in fs),
+                     "%s G=%d: finding %s" % (name, g, json.dumps(w, sort_keys=True)),
+                     [short(f) for f in fs])
+            # nothing unexpected: no error findings at all (the fixture's
+            # calls are correct), none of the codes ruled out
+            wanted = {resolve(w, fx)["code"] for w in want}
+            never = (never(fx) if callable(never) else never) + TEMPORAL_NEVER[lazy]
+            stray = [f for f in fs if (f["code"].startswith(ERRORS) and f["code"] not in wanted
+                                       and f["code"] != "lifecycle.live_at_end")
+                     or f["code"] in never]
+            c.ok(not stray, "%s G=%d: no other error findings, none of %s" % (name, g, never or "-"),
+                 [short(f) for f in stray])
+            if lazy:
+                check_lazy_windows(c, name, g, fx, fs)
+            if reqs:
+                # every request of the scenario read against a device
+                # record of the mode it ran in
+                t = [int(l[k]) for l in fx for k in ("t0", "t1") if l.get(k, "").isdigit()]
+                types = sorted({(dv or {}).get("domain_type")
+                                for ts, dv in reqs if t and min(t) <= ts <= max(t)})
+                c.eq("%s G=%d: its requests are read against a %s domain (device record)"
+                     % (name, g, "DMA-FQ" if lazy else "DMA"), ["DMA-FQ" if lazy else "DMA"], types)
+            table.append((name + tag, ", ".join(sorted(
+                "%s%s" % (f["code"], (" %d pages" % f["exposed_pages"]) if f.get("exposed_pages") else
+                          (" %.1f ms" % (f["value"] / 1e6)) if f["code"] == "temporal.lazy_window" else "")
+                for f in fs)) or "none"))
+    c.prefix = saved
     for name, what in table:
         print("# seed %s G=%d: %s" % (name, g, what))
 
@@ -819,6 +937,79 @@ def x_of(ops, of):
     return next((x for x in ops if x.get("id") == of), {})
 
 
+# ---- the two-step IOVA API at the lab granule (7.2) --------------------------
+
+def check_iova(c, a, g, edu):
+    """scen_iova: each state's hint is its own buffer, so its one link at a
+    sub-granule offset maps the whole granule around it. Expected from the
+    fixture's log (the link's phys, the state's addr, the granule, what the
+    page tables translate the link's IOVA to) and the closing page-table
+    snapshot of the trace (the hardware's tables, read through debugfs), not
+    from the checker: the writes, the removals, the exposure per link, and
+    the kept state's granule in the tables at the end."""
+    lbl = "%s iova G=%d" % (a.name, g)
+    t = read(os.path.join(a.dir, "iova", "seconds")).split()
+    if len(t) == 2:
+        print("# %s: the part took %.2f s in the guest (with its recording, if any)"
+              % (lbl, float(t[1]) - float(t[0])))
+    fx = fx_lines(read(os.path.join(a.dir, "scen", "iova", "fx")))
+    allocs = [l for l in fx if l.get("cmd") == "iova_alloc"]
+    links = [l for l in fx if l.get("cmd") == "iova_link"]
+    if a.kernel == "6.1":
+        c.eq("%s: before 6.16 the fixture refuses iova_alloc" % lbl,
+             [("-95", "no_iova_api_before_6.16")] * 2, [(l.get("err"), l.get("msg")) for l in allocs])
+        return
+    bad = [l for l in fx if l.get("err") != "0"]
+    if not c.ok(len(allocs) == 2 and len(links) == 2 and not bad,
+                "%s: the fixture made every call (err=0)" % lbl, bad or fx):
+        return
+    trace = os.path.join(a.dir, "iova.trace")
+    recs = dumped(a, trace)
+    fs, _ = host_check(a, trace)
+    for al, ln in zip(allocs, links):
+        phys, addr, n = int(ln["phys"]), int(al["addr"]), int(ln["len"])
+        pad = phys % g
+        what = "link of %d bytes at +%#x in its granule" % (n, pad)
+        print("# %s: state %s: buf %#x, hint %#x, addr %#x; link phys %#x" % (
+            lbl, al["id"], int(al["buf"]), int(al["phys"]), addr, phys))
+        c.eq("%s: %s: the reservation keeps the buffer's offset in its granule (addr %% G)"
+             % (lbl, what), pad, addr % g)
+        c.ok(pad != 0, "%s: %s: the link starts inside its granule" % (lbl, what), pad)
+        c.eq("%s: %s: the page tables translate its IOVA to its phys (fixture xlate)" % (lbl, what),
+             phys, int(ln["xlate"]))
+        # the command's writes: those inside its [t0, t1] (docs/fixture.md)
+        w = [(r["iova"], r["paddr"], r["size"]) for r in recs if r.get("type") == "pt_map"
+             and int(ln["t0"]) <= r.get("ts", 0) <= int(ln["t1"])]
+        c.eq("%s: %s: one write of the whole granule around it (iova, paddr, size)" % (lbl, what),
+             [(addr - pad, phys - pad, g)], w)
+        e = [f for f in fs if f.get("request") == "iova_link" and f.get("phys") == phys
+             and f["code"].startswith("exposure.")]
+        want = {"code": "exposure.unrelated_pages" if g > P else "exposure.sub_page",
+                "exposed_bytes": g - n, "head": pad, "tail": g - pad - n,
+                "exposed_pages": (g - (-(-(pad + n) // P) - pad // P) * P) // P if g > P else 0}
+        c.eq("%s: %s: its exposure: the rest of the granule" % (lbl, what),
+             [want], [{k: f.get(k) for k in want} for f in e])
+    # the first state destroyed: its granule removed, its IOVA freed
+    a0, l0 = int(allocs[0]["addr"]), int(links[0]["phys"])
+    rm = [(r["iova"], r["unmapped"]) for r in recs if r.get("type") == "pt_unmap"]
+    c.eq("%s: the destroy removes the first link's granule" % lbl, [(a0 - l0 % g, g)], rm)
+    # the second kept: the closing snapshot's tables hold its granule
+    a1, l1 = int(allocs[1]["addr"]), int(links[1]["phys"])
+    snap = [r for r in recs if r.get("type") == "pt_snap" and r.get("phase") == "device"
+            and r.get("device") == edu and r.get("why") == "stop"]
+    got = merged((x["iova"], x["iova"] + x["size"]) for r in snap for x in r.get("ranges", []))
+    phys_ok = all(x["paddr"] - x["iova"] == (l1 - l1 % g) - (a1 - l1 % g)
+                  for r in snap for x in r.get("ranges", []))
+    c.ok(snap and got == [(a1 - l1 % g, a1 - l1 % g + g)] and phys_ok,
+         "%s: the closing page-table snapshot holds exactly the kept link's granule, at its phys"
+         % lbl, [(hex(x["iova"]), hex(x["paddr"]), x["size"]) for r in snap for x in r.get("ranges", [])])
+    errs = sorted(f["code"] for f in fs if f["code"].startswith(ERRORS))
+    c.eq("%s: the only errors: the state kept to the end (reserved, its link live)" % lbl,
+         ["lifecycle.iova_reserved_at_end", "lifecycle.live_at_end"], errs)
+    c.ok(not [r for r in recs if r.get("type") in ("pt_map", "pt_unmap") and r.get("unattributed")],
+         "%s: every page-table change attributed" % lbl)
+
+
 def check_boot(c, a):
     res, g = a.dir, a.granule
     parts = a.parts.split(",")
@@ -842,7 +1033,7 @@ def check_boot(c, a):
     if "workload" in parts:
         check_workload(c, res, g, a.mode)
     if "seed" in parts:
-        check_seed(c, res, g)
+        check_seed(c, res, g, a.mode, edu)
     # with the fix, the sg part is only the diff's "after" (seed checks it)
     if "sg" in parts and "sg_fix=0" in cmdline:
         fs = findings(read(os.path.join(res, "scen", "sg", "check")))
@@ -861,6 +1052,8 @@ def check_boot(c, a):
         check_dmadebug(c, res, g, edu, a.kernel)
     if "oracle" in parts:
         check_oracle_injected(c, a, g, edu)
+    if "iova" in parts:
+        check_iova(c, a, g, edu)
     check_oracle_all(c, a)
 
 

@@ -7,12 +7,16 @@
 # usage: guest.sh PART...   parts, in order:
 #   workload        the bench workload (tests/vm/workload.sh) recorded on
 #                   every device: trace, report
-#   seed            the seed scenarios (scenarios.sh), in one recording
+#   seed            the seed scenarios (scenarios.sh), in one recording;
+#                   in a strict boot again lazily in the same recording
+#                   (the edu group switched to DMA-FQ), then back to DMA
 #   sg              only the map_sg scenario, in a recording of its own
 #                   (what `iommu-audit diff` compares across sg_fix boots)
 #   freed           memory freed while mapped (record --free-hooks), with
 #                   IOMMU_DEBUG_PAGEALLOC's warnings (dmesg) beside it
 #   oracle          the page-table oracle's injected difference (scen_oracle)
+#   iova            the two-step IOVA API at the lab granule (scen_iova;
+#                   7.2 with iommu_lab.sg_fix=0)
 #   dmadebug        the lifecycle bugs with dma-debug reporting every error
 #                   (ends with the fixture unbound: run it last)
 #   random          the randomized differential program (tests/vm/cases/
@@ -96,12 +100,41 @@ for part in "$@"; do
 		echo "$_t0 $_tg $_t1" | awk '{ printf "total %.1f guest %.1f output %.1f\n", $3 - $1, $2 - $1, $3 - $2 }'
 		end
 		;;
-	seed|sg|oracle|freed|dmadebug)
+	seed|sg|oracle|freed|dmadebug|iova)
 		[ $loaded -eq 1 ] || fixture_load
 		loaded=1
 		case "$part" in
-		seed) scenario seed "" "" --each ;;
+		seed)
+			scenario seed "" "" --each
+			# strict again for the parts after it (scen_seed
+			# ended lazy): a new default domain, as at boot
+			if [ "$IA_MODE" = strict ]; then
+				read -r _t0 _ < /proc/uptime
+				sec seed/restore
+				(. "$LAB/scenarios.sh" && group_type DMA)
+				read -r _t1 _ < /proc/uptime
+				echo "restore_seconds start=$_t0 end=$_t1"
+				end
+			fi
+			;;
 		sg) scenario sg ;;
+		iova)
+			read -r _t0 _ < /proc/uptime
+			# before 6.16 (no IOVA API) only the fixture's
+			# refusal: a recording would hold nothing
+			_v=$(uname -r)
+			_mj=${_v%%.*} _mn=${_v#*.}
+			_mn=${_mn%%.*}
+			if [ "$_mj" -gt 6 ] || { [ "$_mj" -eq 6 ] && [ "$_mn" -ge 16 ]; }; then
+				scenario iova
+			else
+				: > /tmp/iova.fx
+				(FX_LOG=/tmp/iova.fx; . "$LAB/scenarios.sh" && scen_iova)
+				sec scen/iova/fx; cat /tmp/iova.fx; end
+			fi
+			read -r _t1 _ < /proc/uptime
+			sec iova/seconds; echo "$_t0 $_t1"; end
+			;;
 		oracle) scenario oracle "map_single 300 100 from" ;;
 		freed)
 			dmesg -c > /dev/null

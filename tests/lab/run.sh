@@ -27,7 +27,7 @@ BOOTS=(
 	"g16384        16384 strict 6144 workload,seed,sg,dmadebug,random -"
 	"g65536        65536 strict 6144 workload,seed,oracle,random -"
 	"g16384-lazy   16384 lazy   2048 workload,freed         iommu.debug_pagealloc=1"
-	"g16384-nosgfix 16384 strict 2048 sg                    iommu_lab.sg_fix=0"
+	"g16384-nosgfix 16384 strict 2048 sg,iova               iommu_lab.sg_fix=0"
 )
 only=()
 versions=()

@@ -7,14 +7,53 @@
 # function, and folding would merge the scenarios' findings) and check.py
 # gives each scenario the findings inside the time span of its fixture
 # calls (their t0/t1 and the findings' ts are both CLOCK_MONOTONIC).
+# In a strict boot the same recording then runs them all again lazily
+# (scen_seed_lazy): lazy mode at every granule without a boot or a BPF
+# load of its own.
 SEED_SCENARIOS="single coherent contig atomic pages noncontig sg untrusted classify"
 scen_seed() {
+	seed_run ""
+	[ "$IA_MODE" = lazy ] || scen_seed_lazy
+}
+
+# seed_run TAG: every seed scenario, each after a "scen=NAME TAG" line
+seed_run() {
 	for _s in $SEED_SCENARIOS; do
-		echo "scen=$_s" >> "$FX_LOG"
+		echo "scen=$_s$1" >> "$FX_LOG"
 		[ "$_s" != untrusted ] || iafx untrusted 1 > /dev/null
 		"scen_$_s"
 		[ "$_s" != untrusted ] || iafx untrusted 0 > /dev/null
 	done
+}
+
+# The edu group's default domain switched to DMA-FQ at run time
+# (/sys/kernel/iommu_groups/N/type, docs/lab-kernel.md "Lazy mode without
+# a lazy boot"), the seed scenarios again tagged "@lazy", and a wait for
+# the flush queue's timer (10 ms) so that every lazy unmap is flushed
+# inside the recording.
+scen_seed_lazy() {
+	read -r _u0 _ < /proc/uptime
+	echo "scen=switch" >> "$FX_LOG"
+	group_type DMA-FQ >> "$FX_LOG"
+	seed_run @lazy
+	sleep 0.2
+	read -r _u1 _ < /proc/uptime
+	# what the lazy half cost in the guest (its trace's output aside)
+	echo "seed_lazy_seconds start=$_u0 end=$_u1" >> "$FX_LOG"
+}
+
+# group_type TYPE: unbind the fixture, write TYPE to the edu device's IOMMU
+# group type, bind it again. Prints the unbind line, "group_type want=TYPE
+# rc=WRITE-STATUS now=WHAT-THE-FILE-SAYS err=WRITE-ERROR" and the probe
+# line (its domain= and granule= are the new domain's, as the fixture reads
+# them).
+group_type() {
+	_gt=/sys/bus/pci/devices/$IA_EDU_BDF/iommu_group/type
+	iafx unbind
+	_err=$( (echo "$1" > "$_gt") 2>&1)
+	_rc=$?
+	echo "group_type want=$1 rc=$_rc now=$(cat "$_gt") err=$(echo $_err | tr ' ' _)"
+	iafx bind
 }
 
 # fx CMD ARGS...: one fixture command (docs/fixture.md); its id in $FX_ID,
@@ -167,4 +206,21 @@ scen_oracle() {
 	fx map_single 100 200 to && fx iommu_unmap "$FX_ID"
 	fx map_single 100 200 to && fx pt_clear "$FX_ID"
 	fx unmap "$IA_SETUP_ID"
+}
+
+# The two-step IOVA API (7.2) at the lab granule: a link at a sub-granule
+# offset maps, and exposes, the whole granule around it. Each reservation's
+# phys hint is POFF into its own buffer (iova_alloc SIZE buf+POFF), which
+# its one link then links (BUF = the state): the offset inside the granule
+# is the buffer's, known only once it exists. The first state is synced
+# and destroyed; the second stays linked to the end, so the closing
+# page-table snapshot must hold its granule (and the checker reports it
+# still reserved). Needs iommu_lab.sg_fix=0: patch 0003 makes
+# dma_iova_try_alloc() decline otherwise; 6.1 refuses every iova_ command.
+scen_iova() {
+	fx iova_alloc 0x600 buf+0x200 && _s=$FX_ID &&
+		fx iova_link "$_s" 0 0x600 to 0x200 "$_s" &&
+		fx iova_sync "$_s" 0 0x600 && fx iova_destroy "$_s"
+	fx iova_alloc 0x1000 buf+0x100 && _k=$FX_ID &&
+		fx iova_link "$_k" 0 0x1000 to 0x100 "$_k"
 }
