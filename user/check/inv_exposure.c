@@ -35,6 +35,8 @@
 #include "check/invariant.h"
 #include "check/devstats.h"
 
+#define MAX_RANGES 512
+
 struct sub_ctx {
 	__u64 start, end;	/* the exposed piece being trimmed */
 	__u64 self;		/* request id: not "another live buffer" */
@@ -378,7 +380,7 @@ static void report_stack(struct ck_ctx *x)
 
 static void exposure_map(struct ck_ctx *x)
 {
-	struct ck_pt *req = x->c->exp_req, *map = x->c->exp_map;
+	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
 	const struct ck_pending *p = x->p;
 	__u64 mapped = 0, requested = 0, exposed, spans = 0;
 	struct gaps g = { .x = x };
@@ -387,7 +389,7 @@ static void exposure_map(struct ck_ctx *x)
 
 	if (x->req->hdr.flags & IA_REQ_F_STACK)
 		report_stack(x);
-	for (size_t i = 0; i < p->maps.n && nmap < CK_EXPOSURE_RANGES; i++)
+	for (size_t i = 0; i < p->maps.n && nmap < MAX_RANGES; i++)
 		if (!p->maps.v[i].result)
 			map[nmap++] = p->maps.v[i];
 	nmap = ck_merge_ranges(map, nmap);
@@ -395,7 +397,7 @@ static void exposure_map(struct ck_ctx *x)
 		mapped += map[i].size;
 	x->dev->stats.maps++;
 	x->dev->stats.bytes_mapped += mapped;
-	nreq = ck_requested_ranges(x, req, CK_EXPOSURE_RANGES);
+	nreq = ck_requested_ranges(x, req, MAX_RANGES);
 	if (nreq <= 0 || !nmap)
 		return;	/* remapped allocation, or nothing mapped: no ranges */
 	for (int i = 0; i < nreq; i++)

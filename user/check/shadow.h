@@ -267,8 +267,6 @@ struct ck_oracle {
 	struct ia_oracle_stats st;
 };
 
-#define CK_EXPOSURE_RANGES	512	/* ranges exposure_map() compares */
-
 struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
@@ -302,10 +300,6 @@ struct ia_checker {
 	 * cache names and page kinds (ia_page_kind_str), comma-separated */
 	char sensitive[256];
 	struct ck_oracle oracle;
-	/* exposure_map()'s scratch (inv_exposure.c): one root request's merged
-	 * page-table writes and requested ranges. Per checker, not static:
-	 * `diff` runs two checkers, and no state outlives its checker. */
-	struct ck_pt exp_map[CK_EXPOSURE_RANGES], exp_req[CK_EXPOSURE_RANGES];
 };
 
 /* What one root request's invariants look at (invariant.h). */
