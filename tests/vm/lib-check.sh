@@ -48,13 +48,13 @@ fx_result_json() {
 			or ((.value | type) == "string" and (.value | test("[\t\n\\\\]")))
 			then "\u0001" else .value | tostring end)] | @tsv' "$OUT/result.json")
 }
-# fx_res ID FIELD: FIELD of fixture command ID's result line, as
-# `jq -r '.[] | select(.id == ID) | .FIELD // empty' result.json | tail -n 1`
-# prints it, from FX_RES: the fixture case asks about 750 times per check,
+# rq COND FIELD: FIELD of the (last) result line matching the jq COND
+rq() { jq -r ".[] | select($1) | .$2 // empty" "$OUT/result.json" | tail -n 1; }
+# fx_res ID FIELD: what `rq ".id == ID" FIELD` prints, from FX_RES: the fixture case asks about 750 times per check,
 # and a jq process per question was 40 s of a 67-s check (7.2 strict).
 fx_res() {
 	if [ "${FX_RES["$1 $2"]-}" = $'\001' ]; then
-		jq -r ".[] | select(.id == $1) | .$2 // empty" "$OUT/result.json" | tail -n 1
+		rq ".id == $1" "$2"
 	elif [ -n "${FX_RES["$1 $2"]+set}" ]; then
 		printf '%s\n' "${FX_RES["$1 $2"]}"
 	fi

@@ -193,8 +193,6 @@ guest() {
 # tag_id TAG / tag_rc TAG: fixture id and iafx exit status of a tagged command
 tag_id() { awk -v t="$1" '$1 == t { v = $2 } END { print v }' "$OUT/tags"; }
 tag_rc() { awk -v t="$1" '$1 == t { v = $3 } END { print v }' "$OUT/tags"; }
-# rq COND FIELD: FIELD of the (last) result line matching the jq COND
-rq() { jq -r ".[] | select($1) | .$2 // empty" "$OUT/result.json" | tail -n 1; }
 # res TAG FIELD: a field of a tagged command's result line
 res() { fx_res "$(tag_id "$1")" "$2"; }
 # win TAG: its time window, "t0; t1" for in_win()
