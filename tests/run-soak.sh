@@ -143,6 +143,12 @@ echo "# scrape latency over $nscr scrapes: median $lat_med ms, max $lat_max ms; 
 # Prometheus' default scrape timeout is 10 s
 awk -v x="$lat_max" 'BEGIN { exit !(x < 5000) }' && _ok "scrape latency under 5 s (max $lat_max ms)" ||
 	_fail "a scrape took $lat_max ms"
+# the snapshot is taken between the reader's polls: it must move at
+# every scrape while fio runs, however far behind the reader is (a poll
+# reads for 100 ms at most); a frozen one read as "caught up" once
+echo "# events_total / ring bytes pending by scrape:" $(awk '{ printf "%s/%s ", $5, $6 }' "$OUT/scrapes")
+assert_eq "scrapes under load whose events_total did not grow (a frozen snapshot)" "" \
+	"$(awk 'NR > 1 && $5 <= prev { printf "%s ", $1 } { prev = $5 }' "$OUT/scrapes")"
 promtool=$("$root/tools/promtool.sh")
 if "$promtool" check metrics < "$OUT/final.prom" > "$work/promtool.txt" 2>&1; then
 	_ok "promtool check metrics: the final scrape"
@@ -158,6 +164,9 @@ m() {	# metric value: NAME [LABEL-SUBSTRING [FILE]] (sum of matching series; the
 	awk -v n="$1" -v l="${2:-}" '$1 ~ "^"n"({|$)" && index($1, l) { s += $2 } END { printf "%.0f\n", s }' "${3:-$OUT/final.prom}"
 }
 assert_eq "events lost (all causes)" 0 "$(m iommu_audit_events_lost_total)"
+echo "# reader: $(m iommu_audit_ring_reads_cut_total) polls cut at the read budget (behind), ring $(m iommu_audit_ring_size_bytes) bytes"
+assert_eq "the final scrape: nothing waiting in the ring (caught up)" "iommu_audit_ring_pending_bytes 0" \
+	"$(grep '^iommu_audit_ring_pending_bytes ' "$OUT/final.prom")"
 assert_eq "coverage complete" 1 "$(m iommu_audit_coverage_complete)"
 # /proc/kallsyms readable (vmemmap_base): without it every phys read 0
 assert_eq "the struct page -> phys symbol found" 1 "$(m iommu_audit_hook_attached 'hook="page_to_phys"')"
@@ -188,10 +197,12 @@ for d in nvme virtio; do
 	maps=$(m iommu_audit_maps_total "device=\"$bdf\"")
 	echo "# $d: fio $ios I/Os, monitor $maps maps, $(m iommu_audit_mapped_bytes_total "device=\"$bdf\"") bytes mapped, $(m iommu_audit_lazy_flush_window_seconds_count "device=\"$bdf\"") lazy windows"
 	assert_ge "$d: fio did I/O" 100 "$ios"
-	# each direct I/O maps its buffer once; nvme showed ~9% fewer root
-	# maps than fio's I/Os in the first runs (unexplained, reported):
-	# at least 90%, so that a monitor missing more fails
-	assert_ge "$d: maps_total >= 90% of fio's I/Os" $((ios * 9 / 10)) "$maps"
+	# each direct I/O maps its buffer at least once. The first runs
+	# counted ~9% fewer nvme maps than fio's I/Os, and 57% on a loaded
+	# host: the snapshot froze while the reader was behind (now its polls
+	# have a time budget, loader.c), and settle took two frozen scrapes
+	# for caught up; since, maps >= I/Os (59233 for 59169)
+	assert_ge "$d: maps_total >= fio's I/Os" "$ios" "$maps"
 done
 # the metrics are a snapshot up to a second old: the last ping may be after it
 assert_ge "e1000e: frames mapped (pings $(cat "$OUT/pings"), the last 4 may be after the snapshot)" \

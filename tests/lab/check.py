@@ -679,9 +679,17 @@ def check_freed(c, res, g, mode, boot):
          1, len(at("lifecycle.freed_while_mapped", page)))
     c.eq("freed G=%d %s: slab object freed while mapped: lifecycle.freed_while_mapped" % (g, mode),
          1, len(at("lifecycle.freed_while_mapped", slab)))
-    c.eq("freed G=%d %s: page freed after unmap, before the flush: temporal.freed_before_flush"
-         % (g, mode), 1 if mode == "lazy" else 0,
-         len([f for f in fs if f["code"] == "temporal.freed_before_flush"]))
+    # lazy: the fixture's buf (the third map's page, freed by the fixture
+    # right after its unmap), once; at G > 4K other owners' frees inside
+    # the fixture's granules may follow (check_freed_exact). strict: none
+    fbf = [f for f in fs if f["code"] == "temporal.freed_before_flush"]
+    if mode == "lazy":
+        c.eq("freed G=%d %s: page freed after unmap, before the flush: temporal.freed_before_flush"
+             " at the fixture's buf" % (g, mode), 1, len(at("temporal.freed_before_flush",
+                                                             int(maps[2]["buf"]))))
+    else:
+        c.eq("freed G=%d %s: no temporal.freed_before_flush (no flush queue)" % (g, mode),
+             [], [short(f) for f in fbf])
     check_freed_exact(c, res, g, mode, fs, frees, maps)
     # IOMMU_DEBUG_PAGEALLOC, where the kernel has it and it is on. Its
     # WARN (with the task: "CPU#1: iafx/339") comes before each "Detected
@@ -745,8 +753,8 @@ def check_freed_exact(c, res, g, mode, fs, frees, maps):
          "%s: the slab object's free is recorded as a slab free" % lbl, rec)
     # every occurrence (check --each on the host: the guest's output folds
     # the others' frees by call site)
-    each = [f for f in host_check(c, os.path.join(res, "freed.trace"))[0]
-            if f["code"] == "lifecycle.freed_while_mapped"]
+    each_all = host_check(c, os.path.join(res, "freed.trace"))[0]
+    each = [f for f in each_all if f["code"] == "lifecycle.freed_while_mapped"]
     mine = {int(fr["phys"]) for fr in frees}
     granules = {int(m["phys"]) // g for m in maps}
     others = [f for f in each if f.get("phys") not in mine]
@@ -761,10 +769,31 @@ def check_freed_exact(c, res, g, mode, fs, frees, maps):
              "mapped granules" % (lbl, len(others)),
              [short(f) + " phys=0x%x" % f.get("phys", 0) for f in others])
     if mode == "lazy":
+        # after an unmap the granule stays reachable until the flush: a
+        # free in it by anyone then is temporal.freed_before_flush. The
+        # fixture frees only its buf so; at G > 4K the others are other
+        # owners' pages inside the fixture's mapped granules (seen on 7.2
+        # g16384-lazy: 2 besides the buf, one granule below it)
         buf = int(maps[2]["buf"])
-        fb = [f for f in fs if f["code"] == "temporal.freed_before_flush"]
-        c.eq("%s: freed before the flush: the third map's page (the fixture's buf)" % lbl,
-             [buf], [f.get("phys") for f in fb])
+        fb = [f for f in each_all if f["code"] == "temporal.freed_before_flush"]
+        c.eq("%s: freed before the flush: the third map's page (the fixture's buf), once" % lbl,
+             [buf], [f.get("phys") for f in fb if f.get("phys") == buf])
+        # on other devices (their own lazy unmaps: nvme, e1000e) the
+        # fixture's log says nothing of what is mapped: shown, not checked
+        dev = next((f.get("device") for f in fb if f.get("phys") == buf), None)
+        for f in fb:
+            if f.get("device") != dev:
+                print("#   %s: freed before the flush on %s: %s" % (lbl, f.get("device"), short(f)))
+        fo = [f for f in fb if f.get("phys") != buf and f.get("device") == dev]
+        if g == P:
+            c.eq("%s: freed before the flush: nothing but the fixture's buf" % lbl, [],
+                 [short(f) for f in fo])
+        else:
+            bad = [f for f in fo if f.get("phys", 0) // g not in granules or
+                   any(x.startswith("fx_") for x in f.get("stack", []))]
+            c.ok(not bad, "%s: freed before the flush: the %d others are other owners' frees "
+                 "inside the fixture's mapped granules" % (lbl, len(fo)),
+                 [short(f) + " phys=0x%x" % f.get("phys", 0) for f in bad])
 
 
 # ---- the boot ----------------------------------------------------------------

@@ -71,20 +71,24 @@ stop() {
 	done
 }
 # settle FILE [FROM]: scrape into FILE until the monitor has caught up:
-# events_total other than FROM (the count before the workload) and equal
-# to the one a second before (30 s at most). It reads its ring on a 100 ms
-# poll (or when an eighth of it waits), and under load (CI runs a lab boot
-# beside this one) it can lag the workload by seconds: seen once, the
-# final scrape counted 23102 nvme maps for fio's 28519 I/Os, 0 events
-# lost; and once the dd's 64 reads were not in two scrapes a second apart
-# after it, events_total 0 in both. Prints the tries.
+# events_total other than FROM (the count before the workload), equal to
+# the one a second before, and nothing waiting in the ring (30 s at most).
+# The monitor reads its ring on a 100 ms poll (or when an eighth of it
+# waits), and under load (CI runs a lab boot beside this one) it lags the
+# workload by seconds: seen, the final scrape counted 23102 nvme maps for
+# fio's 28519 I/Os, 0 events lost; and the dd's 64 reads not in two
+# scrapes a second apart after it, events_total 0 in both. Until the
+# reader's polls had a time budget (loader.c), its snapshot also froze
+# while it was behind, so two equal scrapes did not mean caught up (24770
+# maps for 43518 I/Os); the backlog gauge says it. Prints the tries.
 settle() {
 	local prev='' cur i=0
 	while [ $i -lt 30 ]; do
 		i=$((i + 1))
 		ia-scrape 127.0.0.1 $port /metrics "$1" > /dev/null
 		cur=$(grep '^iommu_audit_events_total ' "$1")
-		[ -n "$cur" ] && [ "$cur" = "$prev" ] && [ "$cur" != "iommu_audit_events_total ${2:-}" ] && break
+		[ -n "$cur" ] && [ "$cur" = "$prev" ] && [ "$cur" != "iommu_audit_events_total ${2:-}" ] &&
+			grep -q '^iommu_audit_ring_pending_bytes 0$' "$1" && break
 		prev=$cur
 		sleep 1
 	done
@@ -139,7 +143,11 @@ while :; do
 		systemctl show -P MainPID $unit > "$OUT/reload.pid"
 		rotated=1
 	fi
-	echo "$t $(ia-scrape 127.0.0.1 $port /metrics "$OUT/last.prom")" >> "$OUT/scrapes"
+	# with the snapshot's events_total and ring backlog: it must move
+	# while fio runs (the reader's timers run under load)
+	echo "$t $(ia-scrape 127.0.0.1 $port /metrics "$OUT/last.prom")" \
+		"$(awk '$1 == "iommu_audit_events_total" || $1 == "iommu_audit_ring_pending_bytes" { printf "%s ", $2 }' "$OUT/last.prom")" \
+		>> "$OUT/scrapes"
 	sleep 5
 done
 wait_fio=0

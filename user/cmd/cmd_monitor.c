@@ -263,9 +263,14 @@ static int render(struct mon *m, FILE *out)
 	__u64 lost[IA_DROP_MAX];
 	struct ia_prom_run r = { .meta = m->meta, .lost = lost, .state = &st,
 				 .programs = m->programs, .start_time = m->start_time };
+	struct ia_reader_stats rd;
 	int ret;
 
 	ia_session_drops(m->s, lost);
+	ia_session_reader(m->s, &rd);	/* unmapped positions: ring_size 0, not written */
+	r.ring_size = rd.ring_size;
+	r.ring_pending = rd.ring_pending;
+	r.reads_cut = rd.reads_cut;
 	if (m->production)
 		return render_prod(m, out, &r, &st);
 	r.records = m->records;

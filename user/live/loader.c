@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -30,6 +32,17 @@ struct ia_session {
 	ia_event_fn on_event;
 	void *ctx;
 	int cb_err;
+	/* ia_session_poll()'s read budget (on_sample()): records read in
+	 * this poll, when it must end, whether it ended so, and how often */
+	__u64 poll_read;
+	double poll_deadline;
+	bool poll_cut;
+	__u64 reads_cut;
+	/* the ring's consumer and producer position pages, read-only
+	 * (ia_session_reader()); MAP_FAILED when they could not be mapped */
+	void *ring_pos;
+	long ring_page;
+	__u64 ring_size;
 	/* ia_ksym_names[]' addresses (0: not listed); ksym_err: errno of an
 	 * unreadable /proc/kallsyms, else 0 */
 	__u64 ksym_addr[IA_NR_KSYMS];
@@ -507,14 +520,36 @@ static void unload(struct ia_session *s)
 	s->skel = NULL;
 }
 
+/*
+ * libbpf's consume loops for as long as the ring has data: a workload that
+ * fills it as fast as the checker reads would keep the reader in one call
+ * for minutes, and what the loop does between polls (the metrics snapshot,
+ * the textfile, SIGTERM, SIGHUP, the status line) would wait as long; seen
+ * in the soak under a loaded host: /metrics frozen while fio ran, then two
+ * equal scrapes read as "caught up" with 40% of the maps still in the ring.
+ * So a poll reads for IA_READ_BUDGET_MS from its first record and then
+ * stops (the record is consumed: libbpf advances before the callback); the
+ * rest waits for the next poll, which finds it at once.
+ */
+#define IA_READ_BUDGET_MS	IA_POLL_MS
+#define IA_READ_CLOCK_EVERY	64	/* records between clock reads */
+
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct ia_session *s = ctx;
 	int ret = s->on_event ? s->on_event(s->ctx, data, len) : 0;
 
-	if (ret < 0)
+	if (ret < 0) {
 		s->cb_err = ret;
-	return ret < 0 ? ret : 0;
+		return ret;
+	}
+	if (s->poll_read++ == 0) {
+		s->poll_deadline = ia_mono_s() + IA_READ_BUDGET_MS / 1000.0;
+	} else if (s->poll_read % IA_READ_CLOCK_EVERY == 0 && ia_mono_s() >= s->poll_deadline) {
+		s->poll_cut = true;
+		return -EAGAIN;	/* ends the consume; ia_session_poll() knows why */
+	}
+	return 0;
 }
 
 struct ia_session *ia_session_open(const struct ia_session_opts *o,
@@ -603,6 +638,12 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		ia_session_close(s);
 		return NULL;
 	}
+	/* the two position pages, read-only, for the backlog (as bpftool's
+	 * and libbpf's own mappings: page 0 consumer, page 1 producer) */
+	s->ring_page = sysconf(_SC_PAGESIZE);
+	s->ring_size = bpf_map__max_entries(s->skel->maps.events);
+	s->ring_pos = mmap(NULL, 2 * s->ring_page, PROT_READ, MAP_SHARED,
+			   bpf_map__fd(s->skel->maps.events), 0);
 	phase(s, "ring buffer");
 	/* every program attached: frames and records from now on (state.bpf.c) */
 	__atomic_store_n(&s->skel->bss->armed, 1, __ATOMIC_RELEASE);
@@ -611,13 +652,19 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 
 int ia_session_poll(struct ia_session *s, int timeout_ms)
 {
-	int ret = ring_buffer__poll(s->rb, timeout_ms);
+	int ret;
 
+	s->poll_read = 0;
+	s->poll_cut = false;
+	ret = ring_buffer__poll(s->rb, timeout_ms);
 	/* the programs wake us only past a fill level (ia_wake_flags()):
 	 * after a timeout, take what came in without a wakeup */
 	if (ret == 0)
 		ret = ring_buffer__consume(s->rb);
-
+	if (s->poll_cut) {	/* on_sample()'s budget, not an error */
+		s->reads_cut++;
+		return s->poll_read > INT_MAX ? INT_MAX : (int)s->poll_read;
+	}
 	if (s->cb_err) {
 		ret = s->cb_err;
 		s->cb_err = 0;
@@ -650,6 +697,24 @@ static int percpu_sum(int fd, __u32 n, __u64 *out)
 			out[k] += vals[c];
 	}
 	free(vals);
+	return 0;
+}
+
+int ia_session_reader(const struct ia_session *s, struct ia_reader_stats *r)
+{
+	const char *pos = s->ring_pos;
+	unsigned long cons, prod;
+
+	memset(r, 0, sizeof(*r));
+	r->reads_cut = s->reads_cut;
+	if (!pos || pos == MAP_FAILED)
+		return -ENODATA;
+	/* the kernel's order: the producer advances after the record is
+	 * written, we read ours first (a backlog never negative) */
+	cons = __atomic_load_n((const unsigned long *)pos, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n((const unsigned long *)(pos + s->ring_page), __ATOMIC_ACQUIRE);
+	r->ring_size = s->ring_size;
+	r->ring_pending = prod > cons ? prod - cons : 0;
 	return 0;
 }
 
@@ -771,6 +836,8 @@ void ia_session_close(struct ia_session *s)
 	if (!s)
 		return;
 	ring_buffer__free(s->rb);
+	if (s->ring_pos && s->ring_pos != MAP_FAILED)
+		munmap(s->ring_pos, 2 * s->ring_page);
 	s->t_last = ia_mono_s();
 	unload(s);
 	phase(s, "unload (programs and maps)");

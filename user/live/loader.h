@@ -55,6 +55,8 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 /*
  * Consume events for up to timeout_ms; returns events handled or -errno.
  * A negative value returned by on_event stops the poll and is returned.
+ * A poll reads for at most IA_POLL_MS from its first record, so that a
+ * caller's timers run while a workload keeps the ring full (loader.c).
  * The programs do not wake the reader per record, only when an eighth of
  * the ring waits: a record is read at most IA_POLL_MS after it was made
  * when the session is polled with that timeout (run.c does).
@@ -65,6 +67,17 @@ int ia_session_poll(struct ia_session *s, int timeout_ms);
 /* Per-hook outcome on this kernel; *n set to the count. */
 const struct ia_hook_status *ia_session_hooks(const struct ia_session *s,
 					      size_t *n);
+
+/*
+ * How the reader keeps up: the ring's size and the bytes written to it and
+ * not read yet (its positions, mapped read-only), and the polls cut short
+ * at the read budget with records still waiting (the reader was behind).
+ * -ENODATA when the positions could not be mapped (ring_* then 0).
+ */
+struct ia_reader_stats {
+	__u64 ring_size, ring_pending, reads_cut;
+};
+int ia_session_reader(const struct ia_session *s, struct ia_reader_stats *r);
 
 /* Sum of the per-CPU drop counters, indexed by enum ia_drop. */
 int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX]);

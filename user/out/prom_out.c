@@ -173,6 +173,21 @@ static void health(FILE *out, const struct ia_prom_run *r)
 	for (int i = 0; i < IA_DROP_MAX; i++)
 		fprintf(out, "iommu_audit_events_lost_total{cause=\"%s\"} %" PRIu64 "\n",
 			causes[i], (uint64_t)r->lost[i]);
+	if (r->ring_size) {
+		/* a reader behind its workload: pending near the size is
+		 * where ringbuf losses come next */
+		family(out, "iommu_audit_ring_size_bytes", "gauge",
+		       "The event ring's size.");
+		fprintf(out, "iommu_audit_ring_size_bytes %" PRIu64 "\n", (uint64_t)r->ring_size);
+		family(out, "iommu_audit_ring_pending_bytes", "gauge",
+		       "Bytes of records in the ring not read yet.");
+		fprintf(out, "iommu_audit_ring_pending_bytes %" PRIu64 "\n",
+			(uint64_t)r->ring_pending);
+		family(out, "iommu_audit_ring_reads_cut_total", "counter",
+		       "Reads ended at the time budget with records still waiting (reader behind).");
+		fprintf(out, "iommu_audit_ring_reads_cut_total %" PRIu64 "\n",
+			(uint64_t)r->reads_cut);
+	}
 	family(out, "iommu_audit_malformed_records_total", "counter",
 	       "Records too short for their type (never read).");
 	fprintf(out, "iommu_audit_malformed_records_total %" PRIu64 "\n",

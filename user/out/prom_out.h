@@ -30,6 +30,8 @@ struct ia_prom_run {
 	const struct ia_checker_state *state;	/* NULL: not written */
 	int programs;				/* BPF programs attached; < 0: unknown */
 	double start_time;			/* Unix seconds; 0: not written */
+	/* a live run's reader (loader.h ia_reader_stats); ring_size 0: not written */
+	__u64 ring_size, ring_pending, reads_cut;
 };
 
 /* Write the exposition; 0, or -EIO when out failed. */
