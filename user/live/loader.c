@@ -652,11 +652,15 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 
 int ia_session_poll(struct ia_session *s, int timeout_ms)
 {
+	bool behind = s->poll_cut;	/* the last poll left records waiting */
 	int ret;
 
 	s->poll_read = 0;
 	s->poll_cut = false;
-	ret = ring_buffer__poll(s->rb, timeout_ms);
+	/* not after a cut: the programs wake us only past a fill level, so
+	 * the wait would last the whole timeout with the ring part full
+	 * (seen: 11 of 16 MiB pending in the soak, against 2 KiB uncut) */
+	ret = behind ? 0 : ring_buffer__poll(s->rb, timeout_ms);
 	/* the programs wake us only past a fill level (ia_wake_flags()):
 	 * after a timeout, take what came in without a wakeup */
 	if (ret == 0)
