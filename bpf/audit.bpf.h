@@ -50,7 +50,15 @@ struct ia_dev_state {
 	__u32 max_seg_size;
 	__u32 untrusted;
 	__u32 allowed;		/* passes the --device filter */
-	__u32 pad;
+	/* the domain's type: DMA -> DMA-FQ is switched in place, the same
+	 * domain, with the driver bound (iommu_group_store_type()) */
+	__u32 domain_type;
+	/* of the domain above, read when it changed (production mode's
+	 * per-request figures): its IOVA granule (0: no IOVA cookie), and
+	 * its cookie when its unmaps wait for the flush queue
+	 * (cookie->fq_domain set), else 0 */
+	__u64 granule;
+	__u64 fq_cookie;
 };
 
 /* Frame id of a request of a device the --device filter excludes: its

@@ -136,8 +136,12 @@ static __always_inline bool ia_dev_allowed(const char *name)
  * Called on every root request: a hash lookup and a few reads when nothing
  * changed. Returns whether the device passes the --device filter. flags:
  * IA_DEV_* bits of why the record is sent besides a change (the unbind).
+ * The bus and the untrusted bit (set when the PCI device is enumerated,
+ * pci_setup_device()) are read only when something else changed: a struct
+ * device reused for another device comes with another domain or driver.
  */
-static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags)
+static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags,
+						 __u64 *granule, __u64 *fq_cookie)
 {
 	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
 	struct ia_dev_state now = {}, *old;
@@ -147,21 +151,34 @@ static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags
 
 	dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
 	now.domain = (__u64)dom;
+	now.domain_type = dom ? BPF_CORE_READ(dom, type) : 0;
 	now.driver = (__u64)BPF_CORE_READ(dev, driver);
 	now.bus_dma_limit = BPF_CORE_READ(dev, bus_dma_limit);
 	maskp = BPF_CORE_READ(dev, dma_mask);
 	if (maskp)
 		bpf_probe_read_kernel(&now.dma_mask, sizeof(now.dma_mask), maskp);
 	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary);
-	now.untrusted = ia_dev_pci_flags(dev);
 
 	old = bpf_map_lookup_elem(&devs, &key);
-	if (old && old->domain == now.domain && old->driver == now.driver &&
-	    old->dma_mask == now.dma_mask &&
+	if (old && old->domain == now.domain && old->domain_type == now.domain_type &&
+	    old->driver == now.driver && old->dma_mask == now.dma_mask &&
 	    old->bus_dma_limit == now.bus_dma_limit &&
 	    old->seg_boundary == now.seg_boundary &&
-	    old->max_seg_size == now.max_seg_size && old->untrusted == now.untrusted)
+	    old->max_seg_size == now.max_seg_size && !(flags & IA_DEV_UNBOUND)) {
+		*granule = old->granule;
+		*fq_cookie = old->fq_cookie;
 		return old->allowed;
+	}
+	now.untrusted = ia_dev_pci_flags(dev);
+	if (dom) {
+		struct iommu_dma_cookie *cookie = BPF_CORE_READ(dom, iova_cookie);
+
+		now.granule = ia_domain_granule(dom, cookie);
+		if (now.granule && BPF_CORE_READ(cookie, fq_domain))
+			now.fq_cookie = (__u64)cookie;
+	}
+	*granule = now.granule;
+	*fq_cookie = now.fq_cookie;
 
 	e = ia_reserve(IA_EV_DEVICE, sizeof(*e));
 	if (!e)
@@ -177,6 +194,13 @@ static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags
 		bpf_ringbuf_discard(e, 0);
 	bpf_map_update_elem(&devs, &key, &now, BPF_ANY);
 	return now.allowed;
+}
+
+static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags)
+{
+	__u64 g, fq;
+
+	return ia_dev_observe_state(dev, flags, &g, &fq);
 }
 
 static __always_inline bool ia_dev_observe(struct device *dev)

@@ -171,8 +171,11 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret)
 	struct prod_live_key k;
 	struct ia_prod_dev *c;
 	__u8 one = 1;
+	__u64 fq;
 
-	if (!ia_dev_observe(dev))
+	/* the granule as the device state holds it: read again only when
+	 * the device's domain, its type or driver changed (device.bpf.h) */
+	if (!ia_dev_observe_state(dev, 0, &g, &fq))
 		return;
 	c = dev_counters((__u64)dev);
 	if (!c)
@@ -181,7 +184,6 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret)
 		c->failed++;
 		return;
 	}
-	g = ia_dev_granule(dev);
 	page = 1ULL << page_shift;
 	if (!g)
 		g = page;
@@ -243,21 +245,14 @@ static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret)
 {
 	struct device *dev = (void *)a[0];
 	struct prod_live_key k = { .dev = (__u64)dev };
-	struct iommu_group *grp;
-	struct iommu_domain *dom;
-	struct iommu_dma_cookie *cookie;
 	struct ia_prod_dev *c;
-	__u64 g;
+	__u64 g, fq;
 
-	if (!ia_dev_observe(dev))
+	if (!ia_dev_observe_state(dev, 0, &g, &fq))
 		return;
 	c = dev_counters((__u64)dev);
 	if (!c)
 		return;
-	grp = BPF_CORE_READ(dev, iommu_group);
-	dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
-	cookie = dom ? BPF_CORE_READ(dom, iova_cookie) : NULL;
-	g = dom ? ia_domain_granule(dom, cookie) : 0;
 	if (!g)
 		g = 1ULL << page_shift;
 	k.iova = a[1] & ~(g - 1);
@@ -266,9 +261,10 @@ static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret)
 	else
 		c->unmatched++;
 	/* iotlb_gather.queued = cookie->fq_domain: the IOTLB flush waits for
-	 * the flush queue (release.bpf.h's test) */
-	if (cookie && BPF_CORE_READ(cookie, fq_domain))
-		queue_unmap(cookie, (__u64)dev);
+	 * the flush queue (release.bpf.h's test), read when the device state
+	 * was: its fq_cookie */
+	if (fq)
+		queue_unmap((struct iommu_dma_cookie *)fq, (__u64)dev);
 }
 
 struct flush_ctx {

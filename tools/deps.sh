@@ -23,8 +23,9 @@ PKGS=(
 	libclang-rt-14-dev
 	# unit tests
 	libcmocka-dev jq libxml2-utils
-	# VM bench: emulator, guest userland, initramfs, module handling
-	qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	# VM bench: emulator, guest userland, initramfs, module handling;
+	# bpftrace: bench/map-benchmark.sh's counting tracer on the same hooks
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd bpftrace
 	# the guest kernel's headers, for the DMA fixture module (tests/fixture)
 	linux-headers-amd64
 	# the lab kernel (tools/lab-kernel.sh): its source, a kernel build with

@@ -374,6 +374,19 @@ def check_switch(c, res, g, fx_text, edu, trace):
         elif r.get("type") == "request" and r.get("device") == edu:
             reqs.append((r.get("ts", 0), cur))
     print("# seed G=%d: edu device records: %s" % (g, devs))
+    # the switch in place, the fixture bound (its log: the type file says
+    # DMA-FQ, no unbind before its map): the next request's device record
+    # is the same domain, bound, of the new type, right after the last
+    # bound DMA one (before bpf/device.bpf.h compared the type, the
+    # record came only at the unbind, and the map was read as strict)
+    sw = fx_text.split("scen=switch", 1)[-1]
+    inplace = [i for i in range(1, len(devs)) if devs[i][0] == "DMA-FQ" and devs[i][2] == "ia_fixture"
+               and devs[i - 1][0] == "DMA" and devs[i - 1][2] == "ia_fixture"
+               and devs[i][3] == devs[i - 1][3]]
+    c.ok(re.search(r"^group_type want=DMA-FQ rc=0 now=DMA-FQ", sw, re.M) and
+         sw.find("cmd=unbind") > sw.find("cmd=map_single") >= 0 and len(inplace) == 1,
+         "seed G=%d: the in-place switch (fixture bound): a device record of the same "
+         "domain, type DMA-FQ, right after the bound DMA one" % g, devs)
     return reqs
 
 

@@ -34,7 +34,14 @@ seed_run() {
 scen_seed_lazy() {
 	read -r _u0 _ < /proc/uptime
 	echo "scen=switch" >> "$FX_LOG"
-	group_type DMA-FQ >> "$FX_LOG"
+	# in place, the fixture bound (iommu_group_store_type(): DMA -> DMA-FQ
+	# is the one switch allowed with a driver bound; the domain stays the
+	# same): a map and unmap then, read against the new type; then the
+	# unbind and bind give the probe line of the new domain
+	group_type_bound DMA-FQ >> "$FX_LOG"
+	fx map_single 0 4096 to && fx unmap "$FX_ID"
+	iafx unbind >> "$FX_LOG"
+	iafx bind >> "$FX_LOG"
 	seed_run @lazy
 	sleep 0.2
 	read -r _u1 _ < /proc/uptime
@@ -48,12 +55,17 @@ scen_seed_lazy() {
 # line (its domain= and granule= are the new domain's, as the fixture reads
 # them).
 group_type() {
-	_gt=/sys/bus/pci/devices/$IA_EDU_BDF/iommu_group/type
 	iafx unbind
+	group_type_bound "$1"
+	iafx bind
+}
+
+# group_type_bound TYPE: the write alone, with whatever driver is bound
+group_type_bound() {
+	_gt=/sys/bus/pci/devices/$IA_EDU_BDF/iommu_group/type
 	_err=$( (echo "$1" > "$_gt") 2>&1)
 	_rc=$?
 	echo "group_type want=$1 rc=$_rc now=$(cat "$_gt") err=$(echo $_err | tr ' ' _)"
-	iafx bind
 }
 
 # fx CMD ARGS...: one fixture command (docs/fixture.md); its id in $FX_ID,

@@ -6,20 +6,64 @@
 #include "check/finding.h"
 #include "lib/json.h"
 
-bool ia_site_core_frame(const char *sym)
+static bool has_prefix(const char *sym, const char *const *prefixes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* the DMA code itself (dma-iommu, dma-mapping, dma-debug) */
+static bool dma_frame(const char *sym)
 {
 	static const char *const prefixes[] = {
-		"iommu_dma_", "__iommu_dma_", "dma_", "__dma_", "debug_dma_",
-		"dma_common_", "bpf_", "?",
+		"iommu_dma_", "__iommu_dma_", "dma_", "__dma_", "debug_dma_", "dma_common_",
+	};
+
+	return has_prefix(sym, prefixes, sizeof(prefixes) / sizeof(prefixes[0]));
+}
+
+bool ia_site_core_frame(const char *sym)
+{
+	static const char *const tracer[] = {
+		"bpf_", "?",
 		/* a fexit or kretprobe program's stack starts in its
 		 * trampoline (production mode's sites, bpf/prod.bpf.c) */
 		"ftrace_trampoline", "__kretprobe_trampoline", "kretprobe_trampoline",
 	};
 
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-		if (!strncmp(sym, prefixes[i], strlen(prefixes[i])))
-			return true;
-	return !sym[0];
+	return dma_frame(sym) || has_prefix(sym, tracer, sizeof(tracer) / sizeof(tracer[0])) ||
+	       !sym[0];
+}
+
+/*
+ * A DMA function's frame at its fentry call ("fn+0x5"; "+0x9" after an
+ * ENDBR): the frame inside it (innermost side) is a trampoline's, which
+ * made no call of its own in that function.
+ */
+static bool entry_frame(const char *sym)
+{
+	const char *plus = strchr(sym, '+');
+
+	return dma_frame(sym) && plus && !strncmp(plus, "+0x", 3) &&
+	       strtoull(plus + 3, NULL, 16) < 0x10;
+}
+
+size_t ia_site_start(const char (*syms)[IA_SYM_LEN], size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !dma_frame(syms[i]))
+		i++;
+	if (i == n)	/* no DMA frame: the stack is the site's from its top */
+		i = 0;
+	/* the DMA code's frames, with the trampolines between them (named
+	 * or not: seen "cleanup_module [ia_fixture]" before a
+	 * "iommu_dma_map_page+0x5") */
+	while (i < n && (ia_site_core_frame(syms[i]) || (i + 1 < n && entry_frame(syms[i + 1]))))
+		i++;
+	return i;
 }
 
 const char *ia_severity_str(__u32 sev)

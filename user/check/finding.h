@@ -40,6 +40,21 @@ enum ia_invariant {
  * before a call site's frames; "" (unknown) too. */
 bool ia_site_core_frame(const char *sym);
 
+/*
+ * The first call-site frame of a stack taken inside the DMA code (syms[0..n),
+ * innermost first): after the DMA code's frames, and after whatever precedes
+ * the first of them, and with the trampolines between them (an ftrace
+ * trampoline sits below each traced DMA function's entry frame, "fn+0x5").
+ * Production mode symbolizes its sites' stacks when it ends: a trampoline
+ * made for another tracer's programs on the same functions (the VM case
+ * production runs `record` under it) is gone by then, and its address
+ * resolves to the nearest symbol below it, any module's (seen on 6.1:
+ * "cleanup_module [ia_fixture]", before and between the DMA frames, as the
+ * boot's module layout fell). n when none; a stack without a DMA frame
+ * starts at 0.
+ */
+size_t ia_site_start(const char (*syms)[IA_SYM_LEN], size_t n);
+
 struct ia_finding {
 	__u32 invariant;		/* enum ia_invariant */
 	__u32 severity;			/* enum ia_severity */

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "live/bpfstats.h"
 
@@ -76,4 +78,41 @@ void ia_bpf_stats_end(struct bpf_object *obj, int ret)
 		free((void *)buf);
 	}
 	fprintf(stderr, "bpf-stats: load %s\n", ret ? "failed" : "done");
+}
+
+int ia_bpf_run_stats_begin(void)
+{
+	int fd;
+
+	if (!getenv("IA_BPF_STATS"))
+		return -1;
+	fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+	if (fd < 0)
+		fprintf(stderr, "bpf-stats: run-time statistics unavailable: %s\n", strerror(-fd));
+	return fd < 0 ? -1 : fd;
+}
+
+void ia_bpf_run_stats(struct bpf_object *obj, int fd)
+{
+	struct bpf_program *prog;
+	__u64 runs = 0, ns = 0;
+
+	if (fd < 0)
+		return;
+	bpf_object__for_each_program(prog, obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int pfd = bpf_program__fd(prog);
+
+		if (pfd < 0 || bpf_obj_get_info_by_fd(pfd, &info, &len) || !info.run_cnt)
+			continue;
+		fprintf(stderr, "bpf-run: %-28s %10llu runs %8.0f ns/run %12.3f ms\n",
+			bpf_program__name(prog), (unsigned long long)info.run_cnt,
+			(double)info.run_time_ns / info.run_cnt, info.run_time_ns / 1e6);
+		runs += info.run_cnt;
+		ns += info.run_time_ns;
+	}
+	fprintf(stderr, "bpf-run: %-28s %10llu runs %8.0f ns/run %12.3f ms\n", "total",
+		(unsigned long long)runs, runs ? (double)ns / runs : 0.0, ns / 1e6);
+	close(fd);
 }

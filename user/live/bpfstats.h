@@ -18,6 +18,16 @@ void ia_bpf_stats_begin(struct bpf_object *obj);
 void ia_bpf_stats_end(struct bpf_object *obj, int ret);
 
 /*
+ * With IA_BPF_STATS set: the kernel's run-time statistics on (BPF_ENABLE_STATS:
+ * each program run is timed, which itself costs two clock reads per run, so
+ * a run measured so is not one to time overall); returns the fd that keeps
+ * them on, or -1. ia_bpf_run_stats() then prints, per attached program, its
+ * runs and mean ns per run, and closes the fd.
+ */
+int ia_bpf_run_stats_begin(void);
+void ia_bpf_run_stats(struct bpf_object *obj, int fd);
+
+/*
  * The summary of one verifier log (the kernel's text, size bytes of buffer,
  * NUL-terminated or not): "<verification time line>; <processed line>",
  * each part empty when the log lacks it, into out (always terminated).

@@ -43,6 +43,7 @@ struct ia_session {
 	void *ring_pos;
 	long ring_page;
 	__u64 ring_size;
+	int run_stats_fd;	/* IA_BPF_STATS: keeps run-time stats on, or -1 */
 	/* ia_ksym_names[]' addresses (0: not listed); ksym_err: errno of an
 	 * unreadable /proc/kallsyms, else 0 */
 	__u64 ksym_addr[IA_NR_KSYMS];
@@ -563,6 +564,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->run_stats_fd = -1;
 	s->nr_hooks = o->production ? ia_nr_prod_hooks : ia_nr_hooks;
 	if (s->nr_hooks > sizeof(s->hooks) / sizeof(s->hooks[0])) {
 		snprintf(err, errlen, "internal: hook table too big");
@@ -645,6 +647,7 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	s->ring_pos = mmap(NULL, 2 * s->ring_page, PROT_READ, MAP_SHARED,
 			   bpf_map__fd(s->skel->maps.events), 0);
 	phase(s, "ring buffer");
+	s->run_stats_fd = ia_bpf_run_stats_begin();
 	/* every program attached: frames and records from now on (state.bpf.c) */
 	__atomic_store_n(&s->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return s;
@@ -842,6 +845,8 @@ void ia_session_close(struct ia_session *s)
 	ring_buffer__free(s->rb);
 	if (s->ring_pos && s->ring_pos != MAP_FAILED)
 		munmap(s->ring_pos, 2 * s->ring_page);
+	if (s->skel)
+		ia_bpf_run_stats(s->skel->obj, s->run_stats_fd);
 	s->t_last = ia_mono_s();
 	unload(s);
 	phase(s, "unload (programs and maps)");

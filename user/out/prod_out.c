@@ -131,19 +131,17 @@ static void on_site(void *ctx, const struct ia_prod_site_key *k, const struct ia
 	struct site_read *r = ctx;
 	struct ia_prod_table *t = r->t;
 	char site[IA_SITE_FRAMES][IA_SYM_LEN] = {};
+	char syms[IA_STACK_DEPTH][IA_SYM_LEN];
 	__u64 ips[IA_STACK_DEPTH];
-	int n = r->ks && k->stack_id >= 0 ?
+	int got = r->ks && k->stack_id >= 0 ?
 		ia_session_stack(r->s, (__s32)k->stack_id, ips, IA_STACK_DEPTH) : 0;
-	int i = 0, f = 0;
-	char sym[IA_SYM_LEN];
-	size_t at;
+	size_t n = got > 0 ? (size_t)got : 0, i, f = 0, at;
 
-	for (; i < n && f < IA_SITE_FRAMES; i++) {
-		char *off;
+	for (i = 0; i < n; i++)
+		ia_ksyms_symbolize(r->ks, ips[i], syms[i], sizeof(syms[i]));
+	for (i = ia_site_start(syms, n); i < n && f < IA_SITE_FRAMES; i++) {
+		char *sym = syms[i], *off;
 
-		ia_ksyms_symbolize(r->ks, ips[i], sym, sizeof(sym));
-		if (!f && ia_site_core_frame(sym))
-			continue;
 		/* "fn+0x1f [mod]" -> "fn [mod]": the stacks of a site are
 		 * added up by function, whichever call in it */
 		if ((off = strchr(sym, '+')))
