@@ -92,7 +92,7 @@ static void on_sg(struct ia_checker *c, const struct ia_ev_sg *e)
 			CK_PUSH(c, p->sg_out, s);
 		}
 		p->sg_truncated |= e->hdr.flags & IA_SG_TRUNCATED;
-		ia_u64map_del(&c->pending, e->hdr.req_id);
+		ia_u64stage_del(&c->pending, e->hdr.req_id);
 		evaluate(c, &p->req, p);
 		ck_pending_release(c, p);
 		return;
@@ -220,7 +220,7 @@ static void on_page(struct ia_checker *c, const struct ia_ev_page *e)
 static bool adopt(struct ia_checker *c, __u64 parent, struct ck_pending *p)
 {
 	int added;
-	void **slot = ia_u64map_slot(&c->pending, parent, &added);
+	void **slot = ia_u64stage_slot(&c->pending, parent, &added);
 
 	if (!slot || !added)
 		return false;
@@ -328,7 +328,7 @@ static bool has_output_walk(const struct ia_ev_req *e)
 
 static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 {
-	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
+	struct ck_pending *p = ia_u64stage_del(&c->pending, e->hdr.req_id);
 
 	if (e->parent_id) {
 		if (!merge_into_parent(c, e, p))
@@ -338,7 +338,7 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 	if (has_output_walk(e)) {
 		if (!p)
 			p = ck_pending_new(c);
-		if (p && !ia_u64map_put(&c->pending, e->hdr.req_id, p, NULL)) {
+		if (p && !ia_u64stage_put(&c->pending, e->hdr.req_id, p)) {
 			p->awaiting_sg_out = true;
 			p->req = *e;
 			return;
@@ -470,7 +470,7 @@ static bool record_sane(const struct ia_ev_hdr *h)
  */
 static void on_iova(struct ia_checker *c, const struct ia_ev_iova *e)
 {
-	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
+	struct ck_pending *p = ia_u64stage_del(&c->pending, e->hdr.req_id);
 	struct ck_iova_ctx xi = { .e = e };
 	struct ia_ev_req r;
 
@@ -508,7 +508,7 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	case IA_EV_REQ:		on_req(c, (const void *)h); break;
 	case IA_EV_IOVA:	on_iova(c, (const void *)h); break;
 	case IA_EV_IOVA_FREE:
-		CK_EACH(iova_free, c, (const void *)h, ia_u64map_get(&c->pending, h->req_id));
+		CK_EACH(iova_free, c, (const void *)h, ia_u64stage_get(&c->pending, h->req_id));
 		break;
 	case IA_EV_FQ_FLUSH:	CK_EACH(flush, c, (const void *)h); break;
 	case IA_EV_PT_SNAP:
@@ -527,7 +527,7 @@ void ia_checker_finish(struct ia_checker *c, __u64 lost)
 	void *v;
 
 	/* requests whose output walk never came (lost): check what we have */
-	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);) {
+	for (size_t it = 0; ia_u64map_next(ia_u64stage_map(&c->pending), &it, &k, &v);) {
 		struct ck_pending *p = v;
 
 		if (p->awaiting_sg_out) {
@@ -552,11 +552,11 @@ size_t ia_checker_expire(struct ia_checker *c)
 	__u64 k;
 	void *v;
 
-	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
+	for (size_t it = 0; ia_u64map_next(ia_u64stage_map(&c->pending), &it, &k, &v);)
 		if (((struct ck_pending *)v)->gen != c->gen)
 			CK_PUSH(c, old, k);
 	for (size_t i = 0; i < old.n; i++) {
-		struct ck_pending *p = ia_u64map_del(&c->pending, old.v[i]);
+		struct ck_pending *p = ia_u64stage_del(&c->pending, old.v[i]);
 
 		/* a root request whose output walk never came: check what we
 		 * have, as ia_checker_finish() does */

@@ -15,6 +15,7 @@
 #include "lib/pool.h"
 #include "lib/recent.h"
 #include "lib/u64map.h"
+#include "lib/u64stage.h"
 
 #define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
 /* What a device record may claim (replay.c): CPU pages of 4 KiB (x86) to
@@ -271,7 +272,9 @@ struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
-	struct ia_u64map pending;	/* request id -> ck_pending */
+	/* request id -> ck_pending; staged: a request's entry is most often
+	 * made and taken with no other entry made meanwhile */
+	struct ia_u64stage pending;
 	struct ck_last last_dev, last_dom;	/* ck_device_find(), ck_domain_find() */
 	CK_VEC(struct ck_pending *) spare;	/* released, for reuse */
 	/* the nodes of the interval trees (itree.h): page-table entries of
