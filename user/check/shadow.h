@@ -268,6 +268,21 @@ struct ck_oracle {
 	struct ia_oracle_stats st;
 };
 
+/*
+ * Which rows of the invariants' table (invariant.h) have each callback, in
+ * table order, made by the replay at its first event: what it calls then
+ * (testing every row for every event was a twentieth of a replay).
+ */
+#define CK_CALLBACKS_MAX	16	/* struct ck_invariant's callbacks */
+#define CK_INVARIANTS_MAX	16	/* rows of ck_invariants[] */
+struct ck_callers {
+	bool built;
+	struct {
+		__u8 n;
+		__u8 inv[CK_INVARIANTS_MAX];	/* indices into ck_invariants[] */
+	} row[CK_CALLBACKS_MAX];
+};
+
 struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
@@ -303,6 +318,7 @@ struct ia_checker {
 	 * cache names and page kinds (ia_page_kind_str), comma-separated */
 	char sensitive[256];
 	struct ck_oracle oracle;
+	struct ck_callers callers;	/* replay.c */
 };
 
 /* What one root request's invariants look at (invariant.h). */
