@@ -784,8 +784,9 @@ int ck_merge_ranges(struct ck_pt *r, int n)
 {
 	int k = 0;
 
-	if (n > 1)
-		qsort(r, n, sizeof(*r), cmp_pt);
+	if (n <= 1)
+		return n;	/* most requests: one range, nothing to copy */
+	qsort(r, n, sizeof(*r), cmp_pt);
 	for (int i = 0; i < n; i++) {
 		if (k && r[i].paddr <= r[k - 1].paddr + r[k - 1].size) {
 			__u64 end = r[i].paddr + r[i].size;

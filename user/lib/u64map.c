@@ -84,10 +84,19 @@ static int grow(struct ia_u64map *m)
 		return -ENOMEM;
 	}
 	m->cap = cap;
-	m->len = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slots[i].key)
-			ia_u64map_put(m, old.slots[i].key, old.slots[i].val, NULL);
+	m->len = old.len;
+	/* each key into the first empty slot from its home, in the old
+	 * table's order (what ia_u64map_put would do: the keys are distinct
+	 * and the new table has room, so no compare and no load check) */
+	for (size_t i = 0; i < old.cap; i++) {
+		size_t j;
+
+		if (!old.slots[i].key)
+			continue;
+		for (j = slot_of(m, old.slots[i].key); m->slots[j].key; j = (j + 1) & (cap - 1))
+			;
+		m->slots[j] = old.slots[i];
+	}
 	free(old.slots);
 	return 0;
 }
