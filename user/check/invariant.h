@@ -52,6 +52,22 @@ struct ck_invariant {
 	void (*finish)(struct ia_checker *c);
 };
 
+/* Every callback of struct ck_invariant: the replay's CK_EACH walks, per
+ * callback, only the rows that have it (struct ck_callers). */
+#define CK_CALLBACKS(X)	X(map) X(map_failed) X(unmap) X(sync) X(sgtable) X(pt_map) \
+			X(pt_unmap_outside) X(iova_free) X(flush) X(iova) X(freed) \
+			X(unbind) X(snapshot) X(finish)
+enum ck_callback {
+#define CK_CB_ENUM(cb) CK_CB_##cb,
+	CK_CALLBACKS(CK_CB_ENUM)
+#undef CK_CB_ENUM
+	CK_CB_NR
+};
+_Static_assert(sizeof(struct ck_invariant) ==
+	       sizeof(const char *) + CK_CB_NR * sizeof(void (*)(void)),
+	       "every callback of struct ck_invariant is in CK_CALLBACKS");
+_Static_assert(CK_CB_NR <= CK_CALLBACKS_MAX, "struct ck_callers has a row per callback");
+
 extern const struct ck_invariant ck_inv_translation, ck_inv_exposure, ck_inv_alignment,
 	ck_inv_lifecycle, ck_inv_temporal, ck_inv_failed, ck_inv_iova, ck_inv_freed,
 	ck_inv_oracle;

@@ -16,4 +16,6 @@ const struct ck_invariant *const ck_invariants[] = {
 	&ck_inv_freed,
 	&ck_inv_oracle,		/* the recorded writes against page-table snapshots */
 };
+_Static_assert(sizeof(ck_invariants) / sizeof(ck_invariants[0]) <= CK_INVARIANTS_MAX,
+	       "struct ck_callers holds every row");
 const size_t ck_nr_invariants = sizeof(ck_invariants) / sizeof(ck_invariants[0]);

@@ -19,11 +19,30 @@
 #include "check/devstats.h"
 #include "trace/trace.h"
 
-/* Call callback CB of every invariant that has one, with ARGS. */
-#define CK_EACH(cb, ...)						\
-	for (size_t _i = 0; _i < ck_nr_invariants; _i++)		\
-		if (ck_invariants[_i]->cb)				\
-			ck_invariants[_i]->cb(__VA_ARGS__)
+/* Which invariants have each callback (c->callers, made once). */
+static const struct ck_callers *callers(struct ia_checker *c)
+{
+	struct ck_callers *k = &c->callers;
+
+	if (k->built)
+		return k;
+	for (size_t i = 0; i < ck_nr_invariants; i++) {
+		const struct ck_invariant *inv = ck_invariants[i];
+
+#define CK_CB_ADD(cb)	if (inv->cb)							\
+				k->row[CK_CB_##cb].inv[k->row[CK_CB_##cb].n++] = (__u8)i;
+		CK_CALLBACKS(CK_CB_ADD)
+#undef CK_CB_ADD
+	}
+	k->built = true;
+	return k;
+}
+
+/* Call callback CB of every invariant that has one (in table order), with
+ * ARGS; C is the checker. */
+#define CK_EACH(c, cb, ...)							\
+	for (size_t _i = 0, _n = callers(c)->row[CK_CB_##cb].n; _i < _n; _i++)	\
+		ck_invariants[(c)->callers.row[CK_CB_##cb].inv[_i]]->cb(__VA_ARGS__)
 
 static void on_device(struct ia_checker *c, const struct ia_ev_device *e)
 {
@@ -33,7 +52,7 @@ static void on_device(struct ia_checker *c, const struct ia_ev_device *e)
 	if (!d)
 		return;
 	if (e->hdr.flags & IA_DEV_UNBOUND) {
-		CK_EACH(unbind, c, d, e->hdr.ts_ns);
+		CK_EACH(c, unbind, c, d, e->hdr.ts_ns);
 		/* the device keeps the name of the driver it had in reports */
 		memcpy(d->stats.driver, d->ctx.driver, sizeof(d->stats.driver));
 	}
@@ -92,7 +111,7 @@ static void on_sg(struct ia_checker *c, const struct ia_ev_sg *e)
 			CK_PUSH(c, p->sg_out, s);
 		}
 		p->sg_truncated |= e->hdr.flags & IA_SG_TRUNCATED;
-		ia_u64map_del(&c->pending, e->hdr.req_id);
+		ia_u64stage_del(&c->pending, e->hdr.req_id);
 		evaluate(c, &p->req, p);
 		ck_pending_release(c, p);
 		return;
@@ -119,7 +138,7 @@ static void on_pt_map(struct ia_checker *c, const struct ia_ev_pt *e)
 		CK_PUSH(c, p->maps, w);
 	if (w.result || !e->size)
 		return;	/* refused: nothing reachable */
-	CK_EACH(pt_map, c, e);
+	CK_EACH(c, pt_map, c, e);
 	ck_pt_insert(c, e->domain, e->iova, e->size, e->paddr);
 	ck_oracle_touch(c, e->domain, e->iova, e->iova + e->size);
 }
@@ -134,7 +153,7 @@ static void on_pt_unmap(struct ia_checker *c, const struct ia_ev_pt *e)
 		p->pt_removed += e->result;
 	if (d && e->result) {
 		if (!e->hdr.req_id)
-			CK_EACH(pt_unmap_outside, c, d, e);
+			CK_EACH(c, pt_unmap_outside, c, d, e);
 		ck_pt_remove(c, d, e->iova, e->iova + e->result, p);
 		if (p)
 			ck_pending_removed(p, d, e->iova, e->iova + e->result);
@@ -220,7 +239,7 @@ static void on_page(struct ia_checker *c, const struct ia_ev_page *e)
 static bool adopt(struct ia_checker *c, __u64 parent, struct ck_pending *p)
 {
 	int added;
-	void **slot = ia_u64map_slot(&c->pending, parent, &added);
+	void **slot = ia_u64stage_slot(&c->pending, parent, &added);
 
 	if (!slot || !added)
 		return false;
@@ -302,18 +321,18 @@ static void evaluate(struct ia_checker *c, const struct ia_ev_req *e, struct ck_
 
 	if (ck_kind_maps(e->kind)) {
 		if (e->hdr.flags & IA_REQ_F_FAILED) {
-			CK_EACH(map_failed, &x);
+			CK_EACH(c, map_failed, &x);
 		} else {
-			CK_EACH(map, &x);
+			CK_EACH(c, map, &x);
 		}
 	} else if (ck_kind_unmaps(e->kind)) {
-		CK_EACH(unmap, &x);
+		CK_EACH(c, unmap, &x);
 	} else if (e->kind == IA_REQ_GET_SGTABLE) {
 		if (!(e->hdr.flags & IA_REQ_F_FAILED)) {
-			CK_EACH(sgtable, &x);
+			CK_EACH(c, sgtable, &x);
 		}
 	} else {
-		CK_EACH(sync, &x);
+		CK_EACH(c, sync, &x);
 	}
 }
 
@@ -328,7 +347,7 @@ static bool has_output_walk(const struct ia_ev_req *e)
 
 static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 {
-	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
+	struct ck_pending *p = ia_u64stage_del(&c->pending, e->hdr.req_id);
 
 	if (e->parent_id) {
 		if (!merge_into_parent(c, e, p))
@@ -338,7 +357,7 @@ static void on_req(struct ia_checker *c, const struct ia_ev_req *e)
 	if (has_output_walk(e)) {
 		if (!p)
 			p = ck_pending_new(c);
-		if (p && !ia_u64map_put(&c->pending, e->hdr.req_id, p, NULL)) {
+		if (p && !ia_u64stage_put(&c->pending, e->hdr.req_id, p)) {
 			p->awaiting_sg_out = true;
 			p->req = *e;
 			return;
@@ -470,7 +489,7 @@ static bool record_sane(const struct ia_ev_hdr *h)
  */
 static void on_iova(struct ia_checker *c, const struct ia_ev_iova *e)
 {
-	struct ck_pending *p = ia_u64map_del(&c->pending, e->hdr.req_id);
+	struct ck_pending *p = ia_u64stage_del(&c->pending, e->hdr.req_id);
 	struct ck_iova_ctx xi = { .e = e };
 	struct ia_ev_req r;
 
@@ -484,7 +503,7 @@ static void on_iova(struct ia_checker *c, const struct ia_ev_iova *e)
 		ck_iova_apply(&xi);
 		if (e->kind == IA_REQ_IOVA_LINK)
 			evaluate(c, &r, p);
-		CK_EACH(iova, &xi);
+		CK_EACH(c, iova, &xi);
 	}
 	ck_pending_free(p);
 }
@@ -504,16 +523,16 @@ void ia_checker_event(struct ia_checker *c, const struct ia_ev_hdr *h, size_t le
 	case IA_EV_PT_UNMAP:	on_pt_unmap(c, (const void *)h); break;
 	case IA_EV_BOUNCE:	on_bounce(c, (const void *)h); break;
 	case IA_EV_PAGE:	on_page(c, (const void *)h); break;
-	case IA_EV_FREED:	CK_EACH(freed, c, (const void *)h); break;
+	case IA_EV_FREED:	CK_EACH(c, freed, c, (const void *)h); break;
 	case IA_EV_REQ:		on_req(c, (const void *)h); break;
 	case IA_EV_IOVA:	on_iova(c, (const void *)h); break;
 	case IA_EV_IOVA_FREE:
-		CK_EACH(iova_free, c, (const void *)h, ia_u64map_get(&c->pending, h->req_id));
+		CK_EACH(c, iova_free, c, (const void *)h, ia_u64stage_get(&c->pending, h->req_id));
 		break;
-	case IA_EV_FQ_FLUSH:	CK_EACH(flush, c, (const void *)h); break;
+	case IA_EV_FQ_FLUSH:	CK_EACH(c, flush, c, (const void *)h); break;
 	case IA_EV_PT_SNAP:
 		if (ck_oracle_add(c, (const void *)h)) {
-			CK_EACH(snapshot, c);
+			CK_EACH(c, snapshot, c);
 			ck_oracle_close(c);
 		}
 		break;
@@ -527,7 +546,7 @@ void ia_checker_finish(struct ia_checker *c, __u64 lost)
 	void *v;
 
 	/* requests whose output walk never came (lost): check what we have */
-	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);) {
+	for (size_t it = 0; ia_u64map_next(ia_u64stage_map(&c->pending), &it, &k, &v);) {
 		struct ck_pending *p = v;
 
 		if (p->awaiting_sg_out) {
@@ -535,7 +554,7 @@ void ia_checker_finish(struct ia_checker *c, __u64 lost)
 			evaluate(c, &p->req, p);
 		}
 	}
-	CK_EACH(finish, c);
+	CK_EACH(c, finish, c);
 	if (!lost)
 		return;
 	/* a lost map, unmap, page-table or flush record could explain any of
@@ -552,11 +571,11 @@ size_t ia_checker_expire(struct ia_checker *c)
 	__u64 k;
 	void *v;
 
-	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
+	for (size_t it = 0; ia_u64map_next(ia_u64stage_map(&c->pending), &it, &k, &v);)
 		if (((struct ck_pending *)v)->gen != c->gen)
 			CK_PUSH(c, old, k);
 	for (size_t i = 0; i < old.n; i++) {
-		struct ck_pending *p = ia_u64map_del(&c->pending, old.v[i]);
+		struct ck_pending *p = ia_u64stage_del(&c->pending, old.v[i]);
 
 		/* a root request whose output walk never came: check what we
 		 * have, as ia_checker_finish() does */

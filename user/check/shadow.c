@@ -54,7 +54,7 @@ struct ia_checker *ia_checker_new(void)
 	ia_u64map_init(&c->devs);
 	ia_u64map_init(&c->iovas);
 	ia_u64map_init(&c->domains);
-	ia_u64map_init(&c->pending);
+	ia_u64stage_init(&c->pending);
 	ia_u64map_init(&c->stacks);
 	ia_u64map_init(&c->fq);
 	ia_u64map_init(&c->fp);
@@ -213,7 +213,7 @@ void ia_checker_free(struct ia_checker *c)
 		free(d);	/* its entries are in the slabs */
 	}
 	oracle_free(&c->oracle);
-	for (size_t it = 0; ia_u64map_next(&c->pending, &it, &k, &v);)
+	for (size_t it = 0; ia_u64map_next(ia_u64stage_map(&c->pending), &it, &k, &v);)
 		ck_pending_free(v);
 	for (size_t it = 0; ia_u64map_next(&c->iovas, &it, &k, &v);) {
 		struct ck_iova *st = v;
@@ -228,7 +228,7 @@ void ia_checker_free(struct ia_checker *c)
 	free(c->spare.v);
 	ia_u64map_free(&c->devs);
 	ia_u64map_free(&c->domains);
-	ia_u64map_free(&c->pending);
+	ia_u64stage_free(&c->pending);
 	ia_u64map_free_values(&c->stacks);
 	ia_u64map_free(&c->fq);
 	ia_u64map_free(&c->fp);
@@ -369,7 +369,7 @@ struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 
 	if (!req)
 		return NULL;
-	slot = ia_u64map_slot(&c->pending, req, &added);	/* one probe */
+	slot = ia_u64stage_slot(&c->pending, req, &added);	/* one probe */
 	if (!slot) {
 		c->oom = true;
 		return NULL;
@@ -378,7 +378,7 @@ struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
 		return *slot;
 	p = ck_pending_new(c);
 	if (!p) {
-		ia_u64map_del(&c->pending, req);
+		ia_u64stage_del(&c->pending, req);
 		return NULL;
 	}
 	*slot = p;
@@ -784,8 +784,9 @@ int ck_merge_ranges(struct ck_pt *r, int n)
 {
 	int k = 0;
 
-	if (n > 1)
-		qsort(r, n, sizeof(*r), cmp_pt);
+	if (n <= 1)
+		return n;	/* most requests: one range, nothing to copy */
+	qsort(r, n, sizeof(*r), cmp_pt);
 	for (int i = 0; i < n; i++) {
 		if (k && r[i].paddr <= r[k - 1].paddr + r[k - 1].size) {
 			__u64 end = r[i].paddr + r[i].size;
@@ -934,7 +935,7 @@ void ia_checker_state(const struct ia_checker *c, struct ia_checker_state *s)
 	s->stacks = c->stacks.len;
 	s->devices = c->devs.len;
 	s->domains = c->domains.len;
-	s->pending = c->pending.len;
+	s->pending = ia_u64stage_len(&c->pending);
 	s->live_maps = c->live_maps;
 	s->lazy_queued = c->stale.count;
 	for (size_t it = 0; ia_u64map_next(&c->devs, &it, &k, &v);) {

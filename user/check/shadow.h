@@ -15,6 +15,7 @@
 #include "lib/pool.h"
 #include "lib/recent.h"
 #include "lib/u64map.h"
+#include "lib/u64stage.h"
 
 #define CK_PAGE_SIZE	4096ULL	/* fallback when a device context lacks it */
 /* What a device record may claim (replay.c): CPU pages of 4 KiB (x86) to
@@ -267,11 +268,28 @@ struct ck_oracle {
 	struct ia_oracle_stats st;
 };
 
+/*
+ * Which rows of the invariants' table (invariant.h) have each callback, in
+ * table order, made by the replay at its first event: what it calls then
+ * (testing every row for every event was a twentieth of a replay).
+ */
+#define CK_CALLBACKS_MAX	16	/* struct ck_invariant's callbacks */
+#define CK_INVARIANTS_MAX	16	/* rows of ck_invariants[] */
+struct ck_callers {
+	bool built;
+	struct {
+		__u8 n;
+		__u8 inv[CK_INVARIANTS_MAX];	/* indices into ck_invariants[] */
+	} row[CK_CALLBACKS_MAX];
+};
+
 struct ia_checker {
 	struct ia_u64map devs;		/* struct device * -> ck_device */
 	struct ia_u64map iovas;		/* struct dma_iova_state * -> ck_iova */
 	struct ia_u64map domains;	/* iommu_domain * -> ck_domain */
-	struct ia_u64map pending;	/* request id -> ck_pending */
+	/* request id -> ck_pending; staged: a request's entry is most often
+	 * made and taken with no other entry made meanwhile */
+	struct ia_u64stage pending;
 	struct ck_last last_dev, last_dom;	/* ck_device_find(), ck_domain_find() */
 	CK_VEC(struct ck_pending *) spare;	/* released, for reuse */
 	/* the nodes of the interval trees (itree.h): page-table entries of
@@ -300,6 +318,7 @@ struct ia_checker {
 	 * cache names and page kinds (ia_page_kind_str), comma-separated */
 	char sensitive[256];
 	struct ck_oracle oracle;
+	struct ck_callers callers;	/* replay.c */
 };
 
 /* What one root request's invariants look at (invariant.h). */

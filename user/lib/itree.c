@@ -215,19 +215,88 @@ static void fix_insert(struct ia_itree *t, const __u32 *path, int depth)
 
 /* ---- disjoint trees: parent links ---- */
 
-/* Rebalance from x (0: none) up by the parent links while heights change. */
+/* Child d of n: 0 left, 1 right. */
+static __u32 child(const struct ia_inode *n, int d)
+{
+	return d ? rh(n) : lh(n);
+}
+
+static void set_child(struct ia_inode *n, int d, __u32 h)
+{
+	if (d)
+		set_r(n, h);
+	else
+		set_l(n, h);
+}
+
+/*
+ * balance() of a disjoint tree's node n (handle hn) whose side d (0 left,
+ * 1 right) is two levels higher than the other (height hlight). A single
+ * rotation (most: the ends of a window of IOVAs move one way) is made
+ * with the heights it has read, with none of rot_left()'s or rot_right()'s
+ * lookups and updates of the nodes it moves; a double one by balance().
+ * Returns the subtree's new root, its height in *hp.
+ */
+static __u32 rotate_up(const struct ia_itree *t, __u32 hn, struct ia_inode *n, int d,
+		       int hlight, int *hp)
+{
+	__u32 hc = child(n, d), hin, hout;
+	struct ia_inode *c = node(t, hc), *in;
+	int h_in, h_out, h;
+
+	hin = child(c, !d);
+	hout = child(c, d);
+	in = node(t, hin);
+	h_in = height(in);
+	h_out = height(node(t, hout));
+	if (h_out < h_in)
+		return balance(t, hn, hp);
+	/* c rises: its inner subtree goes to n, n under c */
+	set_child(n, d, hin);
+	if (in)
+		in->max_end = hn;	/* parent links (disjoint) */
+	set_child(c, !d, hn);
+	n->max_end = hc;
+	h = 1 + (hlight > h_in ? hlight : h_in);
+	set_height(n, h);
+	*hp = 1 + (h > h_out ? h : h_out);
+	set_height(c, *hp);
+	return hc;
+}
+
+/*
+ * Rebalance from x (0: none) up by the parent links while heights change.
+ * It makes balance()'s choices, more cheaply: the child it came up from
+ * is not looked up again (its height is the one just computed), a height
+ * that comes out as it was is not written back, a single rotation is
+ * rotate_up()'s.
+ */
 static void fix_up(struct ia_itree *t, __u32 x)
 {
+	__u32 from = 0;	/* the child of x the climb came from, 0 at first */
+	int hfrom = 0;	/* its height */
+
 	while (x) {
 		struct ia_inode *n = node(t, x);
-		__u32 p = up(n), nx;
+		__u32 l = lh(n), r = rh(n), p = up(n), nx;
+		int hl = from && l == from ? hfrom : height(node(t, l));
+		int hr = from && r == from ? hfrom : height(node(t, r));
 		int h = height(n), nh;
 
-		nx = balance(t, x, &nh);
-		if (nx != x)
+		if (hl <= hr + 1 && hr <= hl + 1) {	/* balanced: as balance() */
+			nh = 1 + (hl > hr ? hl : hr);
+			if (nh == h)
+				return;
+			set_height(n, nh);
+			nx = x;
+		} else {
+			nx = hr > hl ? rotate_up(t, x, n, 1, hl, &nh) : rotate_up(t, x, n, 0, hr, &nh);
 			replace_child(t, p, x, nx);
-		if (nh == h)
-			return;
+			if (nh == h)
+				return;
+		}
+		from = nx;
+		hfrom = nh;
 		x = p;
 	}
 }

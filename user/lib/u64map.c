@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include "lib/u64map.h"
 
@@ -53,16 +54,23 @@ void ia_u64map_free_values(struct ia_u64map *m)
 	ia_u64map_free(m);
 }
 
-void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
+void **ia_u64map_find(const struct ia_u64map *m, __u64 key)
 {
 	if (!m->cap || !key)
 		return NULL;
 	for (size_t i = slot_of(m, key);; i = (i + 1) & (m->cap - 1)) {
 		if (m->slots[i].key == key)
-			return m->slots[i].val;
+			return &m->slots[i].val;
 		if (!m->slots[i].key)
 			return NULL;
 	}
+}
+
+void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
+{
+	void **slot = ia_u64map_find(m, key);
+
+	return slot ? *slot : NULL;
 }
 
 static int grow(struct ia_u64map *m)
@@ -76,12 +84,32 @@ static int grow(struct ia_u64map *m)
 		return -ENOMEM;
 	}
 	m->cap = cap;
-	m->len = 0;
-	for (size_t i = 0; i < old.cap; i++)
-		if (old.slots[i].key)
-			ia_u64map_put(m, old.slots[i].key, old.slots[i].val, NULL);
+	m->len = old.len;
+	/* each key into the first empty slot from its home, in the old
+	 * table's order (what ia_u64map_put would do: the keys are distinct
+	 * and the new table has room, so no compare and no load check) */
+	for (size_t i = 0; i < old.cap; i++) {
+		size_t j;
+
+		if (!old.slots[i].key)
+			continue;
+		for (j = slot_of(m, old.slots[i].key); m->slots[j].key; j = (j + 1) & (cap - 1))
+			;
+		m->slots[j] = old.slots[i];
+	}
 	free(old.slots);
 	return 0;
+}
+
+/* Would adding one more key grow the table? (load <= 3/4) */
+static bool full(const struct ia_u64map *m)
+{
+	return !m->cap || (m->len + 1) * 4 > m->cap * 3;
+}
+
+int ia_u64map_reserve(struct ia_u64map *m)
+{
+	return full(m) ? grow(m) : 0;
 }
 
 void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added)
@@ -95,7 +123,7 @@ void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added)
 		for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
 			if (m->slots[i].key == key)
 				return &m->slots[i].val;
-		if ((m->len + 1) * 4 > m->cap * 3)	/* load <= 3/4 */
+		if (full(m))
 			i = m->cap;
 	}
 	if (!m->cap || i == m->cap) {

@@ -35,6 +35,8 @@ void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
 /* free() every value, then the map. */
 void ia_u64map_free_values(struct ia_u64map *m);
 void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
+/* The value slot of key, NULL if absent (valid until the next change of m). */
+void **ia_u64map_find(const struct ia_u64map *m, __u64 key);
 /* Insert or replace; 0 or -ENOMEM. key must not be 0. *old (when old is
  * not NULL) is the value replaced, NULL for a new key: a map that owns its
  * values must pass old and free or keep what it gets back; old NULL is for
@@ -49,6 +51,9 @@ int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old);
 void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added);
 /* Remove and return the value, NULL if absent. */
 void *ia_u64map_del(struct ia_u64map *m, __u64 key);
+/* Grow now if adding a key m lacks would (ia_u64map_slot grows before it
+ * adds): 0, or -ENOMEM. The next such key is then added with no growth. */
+int ia_u64map_reserve(struct ia_u64map *m);
 
 /* Iterate: for (size_t i = 0; ia_u64map_next(m, &i, &k, &v); ) */
 int ia_u64map_next(const struct ia_u64map *m, size_t *it, __u64 *key, void **val);
