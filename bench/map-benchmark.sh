@@ -23,7 +23,8 @@
 #            target (fewer hooks than the floor), against the floor's
 #   bpftrace Debian's bpftrace counting (@[probe] = count()) on the
 #            floor's 11 hooks: what a standard tool pays for the same
-#            attachment (bundled into the guest with its libraries)
+#            attachment (bundled into the guest with its libraries; its -c
+#            splits the command at spaces itself, no shell)
 #   record-stats  `record` with IA_BPF_STATS=1: the kernel times each
 #            program run (user/live/bpfstats.c), printed per program; its
 #            latency includes that timing (two clock reads per run), so it
@@ -117,7 +118,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 				floor-prod) x=\$(floor $prod_hooks -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				prod) x=\$(iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				record) x=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
-				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"sh -c '\$bench'\" 2>/tmp/bt.err | lat) ;;
+				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;
 				record-stats) x=\$(IA_BPF_STATS=1 iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t/\" ;;
 				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;

@@ -37,20 +37,27 @@ static __always_inline void ia_dev_dma_parms(struct device *dev, __u32 *mss, __u
  * fails to size `const void` externs it must merge), and both
  * requests.bpf.c and iova.bpf.c observe devices.
  */
+/* ... of a device known to be PCI: its untrusted bit read (the fixture
+ * flips it at run time, tests/fixture: so it is read at every request) */
+static __always_inline __u32 ia_dev_pci_untrusted(struct device *dev)
+{
+	/* to_pci_dev(): struct device is embedded in struct pci_dev */
+	struct pci_dev *pdev = (void *)dev - bpf_core_field_offset(struct pci_dev, dev);
+
+	return IA_DEV_PCI |
+	       (BPF_CORE_READ_BITFIELD_PROBED(pdev, untrusted) ? IA_DEV_UNTRUSTED : 0);
+}
+
 static __always_inline __u32 ia_dev_pci_flags(struct device *dev)
 {
 	const char *bus = BPF_CORE_READ(dev, bus, name);
-	struct pci_dev *pdev;
 	char name[5] = {};
 
 	/* "pci" and its NUL: 4 bytes; a longer name fills all 5 */
 	if (!bus || bpf_probe_read_kernel_str(name, sizeof(name), bus) != 4 ||
 	    name[0] != 'p' || name[1] != 'c' || name[2] != 'i')
 		return 0;
-	/* to_pci_dev(): struct device is embedded in struct pci_dev */
-	pdev = (void *)dev - bpf_core_field_offset(struct pci_dev, dev);
-	return IA_DEV_PCI |
-	       (BPF_CORE_READ_BITFIELD_PROBED(pdev, untrusted) ? IA_DEV_UNTRUSTED : 0);
+	return ia_dev_pci_untrusted(dev);
 }
 
 /* The IOVA granule of a domain, 0 when it has no IOVA cookie. */
@@ -136,9 +143,9 @@ static __always_inline bool ia_dev_allowed(const char *name)
  * Called on every root request: a hash lookup and a few reads when nothing
  * changed. Returns whether the device passes the --device filter. flags:
  * IA_DEV_* bits of why the record is sent besides a change (the unbind).
- * The bus and the untrusted bit (set when the PCI device is enumerated,
- * pci_setup_device()) are read only when something else changed: a struct
- * device reused for another device comes with another domain or driver.
+ * The bus (whether it is PCI) is read only when something else changed: a
+ * struct device reused for another device comes with another domain or
+ * driver; a PCI device's untrusted bit at every request.
  */
 static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags,
 						 __u64 *granule, __u64 *fq_cookie)
@@ -160,11 +167,14 @@ static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags
 	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary);
 
 	old = bpf_map_lookup_elem(&devs, &key);
+	if (old && (old->untrusted & IA_DEV_PCI))
+		now.untrusted = ia_dev_pci_untrusted(dev);
 	if (old && old->domain == now.domain && old->domain_type == now.domain_type &&
 	    old->driver == now.driver && old->dma_mask == now.dma_mask &&
 	    old->bus_dma_limit == now.bus_dma_limit &&
 	    old->seg_boundary == now.seg_boundary &&
-	    old->max_seg_size == now.max_seg_size && !(flags & IA_DEV_UNBOUND)) {
+	    old->max_seg_size == now.max_seg_size && old->untrusted == now.untrusted &&
+	    !(flags & IA_DEV_UNBOUND)) {
 		*granule = old->granule;
 		*fq_cookie = old->fq_cookie;
 		return old->allowed;
