@@ -92,28 +92,12 @@ struct ia_stash_key {
 			__uint(max_entries, 16384); \
 			__uint(key_size, sizeof(__u32)); \
 			__uint(value_size, IA_STACK_DEPTH * sizeof(__u64))
-/*
- * A root request's call site: the first IA_SITE_FRAMES frames of its stack
- * (the DMA API function, its wrapper, the driver's call and its caller),
- * mapped to the stack id captured the first time (inflight.bpf.h
- * site_stack()): a short stack walk per request instead of a whole one.
- */
-#define IA_SITE_FRAMES	4
-struct ia_site_key {
-	__u64 ips[IA_SITE_FRAMES];
-};
-#define IA_SITES_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
-			__uint(max_entries, 4096); \
-			__type(key, struct ia_site_key); \
-			__type(value, __s32)
-
 #ifndef IA_STATE_DEFINE
 IA_MAP_DECL(events, IA_EVENTS_MAP);
 IA_MAP_DECL(drops, IA_DROPS_MAP);
 IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);
 IA_MAP_DECL(devs, IA_DEVS_MAP);
 IA_MAP_DECL(stacks, IA_STACKS_MAP);
-IA_MAP_DECL(site_stacks, IA_SITES_MAP);
 IA_MAP_DECL(arg_stash, IA_STASH_MAP);
 extern __u64 req_seq;
 extern __u32 armed;

@@ -41,37 +41,6 @@ static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
 	return id;
 }
 
-/*
- * The stack id of a root request's call site. bpf_get_stackid() walks the
- * whole stack (10 frames from a syscall, 20-30 from a block or network
- * path), and under TCG that walk was about 8 us of a map_page's 11.6
- * (IA_BPF_STATS, docs/benchmarks.md): here the walk stops after the site's
- * IA_SITE_FRAMES frames, and the whole stack is captured only for a site
- * not seen before. A site's requests then share its first stack: the same
- * site and two callers above it, deeper frames as the first request's.
- * Only the stack map's own ids are kept (an inline id names one request's
- * record: stackrec.c), and a failed short walk takes the whole one.
- */
-static __always_inline __s32 site_stack(void *ctx, __u64 req_id)
-{
-	struct ia_site_key k = {};
-	__s32 id, *known;
-
-	if (bpf_get_stack(ctx, k.ips, sizeof(k.ips), 0) > 0) {
-		known = bpf_map_lookup_elem(&site_stacks, &k);
-		if (known)
-			return *known;
-	} else {
-		k.ips[0] = 0;	/* nothing cached under a failed walk */
-	}
-	id = bpf_get_stackid(ctx, &stacks, 0);
-	if (id == -EEXIST)
-		return inline_stack(ctx, req_id);
-	if (id >= 0 && k.ips[0])
-		bpf_map_update_elem(&site_stacks, &k, &id, BPF_ANY);
-	return id;
-}
-
 static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 				      const __u64 *args)
 {
@@ -114,7 +83,9 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	/* the root request's call site; nested ones share it */
 	f->stack_id = -1;
 	if (d == 0 && capture_stacks) {
-		f->stack_id = site_stack(ctx, f->req_id);
+		f->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (f->stack_id == -EEXIST)
+			f->stack_id = inline_stack(ctx, f->req_id);
 		if (f->stack_id < 0)
 			ia_drop(IA_DROP_STACK);
 	}

@@ -9,7 +9,6 @@ struct { IA_DROPS_MAP; } drops SEC(".maps");
 struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
 struct { IA_DEVS_MAP; } devs SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
-struct { IA_SITES_MAP; } site_stacks SEC(".maps");
 struct { IA_STASH_MAP; } arg_stash SEC(".maps");
 struct { IA_FQ_SEEN_MAP; } fq_seen SEC(".maps");
 

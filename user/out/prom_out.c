@@ -27,6 +27,13 @@ static void family(FILE *out, const char *name, const char *type, const char *he
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one unlabelled sample. */
+static void scalar(FILE *out, const char *name, const char *type, const char *help, __u64 v)
+{
+	family(out, name, type, help);
+	fprintf(out, "%s %" PRIu64 "\n", name, (uint64_t)v);
+}
+
 static void dev_labels(FILE *out, const struct ia_check_dev *d)
 {
 	fputs("device=", out);
@@ -166,8 +173,7 @@ static void health(FILE *out, const struct ia_prom_run *r)
 		       "When the hooks were attached, Unix time.");
 		fprintf(out, "iommu_audit_start_time_seconds %.3f\n", r->start_time);
 	}
-	family(out, "iommu_audit_events_total", "counter", "Event records checked.");
-	fprintf(out, "iommu_audit_events_total %" PRIu64 "\n", (uint64_t)r->records);
+	scalar(out, "iommu_audit_events_total", "counter", "Event records checked.", r->records);
 	family(out, "iommu_audit_events_lost_total", "counter",
 	       "Events the kernel side could not deliver, by cause.");
 	for (int i = 0; i < IA_DROP_MAX; i++)
@@ -176,22 +182,16 @@ static void health(FILE *out, const struct ia_prom_run *r)
 	if (r->ring_size) {
 		/* a reader behind its workload: pending near the size is
 		 * where ringbuf losses come next */
-		family(out, "iommu_audit_ring_size_bytes", "gauge",
-		       "The event ring's size.");
-		fprintf(out, "iommu_audit_ring_size_bytes %" PRIu64 "\n", (uint64_t)r->ring_size);
-		family(out, "iommu_audit_ring_pending_bytes", "gauge",
-		       "Bytes of records in the ring not read yet.");
-		fprintf(out, "iommu_audit_ring_pending_bytes %" PRIu64 "\n",
-			(uint64_t)r->ring_pending);
-		family(out, "iommu_audit_ring_reads_cut_total", "counter",
-		       "Reads ended at the time budget with records still waiting (reader behind).");
-		fprintf(out, "iommu_audit_ring_reads_cut_total %" PRIu64 "\n",
-			(uint64_t)r->reads_cut);
+		scalar(out, "iommu_audit_ring_size_bytes", "gauge", "The event ring's size.",
+		       r->ring_size);
+		scalar(out, "iommu_audit_ring_pending_bytes", "gauge",
+		       "Bytes of records in the ring not read yet.", r->ring_pending);
+		scalar(out, "iommu_audit_ring_reads_cut_total", "counter",
+		       "Reads ended at the time budget with records still waiting (reader behind).",
+		       r->reads_cut);
 	}
-	family(out, "iommu_audit_malformed_records_total", "counter",
-	       "Records too short for their type (never read).");
-	fprintf(out, "iommu_audit_malformed_records_total %" PRIu64 "\n",
-		(uint64_t)r->malformed);
+	scalar(out, "iommu_audit_malformed_records_total", "counter",
+	       "Records too short for their type (never read).", r->malformed);
 	family(out, "iommu_audit_coverage_complete", "gauge",
 	       "1 when every check is complete with the hooks attached.");
 	fprintf(out, "iommu_audit_coverage_complete %d\n", !bad);
