@@ -92,6 +92,7 @@ struct ia_stash_key {
 			__uint(max_entries, 16384); \
 			__uint(key_size, sizeof(__u32)); \
 			__uint(value_size, IA_STACK_DEPTH * sizeof(__u64))
+
 #ifndef IA_STATE_DEFINE
 IA_MAP_DECL(events, IA_EVENTS_MAP);
 IA_MAP_DECL(drops, IA_DROPS_MAP);

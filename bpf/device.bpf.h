@@ -30,15 +30,9 @@ static __always_inline void ia_dev_dma_parms(struct device *dev, __u32 *mss, __u
 	}
 }
 
-/*
- * IA_DEV_PCI | IA_DEV_UNTRUSTED bits of a device. The PCI bus is known by
- * its name ("pci", pci_bus_type.name): a typeless ksym of pci_bus_type
- * cannot be referenced from two of the linked objects (libbpf 1.1's linker
- * fails to size `const void` externs it must merge), and both
- * requests.bpf.c and iova.bpf.c observe devices.
- */
-/* ... of a device known to be PCI: its untrusted bit read (the fixture
- * flips it at run time, tests/fixture: so it is read at every request) */
+/* IA_DEV_PCI | IA_DEV_UNTRUSTED of a device known to be PCI: its untrusted
+ * bit read (the fixture flips it at run time: so it is read at every
+ * request) */
 static __always_inline __u32 ia_dev_pci_untrusted(struct device *dev)
 {
 	/* to_pci_dev(): struct device is embedded in struct pci_dev */
@@ -48,6 +42,13 @@ static __always_inline __u32 ia_dev_pci_untrusted(struct device *dev)
 	       (BPF_CORE_READ_BITFIELD_PROBED(pdev, untrusted) ? IA_DEV_UNTRUSTED : 0);
 }
 
+/*
+ * IA_DEV_PCI | IA_DEV_UNTRUSTED bits of a device. The PCI bus is known by
+ * its name ("pci", pci_bus_type.name): a typeless ksym of pci_bus_type
+ * cannot be referenced from two of the linked objects (libbpf 1.1's linker
+ * fails to size `const void` externs it must merge), and both
+ * requests.bpf.c and iova.bpf.c observe devices.
+ */
 static __always_inline __u32 ia_dev_pci_flags(struct device *dev)
 {
 	const char *bus = BPF_CORE_READ(dev, bus, name);

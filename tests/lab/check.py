@@ -771,16 +771,10 @@ def check_freed_exact(c, res, g, mode, fs, frees, maps):
     mine = {int(fr["phys"]) for fr in frees}
     granules = {int(m["phys"]) // g for m in maps}
     others = [f for f in each if f.get("phys") not in mine]
-    if g == P:
-        c.eq("%s: exactly the fixture's two frees are freed while mapped" % lbl, [],
-             [short(f) for f in others])
-    else:
-        c.ok(all(f.get("phys", 0) // g in granules and
-                 not any(x.startswith("fx_free_mapped+") for x in f.get("stack", []))
-                 for f in others),
-             "%s: the %d other freed while mapped are other owners' frees inside the fixture's "
-             "mapped granules" % (lbl, len(others)),
-             [short(f) + " phys=0x%x" % f.get("phys", 0) for f in others])
+    other_owners(c, g, granules, others, "fx_free_mapped+",
+                 "%s: exactly the fixture's two frees are freed while mapped" % lbl,
+                 "%s: the %d other freed while mapped are other owners' frees inside the "
+                 "fixture's mapped granules" % (lbl, len(others)))
     if mode == "lazy":
         # after an unmap the granule stays reachable until the flush: a
         # free in it by anyone then is temporal.freed_before_flush. The
@@ -798,15 +792,24 @@ def check_freed_exact(c, res, g, mode, fs, frees, maps):
             if f.get("device") != dev:
                 print("#   %s: freed before the flush on %s: %s" % (lbl, f.get("device"), short(f)))
         fo = [f for f in fb if f.get("phys") != buf and f.get("device") == dev]
-        if g == P:
-            c.eq("%s: freed before the flush: nothing but the fixture's buf" % lbl, [],
-                 [short(f) for f in fo])
-        else:
-            bad = [f for f in fo if f.get("phys", 0) // g not in granules or
-                   any(x.startswith("fx_") for x in f.get("stack", []))]
-            c.ok(not bad, "%s: freed before the flush: the %d others are other owners' frees "
-                 "inside the fixture's mapped granules" % (lbl, len(fo)),
-                 [short(f) + " phys=0x%x" % f.get("phys", 0) for f in bad])
+        other_owners(c, g, granules, fo, "fx_",
+                     "%s: freed before the flush: nothing but the fixture's buf" % lbl,
+                     "%s: freed before the flush: the %d others are other owners' frees "
+                     "inside the fixture's mapped granules" % (lbl, len(fo)))
+
+
+def other_owners(c, g, granules, others, fx_frame, at_page, above_page):
+    """Frees other than the fixture's in a finding the fixture's log
+    explains: at G = 4K none (assertion at_page); at a larger granule each
+    inside one of the fixture's mapped granules (its log's phys and G) and
+    not freed by the fixture (no stack frame starting with fx_frame)
+    (assertion above_page)."""
+    if g == P:
+        c.eq(at_page, [], [short(f) for f in others])
+        return
+    bad = [f for f in others if f.get("phys", 0) // g not in granules or
+           any(x.startswith(fx_frame) for x in f.get("stack", []))]
+    c.ok(not bad, above_page, [short(f) + " phys=0x%x" % f.get("phys", 0) for f in bad])
 
 
 # ---- the boot ----------------------------------------------------------------

@@ -120,43 +120,35 @@ struct site_read {
 	struct ia_ksyms *ks;
 };
 
-/*
- * Sites are added up by their first frame's function, the one shown (as
- * report's worst sites are by their first frame): the deeper frames of one
- * call site's stacks differ with the path into it, and under another
- * tracer with a trampoline gone before the symbolization (ia_site_start())
- * (seen on 7.2: "fx_map [ia_fixture]" twice, 1 and 2 mappings)
- */
-static bool same_site(const char a[IA_SITE_FRAMES][IA_SYM_LEN],
-		      const char b[IA_SITE_FRAMES][IA_SYM_LEN])
-{
-	return !strncmp(a[0], b[0], IA_SYM_LEN);
-}
-
 static void on_site(void *ctx, const struct ia_prod_site_key *k, const struct ia_prod_site *v)
 {
 	struct site_read *r = ctx;
 	struct ia_prod_table *t = r->t;
-	char site[IA_SITE_FRAMES][IA_SYM_LEN] = {};
 	char syms[IA_STACK_DEPTH][IA_SYM_LEN];
 	__u64 ips[IA_STACK_DEPTH];
 	int got = r->ks && k->stack_id >= 0 ?
 		ia_session_stack(r->s, (__s32)k->stack_id, ips, IA_STACK_DEPTH) : 0;
-	size_t n = got > 0 ? (size_t)got : 0, i, f = 0, at;
+	size_t n = got > 0 ? (size_t)got : 0, i, at;
+	char site[IA_SYM_LEN] = "", *off;
 
 	for (i = 0; i < n; i++)
 		ia_ksyms_symbolize(r->ks, ips[i], syms[i], sizeof(syms[i]));
-	for (i = ia_site_start(syms, n); i < n && f < IA_SITE_FRAMES; i++) {
-		char *sym = syms[i], *off;
-
-		/* "fn+0x1f [mod]" -> "fn [mod]": the stacks of a site are
-		 * added up by function, whichever call in it */
-		if ((off = strchr(sym, '+')))
+	/*
+	 * Added up by the first frame's function, the one shown: the deeper
+	 * frames of one call site's stacks differ with the path into it, and
+	 * under another tracer whose trampoline is gone before this
+	 * symbolization (ia_site_start()) (seen on 7.2, by 4 frames:
+	 * "fx_map [ia_fixture]" twice, 1 and 2 mappings). "fn+0x1f [mod]" ->
+	 * "fn [mod]": whichever call in the function.
+	 */
+	i = ia_site_start(syms, n);
+	if (i < n) {
+		memcpy(site, syms[i], sizeof(site));
+		if ((off = strchr(site, '+')))
 			memmove(off, off + strcspn(off, " "), strlen(off + strcspn(off, " ")) + 1);
-		memcpy(site[f++], sym, IA_SYM_LEN);
 	}
 	for (at = 0; at < t->nsites; at++)
-		if (t->sites[at].dev == k->dev && same_site(t->sites[at].site, site))
+		if (t->sites[at].dev == k->dev && !strcmp(t->sites[at].site, site))
 			break;
 	if (at == t->nsites) {
 		if (!room((void **)&t->sites, &t->sites_cap, t->nsites, sizeof(*t->sites), &t->oom))
@@ -248,7 +240,7 @@ void ia_prod_text(FILE *out, struct ia_prod_table *t, const struct ia_trace_meta
 		for (size_t x = 0; x < k; x++)
 			fprintf(out, "  %10" PRIu64 " bytes in %6" PRIu64 " mappings  %s\n",
 				(uint64_t)w[x]->v.bytes_exposed, (uint64_t)w[x]->v.maps,
-				w[x]->site[0][0] ? w[x]->site[0] : "(no call stack)");
+				w[x]->site[0] ? w[x]->site : "(no call stack)");
 	}
 	fprintf(out, "\nhooks:");
 	for (size_t i = 0; i < n; i++)
@@ -292,7 +284,7 @@ void ia_prod_json(struct ia_json *j, struct ia_prod_table *t,
 		k = worst_sites(t, r->dev, w, IA_REPORT_WORST_SITES);
 		for (size_t x = 0; x < k; x++) {
 			ia_json_obj_begin(j);
-			ia_json_kstr(j, "site", w[x]->site[0]);
+			ia_json_kstr(j, "site", w[x]->site);
 			ia_json_ku64(j, "exposed_bytes", w[x]->v.bytes_exposed);
 			ia_json_ku64(j, "mappings", w[x]->v.maps);
 			ia_json_obj_end(j);

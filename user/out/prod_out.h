@@ -23,12 +23,12 @@ struct ia_prod_row {
 	struct ia_prod_dev c;
 };
 
-/* A call site's exposure: the stacks whose first IA_SITE_FRAMES frames
- * outside the DMA code have the same functions, added up (the checker's
- * finding fingerprint groups a site so); frames named without offsets. */
+/* A call site's exposure: the stacks whose first frame outside the DMA code
+ * (ia_site_start()) is in the same function, added up, as report's worst
+ * sites are by their first frame; named without its offset. */
 struct ia_prod_siterow {
 	__u64 dev;
-	char site[IA_SITE_FRAMES][IA_SYM_LEN];	/* innermost first */
+	char site[IA_SYM_LEN];		/* "" when the stack is unknown */
 	struct ia_prod_site v;
 };
 
