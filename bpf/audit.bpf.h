@@ -96,20 +96,24 @@ struct ia_stash_key {
 /* call sites (site.bpf.h): the first return addresses above a root
  * request's function, walked with learned frame sizes */
 #define IA_SITE_DEPTH	4	/* return addresses that tell sites apart */
-#define IA_SITE_SCAN	64	/* stack slots searched for the next one, */
-#define IA_SITE_PIECE	8	/* ... so many at a time */
+#define IA_SITE_SCAN	64	/* stack slots searched for the next one */
 struct ia_site_key {
 	__u64 ret[IA_SITE_DEPTH];
 };
 struct ia_site_scratch {
 	struct ia_site_key key;
+	__u64 ctxw[12];		/* a trampoline's frame (IA_SITE_CTX_SLOTS) */
 	__u64 ips[IA_STACK_DEPTH];
-	__u64 win[IA_SITE_PIECE];
 };
 /* return address -> bytes to the slot of the next one (<= 0: unusable) */
 #define IA_SITE_HOPS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
 			__uint(max_entries, 4096); \
 			__type(key, __u64); __type(value, __s32)
+/* traced function -> the slot of its caller's return address, counted in
+ * u64s from the program's context (fentry, fexit) */
+#define IA_SITE_SLOTS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
+			__uint(max_entries, 256); \
+			__type(key, __u64); __type(value, __u32)
 /* call site -> the stack id of its first request */
 #define IA_SITE_STACKS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
 			__uint(max_entries, 4096); \
@@ -125,6 +129,7 @@ struct ia_site_scratch {
 #ifndef IA_STATE_DEFINE
 IA_MAP_DECL(site_counts, IA_SITE_COUNTS_MAP);
 IA_MAP_DECL(site_hops, IA_SITE_HOPS_MAP);
+IA_MAP_DECL(site_slots, IA_SITE_SLOTS_MAP);
 IA_MAP_DECL(site_stacks, IA_SITE_STACKS_MAP);
 IA_MAP_DECL(site_scratch, IA_SITE_SCRATCH_MAP);
 IA_MAP_DECL(events, IA_EVENTS_MAP);

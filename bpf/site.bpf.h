@@ -36,10 +36,16 @@
 
 #define EEXIST		17	/* bpf_get_stackid(): the bucket holds another stack */
 
-/* the trampoline's frame: at most 7 argument slots, the return value, the
- * saved RBP, the return address into the traced function, then the one
- * into its caller (arch/x86/net/bpf_jit_comp.c, "Generated trampoline
- * stack layout", the same on 6.1 and 7.2) */
+/*
+ * The trampoline's frame, from its context up: the argument slots (at most
+ * 7), the return value's slot (with an fexit), the saved RBP, then on 6.1
+ * the return address into the traced function (the trampoline is called
+ * from the function's first instruction) and the one into its caller; on
+ * 7.2 the caller's return address right after the saved RBP (ftrace jumps
+ * to the trampoline: "ftrace: supporting direct call with jmp"). So where
+ * it lies is learned per traced function from one unwind, not assumed
+ * (arch/x86/net/bpf_jit_comp.c, "Generated trampoline stack layout").
+ */
 #define IA_SITE_CTX_SLOTS	12
 
 static __always_inline __s32 ia_site_plain(void *ctx)
@@ -62,44 +68,143 @@ static __always_inline __s32 unwound(void *ctx)
 	return ia_site_plain(ctx);
 }
 
-/* Unwind into s->ips; the index of ret0 in it, or -1. */
-static __always_inline int unwind_to(void *ctx, struct ia_site_scratch *s, __u64 ret0,
-				     __u32 *nr)
+/*
+ * The loops below run in bpf_loop() callbacks: the verifier checks a
+ * callback once, where it walks every iteration of a plain loop along
+ * every path around it (unrolled, the learning paths made each root
+ * program 300,000 instructions to verify, 7 s each under TCG).
+ */
+struct find_ips {
+	const __u64 *ips;
+	__u64 v;
+	int found;
+};
+
+static long find_ips_step(__u32 j, void *data)
+{
+	struct find_ips *f = data;
+
+	if (j >= IA_STACK_DEPTH)
+		return 1;
+	if (f->ips[j] != f->v)
+		return 0;
+	f->found = j;
+	return 1;
+}
+
+/* The index of v in ips (zero-filled past the stack's end), or -1. */
+static __always_inline int find_ips(const __u64 *ips, __u64 v)
+{
+	struct find_ips f = { .ips = ips, .v = v, .found = -1 };
+
+	if (v)
+		bpf_loop(IA_STACK_DEPTH, find_ips_step, &f, 0);
+	return f.found;
+}
+
+/* Unwind into s->ips; the index of ret0 in it, or -1 (also when fewer
+ * than IA_SITE_DEPTH frames follow it). */
+static __always_inline int unwind_to(void *ctx, struct ia_site_scratch *s, __u64 ret0)
 {
 	long n = bpf_get_stack(ctx, s->ips, sizeof(s->ips), 0);
-	__u32 j;
+	int j;
 
 	if (n <= 0)
 		return -1;
-	*nr = n / sizeof(__u64);
-	for (j = 0; j < IA_STACK_DEPTH; j++)
-		if (j >= *nr || s->ips[j] == ret0)
-			break;
-	if (j + IA_SITE_DEPTH > *nr || j + IA_SITE_DEPTH > IA_STACK_DEPTH)
-		return -1;	/* not found, or too shallow */
+	j = find_ips(s->ips, ret0);
+	if (j < 0 || j + IA_SITE_DEPTH > n / (long)sizeof(__u64))
+		return -1;
 	return j;
+}
+
+struct scan_up {
+	__u64 from;	/* the first slot searched */
+	__u64 want;
+	__s32 off;	/* its distance from the slot below from, once found */
+};
+
+/* One slot a step: a read that fails ends the search (the stack's top) */
+static long scan_up_step(__u32 w, void *data)
+{
+	struct scan_up *c = data;
+	__u64 v;
+
+	if (bpf_probe_read_kernel(&v, sizeof(v), (void *)(c->from + 8 * w)))
+		return 1;
+	if (v != c->want)
+		return 0;
+	c->off = 8 * (w + 1);
+	return 1;
+}
+
+/*
+ * The traced function's first slot above ctx that holds a return address
+ * of the unwinder's stack, past the one into the traced function itself
+ * (ip: its address). -1 if none.
+ */
+struct learn_slot {
+	struct ia_site_scratch *s;
+	__u64 ip;
+	int found;
+};
+
+/* bpf_loop() callback: is slot i a frame of the unwinder's stack? */
+static long learn_slot_step(__u32 i, void *data)
+{
+	struct learn_slot *l = data;
+	__u64 v;
+
+	if (i >= IA_SITE_CTX_SLOTS)
+		return 1;
+	v = l->s->ctxw[i];
+	if (v < 0xffff800000000000ull ||	/* not a kernel address */
+	    (v > l->ip && v <= l->ip + 16))	/* into the traced function */
+		return 0;
+	if (find_ips(l->s->ips, v) < 0)
+		return 0;
+	l->found = i;
+	return 1;
+}
+
+static __noinline int ia_site_learn_slot(void *ctx, __u64 ip)
+{
+	__u32 zero = 0;
+	struct learn_slot l = { .ip = ip, .found = -1 };
+
+	l.s = bpf_map_lookup_elem(&site_scratch, &zero);
+	if (!l.s || bpf_probe_read_kernel(l.s->ctxw, sizeof(l.s->ctxw), ctx) ||
+	    bpf_get_stack(ctx, l.s->ips, sizeof(l.s->ips), 0) <= 0)
+		return -1;
+	bpf_loop(IA_SITE_CTX_SLOTS, learn_slot_step, &l, 0);
+	return l.found;
 }
 
 /*
  * Where the traced function's return address lies, from a fentry or fexit
- * program: the slot after the one that holds the return address into the
- * traced function (func+5, func+9 with an ENDBR). 0 if not found.
+ * program; 0 if unknown.
  */
 static __always_inline __u64 ia_site_fentry_slot(void *ctx)
 {
-	__u64 w[IA_SITE_CTX_SLOTS], at = 0;
-	__u64 ip = bpf_get_func_ip(ctx);
+	__u64 ip = bpf_get_func_ip(ctx), at = 0;
+	__u32 *i = bpf_map_lookup_elem(&site_slots, &ip);
 	void *p = ctx;
+	__u32 idx;
 
+	if (i) {
+		idx = *i;
+	} else {
+		int got = ia_site_learn_slot(ctx, ip);
+
+		if (got < 0)
+			return 0;
+		idx = got;
+		bpf_map_update_elem(&site_slots, &ip, &idx, BPF_ANY);
+	}
 	/* ctx's address as a plain number: the verifier bounds a ctx pointer
 	 * moved by a variable (the learned distances) to the context */
-	if (bpf_probe_read_kernel(w, sizeof(w), ctx) ||
-	    bpf_probe_read_kernel(&at, sizeof(at), &p))
+	if (bpf_probe_read_kernel(&at, sizeof(at), &p))
 		return 0;
-	for (int i = 0; i < IA_SITE_CTX_SLOTS - 1; i++)
-		if (w[i] > ip && w[i] <= ip + 16)
-			return at + 8 * (i + 1);
-	return 0;
+	return at + 8 * (idx % IA_SITE_CTX_SLOTS);
 }
 
 /* A kprobe at a function's entry: its return address is on top. */
@@ -111,7 +216,7 @@ static __always_inline __u64 ia_site_kprobe_slot(struct pt_regs *regs)
 /* The stack id of a new site, or of one that cannot be walked. */
 static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 {
-	__u32 zero = 0, nr = 0;
+	__u32 zero = 0;
 	struct ia_site_scratch *s = bpf_map_lookup_elem(&site_scratch, &zero);
 	struct ia_site_key *k;
 	__s32 id, bad = -1;
@@ -123,9 +228,16 @@ static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 	__builtin_memset(k, 0, sizeof(*k));
 	if (bpf_probe_read_kernel(&k->ret[0], sizeof(k->ret[0]), (void *)slot))
 		return unwound(ctx);
-	j = unwind_to(ctx, s, k->ret[0], &nr);
-	if (j < 0)
+	j = unwind_to(ctx, s, k->ret[0]);
+	if (j < 0) {
+		/* not a return address of this stack: the trampoline's frame
+		 * changed (another tool's fexit added a return value slot),
+		 * so learn where it is again (a kprobe has nothing learned) */
+		__u64 ip = bpf_get_func_ip(ctx);
+
+		bpf_map_delete_elem(&site_slots, &ip);
 		return unwound(ctx);
+	}
 	for (int i = 0; i < IA_SITE_DEPTH - 1; i++) {
 		__u64 want = s->ips[(j + i + 1) & (IA_STACK_DEPTH - 1)], v = 0;
 		__s32 *hop = bpf_map_lookup_elem(&site_hops, &k->ret[i]);
@@ -142,18 +254,10 @@ static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 				return unwound(ctx);
 			}
 		} else {
-			/* in pieces: the whole window may run past the top of
-			 * the stack (an IRQ stack's end is followed by a guard) */
-			for (int c = 0; c < IA_SITE_SCAN / IA_SITE_PIECE && !off; c++) {
-				if (bpf_probe_read_kernel(s->win, sizeof(s->win),
-							  (void *)(slot + 8 + c * sizeof(s->win))))
-					break;
-				for (int w = 0; w < IA_SITE_PIECE; w++)
-					if (s->win[w] == want) {
-						off = 8 * (c * IA_SITE_PIECE + w + 1);
-						break;
-					}
-			}
+			struct scan_up c = { .from = slot + 8, .want = want };
+
+			bpf_loop(IA_SITE_SCAN, scan_up_step, &c, 0);
+			off = c.off;
 			if (!off) {	/* a bigger frame, or another stack */
 				bpf_map_update_elem(&site_hops, &k->ret[i], &bad, BPF_ANY);
 				return unwound(ctx);
@@ -177,14 +281,14 @@ static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 /* IA_SITE_VERIFY: do the walked return addresses match the unwinder's? */
 static __noinline void ia_site_check(void *ctx, const struct ia_site_key *k)
 {
-	__u32 zero = 0, nr = 0;
+	__u32 zero = 0;
 	struct ia_site_scratch *s = bpf_map_lookup_elem(&site_scratch, &zero);
 	int j;
 
 	if (!s)
 		return;
 	site_count(IA_SITE_CHECKED);
-	j = unwind_to(ctx, s, k->ret[0], &nr);
+	j = unwind_to(ctx, s, k->ret[0]);
 	if (j < 0) {
 		site_count(IA_SITE_MISMATCH);
 		return;

@@ -11,6 +11,7 @@ struct { IA_DEVS_MAP; } devs SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
 struct { IA_SITE_COUNTS_MAP; } site_counts SEC(".maps");
 struct { IA_SITE_HOPS_MAP; } site_hops SEC(".maps");
+struct { IA_SITE_SLOTS_MAP; } site_slots SEC(".maps");
 struct { IA_SITE_STACKS_MAP; } site_stacks SEC(".maps");
 struct { IA_SITE_SCRATCH_MAP; } site_scratch SEC(".maps");
 struct { IA_STASH_MAP; } arg_stash SEC(".maps");
