@@ -688,7 +688,7 @@ static void behind_aside(struct behind *b, const struct ck_owner *o)
 	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
 	struct ck_owner none = { 0 }, *keep, *old = NULL;
 
-	if (!dev || !m || m->own_req != o->req_id || o->dma < b->start || o->dma >= b->end)
+	if (!dev || !m || ck_ptmap_req(b->c, m) != o->req_id || o->dma < b->start || o->dma >= b->end)
 		return;
 	ck_ptmap_set_owner(b->c, m, &none);
 	keep = malloc(sizeof(*keep));

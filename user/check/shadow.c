@@ -102,12 +102,14 @@ static struct ck_ptmap *ptmap_at(struct ia_checker *c, __u32 h)
 }
 
 /*
- * An owner's field too big for its entry (CK_OFF_FAR, CK_AUX_FAR) is kept
- * in checker.far under the entry's address plus the field's number: entries
- * are 64 bytes apart, so no two keys meet. The value kept is at least the
- * field's bound, never 0 (0 is "absent" to a u64map).
+ * An owner's field too big for its entry (shadow.h: CK_REQ_FAR and the
+ * others) is kept in checker.far under the entry's address plus the
+ * field's number: entries are 56 bytes apart, so no two keys meet. The
+ * value kept is at least the field's bound, never 0 (0 is "absent" to a
+ * u64map).
  */
-enum { FAR_OFF, FAR_AUX };
+enum { FAR_REQ, FAR_OFF, FAR_AUX, FAR_STACK, FAR_DEV, FAR_KIND, FAR_DIR, FAR_FIELDS };
+_Static_assert(FAR_FIELDS <= sizeof(struct ck_ptmap), "far keys of two entries never meet");
 
 static __u64 far_key(const struct ck_ptmap *m, int field)
 {
@@ -135,12 +137,22 @@ static __u32 far_put(struct ia_checker *c, const struct ck_ptmap *m, int field, 
 /* Forget what far holds for m's owner. */
 static void far_drop(struct ia_checker *c, const struct ck_ptmap *m)
 {
+	const __u32 packed[FAR_FIELDS] = {
+		[FAR_REQ] = m->own_req, [FAR_OFF] = m->own_off, [FAR_AUX] = m->own_aux,
+		[FAR_STACK] = m->own_stack, [FAR_DEV] = m->own_dev, [FAR_KIND] = m->own_kind,
+		[FAR_DIR] = m->own_dir,
+	};
+	static const __u32 bound[FAR_FIELDS] = {
+		[FAR_REQ] = CK_REQ_FAR, [FAR_OFF] = CK_OFF_FAR, [FAR_AUX] = CK_AUX_FAR,
+		[FAR_STACK] = CK_STACK_FAR, [FAR_DEV] = CK_DEV_FAR, [FAR_KIND] = CK_KIND_FAR,
+		[FAR_DIR] = CK_DIR_FAR,
+	};
+
 	if (!m->own_req)
 		return;
-	if (m->own_off == CK_OFF_FAR)
-		ia_u64map_del(&c->far, far_key(m, FAR_OFF));
-	if (m->own_aux == CK_AUX_FAR)
-		ia_u64map_del(&c->far, far_key(m, FAR_AUX));
+	for (int f = 0; f < FAR_FIELDS; f++)
+		if (packed[f] == bound[f])
+			ia_u64map_del(&c->far, far_key(m, f));
 }
 
 static void ptmap_free(struct ia_checker *c, __u32 h)
@@ -150,13 +162,22 @@ static void ptmap_free(struct ia_checker *c, __u32 h)
 	ia_pool_free(&c->pt_pool, h);
 }
 
+__u64 ck_ptmap_req(const struct ia_checker *c, const struct ck_ptmap *m)
+{
+	return far_get(c, m, FAR_REQ, m->own_req, CK_REQ_FAR);
+}
+
 struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m)
 {
 	if (!m->own_req)
 		return (struct ck_owner){ 0 };
 	return (struct ck_owner){
-		.req_id = m->own_req, .len = m->own_len, .stack_id = m->own_stack,
-		.dev = m->own_dev, .kind = m->own_kind, .dir = m->own_dir,
+		.req_id = ck_ptmap_req(c, m), .len = m->own_len,
+		/* stored + 1: -1 (none) is 0 */
+		.stack_id = (__s32)(__u32)(far_get(c, m, FAR_STACK, m->own_stack, CK_STACK_FAR) - 1),
+		.dev = (__u16)far_get(c, m, FAR_DEV, m->own_dev, CK_DEV_FAR),
+		.kind = (__u8)far_get(c, m, FAR_KIND, m->own_kind, CK_KIND_FAR),
+		.dir = (__u8)far_get(c, m, FAR_DIR, m->own_dir, CK_DIR_FAR),
 		.dma = m->node.start + far_get(c, m, FAR_OFF, m->own_off, CK_OFF_FAR),
 		.aux = (__u32)far_get(c, m, FAR_AUX, m->own_aux, CK_AUX_FAR),
 	};
@@ -165,14 +186,19 @@ struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap
 void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o)
 {
 	far_drop(c, m);
-	m->own_req = o->req_id;
+	if (!o->req_id) {
+		m->own_req = m->own_len = m->own_off = m->own_aux = 0;
+		m->own_stack = m->own_dev = m->own_kind = m->own_dir = 0;
+		return;
+	}
+	m->own_req = far_put(c, m, FAR_REQ, o->req_id, CK_REQ_FAR);
 	m->own_len = o->len;
-	m->own_stack = o->stack_id;
-	m->own_dev = o->dev;
-	m->own_kind = o->kind;
-	m->own_dir = o->dir;
-	m->own_off = o->req_id ? far_put(c, m, FAR_OFF, o->dma - m->node.start, CK_OFF_FAR) : 0;
-	m->own_aux = o->req_id ? far_put(c, m, FAR_AUX, o->aux, CK_AUX_FAR) : 0;
+	m->own_stack = far_put(c, m, FAR_STACK, (__u32)o->stack_id + 1u, CK_STACK_FAR);
+	m->own_dev = far_put(c, m, FAR_DEV, o->dev, CK_DEV_FAR);
+	m->own_kind = far_put(c, m, FAR_KIND, o->kind, CK_KIND_FAR);
+	m->own_dir = far_put(c, m, FAR_DIR, o->dir, CK_DIR_FAR);
+	m->own_off = far_put(c, m, FAR_OFF, o->dma - m->node.start, CK_OFF_FAR);
+	m->own_aux = far_put(c, m, FAR_AUX, o->aux, CK_AUX_FAR);
 }
 
 /* The page-table oracle's state (shadow_oracle.c fills it). */

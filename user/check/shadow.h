@@ -10,6 +10,7 @@
 #ifndef IA_CHECK_SHADOW_H
 #define IA_CHECK_SHADOW_H
 
+#include <stdint.h>
 #include "check/checker.h"
 #include "lib/itree.h"
 #include "lib/pool.h"
@@ -107,33 +108,43 @@ struct ck_pending {
 /*
  * A page-table mapping in a domain's shadow (one write, or what is left),
  * with the live mapping it owns (struct ck_owner, packed: read and set it
- * with ck_ptmap_owner / ck_ptmap_set_owner): 64 bytes, which is most of
+ * with ck_ptmap_owner / ck_ptmap_set_owner): 56 bytes, which is most of
  * what a live mapping costs (issue 15: at most 64 bytes per live mapping).
  */
 struct ck_ptmap {
 	struct ia_inode node;	/* IOVA range; first: a pool object (itree.h) */
 	__u64 paddr;
-	__u64 own_req;		/* ck_owner.req_id; 0: no owner */
+	/* The owner's fields narrowed below their struct ck_owner width: a
+	 * value at or above its field's bound is kept in checker.far instead
+	 * (the field holds the bound; shadow.c). Each is narrowed where its
+	 * usual values are small: request ids count up from 1 (BPF's
+	 * req_seq), stack ids are stack-map slots (-1: none, stored + 1),
+	 * devices are indices in first-seen order, kind an enum ia_req_kind
+	 * of a map, dir a dma_data_direction (0-3); the handle's offset into
+	 * its entry is below the granule but for huge writes, and aux is 0
+	 * but for map_sg (its nents, below 255 but for long lists) and alloc
+	 * (a cpu address: far, but a coherent allocation is rare and
+	 * long-lived). The values are kept whole: what the trace said comes
+	 * back. The bit for seeded comes from the offset's width. */
+	__u32 own_req;		/* ck_owner.req_id; 0: no owner */
 	__u32 own_len;
-	__s32 own_stack;
-	__u16 own_dev;
-	__u8 own_kind, own_dir;
-	/* The two narrowed fields: a value at or above its bound is kept in
-	 * checker.far instead (the field holds the bound). They are narrowed
-	 * rather than kind, dir or dev because they are the ones whose usual
-	 * values are small: the handle's offset into its entry is below the
-	 * granule but for huge writes, and aux is 0 but for map_sg (its nents,
-	 * below 255 but for long lists) and alloc (a cpu address: far, but a
-	 * coherent allocation is rare and long-lived). The bit for seeded comes
-	 * from them too, not from a field read back from the trace (kind, dir,
-	 * dev), whose stored values would change. */
-	__u32 own_off : 23;	/* its handle - node.start; CK_OFF_FAR: far */
+	__u32 own_off : 23;	/* its handle - node.start */
 	__u32 seeded : 1;	/* made before the recording: a snapshot's */
-	__u32 own_aux : 8;	/* ck_owner.aux; CK_AUX_FAR: far */
+	__u32 own_aux : 8;
+	__u32 own_stack : 16;	/* ck_owner.stack_id + 1 */
+	__u32 own_dev : 8;
+	__u32 own_kind : 5;
+	__u32 own_dir : 3;
 };
-_Static_assert(sizeof(struct ck_ptmap) == 64, "a live mapping's entry: 64 bytes (issue 15)");
+_Static_assert(sizeof(struct ck_ptmap) == 56, "a live mapping's entry: 56 bytes (issue 15)");
+/* Each narrowed field's bound: the value stored when the owner's is kept far */
+#define CK_REQ_FAR	UINT32_MAX		/* request id 2^32 - 1 or more */
 #define CK_OFF_FAR	((1u << 23) - 1)	/* the handle 8 MiB or more into the entry */
 #define CK_AUX_FAR	((1u << 8) - 1)
+#define CK_STACK_FAR	((1u << 16) - 1)	/* stack id 65534 or more, or below -1 */
+#define CK_DEV_FAR	((1u << 8) - 1)		/* the 256th device on */
+#define CK_KIND_FAR	((1u << 5) - 1)
+#define CK_DIR_FAR	((1u << 3) - 1)
 
 struct ck_domain {
 	struct ia_itree pt;	/* struct ck_ptmap by IOVA */
@@ -383,6 +394,8 @@ int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
 /* ---- shadow page tables ---- */
 /* The live mapping whose handle entry m holds (req_id 0: none). */
 struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m);
+/* Its request id alone (0: none; m->own_req is 0 exactly then). */
+__u64 ck_ptmap_req(const struct ia_checker *c, const struct ck_ptmap *m);
 /* Make o (req_id 0: none) m's owner; o->dma must lie in m's range. */
 void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o);
 /* A successful write of [iova, iova + size) -> paddr in domain dom. */
