@@ -47,6 +47,8 @@ static void assert_owner(const struct ck_owner *got, const struct ck_owner *want
 /* Values each side of each field's bound (shadow.h), and the extremes. */
 static const __u64 reqs[] = { 1, 2, CK_REQ_FAR - 1, CK_REQ_FAR, CK_REQ_FAR + 1ULL,
 			      1ULL << 40, UINT64_MAX };
+static const __u32 lens[] = { 0, 1, 0x1000, CK_LEN_FAR - 1, CK_LEN_FAR, CK_LEN_FAR + 1,
+			     UINT32_MAX };
 static const __u64 offs[] = { 0, 0x1000, CK_OFF_FAR - 1, CK_OFF_FAR, CK_OFF_FAR + 1,
 			      ENTRY - 1 };
 static const __u32 auxes[] = { 0, 1, CK_AUX_FAR - 1, CK_AUX_FAR, CK_AUX_FAR + 1,
@@ -65,7 +67,7 @@ static struct ck_owner owner(int i, int e)
 	return (struct ck_owner){
 		.req_id = reqs[(i + e) % N(reqs)],
 		.dma = IOVA + (__u64)e * ENTRY + offs[(i + 2 * e) % N(offs)],
-		.len = (__u32)(0x100 + i),
+		.len = lens[(i + 6 * e) % N(lens)],
 		.stack_id = stacks[(i + 3 * e) % N(stacks)],
 		.dev = devs[(i + e) % N(devs)],
 		.kind = kinds[(i + 5 * e) % N(kinds)],
@@ -96,7 +98,7 @@ static void test_fields(void **state)
 
 			assert_owner(&got, &o);
 			assert_int_equal(ck_ptmap_req(c, entry(c, e)), o.req_id);
-			assert_true(entry(c, e)->own_req != 0);
+			assert_true(entry(c, e)->own.req != 0);
 		}
 		assert_false(c->oom);
 	}
@@ -107,10 +109,36 @@ static void test_fields(void **state)
 		ck_ptmap_set_owner(c, entry(c, e), &none);
 		got = ck_ptmap_owner(c, entry(c, e));
 		assert_owner(&got, &none);
-		assert_int_equal(entry(c, e)->own_req, 0);
+		assert_int_equal(entry(c, e)->own.req, 0);
 		assert_int_equal(ck_ptmap_req(c, entry(c, e)), 0);
 	}
 	assert_int_equal(c->far.len, 0);
+	ia_checker_free(c);
+}
+
+/* An owner whose every field fits keeps nothing on the side. */
+static void test_near(void **state)
+{
+	struct ia_checker *c = ia_checker_new();
+	struct ck_owner o = { .req_id = CK_REQ_FAR - 1, .dma = IOVA + CK_OFF_FAR - 1,
+			      .len = CK_LEN_FAR - 1, .stack_id = CK_STACK_FAR - 2,
+			      .dev = CK_DEV_FAR - 1, .kind = CK_KIND_FAR - 1,
+			      .dir = CK_DIR_FAR - 1, .aux = CK_AUX_FAR - 1 }, got;
+
+	assert_non_null(c);
+	assert_non_null(ck_domain_get(c, DOM));
+	assert_int_equal(ck_pt_insert(c, DOM, IOVA, ENTRY, 0x1000), 0);
+	ck_ptmap_set_owner(c, entry(c, 0), &o);
+	assert_int_equal(c->far.len, 0);
+	assert_int_equal(entry(c, 0)->own.far, 0);
+	got = ck_ptmap_owner(c, entry(c, 0));
+	assert_owner(&got, &o);
+	o.dir = CK_DIR_FAR;	/* one field at its bound */
+	ck_ptmap_set_owner(c, entry(c, 0), &o);
+	assert_int_equal(c->far.len, 1);
+	assert_int_equal(entry(c, 0)->own.far, 1);
+	got = ck_ptmap_owner(c, entry(c, 0));
+	assert_owner(&got, &o);
 	ia_checker_free(c);
 }
 
@@ -136,6 +164,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_near),
 		cmocka_unit_test(test_removed),
 	};
 

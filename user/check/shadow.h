@@ -106,39 +106,49 @@ struct ck_pending {
 };
 
 /*
+ * The live mapping a page-table entry owns, packed (struct ck_owner's
+ * fields narrowed: read and set it with ck_ptmap_owner / ck_ptmap_set_owner).
+ * A value at or above its field's bound is kept in checker.far instead (the
+ * field holds the bound, and far says some field does; shadow.c). Each is
+ * narrowed where its usual values are small: request ids count up from 1
+ * (BPF's req_seq), a length is below 2 GiB, stack ids are stack-map slots
+ * (16384 of them; -1: none, stored + 1), devices are indices in first-seen
+ * order, kind an enum ia_req_kind of a map, dir a dma_data_direction (0-3);
+ * the handle's offset into its entry is below the granule but for huge
+ * writes, and aux is 0 but for map_sg (its nents, below 255 but for long
+ * lists) and alloc (a cpu address: far, but a coherent allocation is rare
+ * and long-lived). The values are kept whole: what the trace said comes
+ * back. The bit for seeded (the entry's, not the owner's) comes from the
+ * offset's width.
+ */
+struct ck_ptown {
+	__u32 req;		/* ck_owner.req_id; 0: no owner */
+	__u32 len : 31;
+	__u32 far : 1;		/* some field holds its bound */
+	__u32 off : 23;		/* its handle - node.start */
+	__u32 seeded : 1;	/* the entry was made before the recording: a
+				 * snapshot's */
+	__u32 aux : 8;
+	__u32 stack : 16;	/* ck_owner.stack_id + 1 */
+	__u32 dev : 8;
+	__u32 kind : 5;
+	__u32 dir : 3;
+};
+
+/*
  * A page-table mapping in a domain's shadow (one write, or what is left),
- * with the live mapping it owns (struct ck_owner, packed: read and set it
- * with ck_ptmap_owner / ck_ptmap_set_owner): 56 bytes, which is most of
- * what a live mapping costs (issue 15: at most 64 bytes per live mapping).
+ * with the live mapping it owns: 56 bytes, which is most of what a live
+ * mapping costs (issue 15: at most 64 bytes per live mapping).
  */
 struct ck_ptmap {
 	struct ia_inode node;	/* IOVA range; first: a pool object (itree.h) */
 	__u64 paddr;
-	/* The owner's fields narrowed below their struct ck_owner width: a
-	 * value at or above its field's bound is kept in checker.far instead
-	 * (the field holds the bound; shadow.c). Each is narrowed where its
-	 * usual values are small: request ids count up from 1 (BPF's
-	 * req_seq), stack ids are stack-map slots (-1: none, stored + 1),
-	 * devices are indices in first-seen order, kind an enum ia_req_kind
-	 * of a map, dir a dma_data_direction (0-3); the handle's offset into
-	 * its entry is below the granule but for huge writes, and aux is 0
-	 * but for map_sg (its nents, below 255 but for long lists) and alloc
-	 * (a cpu address: far, but a coherent allocation is rare and
-	 * long-lived). The values are kept whole: what the trace said comes
-	 * back. The bit for seeded comes from the offset's width. */
-	__u32 own_req;		/* ck_owner.req_id; 0: no owner */
-	__u32 own_len;
-	__u32 own_off : 23;	/* its handle - node.start */
-	__u32 seeded : 1;	/* made before the recording: a snapshot's */
-	__u32 own_aux : 8;
-	__u32 own_stack : 16;	/* ck_owner.stack_id + 1 */
-	__u32 own_dev : 8;
-	__u32 own_kind : 5;
-	__u32 own_dir : 3;
+	struct ck_ptown own;
 };
 _Static_assert(sizeof(struct ck_ptmap) == 56, "a live mapping's entry: 56 bytes (issue 15)");
 /* Each narrowed field's bound: the value stored when the owner's is kept far */
 #define CK_REQ_FAR	UINT32_MAX		/* request id 2^32 - 1 or more */
+#define CK_LEN_FAR	((1u << 31) - 1)	/* 2 GiB - 1 or more */
 #define CK_OFF_FAR	((1u << 23) - 1)	/* the handle 8 MiB or more into the entry */
 #define CK_AUX_FAR	((1u << 8) - 1)
 #define CK_STACK_FAR	((1u << 16) - 1)	/* stack id 65534 or more, or below -1 */
@@ -394,7 +404,7 @@ int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
 /* ---- shadow page tables ---- */
 /* The live mapping whose handle entry m holds (req_id 0: none). */
 struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m);
-/* Its request id alone (0: none; m->own_req is 0 exactly then). */
+/* Its request id alone (0: none; m->own.req is 0 exactly then). */
 __u64 ck_ptmap_req(const struct ia_checker *c, const struct ck_ptmap *m);
 /* Make o (req_id 0: none) m's owner; o->dma must lie in m's range. */
 void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o);
