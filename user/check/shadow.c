@@ -757,7 +757,7 @@ static bool trim_one(struct ia_checker *c, struct ck_domain *d, __u64 start, __u
 void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
 		  struct ck_pending *p)
 {
-	struct trim_hits h = { .n = 0, .cap = 8 };
+	struct trim_hits h;	/* set only past the one-entry case (its room is 8 pointers) */
 	__u32 first = start < end ? ia_itree_take(&d->pt, start) : 0;
 
 	d->changes++;
@@ -769,6 +769,9 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			return;
 	}
 	h.v = h.inl;
+	h.n = 0;
+	h.cap = sizeof(h.inl) / sizeof(h.inl[0]);
+	h.oom = false;
 	ia_itree_overlaps(&d->pt, start, end, gather_hit, &h);
 	if (h.oom)
 		c->oom = true;
