@@ -151,13 +151,13 @@ __u32 ia_crc32_impl(enum ia_crc_impl impl, __u32 crc, const void *buf, size_t le
 	const unsigned char *p = buf;
 	size_t n = len & ~(size_t)15;
 
-	if (impl == IA_CRC_VPCLMUL && len >= 128)
-		crc = ~crc_fold256(~crc, p, n);
-	else if (impl != IA_CRC_ZLIB && len >= 64)
-		crc = ~crc_fold(~crc, p, n);
-	else
-		n = 0;
-	return crc_zlib(crc, p + n, len - n);
+	if (impl != IA_CRC_ZLIB && len >= 64) {	/* buf is not NULL then */
+		crc = impl == IA_CRC_VPCLMUL && len >= 128 ? ~crc_fold256(~crc, p, n) :
+							     ~crc_fold(~crc, p, n);
+		p += n;
+		len -= n;
+	}
+	return crc_zlib(crc, p, len);
 }
 #else
 enum ia_crc_impl ia_crc32_best(void)
