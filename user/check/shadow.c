@@ -400,7 +400,7 @@ void ck_pending_release(struct ia_checker *c, struct ck_pending *p)
 	/* empty it, keeping the vectors' room */
 	p->maps.n = p->unmaps.n = p->sg_in.n = p->sg_out.n = p->bounces.n =
 		p->pages.n = 0;
-	memset(&p->sg_truncated, 0, sizeof(*p) - offsetof(struct ck_pending, sg_truncated));
+	ck_zero(&p->sg_truncated, sizeof(*p) - offsetof(struct ck_pending, sg_truncated));
 }
 
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
