@@ -66,7 +66,7 @@ void **ia_u64map_find(const struct ia_u64map *m, __u64 key)
 	}
 }
 
-void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
+void *ia_u64map_lookup(const struct ia_u64map *m, __u64 key)
 {
 	void **slot = ia_u64map_find(m, key);
 
@@ -158,7 +158,7 @@ int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old)
 	return 0;
 }
 
-void *ia_u64map_del(struct ia_u64map *m, __u64 key)
+void *ia_u64map_remove(struct ia_u64map *m, __u64 key)
 {
 	size_t i, j, mask = m->cap - 1;
 	void *val;

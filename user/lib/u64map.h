@@ -34,7 +34,15 @@ void ia_u64map_init_near(struct ia_u64map *m);
 void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
 /* free() every value, then the map. */
 void ia_u64map_free_values(struct ia_u64map *m);
-void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
+/* The value of key, NULL if absent. Inline for an empty map (many of a
+ * device's are, and are asked at every request): no call, no hash. */
+void *ia_u64map_lookup(const struct ia_u64map *m, __u64 key);
+
+static inline void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
+{
+	return m->len ? ia_u64map_lookup(m, key) : NULL;
+}
+
 /* The value slot of key, NULL if absent (valid until the next change of m). */
 void **ia_u64map_find(const struct ia_u64map *m, __u64 key);
 /* Insert or replace; 0 or -ENOMEM. key must not be 0. *old (when old is
@@ -49,8 +57,13 @@ int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old);
  * -ENOMEM (nothing added).
  */
 void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added);
-/* Remove and return the value, NULL if absent. */
-void *ia_u64map_del(struct ia_u64map *m, __u64 key);
+/* Remove and return the value, NULL if absent (inline for an empty map). */
+void *ia_u64map_remove(struct ia_u64map *m, __u64 key);
+
+static inline void *ia_u64map_del(struct ia_u64map *m, __u64 key)
+{
+	return m->len ? ia_u64map_remove(m, key) : NULL;
+}
 /* Grow now if adding a key m lacks would (ia_u64map_slot grows before it
  * adds): 0, or -ENOMEM. The next such key is then added with no growth. */
 int ia_u64map_reserve(struct ia_u64map *m);
