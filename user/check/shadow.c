@@ -319,14 +319,14 @@ static void *remember(struct ck_last *l, __u64 key, void *val)
 	return val;
 }
 
-struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev)
+struct ck_device *ck_device_lookup(struct ia_checker *c, __u64 dev)
 {
 	struct ck_device *d = last_hit(&c->last_dev, dev);
 
 	return d ? d : remember(&c->last_dev, dev, ia_u64map_get(&c->devs, dev));
 }
 
-struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom)
+struct ck_domain *ck_domain_lookup(struct ia_checker *c, __u64 dom)
 {
 	struct ck_domain *d = last_hit(&c->last_dom, dom);
 

@@ -389,8 +389,19 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev);
 struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom);
 /* The same without making one: NULL when there is none. */
-struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev);
-struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom);
+struct ck_device *ck_device_lookup(struct ia_checker *c, __u64 dev);
+struct ck_domain *ck_domain_lookup(struct ia_checker *c, __u64 dom);
+/* Nearly every record names the device (domain) the one before it named:
+ * that one is answered inline, the others by the lookups above. */
+static inline struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev)
+{
+	return dev && c->last_dev.key == dev ? c->last_dev.val : ck_device_lookup(c, dev);
+}
+
+static inline struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom)
+{
+	return dom && c->last_dom.key == dom ? c->last_dom.val : ck_domain_lookup(c, dom);
+}
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req);	/* req 0: NULL */
 /* A pending entry not in the map (a spare one reused: no allocation per
  * request); release hands it back, emptied, keeping its vectors' room. */

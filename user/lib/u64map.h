@@ -64,9 +64,22 @@ static inline void *ia_u64map_del(struct ia_u64map *m, __u64 key)
 {
 	return m->len ? ia_u64map_remove(m, key) : NULL;
 }
+/* Double the table (the first: 64 slots): 0, or -ENOMEM. */
+int ia_u64map_grow(struct ia_u64map *m);
+
+/* Would adding a key make m fuller than three quarters? */
+static inline int ia_u64map_full(const struct ia_u64map *m)
+{
+	return !m->cap || (m->len + 1) * 4 > m->cap * 3;
+}
+
 /* Grow now if adding a key m lacks would (ia_u64map_slot grows before it
- * adds): 0, or -ENOMEM. The next such key is then added with no growth. */
-int ia_u64map_reserve(struct ia_u64map *m);
+ * adds): 0, or -ENOMEM. The next such key is then added with no growth.
+ * Inline: most calls find room. */
+static inline int ia_u64map_reserve(struct ia_u64map *m)
+{
+	return ia_u64map_full(m) ? ia_u64map_grow(m) : 0;
+}
 
 /* Iterate: for (size_t i = 0; ia_u64map_next(m, &i, &k, &v); ) */
 int ia_u64map_next(const struct ia_u64map *m, size_t *it, __u64 *key, void **val);
