@@ -93,7 +93,40 @@ struct ia_stash_key {
 			__uint(key_size, sizeof(__u32)); \
 			__uint(value_size, IA_STACK_DEPTH * sizeof(__u64))
 
+/* call sites (site.bpf.h): the first return addresses above a root
+ * request's function, walked with learned frame sizes */
+#define IA_SITE_DEPTH	4	/* return addresses that tell sites apart */
+#define IA_SITE_SCAN	64	/* stack slots searched for the next one, */
+#define IA_SITE_PIECE	8	/* ... so many at a time */
+struct ia_site_key {
+	__u64 ret[IA_SITE_DEPTH];
+};
+struct ia_site_scratch {
+	struct ia_site_key key;
+	__u64 ips[IA_STACK_DEPTH];
+	__u64 win[IA_SITE_PIECE];
+};
+/* return address -> bytes to the slot of the next one (<= 0: unusable) */
+#define IA_SITE_HOPS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
+			__uint(max_entries, 4096); \
+			__type(key, __u64); __type(value, __s32)
+/* call site -> the stack id of its first request */
+#define IA_SITE_STACKS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
+			__uint(max_entries, 4096); \
+			__type(key, struct ia_site_key); __type(value, __s32)
+#define IA_SITE_SCRATCH_MAP __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+			__uint(max_entries, 1); \
+			__type(key, __u32); __type(value, struct ia_site_scratch)
+
+#define IA_SITE_COUNTS_MAP __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+			__uint(max_entries, IA_SITE_MAX + 16); \
+			__type(key, __u32); __type(value, __u64)
+
 #ifndef IA_STATE_DEFINE
+IA_MAP_DECL(site_counts, IA_SITE_COUNTS_MAP);
+IA_MAP_DECL(site_hops, IA_SITE_HOPS_MAP);
+IA_MAP_DECL(site_stacks, IA_SITE_STACKS_MAP);
+IA_MAP_DECL(site_scratch, IA_SITE_SCRATCH_MAP);
 IA_MAP_DECL(events, IA_EVENTS_MAP);
 IA_MAP_DECL(drops, IA_DROPS_MAP);
 IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);
@@ -105,6 +138,8 @@ extern __u32 armed;
 extern const volatile __u32 page_shift;
 extern const volatile __u32 struct_page_size;
 extern const volatile __u32 capture_stacks;
+extern const volatile __u32 full_stacks;
+extern const volatile __u32 site_verify;
 extern const volatile __u32 inflight_depth;
 extern const volatile __u32 classify_pages;
 extern const volatile __u64 wake_bytes;

@@ -11,8 +11,7 @@
 
 #include "audit.bpf.h"
 #include "device.bpf.h"
-
-#define EEXIST	17	/* bpf_get_stackid(): the bucket holds another stack */
+#include "site.bpf.h"
 
 /*
  * The stack map holds another stack in this one's hash bucket (it never
@@ -41,8 +40,9 @@ static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
 	return id;
 }
 
+/* kprobe: ctx is the kprobe's pt_regs, and args what it read from them */
 static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
-				      const __u64 *args)
+				      const __u64 *args, bool kprobe)
 {
 	struct ia_inflight *st;
 	bool allowed = true;
@@ -83,7 +83,11 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	/* the root request's call site; nested ones share it */
 	f->stack_id = -1;
 	if (d == 0 && capture_stacks) {
-		f->stack_id = bpf_get_stackid(ctx, &stacks, 0);
+		if (full_stacks)
+			f->stack_id = ia_site_plain(ctx);
+		else
+			f->stack_id = ia_site_stack(ctx, kprobe ? ia_site_kprobe_slot(ctx) :
+							  ia_site_fentry_slot(ctx));
 		if (f->stack_id == -EEXIST)
 			f->stack_id = inline_stack(ctx, f->req_id);
 		if (f->stack_id < 0)
@@ -162,7 +166,7 @@ static __always_inline bool req_saved_args(__u32 kind, __u64 a[IA_MAX_ARGS])
 SEC("fentry/" #func)							\
 int prog##_enter(__u64 *ctx)						\
 {									\
-	req_enter(ctx, kind, (void *)ctx[0], NULL);			\
+	req_enter(ctx, kind, (void *)ctx[0], NULL, false);		\
 	started(ctx);							\
 	return 0;							\
 }									\
@@ -172,7 +176,7 @@ int prog##_kenter(struct pt_regs *regs)					\
 	__u64 a[IA_MAX_ARGS];						\
 									\
 	ia_regs_args(regs, a);						\
-	req_enter(regs, kind, (void *)a[0], a);				\
+	req_enter(regs, kind, (void *)a[0], a, true);			\
 	started(a);							\
 	return 0;							\
 }

@@ -37,6 +37,7 @@
 #include "core_fixes.bpf.h"
 #include "device.bpf.h"
 #include "fqseen.bpf.h"
+#include "site.bpf.h"
 
 #define DMA_MAPPING_ERROR	(~0ULL)
 #define PROD_FQ_SLOTS		1024	/* queued unmaps kept per cookie */
@@ -139,13 +140,17 @@ static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
 	return bpf_map_lookup_elem(&prod_devs, &dev);
 }
 
-static __always_inline void count_site(void *ctx, __u64 dev, __u64 exposed, __u64 pages)
+/* kretprobe: the return address is gone from the stack (site.bpf.h walks
+ * from it), so the kprobe fallback unwinds each time */
+static __always_inline void count_site(void *ctx, __u64 dev, __u64 exposed, __u64 pages,
+				       bool kretprobe)
 {
 	static const struct ia_prod_site zero;
 	struct ia_prod_site_key k = { .dev = dev };
 	struct ia_prod_site *v;
 
-	k.stack_id = bpf_get_stackid(ctx, &stacks, 0);
+	k.stack_id = kretprobe ? ia_site_plain(ctx) :
+				 ia_site_stack(ctx, ia_site_fentry_slot(ctx));
 	if (k.stack_id < 0) {
 		ia_drop(IA_DROP_STACK);
 		k.stack_id = -1;
@@ -164,7 +169,8 @@ static __always_inline void count_site(void *ctx, __u64 dev, __u64 exposed, __u6
 	v->pages_exposed += pages;
 }
 
-static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret)
+static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret,
+					  bool kretprobe)
 {
 	struct device *dev = (void *)a[0];
 	__u64 phys = a[1], size = a[2], g, page, off, mapped, end, lo, hi, pages = 0;
@@ -204,7 +210,7 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret)
 	}
 	c->pages_exposed += pages;
 	if (mapped > size)
-		count_site(ctx, (__u64)dev, mapped - size, pages);
+		count_site(ctx, (__u64)dev, mapped - size, pages, kretprobe);
 
 	k.dev = (__u64)dev;
 	k.iova = ret & ~(g - 1);
@@ -342,7 +348,7 @@ static __always_inline void prod_fq_ring_free_seen(const __u64 *a)
 SEC("fexit/__iommu_dma_map")
 int prod_map(__u64 *ctx)
 {
-	prod_map_done(ctx, ctx, ctx[5]);
+	prod_map_done(ctx, ctx, ctx[5], false);
 	return 0;
 }
 
@@ -360,7 +366,7 @@ int prod_map_kexit(struct pt_regs *regs)
 	__u64 a[IA_MAX_ARGS];
 
 	if (ia_stash_take(IA_STASH_PROD_MAP, a))
-		prod_map_done(regs, a, PT_REGS_RC(regs));
+		prod_map_done(regs, a, PT_REGS_RC(regs), true);
 	return 0;
 }
 

@@ -9,6 +9,10 @@ struct { IA_DROPS_MAP; } drops SEC(".maps");
 struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
 struct { IA_DEVS_MAP; } devs SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
+struct { IA_SITE_COUNTS_MAP; } site_counts SEC(".maps");
+struct { IA_SITE_HOPS_MAP; } site_hops SEC(".maps");
+struct { IA_SITE_STACKS_MAP; } site_stacks SEC(".maps");
+struct { IA_SITE_SCRATCH_MAP; } site_scratch SEC(".maps");
 struct { IA_STASH_MAP; } arg_stash SEC(".maps");
 struct { IA_FQ_SEEN_MAP; } fq_seen SEC(".maps");
 
@@ -36,6 +40,12 @@ const volatile __u64 wake_bytes = 0;
 const volatile __u32 inflight_depth = IA_INFLIGHT_DEPTH;
 /* call stacks of root requests (record); off for aggregate-only commands */
 const volatile __u32 capture_stacks = 1;
+/* --full-stacks: unwind every root request, not once per call site
+ * (site.bpf.h) */
+const volatile __u32 full_stacks = 0;
+/* IA_SITE_VERIFY=1 (the VM test's witness): every site hit also unwinds
+ * and compares its walked return addresses with the unwinder's */
+const volatile __u32 site_verify = 0;
 /* what exposed pages hold, read at map time (classify.bpf.c); 0: off */
 const volatile __u32 classify_pages = 1;
 /* --device NAME...: only these devices' requests are reported (0: all) */

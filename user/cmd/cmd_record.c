@@ -21,8 +21,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: iommu-audit record -o FILE [--duration S] [--device NAME]...\n"
-"                          [--ringbuf-mb N] [--stack-map N] [--no-classify]\n"
-"                          [--free-hooks] [--pt-snapshot-every S]\n"
+"                          [--ringbuf-mb N] [--stack-map N] [--full-stacks]\n"
+"                          [--no-classify] [--free-hooks] [--pt-snapshot-every S]\n"
 "                          [-- COMMAND [ARGS]]\n"
 "\n"
 "Records DMA API requests, IOMMU page-table writes, bounce slots and flush\n"
@@ -40,6 +40,10 @@ static void usage(FILE *f)
 "      --stack-map N    entries of the kernel's call-stack map (default 16384,\n"
 "                       1 to 1048576); a stack whose hash bucket is taken is\n"
 "                       sent with its request instead, so none is lost\n"
+"      --full-stacks    unwind the call stack of every request; by default a\n"
+"                       call site (its first 4 return addresses, read without\n"
+"                       unwinding) is unwound once and its requests share that\n"
+"                       stack: frames above the 4th are its first request's\n"
 "      --no-classify    do not read what the exposed pages hold at map time\n"
 "                       (page records: slab cache, file, ...; docs/checks.md)\n"
 "      --free-hooks     also watch page and slab frees for memory freed while\n"
@@ -166,6 +170,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		{ "device", required_argument, NULL, 'D' },
 		{ "ringbuf-mb", required_argument, NULL, 'R' },
 		{ "stack-map", required_argument, NULL, 'S' },
+		{ "full-stacks", no_argument, NULL, 'U' },
 		{ "no-classify", no_argument, NULL, 'C' },
 		{ "free-hooks", no_argument, NULL, 'F' },
 		{ "pt-snapshot-every", required_argument, NULL, 'P' },
@@ -208,6 +213,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 						     "entries from 1 to 1048576", optarg);
 			so.stack_map = (__u32)n;
 			break;
+		case 'U': so.full_stacks = true; break;
 		case 'C': so.no_classify = true; break;
 		case 'F': so.free_hooks = true; break;
 		case 'P':

@@ -575,4 +575,19 @@ enum ia_drop {
 	IA_DROP_MAX,
 };
 
+/*
+ * Call-site stacks (bpf/site.bpf.h), per CPU, summed by userspace and shown
+ * with -v: how many root requests took their site's stack without an
+ * unwind, and (IA_SITE_VERIFY=1, the VM test) how many of those were
+ * checked against the unwinder's frames.
+ */
+enum ia_site_count {
+	IA_SITE_HIT = 0,	/* the site's stack, no unwind */
+	IA_SITE_NEW,		/* a new site: unwound once, kept */
+	IA_SITE_UNWOUND,	/* unwound, not kept: unwalkable, collision, full */
+	IA_SITE_CHECKED,	/* IA_SITE_VERIFY: a hit whose frames were compared */
+	IA_SITE_MISMATCH,	/* ... and differed from the unwinder's */
+	IA_SITE_MAX,
+};
+
 #endif /* IA_EVENTS_H */

@@ -269,6 +269,10 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		skel->rodata->swiotlb_map_nargs = nargs;
 
 	skel->rodata->capture_stacks = !o->no_stacks;
+	skel->rodata->full_stacks = o->full_stacks;
+	/* the VM test's witness for the call-site walk (bpf/site.bpf.h) */
+	fault = getenv("IA_SITE_VERIFY");
+	skel->rodata->site_verify = fault && !strcmp(fault, "1");
 	/* fault injection (docs/testing.md, the overload test): an in-flight
 	 * stack of N frames overflows at every request nested deeper */
 	fault = getenv("IA_FAULT_INFLIGHT_DEPTH");
@@ -838,10 +842,43 @@ int ia_session_prod_overflow(struct ia_session *s, __u64 out[IA_PROD_OVF_MAX])
 	return percpu_sum(bpf_map__fd(s->skel->maps.prod_overflow), IA_PROD_OVF_MAX, out);
 }
 
+/*
+ * -v (and IA_SITE_VERIFY): what the call-site walk saved, at the end, with
+ * the counts the VM test asserts on; -vv: the return addresses learned.
+ */
+static void site_summary(struct ia_session *s)
+{
+	__u64 n[IA_SITE_MAX];
+
+	if (!s->skel || !s->skel->rodata->capture_stacks || s->skel->rodata->full_stacks ||
+	    (s->verbose < 1 && !s->skel->rodata->site_verify) ||
+	    percpu_sum(bpf_map__fd(s->skel->maps.site_counts), IA_SITE_MAX, n))
+		return;
+	fprintf(stderr, "call sites: %llu requests took their site's stack, %llu new sites, "
+		"%llu unwound; checked %llu, mismatched %llu\n",
+		(unsigned long long)n[IA_SITE_HIT], (unsigned long long)n[IA_SITE_NEW],
+		(unsigned long long)n[IA_SITE_UNWOUND], (unsigned long long)n[IA_SITE_CHECKED],
+		(unsigned long long)n[IA_SITE_MISMATCH]);
+	if (s->verbose >= 2) {
+		int fd = bpf_map__fd(s->skel->maps.site_hops);
+		__u64 key, *prev = NULL;
+		__s32 off;
+
+		while (!bpf_map_get_next_key(fd, prev, &key)) {
+			if (!bpf_map_lookup_elem(fd, &key, &off))
+				fprintf(stderr, "call site hop: 0x%llx %s %d\n",
+					(unsigned long long)key,
+					off > 0 ? "next return address at +" : "unusable", off);
+			prev = &key;
+		}
+	}
+}
+
 void ia_session_close(struct ia_session *s)
 {
 	if (!s)
 		return;
+	site_summary(s);
 	ring_buffer__free(s->rb);
 	if (s->ring_pos && s->ring_pos != MAP_FAILED)
 		munmap(s->ring_pos, 2 * s->ring_page);

@@ -29,6 +29,7 @@ struct ia_session_opts {
 	int verbose;		/* 0, 1 (-v) or 2 (-vv: libbpf debug) */
 	bool force_kprobes;	/* use the kprobe fallback even where fentry works */
 	bool no_stacks;		/* skip call-stack capture (aggregate-only use) */
+	bool full_stacks;	/* unwind every request, not once per call site */
 	bool no_classify;	/* no page records (bpf/classify.bpf.c) */
 	bool free_hooks;	/* memory freed while mapped (bpf/frees.bpf.c) */
 	/* production mode (bpf/prod.bpf.c): only ia_prod_hooks[], counters

@@ -7,8 +7,13 @@
 AUDIT_FLAGS=
 
 guest() {
+	# IA_SITE_VERIFY=1: every request that takes its call site's stack
+	# without unwinding also unwinds, and the programs compare the return
+	# addresses they walked with the unwinder's (bpf/site.bpf.h); -v prints
+	# the counts. The workload's own stderr goes there too.
 	# shellcheck disable=SC2086
-	iommu-audit $AUDIT_FLAGS record -o /tmp/t.trace -- sh /tests/workload.sh
+	IA_SITE_VERIFY=1 iommu-audit -v $AUDIT_FLAGS record -o /tmp/t.trace \
+		-- sh /tests/workload.sh 2> "$OUT/record.err"
 	echo $? > "$OUT/record.rc"
 	stat -c %a /tmp/t.trace > "$OUT/trace.mode"
 	iommu-audit dump /tmp/t.trace > "$OUT/dump.jsonl"
@@ -81,6 +86,23 @@ check() {
 	assert_eq "trace file mode" 600 "$(cat "$OUT/trace.mode")"
 	assert_eq "dump exit code" 0 "$(cat "$OUT/dump.rc")"
 	assert_jq "no events lost" "$d" 'select(.type == "trailer") | .lost_ringbuf + .lost_inflight' 0
+
+	# call sites (bpf/site.bpf.h): requests of a site seen before take its
+	# stack without an unwind; the witness is the kernel's unwinder, run
+	# for each of them too (IA_SITE_VERIFY=1): its frames after the traced
+	# function must be the walked return addresses
+	local sites hits new unwound checked mismatched
+	sites=$(grep '^call sites: ' "$OUT/record.err")
+	read -r hits new unwound checked mismatched < <(echo "$sites" |
+		sed -E 's/^call sites: ([0-9]+) requests .*, ([0-9]+) new sites, ([0-9]+) unwound; checked ([0-9]+), mismatched ([0-9]+)$/\1 \2 \3 \4 \5/')
+	echo "# $sites"
+	assert_eq "call sites: requests took their site's stack, unwound once per site" true \
+		"$([ "${hits:-0}" -gt "${new:-0}" ] && [ "${new:-0}" -ge 3 ] && echo true)"
+	assert_eq "call sites: every one of them checked against the unwinder" "$hits" "$checked"
+	assert_eq "call sites: walked return addresses = the unwinder's" 0 "$mismatched"
+	# none that could not be walked on this workload's paths (task context,
+	# nvme's and virtio's interrupts, e1000e's softirq)
+	assert_eq "call sites: no request unwound for want of a walk" 0 "$unwound"
 	# absent: the API is not in this kernel (the IOVA API before 6.16, the
 	# dma:* tracepoints before 6.12), or folded into another hook's target
 	assert_jq "every hook attached or absent" "$OUT/coverage.json" \
