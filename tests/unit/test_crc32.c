@@ -4,7 +4,9 @@
  * crc32(): every length from 0 to 1100 at every start offset within 16
  * bytes (the fold's 64- and 16-byte steps and the bytes left after them),
  * long buffers, a CRC continued across pieces cut at random places, and
- * the check value of "123456789" (0xcbf43926, the CRC catalogue's).
+ * the check value of "123456789" (0xcbf43926, the CRC catalogue's). Each
+ * way it has (zlib, PCLMULQDQ, VPCLMULQDQ) that this CPU runs is tested
+ * so, not only the one ia_crc32() picks; the ones it lacks are named.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +39,23 @@ static void expect_same(const unsigned char *p, size_t len, __u32 seed)
 	if (got != want)
 		fail_msg("%zu bytes at +%zu, seed 0x%08x: got 0x%08x, zlib 0x%08x", len,
 			 (size_t)((uintptr_t)p & 15), seed, got, want);
+	for (int impl = IA_CRC_ZLIB; impl <= (int)ia_crc32_best(); impl++) {
+		got = ia_crc32_impl(impl, seed, p, len);
+		if (got != want)
+			fail_msg("way %d: %zu bytes at +%zu, seed 0x%08x: got 0x%08x, zlib 0x%08x",
+				 impl, len, (size_t)((uintptr_t)p & 15), seed, got, want);
+	}
+}
+
+/* Which ways this CPU runs (a way the CPU lacks is not tested here). */
+static void test_ways(void **state)
+{
+	static const char *const name[] = { "zlib", "PCLMULQDQ", "VPCLMULQDQ" };
+
+	(void)state;
+	for (int impl = IA_CRC_ZLIB; impl <= IA_CRC_VPCLMUL; impl++)
+		print_message("crc32 way %s: %s\n", name[impl],
+			      impl <= (int)ia_crc32_best() ? "tested" : "not on this CPU");
 }
 
 static void test_check_value(void **state)
@@ -96,6 +115,7 @@ static void test_pieces(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ways),
 		cmocka_unit_test(test_check_value),
 		cmocka_unit_test(test_every_length_and_offset),
 		cmocka_unit_test(test_long),

@@ -6,7 +6,8 @@
  * by scanning it). Two key pools: disjoint ranges (a page table: the tree's
  * fast paths) and overlapping ones with equal starts (its general paths),
  * and a pool that starts disjoint and becomes overlapping midway. After
- * every operation the AVL shape (heights, balance, max_end, order) is
+ * every operation the AVL shape (heights or, disjoint, balance factors;
+ * balance, max_end, order) is
  * verified. Removals from a disjoint tree are made by node or, every other
  * one, by an address the node holds (ia_itree_take). The nodes come from a pool (user/lib/pool.c), as the checker's
  * do. The PRNG is seeded with constants: every run is the same.
@@ -66,15 +67,18 @@ static int verify(const struct ia_itree *t, const struct ia_inode *n,
 	hr = verify(t, r, n, hi, count);
 	if (hl - hr > 1 || hr - hl > 1)
 		fail_msg("unbalanced: %d vs %d", hl, hr);
-	if (ia_itree_height(n) != 1 + (hl > hr ? hl : hr))
-		fail_msg("height %d, want %d", ia_itree_height(n), 1 + (hl > hr ? hl : hr));
 	if (!t->overlapping) {
+		/* a disjoint tree keeps balance factors, not heights */
+		if (ia_itree_balance(n) != hr - hl)
+			fail_msg("balance factor %d, want %d", ia_itree_balance(n), hr - hl);
 		if ((l && ia_itree_node(t, (__u32)l->max_end) != n) ||
 		    (r && ia_itree_node(t, (__u32)r->max_end) != n))
 			fail_msg("a child of [%llu, %llu) names another parent",
 				 (unsigned long long)n->start, (unsigned long long)n->end);
-		return ia_itree_height(n);
+		return 1 + (hl > hr ? hl : hr);
 	}
+	if (ia_itree_height(n) != 1 + (hl > hr ? hl : hr))
+		fail_msg("height %d, want %d", ia_itree_height(n), 1 + (hl > hr ? hl : hr));
 	me = n->end;
 	if (l && l->max_end > me)
 		me = l->max_end;

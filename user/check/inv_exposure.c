@@ -383,9 +383,12 @@ static void exposure_map(struct ck_ctx *x)
 	static struct ck_pt req[MAX_RANGES], map[MAX_RANGES];
 	const struct ck_pending *p = x->p;
 	__u64 mapped = 0, requested = 0, exposed, spans = 0;
-	struct gaps g = { .x = x };
+	struct gaps g;
 	int nmap = 0, nreq;
 	struct ia_finding f;
+
+	ck_zero(&g, sizeof(g));	/* as = { .x = x }, without a rep stos */
+	g.x = x;
 
 	if (x->req->hdr.flags & IA_REQ_F_STACK)
 		report_stack(x);

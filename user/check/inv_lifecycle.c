@@ -215,7 +215,7 @@ static void lifecycle_map(struct ck_ctx *x)
 	struct ia_inode *n = x->dom ? ia_itree_find(&x->dom->pt, x->req->dma) : NULL;
 	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
 
-	if (m && !m->own_req) {
+	if (m && !m->own.req) {
 		/* the entry holding the handle owns the mapping */
 		ck_ptmap_set_owner(x->c, m, &own);
 	} else {
@@ -458,7 +458,7 @@ static const struct ck_owner *sync_owner(const struct ck_ctx *x, __u64 iova, boo
 	for (int i = 0; n && i < CK_SYNC_WALK; i++) {
 		const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
 
-		if (m->own_req) {
+		if (m->own.req) {
 			*own = ck_ptmap_owner(x->c, m);
 			*before = own->dma > iova;
 			return *before ? NULL : own;
@@ -637,7 +637,7 @@ static int behind_entry(struct ia_inode *n, void *ctx)
 	for (int i = 0; n && i < walk; i++) {
 		const struct ck_ptmap *m = ia_container_of(n, struct ck_ptmap, node);
 
-		if (m->own_req) {
+		if (m->own.req) {
 			struct ck_owner o = ck_ptmap_owner(b->c, m);
 
 			behind_add(b, &o, true);
@@ -688,7 +688,7 @@ static void behind_aside(struct behind *b, const struct ck_owner *o)
 	struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
 	struct ck_owner none = { 0 }, *keep, *old = NULL;
 
-	if (!dev || !m || m->own_req != o->req_id || o->dma < b->start || o->dma >= b->end)
+	if (!dev || !m || ck_ptmap_req(b->c, m) != o->req_id || o->dma < b->start || o->dma >= b->end)
 		return;
 	ck_ptmap_set_owner(b->c, m, &none);
 	keep = malloc(sizeof(*keep));
@@ -810,7 +810,7 @@ static int unbind_entry(struct ia_inode *n, void *ctx)
 	struct unbind_walk *w = ctx;
 	struct ck_owner own;
 
-	if (!m->own_req)
+	if (!m->own.req)
 		return 0;
 	own = ck_ptmap_owner(w->c, m);
 	report_at_unbind(w->c, w->d, &own, w->ts_ns);

@@ -102,12 +102,15 @@ static struct ck_ptmap *ptmap_at(struct ia_checker *c, __u32 h)
 }
 
 /*
- * An owner's field too big for its entry (CK_OFF_FAR, CK_AUX_FAR) is kept
- * in checker.far under the entry's address plus the field's number: entries
- * are 64 bytes apart, so no two keys meet. The value kept is at least the
- * field's bound, never 0 (0 is "absent" to a u64map).
+ * An owner's field too big for its entry (shadow.h: struct ck_ptown, the
+ * bounds CK_*_FAR) is kept in checker.far under the entry's address plus
+ * the field's number: entries are 56 bytes apart, so no two keys meet. The
+ * value kept is at least the field's bound, never 0 (0 is "absent" to a
+ * u64map). ck_ptown.far says whether any field is kept so: most owners
+ * have none, and are read and cleared without a look at the fields.
  */
-enum { FAR_OFF, FAR_AUX };
+enum { FAR_REQ, FAR_LEN, FAR_OFF, FAR_AUX, FAR_STACK, FAR_DEV, FAR_KIND, FAR_DIR, FAR_FIELDS };
+_Static_assert(FAR_FIELDS <= sizeof(struct ck_ptmap), "far keys of two entries never meet");
 
 static __u64 far_key(const struct ck_ptmap *m, int field)
 {
@@ -121,26 +124,41 @@ static __u64 far_get(const struct ia_checker *c, const struct ck_ptmap *m, int f
 				 packed;
 }
 
-/* What to store in a field of width bound: v, or the bound with v in far. */
+/* What to store in a field of width bound: v, or the bound with v in far
+ * (*far set). */
 static __u32 far_put(struct ia_checker *c, const struct ck_ptmap *m, int field, __u64 v,
-		     __u32 bound)
+		     __u32 bound, bool *far)
 {
 	if (v < bound)
 		return (__u32)v;
 	if (ia_u64map_put(&c->far, far_key(m, field), (void *)(uintptr_t)v, NULL))
 		c->oom = true;
+	*far = true;
 	return bound;
+}
+
+static void far_del(struct ia_checker *c, const struct ck_ptmap *m, int field,
+		    __u32 packed, __u32 bound)
+{
+	if (packed == bound)
+		ia_u64map_del(&c->far, far_key(m, field));
 }
 
 /* Forget what far holds for m's owner. */
 static void far_drop(struct ia_checker *c, const struct ck_ptmap *m)
 {
-	if (!m->own_req)
+	const struct ck_ptown *o = &m->own;
+
+	if (!o->far)
 		return;
-	if (m->own_off == CK_OFF_FAR)
-		ia_u64map_del(&c->far, far_key(m, FAR_OFF));
-	if (m->own_aux == CK_AUX_FAR)
-		ia_u64map_del(&c->far, far_key(m, FAR_AUX));
+	far_del(c, m, FAR_REQ, o->req, CK_REQ_FAR);
+	far_del(c, m, FAR_LEN, o->len, CK_LEN_FAR);
+	far_del(c, m, FAR_OFF, o->off, CK_OFF_FAR);
+	far_del(c, m, FAR_AUX, o->aux, CK_AUX_FAR);
+	far_del(c, m, FAR_STACK, o->stack, CK_STACK_FAR);
+	far_del(c, m, FAR_DEV, o->dev, CK_DEV_FAR);
+	far_del(c, m, FAR_KIND, o->kind, CK_KIND_FAR);
+	far_del(c, m, FAR_DIR, o->dir, CK_DIR_FAR);
 }
 
 static void ptmap_free(struct ia_checker *c, __u32 h)
@@ -150,29 +168,54 @@ static void ptmap_free(struct ia_checker *c, __u32 h)
 	ia_pool_free(&c->pt_pool, h);
 }
 
+__u64 ck_ptmap_req(const struct ia_checker *c, const struct ck_ptmap *m)
+{
+	return m->own.far ? far_get(c, m, FAR_REQ, m->own.req, CK_REQ_FAR) : m->own.req;
+}
+
 struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m)
 {
-	if (!m->own_req)
+	const struct ck_ptown *o = &m->own;
+
+	if (!o->req)
 		return (struct ck_owner){ 0 };
+	if (!o->far)
+		return (struct ck_owner){
+			.req_id = o->req, .len = o->len, .stack_id = (__s32)o->stack - 1,
+			.dev = o->dev, .kind = o->kind, .dir = o->dir,
+			.dma = m->node.start + o->off, .aux = o->aux,
+		};
 	return (struct ck_owner){
-		.req_id = m->own_req, .len = m->own_len, .stack_id = m->own_stack,
-		.dev = m->own_dev, .kind = m->own_kind, .dir = m->own_dir,
-		.dma = m->node.start + far_get(c, m, FAR_OFF, m->own_off, CK_OFF_FAR),
-		.aux = (__u32)far_get(c, m, FAR_AUX, m->own_aux, CK_AUX_FAR),
+		.req_id = far_get(c, m, FAR_REQ, o->req, CK_REQ_FAR),
+		.len = (__u32)far_get(c, m, FAR_LEN, o->len, CK_LEN_FAR),
+		/* stored + 1: -1 (none) is 0 */
+		.stack_id = (__s32)(__u32)(far_get(c, m, FAR_STACK, o->stack, CK_STACK_FAR) - 1),
+		.dev = (__u16)far_get(c, m, FAR_DEV, o->dev, CK_DEV_FAR),
+		.kind = (__u8)far_get(c, m, FAR_KIND, o->kind, CK_KIND_FAR),
+		.dir = (__u8)far_get(c, m, FAR_DIR, o->dir, CK_DIR_FAR),
+		.dma = m->node.start + far_get(c, m, FAR_OFF, o->off, CK_OFF_FAR),
+		.aux = (__u32)far_get(c, m, FAR_AUX, o->aux, CK_AUX_FAR),
 	};
 }
 
 void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o)
 {
+	struct ck_ptown p = { .seeded = m->own.seeded };	/* req 0: no owner */
+	bool far = false;
+
 	far_drop(c, m);
-	m->own_req = o->req_id;
-	m->own_len = o->len;
-	m->own_stack = o->stack_id;
-	m->own_dev = o->dev;
-	m->own_kind = o->kind;
-	m->own_dir = o->dir;
-	m->own_off = o->req_id ? far_put(c, m, FAR_OFF, o->dma - m->node.start, CK_OFF_FAR) : 0;
-	m->own_aux = o->req_id ? far_put(c, m, FAR_AUX, o->aux, CK_AUX_FAR) : 0;
+	if (o->req_id) {
+		p.req = far_put(c, m, FAR_REQ, o->req_id, CK_REQ_FAR, &far);
+		p.len = far_put(c, m, FAR_LEN, o->len, CK_LEN_FAR, &far);
+		p.stack = far_put(c, m, FAR_STACK, (__u32)o->stack_id + 1u, CK_STACK_FAR, &far);
+		p.dev = far_put(c, m, FAR_DEV, o->dev, CK_DEV_FAR, &far);
+		p.kind = far_put(c, m, FAR_KIND, o->kind, CK_KIND_FAR, &far);
+		p.dir = far_put(c, m, FAR_DIR, o->dir, CK_DIR_FAR, &far);
+		p.off = far_put(c, m, FAR_OFF, o->dma - m->node.start, CK_OFF_FAR, &far);
+		p.aux = far_put(c, m, FAR_AUX, o->aux, CK_AUX_FAR, &far);
+		p.far = far;
+	}
+	m->own = p;	/* one store of the packed words */
 }
 
 /* The page-table oracle's state (shadow_oracle.c fills it). */
@@ -276,14 +319,14 @@ static void *remember(struct ck_last *l, __u64 key, void *val)
 	return val;
 }
 
-struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev)
+struct ck_device *ck_device_lookup(struct ia_checker *c, __u64 dev)
 {
 	struct ck_device *d = last_hit(&c->last_dev, dev);
 
 	return d ? d : remember(&c->last_dev, dev, ia_u64map_get(&c->devs, dev));
 }
 
-struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom)
+struct ck_domain *ck_domain_lookup(struct ia_checker *c, __u64 dom)
 {
 	struct ck_domain *d = last_hit(&c->last_dom, dom);
 
@@ -357,7 +400,7 @@ void ck_pending_release(struct ia_checker *c, struct ck_pending *p)
 	/* empty it, keeping the vectors' room */
 	p->maps.n = p->unmaps.n = p->sg_in.n = p->sg_out.n = p->bounces.n =
 		p->pages.n = 0;
-	memset(&p->sg_truncated, 0, sizeof(*p) - offsetof(struct ck_pending, sg_truncated));
+	ck_zero(&p->sg_truncated, sizeof(*p) - offsetof(struct ck_pending, sg_truncated));
 }
 
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req)
@@ -663,9 +706,9 @@ static bool trim_one(struct ia_checker *c, struct ck_domain *d, __u64 start, __u
 	__u64 ms = m->node.start, me = m->node.end, pa = m->paddr;
 	__u64 cs = ms > start ? ms : start, ce = me < end ? me : end;
 	struct ck_pt gone = { cs, pa + (cs - ms), ce - cs, (__s64)(ce - cs),
-			      .seeded = m->seeded };
+			      .seeded = m->own.seeded };
 	struct ck_owner own = ck_ptmap_owner(c, m), none = { 0 };
-	bool seeded = m->seeded;
+	bool seeded = m->own.seeded;
 	bool in_gone = own.req_id && own.dma >= cs && own.dma < ce;
 	__u32 ht;
 
@@ -690,7 +733,7 @@ static bool trim_one(struct ia_checker *c, struct ck_domain *d, __u64 start, __u
 			return false;
 		}
 		tail = ptmap_at(c, ht);
-		tail->seeded = seeded;
+		tail->own.seeded = seeded;
 		tail->node.start = ce;
 		tail->node.end = me;
 		tail->paddr = pa + (ce - ms);
@@ -714,7 +757,7 @@ static bool trim_one(struct ia_checker *c, struct ck_domain *d, __u64 start, __u
 void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 end,
 		  struct ck_pending *p)
 {
-	struct trim_hits h = { .n = 0, .cap = 8 };
+	struct trim_hits h;	/* set only past the one-entry case (its room is 8 pointers) */
 	__u32 first = start < end ? ia_itree_take(&d->pt, start) : 0;
 
 	d->changes++;
@@ -726,6 +769,9 @@ void ck_pt_remove(struct ia_checker *c, struct ck_domain *d, __u64 start, __u64 
 			return;
 	}
 	h.v = h.inl;
+	h.n = 0;
+	h.cap = sizeof(h.inl) / sizeof(h.inl[0]);
+	h.oom = false;
 	ia_itree_overlaps(&d->pt, start, end, gather_hit, &h);
 	if (h.oom)
 		c->oom = true;

@@ -10,6 +10,8 @@
 #ifndef IA_CHECK_SHADOW_H
 #define IA_CHECK_SHADOW_H
 
+#include <stdint.h>
+#include <string.h>
 #include "check/checker.h"
 #include "lib/itree.h"
 #include "lib/pool.h"
@@ -105,35 +107,55 @@ struct ck_pending {
 };
 
 /*
+ * The live mapping a page-table entry owns, packed (struct ck_owner's
+ * fields narrowed: read and set it with ck_ptmap_owner / ck_ptmap_set_owner).
+ * A value at or above its field's bound is kept in checker.far instead (the
+ * field holds the bound, and far says some field does; shadow.c). Each is
+ * narrowed where its usual values are small: request ids count up from 1
+ * (BPF's req_seq), a length is below 2 GiB, stack ids are stack-map slots
+ * (16384 of them; -1: none, stored + 1), devices are indices in first-seen
+ * order, kind an enum ia_req_kind of a map, dir a dma_data_direction (0-3);
+ * the handle's offset into its entry is below the granule but for huge
+ * writes, and aux is 0 but for map_sg (its nents, below 255 but for long
+ * lists) and alloc (a cpu address: far, but a coherent allocation is rare
+ * and long-lived). The values are kept whole: what the trace said comes
+ * back. The bit for seeded (the entry's, not the owner's) comes from the
+ * offset's width.
+ */
+struct ck_ptown {
+	__u32 req;		/* ck_owner.req_id; 0: no owner */
+	__u32 len : 31;
+	__u32 far : 1;		/* some field holds its bound */
+	__u32 off : 23;		/* its handle - node.start */
+	__u32 seeded : 1;	/* the entry was made before the recording: a
+				 * snapshot's */
+	__u32 aux : 8;
+	__u32 stack : 16;	/* ck_owner.stack_id + 1 */
+	__u32 dev : 8;
+	__u32 kind : 5;
+	__u32 dir : 3;
+};
+
+/*
  * A page-table mapping in a domain's shadow (one write, or what is left),
- * with the live mapping it owns (struct ck_owner, packed: read and set it
- * with ck_ptmap_owner / ck_ptmap_set_owner): 64 bytes, which is most of
- * what a live mapping costs (issue 15: at most 64 bytes per live mapping).
+ * with the live mapping it owns: 56 bytes, which is most of what a live
+ * mapping costs (issue 15: at most 64 bytes per live mapping).
  */
 struct ck_ptmap {
 	struct ia_inode node;	/* IOVA range; first: a pool object (itree.h) */
 	__u64 paddr;
-	__u64 own_req;		/* ck_owner.req_id; 0: no owner */
-	__u32 own_len;
-	__s32 own_stack;
-	__u16 own_dev;
-	__u8 own_kind, own_dir;
-	/* The two narrowed fields: a value at or above its bound is kept in
-	 * checker.far instead (the field holds the bound). They are narrowed
-	 * rather than kind, dir or dev because they are the ones whose usual
-	 * values are small: the handle's offset into its entry is below the
-	 * granule but for huge writes, and aux is 0 but for map_sg (its nents,
-	 * below 255 but for long lists) and alloc (a cpu address: far, but a
-	 * coherent allocation is rare and long-lived). The bit for seeded comes
-	 * from them too, not from a field read back from the trace (kind, dir,
-	 * dev), whose stored values would change. */
-	__u32 own_off : 23;	/* its handle - node.start; CK_OFF_FAR: far */
-	__u32 seeded : 1;	/* made before the recording: a snapshot's */
-	__u32 own_aux : 8;	/* ck_owner.aux; CK_AUX_FAR: far */
+	struct ck_ptown own;
 };
-_Static_assert(sizeof(struct ck_ptmap) == 64, "a live mapping's entry: 64 bytes (issue 15)");
+_Static_assert(sizeof(struct ck_ptmap) == 56, "a live mapping's entry: 56 bytes (issue 15)");
+/* Each narrowed field's bound: the value stored when the owner's is kept far */
+#define CK_REQ_FAR	UINT32_MAX		/* request id 2^32 - 1 or more */
+#define CK_LEN_FAR	((1u << 31) - 1)	/* 2 GiB - 1 or more */
 #define CK_OFF_FAR	((1u << 23) - 1)	/* the handle 8 MiB or more into the entry */
 #define CK_AUX_FAR	((1u << 8) - 1)
+#define CK_STACK_FAR	((1u << 16) - 1)	/* stack id 65534 or more, or below -1 */
+#define CK_DEV_FAR	((1u << 8) - 1)		/* the 256th device on */
+#define CK_KIND_FAR	((1u << 5) - 1)
+#define CK_DIR_FAR	((1u << 3) - 1)
 
 struct ck_domain {
 	struct ia_itree pt;	/* struct ck_ptmap by IOVA */
@@ -367,8 +389,19 @@ void *ck_get_or_new(struct ia_checker *c, struct ia_u64map *m, __u64 key, size_t
 struct ck_device *ck_device_get(struct ia_checker *c, __u64 dev);
 struct ck_domain *ck_domain_get(struct ia_checker *c, __u64 dom);
 /* The same without making one: NULL when there is none. */
-struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev);
-struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom);
+struct ck_device *ck_device_lookup(struct ia_checker *c, __u64 dev);
+struct ck_domain *ck_domain_lookup(struct ia_checker *c, __u64 dom);
+/* Nearly every record names the device (domain) the one before it named:
+ * that one is answered inline, the others by the lookups above. */
+static inline struct ck_device *ck_device_find(struct ia_checker *c, __u64 dev)
+{
+	return dev && c->last_dev.key == dev ? c->last_dev.val : ck_device_lookup(c, dev);
+}
+
+static inline struct ck_domain *ck_domain_find(struct ia_checker *c, __u64 dom)
+{
+	return dom && c->last_dom.key == dom ? c->last_dom.val : ck_domain_lookup(c, dom);
+}
 struct ck_pending *ck_pending_get(struct ia_checker *c, __u64 req);	/* req 0: NULL */
 /* A pending entry not in the map (a spare one reused: no allocation per
  * request); release hands it back, emptied, keeping its vectors' room. */
@@ -376,6 +409,21 @@ struct ck_pending *ck_pending_new(struct ia_checker *c);
 void ck_pending_release(struct ia_checker *c, struct ck_pending *p);
 void ck_pending_free(struct ck_pending *p);	/* for good */
 int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
+/*
+ * memset(p, 0, n) in pieces of at most 64 bytes, for what is cleared per
+ * record: GCC makes a memset of 65 bytes to a few hundred a `rep stosq`,
+ * whose start-up was most of the time of ck_pending_release() (128 bytes)
+ * and a third of exposure_map()'s (208) at 10 M records (perf); a 64-byte
+ * memset is four 16-byte stores, by GCC as by clang.
+ */
+static inline void ck_zero(void *p, size_t n)
+{
+	char *b = p;
+
+	for (; n > 64; b += 64, n -= 64)
+		memset(b, 0, 64);
+	memset(b, 0, n);
+}
 #define CK_PUSH(c, vec, val) \
 	(ck_vec_grow((void **)&(vec).v, &(vec).cap, sizeof(*(vec).v), (vec).n + 1) ? \
 	 ((c)->oom = true, -1) : ((vec).v[(vec).n++] = (val), 0))
@@ -383,6 +431,8 @@ int ck_vec_grow(void **v, size_t *cap, size_t elem, size_t need);
 /* ---- shadow page tables ---- */
 /* The live mapping whose handle entry m holds (req_id 0: none). */
 struct ck_owner ck_ptmap_owner(const struct ia_checker *c, const struct ck_ptmap *m);
+/* Its request id alone (0: none; m->own.req is 0 exactly then). */
+__u64 ck_ptmap_req(const struct ia_checker *c, const struct ck_ptmap *m);
 /* Make o (req_id 0: none) m's owner; o->dma must lie in m's range. */
 void ck_ptmap_set_owner(struct ia_checker *c, struct ck_ptmap *m, const struct ck_owner *o);
 /* A successful write of [iova, iova + size) -> paddr in domain dom. */

@@ -38,7 +38,7 @@ static void end_link(struct ck_iova_ctx *xi, struct ck_iova *st,
 
 	if (!d)
 		return;
-	if (m && m->own_req == l->req_id)
+	if (m && ck_ptmap_req(xi->x.c, m) == l->req_id)
 		ck_ptmap_set_owner(xi->x.c, m, &none);
 	free(ia_u64map_del(&d->orphans, st->addr + l->off));
 	ck_live_end(xi->x.c, d, l->req_id);

@@ -145,7 +145,7 @@ static void seed_piece(struct gap_ctx *g, __u64 a, __u64 b)
 		return;
 	/* the entry just inserted (the tree's hint): the snapshot's, no owner */
 	d = ck_domain_get(g->c, g->dom);
-	ia_container_of(ia_itree_node(&d->pt, d->pt.hint), struct ck_ptmap, node)->seeded = true;
+	ia_container_of(ia_itree_node(&d->pt, d->pt.hint), struct ck_ptmap, node)->own.seeded = true;
 	/* a start state, not a change; d->inserts stays counted: the tree
 	 * did gain an entry (ck_pending_emptied must not skip over it) */
 	d->changes--;

@@ -7,17 +7,20 @@
  * a page table): then a lookup first tries the node it last inserted or
  * found, and a point lookup is one descent without a callback.
  *
- * Links are pool handles (29 bits); a node's height (6 bits) is kept in
- * the top 3 bits of each of its two links, so that a node is 32 bytes.
+ * Links are pool handles (29 bits); a node's height (6 bits; a disjoint
+ * tree's: its balance factor) is kept in the top 3 bits of each of its two
+ * links, so that a node is 32 bytes.
  *
  * While the ranges are disjoint, max_end is redundant (a subtree's largest
  * end is its last node's) and holds the node's parent instead: inserts and
  * removals rebalance upwards by the parent links, with no path from the
  * root, so an insert after the last node or before the first, and the
  * removal of the last, the first or the node last inserted, cost no
- * descent (insert_up: how IOVAs come and go). The first overlapping
- * insert computes every max_end (once: the tree stays overlapping until
- * it is empty) and the path-stack code takes over.
+ * descent (insert_up: how IOVAs come and go), and balance factors instead
+ * of heights let the climb and its rotations look at no other node than
+ * the ones they move (grew, shrank). The first overlapping insert computes
+ * every max_end and height (once: the tree stays overlapping until it is
+ * empty) and the path-stack code takes over.
  */
 #include <stdbool.h>
 #include "lib/itree.h"
@@ -230,73 +233,128 @@ static void set_child(struct ia_inode *n, int d, __u32 h)
 }
 
 /*
- * balance() of a disjoint tree's node n (handle hn) whose side d (0 left,
- * 1 right) is two levels higher than the other (height hlight). A single
- * rotation (most: the ends of a window of IOVAs move one way) is made
- * with the heights it has read, with none of rot_left()'s or rot_right()'s
- * lookups and updates of the nodes it moves; a double one by balance().
- * Returns the subtree's new root, its height in *hp.
+ * A disjoint tree keeps each node's balance factor (its right subtree's
+ * height less its left's: -1, 0 or 1), plus one, where an overlapping tree
+ * keeps the node's height: rebalancing knows from a node alone which side
+ * is higher, so neither a climb nor a rotation reads a sibling's or a
+ * grandchild's height (at the moving ends of a window of IOVAs, those
+ * reads were most of the tree's work). The shapes are the AVL ones the
+ * heights give: the same rotations in the same places.
  */
-static __u32 rotate_up(const struct ia_itree *t, __u32 hn, struct ia_inode *n, int d,
-		       int hlight, int *hp)
+static int bf(const struct ia_inode *n)
 {
-	__u32 hc = child(n, d), hin, hout;
-	struct ia_inode *c = node(t, hc), *in;
-	int h_in, h_out, h;
+	return height(n) - 1;
+}
 
-	hin = child(c, !d);
-	hout = child(c, d);
-	in = node(t, hin);
-	h_in = height(in);
-	h_out = height(node(t, hout));
-	if (h_out < h_in)
-		return balance(t, hn, hp);
-	/* c rises: its inner subtree goes to n, n under c */
-	set_child(n, d, hin);
-	if (in)
-		in->max_end = hn;	/* parent links (disjoint) */
-	set_child(c, !d, hn);
-	n->max_end = hc;
-	h = 1 + (hlight > h_in ? hlight : h_in);
-	set_height(n, h);
-	*hp = 1 + (h > h_out ? h : h_out);
-	set_height(c, *hp);
-	return hc;
+static void set_bf(struct ia_inode *n, int b)
+{
+	set_height(n, b + 1);
 }
 
 /*
- * Rebalance from x (0: none) up by the parent links while heights change.
- * It makes balance()'s choices, more cheaply: the child it came up from
- * is not looked up again (its height is the one just computed), a height
- * that comes out as it was is not written back, a single rotation is
- * rotate_up()'s.
+ * Rotate n (handle hn), whose side d (0 left, 1 right) is two levels
+ * higher than the other, with its child there (single) or that child's
+ * inner child (double); the balance factors as they come out. Returns the
+ * subtree's new root (its parent link set by the caller, replace_child);
+ * *same: its height is what it was before n's side grew (only a single
+ * rotation over a balanced child, which only a removal makes).
  */
-static void fix_up(struct ia_itree *t, __u32 x)
+static __u32 rotate_bf(const struct ia_itree *t, __u32 hn, struct ia_inode *n, int d,
+		       bool *same)
 {
-	__u32 from = 0;	/* the child of x the climb came from, 0 at first */
-	int hfrom = 0;	/* its height */
+	__u32 hc = child(n, d), hg;
+	struct ia_inode *c = node(t, hc), *g;
+	int s = d ? 1 : -1, bc = bf(c), bg;
 
+	if (bc != -s) {
+		/* single: c rises, its inner subtree goes to n */
+		__u32 hin = child(c, !d);
+
+		set_child(n, d, hin);
+		set_up(t, hin, hn);
+		set_child(c, !d, hn);
+		n->max_end = hc;
+		*same = !bc;
+		set_bf(n, bc ? 0 : s);
+		set_bf(c, bc ? 0 : -s);
+		return hc;
+	}
+	/* double: c's inner child g rises over both */
+	hg = child(c, !d);
+	g = node(t, hg);
+	bg = bf(g);
+	set_child(c, !d, child(g, d));
+	set_up(t, child(g, d), hc);
+	set_child(n, d, child(g, !d));
+	set_up(t, child(g, !d), hn);
+	set_child(g, d, hc);
+	c->max_end = hg;
+	set_child(g, !d, hn);
+	n->max_end = hg;
+	set_bf(n, bg == s ? -s : 0);
+	set_bf(c, bg == -s ? s : 0);
+	set_bf(g, 0);
+	*same = false;
+	return hg;
+}
+
+/* The side of p (handle) that child h is on: 0 left, 1 right. */
+static int side_of(const struct ia_itree *t, __u32 p, __u32 h)
+{
+	return rh(node(t, p)) == h;
+}
+
+/* After an insert below x on side d (its subtree there one level higher):
+ * climb while heights grow; a rotation ends it. */
+static void grew(struct ia_itree *t, __u32 x, int d)
+{
 	while (x) {
 		struct ia_inode *n = node(t, x);
-		__u32 l = lh(n), r = rh(n), p = up(n), nx;
-		int hl = from && l == from ? hfrom : height(node(t, l));
-		int hr = from && r == from ? hfrom : height(node(t, r));
-		int h = height(n), nh;
+		int s = d ? 1 : -1, b = bf(n);
+		__u32 p = up(n), nx;
+		bool same;
 
-		if (hl <= hr + 1 && hr <= hl + 1) {	/* balanced: as balance() */
-			nh = 1 + (hl > hr ? hl : hr);
-			if (nh == h)
-				return;
-			set_height(n, nh);
-			nx = x;
+		if (b == -s) {		/* the lower side caught up */
+			set_bf(n, 0);
+			return;
+		}
+		if (!b) {		/* x's subtree grew too */
+			set_bf(n, s);
+			if (p)
+				d = side_of(t, p, x);
+			x = p;
+			continue;
+		}
+		nx = rotate_bf(t, x, n, d, &same);	/* back to its old height */
+		replace_child(t, p, x, nx);
+		return;
+	}
+}
+
+/* After a removal below x on side d (its subtree there one level lower):
+ * climb while heights shrink. */
+static void shrank(struct ia_itree *t, __u32 x, int d)
+{
+	while (x) {
+		struct ia_inode *n = node(t, x);
+		int s = d ? 1 : -1, b = bf(n);
+		__u32 p = up(n), nx = x;
+		bool same = false;
+
+		if (!b) {		/* the other side holds the height */
+			set_bf(n, -s);
+			return;
+		}
+		if (b == s) {
+			set_bf(n, 0);	/* x's subtree is lower too */
 		} else {
-			nx = hr > hl ? rotate_up(t, x, n, 1, hl, &nh) : rotate_up(t, x, n, 0, hr, &nh);
+			nx = rotate_bf(t, x, n, !d, &same);
 			replace_child(t, p, x, nx);
-			if (nh == h)
+			if (same)
 				return;
 		}
-		from = nx;
-		hfrom = nh;
+		if (p)
+			d = side_of(t, p, nx);
 		x = p;
 	}
 }
@@ -316,17 +374,23 @@ static __u32 first_of(const struct ia_itree *t, __u32 h)
 	return h;
 }
 
-/* The tree turned overlapping: every max_end from its subtree (the parent
- * links it held are not needed any more). Returns h's. */
-static __u64 recompute_max_end(const struct ia_itree *t, __u32 h)
+/* The tree turned overlapping: every max_end and height from its subtree
+ * (the parent links and balance factors it held are not needed any more).
+ * Returns h's max_end; its height goes to *hp. */
+static __u64 recompute_max_end(const struct ia_itree *t, __u32 h, int *hp)
 {
 	struct ia_inode *n = node(t, h);
 	__u64 m, l, r;
+	int hl, hr;
 
-	if (!n)
+	if (!n) {
+		*hp = 0;
 		return 0;
-	l = recompute_max_end(t, lh(n));
-	r = recompute_max_end(t, rh(n));
+	}
+	l = recompute_max_end(t, lh(n), &hl);
+	r = recompute_max_end(t, rh(n), &hr);
+	*hp = 1 + (hl > hr ? hl : hr);
+	set_height(n, *hp);
 	m = n->end > l ? n->end : l;
 	n->max_end = m > r ? m : r;
 	return n->max_end;
@@ -380,11 +444,13 @@ static void insert_up(struct ia_itree *t, __u32 h, struct ia_inode *n)
 		t->hi = h;
 	t->count++;
 	t->hint = h;
-	fix_up(t, par);
+	grew(t, par, !left);
 	/* n overlaps something iff it overlaps a neighbour */
 	if ((pred && pred->end > n->start) || (succ && succ->start < n->end)) {
+		int height;
+
 		t->overlapping = 1;
-		recompute_max_end(t, t->root);
+		recompute_max_end(t, t->root, &height);
 	}
 }
 
@@ -392,6 +458,7 @@ static void insert_up(struct ia_itree *t, __u32 h, struct ia_inode *n)
 static void remove_up(struct ia_itree *t, __u32 hn, struct ia_inode *n)
 {
 	__u32 p = up(n), x, repl;
+	int d;	/* the side of x that lost a level */
 
 	/* the new last (first) node: n's neighbour, below it or its parent */
 	if (t->hi == hn)
@@ -408,25 +475,28 @@ static void remove_up(struct ia_itree *t, __u32 hn, struct ia_inode *n)
 			hm = lh(node(t, hm));
 		m = node(t, hm);
 		x = hm;
+		d = 1;	/* m's right: n's right less m */
 		if (hm != rh(n)) {
 			__u32 mp = up(m);
 
 			link_l(t, mp, node(t, mp), rh(m));
 			link_r(t, hm, m, rh(n));
 			x = mp;
+			d = 0;	/* m was its left child */
 		}
 		link_l(t, hm, m, lh(n));
-		set_height(m, height(n));
+		set_height(m, height(n));	/* n's balance factor */
 		repl = hm;
 	} else {
 		repl = lh(n) ? lh(n) : rh(n);
 		x = p;
+		d = p && side_of(t, p, hn);
 	}
 	replace_child(t, p, hn, repl);
 	if (t->hint == hn)
 		t->hint = 0;
 	t->count--;
-	fix_up(t, x);
+	shrank(t, x, d);
 }
 
 /* ---- overlapping trees: the path from the root on a stack ---- */
@@ -737,4 +807,9 @@ struct ia_inode *ia_itree_right(const struct ia_itree *t, const struct ia_inode 
 int ia_itree_height(const struct ia_inode *n)
 {
 	return height(n);
+}
+
+int ia_itree_balance(const struct ia_inode *n)
+{
+	return bf(n);
 }

@@ -17,7 +17,8 @@
 #include "lib/pool.h"
 
 /* Handles a tree can link: the top 3 bits of each link hold half of the
- * node's height (AVL: 42 levels at most for 2^29 nodes). */
+ * node's height (AVL: 42 levels at most for 2^29 nodes; a disjoint tree's
+ * node holds its balance factor there instead). */
 #define IA_ITREE_MAX_NODES	((1u << 29) - 1)
 
 struct ia_inode {
@@ -79,9 +80,12 @@ struct ia_inode *ia_itree_find(const struct ia_itree *t, __u64 addr);
 int ia_itree_each(const struct ia_itree *t, int (*fn)(struct ia_inode *n, void *ctx),
 		  void *ctx);
 
-/* The shape, for tests: children (NULL: none) and height (1 for a leaf). */
+/* The shape, for tests: children (NULL: none), an overlapping tree's
+ * node's height (1 for a leaf), a disjoint tree's node's balance factor
+ * (its right subtree's height less its left's). */
 struct ia_inode *ia_itree_left(const struct ia_itree *t, const struct ia_inode *n);
 struct ia_inode *ia_itree_right(const struct ia_itree *t, const struct ia_inode *n);
 int ia_itree_height(const struct ia_inode *n);
+int ia_itree_balance(const struct ia_inode *n);
 
 #endif

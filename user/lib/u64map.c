@@ -66,14 +66,14 @@ void **ia_u64map_find(const struct ia_u64map *m, __u64 key)
 	}
 }
 
-void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
+void *ia_u64map_lookup(const struct ia_u64map *m, __u64 key)
 {
 	void **slot = ia_u64map_find(m, key);
 
 	return slot ? *slot : NULL;
 }
 
-static int grow(struct ia_u64map *m)
+int ia_u64map_grow(struct ia_u64map *m)
 {
 	struct ia_u64map old = *m;
 	size_t cap = old.cap ? old.cap * 2 : 64;
@@ -101,17 +101,6 @@ static int grow(struct ia_u64map *m)
 	return 0;
 }
 
-/* Would adding one more key grow the table? (load <= 3/4) */
-static bool full(const struct ia_u64map *m)
-{
-	return !m->cap || (m->len + 1) * 4 > m->cap * 3;
-}
-
-int ia_u64map_reserve(struct ia_u64map *m)
-{
-	return full(m) ? grow(m) : 0;
-}
-
 void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added)
 {
 	size_t i;
@@ -123,11 +112,11 @@ void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added)
 		for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
 			if (m->slots[i].key == key)
 				return &m->slots[i].val;
-		if (full(m))
+		if (ia_u64map_full(m))
 			i = m->cap;
 	}
 	if (!m->cap || i == m->cap) {
-		if (grow(m))
+		if (ia_u64map_grow(m))
 			return NULL;
 		for (i = slot_of(m, key); m->slots[i].key; i = (i + 1) & (m->cap - 1))
 			;
@@ -158,7 +147,7 @@ int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old)
 	return 0;
 }
 
-void *ia_u64map_del(struct ia_u64map *m, __u64 key)
+void *ia_u64map_remove(struct ia_u64map *m, __u64 key)
 {
 	size_t i, j, mask = m->cap - 1;
 	void *val;

@@ -34,7 +34,15 @@ void ia_u64map_init_near(struct ia_u64map *m);
 void ia_u64map_free(struct ia_u64map *m);	/* values are the caller's */
 /* free() every value, then the map. */
 void ia_u64map_free_values(struct ia_u64map *m);
-void *ia_u64map_get(const struct ia_u64map *m, __u64 key);
+/* The value of key, NULL if absent. Inline for an empty map (many of a
+ * device's are, and are asked at every request): no call, no hash. */
+void *ia_u64map_lookup(const struct ia_u64map *m, __u64 key);
+
+static inline void *ia_u64map_get(const struct ia_u64map *m, __u64 key)
+{
+	return m->len ? ia_u64map_lookup(m, key) : NULL;
+}
+
 /* The value slot of key, NULL if absent (valid until the next change of m). */
 void **ia_u64map_find(const struct ia_u64map *m, __u64 key);
 /* Insert or replace; 0 or -ENOMEM. key must not be 0. *old (when old is
@@ -49,11 +57,29 @@ int ia_u64map_put(struct ia_u64map *m, __u64 key, void *val, void **old);
  * -ENOMEM (nothing added).
  */
 void **ia_u64map_slot(struct ia_u64map *m, __u64 key, int *added);
-/* Remove and return the value, NULL if absent. */
-void *ia_u64map_del(struct ia_u64map *m, __u64 key);
+/* Remove and return the value, NULL if absent (inline for an empty map). */
+void *ia_u64map_remove(struct ia_u64map *m, __u64 key);
+
+static inline void *ia_u64map_del(struct ia_u64map *m, __u64 key)
+{
+	return m->len ? ia_u64map_remove(m, key) : NULL;
+}
+/* Double the table (the first: 64 slots): 0, or -ENOMEM. */
+int ia_u64map_grow(struct ia_u64map *m);
+
+/* Would adding a key make m fuller than three quarters? */
+static inline int ia_u64map_full(const struct ia_u64map *m)
+{
+	return !m->cap || (m->len + 1) * 4 > m->cap * 3;
+}
+
 /* Grow now if adding a key m lacks would (ia_u64map_slot grows before it
- * adds): 0, or -ENOMEM. The next such key is then added with no growth. */
-int ia_u64map_reserve(struct ia_u64map *m);
+ * adds): 0, or -ENOMEM. The next such key is then added with no growth.
+ * Inline: most calls find room. */
+static inline int ia_u64map_reserve(struct ia_u64map *m)
+{
+	return ia_u64map_full(m) ? ia_u64map_grow(m) : 0;
+}
 
 /* Iterate: for (size_t i = 0; ia_u64map_next(m, &i, &k, &v); ) */
 int ia_u64map_next(const struct ia_u64map *m, size_t *it, __u64 *key, void **val);

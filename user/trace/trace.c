@@ -133,7 +133,7 @@ _Static_assert(T_LEN_FOR(V2_TYPES) == 176 && T_LEN_FOR(V3_TYPES) == 192 &&
 _Static_assert(H_MAX_SIZE % 8 == 0 && T_LEN % 8 == 0, "alignment");
 
 /* Smallest valid hdr.size per known type; 0: unknown type. */
-static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
+const __u16 ia_ev_min_sizes[IA_EV_TYPE_MAX] = {
 	[IA_EV_DEVICE]		= sizeof(struct ia_ev_device),
 	[IA_EV_REQ]		= sizeof(struct ia_ev_req),
 	[IA_EV_SG]		= sizeof(struct ia_ev_sg),
@@ -151,11 +151,6 @@ static const __u16 rec_min_size[IA_EV_TYPE_MAX] = {
 	[IA_EV_FREED]		= sizeof(struct ia_ev_freed),
 	[IA_EV_PT_SNAP]		= sizeof(struct ia_ev_pt_snap),	/* + count ranges */
 };
-
-size_t ia_ev_min_size(__u32 type)
-{
-	return type < IA_EV_TYPE_MAX ? rec_min_size[type] : 0;
-}
 
 static void put32(unsigned char *p, __u32 v)
 {
@@ -271,7 +266,7 @@ static bool get_str(char *dst, size_t cap, const unsigned char *p, size_t len)
 static inline bool hdr_ok(__u16 type, __u16 size, __u32 ntypes)
 {
 	return size >= sizeof(struct ia_ev_hdr) && !(size % 8) && type < ntypes &&
-	       rec_min_size[type] && size >= rec_min_size[type];
+	       ia_ev_min_sizes[type] && size >= ia_ev_min_sizes[type];
 }
 
 /* ntypes: the record types of the format version at hand (version_types) */
@@ -288,16 +283,16 @@ static int check_hdr(__u16 type, __u16 size, __u32 ntypes, char *err, size_t err
 		fmt(err, errlen, "record size %u is not a multiple of 8", size);
 		return IA_TRACE_EINVAL;
 	}
-	if (type >= ntypes || !rec_min_size[type]) {
+	if (type >= ntypes || !ia_ev_min_sizes[type]) {
 		fmt(err, errlen, "unknown record type %u (format version %d knows 1..%u)",
 		    type, ntypes == IA_EV_TYPE_MAX ? IA_TRACE_VERSION : ntypes == V4_TYPES ? 4 :
 		    ntypes == V3_TYPES ? 3 : 2,
 		    ntypes - 1);
 		return IA_TRACE_EINVAL;
 	}
-	if (size < rec_min_size[type]) {
+	if (size < ia_ev_min_sizes[type]) {
 		fmt(err, errlen, "record of type %u has size %u, smaller than its %u-byte struct",
-		    type, size, rec_min_size[type]);
+		    type, size, ia_ev_min_sizes[type]);
 		return IA_TRACE_EINVAL;
 	}
 	return 0;

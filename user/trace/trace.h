@@ -110,9 +110,15 @@ int ia_trace_meta_add_hook(struct ia_trace_meta *m, const char *name,
 
 /*
  * Size of the struct of a record type (the least hdr.size it may have), 0
- * for a type this version does not know. The one table every reader uses.
+ * for a type this version does not know. The one table every reader uses
+ * (trace.c), looked up inline: the checker asks it for every record.
  */
-size_t ia_ev_min_size(__u32 type);
+extern const __u16 ia_ev_min_sizes[IA_EV_TYPE_MAX];
+
+static inline size_t ia_ev_min_size(__u32 type)
+{
+	return type < IA_EV_TYPE_MAX ? ia_ev_min_sizes[type] : 0;
+}
 
 /* "attached", "missing", "failed", "absent", or "?" */
 const char *ia_trace_hook_state_str(__u32 state);
