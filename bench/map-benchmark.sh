@@ -29,7 +29,7 @@
 #            program run (user/live/bpfstats.c), printed per program; its
 #            latency includes that timing (two clock reads per run), so it
 #            is not a ratio to compare, only where a record's cost goes
-#   and with --compare BIN, devices and record of another iommu-audit
+#   and with --compare BIN, prod, devices and record of another iommu-audit
 #   binary (e.g. the one before a change), in the same boot.
 # Overhead = the pair's latency (map + unmap) minus bare's of the same round;
 # the ratio is the overhead over the floor's, per round. TCG timings are
@@ -93,7 +93,7 @@ bt_probes=$(for h in $hooks; do
 	case $h in fentry:*) echo "kfunc:${h#*:}" ;; fexit:*) echo "kretfunc:${h#*:}" ;;
 	tp:*) echo "tracepoint:iommu:${h#*:}" ;; esac; done | paste -sd, -)
 modes="bare floor floor-prod prod bpftrace devices record record-stats"
-[ -z "$compare" ] || modes="$modes devices-cmp record-cmp"
+[ -z "$compare" ] || modes="$modes prod-cmp devices-cmp record-cmp"
 [ -z "$only" ] || modes=$only
 [ "$debug" = 0 ] || modes="bare"
 
@@ -121,6 +121,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;
 				record-stats) x=\$(IA_BPF_STATS=1 iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t/\" ;;
+				prod-cmp) x=\$(iommu-audit-cmp devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				record-cmp) x=\$(iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
 				esac
@@ -153,7 +154,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 				for (k = 2; k <= nm; k++) {
 					m = order[k]; o = lat[r, t, m] - b
 					# each mode against the floor of its own hooks
-					fl = m == "prod" ? "floor-prod" : "floor"; f = lat[r, t, fl] - b
+					fl = m ~ /^prod/ ? "floor-prod" : "floor"; f = lat[r, t, fl] - b
 					line = line sprintf("  %s %.1f (+%.1f", m, lat[r, t, m], o)
 					if (m !~ /^floor/ && m != "record-stats" && f > 0) {
 						q = o / f; line = line sprintf(", x%.2f %s", q, fl)
@@ -162,8 +163,8 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 					}
 					# the issue: production at most 1.0x the (11-hook) floor
 					f11 = lat[r, t, "floor"] - b
-					if (m == "prod" && f11 > 0) {
-						q = o / f11; line = line sprintf(", x%.2f floor", q); m2 = "prod/floor"
+					if (m ~ /^prod/ && f11 > 0) {
+						q = o / f11; line = line sprintf(", x%.2f floor", q); m2 = m "/floor"
 						sum[t, m2] += q; if (!((t, m2) in lo) || q < lo[t, m2]) lo[t, m2] = q
 						if (!((t, m2) in hi) || q > hi[t, m2]) hi[t, m2] = q; cnt[t, m2]++
 					}
@@ -174,10 +175,10 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 			}
 			for (k = 3; k <= nm; k++) {
 				m = order[k]
-				fl = m == "prod" ? "floor-prod" : "floor"
+				fl = m ~ /^prod/ ? "floor-prod" : "floor"
 				if (cnt[t, m]) printf "threads %d: %s overhead / %s overhead: mean x%.2f, rounds x%.2f-x%.2f\n", t, m, fl, sum[t, m] / cnt[t, m], lo[t, m], hi[t, m]
-				m2 = "prod/floor"
-				if (m == "prod" && cnt[t, m2]) printf "threads %d: prod overhead / floor overhead: mean x%.2f, rounds x%.2f-x%.2f\n", t, sum[t, m2] / cnt[t, m2], lo[t, m2], hi[t, m2]
+				m2 = m "/floor"
+				if (m ~ /^prod/ && cnt[t, m2]) printf "threads %d: %s overhead / floor overhead: mean x%.2f, rounds x%.2f-x%.2f\n", t, m, sum[t, m2] / cnt[t, m2], lo[t, m2], hi[t, m2]
 			}
 		}
 	}'
