@@ -103,6 +103,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	echo \$IA_EDU_BDF > /sys/bus/pci/drivers_probe
 	[ -e /sys/kernel/debug/dma_map_benchmark ] || { echo 'no /sys/kernel/debug/dma_map_benchmark'; exit 1; }
 	echo \"DMADEBUG \$(cat /sys/kernel/debug/dma-api/disabled 2>/dev/null || echo none)\"
+	echo \"CLOCKSOURCE \$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)\"
 	# the client's output -> \"MAP UNMAP\" (mean latencies, us)
 	lat() { sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' '; }
 	lost() { sed -n 's/.*lost \([0-9]*\).*/\1/p' /tmp/rec.err | head -1; }
@@ -131,6 +132,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 		done
 	done" | awk -v g="$G" -v s="$S" -v n="$N" -v debug="$debug" '
 	/^DMADEBUG/ { print "dma-debug disabled: " $2 }
+	/^CLOCKSOURCE/ { print "guest clocksource: " $2 }
 	/^no / { print; bad = 1 }
 	/^STATS/ { stats[++nstats] = sprintf("threads %s round %s: %s", $3, $2, substr($0, index($0, $4))) }
 	/^RESULT/ && NF >= 7 {
