@@ -84,32 +84,29 @@ struct recs {
 	struct ia_ev_req child, root, unroot;
 };
 
+/* A request record of this device for one 4 KiB page. */
+static void req_init(struct ia_ev_req *q, __u32 kind, __u32 dir)
+{
+	hdr(&q->hdr, IA_EV_REQ, sizeof(*q), 0);
+	q->kind = kind;
+	q->dev = DEV;
+	q->size = 4096;
+	q->dir = dir;
+	q->stack_id = -1;
+}
+
 static void recs_init(struct recs *r)
 {
 	hdr(&r->map_pt.hdr, IA_EV_PT_MAP, sizeof(r->map_pt), 0);
 	r->map_pt.domain = DOM;
 	r->map_pt.size = 4096;
-	hdr(&r->child.hdr, IA_EV_REQ, sizeof(r->child), 0);
-	r->child.kind = IA_REQ_IOMMU_MAP;
-	r->child.dev = DEV;
-	r->child.size = 4096;
-	r->child.stack_id = -1;
-	hdr(&r->root.hdr, IA_EV_REQ, sizeof(r->root), 0);
-	r->root.kind = IA_REQ_MAP_PAGE;
-	r->root.dev = DEV;
-	r->root.size = 4096;
-	r->root.dir = 2;
-	r->root.stack_id = -1;
 	hdr(&r->unmap_pt.hdr, IA_EV_PT_UNMAP, sizeof(r->unmap_pt), 0);
 	r->unmap_pt.domain = DOM;
 	r->unmap_pt.size = 4096;
 	r->unmap_pt.result = 4096;
-	hdr(&r->unroot.hdr, IA_EV_REQ, sizeof(r->unroot), 0);
-	r->unroot.kind = IA_REQ_UNMAP_PAGE;
-	r->unroot.dev = DEV;
-	r->unroot.size = 4096;
-	r->unroot.dir = 2;
-	r->unroot.stack_id = -1;
+	req_init(&r->child, IA_REQ_IOMMU_MAP, 0);
+	req_init(&r->root, IA_REQ_MAP_PAGE, 2);
+	req_init(&r->unroot, IA_REQ_UNMAP_PAGE, 2);
 }
 
 /* One map_page (req id 2i+1) with its __iommu_dma_map child (2i+2). */
