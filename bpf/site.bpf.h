@@ -213,13 +213,71 @@ static __always_inline __u64 ia_site_kprobe_slot(struct pt_regs *regs)
 	return PT_REGS_SP(regs);
 }
 
+struct hop_walk {
+	struct ia_site_scratch *s;	/* its key filled in, hop by hop */
+	__u64 slot;	/* of the return address the hop starts from */
+	int j;		/* the first return address's index in s->ips */
+	int bad;	/* the walk failed: unwind */
+};
+
+/*
+ * bpf_loop() callback, hop i: from return address i to i + 1, which the
+ * unwinder says is s->ips[j + i + 1]: check the distance learned, or learn
+ * it (a plain loop here was most of a root program's verification).
+ */
+static long hop_step(__u32 i, void *data)
+{
+	struct hop_walk *h = data;
+	struct ia_site_scratch *s = h->s;
+	__u64 want, v = 0, *from;
+	__s32 *hop, off = 0, bad = -1;
+	__u32 next;
+
+	if (i >= IA_SITE_DEPTH - 1)
+		return 1;
+	/* masked after a barrier: the verifier loses the bound the compiler
+	 * proved (the test above), and the compiler would drop the mask */
+	next = i + 1;
+	barrier_var(i);
+	barrier_var(next);
+	from = &s->key.ret[i & (IA_SITE_DEPTH - 1)];
+	want = s->ips[(h->j + i + 1) & (IA_STACK_DEPTH - 1)];
+	hop = bpf_map_lookup_elem(&site_hops, from);
+	if (hop && *hop <= 0)
+		goto fail;
+	if (hop) {
+		off = *hop;
+		if (bpf_probe_read_kernel(&v, sizeof(v), (void *)(h->slot + off)) || v != want) {
+			/* the distance changed: this frame varies */
+			bpf_map_update_elem(&site_hops, from, &bad, BPF_ANY);
+			goto fail;
+		}
+	} else {
+		struct scan_up c = { .from = h->slot + 8, .want = want };
+
+		bpf_loop(IA_SITE_SCAN, scan_up_step, &c, 0);
+		off = c.off;
+		if (!off) {	/* a bigger frame, or another stack */
+			bpf_map_update_elem(&site_hops, from, &bad, BPF_ANY);
+			goto fail;
+		}
+		bpf_map_update_elem(&site_hops, from, &off, BPF_NOEXIST);
+	}
+	h->slot += off;
+	s->key.ret[next & (IA_SITE_DEPTH - 1)] = want;
+	return 0;
+fail:
+	h->bad = 1;
+	return 1;
+}
+
 /* The stack id of a new site, or of one that cannot be walked. */
 static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 {
 	__u32 zero = 0;
 	struct ia_site_scratch *s = bpf_map_lookup_elem(&site_scratch, &zero);
 	struct ia_site_key *k;
-	__s32 id, bad = -1;
+	__s32 id;
 	int j;
 
 	if (!s || !slot)
@@ -238,34 +296,12 @@ static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 		bpf_map_delete_elem(&site_slots, &ip);
 		return unwound(ctx);
 	}
-	for (int i = 0; i < IA_SITE_DEPTH - 1; i++) {
-		__u64 want = s->ips[(j + i + 1) & (IA_STACK_DEPTH - 1)], v = 0;
-		__s32 *hop = bpf_map_lookup_elem(&site_hops, &k->ret[i]);
-		__s32 off = 0;
+	{
+		struct hop_walk h = { .s = s, .slot = slot, .j = j };
 
-		if (hop && *hop <= 0)
+		bpf_loop(IA_SITE_DEPTH - 1, hop_step, &h, 0);
+		if (h.bad)
 			return unwound(ctx);
-		if (hop) {
-			off = *hop;
-			if (bpf_probe_read_kernel(&v, sizeof(v), (void *)(slot + off)) ||
-			    v != want) {
-				/* the distance changed: this frame varies */
-				bpf_map_update_elem(&site_hops, &k->ret[i], &bad, BPF_ANY);
-				return unwound(ctx);
-			}
-		} else {
-			struct scan_up c = { .from = slot + 8, .want = want };
-
-			bpf_loop(IA_SITE_SCAN, scan_up_step, &c, 0);
-			off = c.off;
-			if (!off) {	/* a bigger frame, or another stack */
-				bpf_map_update_elem(&site_hops, &k->ret[i], &bad, BPF_ANY);
-				return unwound(ctx);
-			}
-			bpf_map_update_elem(&site_hops, &k->ret[i], &off, BPF_NOEXIST);
-		}
-		slot += off;
-		k->ret[i + 1] = want;
 	}
 	id = ia_site_plain(ctx);
 	/* a collision in the stack map (-EEXIST: the caller sends that
