@@ -97,12 +97,16 @@ struct ia_stash_key {
  * request's function, walked with learned frame sizes */
 #define IA_SITE_DEPTH	4	/* return addresses that tell sites apart */
 #define IA_SITE_SCAN	64	/* stack slots searched for the next one */
+#define IA_SITE_CTX_SLOTS 12	/* slots above a trampoline's context searched
+				 * for its caller's return address: up to 7
+				 * arguments, the return value, the saved RBP,
+				 * the return into the traced function, then it */
 struct ia_site_key {
 	__u64 ret[IA_SITE_DEPTH];
 };
 struct ia_site_scratch {
 	struct ia_site_key key;
-	__u64 ctxw[12];		/* a trampoline's frame (IA_SITE_CTX_SLOTS) */
+	__u64 ctxw[IA_SITE_CTX_SLOTS];	/* a trampoline's frame (site.bpf.h) */
 	__u64 ips[IA_STACK_DEPTH];
 };
 /* return address -> bytes to the slot of the next one (<= 0: unusable) */

@@ -45,8 +45,8 @@
  * to the trampoline: "ftrace: supporting direct call with jmp"). So where
  * it lies is learned per traced function from one unwind, not assumed
  * (arch/x86/net/bpf_jit_comp.c, "Generated trampoline stack layout").
+ * IA_SITE_CTX_SLOTS (audit.bpf.h) of them are read.
  */
-#define IA_SITE_CTX_SLOTS	12
 
 static __always_inline __s32 ia_site_plain(void *ctx)
 {
@@ -241,7 +241,7 @@ static long hop_step(__u32 i, void *data)
 	barrier_var(i);
 	barrier_var(next);
 	from = &s->key.ret[i & (IA_SITE_DEPTH - 1)];
-	want = s->ips[(h->j + i + 1) & (IA_STACK_DEPTH - 1)];
+	want = s->ips[(h->j + next) & (IA_STACK_DEPTH - 1)];
 	hop = bpf_map_lookup_elem(&site_hops, from);
 	if (hop && *hop <= 0)
 		goto fail;
