@@ -3,8 +3,9 @@
  * Checker scale benchmark: N live mappings in the shadow state. Feeds the
  * records the kernel emits for N dma_map_page calls of one device (a 4 KiB
  * page each, distinct IOVA and phys, never unmapped), then unmaps them all.
- * Prints the heap bytes per live mapping (glibc mallinfo2: what the checker
- * really holds, allocator overhead included) and the time per request.
+ * Prints the heap bytes per live mapping (glibc mallinfo2 and the checker's
+ * pools: what the checker really holds, allocator overhead included) and the
+ * time per request.
  *
  * With --trace FILE the same records are written to a trace file instead,
  * which is then replayed as `check` does (ia_checker_from_trace: the reader,
@@ -211,12 +212,13 @@ static int write_trace(const char *path, __u64 n)
 	return 0;
 }
 
-/* Heap in use, mmapped chunks included (the big arrays are mmapped). */
-static size_t heap(void)
+/* Heap in use, mmapped chunks included (the big arrays are mmapped), and
+ * the checker's pools, which are mapped outside malloc (lib/pool.h). */
+static size_t heap(const struct ia_checker *c)
 {
 	struct mallinfo2 mi = mallinfo2();
 
-	return mi.uordblks + mi.hblkhd;
+	return mi.uordblks + mi.hblkhd + ia_checker_pool_bytes(c);
 }
 
 int main(int argc, char **argv)
@@ -246,12 +248,12 @@ int main(int argc, char **argv)
 	device(&k);
 
 	recs_init(&r);
-	before = heap();
+	before = heap(k.c);
 	t0 = now();
 	for (__u64 i = 0; i < n; i++)
 		map_one(&k, &r, i);
 	t1 = now();
-	after = heap();
+	after = heap(k.c);
 	printf("%llu live mappings: %zu heap bytes, %.1f bytes per live mapping; "
 	       "map_page: %.0f ns per request (3 records)\n",
 	       (unsigned long long)ia_checker_live_mappings(k.c), after - before,

@@ -4,7 +4,9 @@
  * across slab boundaries (a slab's last slot skipped), objects zeroed and never moved, freed ones
  * reused last-freed first, the handle limit, and a randomized run against a
  * plain array of which handles are live (each live object keeps its own
- * handle written in it: any overlap or move shows).
+ * handle written in it: any overlap or move shows); and the memory a pool
+ * holds: what its slabs need, a page more while small, a huge page more
+ * past IA_POOL_HUGE_FROM, each region starting on a huge page.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
+
+#include "lib/hugemem.h"
 
 #include "lib/pool.h"
 
@@ -118,12 +123,52 @@ static void test_random(void **state)
 	ia_pool_release(&p);
 }
 
+static void test_bytes(void **state)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), slab = (IA_POOL_SLAB - 1) * sizeof(struct obj);
+	struct ia_pool p;
+	size_t seen = 0;
+
+	(void)state;
+	ia_pool_init(&p, sizeof(struct obj), UINT32_MAX);
+	assert_int_equal(ia_pool_bytes(&p), 0);
+	assert_int_not_equal(ia_pool_alloc(&p), 0);
+	/* one slab: its bytes to the page, as malloc gave them */
+	assert_int_equal(ia_pool_bytes(&p), (slab + page - 1) / page * page);
+	while (p.nslabs < 2 * IA_POOL_REGION_SLABS + 3) {
+		__u32 h = ia_pool_alloc(&p);
+		struct obj *o = ia_pool_at(&p, h);
+		size_t before = ia_pool_bytes(&p), n = p.nslabs, regions;
+
+		assert_int_not_equal(h, 0);
+		assert_int_equal(o->h, 0);
+		o->h = h;	/* writable */
+		if (n == seen)
+			continue;
+		seen = n;
+		regions = (n + IA_POOL_REGION_SLABS - 1) / IA_POOL_REGION_SLABS;
+		/* the slabs, and at most a page (small) or a huge page (big) of
+		 * room per region */
+		assert_true(ia_pool_bytes(&p) >= n * slab);
+		assert_true(ia_pool_bytes(&p) < n * slab +
+			    regions * (before >= IA_POOL_HUGE_FROM ? IA_HUGE_PAGE : page));
+		if (!((n - 1) % IA_POOL_REGION_SLABS))	/* a region's first slab */
+			assert_int_equal((uintptr_t)p.slabs[n - 1] % IA_HUGE_PAGE, 0);
+	}
+	assert_true(ia_pool_bytes(&p) > IA_POOL_HUGE_FROM);
+	ia_pool_release(&p);
+	assert_int_equal(ia_pool_bytes(&p), 0);
+	assert_int_equal(ia_pool_alloc(&p), 1);
+	ia_pool_release(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_and_reuse),
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

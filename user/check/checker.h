@@ -218,5 +218,8 @@ const struct ia_check_dev *ia_checker_devices(const struct ia_checker *c, size_t
 __u64 ia_checker_malformed(const struct ia_checker *c);
 /* Live mappings (root map requests not unmapped yet) in the shadow. */
 size_t ia_checker_live_mappings(const struct ia_checker *c);
+/* Bytes the checker holds outside malloc: its object pools (lib/pool.h),
+ * most of its memory with many live mappings. */
+size_t ia_checker_pool_bytes(const struct ia_checker *c);
 
 #endif

@@ -960,6 +960,12 @@ size_t ia_checker_live_mappings(const struct ia_checker *c)
 	return c->live_maps;
 }
 
+size_t ia_checker_pool_bytes(const struct ia_checker *c)
+{
+	return ia_pool_bytes(&c->pt_pool) + ia_pool_bytes(&c->subbuf_pool) +
+	       ia_pool_bytes(&c->queued_pool);
+}
+
 void ia_checker_set_limits(struct ia_checker *c, const struct ia_checker_limits *l)
 {
 	c->lim = *l;

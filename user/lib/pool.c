@@ -1,21 +1,82 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "lib/hugemem.h"
 #include "lib/pool.h"
+
+static size_t round_up(size_t n, size_t to)	/* to: a power of two */
+{
+	return (n + to - 1) & ~(to - 1);
+}
 
 void ia_pool_init(struct ia_pool *p, size_t size, __u32 limit)
 {
 	memset(p, 0, sizeof(*p));
 	p->size = size;
 	p->limit = limit;
+	p->slab_bytes = (IA_POOL_SLAB - 1) * size;
+	p->region_bytes = round_up(IA_POOL_REGION_SLABS * p->slab_bytes, IA_HUGE_PAGE);
 }
 
 void ia_pool_release(struct ia_pool *p)
 {
-	for (size_t i = 0; i < p->nslabs; i++)
-		free(p->slabs[i]);
+	for (size_t i = 0; i < p->nslabs; i += IA_POOL_REGION_SLABS)
+		munmap(p->slabs[i], p->region_bytes);
 	free(p->slabs);
 	ia_pool_init(p, p->size, p->limit);
+}
+
+/* A region's address space, aligned to a huge page (so that the pool's
+ * 2 MiB steps are the kernel's huge pages), nothing writable yet; or NULL. */
+static char *region_reserve(size_t bytes)
+{
+	size_t span = bytes + IA_HUGE_PAGE;
+	char *m = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	char *lo;
+
+	if (m == MAP_FAILED)
+		return NULL;
+	lo = (char *)round_up((uintptr_t)m, IA_HUGE_PAGE);
+	if (lo > m)
+		munmap(m, lo - m);
+	if (m + span > lo + bytes)
+		munmap(lo + bytes, m + span - (lo + bytes));
+	return lo;
+}
+
+/* Room for slab number p->nslabs (its slot in p->slabs is there): in the
+ * last region, or the first of a new one. NULL: no memory. */
+static char *slab_new(struct ia_pool *p)
+{
+	size_t k = p->nslabs % IA_POOL_REGION_SLABS, end = (k + 1) * p->slab_bytes, rw;
+	char *base;
+	int huge;
+
+	if (k) {
+		base = p->slabs[p->nslabs - k];
+	} else {
+		base = region_reserve(p->region_bytes);
+		if (!base)
+			return NULL;
+		p->rw = 0;
+	}
+	if (end > p->rw) {
+		huge = p->bytes >= IA_POOL_HUGE_FROM;
+		rw = round_up(end, huge ? IA_HUGE_PAGE : (size_t)sysconf(_SC_PAGESIZE));
+		if (mprotect(base + p->rw, rw - p->rw, PROT_READ | PROT_WRITE)) {
+			if (!k)
+				munmap(base, p->region_bytes);
+			return NULL;
+		}
+		if (huge)
+			ia_mem_advise_huge(base + p->rw, rw - p->rw);
+		p->bytes += rw - p->rw;
+		p->rw = rw;
+	}
+	return base + k * p->slab_bytes;
 }
 
 __u32 ia_pool_alloc(struct ia_pool *p)
@@ -26,6 +87,7 @@ __u32 ia_pool_alloc(struct ia_pool *p)
 	if (h) {
 		o = ia_pool_at(p, h);
 		memcpy(&p->free, o, sizeof(p->free));	/* the next free one */
+		memset(o, 0, p->size);
 	} else {
 		__u32 slot = p->used;
 
@@ -45,16 +107,15 @@ __u32 ia_pool_alloc(struct ia_pool *p)
 				p->slabs = v;
 				p->cap = cap;
 			}
-			slab = malloc((IA_POOL_SLAB - 1) * p->size);
+			slab = slab_new(p);
 			if (!slab)
 				return 0;
 			p->slabs[p->nslabs++] = slab;
 		}
+		/* never given before: still the zeroes of a fresh mapping */
 		p->used = slot + 1;
 		h = slot + 1;
-		o = ia_pool_at(p, h);
 	}
-	memset(o, 0, p->size);
 	p->live++;
 	return h;
 }

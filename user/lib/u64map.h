@@ -64,7 +64,9 @@ static inline void *ia_u64map_del(struct ia_u64map *m, __u64 key)
 {
 	return m->len ? ia_u64map_remove(m, key) : NULL;
 }
-/* Double the table (the first: 64 slots): 0, or -ENOMEM. */
+/* Double the table (the first: 64 slots): 0, or -ENOMEM. A table of
+ * IA_U64MAP_HUGE_FROM bytes or more asks for huge pages (lib/hugemem.h). */
+#define IA_U64MAP_HUGE_FROM	((size_t)4 << 20)
 int ia_u64map_grow(struct ia_u64map *m);
 
 /* Would adding a key make m fuller than three quarters? */
