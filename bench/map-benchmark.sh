@@ -12,6 +12,11 @@
 #   floor    bench/floor/: counter-only BPF programs on exactly the 11 hooks a
 #            map/unmap pair fires under iommu-audit (the least any tracer on
 #            them costs)
+#   floor-clock, floor-record  the floor's programs each also reading the
+#            clock once, or also writing one 96-byte record (header filled:
+#            clock, CPU, pid) into a ring buffer the floor tracer drains
+#            without wakeups (floor --work): what those two parts of every
+#            `record` program cost, on their own
 #   devices  `iommu-audit devices` (aggregates)
 #   record   `iommu-audit record` (every event to a trace: its lost events)
 #   floor-prod  the floor of production mode's hooks: the 2 a pair fires
@@ -29,6 +34,8 @@
 #            program run (user/live/bpfstats.c), printed per program; its
 #            latency includes that timing (two clock reads per run), so it
 #            is not a ratio to compare, only where a record's cost goes
+#   prod-stats  the same for `devices --production` (prod-cmp-stats: the
+#            --compare binary's)
 #   and with --compare BIN, prod, devices and record of another iommu-audit
 #   binary (e.g. the one before a change), in the same boot.
 # Overhead = the pair's latency (map + unmap) minus bare's of the same round;
@@ -115,13 +122,18 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 				case \$m in
 				bare) x=\$(sh -c \"\$bench\" | lat) ;;
 				floor) x=\$(floor $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				floor-clock) x=\$(floor --work clock $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				floor-record) x=\$(floor --work record $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				floor-prod) x=\$(floor $prod_hooks -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				prod) x=\$(iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				record) x=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
 				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;
 				record-stats) x=\$(IA_BPF_STATS=1 iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost)
-					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t/\" ;;
+					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
+				prod-stats|prod-cmp-stats) p=iommu-audit; [ \$m = prod-stats ] || p=iommu-audit-cmp
+					x=\$(IA_BPF_STATS=1 \$p devices --production -- sh -c \"\$bench\" 2>/tmp/rec.err | lat)
+					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
 				prod-cmp) x=\$(iommu-audit-cmp devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				record-cmp) x=\$(iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
@@ -134,7 +146,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	/^DMADEBUG/ { print "dma-debug disabled: " $2 }
 	/^CLOCKSOURCE/ { print "guest clocksource: " $2 }
 	/^no / { print; bad = 1 }
-	/^STATS/ { stats[++nstats] = sprintf("threads %s round %s: %s", $3, $2, substr($0, index($0, $4))) }
+	/^STATS/ { stats[++nstats] = sprintf("threads %s round %s %s: %s", $3, $2, $4, substr($0, index($0, $5))) }
 	/^RESULT/ && NF >= 7 {
 		r = $2; t = $3; m = $4; pair = $5 + $6
 		lat[r, t, m] = pair; lostv[r, t, m] = $7
@@ -158,7 +170,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 					# each mode against the floor of its own hooks
 					fl = m ~ /^prod/ ? "floor-prod" : "floor"; f = lat[r, t, fl] - b
 					line = line sprintf("  %s %.1f (+%.1f", m, lat[r, t, m], o)
-					if (m !~ /^floor/ && m != "record-stats" && f > 0) {
+					if (m != "floor" && m != "floor-prod" && m !~ /-stats$/ && f > 0) {
 						q = o / f; line = line sprintf(", x%.2f %s", q, fl)
 						sum[t, m] += q; if (!((t, m) in lo) || q < lo[t, m]) lo[t, m] = q
 						if (!((t, m) in hi) || q > hi[t, m]) hi[t, m] = q; cnt[t, m]++

@@ -42,13 +42,44 @@
 #define DMA_MAPPING_ERROR	(~0ULL)
 #define PROD_FQ_SLOTS		1024	/* queued unmaps kept per cookie */
 
+/*
+ * This CPU's copy of the device context its counters were last checked
+ * against. A request compares the four things production mode's figures
+ * depend on with it, read straight from the device (its default domain,
+ * the domain's type, the driver, a PCI device's untrusted bit: 4-5 reads);
+ * only when one differs does it take the device state's full path
+ * (device.bpf.h: ten more reads, the shared state's lookup, the context
+ * record on a change). So a DMA mask or segment limit changed alone is
+ * sent with the device's next change of those four, not at once: no figure
+ * of production mode depends on it (the checker's do, and `record` reads
+ * the whole context at every request).
+ */
+struct prod_ctx {
+	__u64 domain;
+	__u64 driver;
+	__u64 granule;		/* device state's: ia_dev_observe_state() */
+	__u64 fq_cookie;
+	__u32 domain_type;
+	__u32 untrusted;	/* IA_DEV_PCI | IA_DEV_UNTRUSTED as last read */
+	__u32 allowed;		/* passes the --device filter */
+	__u32 valid;
+};
+
+/* the per-CPU value: the counters (what userspace adds up: the loader
+ * reads the struct ia_prod_dev at the start of each CPU's value) and the
+ * context check, in one lookup */
+struct prod_dev_slot {
+	struct ia_prod_dev c;
+	struct prod_ctx ctx;
+};
+
 /* device -> its counters, per CPU (no atomics on the hot path); the cap
  * is the loader's (--max-devices) */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 64);
 	__type(key, __u64);
-	__type(value, struct ia_prod_dev);
+	__type(value, struct prod_dev_slot);
 } prod_devs SEC(".maps");
 
 struct {
@@ -124,11 +155,11 @@ static __always_inline void overflow(__u32 what)
 		(*n)++;		/* per CPU: no other writer */
 }
 
-/* This CPU's counters of a device, created at its first use. */
-static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
+/* This CPU's slot of a device, created at its first use. */
+static __always_inline struct prod_dev_slot *dev_slot(__u64 dev)
 {
-	static const struct ia_prod_dev zero;
-	struct ia_prod_dev *c = bpf_map_lookup_elem(&prod_devs, &dev);
+	static const struct prod_dev_slot zero;
+	struct prod_dev_slot *c = bpf_map_lookup_elem(&prod_devs, &dev);
 
 	if (c)
 		return c;
@@ -138,6 +169,51 @@ static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
 		return NULL;
 	}
 	return bpf_map_lookup_elem(&prod_devs, &dev);
+}
+
+static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
+{
+	struct prod_dev_slot *c = dev_slot(dev);
+
+	return c ? &c->c : NULL;
+}
+
+/*
+ * A request's device: this CPU's counters of it, with the granule and
+ * flush-queue cookie of its context; NULL when it is filtered out (or had
+ * no room). The context check of struct prod_ctx: the device state's path
+ * only when something production mode counts by changed.
+ */
+static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64 *g,
+						       __u64 *fq)
+{
+	struct prod_dev_slot *c = dev_slot((__u64)dev);
+	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
+	struct iommu_domain *dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
+	struct prod_ctx now = {
+		.domain = (__u64)dom,
+		.domain_type = dom ? BPF_CORE_READ(dom, type) : 0,
+		.driver = (__u64)BPF_CORE_READ(dev, driver),
+	};
+
+	if (!c)
+		return NULL;
+	if (c->ctx.untrusted & IA_DEV_PCI)
+		now.untrusted = ia_dev_pci_untrusted(dev);
+	if (!c->ctx.valid || c->ctx.domain != now.domain ||
+	    c->ctx.domain_type != now.domain_type || c->ctx.driver != now.driver ||
+	    c->ctx.untrusted != now.untrusted) {
+		now.allowed = ia_dev_observe_state(dev, 0, &now.granule, &now.fq_cookie);
+		/* the bus read once, as the device state does */
+		now.untrusted = ia_dev_pci_flags(dev);
+		now.valid = 1;
+		c->ctx = now;
+	}
+	if (!c->ctx.allowed)
+		return NULL;
+	*g = c->ctx.granule;
+	*fq = c->ctx.fq_cookie;
+	return &c->c;
 }
 
 /* kretprobe: the return address is gone from the stack (site.bpf.h walks
@@ -180,10 +256,8 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret,
 	__u64 fq;
 
 	/* the granule as the device state holds it: read again only when
-	 * the device's domain, its type or driver changed (device.bpf.h) */
-	if (!ia_dev_observe_state(dev, 0, &g, &fq))
-		return;
-	c = dev_counters((__u64)dev);
+	 * the device's domain, its type or driver changed */
+	c = dev_request(dev, &g, &fq);
 	if (!c)
 		return;
 	if (ret == DMA_MAPPING_ERROR) {
@@ -254,9 +328,7 @@ static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret)
 	struct ia_prod_dev *c;
 	__u64 g, fq;
 
-	if (!ia_dev_observe_state(dev, 0, &g, &fq))
-		return;
-	c = dev_counters((__u64)dev);
+	c = dev_request(dev, &g, &fq);
 	if (!c)
 		return;
 	if (!g)

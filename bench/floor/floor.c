@@ -4,9 +4,12 @@
  * nothing else, while a command runs, then print the count. The cost of a
  * mode over this is the cost of what its programs do (docs/benchmarks.md).
  *
- * usage: floor KIND:TARGET... -- COMMAND [ARG...]
+ * usage: floor [--work count|clock|record] KIND:TARGET... -- COMMAND [ARG...]
  *   KIND: fentry, fexit or tp (a tp_btf tracepoint), e.g.
  *   floor fentry:iommu_dma_map_page fexit:__iommu_map tp:map -- sh -c ...
+ *   --work: what each program does besides counting (floor.bpf.c): count
+ *   (the default), clock (one clock read), record (one 96-byte record into
+ *   a ring buffer shared by all the programs and drained here)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +22,12 @@
 
 #define MAX_HOOKS 64
 
-static int attach_one(const char *spec, struct floor_bpf **out, struct bpf_link **link)
+enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD };
+
+/* ring_fd: the ring of the first program loaded (-1 before), shared by the
+ * others */
+static int attach_one(const char *spec, __u32 work, int *ring_fd,
+		      struct floor_bpf **out, struct bpf_link **link)
 {
 	const char *colon = strchr(spec, ':');
 	struct floor_bpf *o;
@@ -43,6 +51,15 @@ static int attach_one(const char *spec, struct floor_bpf **out, struct bpf_link 
 	bpf_program__set_autoload(o->progs.on_fentry, keep == o->progs.on_fentry);
 	bpf_program__set_autoload(o->progs.on_fexit, keep == o->progs.on_fexit);
 	bpf_program__set_autoload(o->progs.on_tp, keep == o->progs.on_tp);
+	o->rodata->work = work;
+	if (work != WORK_RECORD)	/* unused: the smallest ring */
+		bpf_map__set_max_entries(o->maps.ring, 4096);
+	if (*ring_fd >= 0 && bpf_map__reuse_fd(o->maps.ring, *ring_fd)) {
+		int err = -errno;
+
+		floor_bpf__destroy(o);
+		return err;
+	}
 	if (bpf_program__set_attach_target(keep, 0, colon + 1) || floor_bpf__load(o) ||
 	    !(*link = bpf_program__attach(keep))) {
 		int err = -errno;
@@ -50,7 +67,17 @@ static int attach_one(const char *spec, struct floor_bpf **out, struct bpf_link 
 		floor_bpf__destroy(o);
 		return err ? err : -EINVAL;
 	}
+	if (*ring_fd < 0)
+		*ring_fd = bpf_map__fd(o->maps.ring);
 	*out = o;
+	return 0;
+}
+
+static int drained(void *ctx, void *data, size_t size)
+{
+	(void)data;
+	(void)size;
+	(*(unsigned long long *)ctx)++;
 	return 0;
 }
 
@@ -72,12 +99,26 @@ int main(int argc, char **argv)
 {
 	struct floor_bpf *objs[MAX_HOOKS];
 	struct bpf_link *links[MAX_HOOKS];
-	unsigned long long calls = 0;
-	int n = 0, i, st, ret = 1;
-	pid_t pid;
+	unsigned long long calls = 0, records = 0;
+	struct ring_buffer *rb = NULL;
+	int n = 0, i = 1, st, ret = 1, ring_fd = -1;
+	__u32 work = WORK_COUNT;
+	pid_t pid, done;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		int err = n < MAX_HOOKS ? attach_one(argv[i], &objs[n], &links[n]) : -E2BIG;
+	if (argc > 2 && !strcmp(argv[1], "--work")) {
+		if (!strcmp(argv[2], "clock"))
+			work = WORK_CLOCK;
+		else if (!strcmp(argv[2], "record"))
+			work = WORK_RECORD;
+		else if (strcmp(argv[2], "count")) {
+			fprintf(stderr, "floor: --work: count, clock or record, not %s\n", argv[2]);
+			return 2;
+		}
+		i = 3;
+	}
+	for (; i < argc && strcmp(argv[i], "--"); i++) {
+		int err = n < MAX_HOOKS ? attach_one(argv[i], work, &ring_fd, &objs[n], &links[n])
+					: -E2BIG;
 
 		if (err) {
 			fprintf(stderr, "floor: %s: %s\n", argv[i], strerror(-err));
@@ -86,7 +127,11 @@ int main(int argc, char **argv)
 		n++;
 	}
 	if (i + 1 >= argc) {
-		fprintf(stderr, "usage: floor KIND:TARGET... -- COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: floor [--work count|clock|record] KIND:TARGET... -- COMMAND [ARG...]\n");
+		goto out;
+	}
+	if (work == WORK_RECORD && !(rb = ring_buffer__new(ring_fd, drained, &records, NULL))) {
+		fprintf(stderr, "floor: ring buffer: %s\n", strerror(errno));
 		goto out;
 	}
 	pid = fork();
@@ -94,13 +139,21 @@ int main(int argc, char **argv)
 		execvp(argv[i + 1], argv + i + 1);
 		_exit(127);
 	}
-	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+	if (pid < 0)
 		goto out;
+	/* drained on a timeout, as iommu-audit's reader (no wakeups) */
+	while ((done = waitpid(pid, &st, rb ? WNOHANG : 0)) == 0)
+		ring_buffer__poll(rb, 100);
+	if (done != pid)
+		goto out;
+	if (rb)
+		ring_buffer__consume(rb);
 	for (int k = 0; k < n; k++)
 		calls += total(objs[k]);
-	fprintf(stderr, "floor: %d programs, %llu calls\n", n, calls);
+	fprintf(stderr, "floor: %d programs, %llu calls, %llu records\n", n, calls, records);
 	ret = WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 out:
+	ring_buffer__free(rb);
 	for (int k = 0; k < n; k++) {
 		bpf_link__destroy(links[k]);
 		floor_bpf__destroy(objs[k]);

@@ -755,22 +755,25 @@ static int percpu_values(int fd, const void *key, void *vals)
 }
 
 /*
- * Each entry of a per-CPU hash whose values are nfields __u64 counters:
+ * Each entry of a per-CPU hash whose values start with nfields __u64
+ * counters (a value may hold more after them: prod.bpf.c's context check):
  * the CPUs added up, except field max_field (-1: none), the largest of
  * them; handed to fn with its key (ksz bytes, at most 16).
  */
-static int percpu_hash_sum(int fd, size_t ksz, size_t nfields, int max_field,
+static int percpu_hash_sum(const struct bpf_map *m, size_t ksz, size_t nfields, int max_field,
 			   void (*fn)(void *ctx, const void *key, const __u64 *sum), void *ctx)
 {
-	int ncpu = libbpf_num_possible_cpus();
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(m);
+	/* the kernel copies each CPU's value rounded up to 8 bytes */
+	size_t stride = (bpf_map__value_size(m) + 7) / sizeof(__u64);
 	__u64 key[2], next[2], *prev = NULL, *v, sum[32];
 	int ret = 0;
 
 	if (ncpu <= 0)
 		return ncpu;
-	if (ksz > sizeof(key) || nfields > 32)
+	if (ksz > sizeof(key) || nfields > 32 || stride < nfields)
 		return -EINVAL;
-	v = calloc((size_t)ncpu * nfields, sizeof(*v));
+	v = calloc((size_t)ncpu * stride, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	while (!bpf_map_get_next_key(fd, prev, next)) {
@@ -783,7 +786,7 @@ static int percpu_hash_sum(int fd, size_t ksz, size_t nfields, int max_field,
 		memset(sum, 0, sizeof(sum));
 		for (int c = 0; c < ncpu; c++)
 			for (size_t f = 0; f < nfields; f++) {
-				__u64 x = v[(size_t)c * nfields + f];
+				__u64 x = v[(size_t)c * stride + f];
 
 				sum[f] = (int)f == max_field ? (x > sum[f] ? x : sum[f]) : sum[f] + x;
 			}
@@ -822,7 +825,7 @@ int ia_session_prod_devs(struct ia_session *s, ia_prod_dev_fn fn, void *ctx)
 	struct prod_cb cb = { .dev_fn = fn, .ctx = ctx };
 
 	/* every field a count, but the longest window */
-	return percpu_hash_sum(bpf_map__fd(s->skel->maps.prod_devs), sizeof(__u64),
+	return percpu_hash_sum(s->skel->maps.prod_devs, sizeof(__u64),
 			       sizeof(struct ia_prod_dev) / sizeof(__u64),
 			       offsetof(struct ia_prod_dev, lazy_max_ns) / sizeof(__u64),
 			       on_dev_sum, &cb);
@@ -832,7 +835,7 @@ int ia_session_prod_sites(struct ia_session *s, ia_prod_site_fn fn, void *ctx)
 {
 	struct prod_cb cb = { .site_fn = fn, .ctx = ctx };
 
-	return percpu_hash_sum(bpf_map__fd(s->skel->maps.prod_sites),
+	return percpu_hash_sum(s->skel->maps.prod_sites,
 			       sizeof(struct ia_prod_site_key),
 			       sizeof(struct ia_prod_site) / sizeof(__u64), -1, on_site_sum, &cb);
 }

@@ -35,6 +35,12 @@ prod_workload() {
 	px map_resource $((bar0 + 256)) 8 to; h=$px_id	# MMIO
 	px unmap "$h"
 	px free_coherent "$e"; px free_coherent "$f"; px free_pages "$g"
+	# the device's context changes twice (its untrusted bit, flipped by
+	# the fixture): production mode must see each at the next request
+	# (two more context records) as record does. A page-aligned page is
+	# not bounced: nothing exposed either way
+	px untrusted 1; px map_page 0 4096 from; i=$px_id; px unmap "$i"
+	px untrusted 0; px map_page 0 4096 from; i=$px_id; px unmap "$i"
 	px map_single 8 16 to		# left live
 	sleep 0.2	# lazy mode: the flush queue's timer (10 ms) flushes the last
 }
@@ -90,8 +96,10 @@ check() {
 	assert_jq "production hooks complete" "$p" '.hooks_complete' true
 	assert_jq "nothing overflowed" "$p" '[.overflow[]] | add' 0
 	assert_jq "only the edu device" "$p" '[.devices[].name] | join(",")' "$edu"
-	assert_jq "ring-buffer records: the device's context only, none per request" "$p" \
-		'.records' 1
+	assert_jq "ring-buffer records: the device's context only (the first, two untrusted flips), none per request" "$p" \
+		'.records' 3
+	assert_eq "record saw the same 3 contexts (untrusted false, true, false)" "false,true,false" \
+		"$(jq -r -s '[.[] | select(.type == "device") | .untrusted] | map(tostring) | join(",")' "$OUT/dump.jsonl")"
 	# the trace holds only kinds production mode counts: the comparison is
 	# of the same requests
 	assert_eq "recorded root requests: kinds counted by production mode" \
@@ -111,21 +119,21 @@ check() {
 	assert_eq "worst call sites: production = report" \
 		"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | [.worst_sites[] | {site: (.site | sub("\\+0x[0-9a-f]+"; "")), exposed_bytes, mappings}]' "$r")" \
 		"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .worst_sites' "$p")"
-	# and what the fixture's parameters give (granule 4096): 9 maps of
+	# and what the fixture's parameters give (granule 4096): 11 maps of
 	# 200, 4096, 8192, 200 (across a page: 2 granules), 4096, 4096, 8192,
-	# 8 (MMIO at +256), 16 bytes
+	# 8 (MMIO at +256), 4096, 4096, 16 bytes
 	assert_jq "granule" "$p" '.devices[0].granule' 4096
-	assert_jq "maps" "$p" '.devices[0].maps' 9
-	assert_jq "bytes requested" "$p" '.devices[0].bytes_requested' 29096
-	assert_jq "bytes mapped" "$p" '.devices[0].bytes_mapped' 49152
-	assert_jq "bytes exposed" "$p" '.devices[0].bytes_exposed' $((49152 - 29096))
+	assert_jq "maps" "$p" '.devices[0].maps' 11
+	assert_jq "bytes requested" "$p" '.devices[0].bytes_requested' 37288
+	assert_jq "bytes mapped" "$p" '.devices[0].bytes_mapped' 57344
+	assert_jq "bytes exposed" "$p" '.devices[0].bytes_exposed' $((57344 - 37288))
 	assert_jq "whole unrelated pages (granule = page)" "$p" '.devices[0].pages_exposed' 0
 	assert_jq "live: the one left mapped" "$p" '.devices[0].live' 1
-	assert_jq "unmaps matched: 4 unmaps, 1 MMIO unmap, 3 frees" "$p" '.devices[0].unmaps' 8
+	assert_jq "unmaps matched: 6 unmaps, 1 MMIO unmap, 3 frees" "$p" '.devices[0].unmaps' 10
 	assert_jq "no unmatched unmap" "$p" '.devices[0].unmatched_unmaps' 0
 	# lazy windows: one per unmap in lazy mode, none in strict
 	windows=0
-	[ "$MODE" = lazy ] && windows=8
+	[ "$MODE" = lazy ] && windows=10
 	assert_jq "lazy windows ($MODE)" "$p" '.devices[0].lazy_windows' $windows
 	assert_eq "lazy windows: production = report's" \
 		"$(sed -n "s/^iommu_audit_lazy_flush_window_seconds_count{device=\"$edu\".*} //p" "$OUT/report.prom")" \
