@@ -13,7 +13,8 @@
 # system: one core's work, which the other engineers' load on this
 # shared machine does not change much; wall time swings), its peak RSS
 # (the kernel's maximum resident set) and, for direct, the heap bytes per
-# live mapping (glibc mallinfo2 around the maps). Then the spread (min,
+# live mapping (glibc mallinfo2 and the checker's pools, which are mapped
+# outside malloc, around the maps). Then the spread (min,
 # max) over the rounds. With --callgrind, the instructions of one run of
 # N = 100000 (500001 records) under valgrind, repeatable to the
 # instruction: the program total for direct, ia_checker_from_trace

@@ -10,8 +10,8 @@
  * reserved whole (PROT_NONE, not charged) and made writable as slabs are
  * needed, so that a big pool can be backed by huge pages (lib/hugemem.h):
  * past IA_POOL_HUGE_FROM bytes a pool grows by 2 MiB, marked MADV_HUGEPAGE
- * (2 million page-table entries: some 2 000 page faults instead of 27 000).
- * Below it, by 4 KiB pages as before: a small trace's pools commit no more
+ * (2 million page-table entries: about 6 000 page faults instead of 27 000,
+ * most of them the first 16 MiB). Below it, by 4 KiB pages as before: a small trace's pools commit no more
  * than their objects. ia_pool_bytes() says what a pool holds, since
  * malloc's statistics no longer see it.
  */
