@@ -144,6 +144,7 @@ IA_MAP_DECL(stacks, IA_STACKS_MAP);
 IA_MAP_DECL(arg_stash, IA_STASH_MAP);
 extern __u64 req_seq;
 extern __u32 armed;
+extern __u64 dev_epoch;
 extern const volatile __u32 page_shift;
 extern const volatile __u32 struct_page_size;
 extern const volatile __u32 capture_stacks;

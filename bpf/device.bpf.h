@@ -149,7 +149,8 @@ static __always_inline bool ia_dev_allowed(const char *name)
  * driver; a PCI device's untrusted bit at every request.
  */
 static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags,
-						 __u64 *granule, __u64 *fq_cookie)
+						 __u64 *granule, __u64 *fq_cookie,
+						 __u32 *pci_flags)
 {
 	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
 	struct ia_dev_state now = {}, *old;
@@ -178,9 +179,11 @@ static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags
 	    !(flags & IA_DEV_UNBOUND)) {
 		*granule = old->granule;
 		*fq_cookie = old->fq_cookie;
+		*pci_flags = old->untrusted;
 		return old->allowed;
 	}
 	now.untrusted = ia_dev_pci_flags(dev);
+	*pci_flags = now.untrusted;
 	if (dom) {
 		struct iommu_dma_cookie *cookie = BPF_CORE_READ(dom, iova_cookie);
 
@@ -204,14 +207,16 @@ static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags
 	else
 		bpf_ringbuf_discard(e, 0);
 	bpf_map_update_elem(&devs, &key, &now, BPF_ANY);
+	__sync_fetch_and_add(&dev_epoch, 1);	/* after the write: see dev_epoch */
 	return now.allowed;
 }
 
 static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags)
 {
 	__u64 g, fq;
+	__u32 pci;
 
-	return ia_dev_observe_state(dev, flags, &g, &fq);
+	return ia_dev_observe_state(dev, flags, &g, &fq, &pci);
 }
 
 static __always_inline bool ia_dev_observe(struct device *dev)

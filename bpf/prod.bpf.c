@@ -47,9 +47,11 @@
  * against. A request compares the four things production mode's figures
  * depend on with it, read straight from the device (its default domain,
  * the domain's type, the driver, a PCI device's untrusted bit: 4-5 reads);
- * only when one differs does it take the device state's full path
- * (device.bpf.h: ten more reads, the shared state's lookup, the context
- * record on a change). So a DMA mask or segment limit changed alone is
+ * only when one differs, or when any CPU has changed a device's shared
+ * state since the copy was taken (dev_epoch: a task that moved here from
+ * the CPU that saw a change must not trust this CPU's older copy), does it
+ * take the device state's full path (device.bpf.h: ten more reads, the
+ * shared state's lookup, the context record on a change). So a DMA mask or segment limit changed alone is
  * sent with the device's next change of those four, not at once: no figure
  * of production mode depends on it (the checker's do, and `record` reads
  * the whole context at every request).
@@ -63,6 +65,7 @@ struct prod_ctx {
 	__u32 untrusted;	/* IA_DEV_PCI | IA_DEV_UNTRUSTED as last read */
 	__u32 allowed;		/* passes the --device filter */
 	__u32 valid;
+	__u64 epoch;		/* dev_epoch when it was taken (state.bpf.c) */
 };
 
 /* the per-CPU value: the counters (what userspace adds up: the loader
@@ -187,6 +190,9 @@ static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
 static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64 *g,
 						       __u64 *fq)
 {
+	/* read first: a change sent after this read makes the copy taken
+	 * below stale at once (checked again next time), never current */
+	__u64 epoch = dev_epoch;
 	struct prod_dev_slot *c = dev_slot((__u64)dev);
 	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
 	struct iommu_domain *dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
@@ -200,13 +206,15 @@ static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64
 		return NULL;
 	if (c->ctx.untrusted & IA_DEV_PCI)
 		now.untrusted = ia_dev_pci_untrusted(dev);
-	if (!c->ctx.valid || c->ctx.domain != now.domain ||
+	if (!c->ctx.valid || c->ctx.epoch != epoch || c->ctx.domain != now.domain ||
 	    c->ctx.domain_type != now.domain_type || c->ctx.driver != now.driver ||
 	    c->ctx.untrusted != now.untrusted) {
-		now.allowed = ia_dev_observe_state(dev, 0, &now.granule, &now.fq_cookie);
-		/* the bus read once, as the device state does */
-		now.untrusted = ia_dev_pci_flags(dev);
+		/* the PCI flags as the device state read them: the bus is
+		 * read there only when its state changed */
+		now.allowed = ia_dev_observe_state(dev, 0, &now.granule, &now.fq_cookie,
+						   &now.untrusted);
 		now.valid = 1;
+		now.epoch = epoch;
 		c->ctx = now;
 	}
 	if (!c->ctx.allowed)

@@ -29,6 +29,16 @@ __u64 req_seq = 0;
  * only its own attach order.
  */
 __u32 armed = 0;
+/*
+ * Bumped each time a device's shared state (devs) is written, whichever
+ * CPU wrote it. A copy of a device's context kept per CPU (production
+ * mode's, prod.bpf.c) is good only while the epoch it was taken at is
+ * current: the task may have moved to another CPU, seen a change there
+ * and sent it, and a change back to what this CPU's copy holds would look
+ * like no change at all (the production VM case's untrusted bit flipped
+ * on and back off on another CPU did: 2 context records of 3).
+ */
+__u64 dev_epoch = 0;
 
 /* Set by the loader before load. */
 const volatile __u32 page_shift = 12;

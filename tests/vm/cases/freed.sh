@@ -55,10 +55,13 @@ fr_res() {
 	grep ' cmd=free_mapped ' "$OUT/result.txt" | sed -n "$1p" | sed -n "s/.* $2=\([0-9]*\).*/\1/p"
 }
 
-# fr_find CODE PHYS: "severity len count" of the fixture's finding at PHYS
+# fr_find CODE PHYS SIZE: "severity len count" of the fixture's finding of that
+# code at that phys and size (by size too: the slab object may sit where
+# the page freed just before it was, the freed page handed to the slab
+# allocator, as on the 6.1 lab kernel at G=16K)
 fr_find() {
 	jq -r "select(.finding.code == \"$1\" and .finding.phys == $2 and
-		.finding.driver == \"ia_fixture\") |
+		.finding.len == $3 and .finding.driver == \"ia_fixture\") |
 		\"\(.finding.severity) \(.finding.len) \(.finding.count)\"" "$OUT/check.jsonl"
 }
 
@@ -77,11 +80,11 @@ check() {
 	pp=$(fr_res 1 phys)
 	ps=$(fr_res 2 phys)
 	assert_eq "page freed while mapped: one error, the fixture's page" "error 4096 1" \
-		"$(fr_find lifecycle.freed_while_mapped "$pp")"
+		"$(fr_find lifecycle.freed_while_mapped "$pp" 4096)"
 	assert_eq "slab object freed while mapped: one error, the fixture's object" "error 200 1" \
-		"$(fr_find lifecycle.freed_while_mapped "$ps")"
+		"$(fr_find lifecycle.freed_while_mapped "$ps" 200)"
 	assert_jq "the slab one is a slab object" "$OUT/freed.jsonl" \
-		"select(.phys == $ps) | .slab" true
+		"select(.phys == $ps and .size == 200) | .slab" true
 	assert_eq "exactly those two freed while mapped (the page's later owners' frees not reported)" 2 \
 		"$(fr_fx 'map(select(.code == "lifecycle.freed_while_mapped")) | length')"
 	assert_eq "the freeing call site is the fixture's free_mapped" 2 \
