@@ -7,6 +7,30 @@
 #include "lib/hugemem.h"
 #include "lib/pool.h"
 
+/*
+ * Under AddressSanitizer the pool poisons what is not a live object: the
+ * slabs are our own mappings, not malloc's, so ASan would otherwise let an
+ * overrun past an object, or a use after ia_pool_free(), read and write
+ * the neighbour unseen (as it did from the move off malloc'd slabs until
+ * this). The free list's link is written into a freed object with the
+ * object unpoisoned for just that access.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define IA_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IA_POOL_ASAN 1
+#endif
+#endif
+#ifdef IA_POOL_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n)	ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n)	ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n)	((void)(p), (void)(n))
+#define UNPOISON(p, n)	((void)(p), (void)(n))
+#endif
+
 static size_t round_up(size_t n, size_t to)	/* to: a power of two */
 {
 	return (n + to - 1) & ~(to - 1);
@@ -23,8 +47,11 @@ void ia_pool_init(struct ia_pool *p, size_t size, __u32 limit)
 
 void ia_pool_release(struct ia_pool *p)
 {
-	for (size_t i = 0; i < p->nslabs; i += IA_POOL_REGION_SLABS)
+	for (size_t i = 0; i < p->nslabs; i += IA_POOL_REGION_SLABS) {
+		/* the next mapping there may be anyone's */
+		UNPOISON(p->slabs[i], p->region_bytes);
 		munmap(p->slabs[i], p->region_bytes);
+	}
 	free(p->slabs);
 	ia_pool_init(p, p->size, p->limit);
 }
@@ -73,6 +100,7 @@ static char *slab_new(struct ia_pool *p)
 		}
 		if (huge)
 			ia_mem_advise_huge(base + p->rw, rw - p->rw);
+		POISON(base + p->rw, rw - p->rw);	/* no object given there yet */
 		p->bytes += rw - p->rw;
 		p->rw = rw;
 	}
@@ -86,6 +114,7 @@ __u32 ia_pool_alloc(struct ia_pool *p)
 
 	if (h) {
 		o = ia_pool_at(p, h);
+		UNPOISON(o, p->size);
 		memcpy(&p->free, o, sizeof(p->free));	/* the next free one */
 		memset(o, 0, p->size);
 	} else {
@@ -115,6 +144,7 @@ __u32 ia_pool_alloc(struct ia_pool *p)
 		/* never given before: still the zeroes of a fresh mapping */
 		p->used = slot + 1;
 		h = slot + 1;
+		UNPOISON(ia_pool_at(p, h), p->size);
 	}
 	p->live++;
 	return h;
@@ -125,6 +155,7 @@ void ia_pool_free(struct ia_pool *p, __u32 h)
 	if (!h)
 		return;
 	memcpy(ia_pool_at(p, h), &p->free, sizeof(p->free));
+	POISON(ia_pool_at(p, h), p->size);
 	p->free = h;
 	p->live--;
 }
