@@ -51,10 +51,10 @@
  * state since the copy was taken (dev_epoch: a task that moved here from
  * the CPU that saw a change must not trust this CPU's older copy), does it
  * take the device state's full path (device.bpf.h: ten more reads, the
- * shared state's lookup, the context record on a change). So a DMA mask or segment limit changed alone is
- * sent with the device's next change of those four, not at once: no figure
- * of production mode depends on it (the checker's do, and `record` reads
- * the whole context at every request).
+ * shared state's lookup, the context record on a change). So a DMA mask or
+ * segment limit changed alone is sent with the device's next change of
+ * those four, not at once: no figure of production mode depends on it (the
+ * checker's do, and `record` reads the whole context at every request).
  */
 struct prod_ctx {
 	__u64 domain;

@@ -166,16 +166,7 @@ static void test_bytes(void **state)
 	ia_pool_release(&p);
 }
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TEST_ASAN 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define TEST_ASAN 1
-#endif
-
-#ifdef TEST_ASAN
+#ifdef IA_POOL_ASAN
 #include <sanitizer/asan_interface.h>
 
 /* how many bytes of [p, p+n) ASan calls poisoned */
@@ -246,7 +237,7 @@ int main(void)
 		cmocka_unit_test(test_limit),
 		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_bytes),
-#ifdef TEST_ASAN
+#ifdef IA_POOL_ASAN
 		cmocka_unit_test(test_asan_poison),
 #endif
 	};

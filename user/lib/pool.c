@@ -15,13 +15,6 @@
  * this). The free list's link is written into a freed object with the
  * object unpoisoned for just that access.
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define IA_POOL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define IA_POOL_ASAN 1
-#endif
-#endif
 #ifdef IA_POOL_ASAN
 #include <sanitizer/asan_interface.h>
 #define POISON(p, n)	ASAN_POISON_MEMORY_REGION(p, n)

@@ -21,6 +21,16 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+/* Built with AddressSanitizer (gcc says so by a macro, clang by a
+ * feature): the pool then poisons what is not a live object (pool.c) */
+#if defined(__SANITIZE_ADDRESS__)
+#define IA_POOL_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IA_POOL_ASAN 1
+#endif
+#endif
+
 /*
  * Slots per slab (a handle is 1 + slab << 12 | slot). The last slot of a
  * slab is never used: it made room for malloc's header when each slab was

@@ -22,6 +22,11 @@
 # line it added) in $px_id
 px() { px_id=$(iafx "$@" | sed -n '1s/^id=\([0-9]*\) .*/\1/p'); }
 
+# px_page_on CPU: a page-aligned page mapped and unmapped on that CPU only
+px_page_on() {
+	taskset -c "$1" sh -c ". '$CASES_DIR/production.sh' && px map_page 0 4096 from && px unmap \$px_id"
+}
+
 prod_workload() {
 	px map_single 100 200 to; a=$px_id	# head 100, tail 3796
 	px map_page 0 4096 from; b=$px_id	# nothing exposed
@@ -44,11 +49,11 @@ prod_workload() {
 	# saw, yet the device changed since (a per-CPU copy of the context
 	# must not hide the flip back: 7.2's CI run saw 2 records of 3 when
 	# the scheduler happened to move the fixture so)
-	taskset -c 1 sh -c ". '$CASES_DIR/production.sh' && px map_page 0 4096 from && px unmap \$px_id"
+	px_page_on 1
 	px untrusted 1
-	taskset -c 0 sh -c ". '$CASES_DIR/production.sh' && px map_page 0 4096 from && px unmap \$px_id"
+	px_page_on 0
 	px untrusted 0
-	taskset -c 1 sh -c ". '$CASES_DIR/production.sh' && px map_page 0 4096 from && px unmap \$px_id"
+	px_page_on 1
 	px map_single 8 16 to		# left live
 	sleep 0.2	# lazy mode: the flush queue's timer (10 ms) flushes the last
 }
