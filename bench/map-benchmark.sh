@@ -17,6 +17,10 @@
 #            clock, CPU, pid) into a ring buffer the floor tracer drains
 #            without wakeups (floor --work): what those two parts of every
 #            `record` program cost, on their own
+#   floor-probe, floor-direct, floor-lru, floor-taskstore  the floor's
+#            programs each also doing one more operation (8 probe reads, 8
+#            direct BTF loads, an LRU-hash lookup, a task-storage lookup:
+#            bench/floor/floor.bpf.c): the price of each
 #   devices  `iommu-audit devices` (aggregates)
 #   record   `iommu-audit record` (every event to a trace: its lost events)
 #   floor-prod  the floor of production mode's hooks: the 2 a pair fires
@@ -122,10 +126,9 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 				case \$m in
 				bare) x=\$(sh -c \"\$bench\" | lat) ;;
 				floor) x=\$(floor $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				floor-clock) x=\$(floor --work clock $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				floor-record) x=\$(floor --work record $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				floor-prod) x=\$(floor $prod_hooks -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				floor-*) x=\$(floor --work \${m#floor-} $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				prod) x=\$(iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				record) x=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
 				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;

@@ -32,6 +32,13 @@ struct ia_frame {
 	__u32 kind;
 	__u64 args[IA_MAX_ARGS];	/* kprobe mode: the call's arguments */
 	__u64 entry_dma;		/* a handle only readable at entry */
+	/* the device's context as its root request's entry read it
+	 * (ia_dev_observe_view(); a nested frame copies its parent's), for
+	 * what the hooks inside the request would otherwise read again */
+	__u64 domain;			/* default domain */
+	__u64 granule;			/* its IOVA granule, 0: no IOVA cookie */
+	__u64 fq_cookie;		/* its cookie when unmaps wait for the
+					 * flush queue, else 0 */
 };
 
 struct ia_inflight {
@@ -161,6 +168,8 @@ extern const volatile __u64 ksym_addr[IA_NR_KSYMS];
 /* x86-64 with a randomized layout: struct page array base (vmemmap_base),
  * 0 when unknown. */
 extern __u64 ia_vmemmap_base(void);
+/* x86-64: the direct map's base (page_offset_base), 0 when unknown. */
+extern __u64 ia_page_offset_base(void);
 
 static __always_inline void ia_drop(__u32 reason)
 {
@@ -170,16 +179,36 @@ static __always_inline void ia_drop(__u32 reason)
 		__sync_fetch_and_add(cnt, 1);
 }
 
-static __always_inline void ia_hdr_init(struct ia_ev_hdr *h, __u32 type,
-					__u32 size)
+/*
+ * A field of a kernel object, *p's: a plain load when p is a BTF-typed
+ * pointer (an fentry/fexit argument, bpf_get_current_task_btf(), or a
+ * pointer to a struct loaded through one: the verifier checks the access
+ * against the kernel's BTF and the JIT makes it a load that reads 0
+ * instead of faulting), else through bpf_probe_read_kernel() (a kprobe's
+ * arguments are plain numbers). A probe read is a helper call: under TCG
+ * about 0.2 us, a load nothing measurable (docs/benchmarks.md, "The price
+ * of one operation"). typed must be a compile-time constant once inlined,
+ * so that a program holds only one of the two.
+ */
+#define IA_RD(typed, p, field) ((typed) ? (p)->field : BPF_CORE_READ(p, field))
+
+/* ts: the record's time; 0 reads the clock */
+static __always_inline void ia_hdr_init_at(struct ia_ev_hdr *h, __u32 type,
+					   __u32 size, __u64 ts)
 {
 	h->type = type;
 	h->size = size;
 	h->cpu = bpf_get_smp_processor_id();
-	h->ts_ns = bpf_ktime_get_ns();
+	h->ts_ns = ts ? ts : bpf_ktime_get_ns();
 	h->req_id = 0;
 	h->pid = (__u32)bpf_get_current_pid_tgid();
 	h->flags = 0;
+}
+
+static __always_inline void ia_hdr_init(struct ia_ev_hdr *h, __u32 type,
+					__u32 size)
+{
+	ia_hdr_init_at(h, type, size, 0);
 }
 
 /*
@@ -202,8 +231,9 @@ static __always_inline void ia_submit(void *rec)
 	bpf_ringbuf_submit(rec, ia_wake_flags());
 }
 
-/* Reserve a record in the ring buffer; a full buffer is counted, not hidden. */
-static __always_inline void *ia_reserve(__u32 type, __u32 size)
+/* Reserve a record in the ring buffer, of time ts (0: now); a full buffer
+ * is counted, not hidden. */
+static __always_inline void *ia_reserve_at(__u32 type, __u32 size, __u64 ts)
 {
 	struct ia_ev_hdr *h;
 
@@ -214,8 +244,13 @@ static __always_inline void *ia_reserve(__u32 type, __u32 size)
 		ia_drop(IA_DROP_RINGBUF);
 		return NULL;
 	}
-	ia_hdr_init(h, type, size);
+	ia_hdr_init_at(h, type, size, ts);
 	return h;
+}
+
+static __always_inline void *ia_reserve(__u32 type, __u32 size)
+{
+	return ia_reserve_at(type, size, 0);
 }
 
 /* Copy a record built elsewhere (per-CPU scratch) into the ring buffer. */
@@ -276,19 +311,24 @@ static __always_inline __u64 ia_addr(const void *p)
 	return v;
 }
 
+/* The innermost frame of this task's in-flight stack st (NULL: none), or
+ * NULL when none, or when it overflowed (nothing stored). */
+static __always_inline struct ia_frame *ia_top(struct ia_inflight *st)
+{
+	__u32 d = st ? st->depth : 0;
+
+	if (d == 0 || d > inflight_depth)
+		return NULL;
+	return &st->f[ia_slot(d - 1)];
+}
+
 /* Innermost request in flight on this task: 0 when none, IA_REQ_FILTERED
  * when it belongs to a device excluded by --device. */
 static __always_inline __u64 ia_current_req(void)
 {
-	struct ia_inflight *st = ia_inflight_get(false);
-	__u32 d;
+	struct ia_frame *top = ia_top(ia_inflight_get(false));
 
-	if (!st)
-		return 0;
-	d = st->depth;
-	if (d == 0 || d > inflight_depth)
-		return 0;
-	return st->f[ia_slot(d - 1)].req_id;
+	return top ? top->req_id : 0;
 }
 
 static __always_inline __u64 ia_page_to_phys(struct page *page)
@@ -370,12 +410,13 @@ static __always_inline bool ia_stash_take(__u32 fn, __u64 a[IA_MAX_ARGS])
 }
 
 /* The fexit program of a void function (or one whose result the handler
- * ignores): done(args, 0). */
+ * ignores): done(args, 0, typed), typed: the arguments are BTF-typed
+ * (IA_RD), as an fexit's are and a kretprobe's are not. */
 #define IA_FEXIT_VOID(prog, func, done)					\
 SEC("fexit/" #func)							\
 int prog(__u64 *ctx)							\
 {									\
-	done(ctx, 0);							\
+	done(ctx, 0, true);						\
 	return 0;							\
 }
 
@@ -393,7 +434,7 @@ int prog##_kexit(struct pt_regs *regs)					\
 	__u64 a[IA_MAX_ARGS];						\
 									\
 	if (ia_stash_take(fn, a))					\
-		done(a, PT_REGS_RC(regs));				\
+		done(a, PT_REGS_RC(regs), false);			\
 	return 0;							\
 }
 

@@ -12,16 +12,18 @@
 #include "audit.bpf.h"
 #include "core_fixes.bpf.h"
 
-/* dma_get_max_seg_size()/dma_get_seg_boundary(), with their defaults */
-static __always_inline void ia_dev_dma_parms(struct device *dev, __u32 *mss, __u64 *sb)
+/* dma_get_max_seg_size()/dma_get_seg_boundary(), with their defaults;
+ * typed: dev is BTF-typed (IA_RD) */
+static __always_inline void ia_dev_dma_parms(struct device *dev, __u32 *mss, __u64 *sb,
+					     bool typed)
 {
-	struct device_dma_parameters *parms = BPF_CORE_READ(dev, dma_parms);
+	struct device_dma_parameters *parms = IA_RD(typed, dev, dma_parms);
 
 	*mss = 65536;
 	*sb = ~0ULL;
 	if (parms) {
-		__u32 m = BPF_CORE_READ(parms, max_segment_size);
-		__u64 b = BPF_CORE_READ(parms, segment_boundary_mask);
+		__u32 m = IA_RD(typed, parms, max_segment_size);
+		__u64 b = IA_RD(typed, parms, segment_boundary_mask);
 
 		if (m)
 			*mss = m;
@@ -94,7 +96,7 @@ static __always_inline void ia_dev_fill(struct ia_ev_device *e,
 	e->coherent_dma_mask = BPF_CORE_READ(dev, coherent_dma_mask);
 	e->bus_dma_limit = BPF_CORE_READ(dev, bus_dma_limit);
 
-	ia_dev_dma_parms(dev, &e->max_seg_size, &e->seg_boundary);
+	ia_dev_dma_parms(dev, &e->max_seg_size, &e->seg_boundary, false);
 
 	if (!dom) {
 		e->hdr.flags |= IA_DEV_NO_DOMAIN;
@@ -140,33 +142,43 @@ static __always_inline bool ia_dev_allowed(const char *name)
 	return false;
 }
 
+/* What a request needs of its device's context (ia_dev_observe_view()). */
+struct ia_dev_view {
+	__u64 domain;		/* the default domain */
+	__u64 granule;		/* its IOVA granule, 0: no IOVA cookie */
+	__u64 fq_cookie;	/* its cookie when unmaps wait for the flush
+				 * queue (cookie->fq_domain set), else 0 */
+	__u32 pci_flags;	/* IA_DEV_PCI | IA_DEV_UNTRUSTED */
+	__u32 pad;
+};
+
 /*
  * Called on every root request: a hash lookup and a few reads when nothing
- * changed. Returns whether the device passes the --device filter. flags:
- * IA_DEV_* bits of why the record is sent besides a change (the unbind).
- * The bus (whether it is PCI) is read only when something else changed: a
- * struct device reused for another device comes with another domain or
- * driver; a PCI device's untrusted bit at every request.
+ * changed (loads, when typed: dev is BTF-typed, IA_RD). Returns whether the
+ * device passes the --device filter, and fills *v. flags: IA_DEV_* bits of
+ * why the record is sent besides a change (the unbind). The bus (whether
+ * it is PCI) is read only when something else changed: a struct device
+ * reused for another device comes with another domain or driver; a PCI
+ * device's untrusted bit at every request.
  */
-static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags,
-						 __u64 *granule, __u64 *fq_cookie,
-						 __u32 *pci_flags)
+static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
+						bool typed, struct ia_dev_view *v)
 {
-	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
+	struct iommu_group *grp = IA_RD(typed, dev, iommu_group);
 	struct ia_dev_state now = {}, *old;
 	struct iommu_domain *dom;
 	struct ia_ev_device *e;
 	__u64 key = (__u64)dev, *maskp;
 
-	dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
+	dom = grp ? IA_RD(typed, grp, default_domain) : NULL;
 	now.domain = (__u64)dom;
-	now.domain_type = dom ? BPF_CORE_READ(dom, type) : 0;
-	now.driver = (__u64)BPF_CORE_READ(dev, driver);
-	now.bus_dma_limit = BPF_CORE_READ(dev, bus_dma_limit);
-	maskp = BPF_CORE_READ(dev, dma_mask);
+	now.domain_type = dom ? IA_RD(typed, dom, type) : 0;
+	now.driver = (__u64)IA_RD(typed, dev, driver);
+	now.bus_dma_limit = IA_RD(typed, dev, bus_dma_limit);
+	maskp = IA_RD(typed, dev, dma_mask);	/* a u64 *: not typed */
 	if (maskp)
 		bpf_probe_read_kernel(&now.dma_mask, sizeof(now.dma_mask), maskp);
-	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary);
+	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary, typed);
 
 	old = bpf_map_lookup_elem(&devs, &key);
 	if (old && (old->untrusted & IA_DEV_PCI))
@@ -177,13 +189,13 @@ static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags
 	    old->seg_boundary == now.seg_boundary &&
 	    old->max_seg_size == now.max_seg_size && old->untrusted == now.untrusted &&
 	    !(flags & IA_DEV_UNBOUND)) {
-		*granule = old->granule;
-		*fq_cookie = old->fq_cookie;
-		*pci_flags = old->untrusted;
+		v->domain = old->domain;
+		v->granule = old->granule;
+		v->fq_cookie = old->fq_cookie;
+		v->pci_flags = old->untrusted;
 		return old->allowed;
 	}
 	now.untrusted = ia_dev_pci_flags(dev);
-	*pci_flags = now.untrusted;
 	if (dom) {
 		struct iommu_dma_cookie *cookie = BPF_CORE_READ(dom, iova_cookie);
 
@@ -191,8 +203,10 @@ static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags
 		if (now.granule && BPF_CORE_READ(cookie, fq_domain))
 			now.fq_cookie = (__u64)cookie;
 	}
-	*granule = now.granule;
-	*fq_cookie = now.fq_cookie;
+	v->domain = now.domain;
+	v->granule = now.granule;
+	v->fq_cookie = now.fq_cookie;
+	v->pci_flags = now.untrusted;
 
 	e = ia_reserve(IA_EV_DEVICE, sizeof(*e));
 	if (!e)
@@ -213,10 +227,9 @@ static __always_inline bool ia_dev_observe_state(struct device *dev, __u32 flags
 
 static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags)
 {
-	__u64 g, fq;
-	__u32 pci;
+	struct ia_dev_view v;
 
-	return ia_dev_observe_state(dev, flags, &g, &fq, &pci);
+	return ia_dev_observe_view(dev, flags, false, &v);
 }
 
 static __always_inline bool ia_dev_observe(struct device *dev)

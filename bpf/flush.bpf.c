@@ -10,17 +10,31 @@
 #include "frees.bpf.h"
 #include "fqseen.bpf.h"
 
-/* __iommu_dma_unmap(dev, dma_addr, size) */
-static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret)
+/*
+ * __iommu_dma_unmap(dev, dma_addr, size). Inside the device's request (an
+ * unmap, a free: every caller's), its frame holds the domain and whether
+ * it is lazy as that request's entry read them, and its entry time is the
+ * record's: the lazy window measured from it is longer by the time the
+ * unmap took, never shorter.
+ */
+static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret, bool typed)
 {
-	ia_iova_release(ia_current_req(), (struct device *)a[0], a[1], a[2], true);
+	struct ia_frame *top = ia_top(ia_inflight_get(false));
+
+	if (top && top->dev == a[0])
+		ia_iova_emit(top->req_id, (struct device *)a[0], top->domain,
+			     top->fq_cookie != 0, a[1], a[2], top->entry_ns);
+	else
+		ia_iova_release(top ? top->req_id : 0, (struct device *)a[0], a[1],
+				a[2], true);
 }
 
 static __always_inline void fq_flush_emit(__u64 cookie)
 {
 	struct ia_ev_fq_flush *e;
 
-	ia_frees_flush(ia_addr((void *)cookie));	/* may be a typed pointer (fexit) */
+	if (free_hooks)	/* the cookie may be a typed pointer (fexit) */
+		ia_frees_flush(ia_addr((void *)cookie));
 	e = ia_reserve(IA_EV_FQ_FLUSH, sizeof(*e));
 	if (!e)
 		return;
@@ -29,7 +43,7 @@ static __always_inline void fq_flush_emit(__u64 cookie)
 }
 
 /* fq_flush_iotlb(cookie), 6.1 and 6.12 */
-static __always_inline void fq_flush_done(const __u64 *a, __u64 ret)
+static __always_inline void fq_flush_done(const __u64 *a, __u64 ret, bool typed)
 {
 	fq_flush_emit(a[0]);
 }

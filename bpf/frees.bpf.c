@@ -330,14 +330,10 @@ int BPF_PROG(free_page, struct page *page, unsigned int order)
 /* A slab object at ptr of size bytes (found when its page is mapped). */
 static __always_inline void object_freed(void *ctx, const void *ptr, __u32 size)
 {
-	__u64 base = 0, phys, pfn;
+	__u64 base = ia_page_offset_base(), phys, pfn;
 	struct mapped_pfn *v;
 
-	if (!ksym_addr[IA_KSYM_PAGE_OFFSET_BASE])
-		return;
-	bpf_probe_read_kernel(&base, sizeof(base),
-			      (const void *)ksym_addr[IA_KSYM_PAGE_OFFSET_BASE]);
-	if ((__u64)ptr < base)	/* NULL, ZERO_SIZE_PTR */
+	if (!base || (__u64)ptr < base)	/* unknown; NULL, ZERO_SIZE_PTR */
 		return;
 	phys = (__u64)ptr - base;
 	pfn = phys >> page_shift;

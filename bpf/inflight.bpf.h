@@ -44,9 +44,11 @@ static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
 static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 				      const __u64 *args, bool kprobe)
 {
+	struct ia_dev_view v = {};
+	struct ia_frame *f, *up;
 	struct ia_inflight *st;
 	bool allowed = true;
-	struct ia_frame *f;
+	__u64 entry_ns = 0;
 	__u32 d;
 
 	if (!armed)	/* not every exit program attached yet (state.bpf.c) */
@@ -63,15 +65,27 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 		ia_drop(IA_DROP_INFLIGHT);
 		return;
 	}
-	if (d == 0)
-		allowed = ia_dev_observe(dev);
-	else	/* nested requests inherit the root's verdict */
-		allowed = st->f[ia_slot(d - 1)].req_id != IA_REQ_FILTERED;
+	if (d == 0) {
+		allowed = ia_dev_observe_view(dev, 0, !kprobe, &v);
+	} else {
+		/* nested requests inherit the root's verdict, its device's
+		 * context and its entry time (no clock read: see ts_ns in
+		 * event/ia_events.h) */
+		up = &st->f[ia_slot(d - 1)];
+		allowed = up->req_id != IA_REQ_FILTERED;
+		v.domain = up->domain;
+		v.granule = up->granule;
+		v.fq_cookie = up->fq_cookie;
+		entry_ns = up->entry_ns;
+	}
 	f = &st->f[ia_slot(d)];
 	st->depth = d + 1;
 	f->dev = (__u64)dev;
 	f->kind = kind;
 	f->entry_dma = 0;
+	f->domain = v.domain;
+	f->granule = v.granule;
+	f->fq_cookie = v.fq_cookie;
 	if (args)
 		__builtin_memcpy(f->args, args, sizeof(f->args));
 	if (!allowed) {
@@ -79,7 +93,7 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 		return;
 	}
 	f->req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
-	f->entry_ns = bpf_ktime_get_ns();
+	f->entry_ns = entry_ns ? entry_ns : bpf_ktime_get_ns();
 	/* the root request's call site; nested ones share it */
 	f->stack_id = -1;
 	if (d == 0 && capture_stacks) {
@@ -96,16 +110,16 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 }
 
 /*
- * Pop the frame of a request of this kind and device into *f, with its
- * parent's id. A fexit without a matching frame (the call was already
- * running when we attached, or a frame was lost) gets a fresh id, entry_ns
- * 0 and no stack. False when the request belongs to a device the --device
+ * Pop the frame of a request of this kind and device from the in-flight
+ * stack st (NULL: the task has none) into *f, with its parent's id. A
+ * fexit without a matching frame (the call was already running when we
+ * attached, or a frame was lost) gets a fresh id, entry_ns 0 and no stack. False when the request belongs to a device the --device
  * filter excludes: then nothing is to be emitted.
  */
-static __always_inline bool req_pop(__u32 kind, struct device *dev,
-				    struct ia_frame *f, __u64 *parent)
+static __always_inline bool req_pop(struct ia_inflight *st, __u32 kind,
+				    struct device *dev, struct ia_frame *f,
+				    __u64 *parent)
 {
-	struct ia_inflight *st = ia_inflight_get(false);
 	__u32 d = st ? st->depth : 0;
 
 	__builtin_memset(f, 0, sizeof(*f));

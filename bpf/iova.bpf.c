@@ -38,7 +38,7 @@ static __always_inline struct ia_ev_iova *iova_exit(__u32 kind, const __u64 *a)
 	struct ia_frame f;
 	__u64 parent;
 
-	if (!req_pop(kind, dev, &f, &parent))
+	if (!req_pop(ia_inflight_get(false), kind, dev, &f, &parent))
 		return NULL;
 	e = ia_reserve(IA_EV_IOVA, sizeof(*e));
 	if (!e)

@@ -11,20 +11,26 @@
 #include "classify.bpf.h"
 #include "frees.bpf.h"
 
-static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
-				    __u64 iova, __u64 paddr, __u64 size,
-				    __u64 result, __u32 prot)
+/*
+ * A page-table write, under the innermost request in flight (top, NULL:
+ * none; its id 0 when unattributed). Inside a request the record takes the
+ * request's entry time instead of reading the clock (ts_ns,
+ * event/ia_events.h).
+ */
+static __always_inline void pt_emit(const struct ia_frame *top, __u32 type,
+				    struct iommu_domain *domain, __u64 iova,
+				    __u64 paddr, __u64 size, __u64 result, __u32 prot)
 {
-	__u64 id = ia_current_req();
+	__u64 id = top ? top->req_id : 0;
 	struct ia_ev_pt *e;
 
 	if (id == IA_REQ_FILTERED)
 		return;
-	e = ia_reserve(type, sizeof(*e));
+	e = ia_reserve_at(type, sizeof(*e), top ? top->entry_ns : 0);
 	if (!e)
 		return;
 	e->hdr.req_id = id;
-	if (!e->hdr.req_id)
+	if (!id)
 		e->hdr.flags |= IA_PT_UNATTRIBUTED;
 	e->domain = (__u64)domain;
 	e->iova = iova;
@@ -36,60 +42,49 @@ static __always_inline void pt_emit(__u32 type, struct iommu_domain *domain,
 	ia_submit(e);
 }
 
-/* Kind of the innermost request in flight, 0 when none. */
-static __always_inline __u32 current_kind(void)
-{
-	struct ia_inflight *st = ia_inflight_get(false);
-	__u32 d = st ? st->depth : 0;
-
-	if (d == 0 || d > inflight_depth)
-		return 0;
-	return st->f[ia_slot(d - 1)].kind;
-}
-
 /* __iommu_map(domain, iova, paddr, size, prot, gfp) -> int */
-static __always_inline void pt_map_done(const __u64 *a, __u64 ret)
+static __always_inline void pt_map_done(const __u64 *a, __u64 ret, bool typed)
 {
-	__u64 id;
+	struct ia_frame *top = ia_top(ia_inflight_get(false));
 
-	pt_emit(IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
+	pt_emit(top, IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
 		(__s64)(int)ret, (__u32)a[4]);
-	if (!(int)ret)
+	if (!(int)ret && free_hooks)
 		ia_frees_map(ia_addr((void *)a[0]), a[1], a[2], a[3]);
 	/* a scatterlist maps without a per-segment request: name the pages
 	 * at the ends of each of its writes (classify.bpf.c) */
-	if (!(int)ret && current_kind() == IA_REQ_MAP_SG) {
-		id = ia_current_req();
-		if (id && id != IA_REQ_FILTERED)
-			ia_classify_write(id, a[2], a[3]);
-	}
+	if (!(int)ret && top && top->kind == IA_REQ_MAP_SG && top->req_id &&
+	    top->req_id != IA_REQ_FILTERED)
+		ia_classify_write(top->req_id, a[2], a[3]);
 }
 
 /* __iommu_unmap(domain, iova, size, gather) -> size_t */
-static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret)
+static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret, bool typed)
 {
-	pt_emit(IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0);
-	ia_frees_unmap(ia_addr((void *)a[0]), a[1], ret);
+	pt_emit(ia_top(ia_inflight_get(false)), IA_EV_PT_UNMAP,
+		(struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0);
+	if (free_hooks)
+		ia_frees_unmap(ia_addr((void *)a[0]), a[1], ret);
 }
 
 SEC("fexit/__iommu_map")
 int pt_map(__u64 *ctx)
 {
-	pt_map_done(ctx, ctx[6]);
+	pt_map_done(ctx, ctx[6], true);
 	return 0;
 }
 
 SEC("fexit/iommu_map_nosync")	/* v6.16+, same arguments */
 int pt_map_nosync(__u64 *ctx)
 {
-	pt_map_done(ctx, ctx[6]);
+	pt_map_done(ctx, ctx[6], true);
 	return 0;
 }
 
 SEC("fexit/__iommu_unmap")
 int pt_unmap(__u64 *ctx)
 {
-	pt_unmap_done(ctx, ctx[4]);
+	pt_unmap_done(ctx, ctx[4], true);
 	return 0;
 }
 
@@ -101,13 +96,15 @@ IA_KPROBE_STASHED(pt_unmap, __iommu_unmap, IA_STASH_IOMMU_UNMAP, pt_unmap_done)
 SEC("tp_btf/map")
 int BPF_PROG(tp_map, unsigned long iova, phys_addr_t paddr, size_t size)
 {
-	pt_emit(IA_EV_TP_MAP, NULL, iova, paddr, size, 0, 0);
+	pt_emit(ia_top(ia_inflight_get(false)), IA_EV_TP_MAP, NULL, iova, paddr,
+		size, 0, 0);
 	return 0;
 }
 
 SEC("tp_btf/unmap")
 int BPF_PROG(tp_unmap, unsigned long iova, size_t size, size_t unmapped)
 {
-	pt_emit(IA_EV_TP_UNMAP, NULL, iova, 0, size, unmapped, 0);
+	pt_emit(ia_top(ia_inflight_get(false)), IA_EV_TP_UNMAP, NULL, iova, 0,
+		size, unmapped, 0);
 	return 0;
 }

@@ -59,7 +59,7 @@
 struct prod_ctx {
 	__u64 domain;
 	__u64 driver;
-	__u64 granule;		/* device state's: ia_dev_observe_state() */
+	__u64 granule;		/* device state's: ia_dev_observe_view() */
 	__u64 fq_cookie;
 	__u32 domain_type;
 	__u32 untrusted;	/* IA_DEV_PCI | IA_DEV_UNTRUSTED as last read */
@@ -187,20 +187,22 @@ static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
  * no room). The context check of struct prod_ctx: the device state's path
  * only when something production mode counts by changed.
  */
+/* typed: dev is BTF-typed (an fexit's argument: loads, IA_RD) */
 static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64 *g,
-						       __u64 *fq)
+						       __u64 *fq, bool typed)
 {
 	/* read first: a change sent after this read makes the copy taken
 	 * below stale at once (checked again next time), never current */
 	__u64 epoch = dev_epoch;
 	struct prod_dev_slot *c = dev_slot((__u64)dev);
-	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
-	struct iommu_domain *dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
+	struct iommu_group *grp = IA_RD(typed, dev, iommu_group);
+	struct iommu_domain *dom = grp ? IA_RD(typed, grp, default_domain) : NULL;
 	struct prod_ctx now = {
 		.domain = (__u64)dom,
-		.domain_type = dom ? BPF_CORE_READ(dom, type) : 0,
-		.driver = (__u64)BPF_CORE_READ(dev, driver),
+		.domain_type = dom ? IA_RD(typed, dom, type) : 0,
+		.driver = (__u64)IA_RD(typed, dev, driver),
 	};
+	struct ia_dev_view v;
 
 	if (!c)
 		return NULL;
@@ -211,8 +213,10 @@ static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64
 	    c->ctx.untrusted != now.untrusted) {
 		/* the PCI flags as the device state read them: the bus is
 		 * read there only when its state changed */
-		now.allowed = ia_dev_observe_state(dev, 0, &now.granule, &now.fq_cookie,
-						   &now.untrusted);
+		now.allowed = ia_dev_observe_view(dev, 0, typed, &v);
+		now.granule = v.granule;
+		now.fq_cookie = v.fq_cookie;
+		now.untrusted = v.pci_flags;
 		now.valid = 1;
 		now.epoch = epoch;
 		c->ctx = now;
@@ -265,7 +269,7 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret,
 
 	/* the granule as the device state holds it: read again only when
 	 * the device's domain, its type or driver changed */
-	c = dev_request(dev, &g, &fq);
+	c = dev_request(dev, &g, &fq, !kretprobe);
 	if (!c)
 		return;
 	if (ret == DMA_MAPPING_ERROR) {
@@ -329,14 +333,14 @@ static __always_inline void queue_unmap(struct iommu_dma_cookie *cookie, __u64 d
 	q->seq = slot + 1;
 }
 
-static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret)
+static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret, bool typed)
 {
 	struct device *dev = (void *)a[0];
 	struct prod_live_key k = { .dev = (__u64)dev };
 	struct ia_prod_dev *c;
 	__u64 g, fq;
 
-	c = dev_request(dev, &g, &fq);
+	c = dev_request(dev, &g, &fq, typed);
 	if (!c)
 		return;
 	if (!g)
@@ -414,7 +418,7 @@ static __always_inline void prod_flushed(__u64 cookie)
 	bpf_loop(n, flush_one, &x, 0);
 }
 
-static __always_inline void prod_fq_flush_done(const __u64 *a, __u64 ret)
+static __always_inline void prod_fq_flush_done(const __u64 *a, __u64 ret, bool typed)
 {
 	prod_flushed(ia_addr((void *)a[0]));
 }

@@ -11,6 +11,28 @@
 
 #include "audit.bpf.h"
 
+/* The record: dom, the device's default domain; queued, whether the flush
+ * queue takes the range; ts, its time (0: now). */
+static __always_inline void ia_iova_emit(__u64 req_id, struct device *dev, __u64 dom,
+					 bool queued, __u64 iova, __u64 size, __u64 ts)
+{
+	struct ia_ev_iova_free *e;
+
+	if (req_id == IA_REQ_FILTERED)
+		return;
+	e = ia_reserve_at(IA_EV_IOVA_FREE, sizeof(*e), ts);
+	if (!e)
+		return;
+	e->hdr.req_id = req_id;
+	if (queued)
+		e->hdr.flags |= IA_IOVA_QUEUED;
+	e->dev = (__u64)dev;
+	e->domain = dom;
+	e->iova = iova;
+	e->size = size;
+	ia_submit(e);
+}
+
 /* may_queue: the caller unmapped the range and let the flush queue take it
  * (iotlb_gather.queued = cookie->fq_domain, the test dma-iommu makes) */
 static __always_inline void ia_iova_release(__u64 req_id, struct device *dev,
@@ -19,21 +41,12 @@ static __always_inline void ia_iova_release(__u64 req_id, struct device *dev,
 	struct iommu_group *grp = BPF_CORE_READ(dev, iommu_group);
 	struct iommu_domain *dom = grp ? BPF_CORE_READ(grp, default_domain) : NULL;
 	struct iommu_dma_cookie *cookie = dom ? BPF_CORE_READ(dom, iova_cookie) : NULL;
-	struct ia_ev_iova_free *e;
 
 	if (req_id == IA_REQ_FILTERED)
 		return;
-	e = ia_reserve(IA_EV_IOVA_FREE, sizeof(*e));
-	if (!e)
-		return;
-	e->hdr.req_id = req_id;
-	if (may_queue && cookie && BPF_CORE_READ(cookie, fq_domain))
-		e->hdr.flags |= IA_IOVA_QUEUED;
-	e->dev = (__u64)dev;
-	e->domain = (__u64)dom;
-	e->iova = iova;
-	e->size = size;
-	ia_submit(e);
+	ia_iova_emit(req_id, dev, (__u64)dom,
+		     may_queue && cookie && BPF_CORE_READ(cookie, fq_domain),
+		     iova, size, 0);
 }
 
 #endif /* IA_RELEASE_BPF_H */

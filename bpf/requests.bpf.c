@@ -57,13 +57,14 @@ static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *de
  * frame (the call was already running when we attached) still gets a record,
  * with a fresh id, entry_ns 0 and no stack.
  */
-static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev)
+static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
+							__u32 kind, struct device *dev)
 {
 	struct ia_frame f;
 	struct ia_ev_req *e;
 	__u64 parent;
 
-	if (!req_pop(kind, dev, &f, &parent))
+	if (!req_pop(st, kind, dev, &f, &parent))
 		return NULL;
 	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id);
 	if (!e)
@@ -71,6 +72,12 @@ static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev
 	e->entry_ns = f.entry_ns;
 	e->dma = f.entry_dma;
 	return e;
+}
+
+/* ... of this task's in-flight stack */
+static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev)
+{
+	return req_exit_from(ia_inflight_get(false), kind, dev);
 }
 
 /* Save in the frame on top a handle the exit can no longer read. */
@@ -215,39 +222,37 @@ static __always_inline void set_result(struct ia_ev_req *e, __u64 dma)
  * a vmapped stack (CONFIG_VMAP_STACK, Debian's kernels) by its pages, a
  * direct-mapped one (the lab config) by its linear-map address. A map made
  * in an interrupt is compared with the interrupted task's stack, where no
- * interrupt's buffer lies.
+ * interrupt's buffer lies. The task is BTF-typed (loads, not probe reads:
+ * IA_RD), and a vmapped stack's page pointers are read in one probe read
+ * and compared with phys's own struct page.
  */
 static __always_inline bool ia_on_stack(__u64 phys)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 base = 0, lo, page = 1ULL << page_shift;
-	void *stack = BPF_CORE_READ(t, stack);
+	__u64 base, lo, page = 1ULL << page_shift, stack = (__u64)t->stack;
 
 	if (bpf_core_field_exists(t->stack_vm_area)) {
-		struct vm_struct *vm = BPF_CORE_READ(t, stack_vm_area);
+		struct vm_struct *vm = t->stack_vm_area;
 
 		if (vm) {
-			struct page **pages = BPF_CORE_READ(vm, pages);
-			__u32 n = BPF_CORE_READ(vm, nr_pages);
+			__u64 pages[IA_THREAD_PAGES] = {}, pg;
+			__u32 n = vm->nr_pages;
 
-			for (__u32 i = 0; i < IA_THREAD_PAGES && i < n; i++) {
-				struct page *p = NULL;
-
-				bpf_probe_read_kernel(&p, sizeof(p), &pages[i]);
-				lo = p ? ia_page_to_phys(p) : 0;
-				if (p && phys >= lo && phys < lo + page)
+			base = ia_vmemmap_base();
+			if (!base || !struct_page_size ||
+			    bpf_probe_read_kernel(pages, sizeof(pages), vm->pages))
+				return false;
+			pg = base + (phys >> page_shift) * struct_page_size;
+			for (__u32 i = 0; i < IA_THREAD_PAGES && i < n; i++)
+				if (pages[i] == pg)
 					return true;
-			}
 			return false;
 		}
 	}
-	if (!stack || !ksym_addr[IA_KSYM_PAGE_OFFSET_BASE])
+	base = ia_page_offset_base();
+	if (!stack || !base || stack < base)
 		return false;
-	bpf_probe_read_kernel(&base, sizeof(base),
-			      (const void *)ksym_addr[IA_KSYM_PAGE_OFFSET_BASE]);
-	if ((__u64)stack < base)
-		return false;
-	lo = (__u64)stack - base;
+	lo = stack - base;
 	return phys >= lo && phys < lo + IA_THREAD_PAGES * page;
 }
 
@@ -299,17 +304,20 @@ REQ_HOOK(map_phys, iommu_dma_map_phys, IA_REQ_MAP_PAGE, 5)
 /* __iommu_dma_map(dev, phys, size, prot, dma_mask) -> dma */
 static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 {
+	struct ia_inflight *st = ia_inflight_get(false);
+	struct ia_frame *top = ia_top(st);
+	__u64 id = top ? top->req_id : 0;
 	struct ia_ev_req *e;
-	__u64 id = ia_current_req();
 
 	/* what the mapping exposes, read now, under this request's id (its
-	 * frame is still on top), so it reaches the root with the writes */
+	 * frame is still on top), so it reaches the root with the writes;
+	 * the granule as the root request's entry read it */
 	if (id && id != IA_REQ_FILTERED && ret != DMA_MAPPING_ERROR &&
 	    !(a[3] & IOMMU_MMIO))
-		ia_classify_map(id, a[1], a[2], ia_dev_granule((void *)a[0]));
-	if (ret != DMA_MAPPING_ERROR)
+		ia_classify_map(id, a[1], a[2], top->granule);
+	if (ret != DMA_MAPPING_ERROR && free_hooks)
 		ia_frees_request(a[1], a[2]);
-	e = req_exit(IA_REQ_IOMMU_MAP, (void *)a[0]);
+	e = req_exit_from(st, IA_REQ_IOMMU_MAP, (void *)a[0]);
 
 	if (!e)
 		return;

@@ -66,14 +66,34 @@ const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN] = {};
 /* addresses of kernel data, from /proc/kallsyms (enum ia_ksym) */
 const volatile __u64 ksym_addr[IA_NR_KSYMS] = {};
 
+/*
+ * The values of two kernel variables that are set once, at boot (KASLR),
+ * as first read: vmemmap_base and page_offset_base. Read through a probe
+ * read of their addresses (ksym_addr) the first time only: the readers are
+ * on every request's path.
+ */
+__u64 vmemmap_base_seen = 0;
+__u64 page_offset_base_seen = 0;
+
+static __always_inline __u64 boot_base(__u64 *seen, __u32 ksym)
+{
+	__u64 v = *seen;
+
+	if (!v && ksym_addr[ksym]) {
+		bpf_probe_read_kernel(&v, sizeof(v), (const void *)ksym_addr[ksym]);
+		*seen = v;
+	}
+	return v;
+}
+
 __noinline __u64 ia_vmemmap_base(void)
 {
-	__u64 base = 0;
+	return boot_base(&vmemmap_base_seen, IA_KSYM_VMEMMAP_BASE);
+}
 
-	if (ksym_addr[IA_KSYM_VMEMMAP_BASE])
-		bpf_probe_read_kernel(&base, sizeof(base),
-				      (const void *)ksym_addr[IA_KSYM_VMEMMAP_BASE]);
-	return base;
+__noinline __u64 ia_page_offset_base(void)
+{
+	return boot_base(&page_offset_base_seen, IA_KSYM_PAGE_OFFSET_BASE);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -13,7 +13,7 @@
  */
 #include "device.bpf.h"
 
-static __always_inline void unbind_done(const __u64 *a, __u64 ret)
+static __always_inline void unbind_done(const __u64 *a, __u64 ret, bool typed)
 {
 	struct device *dev = (struct device *)a[0];
 	__u64 key = (__u64)dev;
@@ -28,7 +28,7 @@ static __always_inline void unbind_done(const __u64 *a, __u64 ret)
 SEC("fexit/device_release_driver_internal")
 int unbind(__u64 *ctx)
 {
-	unbind_done(ctx, ctx[3]);
+	unbind_done(ctx, ctx[3], true);
 	return 0;
 }
 

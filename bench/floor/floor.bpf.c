@@ -11,11 +11,21 @@
  * `record` also writes one record of `record` mode's size (96 bytes, the
  * header iommu-audit fills: clock, CPU, pid) into a ring buffer that
  * floor.c drains, submitted without a wakeup as iommu-audit does.
+ *
+ * And the prices of single operations `record`'s programs repeat, each
+ * once per program run, to split the rest of its cost: `probe` (8
+ * bpf_probe_read_kernel() of the current task's fields, as BPF_CORE_READ
+ * does), `direct` (the same 8 fields as loads through the BTF-typed
+ * pointer bpf_get_current_task_btf() returns), `lru` (one lookup of a
+ * thread's entry in an LRU hash: the in-flight stack of inflight.bpf.h),
+ * `taskstore` (the same entry in task-local storage).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
-enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD };
+enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD, WORK_PROBE, WORK_DIRECT, WORK_LRU,
+       WORK_TASKSTORE };
 
 const volatile __u32 work = WORK_COUNT;
 
@@ -31,17 +41,63 @@ struct {
 	__uint(max_entries, 16 << 20);
 } ring SEC(".maps");
 
+struct floor_slot {
+	__u64 v[8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct floor_slot);
+} lru SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct floor_slot);
+} tstore SEC(".maps");
+
 struct floor_rec {
 	__u64 ts_ns;
 	__u32 cpu, pid;
 	__u64 data[10];
 };
 
+/* the 8 fields, read one way or the other; summed so nothing is dropped */
+static __always_inline __u64 task_fields(bool direct)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (direct)
+		return t->pid + t->tgid + t->flags + t->prio + t->static_prio +
+		       (__u64)t->stack + (__u64)t->mm + (__u64)t->real_parent;
+	return BPF_CORE_READ(t, pid) + BPF_CORE_READ(t, tgid) +
+	       BPF_CORE_READ(t, flags) + BPF_CORE_READ(t, prio) +
+	       BPF_CORE_READ(t, static_prio) + (__u64)BPF_CORE_READ(t, stack) +
+	       (__u64)BPF_CORE_READ(t, mm) + (__u64)BPF_CORE_READ(t, real_parent);
+}
+
+static __always_inline struct floor_slot *lru_slot(void)
+{
+	__u64 key = (__u32)bpf_get_current_pid_tgid();
+	static const struct floor_slot zero;
+	struct floor_slot *s = bpf_map_lookup_elem(&lru, &key);
+
+	if (!s) {
+		bpf_map_update_elem(&lru, &key, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&lru, &key);
+	}
+	return s;
+}
+
 static __always_inline int count(void)
 {
 	__u32 k = 0;
 	__u64 *v = bpf_map_lookup_elem(&calls, &k);
 	struct floor_rec *r;
+	struct floor_slot *s;
 
 	if (v)
 		(*v)++;
@@ -56,6 +112,14 @@ static __always_inline int count(void)
 		r->pid = (__u32)bpf_get_current_pid_tgid();
 		bpf_ringbuf_submit(r, BPF_RB_NO_WAKEUP);
 	}
+	if ((work == WORK_PROBE || work == WORK_DIRECT) && v)
+		v[0] += task_fields(work == WORK_DIRECT) & 0;
+	if (work == WORK_LRU && (s = lru_slot()))
+		s->v[0]++;
+	if (work == WORK_TASKSTORE &&
+	    (s = bpf_task_storage_get(&tstore, bpf_get_current_task_btf(), NULL,
+				      BPF_LOCAL_STORAGE_GET_F_CREATE)))
+		s->v[0]++;
 	return 0;
 }
 

@@ -4,7 +4,7 @@
  * nothing else, while a command runs, then print the count. The cost of a
  * mode over this is the cost of what its programs do (docs/benchmarks.md).
  *
- * usage: floor [--work count|clock|record] KIND:TARGET... -- COMMAND [ARG...]
+ * usage: floor [--work WORK] KIND:TARGET... -- COMMAND [ARG...]
  *   KIND: fentry, fexit or tp (a tp_btf tracepoint), e.g.
  *   floor fentry:iommu_dma_map_page fexit:__iommu_map tp:map -- sh -c ...
  *   --work: what each program does besides counting (floor.bpf.c): count
@@ -22,7 +22,14 @@
 
 #define MAX_HOOKS 64
 
-enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD };
+enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD, WORK_PROBE, WORK_DIRECT, WORK_LRU,
+       WORK_TASKSTORE };
+
+/* --work's names, in enum order (floor.bpf.c says what each adds) */
+static const char *const work_names[] = {
+	"count", "clock", "record", "probe", "direct", "lru", "taskstore",
+};
+#define NR_WORK (sizeof(work_names) / sizeof(work_names[0]))
 
 /* ring_fd: the ring of the first program loaded (-1 before), shared by the
  * others */
@@ -106,12 +113,11 @@ int main(int argc, char **argv)
 	pid_t pid, done;
 
 	if (argc > 2 && !strcmp(argv[1], "--work")) {
-		if (!strcmp(argv[2], "clock"))
-			work = WORK_CLOCK;
-		else if (!strcmp(argv[2], "record"))
-			work = WORK_RECORD;
-		else if (strcmp(argv[2], "count")) {
-			fprintf(stderr, "floor: --work: count, clock or record, not %s\n", argv[2]);
+		while (work < NR_WORK && strcmp(argv[2], work_names[work]))
+			work++;
+		if (work == NR_WORK) {
+			fprintf(stderr, "floor: --work: count, clock, record, probe, direct, lru or taskstore, not %s\n",
+				argv[2]);
 			return 2;
 		}
 		i = 3;
@@ -127,7 +133,7 @@ int main(int argc, char **argv)
 		n++;
 	}
 	if (i + 1 >= argc) {
-		fprintf(stderr, "usage: floor [--work count|clock|record] KIND:TARGET... -- COMMAND [ARG...]\n");
+		fprintf(stderr, "usage: floor [--work WORK] KIND:TARGET... -- COMMAND [ARG...]\n");
 		goto out;
 	}
 	if (work == WORK_RECORD && !(rb = ring_buffer__new(ring_fd, drained, &records, NULL))) {

@@ -111,7 +111,10 @@ static int on_stale(struct ia_inode *n, void *ctx)
 	f.ts_ns = r->e->hdr.ts_ns;
 	f.phys = n->start;
 	f.len = n->end - n->start;
-	f.value = r->e->hdr.ts_ns - q->ts_ns;
+	/* a write made inside a request has its request's entry time
+	 * (event/ia_events.h): one that began before the unmap on another
+	 * CPU, and wrote after it, is earlier by its time */
+	f.value = r->e->hdr.ts_ns > q->ts_ns ? r->e->hdr.ts_ns - q->ts_ns : 0;
 	snprintf(f.message, sizeof(f.message),
 		 "phys 0x%" PRIx64 " mapped again (IOVA 0x%" PRIx64 ") %" PRIu64
 		 " ns after its lazy unmap, before the IOTLB flush: this device may "

@@ -110,7 +110,15 @@ struct ia_ev_hdr {
 	__u16 type;		/* enum ia_ev_type */
 	__u16 size;		/* whole record, bytes, multiple of 8 */
 	__u32 cpu;
-	__u64 ts_ns;		/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC. A record made inside a
+	 * request (a page-table write, a tracepoint's, an IOVA release by
+	 * __iommu_dma_unmap) takes the request's entry time, and a nested
+	 * request its root's entry time as its entry_ns, instead of reading
+	 * the clock (the guest's HPET makes a read cost as much as the
+	 * program: docs/benchmarks.md): so those times are the earliest the
+	 * event could have been. Order is the record's place in the trace
+	 * (one ring buffer, in reservation order), never its time. */
+	__u64 ts_ns;
 	__u64 req_id;		/* request this record belongs to; 0: none */
 	__u32 pid;		/* tgid:pid low half (thread id) */
 	__u32 flags;		/* per-type IA_F_* bits */
@@ -169,7 +177,8 @@ struct ia_ev_req {
 	__u64 attrs;		/* DMA_ATTR_* */
 	__u64 gfp;		/* allocations: gfp flags */
 	__u64 cpu_addr;		/* allocations: kernel virtual address */
-	__u64 entry_ns;		/* fentry time (hdr.ts_ns is the fexit) */
+	__u64 entry_ns;		/* fentry time (hdr.ts_ns is the fexit); a
+				 * nested request's is its root's */
 	__u32 kind;		/* enum ia_req_kind */
 	__u32 dir;		/* enum dma_data_direction */
 	__s32 ret;		/* map_sg: mapped count or -errno;
