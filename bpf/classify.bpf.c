@@ -322,6 +322,8 @@ static __always_inline void classify(struct classify_ctx *c)
 	__u64 total = c->n0 + c->n1;
 	struct ia_ev_page *e;
 
+	if (!total)	/* a mapping that exposes nothing: most of them */
+		return;
 	bpf_loop(IA_PAGE_MAX, classify_step, c, 0);
 	if (total <= IA_PAGE_MAX)
 		return;

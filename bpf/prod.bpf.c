@@ -101,19 +101,86 @@ struct {
 	__type(value, struct ia_prod_site);
 } prod_sites SEC(".maps");
 
-/* A mapping counted here and not unmapped yet: (device, IOVA of its first
- * granule). Its value is unused: the key is the fact. */
-struct prod_live_key {
-	__u64 dev;
-	__u64 iova;
+/*
+ * The mappings counted here and not unmapped yet, each as (device, IOVA of
+ * its first granule): a set, open-addressed in buckets of PROD_LIVE_WAYS
+ * slots that CPUs claim and free with atomics. Not a BPF hash map: its
+ * update and delete per pair (a bucket lock with interrupts off, the
+ * preallocated element's free list) were half of production mode's cost
+ * per pair (docs/benchmarks.md, "Production mode's live table"); an array
+ * element is found by the program itself, without a helper call.
+ *
+ * A slot's tag is 0 (free), PROD_LIVE_BUSY (being claimed), or the IOVA |
+ * 1 (IOVAs are granule-aligned, so bit 0 is free, and IOVA 0 is not 0).
+ * A map claims a free slot (0 -> BUSY), writes the device, then the tag
+ * (an exchange: the device is written before the tag can be seen); an
+ * unmap frees the slot whose tag and device are its own (tag -> 0). An
+ * unmap never mistakes a slot being claimed for its own: its mapping's
+ * slot was complete before the map returned. A bucket with no free slot
+ * leaves the mapping untracked (counted, overflow.live). 8192 buckets x 8:
+ * the 65536 mappings the hash table held; with 16384 live mappings a
+ * bucket overflows about once or twice (Poisson, 2 per bucket on
+ * average), with 4096 practically never.
+ */
+#define PROD_LIVE_WAYS		8
+#define PROD_LIVE_BUCKETS	8192
+#define PROD_LIVE_BUSY		2ULL
+
+struct prod_live_bucket {
+	__u64 tag[PROD_LIVE_WAYS];
+	__u64 dev[PROD_LIVE_WAYS];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct prod_live_key);
-	__type(value, __u8);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PROD_LIVE_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct prod_live_bucket);
 } prod_live SEC(".maps");
+
+static __always_inline struct prod_live_bucket *live_bucket(__u64 dev, __u64 iova)
+{
+	/* Fibonacci hashing of both: the top bits of the product */
+	__u32 b = ((dev ^ (iova >> 12)) * 0x9E3779B97F4A7C15ULL) >> (64 - 13);
+
+	return bpf_map_lookup_elem(&prod_live, &b);
+}
+
+/* Keep (dev, iova) live; false when its bucket is full. */
+static __always_inline bool live_add(__u64 dev, __u64 iova)
+{
+	struct prod_live_bucket *lb = live_bucket(dev, iova);
+	__u64 tag = iova | 1;
+
+	if (!lb)
+		return false;
+	for (int i = 0; i < PROD_LIVE_WAYS; i++)	/* a set: kept once */
+		if (lb->tag[i] == tag && lb->dev[i] == dev)
+			return true;
+	for (int i = 0; i < PROD_LIVE_WAYS; i++) {
+		if (lb->tag[i] || __sync_val_compare_and_swap(&lb->tag[i], 0, PROD_LIVE_BUSY))
+			continue;
+		lb->dev[i] = dev;
+		__sync_lock_test_and_set(&lb->tag[i], tag);
+		return true;
+	}
+	return false;
+}
+
+/* (dev, iova) unmapped: true when it was live here. */
+static __always_inline bool live_del(__u64 dev, __u64 iova)
+{
+	struct prod_live_bucket *lb = live_bucket(dev, iova);
+	__u64 tag = iova | 1;
+
+	if (!lb)
+		return false;
+	for (int i = 0; i < PROD_LIVE_WAYS; i++)
+		if (lb->tag[i] == tag && lb->dev[i] == dev &&
+		    __sync_val_compare_and_swap(&lb->tag[i], tag, 0) == tag)
+			return true;
+	return false;
+}
 
 /*
  * Unmaps queued in a cookie's flush queue, oldest first: a ring that
@@ -262,9 +329,7 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret,
 {
 	struct device *dev = (void *)a[0];
 	__u64 phys = a[1], size = a[2], g, page, off, mapped, end, lo, hi, pages = 0;
-	struct prod_live_key k;
 	struct ia_prod_dev *c;
-	__u8 one = 1;
 	__u64 fq;
 
 	/* the granule as the device state holds it: read again only when
@@ -298,9 +363,7 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret,
 	if (mapped > size)
 		count_site(ctx, (__u64)dev, mapped - size, pages, kretprobe);
 
-	k.dev = (__u64)dev;
-	k.iova = ret & ~(g - 1);
-	if (bpf_map_update_elem(&prod_live, &k, &one, BPF_ANY)) {
+	if (!live_add((__u64)dev, ret & ~(g - 1))) {
 		c->untracked++;
 		overflow(IA_PROD_OVF_LIVE);
 	}
@@ -336,7 +399,6 @@ static __always_inline void queue_unmap(struct iommu_dma_cookie *cookie, __u64 d
 static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret, bool typed)
 {
 	struct device *dev = (void *)a[0];
-	struct prod_live_key k = { .dev = (__u64)dev };
 	struct ia_prod_dev *c;
 	__u64 g, fq;
 
@@ -345,8 +407,7 @@ static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret, bool type
 		return;
 	if (!g)
 		g = 1ULL << page_shift;
-	k.iova = a[1] & ~(g - 1);
-	if (!bpf_map_delete_elem(&prod_live, &k))
+	if (live_del((__u64)dev, a[1] & ~(g - 1)))
 		c->unmaps++;
 	else
 		c->unmatched++;

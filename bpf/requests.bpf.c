@@ -34,12 +34,13 @@ struct {
 	__type(value, struct ia_ev_sg);
 } sg_scratch SEC(".maps");
 
-/* Reserve a request record: the common fields set, all the others zero. */
+/* Reserve a request record of time ts (0: now): the common fields set,
+ * all the others zero. */
 static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *dev,
 						     __u32 kind, __u64 parent,
-						     __s32 stack_id)
+						     __s32 stack_id, __u64 ts)
 {
-	struct ia_ev_req *e = ia_reserve(IA_EV_REQ, sizeof(*e));
+	struct ia_ev_req *e = ia_reserve_at(IA_EV_REQ, sizeof(*e), ts);
 
 	if (!e)
 		return NULL;
@@ -55,7 +56,9 @@ static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *de
 /*
  * Pop this request's frame and start its record. A fexit without a matching
  * frame (the call was already running when we attached) still gets a record,
- * with a fresh id, entry_ns 0 and no stack.
+ * with a fresh id, entry_ns 0 and no stack. A nested request's record is
+ * made inside its root: it takes the entry time (its root's) as its time
+ * instead of reading the clock (ts_ns, event/ia_events.h).
  */
 static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 							__u32 kind, struct device *dev)
@@ -66,7 +69,7 @@ static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 
 	if (!req_pop(st, kind, dev, &f, &parent))
 		return NULL;
-	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id);
+	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id, parent ? f.entry_ns : 0);
 	if (!e)
 		return NULL;
 	e->entry_ns = f.entry_ns;
@@ -99,7 +102,7 @@ static __always_inline struct ia_ev_req *req_instant(__u32 kind, struct device *
 	if (!ia_dev_observe(dev))
 		return NULL;
 	e = req_reserve(__sync_fetch_and_add(&req_seq, 1) + 1, dev, kind,
-			parent == IA_REQ_FILTERED ? 0 : parent, -1);
+			parent == IA_REQ_FILTERED ? 0 : parent, -1, 0);
 	if (!e)
 		return NULL;
 	e->hdr.flags = IA_REQ_F_ENTRY_ONLY;

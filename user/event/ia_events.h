@@ -112,12 +112,12 @@ struct ia_ev_hdr {
 	__u32 cpu;
 	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC. A record made inside a
 	 * request (a page-table write, a tracepoint's, an IOVA release by
-	 * __iommu_dma_unmap) takes the request's entry time, and a nested
-	 * request its root's entry time as its entry_ns, instead of reading
-	 * the clock (the guest's HPET makes a read cost as much as the
-	 * program: docs/benchmarks.md): so those times are the earliest the
-	 * event could have been. Order is the record's place in the trace
-	 * (one ring buffer, in reservation order), never its time. */
+	 * __iommu_dma_unmap, a nested request: both its times) takes its
+	 * root request's entry time instead of reading the clock (the
+	 * guest's HPET makes a read cost as much as a program:
+	 * docs/benchmarks.md): those times are the earliest the event could
+	 * have been. Order is the record's place in the trace (one ring
+	 * buffer, in reservation order), never its time. */
 	__u64 ts_ns;
 	__u64 req_id;		/* request this record belongs to; 0: none */
 	__u32 pid;		/* tgid:pid low half (thread id) */
@@ -483,7 +483,7 @@ struct ia_prod_dev {
 	__u64 bytes_exposed;	/* mapped, not requested (head + tail) */
 	__u64 pages_exposed;	/* whole CPU pages among them */
 	__u64 unmaps;		/* __iommu_dma_unmap of a mapping counted here */
-	__u64 untracked;	/* maps not kept (live table full): their unmaps
+	__u64 untracked;	/* maps not kept (their live-table bucket full): their unmaps
 				 * are not matched */
 	__u64 unmatched;	/* unmaps of mappings not counted here (made
 				 * before the start, by map_sg, remapped
@@ -511,7 +511,7 @@ struct ia_prod_site {
  * array, prod_overflow). */
 enum ia_prod_overflow {
 	IA_PROD_OVF_DEVICES = 0,	/* a device beyond the per-device table */
-	IA_PROD_OVF_LIVE,		/* a mapping beyond the live table */
+	IA_PROD_OVF_LIVE,		/* a mapping its live-table bucket had no room for */
 	IA_PROD_OVF_LAZY,		/* a queued unmap beyond a cookie's queue */
 	IA_PROD_OVF_SITES,		/* a call site beyond the per-site table */
 	IA_PROD_OVF_MAX,

@@ -236,10 +236,8 @@ static int attach_free_hooks(struct ia_session *s, char *err, size_t errlen)
 static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opts *o,
 		       char *err, size_t errlen)
 {
-	if ((o->prod_max_devices &&
-	     bpf_map__set_max_entries(skel->maps.prod_devs, o->prod_max_devices)) ||
-	    (o->prod_max_live &&
-	     bpf_map__set_max_entries(skel->maps.prod_live, o->prod_max_live))) {
+	if (o->prod_max_devices &&
+	    bpf_map__set_max_entries(skel->maps.prod_devs, o->prod_max_devices)) {
 		snprintf(err, errlen, "bad production table size");
 		return -1;
 	}

@@ -37,7 +37,6 @@ struct ia_session_opts {
 	 * context; with the bounds of its tables (0: the defaults) */
 	bool production;
 	__u32 prod_max_devices;
-	__u32 prod_max_live;
 	bool untranslated_ok;	/* load even when no IOMMU group translates (coverage) */
 	ia_event_fn on_event;
 	void *ctx;
