@@ -66,6 +66,10 @@ struct prod_ctx {
 	__u32 allowed;		/* passes the --device filter */
 	__u32 valid;
 	__u64 epoch;		/* dev_epoch when it was taken (state.bpf.c) */
+	/* the device's address as a number, the live table's key: an
+	 * fexit's device is a typed pointer, which the verifier lets no
+	 * program hash (read with ia_addr() when the copy is taken) */
+	__u64 dev;
 };
 
 /* the per-CPU value: the counters (what userspace adds up: the loader
@@ -146,7 +150,8 @@ static __always_inline struct prod_live_bucket *live_bucket(__u64 dev, __u64 iov
 	return bpf_map_lookup_elem(&prod_live, &b);
 }
 
-/* Keep (dev, iova) live; false when its bucket is full. */
+/* Keep (dev, iova) live; false when its bucket is full. dev: the device's
+ * address as a number (prod_ctx.dev). */
 static __always_inline bool live_add(__u64 dev, __u64 iova)
 {
 	struct prod_live_bucket *lb = live_bucket(dev, iova);
@@ -256,7 +261,7 @@ static __always_inline struct ia_prod_dev *dev_counters(__u64 dev)
  */
 /* typed: dev is BTF-typed (an fexit's argument: loads, IA_RD) */
 static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64 *g,
-						       __u64 *fq, bool typed)
+						       __u64 *fq, __u64 *devkey, bool typed)
 {
 	/* read first: a change sent after this read makes the copy taken
 	 * below stale at once (checked again next time), never current */
@@ -286,12 +291,14 @@ static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64
 		now.untrusted = v.pci_flags;
 		now.valid = 1;
 		now.epoch = epoch;
+		now.dev = ia_addr(dev);
 		c->ctx = now;
 	}
 	if (!c->ctx.allowed)
 		return NULL;
 	*g = c->ctx.granule;
 	*fq = c->ctx.fq_cookie;
+	*devkey = c->ctx.dev;
 	return &c->c;
 }
 
@@ -330,11 +337,11 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret,
 	struct device *dev = (void *)a[0];
 	__u64 phys = a[1], size = a[2], g, page, off, mapped, end, lo, hi, pages = 0;
 	struct ia_prod_dev *c;
-	__u64 fq;
+	__u64 fq, key;
 
 	/* the granule as the device state holds it: read again only when
 	 * the device's domain, its type or driver changed */
-	c = dev_request(dev, &g, &fq, !kretprobe);
+	c = dev_request(dev, &g, &fq, &key, !kretprobe);
 	if (!c)
 		return;
 	if (ret == DMA_MAPPING_ERROR) {
@@ -363,7 +370,7 @@ static __always_inline void prod_map_done(void *ctx, const __u64 *a, __u64 ret,
 	if (mapped > size)
 		count_site(ctx, (__u64)dev, mapped - size, pages, kretprobe);
 
-	if (!live_add((__u64)dev, ret & ~(g - 1))) {
+	if (!live_add(key, ret & ~(g - 1))) {
 		c->untracked++;
 		overflow(IA_PROD_OVF_LIVE);
 	}
@@ -400,14 +407,14 @@ static __always_inline void prod_unmap_done(const __u64 *a, __u64 ret, bool type
 {
 	struct device *dev = (void *)a[0];
 	struct ia_prod_dev *c;
-	__u64 g, fq;
+	__u64 g, fq, key;
 
-	c = dev_request(dev, &g, &fq, typed);
+	c = dev_request(dev, &g, &fq, &key, typed);
 	if (!c)
 		return;
 	if (!g)
 		g = 1ULL << page_shift;
-	if (live_del((__u64)dev, a[1] & ~(g - 1)))
+	if (live_del(key, a[1] & ~(g - 1)))
 		c->unmaps++;
 	else
 		c->unmatched++;

@@ -107,6 +107,10 @@ check() {
 	assert_jq "production hooks all attached" "$p" \
 		'[.hooks[] | .state] | unique | join(",")' attached
 	assert_jq "production hooks complete" "$p" '.hooks_complete' true
+	# every lab and Debian kernel here has BPF trampolines: a kprobe in
+	# place of an fexit is a program the verifier refused
+	assert_jq "production hooks by fexit/fentry, none by kprobe" "$p" \
+		'[.hooks[] | select(.kprobe)] | length' 0
 	assert_jq "nothing overflowed" "$p" '[.overflow[]] | add' 0
 	assert_jq "only the edu device" "$p" '[.devices[].name] | join(",")' "$edu"
 	assert_jq "ring-buffer records: the device's context only (the first, two untrusted flips), none per request" "$p" \
