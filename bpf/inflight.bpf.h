@@ -113,8 +113,9 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
  * Pop the frame of a request of this kind and device from the in-flight
  * stack st (NULL: the task has none) into *f, with its parent's id. A
  * fexit without a matching frame (the call was already running when we
- * attached, or a frame was lost) gets a fresh id, entry_ns 0 and no stack. False when the request belongs to a device the --device
- * filter excludes: then nothing is to be emitted.
+ * attached, or a frame was lost) gets a fresh id, entry_ns 0 and no
+ * stack. False when the request belongs to a device the --device filter
+ * excludes: then nothing is to be emitted.
  */
 static __always_inline bool req_pop(struct ia_inflight *st, __u32 kind,
 				    struct device *dev, struct ia_frame *f,
