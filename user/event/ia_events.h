@@ -111,9 +111,9 @@ struct ia_ev_hdr {
 	__u16 size;		/* whole record, bytes, multiple of 8 */
 	__u32 cpu;
 	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC. A record made inside a
-	 * request (a page-table write, a tracepoint's, an IOVA release by
-	 * __iommu_dma_unmap, a nested request: both its times) takes its
-	 * root request's entry time instead of reading the clock (the
+	 * request (a page-table write, a tracepoint's, a nested request:
+	 * both its times; not an IOVA release, which starts a lazy window)
+	 * takes its root request's entry time instead of reading the clock (the
 	 * guest's HPET makes a read cost as much as a program:
 	 * docs/benchmarks.md): those times are the earliest the event could
 	 * have been. Order is the record's place in the trace (one ring
