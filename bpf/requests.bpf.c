@@ -86,11 +86,10 @@ static __always_inline struct ia_ev_req *req_exit(__u32 kind, struct device *dev
 /* Save in the frame on top a handle the exit can no longer read. */
 static __always_inline void req_set_entry_dma(__u64 dma)
 {
-	struct ia_inflight *st = ia_inflight_get(false);
-	__u32 d = st ? st->depth : 0;
+	struct ia_frame *top = ia_top(ia_inflight_get(false));
 
-	if (d > 0 && d <= inflight_depth)
-		st->f[ia_slot(d - 1)].entry_dma = dma;
+	if (top)
+		top->entry_dma = dma;
 }
 
 /* A request with no page-table side effects (syncs): one record at entry. */
