@@ -24,8 +24,9 @@ PKGS=(
 	# unit tests
 	libcmocka-dev jq libxml2-utils
 	# VM bench: emulator, guest userland, initramfs, module handling;
-	# bpftrace: bench/map-benchmark.sh's counting tracer on the same hooks
-	qemu-system-x86 busybox-static cpio kmod xz-utils zstd bpftrace
+	# bpftrace: bench/map-benchmark.sh's counting tracer on the same hooks;
+	# linux-perf: its --profile (perf in the guest) and the checker's profiles
+	qemu-system-x86 busybox-static cpio kmod xz-utils zstd bpftrace linux-perf
 	# the guest kernel's headers, for the DMA fixture module (tests/fixture)
 	linux-headers-amd64
 	# the lab kernel (tools/lab-kernel.sh): its source, a kernel build with
