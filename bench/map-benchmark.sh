@@ -42,14 +42,6 @@
 #            --compare binary's)
 #   and with --compare BIN, prod, devices and record of another iommu-audit
 #   binary (e.g. the one before a change), in the same boot.
-# With --profile, each mode's run (bare too) is also sampled by Debian's
-# perf in the guest (perf record -a, cpu-clock at 1999 Hz: the guest has
-# no PMU under TCG), and the symbols taking at least 0.5 % of the samples
-# are printed per run ("profile threads T round R MODE:"): BPF programs by
-# name (bpf_jit_kallsyms), the helpers and kernel functions they call by
-# theirs. Its latencies include the sampling, so they are not ratios to
-# quote; side by side they say where a mode's time goes beyond the
-# floor's.
 # Overhead = the pair's latency (map + unmap) minus bare's of the same round;
 # the ratio is the overhead over the floor's, per round. TCG timings are
 # emulated and noisy, and the machine is shared: only ratios of one boot
@@ -64,10 +56,9 @@
 #   cost (across two boots: compare with care);
 #   --kernel-dir DIR: a built lab kernel entry (default: tools/lab-kernel.sh's)
 #   --modes "M...": the modes to run, in this order (bare first)
-#   --profile: sample every run with perf (above)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir="" only="" profile=0
+G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir="" only=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--granule) G=$2; shift 2 ;;
@@ -79,8 +70,7 @@ while [ $# -gt 0 ]; do
 	--dma-debug) debug=1; shift ;;
 	--kernel-dir) kdir=$2; shift 2 ;;
 	--modes) only=$2; shift 2 ;;
-	--profile) profile=1; shift ;;
-	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR] [--modes LIST] [--profile]" >&2; exit 2 ;;
+	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR] [--modes LIST]" >&2; exit 2 ;;
 	esac
 done
 make -C "$root" -s static floor
@@ -99,11 +89,6 @@ rm -f "$out/bin/iommu-audit-cmp"
 # bpftrace and its libraries (LLVM, clang: ~200 MB) in a directory of their own
 bt=$root/.output/bench/bpftrace
 [ -x "$bt/bin/bpftrace" ] || "$root/tools/guest-bundle.sh" "$bt" "$(command -v bpftrace)"
-# perf (linux-perf, tools/deps.sh) for --profile, the same way
-pf=$root/.output/bench/perf
-[ "$profile" = 0 ] || [ -x "$pf/bin/perf" ] || "$root/tools/guest-bundle.sh" "$pf" "$(command -v perf)"
-extra_pf=()
-[ "$profile" = 0 ] || extra_pf=(--extra "$pf")
 
 # the 11 programs a dma_map_single/unmap pair runs under iommu-audit (6.1)
 hooks="fentry:iommu_dma_map_page fexit:iommu_dma_map_page fentry:__iommu_dma_map
@@ -124,21 +109,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 [ "$debug" = 0 ] || modes="bare"
 
 "$root/tools/vm-run.sh" --kernel-dir "$kdir" --timeout 5400 --append "$append" \
-	--extra "$out" --extra "$bt" "${extra_pf[@]}" -- "
-	# --profile: P runs a command under perf; prof prints the run's symbols
-	P=
-	if [ $profile = 1 ]; then
-		P='perf record -q -a -F 1999 -o /tmp/p.data --'
-		echo 0 > /proc/sys/kernel/kptr_restrict
-		echo -1 > /proc/sys/kernel/perf_event_paranoid
-		echo 1 > /proc/sys/net/core/bpf_jit_kallsyms
-	fi
-	prof() {
-		[ $profile = 1 ] || return 0
-		perf report -i /tmp/p.data --stdio --no-children --sort sym -q \\
-			--percent-limit 0.5 2>/dev/null | sed \"s/^/PROF \$r \$t \$m /\"
-		rm -f /tmp/p.data
-	}
+	--extra "$out" --extra "$bt" -- "
 	echo dma_map_benchmark > /sys/bus/pci/devices/\$IA_EDU_BDF/driver_override
 	echo \$IA_EDU_BDF > /sys/bus/pci/drivers_probe
 	[ -e /sys/kernel/debug/dma_map_benchmark ] || { echo 'no /sys/kernel/debug/dma_map_benchmark'; exit 1; }
@@ -153,25 +124,25 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 			for m in $modes; do
 				l=- ; x=''
 				case \$m in
-				bare) x=\$(\$P sh -c \"\$bench\" | lat) ;;
-				floor) x=\$(\$P floor $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				floor-prod) x=\$(\$P floor $prod_hooks -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				floor-*) x=\$(\$P floor --work \${m#floor-} $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				devices) x=\$(\$P iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				prod) x=\$(\$P iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				record) x=\$(\$P iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
-				bpftrace) x=\$(\$P bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;
-				record-stats) x=\$(IA_BPF_STATS=1 \$P iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost)
+				bare) x=\$(sh -c \"\$bench\" | lat) ;;
+				floor) x=\$(floor $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				floor-prod) x=\$(floor $prod_hooks -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				floor-*) x=\$(floor --work \${m#floor-} $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				prod) x=\$(iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				record) x=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
+				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;
+				record-stats|record-cmp-stats) p=iommu-audit; [ \$m = record-stats ] || p=iommu-audit-cmp
+					x=\$(IA_BPF_STATS=1 \$p record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
 				prod-stats|prod-cmp-stats) p=iommu-audit; [ \$m = prod-stats ] || p=iommu-audit-cmp
-					x=\$(IA_BPF_STATS=1 \$P \$p devices --production -- sh -c \"\$bench\" 2>/tmp/rec.err | lat)
+					x=\$(IA_BPF_STATS=1 \$p devices --production -- sh -c \"\$bench\" 2>/tmp/rec.err | lat)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
-				prod-cmp) x=\$(\$P iommu-audit-cmp devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				devices-cmp) x=\$(\$P iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				record-cmp) x=\$(\$P iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
+				prod-cmp) x=\$(iommu-audit-cmp devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
+				record-cmp) x=\$(iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
 				esac
 				rm -f /tmp/m.trace
-				prof
 				echo \"RESULT \$r \$t \$m \$x \${l:--}\"
 			done
 		done
@@ -179,7 +150,6 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	/^DMADEBUG/ { print "dma-debug disabled: " $2 }
 	/^CLOCKSOURCE/ { print "guest clocksource: " $2 }
 	/^no / { print; bad = 1 }
-	/^PROF/ { profs[++nprof] = sprintf("profile threads %s round %s %s: %s", $3, $2, $4, substr($0, index($0, $5))) }
 	/^STATS/ { stats[++nstats] = sprintf("threads %s round %s %s: %s", $3, $2, $4, substr($0, index($0, $5))) }
 	/^RESULT/ && NF >= 7 {
 		r = $2; t = $3; m = $4; pair = $5 + $6
@@ -192,7 +162,6 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	END {
 		if (!nm) exit 1
 		for (i = 1; i <= nstats; i++) print "bpf-run " stats[i]
-		for (i = 1; i <= nprof; i++) print profs[i]
 		printf "granule %d, %d page(s) per map, %d s per run, %s\n", g, n, s,
 			debug ? "dma-debug ON (bare only)" : "dma_debug=off"
 		for (i = 1; i <= nt; i++) {

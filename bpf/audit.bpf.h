@@ -39,6 +39,10 @@ struct ia_frame {
 	__u64 granule;			/* its IOVA granule, 0: no IOVA cookie */
 	__u64 fq_cookie;		/* its cookie when unmaps wait for the
 					 * flush queue, else 0 */
+	/* the latest clock read inside the request (its IOVA release's;
+	 * a nested frame's passes to its parent at its exit), 0: none
+	 * since the entry. Its record's time, instead of a read at exit */
+	__u64 last_ns;
 };
 
 struct ia_inflight {

@@ -24,8 +24,9 @@ static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret, bool type
 	struct ia_frame *top = ia_top(ia_inflight_get(false));
 
 	if (top && top->dev == a[0])
-		ia_iova_emit(top->req_id, (struct device *)a[0], top->domain,
-			     top->fq_cookie != 0, a[1], a[2], 0);
+		/* the request's record takes this time (requests.bpf.c) */
+		top->last_ns = ia_iova_emit(top->req_id, (struct device *)a[0], top->domain,
+					    top->fq_cookie != 0, a[1], a[2], 0);
 	else
 		ia_iova_release(top ? top->req_id : 0, (struct device *)a[0], a[1],
 				a[2], true);

@@ -86,6 +86,7 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	f->domain = v.domain;
 	f->granule = v.granule;
 	f->fq_cookie = v.fq_cookie;
+	f->last_ns = 0;
 	if (args)
 		__builtin_memcpy(f->args, args, sizeof(f->args));
 	if (!allowed) {
@@ -136,8 +137,13 @@ static __always_inline bool req_pop(struct ia_inflight *st, __u32 kind,
 			ia_drop(IA_DROP_INFLIGHT);
 		} else {
 			st->depth = d - 1;
-			if (d > 1)
-				*parent = st->f[ia_slot(d - 2)].req_id;
+			if (d > 1) {
+				struct ia_frame *up = &st->f[ia_slot(d - 2)];
+
+				*parent = up->req_id;
+				if (f->last_ns > up->last_ns)
+					up->last_ns = f->last_ns;
+			}
 		}
 	}
 	if (f->req_id == IA_REQ_FILTERED)

@@ -12,17 +12,18 @@
 #include "audit.bpf.h"
 
 /* The record: dom, the device's default domain; queued, whether the flush
- * queue takes the range; ts, its time (0: now). */
-static __always_inline void ia_iova_emit(__u64 req_id, struct device *dev, __u64 dom,
+ * queue takes the range; ts, its time (0: now). Returns its time, 0 when
+ * none was made. */
+static __always_inline __u64 ia_iova_emit(__u64 req_id, struct device *dev, __u64 dom,
 					 bool queued, __u64 iova, __u64 size, __u64 ts)
 {
 	struct ia_ev_iova_free *e;
 
 	if (req_id == IA_REQ_FILTERED)
-		return;
+		return 0;
 	e = ia_reserve_at(IA_EV_IOVA_FREE, sizeof(*e), ts);
 	if (!e)
-		return;
+		return 0;
 	e->hdr.req_id = req_id;
 	if (queued)
 		e->hdr.flags |= IA_IOVA_QUEUED;
@@ -30,7 +31,9 @@ static __always_inline void ia_iova_emit(__u64 req_id, struct device *dev, __u64
 	e->domain = dom;
 	e->iova = iova;
 	e->size = size;
+	ts = e->hdr.ts_ns;
 	ia_submit(e);
+	return ts;
 }
 
 /* may_queue: the caller unmapped the range and let the flush queue take it

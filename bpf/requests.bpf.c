@@ -56,9 +56,11 @@ static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *de
 /*
  * Pop this request's frame and start its record. A fexit without a matching
  * frame (the call was already running when we attached) still gets a record,
- * with a fresh id, entry_ns 0 and no stack. A nested request's record is
- * made inside its root: it takes the entry time (its root's) as its time
- * instead of reading the clock (ts_ns, event/ia_events.h).
+ * with a fresh id, entry_ns 0 and no stack. The record takes the latest time
+ * read inside the request (its IOVA release's, else its entry's: a nested
+ * request's is its root's) instead of reading the clock again at the exit
+ * (ts_ns, event/ia_events.h): two clock reads of the five a map+unmap pair
+ * made, under TCG about 0.8 us each per pair (docs/benchmarks.md).
  */
 static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 							__u32 kind, struct device *dev)
@@ -69,7 +71,8 @@ static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 
 	if (!req_pop(st, kind, dev, &f, &parent))
 		return NULL;
-	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id, parent ? f.entry_ns : 0);
+	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id,
+			f.last_ns ? f.last_ns : f.entry_ns);
 	if (!e)
 		return NULL;
 	e->entry_ns = f.entry_ns;

@@ -116,8 +116,10 @@ struct ia_ev_hdr {
 	 * takes its root request's entry time instead of reading the clock (the
 	 * guest's HPET makes a read cost as much as a program:
 	 * docs/benchmarks.md): those times are the earliest the event could
-	 * have been. Order is the record's place in the trace (one ring
-	 * buffer, in reservation order), never its time. */
+	 * have been. A request's own record (made at its exit) takes the
+	 * latest time read inside it: its IOVA release's, else its entry's.
+	 * Order is the record's place in the trace (one ring buffer, in
+	 * reservation order), never its time. */
 	__u64 ts_ns;
 	__u64 req_id;		/* request this record belongs to; 0: none */
 	__u32 pid;		/* tgid:pid low half (thread id) */
@@ -177,7 +179,8 @@ struct ia_ev_req {
 	__u64 attrs;		/* DMA_ATTR_* */
 	__u64 gfp;		/* allocations: gfp flags */
 	__u64 cpu_addr;		/* allocations: kernel virtual address */
-	__u64 entry_ns;		/* fentry time (hdr.ts_ns is the fexit); a
+	__u64 entry_ns;		/* fentry time (hdr.ts_ns: the latest time
+				 * read inside the request, see above); a
 				 * nested request's is its root's */
 	__u32 kind;		/* enum ia_req_kind */
 	__u32 dir;		/* enum dma_data_direction */
