@@ -115,10 +115,45 @@ struct ia_stash_key {
 struct ia_site_key {
 	__u64 ret[IA_SITE_DEPTH];
 };
+#define IA_SITE_WIN	64	/* stack slots read at once from the context up */
+#define IA_SITE_HCACHE	128	/* per-CPU cache entries: return address -> hop */
+#define IA_SITE_SCACHE	64	/* ... and call site -> stack id */
+#define IA_SITE_SLOTC	16	/* ... and traced function -> its slot */
 struct ia_site_scratch {
 	struct ia_site_key key;
 	__u64 ctxw[IA_SITE_CTX_SLOTS];	/* a trampoline's frame (site.bpf.h) */
 	__u64 ips[IA_STACK_DEPTH];
+};
+/*
+ * What the walk of a call site reads on every root request, per CPU and
+ * without a helper call (an array element's address is inlined by the
+ * verifier; a hash lookup is a jhash and a bucket walk): the hops and the
+ * site ids the hash maps hold, cached direct-mapped, and one read of the
+ * stack above the context in place of one read per return address. chk
+ * ties each entry's fields together: a program nested on this CPU (an
+ * interrupt's request) that rewrites an entry half-way through another's
+ * write leaves a chk that fails, read as a miss. busy: the window is in
+ * use (a nested walk takes the hash maps and single reads).
+ */
+struct ia_site_hop_ent {
+	__u64 ret;
+	__s32 hop;
+	__u32 chk;
+};
+struct ia_site_id_ent {
+	struct ia_site_key key;
+	__s32 id;
+	__u32 chk;
+};
+struct ia_site_fast {
+	__u64 win[IA_SITE_WIN];
+	__u32 busy;
+	__u32 pad;
+	struct ia_site_hop_ent hop[IA_SITE_HCACHE];
+	struct ia_site_hop_ent slot[IA_SITE_SLOTC];	/* traced function ->
+							 * its slot (hop: the
+							 * u64 slot index) */
+	struct ia_site_id_ent site[IA_SITE_SCACHE];
 };
 /* return address -> bytes to the slot of the next one (<= 0: unusable) */
 #define IA_SITE_HOPS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
@@ -137,6 +172,10 @@ struct ia_site_scratch {
 			__uint(max_entries, 1); \
 			__type(key, __u32); __type(value, struct ia_site_scratch)
 
+#define IA_SITE_FAST_MAP __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+			__uint(max_entries, 1); \
+			__type(key, __u32); __type(value, struct ia_site_fast)
+
 #define IA_SITE_COUNTS_MAP __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 			__uint(max_entries, IA_SITE_MAX + 16); \
 			__type(key, __u32); __type(value, __u64)
@@ -147,6 +186,7 @@ IA_MAP_DECL(site_hops, IA_SITE_HOPS_MAP);
 IA_MAP_DECL(site_slots, IA_SITE_SLOTS_MAP);
 IA_MAP_DECL(site_stacks, IA_SITE_STACKS_MAP);
 IA_MAP_DECL(site_scratch, IA_SITE_SCRATCH_MAP);
+IA_MAP_DECL(site_fast, IA_SITE_FAST_MAP);
 IA_MAP_DECL(events, IA_EVENTS_MAP);
 IA_MAP_DECL(drops, IA_DROPS_MAP);
 IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);

@@ -101,8 +101,8 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 		if (full_stacks)
 			f->stack_id = ia_site_plain(ctx);
 		else
-			f->stack_id = ia_site_stack(ctx, kprobe ? ia_site_kprobe_slot(ctx) :
-							  ia_site_fentry_slot(ctx));
+			f->stack_id = kprobe ? ia_site_stack_kprobe(ctx) :
+					       ia_site_stack_fentry(ctx);
 		if (f->stack_id == -EEXIST)
 			f->stack_id = inline_stack(ctx, f->req_id);
 		if (f->stack_id < 0)

@@ -180,26 +180,103 @@ static __noinline int ia_site_learn_slot(void *ctx, __u64 ip)
 }
 
 /*
+ * The per-CPU caches (struct ia_site_fast, audit.bpf.h). chk mixes an
+ * entry's fields: a torn entry (a nested program's write in the middle
+ * of another's) fails it.
+ */
+#define IA_SITE_CHK	0x9e3779b9u
+
+static __always_inline __u32 ent_chk(__u64 k, __s32 v)
+{
+	return (__u32)(k ^ (k >> 32)) ^ (__u32)v ^ IA_SITE_CHK;
+}
+
+static __always_inline __u32 ent_idx(__u64 k)
+{
+	return (__u32)((k >> 3) ^ (k >> 11));
+}
+
+/* The value cached for key k in e (1), or none (0). */
+static __always_inline int ent_get(const struct ia_site_hop_ent *e, __u64 k, __s32 *v)
+{
+	__u64 ek = e->ret;
+	__s32 ev = e->hop;
+	__u32 ec = e->chk;
+
+	if (ek != k || ec != ent_chk(ek, ev))
+		return 0;
+	*v = ev;
+	return 1;
+}
+
+static __always_inline void ent_put(struct ia_site_hop_ent *e, __u64 k, __s32 v)
+{
+	e->chk = 0;
+	e->ret = k;
+	e->hop = v;
+	e->chk = ent_chk(k, v);
+}
+
+/* The distance learned from return address ret to the next (1), or none
+ * learned yet (0): the cache, else the hash map (then cached). */
+static __always_inline int fast_hop(struct ia_site_fast *c, __u64 ret, __s32 *hop)
+{
+	struct ia_site_hop_ent *e = &c->hop[ent_idx(ret) & (IA_SITE_HCACHE - 1)];
+	__s32 *h;
+
+	if (ent_get(e, ret, hop))
+		return 1;
+	h = bpf_map_lookup_elem(&site_hops, &ret);
+	if (!h)
+		return 0;
+	*hop = *h;
+	ent_put(e, ret, *hop);
+	return 1;
+}
+
+/*
+ * Where the traced function's return address lies, in u64 slots from a
+ * fentry or fexit program's context; -1 if unknown (learned once per
+ * traced function, cached per CPU).
+ */
+static __always_inline int ia_site_fentry_idx(void *ctx, struct ia_site_fast *c)
+{
+	__u64 ip = bpf_get_func_ip(ctx);
+	struct ia_site_hop_ent *e = c ? &c->slot[ent_idx(ip) & (IA_SITE_SLOTC - 1)] : NULL;
+	__u32 *i;
+	__s32 v;
+	int got;
+
+	if (e && ent_get(e, ip, &v))
+		return v;
+	i = bpf_map_lookup_elem(&site_slots, &ip);
+	if (i) {
+		got = *i % IA_SITE_CTX_SLOTS;
+	} else {
+		got = ia_site_learn_slot(ctx, ip);
+		if (got < 0)
+			return -1;
+		v = got;
+		bpf_map_update_elem(&site_slots, &ip, &v, BPF_ANY);
+		got %= IA_SITE_CTX_SLOTS;
+	}
+	if (e)
+		ent_put(e, ip, got);
+	return got;
+}
+
+/*
  * Where the traced function's return address lies, from a fentry or fexit
  * program; 0 if unknown.
  */
 static __always_inline __u64 ia_site_fentry_slot(void *ctx)
 {
-	__u64 ip = bpf_get_func_ip(ctx), at = 0;
-	__u32 *i = bpf_map_lookup_elem(&site_slots, &ip);
+	__u64 at = 0;
 	void *p = ctx;
-	__u32 idx;
+	int idx = ia_site_fentry_idx(ctx, NULL);
 
-	if (i) {
-		idx = *i;
-	} else {
-		int got = ia_site_learn_slot(ctx, ip);
-
-		if (got < 0)
-			return 0;
-		idx = got;
-		bpf_map_update_elem(&site_slots, &ip, &idx, BPF_ANY);
-	}
+	if (idx < 0)
+		return 0;
 	/* ctx's address as a plain number: the verifier bounds a ctx pointer
 	 * moved by a variable (the learned distances) to the context */
 	if (bpf_probe_read_kernel(&at, sizeof(at), &p))
@@ -336,6 +413,82 @@ static __noinline void ia_site_check(void *ctx, const struct ia_site_key *k)
 		}
 }
 
+static __always_inline __u64 key_mix(const struct ia_site_key *k)
+{
+	return k->ret[0] ^ (k->ret[1] * 3) ^ (k->ret[2] * 5) ^ (k->ret[3] * 7);
+}
+
+/* The stack id kept for site k (1), or none (0): the cache, else the hash
+ * map (then cached). */
+static __always_inline int fast_site(struct ia_site_fast *c, const struct ia_site_key *k,
+				     __s32 *id)
+{
+	__u64 m = key_mix(k);
+	struct ia_site_id_ent *e = &c->site[ent_idx(m) & (IA_SITE_SCACHE - 1)];
+	struct ia_site_id_ent got = *e;
+	__s32 *v;
+
+	if (got.key.ret[0] == k->ret[0] && got.key.ret[1] == k->ret[1] &&
+	    got.key.ret[2] == k->ret[2] && got.key.ret[3] == k->ret[3] &&
+	    got.chk == ent_chk(m, got.id)) {
+		*id = got.id;
+		return 1;
+	}
+	v = bpf_map_lookup_elem(&site_stacks, k);
+	if (!v)
+		return 0;
+	*id = *v;
+	e->chk = 0;
+	e->key = *k;
+	e->id = *id;
+	e->chk = ent_chk(m, *id);
+	return 1;
+}
+
+/*
+ * The walk of a site seen before, from what the caches hold and one read
+ * of the stack: base, the address the window starts at (a program's
+ * context, a kprobe's stack pointer), at, the slot of the traced
+ * function's return address in it. 0 with the site's key and stack id,
+ * or -1: the walk leaves the window, a hop is not learned or cannot be
+ * walked, the site is new, the window is in use (a program nested on
+ * this CPU), or the read failed (the stack ends within the window): the
+ * single reads of ia_site_stack() then.
+ */
+static __always_inline int ia_site_fast(struct ia_site_fast *c, void *base, __u32 at,
+					struct ia_site_key *k, __s32 *id)
+{
+	int ok = -1;
+
+	if (!c || c->busy)
+		return -1;
+	c->busy = 1;
+	if (bpf_probe_read_kernel(c->win, sizeof(c->win), base))
+		goto out;
+	for (int i = 0; i < IA_SITE_DEPTH; i++) {
+		__u32 j = at;
+		__s32 hop;
+
+
+		if (at >= IA_SITE_WIN)
+			goto out;
+		/* the mask after a barrier: the compiler drops it where it
+		 * proved the test above, and the verifier needs it */
+		barrier_var(j);
+		k->ret[i] = c->win[j & (IA_SITE_WIN - 1)];
+		if (i == IA_SITE_DEPTH - 1)
+			break;
+		if (!fast_hop(c, k->ret[i], &hop) || hop <= 0 || (hop & 7))
+			goto out;
+		at += (__u32)hop / 8;
+	}
+	if (fast_site(c, k, id))
+		ok = 0;
+out:
+	c->busy = 0;
+	return ok;
+}
+
 /*
  * The stack id of the call that made this root request: its site's when
  * the site was seen before (slot: where the traced function's return
@@ -370,6 +523,44 @@ static __always_inline __s32 ia_site_stack(void *ctx, __u64 slot)
 	if (site_verify)
 		ia_site_check(ctx, &k);
 	return *id;
+}
+
+/* ia_site_stack() from a fentry or fexit program, or a kprobe (regs) at
+ * the function's entry: the fast walk when it can. */
+static __always_inline __s32 ia_site_stack_fentry(void *ctx)
+{
+	__u32 zero = 0;
+	struct ia_site_fast *c = bpf_map_lookup_elem(&site_fast, &zero);
+	struct ia_site_key k;
+	int idx = ia_site_fentry_idx(ctx, c);
+	__s32 id;
+
+	if (idx >= 0 && !ia_site_fast(c, ctx, idx, &k, &id)) {
+		site_count(IA_SITE_HIT);
+		if (site_verify)
+			ia_site_check(ctx, &k);
+		return id;
+	}
+	return ia_site_stack(ctx, ia_site_fentry_slot(ctx));
+}
+
+static __always_inline __s32 ia_site_stack_kprobe(struct pt_regs *regs)
+{
+	__u32 zero = 0;
+	/* read once, first: a second use made the compiler move the context
+	 * pointer to the field, which the verifier refuses */
+	__u64 sp = ia_site_kprobe_slot(regs);
+	struct ia_site_fast *c = bpf_map_lookup_elem(&site_fast, &zero);
+	struct ia_site_key k;
+	__s32 id;
+
+	if (!ia_site_fast(c, (void *)sp, 0, &k, &id)) {
+		site_count(IA_SITE_HIT);
+		if (site_verify)
+			ia_site_check(regs, &k);
+		return id;
+	}
+	return ia_site_stack(regs, sp);
 }
 
 #endif /* IA_SITE_BPF_H */

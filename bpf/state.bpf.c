@@ -14,6 +14,7 @@ struct { IA_SITE_HOPS_MAP; } site_hops SEC(".maps");
 struct { IA_SITE_SLOTS_MAP; } site_slots SEC(".maps");
 struct { IA_SITE_STACKS_MAP; } site_stacks SEC(".maps");
 struct { IA_SITE_SCRATCH_MAP; } site_scratch SEC(".maps");
+struct { IA_SITE_FAST_MAP; } site_fast SEC(".maps");
 struct { IA_STASH_MAP; } arg_stash SEC(".maps");
 struct { IA_FQ_SEEN_MAP; } fq_seen SEC(".maps");
 
