@@ -43,6 +43,15 @@ struct ia_frame {
 	 * a nested frame's passes to its parent at its exit), 0: none
 	 * since the entry. Its record's time, instead of a read at exit */
 	__u64 last_ns;
+	/* the iommu:map/unmap tracepoint's values, kept for the page-table
+	 * write's fexit to fold into its record (IA_PT_TP_FOLDED):
+	 * tp_type IA_EV_TP_MAP or IA_EV_TP_UNMAP, 0: none kept */
+	__u64 tp_iova;
+	__u64 tp_paddr;
+	__u64 tp_size;
+	__u64 tp_unmapped;
+	__u32 tp_type;
+	__u32 tp_cpu;
 };
 
 struct ia_inflight {
@@ -364,6 +373,35 @@ static __always_inline struct ia_frame *ia_top(struct ia_inflight *st)
 	if (d == 0 || d > inflight_depth)
 		return NULL;
 	return &st->f[ia_slot(d - 1)];
+}
+
+/*
+ * The tracepoint record kept in frame f (tp_type), sent now as its own
+ * record: the page-table write that would fold it did not come, or did
+ * not match (pgtable.bpf.c). Time and id: the frame's, as the tracepoint
+ * program's own record takes.
+ */
+static __always_inline void ia_tp_flush(struct ia_frame *f)
+{
+	__u32 type = f->tp_type;
+	struct ia_ev_pt *e;
+
+	if (!type)
+		return;
+	f->tp_type = 0;
+	e = ia_reserve_at(type, sizeof(*e), f->entry_ns);
+	if (!e)
+		return;
+	e->hdr.cpu = f->tp_cpu;
+	e->hdr.req_id = f->req_id;
+	e->domain = 0;
+	e->iova = f->tp_iova;
+	e->paddr = f->tp_paddr;
+	e->size = f->tp_size;
+	e->result = f->tp_unmapped;
+	e->prot = 0;
+	e->pad = 0;
+	ia_submit(e);
 }
 
 /* Innermost request in flight on this task: 0 when none, IA_REQ_FILTERED

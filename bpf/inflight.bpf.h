@@ -87,6 +87,7 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	f->granule = v.granule;
 	f->fq_cookie = v.fq_cookie;
 	f->last_ns = 0;
+	f->tp_type = 0;
 	if (args)
 		__builtin_memcpy(f->args, args, sizeof(f->args));
 	if (!allowed) {
@@ -130,6 +131,9 @@ static __always_inline bool req_pop(struct ia_inflight *st, __u32 kind,
 		st->depth = d - 1;	/* an overflowed frame: nothing stored */
 		d = 0;
 	} else if (d > 0) {
+		/* a tracepoint's record no write folded goes before the
+		 * request's own */
+		ia_tp_flush(&st->f[ia_slot(d - 1)]);
 		*f = st->f[ia_slot(d - 1)];
 		if (f->kind != kind || f->dev != (__u64)dev) {
 			/* not ours: a frame was lost; leave the stack alone */

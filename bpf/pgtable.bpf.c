@@ -15,21 +15,36 @@
  * A page-table write, under the innermost request in flight (top, NULL:
  * none; its id 0 when unattributed). Inside a request the record takes the
  * request's entry time instead of reading the clock (ts_ns,
- * event/ia_events.h).
+ * event/ia_events.h). The tracepoint record its frame keeps is folded into
+ * it (IA_PT_TP_FOLDED) when the tracepoint saw this very write: type
+ * IA_EV_TP_MAP or IA_EV_TP_UNMAP, tp_match its values are the write's;
+ * otherwise it goes first, as its own.
  */
-static __always_inline void pt_emit(const struct ia_frame *top, __u32 type,
+static __always_inline void pt_emit(struct ia_frame *top, __u32 type,
 				    struct iommu_domain *domain, __u64 iova,
-				    __u64 paddr, __u64 size, __u64 result, __u32 prot)
+				    __u64 paddr, __u64 size, __u64 result, __u32 prot,
+				    bool tp_match)
 {
 	__u64 id = top ? top->req_id : 0;
+	__u32 folded = 0;
 	struct ia_ev_pt *e;
 
 	if (id == IA_REQ_FILTERED)
 		return;
+	if (top && top->tp_type) {
+		if (tp_match && top->tp_type == type + (IA_EV_TP_MAP - IA_EV_PT_MAP) &&
+		    top->tp_cpu == bpf_get_smp_processor_id()) {
+			top->tp_type = 0;
+			folded = IA_PT_TP_FOLDED;
+		} else {
+			ia_tp_flush(top);
+		}
+	}
 	e = ia_reserve_at(type, sizeof(*e), top ? top->entry_ns : 0);
 	if (!e)
 		return;
 	e->hdr.req_id = id;
+	e->hdr.flags |= folded;
 	if (!id)
 		e->hdr.flags |= IA_PT_UNATTRIBUTED;
 	e->domain = (__u64)domain;
@@ -48,7 +63,9 @@ static __always_inline void pt_map_done(const __u64 *a, __u64 ret, bool typed)
 	struct ia_frame *top = ia_top(ia_inflight_get(false));
 
 	pt_emit(top, IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
-		(__s64)(int)ret, (__u32)a[4]);
+		(__s64)(int)ret, (__u32)a[4],
+		top && !(int)ret && top->tp_iova == a[1] && top->tp_paddr == a[2] &&
+		top->tp_size == a[3]);
 	if (!(int)ret && free_hooks)
 		ia_frees_map(ia_addr((void *)a[0]), a[1], a[2], a[3]);
 	/* a scatterlist maps without a per-segment request: name the pages
@@ -61,8 +78,11 @@ static __always_inline void pt_map_done(const __u64 *a, __u64 ret, bool typed)
 /* __iommu_unmap(domain, iova, size, gather) -> size_t */
 static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret, bool typed)
 {
-	pt_emit(ia_top(ia_inflight_get(false)), IA_EV_PT_UNMAP,
-		(struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0);
+	struct ia_frame *top = ia_top(ia_inflight_get(false));
+
+	pt_emit(top, IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0,
+		top && top->tp_iova == a[1] && top->tp_size == a[2] &&
+		top->tp_unmapped == ret);
 	if (free_hooks)
 		ia_frees_unmap(ia_addr((void *)a[0]), a[1], ret);
 }
@@ -92,19 +112,40 @@ IA_KPROBE_STASHED(pt_map, __iommu_map, IA_STASH_IOMMU_MAP, pt_map_done)
 IA_KPROBE_STASHED(pt_map_nosync, iommu_map_nosync, IA_STASH_IOMMU_MAP, pt_map_done)
 IA_KPROBE_STASHED(pt_unmap, __iommu_unmap, IA_STASH_IOMMU_UNMAP, pt_unmap_done)
 
+/*
+ * A tracepoint inside a request keeps its values in the frame for the
+ * write's fexit, which fires right after it, to fold into its record;
+ * outside one (or one kept already: send that first) it records at once.
+ */
+static __always_inline void tp_seen(__u32 type, __u64 iova, __u64 paddr, __u64 size,
+				    __u64 unmapped)
+{
+	struct ia_frame *top = ia_top(ia_inflight_get(false));
+
+	if (!top || top->req_id == IA_REQ_FILTERED) {
+		pt_emit(top, type, NULL, iova, paddr, size, unmapped, 0, false);
+		return;
+	}
+	ia_tp_flush(top);
+	top->tp_iova = iova;
+	top->tp_paddr = paddr;
+	top->tp_size = size;
+	top->tp_unmapped = unmapped;
+	top->tp_cpu = bpf_get_smp_processor_id();
+	top->tp_type = type;
+}
+
 /* raw BTF tracepoints have no kprobe fallback: the fexit hooks are the truth */
 SEC("tp_btf/map")
 int BPF_PROG(tp_map, unsigned long iova, phys_addr_t paddr, size_t size)
 {
-	pt_emit(ia_top(ia_inflight_get(false)), IA_EV_TP_MAP, NULL, iova, paddr,
-		size, 0, 0);
+	tp_seen(IA_EV_TP_MAP, iova, paddr, size, 0);
 	return 0;
 }
 
 SEC("tp_btf/unmap")
 int BPF_PROG(tp_unmap, unsigned long iova, size_t size, size_t unmapped)
 {
-	pt_emit(ia_top(ia_inflight_get(false)), IA_EV_TP_UNMAP, NULL, iova, 0,
-		size, unmapped, 0);
+	tp_seen(IA_EV_TP_UNMAP, iova, 0, size, unmapped);
 	return 0;
 }

@@ -214,6 +214,16 @@ struct ia_ev_sg {
 
 /* struct ia_ev_pt.hdr.flags */
 #define IA_PT_UNATTRIBUTED	(1u << 0)	/* made outside any dma-iommu call */
+/*
+ * Ring buffer only (never in a trace): the iommu:map or iommu:unmap
+ * tracepoint fired inside this page-table write, on the same CPU, with
+ * the write's own iova, paddr (map), size and bytes unmapped (unmap), so
+ * its record is not sent: userspace makes it from this one, before it
+ * (user/live/ringfold.c), as the tracepoint's program would have. A
+ * record of its own costs a program a reservation and the reader a
+ * record (docs/benchmarks.md).
+ */
+#define IA_PT_TP_FOLDED		(1u << 31)
 
 struct ia_ev_pt {
 	struct ia_ev_hdr hdr;	/* hdr.req_id: request in flight, 0 if none */

@@ -17,6 +17,7 @@
 #include "live/bpfstats.h"
 #include "live/iommu_state.h"
 #include "live/loader.h"
+#include "live/ringfold.h"
 #include "trace/trace.h"
 #include "lib/clock.h"
 
@@ -540,7 +541,7 @@ static void unload(struct ia_session *s)
 static int on_sample(void *ctx, void *data, size_t len)
 {
 	struct ia_session *s = ctx;
-	int ret = s->on_event ? s->on_event(s->ctx, data, len) : 0;
+	int ret = s->on_event ? ia_ringfold(data, len, s->on_event, s->ctx) : 0;
 
 	if (ret < 0) {
 		s->cb_err = ret;

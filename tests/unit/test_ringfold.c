@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Unit tests of the unfolding of the ring buffer's folded records
+ * (user/live/ringfold.c). Each row is a ring record and the records that
+ * must come out, written out field by field as the tracepoint programs
+ * sent them before the fold (bpf/pgtable.bpf.c at 4f359fd: pt_emit() with
+ * domain NULL, the tracepoint's arguments, result 0 or the bytes
+ * unmapped, prot 0), and the write's own record without the flag.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "live/ringfold.h"
+
+#define MAXOUT	4
+
+struct out {
+	int n;
+	int fail_at;		/* fn returns -5 at this call (1-based); 0: never */
+	struct ia_ev_pt rec[MAXOUT];
+	size_t len[MAXOUT];
+};
+
+static int collect(void *ctx, const struct ia_ev_hdr *rec, size_t len)
+{
+	struct out *o = ctx;
+
+	if (o->n >= MAXOUT)
+		return -1;
+	memset(&o->rec[o->n], 0, sizeof(o->rec[0]));
+	memcpy(&o->rec[o->n], rec, len < sizeof(o->rec[0]) ? len : sizeof(o->rec[0]));
+	o->len[o->n] = len;
+	o->n++;
+	return o->fail_at && o->n == o->fail_at ? -5 : 0;
+}
+
+static struct ia_ev_pt pt(__u16 type, __u32 flags, __u64 dom, __u64 iova, __u64 paddr,
+			  __u64 size, __u64 result, __u32 prot)
+{
+	struct ia_ev_pt e = {
+		.hdr = { .type = type, .size = sizeof(e), .cpu = 1, .ts_ns = 5000,
+			 .req_id = 42, .pid = 77, .flags = flags },
+		.domain = dom, .iova = iova, .paddr = paddr, .size = size,
+		.result = result, .prot = prot,
+	};
+	return e;
+}
+
+struct row {
+	const char *what;
+	struct ia_ev_pt in;
+	size_t len;
+	int fail_at;
+	int ret;		/* expected */
+	int n;
+	struct ia_ev_pt out[2];
+};
+
+#define DOM	0xffff888012340000ull
+#define F	IA_PT_TP_FOLDED
+
+static void test_rows(void **state)
+{
+	const struct row rows[] = {
+		{ "folded map: the tracepoint's record, then the write's",
+		  pt(IA_EV_PT_MAP, F, DOM, 0xfffff000, 0x12345000, 4096, 0, 3), sizeof(struct ia_ev_pt), 0,
+		  0, 2, { pt(IA_EV_TP_MAP, 0, 0, 0xfffff000, 0x12345000, 4096, 0, 0),
+			  pt(IA_EV_PT_MAP, 0, DOM, 0xfffff000, 0x12345000, 4096, 0, 3) } },
+		{ "folded unmap: no paddr, the bytes unmapped as its result",
+		  pt(IA_EV_PT_UNMAP, F, DOM, 0xffffe000, 0, 8192, 8192, 0), sizeof(struct ia_ev_pt), 0,
+		  0, 2, { pt(IA_EV_TP_UNMAP, 0, 0, 0xffffe000, 0, 8192, 8192, 0),
+			  pt(IA_EV_PT_UNMAP, 0, DOM, 0xffffe000, 0, 8192, 8192, 0) } },
+		{ "unattributed folded map keeps its other flag on both",
+		  pt(IA_EV_PT_MAP, F | IA_PT_UNATTRIBUTED, DOM, 0x1000, 0x2000, 4096, 0, 1),
+		  sizeof(struct ia_ev_pt), 0,
+		  0, 2, { pt(IA_EV_TP_MAP, IA_PT_UNATTRIBUTED, 0, 0x1000, 0x2000, 4096, 0, 0),
+			  pt(IA_EV_PT_MAP, IA_PT_UNATTRIBUTED, DOM, 0x1000, 0x2000, 4096, 0, 1) } },
+		{ "a write not folded passes as it is",
+		  pt(IA_EV_PT_MAP, 0, DOM, 0x1000, 0x2000, 4096, (__u64)-22, 3), sizeof(struct ia_ev_pt), 0,
+		  0, 1, { pt(IA_EV_PT_MAP, 0, DOM, 0x1000, 0x2000, 4096, (__u64)-22, 3) } },
+		{ "a tracepoint's own record passes as it is",
+		  pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0), sizeof(struct ia_ev_pt), 0,
+		  0, 1, { pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0) } },
+		{ "the flag on another type is not a fold",
+		  pt(IA_EV_TP_MAP, F, 0, 0x1000, 0x2000, 4096, 0, 0), sizeof(struct ia_ev_pt), 0,
+		  0, 1, { pt(IA_EV_TP_MAP, F, 0, 0x1000, 0x2000, 4096, 0, 0) } },
+		{ "a short sample passes untouched (the consumer rejects it)",
+		  pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3), 40, 0,
+		  0, 1, { pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3) } },
+		{ "an error on the tracepoint's record stops there",
+		  pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3), sizeof(struct ia_ev_pt), 1,
+		  -5, 1, { pt(IA_EV_TP_MAP, 0, 0, 0x1000, 0x2000, 4096, 0, 0) } },
+		{ "an error on the write's record is returned",
+		  pt(IA_EV_PT_UNMAP, F, DOM, 0x1000, 0, 4096, 4096, 0), sizeof(struct ia_ev_pt), 2,
+		  -5, 2, { pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0),
+			   pt(IA_EV_PT_UNMAP, 0, DOM, 0x1000, 0, 4096, 4096, 0) } },
+	};
+	int bad = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct row *r = &rows[i];
+		struct out o = { .fail_at = r->fail_at };
+		int ret = ia_ringfold(&r->in.hdr, r->len, collect, &o);
+		bool ok = ret == r->ret && o.n == r->n;
+
+		for (int k = 0; ok && k < r->n; k++) {
+			size_t want = k == 0 && r->len < sizeof(struct ia_ev_pt) ? r->len : sizeof(struct ia_ev_pt);
+
+			ok = o.len[k] == want && !memcmp(&o.rec[k], &r->out[k], want);
+		}
+		printf("%s - %s: ret %d (expected %d), %d record(s) (expected %d)\n",
+		       ok ? "ok" : "not ok", r->what, ret, r->ret, o.n, r->n);
+		for (int k = 0; !ok && k < o.n; k++)
+			printf("#   out %d: type %u flags 0x%x domain 0x%llx iova 0x%llx paddr 0x%llx "
+			       "size %llu result %lld prot %u\n", k, o.rec[k].hdr.type, o.rec[k].hdr.flags,
+			       (unsigned long long)o.rec[k].domain, (unsigned long long)o.rec[k].iova,
+			       (unsigned long long)o.rec[k].paddr, (unsigned long long)o.rec[k].size,
+			       (long long)o.rec[k].result, o.rec[k].prot);
+		bad += !ok;
+	}
+	assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rows),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
