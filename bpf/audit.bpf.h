@@ -52,6 +52,17 @@ struct ia_frame {
 	__u64 tp_unmapped;
 	__u32 tp_type;
 	__u32 tp_cpu;
+	/* an unmap's page-table removal (IA_EV_PT_UNMAP), kept for its IOVA
+	 * release to send with its own record (struct ia_ev_bundle): pt_kept
+	 * 1, pt_flags its header's flags, pt_cpu its CPU */
+	__u64 pt_domain;
+	__u64 pt_iova;
+	__u64 pt_size;
+	__u64 pt_result;
+	__u32 pt_flags;
+	__u32 pt_cpu;
+	__u32 pt_kept;
+	__u32 pt_pad;
 };
 
 struct ia_inflight {
@@ -401,6 +412,44 @@ static __always_inline void ia_tp_flush(struct ia_frame *f)
 	e->result = f->tp_unmapped;
 	e->prot = 0;
 	e->pad = 0;
+	ia_submit(e);
+}
+
+/* Fill record e as the page-table removal kept in frame f, of time ts. */
+static __always_inline void ia_pt_fill(struct ia_ev_pt *e, const struct ia_frame *f, __u64 ts)
+{
+	e->hdr.type = IA_EV_PT_UNMAP;
+	e->hdr.size = sizeof(*e);
+	e->hdr.cpu = f->pt_cpu;
+	e->hdr.ts_ns = ts;
+	e->hdr.req_id = f->req_id;
+	e->hdr.pid = (__u32)bpf_get_current_pid_tgid();
+	e->hdr.flags = f->pt_flags;
+	e->domain = f->pt_domain;
+	e->iova = f->pt_iova;
+	e->paddr = 0;
+	e->size = f->pt_size;
+	e->result = f->pt_result;
+	e->prot = 0;
+	e->pad = 0;
+}
+
+/*
+ * The removal kept in frame f, sent now as its own record: something else
+ * of its request comes before its IOVA release (another write, a
+ * tracepoint, the request's exit). Its time: the frame's, else now.
+ */
+static __always_inline void ia_pt_flush(struct ia_frame *f)
+{
+	struct ia_ev_pt *e;
+
+	if (!f->pt_kept)
+		return;
+	f->pt_kept = 0;
+	e = ia_reserve_at(IA_EV_PT_UNMAP, sizeof(*e), f->entry_ns);
+	if (!e)
+		return;
+	ia_pt_fill(e, f, e->hdr.ts_ns);
 	ia_submit(e);
 }
 

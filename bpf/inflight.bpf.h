@@ -40,6 +40,19 @@ static __always_inline __s32 inline_stack(void *ctx, __u64 req_id)
 	return id;
 }
 
+/*
+ * Requests that read no clock at entry: an unmap's one time is its IOVA
+ * release's (its page-table removal waits there for it, struct
+ * ia_ev_bundle), which its record and entry_ns then take; what else needs
+ * a time before it reads the clock itself.
+ */
+static __always_inline bool lazy_time(__u32 kind)
+{
+	return kind == IA_REQ_UNMAP_PAGE || kind == IA_REQ_UNMAP_SG ||
+	       kind == IA_REQ_UNMAP_RESOURCE || kind == IA_REQ_FREE ||
+	       kind == IA_REQ_FREE_NONCONTIG || kind == IA_REQ_FREE_PAGES;
+}
+
 /* kprobe: ctx is the kprobe's pt_regs, and args what it read from them */
 static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 				      const __u64 *args, bool kprobe)
@@ -88,6 +101,7 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	f->fq_cookie = v.fq_cookie;
 	f->last_ns = 0;
 	f->tp_type = 0;
+	f->pt_kept = 0;
 	if (args)
 		__builtin_memcpy(f->args, args, sizeof(f->args));
 	if (!allowed) {
@@ -95,7 +109,10 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 		return;
 	}
 	f->req_id = __sync_fetch_and_add(&req_seq, 1) + 1;
-	f->entry_ns = entry_ns ? entry_ns : bpf_ktime_get_ns();
+	if (d > 0)
+		f->entry_ns = entry_ns;
+	else
+		f->entry_ns = lazy_time(kind) ? 0 : bpf_ktime_get_ns();
 	/* the root request's call site; nested ones share it */
 	f->stack_id = -1;
 	if (d == 0 && capture_stacks) {
@@ -131,8 +148,9 @@ static __always_inline bool req_pop(struct ia_inflight *st, __u32 kind,
 		st->depth = d - 1;	/* an overflowed frame: nothing stored */
 		d = 0;
 	} else if (d > 0) {
-		/* a tracepoint's record no write folded goes before the
-		 * request's own */
+		/* a removal its release did not take, a tracepoint's
+		 * record no write folded: before the request's own */
+		ia_pt_flush(&st->f[ia_slot(d - 1)]);
 		ia_tp_flush(&st->f[ia_slot(d - 1)]);
 		*f = st->f[ia_slot(d - 1)];
 		if (f->kind != kind || f->dev != (__u64)dev) {

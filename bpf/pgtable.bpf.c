@@ -31,6 +31,8 @@ static __always_inline void pt_emit(struct ia_frame *top, __u32 type,
 
 	if (id == IA_REQ_FILTERED)
 		return;
+	if (top)
+		ia_pt_flush(top);	/* an earlier removal goes first */
 	if (top && top->tp_type) {
 		if (tp_match && top->tp_type == type + (IA_EV_TP_MAP - IA_EV_PT_MAP) &&
 		    top->tp_cpu == bpf_get_smp_processor_id()) {
@@ -79,10 +81,32 @@ static __always_inline void pt_map_done(const __u64 *a, __u64 ret, bool typed)
 static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret, bool typed)
 {
 	struct ia_frame *top = ia_top(ia_inflight_get(false));
+	bool tp_match = top && top->tp_iova == a[1] && top->tp_size == a[2] &&
+			top->tp_unmapped == ret;
 
-	pt_emit(top, IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2], ret, 0,
-		top && top->tp_iova == a[1] && top->tp_size == a[2] &&
-		top->tp_unmapped == ret);
+	if (top && top->req_id && top->req_id != IA_REQ_FILTERED && !top->entry_ns) {
+		/* an unmap's (lazy_time(), inflight.bpf.h): kept for its IOVA
+		 * release, which sends it with its own record and time */
+		__u32 cpu = bpf_get_smp_processor_id();
+
+		ia_pt_flush(top);
+		top->pt_flags = 0;
+		if (top->tp_type == IA_EV_TP_UNMAP && tp_match && top->tp_cpu == cpu) {
+			top->tp_type = 0;
+			top->pt_flags = IA_PT_TP_FOLDED;
+		} else {
+			ia_tp_flush(top);
+		}
+		top->pt_domain = a[0];
+		top->pt_iova = a[1];
+		top->pt_size = a[2];
+		top->pt_result = ret;
+		top->pt_cpu = cpu;
+		top->pt_kept = 1;
+	} else {
+		pt_emit(top, IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2],
+			ret, 0, tp_match);
+	}
 	if (free_hooks)
 		ia_frees_unmap(ia_addr((void *)a[0]), a[1], ret);
 }
@@ -126,6 +150,7 @@ static __always_inline void tp_seen(__u32 type, __u64 iova, __u64 paddr, __u64 s
 		pt_emit(top, type, NULL, iova, paddr, size, unmapped, 0, false);
 		return;
 	}
+	ia_pt_flush(top);	/* an earlier removal goes first */
 	ia_tp_flush(top);
 	top->tp_iova = iova;
 	top->tp_paddr = paddr;

@@ -75,7 +75,9 @@ static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 			f.last_ns ? f.last_ns : f.entry_ns);
 	if (!e)
 		return NULL;
-	e->entry_ns = f.entry_ns;
+	/* a request that read no clock at its entry (lazy_time()): the
+	 * first time it read, or its record's */
+	e->entry_ns = f.entry_ns ? f.entry_ns : e->hdr.ts_ns;
 	e->dma = f.entry_dma;
 	return e;
 }

@@ -5,7 +5,9 @@
  * must come out, written out field by field as the tracepoint programs
  * sent them before the fold (bpf/pgtable.bpf.c at 4f359fd: pt_emit() with
  * domain NULL, the tracepoint's arguments, result 0 or the bytes
- * unmapped, prot 0), and the write's own record without the flag.
+ * unmapped, prot 0), and the write's own record without the flag; a
+ * bundle's two records as pt_emit() and ia_iova_emit() (release.bpf.h)
+ * sent them.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -21,10 +23,17 @@
 
 #define MAXOUT	4
 
+union rec {
+	struct ia_ev_hdr hdr;
+	struct ia_ev_pt pt;
+	struct ia_ev_iova_free rel;
+	struct ia_ev_bundle b;
+};
+
 struct out {
 	int n;
 	int fail_at;		/* fn returns -5 at this call (1-based); 0: never */
-	struct ia_ev_pt rec[MAXOUT];
+	union rec rec[MAXOUT];
 	size_t len[MAXOUT];
 };
 
@@ -53,14 +62,58 @@ static struct ia_ev_pt pt(__u16 type, __u32 flags, __u64 dom, __u64 iova, __u64 
 	return e;
 }
 
+static union rec P(struct ia_ev_pt e)
+{
+	union rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.pt = e;
+	return r;
+}
+
+static struct ia_ev_iova_free rel(__u32 flags, __u64 iova, __u64 size)
+{
+	struct ia_ev_iova_free e = {
+		.hdr = { .type = IA_EV_IOVA_FREE, .size = sizeof(e), .cpu = 1, .ts_ns = 5000,
+			 .req_id = 42, .pid = 77, .flags = flags },
+		.dev = 0xffff888001230000ull, .domain = 0xffff888012340000ull,
+		.iova = iova, .size = size,
+	};
+	return e;
+}
+
+static union rec R(struct ia_ev_iova_free e)
+{
+	union rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.rel = e;
+	return r;
+}
+
+/* a bundle as iova_unmap_done() (bpf/flush.bpf.c) makes it */
+static union rec B(struct ia_ev_pt p, struct ia_ev_iova_free q)
+{
+	union rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.b.hdr = q.hdr;
+	r.b.hdr.type = IA_EV_BUNDLE;
+	r.b.hdr.size = sizeof(r.b);
+	r.b.hdr.flags = 0;
+	r.b.pt = p;
+	r.b.rel = q;
+	return r;
+}
+
 struct row {
 	const char *what;
-	struct ia_ev_pt in;
+	union rec in;
 	size_t len;
 	int fail_at;
 	int ret;		/* expected */
 	int n;
-	struct ia_ev_pt out[2];
+	union rec out[3];
 };
 
 #define DOM	0xffff888012340000ull
@@ -70,37 +123,55 @@ static void test_rows(void **state)
 {
 	const struct row rows[] = {
 		{ "folded map: the tracepoint's record, then the write's",
-		  pt(IA_EV_PT_MAP, F, DOM, 0xfffff000, 0x12345000, 4096, 0, 3), sizeof(struct ia_ev_pt), 0,
-		  0, 2, { pt(IA_EV_TP_MAP, 0, 0, 0xfffff000, 0x12345000, 4096, 0, 0),
-			  pt(IA_EV_PT_MAP, 0, DOM, 0xfffff000, 0x12345000, 4096, 0, 3) } },
+		  P(pt(IA_EV_PT_MAP, F, DOM, 0xfffff000, 0x12345000, 4096, 0, 3)), sizeof(struct ia_ev_pt), 0,
+		  0, 2, { P(pt(IA_EV_TP_MAP, 0, 0, 0xfffff000, 0x12345000, 4096, 0, 0)),
+			  P(pt(IA_EV_PT_MAP, 0, DOM, 0xfffff000, 0x12345000, 4096, 0, 3)) } },
 		{ "folded unmap: no paddr, the bytes unmapped as its result",
-		  pt(IA_EV_PT_UNMAP, F, DOM, 0xffffe000, 0, 8192, 8192, 0), sizeof(struct ia_ev_pt), 0,
-		  0, 2, { pt(IA_EV_TP_UNMAP, 0, 0, 0xffffe000, 0, 8192, 8192, 0),
-			  pt(IA_EV_PT_UNMAP, 0, DOM, 0xffffe000, 0, 8192, 8192, 0) } },
+		  P(pt(IA_EV_PT_UNMAP, F, DOM, 0xffffe000, 0, 8192, 8192, 0)), sizeof(struct ia_ev_pt), 0,
+		  0, 2, { P(pt(IA_EV_TP_UNMAP, 0, 0, 0xffffe000, 0, 8192, 8192, 0)),
+			  P(pt(IA_EV_PT_UNMAP, 0, DOM, 0xffffe000, 0, 8192, 8192, 0)) } },
 		{ "unattributed folded map keeps its other flag on both",
-		  pt(IA_EV_PT_MAP, F | IA_PT_UNATTRIBUTED, DOM, 0x1000, 0x2000, 4096, 0, 1),
+		  P(pt(IA_EV_PT_MAP, F | IA_PT_UNATTRIBUTED, DOM, 0x1000, 0x2000, 4096, 0, 1)),
 		  sizeof(struct ia_ev_pt), 0,
-		  0, 2, { pt(IA_EV_TP_MAP, IA_PT_UNATTRIBUTED, 0, 0x1000, 0x2000, 4096, 0, 0),
-			  pt(IA_EV_PT_MAP, IA_PT_UNATTRIBUTED, DOM, 0x1000, 0x2000, 4096, 0, 1) } },
+		  0, 2, { P(pt(IA_EV_TP_MAP, IA_PT_UNATTRIBUTED, 0, 0x1000, 0x2000, 4096, 0, 0)),
+			  P(pt(IA_EV_PT_MAP, IA_PT_UNATTRIBUTED, DOM, 0x1000, 0x2000, 4096, 0, 1)) } },
 		{ "a write not folded passes as it is",
-		  pt(IA_EV_PT_MAP, 0, DOM, 0x1000, 0x2000, 4096, (__u64)-22, 3), sizeof(struct ia_ev_pt), 0,
-		  0, 1, { pt(IA_EV_PT_MAP, 0, DOM, 0x1000, 0x2000, 4096, (__u64)-22, 3) } },
+		  P(pt(IA_EV_PT_MAP, 0, DOM, 0x1000, 0x2000, 4096, (__u64)-22, 3)), sizeof(struct ia_ev_pt), 0,
+		  0, 1, { P(pt(IA_EV_PT_MAP, 0, DOM, 0x1000, 0x2000, 4096, (__u64)-22, 3)) } },
 		{ "a tracepoint's own record passes as it is",
-		  pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0), sizeof(struct ia_ev_pt), 0,
-		  0, 1, { pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0) } },
+		  P(pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0)), sizeof(struct ia_ev_pt), 0,
+		  0, 1, { P(pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0)) } },
 		{ "the flag on another type is not a fold",
-		  pt(IA_EV_TP_MAP, F, 0, 0x1000, 0x2000, 4096, 0, 0), sizeof(struct ia_ev_pt), 0,
-		  0, 1, { pt(IA_EV_TP_MAP, F, 0, 0x1000, 0x2000, 4096, 0, 0) } },
+		  P(pt(IA_EV_TP_MAP, F, 0, 0x1000, 0x2000, 4096, 0, 0)), sizeof(struct ia_ev_pt), 0,
+		  0, 1, { P(pt(IA_EV_TP_MAP, F, 0, 0x1000, 0x2000, 4096, 0, 0)) } },
 		{ "a short sample passes untouched (the consumer rejects it)",
-		  pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3), 40, 0,
-		  0, 1, { pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3) } },
+		  P(pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3)), 40, 0,
+		  0, 1, { P(pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3)) } },
 		{ "an error on the tracepoint's record stops there",
-		  pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3), sizeof(struct ia_ev_pt), 1,
-		  -5, 1, { pt(IA_EV_TP_MAP, 0, 0, 0x1000, 0x2000, 4096, 0, 0) } },
+		  P(pt(IA_EV_PT_MAP, F, DOM, 0x1000, 0x2000, 4096, 0, 3)), sizeof(struct ia_ev_pt), 1,
+		  -5, 1, { P(pt(IA_EV_TP_MAP, 0, 0, 0x1000, 0x2000, 4096, 0, 0)) } },
 		{ "an error on the write's record is returned",
-		  pt(IA_EV_PT_UNMAP, F, DOM, 0x1000, 0, 4096, 4096, 0), sizeof(struct ia_ev_pt), 2,
-		  -5, 2, { pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0),
-			   pt(IA_EV_PT_UNMAP, 0, DOM, 0x1000, 0, 4096, 4096, 0) } },
+		  P(pt(IA_EV_PT_UNMAP, F, DOM, 0x1000, 0, 4096, 4096, 0)), sizeof(struct ia_ev_pt), 2,
+		  -5, 2, { P(pt(IA_EV_TP_UNMAP, 0, 0, 0x1000, 0, 4096, 4096, 0)),
+			   P(pt(IA_EV_PT_UNMAP, 0, DOM, 0x1000, 0, 4096, 4096, 0)) } },
+		{ "bundle: the removal (its tracepoint unfolded) and the release",
+		  B(pt(IA_EV_PT_UNMAP, F, DOM, 0xffffe000, 0, 8192, 8192, 0), rel(IA_IOVA_QUEUED, 0xffffe200, 7680)),
+		  sizeof(struct ia_ev_bundle), 0,
+		  0, 3, { P(pt(IA_EV_TP_UNMAP, 0, 0, 0xffffe000, 0, 8192, 8192, 0)),
+			  P(pt(IA_EV_PT_UNMAP, 0, DOM, 0xffffe000, 0, 8192, 8192, 0)),
+			  R(rel(IA_IOVA_QUEUED, 0xffffe200, 7680)) } },
+		{ "bundle without a folded tracepoint: two records",
+		  B(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), rel(0, 0x3000, 4096)),
+		  sizeof(struct ia_ev_bundle), 0,
+		  0, 2, { P(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0)), R(rel(0, 0x3000, 4096)) } },
+		{ "a bundle whose inner records are not its layout's passes as it is",
+		  B(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 3), rel(0, 0x3000, 4096)),
+		  sizeof(struct ia_ev_bundle), 0,
+		  0, 1, { B(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 3), rel(0, 0x3000, 4096)) } },
+		{ "an error on a bundle's removal stops before its release",
+		  B(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), rel(0, 0x3000, 4096)),
+		  sizeof(struct ia_ev_bundle), 1,
+		  -5, 1, { P(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0)) } },
 	};
 	int bad = 0;
 
@@ -112,7 +183,8 @@ static void test_rows(void **state)
 		bool ok = ret == r->ret && o.n == r->n;
 
 		for (int k = 0; ok && k < r->n; k++) {
-			size_t want = k == 0 && r->len < sizeof(struct ia_ev_pt) ? r->len : sizeof(struct ia_ev_pt);
+			size_t want = r->n == 1 && r->len != sizeof(struct ia_ev_bundle) ? r->len :
+				      r->out[k].hdr.size;
 
 			ok = o.len[k] == want && !memcmp(&o.rec[k], &r->out[k], want);
 		}
@@ -121,9 +193,9 @@ static void test_rows(void **state)
 		for (int k = 0; !ok && k < o.n; k++)
 			printf("#   out %d: type %u flags 0x%x domain 0x%llx iova 0x%llx paddr 0x%llx "
 			       "size %llu result %lld prot %u\n", k, o.rec[k].hdr.type, o.rec[k].hdr.flags,
-			       (unsigned long long)o.rec[k].domain, (unsigned long long)o.rec[k].iova,
-			       (unsigned long long)o.rec[k].paddr, (unsigned long long)o.rec[k].size,
-			       (long long)o.rec[k].result, o.rec[k].prot);
+			       (unsigned long long)o.rec[k].pt.domain, (unsigned long long)o.rec[k].pt.iova,
+			       (unsigned long long)o.rec[k].pt.paddr, (unsigned long long)o.rec[k].pt.size,
+			       (long long)o.rec[k].pt.result, o.rec[k].pt.prot);
 		bad += !ok;
 	}
 	assert_int_equal(bad, 0);

@@ -118,6 +118,9 @@ struct ia_ev_hdr {
 	 * docs/benchmarks.md): those times are the earliest the event could
 	 * have been. A request's own record (made at its exit) takes the
 	 * latest time read inside it: its IOVA release's, else its entry's.
+	 * An unmap or free reads no clock at entry: its removal waits for
+	 * its release (struct ia_ev_bundle) and takes its time, as its
+	 * entry_ns does.
 	 * Order is the record's place in the trace (one ring buffer, in
 	 * reservation order), never its time. */
 	__u64 ts_ns;
@@ -256,6 +259,22 @@ struct ia_ev_iova_free {
 	__u64 domain;
 	__u64 iova;
 	__u64 size;
+};
+
+/*
+ * Ring buffer only (like IA_EV_KSTACK, outside 1 .. IA_EV_TYPE_MAX - 1):
+ * an unmap's page-table removal and its IOVA release in one reservation,
+ * sent at the release (the removal kept in its request's frame until
+ * then), each a whole record with its own header; userspace passes them
+ * on one after the other (user/live/ringfold.c). The removal takes the
+ * release's time: an unmap reads the clock once, at its release.
+ */
+#define IA_EV_BUNDLE		0x41
+
+struct ia_ev_bundle {
+	struct ia_ev_hdr hdr;
+	struct ia_ev_pt pt;		/* IA_EV_PT_UNMAP */
+	struct ia_ev_iova_free rel;	/* IA_EV_IOVA_FREE */
 };
 
 struct ia_ev_fq_flush {

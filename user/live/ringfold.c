@@ -11,7 +11,7 @@
 #include <string.h>
 #include "live/ringfold.h"
 
-int ia_ringfold(const struct ia_ev_hdr *rec, size_t len, ia_ringfold_fn fn, void *ctx)
+static int unfold_pt(const struct ia_ev_hdr *rec, size_t len, ia_ringfold_fn fn, void *ctx)
 {
 	struct ia_ev_pt pt, tp;
 	int ret;
@@ -36,4 +36,29 @@ int ia_ringfold(const struct ia_ev_hdr *rec, size_t len, ia_ringfold_fn fn, void
 	if (ret < 0)
 		return ret;
 	return fn(ctx, &pt.hdr, sizeof(pt));
+}
+
+/*
+ * A bundle (struct ia_ev_bundle: an unmap's removal and its IOVA release)
+ * passes its two records, the removal unfolded in turn; one whose inner
+ * headers do not say what its layout holds passes as it is, for fn to
+ * reject (a ring record of a type no trace has).
+ */
+int ia_ringfold(const struct ia_ev_hdr *rec, size_t len, ia_ringfold_fn fn, void *ctx)
+{
+	struct ia_ev_bundle b;
+	int ret;
+
+	if (len < sizeof(*rec) || rec->type != IA_EV_BUNDLE)
+		return unfold_pt(rec, len, fn, ctx);
+	if (len < sizeof(b) || rec->size != sizeof(b))
+		return fn(ctx, rec, len);
+	memcpy(&b, rec, sizeof(b));
+	if (b.pt.hdr.type != IA_EV_PT_UNMAP || b.pt.hdr.size != sizeof(b.pt) ||
+	    b.rel.hdr.type != IA_EV_IOVA_FREE || b.rel.hdr.size != sizeof(b.rel))
+		return fn(ctx, rec, len);
+	ret = unfold_pt(&b.pt.hdr, sizeof(b.pt), fn, ctx);
+	if (ret < 0)
+		return ret;
+	return fn(ctx, &b.rel.hdr, sizeof(b.rel));
 }
