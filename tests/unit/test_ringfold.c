@@ -50,43 +50,43 @@ static int collect(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 	return o->fail_at && o->n == o->fail_at ? -5 : 0;
 }
 
+/* the header every record of the rows has: one CPU, task, time, request */
+static struct ia_ev_hdr hdr(__u16 type, __u16 size, __u32 flags)
+{
+	struct ia_ev_hdr h = { .type = type, .size = size, .cpu = 1, .ts_ns = 5000,
+			       .req_id = 42, .pid = 77, .flags = flags };
+	return h;
+}
+
 static struct ia_ev_pt pt(__u16 type, __u32 flags, __u64 dom, __u64 iova, __u64 paddr,
 			  __u64 size, __u64 result, __u32 prot)
 {
-	struct ia_ev_pt e = {
-		.hdr = { .type = type, .size = sizeof(e), .cpu = 1, .ts_ns = 5000,
-			 .req_id = 42, .pid = 77, .flags = flags },
-		.domain = dom, .iova = iova, .paddr = paddr, .size = size,
-		.result = result, .prot = prot,
-	};
+	struct ia_ev_pt e = { .hdr = hdr(type, sizeof(e), flags), .domain = dom, .iova = iova,
+			      .paddr = paddr, .size = size, .result = result, .prot = prot };
 	return e;
-}
-
-static union rec P(struct ia_ev_pt e)
-{
-	union rec r;
-
-	memset(&r, 0, sizeof(r));
-	r.pt = e;
-	return r;
 }
 
 static struct ia_ev_iova_free rel(__u32 flags, __u64 iova, __u64 size)
 {
-	struct ia_ev_iova_free e = {
-		.hdr = { .type = IA_EV_IOVA_FREE, .size = sizeof(e), .cpu = 1, .ts_ns = 5000,
-			 .req_id = 42, .pid = 77, .flags = flags },
-		.dev = 0xffff888001230000ull, .domain = 0xffff888012340000ull,
-		.iova = iova, .size = size,
-	};
+	struct ia_ev_iova_free e = { .hdr = hdr(IA_EV_IOVA_FREE, sizeof(e), flags),
+				     .dev = 0xffff888001230000ull,
+				     .domain = 0xffff888012340000ull, .iova = iova, .size = size };
 	return e;
+}
+
+/* a row's record: P a write's, R a release's, zero past it */
+static union rec P(struct ia_ev_pt e)
+{
+	union rec r = { 0 };
+
+	r.pt = e;
+	return r;
 }
 
 static union rec R(struct ia_ev_iova_free e)
 {
-	union rec r;
+	union rec r = { 0 };
 
-	memset(&r, 0, sizeof(r));
 	r.rel = e;
 	return r;
 }
@@ -94,9 +94,8 @@ static union rec R(struct ia_ev_iova_free e)
 /* a bundle as iova_unmap_done() (bpf/flush.bpf.c) makes it */
 static union rec B(struct ia_ev_pt p, struct ia_ev_iova_free q)
 {
-	union rec r;
+	union rec r = { 0 };
 
-	memset(&r, 0, sizeof(r));
 	r.b.hdr = q.hdr;
 	r.b.hdr.type = IA_EV_BUNDLE;
 	r.b.hdr.size = sizeof(r.b);
