@@ -24,23 +24,20 @@ static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret, bool type
 	struct ia_frame *top = ia_top(ia_inflight_get(false));
 	struct ia_ev_bundle *b;
 
-	if (top && top->dev == a[0] && top->pt_kept && top->req_id != IA_REQ_FILTERED) {
-		/* the removal kept for this release, in one reservation */
+	if (top && top->dev == a[0] && top->pt_kept) {
+		/* the removal kept for this release (only a request not
+		 * filtered out keeps one: pgtable.bpf.c), in one reservation */
 		top->pt_kept = 0;
 		b = ia_reserve(IA_EV_BUNDLE, sizeof(*b));
 		if (!b)
 			return;
-		b->hdr.req_id = top->req_id;
 		ia_pt_fill(&b->pt, top, b->hdr.ts_ns);
 		b->rel.hdr = b->hdr;
 		b->rel.hdr.type = IA_EV_IOVA_FREE;
 		b->rel.hdr.size = sizeof(b->rel);
-		if (top->fq_cookie)
-			b->rel.hdr.flags |= IA_IOVA_QUEUED;
-		b->rel.dev = a[0];
-		b->rel.domain = top->domain;
-		b->rel.iova = a[1];
-		b->rel.size = a[2];
+		ia_iova_fill(&b->rel, top->req_id, (struct device *)a[0], top->domain,
+			     top->fq_cookie != 0, a[1], a[2]);
+		b->hdr.req_id = top->req_id;
 		top->last_ns = b->hdr.ts_ns;
 		ia_submit(b);
 	} else if (top && top->dev == a[0])

@@ -20,6 +20,25 @@
  * IA_EV_TP_MAP or IA_EV_TP_UNMAP, tp_match its values are the write's;
  * otherwise it goes first, as its own.
  */
+/*
+ * The tracepoint record frame top keeps, for a write of type (IA_EV_PT_MAP
+ * or IA_EV_PT_UNMAP) about to be recorded: folded into it
+ * (IA_PT_TP_FOLDED returned) when it is this write's own (tp_match: the
+ * same values; the same CPU), else sent first as its own (0 returned).
+ */
+static __always_inline __u32 tp_fold(struct ia_frame *top, __u32 type, bool tp_match)
+{
+	if (!top->tp_type)
+		return 0;
+	if (tp_match && top->tp_type == type + (IA_EV_TP_MAP - IA_EV_PT_MAP) &&
+	    top->tp_cpu == bpf_get_smp_processor_id()) {
+		top->tp_type = 0;
+		return IA_PT_TP_FOLDED;
+	}
+	ia_tp_flush(top);
+	return 0;
+}
+
 static __always_inline void pt_emit(struct ia_frame *top, __u32 type,
 				    struct iommu_domain *domain, __u64 iova,
 				    __u64 paddr, __u64 size, __u64 result, __u32 prot,
@@ -31,16 +50,9 @@ static __always_inline void pt_emit(struct ia_frame *top, __u32 type,
 
 	if (id == IA_REQ_FILTERED)
 		return;
-	if (top)
+	if (top) {
 		ia_pt_flush(top);	/* an earlier removal goes first */
-	if (top && top->tp_type) {
-		if (tp_match && top->tp_type == type + (IA_EV_TP_MAP - IA_EV_PT_MAP) &&
-		    top->tp_cpu == bpf_get_smp_processor_id()) {
-			top->tp_type = 0;
-			folded = IA_PT_TP_FOLDED;
-		} else {
-			ia_tp_flush(top);
-		}
+		folded = tp_fold(top, type, tp_match);
 	}
 	e = ia_reserve_at(type, sizeof(*e), top ? top->entry_ns : 0);
 	if (!e)
@@ -87,21 +99,13 @@ static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret, bool typed)
 	if (top && top->req_id && top->req_id != IA_REQ_FILTERED && !top->entry_ns) {
 		/* an unmap's (lazy_time(), inflight.bpf.h): kept for its IOVA
 		 * release, which sends it with its own record and time */
-		__u32 cpu = bpf_get_smp_processor_id();
-
 		ia_pt_flush(top);
-		top->pt_flags = 0;
-		if (top->tp_type == IA_EV_TP_UNMAP && tp_match && top->tp_cpu == cpu) {
-			top->tp_type = 0;
-			top->pt_flags = IA_PT_TP_FOLDED;
-		} else {
-			ia_tp_flush(top);
-		}
+		top->pt_flags = tp_fold(top, IA_EV_PT_UNMAP, tp_match);
 		top->pt_domain = a[0];
 		top->pt_iova = a[1];
 		top->pt_size = a[2];
 		top->pt_result = ret;
-		top->pt_cpu = cpu;
+		top->pt_cpu = bpf_get_smp_processor_id();
 		top->pt_kept = 1;
 	} else {
 		pt_emit(top, IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2],

@@ -11,9 +11,23 @@
 
 #include "audit.bpf.h"
 
-/* The record: dom, the device's default domain; queued, whether the flush
- * queue takes the range; ts, its time (0: now). Returns its time, 0 when
- * none was made. */
+/* Fill release record e, its header made: dom, the device's default
+ * domain; queued, whether the flush queue takes the range. */
+static __always_inline void ia_iova_fill(struct ia_ev_iova_free *e, __u64 req_id,
+					 struct device *dev, __u64 dom, bool queued,
+					 __u64 iova, __u64 size)
+{
+	e->hdr.req_id = req_id;
+	if (queued)
+		e->hdr.flags |= IA_IOVA_QUEUED;
+	e->dev = (__u64)dev;
+	e->domain = dom;
+	e->iova = iova;
+	e->size = size;
+}
+
+/* The record (ia_iova_fill()); ts, its time (0: now). Returns its time, 0
+ * when none was made. */
 static __always_inline __u64 ia_iova_emit(__u64 req_id, struct device *dev, __u64 dom,
 					 bool queued, __u64 iova, __u64 size, __u64 ts)
 {
@@ -24,13 +38,7 @@ static __always_inline __u64 ia_iova_emit(__u64 req_id, struct device *dev, __u6
 	e = ia_reserve_at(IA_EV_IOVA_FREE, sizeof(*e), ts);
 	if (!e)
 		return 0;
-	e->hdr.req_id = req_id;
-	if (queued)
-		e->hdr.flags |= IA_IOVA_QUEUED;
-	e->dev = (__u64)dev;
-	e->domain = dom;
-	e->iova = iova;
-	e->size = size;
+	ia_iova_fill(e, req_id, dev, dom, queued, iova, size);
 	ts = e->hdr.ts_ns;
 	ia_submit(e);
 	return ts;

@@ -266,14 +266,13 @@ static __always_inline int ia_site_fentry_idx(void *ctx, struct ia_site_fast *c)
 }
 
 /*
- * Where the traced function's return address lies, from a fentry or fexit
- * program; 0 if unknown.
+ * The address of slot idx (ia_site_fentry_idx()) above a fentry or fexit
+ * program's context; 0 if unknown (idx < 0).
  */
-static __always_inline __u64 ia_site_fentry_slot(void *ctx)
+static __always_inline __u64 ia_site_fentry_slot(void *ctx, int idx)
 {
 	__u64 at = 0;
 	void *p = ctx;
-	int idx = ia_site_fentry_idx(ctx, NULL);
 
 	if (idx < 0)
 		return 0;
@@ -469,7 +468,6 @@ static __always_inline int ia_site_fast(struct ia_site_fast *c, void *base, __u3
 		__u32 j = at;
 		__s32 hop;
 
-
 		if (at >= IA_SITE_WIN)
 			goto out;
 		/* the mask after a barrier: the compiler drops it where it
@@ -525,23 +523,33 @@ static __always_inline __s32 ia_site_stack(void *ctx, __u64 slot)
 	return *id;
 }
 
+/* The fast walk (ia_site_fast()) counted as the hit it is, and checked
+ * against the unwinder under IA_SITE_VERIFY: 0 with *id, or -1. */
+static __always_inline int site_fast_hit(void *ctx, struct ia_site_fast *c, void *base,
+					 __u32 at, __s32 *id)
+{
+	struct ia_site_key k;
+
+	if (ia_site_fast(c, base, at, &k, id))
+		return -1;
+	site_count(IA_SITE_HIT);
+	if (site_verify)
+		ia_site_check(ctx, &k);
+	return 0;
+}
+
 /* ia_site_stack() from a fentry or fexit program, or a kprobe (regs) at
  * the function's entry: the fast walk when it can. */
 static __always_inline __s32 ia_site_stack_fentry(void *ctx)
 {
 	__u32 zero = 0;
 	struct ia_site_fast *c = bpf_map_lookup_elem(&site_fast, &zero);
-	struct ia_site_key k;
 	int idx = ia_site_fentry_idx(ctx, c);
 	__s32 id;
 
-	if (idx >= 0 && !ia_site_fast(c, ctx, idx, &k, &id)) {
-		site_count(IA_SITE_HIT);
-		if (site_verify)
-			ia_site_check(ctx, &k);
+	if (idx >= 0 && !site_fast_hit(ctx, c, ctx, idx, &id))
 		return id;
-	}
-	return ia_site_stack(ctx, ia_site_fentry_slot(ctx));
+	return ia_site_stack(ctx, ia_site_fentry_slot(ctx, idx));
 }
 
 static __always_inline __s32 ia_site_stack_kprobe(struct pt_regs *regs)
@@ -551,15 +559,10 @@ static __always_inline __s32 ia_site_stack_kprobe(struct pt_regs *regs)
 	 * pointer to the field, which the verifier refuses */
 	__u64 sp = ia_site_kprobe_slot(regs);
 	struct ia_site_fast *c = bpf_map_lookup_elem(&site_fast, &zero);
-	struct ia_site_key k;
 	__s32 id;
 
-	if (!ia_site_fast(c, (void *)sp, 0, &k, &id)) {
-		site_count(IA_SITE_HIT);
-		if (site_verify)
-			ia_site_check(regs, &k);
+	if (!site_fast_hit(regs, c, (void *)sp, 0, &id))
 		return id;
-	}
 	return ia_site_stack(regs, sp);
 }
 
