@@ -52,23 +52,45 @@ struct ia_frame {
 	__u64 tp_unmapped;
 	__u32 tp_type;
 	__u32 tp_cpu;
-	/* an unmap's page-table removal (IA_EV_PT_UNMAP), kept for its IOVA
-	 * release to send with its own record (struct ia_ev_bundle): pt_kept
-	 * 1, pt_flags its header's flags, pt_cpu its CPU */
+	/* a page-table write kept to go out with a later record: an
+	 * unmap's removal (IA_EV_PT_UNMAP) with its IOVA release (struct
+	 * ia_ev_bundle), a map's write (IA_EV_PT_MAP) with its request's
+	 * records (struct ia_ev_req_bundle). pt_kept 1, pt_type its type,
+	 * pt_flags its header's flags, pt_cpu its CPU */
 	__u64 pt_domain;
 	__u64 pt_iova;
+	__u64 pt_paddr;
 	__u64 pt_size;
 	__u64 pt_result;
+	__u32 pt_prot;
+	__u32 pt_type;
 	__u32 pt_flags;
 	__u32 pt_cpu;
 	__u32 pt_kept;
 	__u32 pt_pad;
 };
 
+/*
+ * The records a nested __iommu_dma_map made (its page-table write, its own
+ * record), kept for its parent map's exit to send with the map's record
+ * in one reservation (struct ia_ev_req_bundle). One per task: a second
+ * keep, or another request's exit first (an interrupt's), sends them on
+ * their own before it (ia_kept_flush(), requests.bpf.c). owner: the
+ * parent's request id; valid 0: none kept.
+ */
+struct ia_kept {
+	__u64 owner;
+	__u32 valid;
+	__u32 pad;
+	struct ia_ev_pt pt;
+	struct ia_ev_req inner;
+};
+
 struct ia_inflight {
 	__u32 depth;
 	__u32 pad;
 	struct ia_frame f[IA_INFLIGHT_DEPTH];
+	struct ia_kept kept;
 };
 
 /* What we last told userspace about a device, to send context only on change. */
@@ -174,6 +196,10 @@ struct ia_site_fast {
 							 * its slot (hop: the
 							 * u64 slot index) */
 	struct ia_site_id_ent site[IA_SITE_SCACHE];
+	/* per slot[] entry: the window slots its function's walks needed
+	 * at most, so far (0: unknown, read all IA_SITE_WIN). A hint only:
+	 * a walk that leaves a shorter window falls back and resets it */
+	__u8 ext[IA_SITE_SLOTC];
 };
 /* return address -> bytes to the slot of the next one (<= 0: unusable) */
 #define IA_SITE_HOPS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
@@ -415,10 +441,10 @@ static __always_inline void ia_tp_flush(struct ia_frame *f)
 	ia_submit(e);
 }
 
-/* Fill record e as the page-table removal kept in frame f, of time ts. */
+/* Fill record e as the page-table write kept in frame f, of time ts. */
 static __always_inline void ia_pt_fill(struct ia_ev_pt *e, const struct ia_frame *f, __u64 ts)
 {
-	e->hdr.type = IA_EV_PT_UNMAP;
+	e->hdr.type = f->pt_type;
 	e->hdr.size = sizeof(*e);
 	e->hdr.cpu = f->pt_cpu;
 	e->hdr.ts_ns = ts;
@@ -427,17 +453,18 @@ static __always_inline void ia_pt_fill(struct ia_ev_pt *e, const struct ia_frame
 	e->hdr.flags = f->pt_flags;
 	e->domain = f->pt_domain;
 	e->iova = f->pt_iova;
-	e->paddr = 0;
+	e->paddr = f->pt_paddr;
 	e->size = f->pt_size;
 	e->result = f->pt_result;
-	e->prot = 0;
+	e->prot = f->pt_prot;
 	e->pad = 0;
 }
 
 /*
- * The removal kept in frame f, sent now as its own record: something else
- * of its request comes before its IOVA release (another write, a
- * tracepoint, the request's exit). Its time: the frame's, else now.
+ * The write kept in frame f, sent now as its own record: something else
+ * of its request comes before the record it waits for (another write, a
+ * tracepoint, the request's exit, a classification). Its time: the
+ * frame's (a map's: its root's entry, as pt_emit() gives it), else now.
  */
 static __always_inline void ia_pt_flush(struct ia_frame *f)
 {
@@ -446,7 +473,7 @@ static __always_inline void ia_pt_flush(struct ia_frame *f)
 	if (!f->pt_kept)
 		return;
 	f->pt_kept = 0;
-	e = ia_reserve_at(IA_EV_PT_UNMAP, sizeof(*e), f->entry_ns);
+	e = ia_reserve_at(f->pt_type, sizeof(*e), f->entry_ns);
 	if (!e)
 		return;
 	ia_pt_fill(e, f, e->hdr.ts_ns);

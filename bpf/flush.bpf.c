@@ -24,7 +24,7 @@ static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret, bool type
 	struct ia_frame *top = ia_top(ia_inflight_get(false));
 	struct ia_ev_bundle *b;
 
-	if (top && top->dev == a[0] && top->pt_kept) {
+	if (top && top->dev == a[0] && top->pt_kept && top->pt_type == IA_EV_PT_UNMAP) {
 		/* the removal kept for this release (only a request not
 		 * filtered out keeps one: pgtable.bpf.c), in one reservation */
 		top->pt_kept = 0;

@@ -71,15 +71,60 @@ static __always_inline void pt_emit(struct ia_frame *top, __u32 type,
 	ia_submit(e);
 }
 
+/*
+ * Keep the write in frame top instead of recording it now, for a later
+ * record to send it with its own (top->pt_*, audit.bpf.h); a removal or
+ * write kept before goes first, and so does a tracepoint's record this
+ * write does not fold.
+ */
+static __always_inline void pt_keep(struct ia_frame *top, __u32 type, __u64 domain,
+				    __u64 iova, __u64 paddr, __u64 size, __u64 result,
+				    __u32 prot, bool tp_match)
+{
+	ia_pt_flush(top);
+	top->pt_flags = tp_fold(top, type, tp_match);
+	top->pt_type = type;
+	top->pt_domain = domain;
+	top->pt_iova = iova;
+	top->pt_paddr = paddr;
+	top->pt_size = size;
+	top->pt_result = result;
+	top->pt_prot = prot;
+	top->pt_cpu = bpf_get_smp_processor_id();
+	top->pt_kept = 1;
+}
+
+/*
+ * A successful write of a __iommu_dma_map nested in a single map (map_page,
+ * map_phys): kept in its frame, the first of the three records its root
+ * sends in one reservation (struct ia_ev_req_bundle, requests.bpf.c).
+ */
+static __always_inline bool pt_map_keeps(struct ia_inflight *st, struct ia_frame *top,
+					 int ret)
+{
+	__u32 d = st ? st->depth : 0;
+
+	/* --free-hooks: a free on another CPU may report the page before the
+	 * write went out */
+	return !free_hooks && top && !ret && d >= 2 && top->kind == IA_REQ_IOMMU_MAP &&
+	       top->req_id &&
+	       top->req_id != IA_REQ_FILTERED &&
+	       st->f[ia_slot(d - 2)].kind == IA_REQ_MAP_PAGE;
+}
+
 /* __iommu_map(domain, iova, paddr, size, prot, gfp) -> int */
 static __always_inline void pt_map_done(const __u64 *a, __u64 ret, bool typed)
 {
-	struct ia_frame *top = ia_top(ia_inflight_get(false));
+	struct ia_inflight *st = ia_inflight_get(false);
+	struct ia_frame *top = ia_top(st);
+	bool tp_match = top && !(int)ret && top->tp_iova == a[1] && top->tp_paddr == a[2] &&
+			top->tp_size == a[3];
 
-	pt_emit(top, IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
-		(__s64)(int)ret, (__u32)a[4],
-		top && !(int)ret && top->tp_iova == a[1] && top->tp_paddr == a[2] &&
-		top->tp_size == a[3]);
+	if (pt_map_keeps(st, top, (int)ret))
+		pt_keep(top, IA_EV_PT_MAP, a[0], a[1], a[2], a[3], 0, (__u32)a[4], tp_match);
+	else
+		pt_emit(top, IA_EV_PT_MAP, (struct iommu_domain *)a[0], a[1], a[2], a[3],
+			(__s64)(int)ret, (__u32)a[4], tp_match);
 	if (!(int)ret && free_hooks)
 		ia_frees_map(ia_addr((void *)a[0]), a[1], a[2], a[3]);
 	/* a scatterlist maps without a per-segment request: name the pages
@@ -99,14 +144,7 @@ static __always_inline void pt_unmap_done(const __u64 *a, __u64 ret, bool typed)
 	if (top && top->req_id && top->req_id != IA_REQ_FILTERED && !top->entry_ns) {
 		/* an unmap's (lazy_time(), inflight.bpf.h): kept for its IOVA
 		 * release, which sends it with its own record and time */
-		ia_pt_flush(top);
-		top->pt_flags = tp_fold(top, IA_EV_PT_UNMAP, tp_match);
-		top->pt_domain = a[0];
-		top->pt_iova = a[1];
-		top->pt_size = a[2];
-		top->pt_result = ret;
-		top->pt_cpu = bpf_get_smp_processor_id();
-		top->pt_kept = 1;
+		pt_keep(top, IA_EV_PT_UNMAP, a[0], a[1], 0, a[2], ret, 0, tp_match);
 	} else {
 		pt_emit(top, IA_EV_PT_UNMAP, (struct iommu_domain *)a[0], a[1], 0, a[2],
 			ret, 0, tp_match);

@@ -34,8 +34,20 @@ struct {
 	__type(value, struct ia_ev_sg);
 } sg_scratch SEC(".maps");
 
-/* Reserve a request record of time ts (0: now): the common fields set,
- * all the others zero. */
+/* The common fields of request record e, its header made: all the others
+ * zero. */
+static __always_inline void req_init(struct ia_ev_req *e, __u64 id, struct device *dev,
+				     __u32 kind, __u64 parent, __s32 stack_id)
+{
+	__builtin_memset((void *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
+	e->hdr.req_id = id;
+	e->dev = (__u64)dev;
+	e->parent_id = parent;
+	e->stack_id = stack_id;
+	e->kind = kind;
+}
+
+/* Reserve a request record of time ts (0: now), req_init()'s fields set. */
 static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *dev,
 						     __u32 kind, __u64 parent,
 						     __s32 stack_id, __u64 ts)
@@ -44,13 +56,76 @@ static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *de
 
 	if (!e)
 		return NULL;
-	__builtin_memset((void *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
-	e->hdr.req_id = id;
-	e->dev = (__u64)dev;
-	e->parent_id = parent;
-	e->stack_id = stack_id;
-	e->kind = kind;
+	req_init(e, id, dev, kind, parent, stack_id);
 	return e;
+}
+
+/* The time and entry fields of the record of request f, popped. */
+static __always_inline __u64 req_time(const struct ia_frame *f)
+{
+	return f->last_ns ? f->last_ns : f->entry_ns;
+}
+
+static __always_inline void req_entry(struct ia_ev_req *e, const struct ia_frame *f)
+{
+	/* a request that read no clock at its entry (lazy_time()): the
+	 * first time it read, or its record's */
+	e->entry_ns = f->entry_ns ? f->entry_ns : e->hdr.ts_ns;
+	e->dma = f->entry_dma;
+}
+
+/*
+ * The records a nested __iommu_dma_map kept (struct ia_kept) sent on their
+ * own, now: a record of another request is about to go out first (an
+ * interrupt's, or a map's whose frame was lost), or another keep. Their
+ * order, write then request, is the one they were made in.
+ */
+static __always_inline void ia_kept_flush(struct ia_inflight *st)
+{
+	struct ia_ev_pt *p;
+	struct ia_ev_req *r;
+
+	if (!st || !st->kept.valid)
+		return;
+	st->kept.valid = 0;
+	p = ia_reserve_at(IA_EV_PT_MAP, sizeof(*p), st->kept.pt.hdr.ts_ns);
+	if (p) {
+		__builtin_memcpy(p, &st->kept.pt, sizeof(*p));
+		ia_submit(p);
+	}
+	r = ia_reserve_at(IA_EV_REQ, sizeof(*r), st->kept.inner.hdr.ts_ns);
+	if (r) {
+		__builtin_memcpy(r, &st->kept.inner, sizeof(*r));
+		ia_submit(r);
+	}
+}
+
+/*
+ * The record of map f, whose nested __iommu_dma_map kept its write and its
+ * own record: the three in one reservation (struct ia_ev_req_bundle), the
+ * map's first, so that what the caller fills in and submits is the
+ * reservation. A full ring loses the three, counted as three.
+ */
+static __always_inline struct ia_ev_req *req_bundle(struct ia_inflight *st,
+						    const struct ia_frame *f, __u32 kind,
+						    struct device *dev, __u64 parent)
+{
+	struct ia_ev_req_bundle *b;
+
+	st->kept.valid = 0;
+	b = ia_reserve_at(IA_EV_REQ_BUNDLE, sizeof(*b), req_time(f));
+	if (!b) {
+		if (armed) {
+			ia_drop(IA_DROP_RINGBUF);
+			ia_drop(IA_DROP_RINGBUF);
+		}
+		return NULL;
+	}
+	__builtin_memcpy(&b->pt, &st->kept.pt, sizeof(b->pt));
+	__builtin_memcpy(&b->inner, &st->kept.inner, sizeof(b->inner));
+	req_init(&b->req, f->req_id, dev, kind, parent, f->stack_id);
+	req_entry(&b->req, f);
+	return &b->req;
 }
 
 /*
@@ -60,7 +135,9 @@ static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *de
  * read inside the request (its IOVA release's, else its entry's: a nested
  * request's is its root's) instead of reading the clock again at the exit
  * (ts_ns, event/ia_events.h): two clock reads of the five a map+unmap pair
- * made, under TCG about 0.8 us each per pair (docs/benchmarks.md).
+ * made, under TCG about 0.8 us each per pair (docs/benchmarks.md). A map
+ * whose nested request kept its records sends them with its own
+ * (req_bundle()); any other request's exit sends what is kept first.
  */
 static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 							__u32 kind, struct device *dev)
@@ -71,14 +148,15 @@ static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 
 	if (!req_pop(st, kind, dev, &f, &parent))
 		return NULL;
-	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id,
-			f.last_ns ? f.last_ns : f.entry_ns);
+	if (st && st->kept.valid) {
+		if (st->kept.owner == f.req_id)
+			return req_bundle(st, &f, kind, dev, parent);
+		ia_kept_flush(st);
+	}
+	e = req_reserve(f.req_id, dev, kind, parent, f.stack_id, req_time(&f));
 	if (!e)
 		return NULL;
-	/* a request that read no clock at its entry (lazy_time()): the
-	 * first time it read, or its record's */
-	e->entry_ns = f.entry_ns ? f.entry_ns : e->hdr.ts_ns;
-	e->dma = f.entry_dma;
+	req_entry(e, &f);
 	return e;
 }
 
@@ -309,6 +387,47 @@ REQ_HOOK(map_phys, iommu_dma_map_phys, IA_REQ_MAP_PAGE, 5)
 #define IOMMU_MMIO	(1 << 4)	/* include/linux/iommu.h */
 
 /* __iommu_dma_map(dev, phys, size, prot, dma_mask) -> dma */
+static __always_inline void iommu_map_fill(struct ia_ev_req *e, const __u64 *a, __u64 ret)
+{
+	e->phys = a[1];
+	e->size = a[2];
+	e->attrs = (__u32)a[3];	/* IOMMU_READ/WRITE/... of the mapping */
+	e->gfp = a[4];		/* the mask the IOVA was allocated under */
+	set_result(e, ret);
+}
+
+/*
+ * Keep this request's record, and the write it kept (pgtable.bpf.c:
+ * pt_map_keeps()), for its parent map to send with its own (struct
+ * ia_kept). Only when nothing else of the request goes out between them:
+ * a mapping that exposes pages makes classification records, which
+ * follow the write.
+ */
+static __always_inline bool iommu_map_keep(struct ia_inflight *st, struct ia_frame *top,
+					   const __u64 *a, __u64 ret)
+{
+	struct ia_ev_req *k;
+	struct ia_frame f;
+	__u64 parent, g = top->granule, end = a[1] + a[2];
+
+	if (!top->pt_kept || top->pt_type != IA_EV_PT_MAP || ret == DMA_MAPPING_ERROR ||
+	    (classify_pages && !(a[3] & IOMMU_MMIO) && g && ((a[1] | end) & (g - 1))))
+		return false;
+	ia_kept_flush(st);
+	ia_pt_fill(&st->kept.pt, top, top->entry_ns);
+	top->pt_kept = 0;
+	if (!req_pop(st, IA_REQ_IOMMU_MAP, (void *)a[0], &f, &parent))
+		return true;	/* not reached: the write kept had an id */
+	k = &st->kept.inner;
+	ia_hdr_init_at(&k->hdr, IA_EV_REQ, sizeof(*k), req_time(&f));
+	req_init(k, f.req_id, (void *)a[0], IA_REQ_IOMMU_MAP, parent, f.stack_id);
+	req_entry(k, &f);
+	iommu_map_fill(k, a, ret);
+	st->kept.owner = parent;
+	st->kept.valid = 1;
+	return true;
+}
+
 static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 {
 	struct ia_inflight *st = ia_inflight_get(false);
@@ -316,6 +435,11 @@ static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 	__u64 id = top ? top->req_id : 0;
 	struct ia_ev_req *e;
 
+	if (top && iommu_map_keep(st, top, a, ret))
+		return;
+	/* a write kept for a keep that did not happen: before what follows */
+	if (top)
+		ia_pt_flush(top);
 	/* what the mapping exposes, read now, under this request's id (its
 	 * frame is still on top), so it reaches the root with the writes;
 	 * the granule as the root request's entry read it */
@@ -328,11 +452,7 @@ static __always_inline void iommu_map_done(const __u64 *a, __u64 ret)
 
 	if (!e)
 		return;
-	e->phys = a[1];
-	e->size = a[2];
-	e->attrs = (__u32)a[3];	/* IOMMU_READ/WRITE/... of the mapping */
-	e->gfp = a[4];		/* the mask the IOVA was allocated under */
-	set_result(e, ret);
+	iommu_map_fill(e, a, ret);
 	ia_submit(e);
 }
 REQ_HOOK(iommu_map, __iommu_dma_map, IA_REQ_IOMMU_MAP, 5)

@@ -239,13 +239,16 @@ static __always_inline int fast_hop(struct ia_site_fast *c, __u64 ret, __s32 *ho
  * fentry or fexit program's context; -1 if unknown (learned once per
  * traced function, cached per CPU).
  */
-static __always_inline int ia_site_fentry_idx(void *ctx, struct ia_site_fast *c)
+static __always_inline int ia_site_fentry_idx(void *ctx, struct ia_site_fast *c, __u8 **ext)
 {
 	__u64 ip = bpf_get_func_ip(ctx);
-	struct ia_site_hop_ent *e = c ? &c->slot[ent_idx(ip) & (IA_SITE_SLOTC - 1)] : NULL;
+	__u32 ci = ent_idx(ip) & (IA_SITE_SLOTC - 1);
+	struct ia_site_hop_ent *e = c ? &c->slot[ci] : NULL;
 	__u32 *i;
 	__s32 v;
 	int got;
+
+	*ext = c ? &c->ext[ci] : NULL;
 
 	if (e && ent_get(e, ip, &v))
 		return v;
@@ -448,27 +451,36 @@ static __always_inline int fast_site(struct ia_site_fast *c, const struct ia_sit
  * The walk of a site seen before, from what the caches hold and one read
  * of the stack: base, the address the window starts at (a program's
  * context, a kprobe's stack pointer), at, the slot of the traced
- * function's return address in it. 0 with the site's key and stack id,
- * or -1: the walk leaves the window, a hop is not learned or cannot be
- * walked, the site is new, the window is in use (a program nested on
- * this CPU), or the read failed (the stack ends within the window): the
- * single reads of ia_site_stack() then.
+ * function's return address in it, n the window's slots read (1 ..
+ * IA_SITE_WIN). 0 with the site's key and stack id, and in *used the
+ * slots the walk needed; or -1: the walk leaves the window (*used 0), a
+ * hop is not learned or cannot be walked, the site is new, the window is
+ * in use (a program nested on this CPU), or the read failed (the stack
+ * ends within the window): the single reads of ia_site_stack() then.
  */
 static __always_inline int ia_site_fast(struct ia_site_fast *c, void *base, __u32 at,
-					struct ia_site_key *k, __s32 *id)
+					__u32 n, struct ia_site_key *k, __s32 *id,
+					__u32 *used)
 {
 	int ok = -1;
 
+	*used = 0;
 	if (!c || c->busy)
 		return -1;
+	barrier_var(n);
+	if (n == 0 || n > IA_SITE_WIN)
+		n = IA_SITE_WIN;
 	c->busy = 1;
-	if (bpf_probe_read_kernel(c->win, sizeof(c->win), base))
+	/* each slot read is a loop iteration of copy_from_kernel_nofault():
+	 * under TCG, a window twice what the walk needs costs about as much
+	 * as the rest of the walk (docs/benchmarks.md) */
+	if (bpf_probe_read_kernel(c->win, n * sizeof(c->win[0]), base))
 		goto out;
 	for (int i = 0; i < IA_SITE_DEPTH; i++) {
 		__u32 j = at;
 		__s32 hop;
 
-		if (at >= IA_SITE_WIN)
+		if (at >= n)
 			goto out;
 		/* the mask after a barrier: the compiler drops it where it
 		 * proved the test above, and the verifier needs it */
@@ -480,6 +492,7 @@ static __always_inline int ia_site_fast(struct ia_site_fast *c, void *base, __u3
 			goto out;
 		at += (__u32)hop / 8;
 	}
+	*used = at + 1;
 	if (fast_site(c, k, id))
 		ok = 0;
 out:
@@ -490,14 +503,16 @@ out:
 /*
  * The stack id of the call that made this root request: its site's when
  * the site was seen before (slot: where the traced function's return
- * address lies, 0 when unknown).
+ * address lies, 0 when unknown). *span: the slots from slot to the last
+ * return address read, when the site was seen before, else 0.
  */
-static __always_inline __s32 ia_site_stack(void *ctx, __u64 slot)
+static __always_inline __s32 ia_site_stack(void *ctx, __u64 slot, __u32 *span)
 {
 	struct ia_site_key k;
 	__u64 at = slot;
 	__s32 *id;
 
+	*span = 0;
 	if (!slot)
 		return unwound(ctx);
 	for (int i = 0; i < IA_SITE_DEPTH; i++) {
@@ -517,21 +532,33 @@ static __always_inline __s32 ia_site_stack(void *ctx, __u64 slot)
 	id = bpf_map_lookup_elem(&site_stacks, &k);
 	if (!id)
 		return ia_site_new(ctx, slot);
+	*span = (at - slot) / 8 + 1;
 	site_count(IA_SITE_HIT);
 	if (site_verify)
 		ia_site_check(ctx, &k);
 	return *id;
 }
 
-/* The fast walk (ia_site_fast()) counted as the hit it is, and checked
- * against the unwinder under IA_SITE_VERIFY: 0 with *id, or -1. */
+/*
+ * The fast walk (ia_site_fast()) counted as the hit it is, and checked
+ * against the unwinder under IA_SITE_VERIFY: 0 with *id, or -1. ext: the
+ * traced function's window hint (struct ia_site_fast), NULL: none (read
+ * the whole window); a walk that needed more than the hint read resets
+ * it, so the next one reads all and learns.
+ */
 static __always_inline int site_fast_hit(void *ctx, struct ia_site_fast *c, void *base,
-					 __u32 at, __s32 *id)
+					 __u32 at, __u8 *ext, __s32 *id)
 {
+	__u32 n = ext && *ext ? *ext : IA_SITE_WIN, used;
 	struct ia_site_key k;
 
-	if (ia_site_fast(c, base, at, &k, id))
+	if (ia_site_fast(c, base, at, n, &k, id, &used)) {
+		if (ext && !used && n < IA_SITE_WIN)
+			*ext = 0;
 		return -1;
+	}
+	if (ext && used > *ext)
+		*ext = used;
 	site_count(IA_SITE_HIT);
 	if (site_verify)
 		ia_site_check(ctx, &k);
@@ -544,12 +571,19 @@ static __always_inline __s32 ia_site_stack_fentry(void *ctx)
 {
 	__u32 zero = 0;
 	struct ia_site_fast *c = bpf_map_lookup_elem(&site_fast, &zero);
-	int idx = ia_site_fentry_idx(ctx, c);
+	__u8 *ext;
+	int idx = ia_site_fentry_idx(ctx, c, &ext);
+	__u32 span;
 	__s32 id;
 
-	if (idx >= 0 && !site_fast_hit(ctx, c, ctx, idx, &id))
+	if (idx >= 0 && !site_fast_hit(ctx, c, ctx, idx, ext, &id))
 		return id;
-	return ia_site_stack(ctx, ia_site_fentry_slot(ctx, idx));
+	id = ia_site_stack(ctx, ia_site_fentry_slot(ctx, idx), &span);
+	/* what the single reads walked: the window the next walk reads (a
+	 * whole window may end past the stack's top, and its read fail) */
+	if (ext && span && idx >= 0 && idx + span <= IA_SITE_WIN && idx + span > *ext)
+		*ext = idx + span;
+	return id;
 }
 
 static __always_inline __s32 ia_site_stack_kprobe(struct pt_regs *regs)
@@ -561,9 +595,13 @@ static __always_inline __s32 ia_site_stack_kprobe(struct pt_regs *regs)
 	struct ia_site_fast *c = bpf_map_lookup_elem(&site_fast, &zero);
 	__s32 id;
 
-	if (!site_fast_hit(regs, c, (void *)sp, 0, &id))
+	/* kprobe mode is the fallback: its traced function is not known
+	 * here without a helper call, so the whole window */
+	__u32 span;
+
+	if (!site_fast_hit(regs, c, (void *)sp, 0, NULL, &id))
 		return id;
-	return ia_site_stack(regs, sp);
+	return ia_site_stack(regs, sp, &span);
 }
 
 #endif /* IA_SITE_BPF_H */

@@ -7,7 +7,9 @@
  * domain NULL, the tracepoint's arguments, result 0 or the bytes
  * unmapped, prot 0), and the write's own record without the flag; a
  * bundle's two records as pt_emit() and ia_iova_emit() (release.bpf.h)
- * sent them.
+ * sent them; a map's bundle's three as pt_emit() and req_reserve()
+ * (bpf/requests.bpf.c at 87d1ec5) sent them: the nested __iommu_dma_map's
+ * record, then the map's.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -21,13 +23,15 @@
 
 #include "live/ringfold.h"
 
-#define MAXOUT	4
+#define MAXOUT	5
 
 union rec {
 	struct ia_ev_hdr hdr;
 	struct ia_ev_pt pt;
 	struct ia_ev_iova_free rel;
 	struct ia_ev_bundle b;
+	struct ia_ev_req req;
+	struct ia_ev_req_bundle mb;
 };
 
 struct out {
@@ -105,6 +109,45 @@ static union rec B(struct ia_ev_pt p, struct ia_ev_iova_free q)
 	return r;
 }
 
+/* a request's record: kind, its own and its parent's id, what it asked
+ * for and got */
+static struct ia_ev_req req(__u32 kind, __u64 id, __u64 parent, __u64 phys, __u64 size,
+			    __u64 dma, __u64 attrs, __u64 gfp)
+{
+	struct ia_ev_req e = { .hdr = hdr(IA_EV_REQ, sizeof(e), 0), .dev = 0xffff888001230000ull,
+			       .parent_id = parent, .phys = phys, .size = size, .dma = dma,
+			       .attrs = attrs, .gfp = gfp, .entry_ns = 4000, .kind = kind,
+			       .dir = kind == IA_REQ_MAP_PAGE ? 1 : 0, .stack_id = 3 };
+
+	e.hdr.req_id = id;
+	return e;
+}
+
+static union rec Q(struct ia_ev_req e)
+{
+	union rec r = { 0 };
+
+	r.req = e;
+	return r;
+}
+
+/* a map's bundle as req_bundle() (bpf/requests.bpf.c) makes it */
+static union rec MB(struct ia_ev_pt p, struct ia_ev_req inner, struct ia_ev_req outer)
+{
+	union rec r = { 0 };
+
+	r.mb.req = outer;
+	r.mb.req.hdr.type = IA_EV_REQ_BUNDLE;
+	r.mb.req.hdr.size = sizeof(r.mb);
+	r.mb.pt = p;
+	r.mb.inner = inner;
+	return r;
+}
+
+#define MAPREQ(id)	req(IA_REQ_MAP_PAGE, id, 0, 0x12345010, 100, 0xfffff010, 0, 0)
+#define NESTED(id)	req(IA_REQ_IOMMU_MAP, id, 41, 0x12345010, 100, 0xfffff010, 3, \
+			    0xffffffffull)
+
 struct row {
 	const char *what;
 	union rec in;
@@ -112,7 +155,7 @@ struct row {
 	int fail_at;
 	int ret;		/* expected */
 	int n;
-	union rec out[3];
+	union rec out[4];
 };
 
 #define DOM	0xffff888012340000ull
@@ -171,6 +214,29 @@ static void test_rows(void **state)
 		  B(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), rel(0, 0x3000, 4096)),
 		  sizeof(struct ia_ev_bundle), 1,
 		  -5, 1, { P(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0)) } },
+		{ "map bundle: the write (its tracepoint unfolded), the nested request, the map",
+		  MB(pt(IA_EV_PT_MAP, F, DOM, 0xfffff000, 0x12345000, 4096, 0, 3), NESTED(42), MAPREQ(41)),
+		  sizeof(struct ia_ev_req_bundle), 0,
+		  0, 4, { P(pt(IA_EV_TP_MAP, 0, 0, 0xfffff000, 0x12345000, 4096, 0, 0)),
+			  P(pt(IA_EV_PT_MAP, 0, DOM, 0xfffff000, 0x12345000, 4096, 0, 3)),
+			  Q(NESTED(42)), Q(MAPREQ(41)) } },
+		{ "map bundle without a folded tracepoint: three records",
+		  MB(pt(IA_EV_PT_MAP, 0, DOM, 0xfffff000, 0x12345000, 4096, 0, 1), NESTED(42), MAPREQ(41)),
+		  sizeof(struct ia_ev_req_bundle), 0,
+		  0, 3, { P(pt(IA_EV_PT_MAP, 0, DOM, 0xfffff000, 0x12345000, 4096, 0, 1)),
+			  Q(NESTED(42)), Q(MAPREQ(41)) } },
+		{ "a map bundle whose write is a removal passes as it is",
+		  MB(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), NESTED(42), MAPREQ(41)),
+		  sizeof(struct ia_ev_req_bundle), 0,
+		  0, 1, { MB(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), NESTED(42), MAPREQ(41)) } },
+		{ "a map bundle cut short passes as it is",
+		  MB(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 1), NESTED(42), MAPREQ(41)),
+		  sizeof(struct ia_ev_req), 0,
+		  0, 1, { MB(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 1), NESTED(42), MAPREQ(41)) } },
+		{ "an error on a map bundle's nested request stops before the map's",
+		  MB(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 1), NESTED(42), MAPREQ(41)),
+		  sizeof(struct ia_ev_req_bundle), 2,
+		  -5, 2, { P(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 1)), Q(NESTED(42)) } },
 	};
 	int bad = 0;
 
@@ -182,7 +248,9 @@ static void test_rows(void **state)
 		bool ok = ret == r->ret && o.n == r->n;
 
 		for (int k = 0; ok && k < r->n; k++) {
-			size_t want = r->n == 1 && r->len != sizeof(struct ia_ev_bundle) ? r->len :
+			/* a record passed as it is: its length; else each its size */
+			size_t want = r->n == 1 && r->len != sizeof(struct ia_ev_bundle) &&
+				      r->len != sizeof(struct ia_ev_req_bundle) ? r->len :
 				      r->out[k].hdr.size;
 
 			ok = o.len[k] == want && !memcmp(&o.rec[k], &r->out[k], want);

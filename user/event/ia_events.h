@@ -277,6 +277,26 @@ struct ia_ev_bundle {
 	struct ia_ev_iova_free rel;	/* IA_EV_IOVA_FREE */
 };
 
+/*
+ * Ring buffer only: a map's own record and, after it in the reservation,
+ * the two records its request made before it, in one reservation at its
+ * exit: the page-table write of its nested __iommu_dma_map (IA_EV_PT_MAP,
+ * IA_PT_TP_FOLDED as it was sent) and that nested request's record (kept
+ * in the task's in-flight state until then, bpf/requests.bpf.c). req's
+ * header is the bundle's: hdr.type IA_EV_REQ_BUNDLE, hdr.size the
+ * bundle's; userspace passes pt, then inner, then req as an IA_EV_REQ of
+ * its own size (user/live/ringfold.c). The request record comes first so
+ * that it is the reservation itself: the programs that fill it in submit
+ * it, whether it was bundled or not.
+ */
+#define IA_EV_REQ_BUNDLE	0x42
+
+struct ia_ev_req_bundle {
+	struct ia_ev_req req;		/* IA_EV_REQ once unfolded */
+	struct ia_ev_pt pt;		/* IA_EV_PT_MAP */
+	struct ia_ev_req inner;		/* IA_EV_REQ, kind IA_REQ_IOMMU_MAP */
+};
+
 struct ia_ev_fq_flush {
 	struct ia_ev_hdr hdr;
 	__u64 cookie;		/* struct iommu_dma_cookie * of the flushed queue */

@@ -3,8 +3,9 @@
  * Records the BPF side folds into one ring-buffer record, unfolded before
  * anything else sees them: a page-table write with IA_PT_TP_FOLDED stands
  * for the iommu:map or iommu:unmap tracepoint's record and its own, an
- * IA_EV_BUNDLE for an unmap's removal and its IOVA release
- * (event/ia_events.h). What comes out is what the programs would have sent
+ * IA_EV_BUNDLE for an unmap's removal and its IOVA release, an
+ * IA_EV_REQ_BUNDLE for a map's record with the write and the nested
+ * request's record made before it (event/ia_events.h). What comes out is what the programs would have sent
  * unfolded, byte for byte, so traces and live checks are the same.
  */
 #ifndef IA_LIVE_RINGFOLD_H
