@@ -260,6 +260,7 @@ class Model:
         bs = trace.recs(r["req"], "bounce")
         w = self.writes(trace, r)
         if bounce:
+            self.bounce_seen()
             self.eq(op, "bounce (count orig size alloc)", (1, phys, ln, align(ln, g)),
                     (len(bs), bs[0]["orig_phys"] if bs else None,
                      bs[0]["mapping_size"] if bs else None, bs[0]["alloc_size"] if bs else None))
@@ -346,6 +347,8 @@ class Model:
             self.eq(op, "untrusted map_sg: one map_page per segment", n, len(kids))
             self.eq(op, "untrusted map_sg: outputs are the segments", n, len(outs))
             bounced = [(p, ln) for p, ln in segs if (p | ln) % g]
+            if bounced:
+                self.bounce_seen()
             self.eq(op, "untrusted map_sg: bounces", len(bounced),
                     len(trace.recs(r["req"], "bounce")))
             exp_w, spans, owns, slots = [], [], [], []
@@ -431,6 +434,7 @@ class Model:
         if cmd == "alloc_pages" and self.untrusted and (op["phys"] | pa) % g:
             # dma_alloc_pages -> map_page of PAGE_ALIGN(size): an untrusted
             # device's pages that do not fill their granules are bounced
+            self.bounce_seen()
             tlb = bs[0]["tlb_phys"] if bs else 0
             self.eq(op, "bounce of the pages (count orig size)", (1, op["phys"], pa),
                     (len(bs), bs[0]["orig_phys"] if bs else None,
@@ -552,6 +556,15 @@ class Model:
         """Does a live mapping of the device hold [start, end)?"""
         return self.holder(start, end) is not None
 
+    def bounce_seen(self):
+        # A map the model says is bounced (an untrusted device's buffer
+        # that does not fill its granules): swiotlb_tbl_map_single() clears
+        # dev->dma_skip_sync for good (dma_reset_need_sync(), 6.11+), so
+        # from the next op on, syncs reach dma-iommu. Not the device
+        # turning untrusted: a 7.2 run synced between the two (op 243 of
+        # seed 523762972) and the kernel skipped it.
+        self.syncs = 1
+
     def sync(self, op, trace):
         # Since 6.11 dma_sync_*() return at once for a device that needs no
         # sync (dev->dma_skip_sync, decided when its mask was set; the
@@ -592,12 +605,6 @@ class Model:
         self.cur = None
         if cmd == "untrusted" and err == 0:
             self.untrusted = bool(op["value"])
-            # the first bounced map clears dev->dma_skip_sync for good
-            # (swiotlb's dma_reset_need_sync()); the model takes the device
-            # turning untrusted as that point (fitted to one 7.2 run, where
-            # it gives 0 mismatches: the first bounce itself is not tracked)
-            if self.untrusted:
-                self.syncs = 1
         if cmd in ("map_single", "map_page", "map_sg", "map_resource", "alloc_coherent",
                    "alloc_noncontig", "alloc_pages") and err:
             # a failed map: a failed request, and a failed.* finding

@@ -259,6 +259,17 @@ static const struct eb_case sync_cases[] = {
 	{ "sync past an untrusted scatterlist's third segment", INV,
 	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc3e0, .size = 16) },
 	  { E("sync_outside") } },
+	/* seed 523762972 on 7.2 (tests/model): a live mapping right below
+	 * the segment's IOVA; the walk down from the segment's entry (no
+	 * owner) met that mapping's owner first and took the sync as past
+	 * its end. The fixture's page-table read says the bytes were mapped */
+	{ "sync inside an untrusted scatterlist's third segment, a mapping below it", INV,
+	  { UNT, S_MAP(.phys = P + 0x20000, .size = 0x1000, .dma = 0xffffb000), MAPSG3(.dma = 0),
+	    S_SYNC(.dma = 0xffffc000, .size = 16) } },
+	{ "sync past an untrusted scatterlist's third segment, a mapping below it", INV,
+	  { UNT, S_MAP(.phys = P + 0x20000, .size = 0x1000, .dma = 0xffffb000), MAPSG3(.dma = 0),
+	    S_SYNC(.dma = 0xffffc3e0, .size = 16) },
+	  { E("sync_outside", .chk = EB_W_DMA, .dma = 0xffffc3e0) } },
 	/* seed 962779331 (tests/model): the first segment (300 bytes, the
 	 * handle) lies below the second, so handle + length spans the second;
 	 * a sync in the first one's granule past its 300 bytes was taken as

@@ -536,6 +536,11 @@ static void lifecycle_sync(struct ck_ctx *x)
 			check_held_sync(x, m);
 			return;
 		}
+		/* the owner met walking down from an entry of none may not
+		 * be the entry's: an untrusted scatterlist's segment has its
+		 * owner on another segment's entry, at an IOVA of its own */
+		if (sync_in_extents(x->dev, start, end) > 0)
+			return;
 	} else if (o) {
 		if (end <= o->dma + o->len) {
 			check_held_sync(x, o);
