@@ -35,7 +35,7 @@ static __always_inline struct ia_ev_iova *iova_exit(__u32 kind, const __u64 *a)
 	__u64 addr = BPF_CORE_READ(st, addr), size = BPF_CORE_READ(st, __size);
 	struct device *dev = (void *)a[0];
 	struct ia_ev_iova *e;
-	struct ia_frame f;
+	struct ia_popped f;
 	__u64 parent;
 
 	if (!req_pop(ia_inflight_get(false), kind, dev, &f, &parent))

@@ -61,12 +61,12 @@ static __always_inline struct ia_ev_req *req_reserve(__u64 id, struct device *de
 }
 
 /* The time and entry fields of the record of request f, popped. */
-static __always_inline __u64 req_time(const struct ia_frame *f)
+static __always_inline __u64 req_time(const struct ia_popped *f)
 {
 	return f->last_ns ? f->last_ns : f->entry_ns;
 }
 
-static __always_inline void req_entry(struct ia_ev_req *e, const struct ia_frame *f)
+static __always_inline void req_entry(struct ia_ev_req *e, const struct ia_popped *f)
 {
 	/* a request that read no clock at its entry (lazy_time()): the
 	 * first time it read, or its record's */
@@ -107,7 +107,7 @@ static __always_inline void ia_kept_flush(struct ia_inflight *st)
  * reservation. A full ring loses the three, counted as three.
  */
 static __always_inline struct ia_ev_req *req_bundle(struct ia_inflight *st,
-						    const struct ia_frame *f, __u32 kind,
+						    const struct ia_popped *f, __u32 kind,
 						    struct device *dev, __u64 parent)
 {
 	struct ia_ev_req_bundle *b;
@@ -142,7 +142,7 @@ static __always_inline struct ia_ev_req *req_bundle(struct ia_inflight *st,
 static __always_inline struct ia_ev_req *req_exit_from(struct ia_inflight *st,
 							__u32 kind, struct device *dev)
 {
-	struct ia_frame f;
+	struct ia_popped f;
 	struct ia_ev_req *e;
 	__u64 parent;
 
@@ -407,7 +407,7 @@ static __always_inline bool iommu_map_keep(struct ia_inflight *st, struct ia_fra
 					   const __u64 *a, __u64 ret)
 {
 	struct ia_ev_req *k;
-	struct ia_frame f;
+	struct ia_popped f;
 	__u64 parent, g = top->granule, end = a[1] + a[2];
 
 	if (!top->pt_kept || top->pt_type != IA_EV_PT_MAP || ret == DMA_MAPPING_ERROR ||
