@@ -122,7 +122,8 @@ struct ia_ev_hdr {
 	 * its release (struct ia_ev_bundle) and takes its time, as its
 	 * entry_ns does.
 	 * Order is the record's place in the trace (one ring buffer, in
-	 * reservation order), never its time. */
+	 * reservation order; a bundle's records at its place, in the order
+	 * they were made), never its time. */
 	__u64 ts_ns;
 	__u64 req_id;		/* request this record belongs to; 0: none */
 	__u32 pid;		/* tgid:pid low half (thread id) */

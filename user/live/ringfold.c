@@ -9,6 +9,7 @@
  * no prot. A map's bundle passes its write, its nested request's record
  * and its own, in the order the programs made them.
  */
+#include <stddef.h>
 #include <string.h>
 #include "live/ringfold.h"
 
@@ -40,56 +41,76 @@ static int unfold_pt(const struct ia_ev_hdr *rec, size_t len, ia_ringfold_fn fn,
 }
 
 /*
- * A map's bundle (struct ia_ev_req_bundle): the write, unfolded in turn,
- * then the nested request's record, then the map's own as an IA_EV_REQ of
- * its own size. One whose parts do not say what its layout holds passes
- * as it is, for fn to reject.
+ * The bundles (several whole records in one reservation) and their parts,
+ * in the order they are passed on: each part must say it is what its
+ * layout holds (type, size), except a part at offset 0, the bundle's own
+ * header, which passes as a record of type as_type and its own size.
  */
-static int unfold_req(const struct ia_ev_hdr *rec, size_t len, ia_ringfold_fn fn, void *ctx)
-{
-	struct ia_ev_req_bundle b;
-	int ret;
+struct fold_part {
+	__u16 off, size;
+	__u16 type;		/* what the part must say it is; 0: the bundle's
+				 * own header */
+	__u16 as_type;		/* for the bundle's own header */
+};
 
-	if (len < sizeof(b) || rec->size != sizeof(b))
-		return fn(ctx, rec, len);
-	memcpy(&b, rec, sizeof(b));
-	if (b.pt.hdr.type != IA_EV_PT_MAP || b.pt.hdr.size != sizeof(b.pt) ||
-	    b.inner.hdr.type != IA_EV_REQ || b.inner.hdr.size != sizeof(b.inner))
-		return fn(ctx, rec, len);
-	ret = unfold_pt(&b.pt.hdr, sizeof(b.pt), fn, ctx);
-	if (ret < 0)
-		return ret;
-	ret = fn(ctx, &b.inner.hdr, sizeof(b.inner));
-	if (ret < 0)
-		return ret;
-	b.req.hdr.type = IA_EV_REQ;
-	b.req.hdr.size = sizeof(b.req);
-	return fn(ctx, &b.req.hdr, sizeof(b.req));
-}
+static const struct fold {
+	__u16 type, size;
+	int n;
+	struct fold_part p[3];
+} folds[] = {
+	/* an unmap's removal and its IOVA release */
+	{ IA_EV_BUNDLE, sizeof(struct ia_ev_bundle), 2, {
+		{ offsetof(struct ia_ev_bundle, pt), sizeof(struct ia_ev_pt), IA_EV_PT_UNMAP, 0 },
+		{ offsetof(struct ia_ev_bundle, rel), sizeof(struct ia_ev_iova_free),
+		  IA_EV_IOVA_FREE, 0 } } },
+	/* a map's write, its nested request's record, then its own */
+	{ IA_EV_REQ_BUNDLE, sizeof(struct ia_ev_req_bundle), 3, {
+		{ offsetof(struct ia_ev_req_bundle, pt), sizeof(struct ia_ev_pt), IA_EV_PT_MAP, 0 },
+		{ offsetof(struct ia_ev_req_bundle, inner), sizeof(struct ia_ev_req), IA_EV_REQ, 0 },
+		{ 0, sizeof(struct ia_ev_req), 0, IA_EV_REQ } } },
+};
+
+union fold_buf {
+	struct ia_ev_bundle b;
+	struct ia_ev_req_bundle rb;
+};
 
 /*
- * A bundle (struct ia_ev_bundle: an unmap's removal and its IOVA release)
- * passes its two records, the removal unfolded in turn; one whose inner
- * headers do not say what its layout holds passes as it is, for fn to
- * reject (a ring record of a type no trace has).
+ * A bundle passes its records, a page-table write among them unfolded in
+ * turn; one whose parts do not say what its layout holds passes as it is,
+ * for fn to reject (a ring record of a type no trace has).
  */
 int ia_ringfold(const struct ia_ev_hdr *rec, size_t len, ia_ringfold_fn fn, void *ctx)
 {
-	struct ia_ev_bundle b;
+	const struct fold *f = NULL;
+	union fold_buf buf;
 	int ret;
 
-	if (len >= sizeof(*rec) && rec->type == IA_EV_REQ_BUNDLE)
-		return unfold_req(rec, len, fn, ctx);
-	if (len < sizeof(*rec) || rec->type != IA_EV_BUNDLE)
+	for (size_t i = 0; len >= sizeof(*rec) && i < sizeof(folds) / sizeof(folds[0]); i++)
+		if (rec->type == folds[i].type)
+			f = &folds[i];
+	if (!f)
 		return unfold_pt(rec, len, fn, ctx);
-	if (len < sizeof(b) || rec->size != sizeof(b))
+	if (len < f->size || rec->size != f->size)
 		return fn(ctx, rec, len);
-	memcpy(&b, rec, sizeof(b));
-	if (b.pt.hdr.type != IA_EV_PT_UNMAP || b.pt.hdr.size != sizeof(b.pt) ||
-	    b.rel.hdr.type != IA_EV_IOVA_FREE || b.rel.hdr.size != sizeof(b.rel))
-		return fn(ctx, rec, len);
-	ret = unfold_pt(&b.pt.hdr, sizeof(b.pt), fn, ctx);
-	if (ret < 0)
-		return ret;
-	return fn(ctx, &b.rel.hdr, sizeof(b.rel));
+	/* the ring's pages are mapped read-only: work on a copy */
+	memcpy(&buf, rec, f->size);
+	for (int k = 0; k < f->n; k++) {
+		const struct ia_ev_hdr *h = (void *)((char *)&buf + f->p[k].off);
+
+		if (f->p[k].type && (h->type != f->p[k].type || h->size != f->p[k].size))
+			return fn(ctx, rec, len);
+	}
+	for (int k = 0; k < f->n; k++) {
+		struct ia_ev_hdr *h = (void *)((char *)&buf + f->p[k].off);
+
+		if (!f->p[k].type) {
+			h->type = f->p[k].as_type;
+			h->size = f->p[k].size;
+		}
+		ret = unfold_pt(h, f->p[k].size, fn, ctx);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
 }
