@@ -171,6 +171,9 @@ guest() {
 		echo "no /extra/fixture: run with --extra .output/fixture (tests/fixture/build.sh)"
 		return 1
 	fi
+	# the taint before: another case of the same boot may have set bits
+	# (the iova case's deliberate wrong unlinks WARN on 7.x)
+	cat /proc/sys/kernel/tainted > "$OUT/tainted.before"
 	iafx load > "$OUT/load.log" 2>&1
 	echo $? > "$OUT/load.rc"
 	cat /proc/sys/kernel/tainted > "$OUT/tainted"
@@ -457,8 +460,8 @@ check() {
 	wins=$(jq -c '[.[] | select(.t0) | [.t0, .t1]]' "$OUT/result.json")
 
 	assert_eq "module loads (insmod)" 0 "$(cat "$OUT/load.rc")"
-	assert_eq "taint after insmod: O+E (out-of-tree, unsigned), nothing else" \
-		12288 "$(cat "$OUT/tainted")"
+	assert_eq "taint after insmod: what it was, and O+E (out-of-tree, unsigned), nothing else" \
+		$(( $(cat "$OUT/tainted.before") | 12288 )) "$(cat "$OUT/tainted")"
 	[ "$MODE" = strict ] && dt=DMA || dt=DMA-FQ
 	assert_eq "fixture bound to edu" "$EDU $dt 4096 4096" \
 		"$(res info bdf) $(res info domain) $(res info granule) $(res info page_size)"
