@@ -344,8 +344,8 @@ __noinline int ia_classify_map(__u64 req_id, __u64 phys, __u64 size, __u64 granu
 	__u64 lo, hi, first, last, end;
 	struct classify_ctx c = { .req_id = req_id };
 
-	if (!classify_pages || !size || !granule || (granule & (granule - 1)))
-		return 0;
+	if (!ia_classify_map_exposes(phys, size, granule))
+		return 0;	/* nothing exposed: most mappings */
 	lo = phys & ~(granule - 1);
 	end = phys + size;
 	hi = (end + granule - 1) & ~(granule - 1);

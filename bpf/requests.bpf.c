@@ -82,22 +82,11 @@ static __always_inline void req_entry(struct ia_ev_req *e, const struct ia_poppe
  */
 static __always_inline void ia_kept_flush(struct ia_inflight *st)
 {
-	struct ia_ev_pt *p;
-	struct ia_ev_req *r;
-
 	if (!st || !st->kept.valid)
 		return;
 	st->kept.valid = 0;
-	p = ia_reserve_at(IA_EV_PT_MAP, sizeof(*p), st->kept.pt.hdr.ts_ns);
-	if (p) {
-		__builtin_memcpy(p, &st->kept.pt, sizeof(*p));
-		ia_submit(p);
-	}
-	r = ia_reserve_at(IA_EV_REQ, sizeof(*r), st->kept.inner.hdr.ts_ns);
-	if (r) {
-		__builtin_memcpy(r, &st->kept.inner, sizeof(*r));
-		ia_submit(r);
-	}
+	ia_output(&st->kept.pt, sizeof(st->kept.pt));
+	ia_output(&st->kept.inner, sizeof(st->kept.inner));
 }
 
 /*
@@ -408,10 +397,10 @@ static __always_inline bool iommu_map_keep(struct ia_inflight *st, struct ia_fra
 {
 	struct ia_ev_req *k;
 	struct ia_popped f;
-	__u64 parent, g = top->granule, end = a[1] + a[2];
+	__u64 parent;
 
 	if (!top->pt_kept || top->pt_type != IA_EV_PT_MAP || ret == DMA_MAPPING_ERROR ||
-	    (classify_pages && !(a[3] & IOMMU_MMIO) && g && ((a[1] | end) & (g - 1))))
+	    (!(a[3] & IOMMU_MMIO) && ia_classify_map_exposes(a[1], a[2], top->granule)))
 		return false;
 	ia_kept_flush(st);
 	ia_pt_fill(&st->kept.pt, top, top->entry_ns);

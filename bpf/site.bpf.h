@@ -539,6 +539,14 @@ static __always_inline __s32 ia_site_stack(void *ctx, __u64 slot, __u32 *span)
 	return *id;
 }
 
+/* The window hint ext learns a walk that needed used slots (it only
+ * grows, up to the whole window). */
+static __always_inline void site_ext_grow(__u8 *ext, __u32 used)
+{
+	if (ext && used && used <= IA_SITE_WIN && used > *ext)
+		*ext = used;
+}
+
 /*
  * The fast walk (ia_site_fast()) counted as the hit it is, and checked
  * against the unwinder under IA_SITE_VERIFY: 0 with *id, or -1. ext: the
@@ -557,8 +565,7 @@ static __always_inline int site_fast_hit(void *ctx, struct ia_site_fast *c, void
 			*ext = 0;
 		return -1;
 	}
-	if (ext && used > *ext)
-		*ext = used;
+	site_ext_grow(ext, used);
 	site_count(IA_SITE_HIT);
 	if (site_verify)
 		ia_site_check(ctx, &k);
@@ -581,8 +588,8 @@ static __always_inline __s32 ia_site_stack_fentry(void *ctx)
 	id = ia_site_stack(ctx, ia_site_fentry_slot(ctx, idx), &span);
 	/* what the single reads walked: the window the next walk reads (a
 	 * whole window may end past the stack's top, and its read fail) */
-	if (ext && span && idx >= 0 && idx + span <= IA_SITE_WIN && idx + span > *ext)
-		*ext = idx + span;
+	if (span && idx >= 0)
+		site_ext_grow(ext, idx + span);
 	return id;
 }
 
