@@ -118,11 +118,16 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	# the client's output -> \"MAP UNMAP\" (mean latencies, us)
 	lat() { sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' '; }
 	lost() { sed -n 's/.*lost \([0-9]*\).*/\1/p' /tmp/rec.err | head -1; }
+	# the reader's own CPU (busybox time: user + system seconds) and the
+	# records it wrote, as CPU:RECORDS: what draining the ring costs the
+	# vCPUs the benchmark's threads share with it
+	reader() { awk '/^READER/ { c = \$2 + \$3 } /^recorded/ { n = \$2 } END { if (n != \"\") printf \"%.2f:%d\", c, n }' /tmp/rec.err; }
+	rec() { time -f 'READER %U %S' \"\$@\" 2>/tmp/rec.err; }
 	for r in \$(seq $R); do
 		for t in $T; do
 			bench=\"dma_map_benchmark -t \$t -s $S -g $N -d 1\"
 			for m in $modes; do
-				l=- ; x=''
+				l=- ; x='' c=''
 				case \$m in
 				bare) x=\$(sh -c \"\$bench\" | lat) ;;
 				floor) x=\$(floor $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
@@ -130,20 +135,20 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 				floor-*) x=\$(floor --work \${m#floor-} $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				prod) x=\$(iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				record) x=\$(iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
+				record) x=\$(rec iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader) ;;
 				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;
 				record-stats|record-cmp-stats) p=iommu-audit; [ \$m = record-stats ] || p=iommu-audit-cmp
-					x=\$(IA_BPF_STATS=1 \$p record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost)
+					x=\$(rec env IA_BPF_STATS=1 \$p record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
 				prod-stats|prod-cmp-stats) p=iommu-audit; [ \$m = prod-stats ] || p=iommu-audit-cmp
 					x=\$(IA_BPF_STATS=1 \$p devices --production -- sh -c \"\$bench\" 2>/tmp/rec.err | lat)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
 				prod-cmp) x=\$(iommu-audit-cmp devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				record-cmp) x=\$(iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" 2>/tmp/rec.err | lat); l=\$(lost) ;;
+				record-cmp) x=\$(rec iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader) ;;
 				esac
 				rm -f /tmp/m.trace
-				echo \"RESULT \$r \$t \$m \$x \${l:--}\"
+				echo \"RESULT \$r \$t \$m \$x \${l:--} \${c:--}\"
 			done
 		done
 	done" | awk -v g="$G" -v s="$S" -v n="$N" -v debug="$debug" '
@@ -153,7 +158,7 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	/^STATS/ { stats[++nstats] = sprintf("threads %s round %s %s: %s", $3, $2, $4, substr($0, index($0, $5))) }
 	/^RESULT/ && NF >= 7 {
 		r = $2; t = $3; m = $4; pair = $5 + $6
-		lat[r, t, m] = pair; lostv[r, t, m] = $7
+		lat[r, t, m] = pair; lostv[r, t, m] = $7; rdr[r, t, m] = NF >= 8 ? $8 : "-"
 		if (!(m in seen)) { seen[m] = 1; order[++nm] = m }
 		if (!((r, t) in rt)) { rt[r, t] = 1 }
 		if (!(t in tseen)) { tseen[t] = 1; ts[++nt] = t }
@@ -187,6 +192,9 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 						if (!((t, m2) in hi) || q > hi[t, m2]) hi[t, m2] = q; cnt[t, m2]++
 					}
 					if (lostv[r, t, m] != "-") line = line ", lost " lostv[r, t, m]
+					# the reader: CPU seconds, and per record written
+					if (rdr[r, t, m] != "-" && split(rdr[r, t, m], rc, ":") == 2 && rc[2] > 0)
+						line = line sprintf(", reader %.2f s, %.2f us/record", rc[1], rc[1] * 1e6 / rc[2])
 					line = line ")"
 				}
 				print line

@@ -271,6 +271,7 @@ static int render(struct mon *m, FILE *out)
 	r.ring_size = rd.ring_size;
 	r.ring_pending = rd.ring_pending;
 	r.reads_cut = rd.reads_cut;
+	r.reader_boosts = rd.boosts;
 	if (m->production)
 		return render_prod(m, out, &r, &st);
 	r.records = m->records;

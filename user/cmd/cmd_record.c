@@ -181,6 +181,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 					.force_kprobes = cli->force_kprobes };
 	struct ia_run_opts ro = {};
 	struct ia_run_result res;
+	struct ia_reader_stats rd;
 	struct ia_trace_meta *meta;
 	struct rec_ctx rc = {};
 	struct ia_session *s;
@@ -271,6 +272,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	ro.ctx = &rc;
 	ret = ia_run(s, &ro, &res, err, sizeof(err));
 	ia_session_drops(s, lost);
+	ia_session_reader(s, &rd);
 	ia_session_close(s);
 	ia_stack_cache_free(&rc.stacks);
 	if (ret) {
@@ -294,6 +296,8 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		ia_json_ku64(&cli->j, "lost_ringbuf", lost[IA_DROP_RINGBUF]);
 		ia_json_ku64(&cli->j, "lost_inflight", lost[IA_DROP_INFLIGHT]);
 		ia_json_ku64(&cli->j, "lost_stack", lost[IA_DROP_STACK]);
+		ia_json_ku64(&cli->j, "reader_boosts", rd.boosts);
+		ia_json_ku64(&cli->j, "reader_boosts_refused", rd.boosts_refused);
 		ia_json_ks64(&cli->j, "command_status", res.cmd_status);
 		ia_json_ku64(&cli->j, "pt_snapshots", rc.snaps);
 		ia_json_kbool(&cli->j, "pt_oracle_absent", rc.snap_absent);
@@ -306,6 +310,11 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 			(uint64_t)nlost, (uint64_t)lost[IA_DROP_RINGBUF],
 			(uint64_t)lost[IA_DROP_INFLIGHT], (uint64_t)lost[IA_DROP_STACK],
 			(uint64_t)rc.rejected);
+		/* only when it happened: a reader that kept up says nothing */
+		if (rd.boosts || rd.boosts_refused)
+			fprintf(stderr, "reader: fell behind %" PRIu64 " times, raised its priority "
+				"until it caught up (%" PRIu64 " raises refused)\n",
+				(uint64_t)rd.boosts, (uint64_t)rd.boosts_refused);
 		if (rc.snap_absent)
 			fprintf(stderr, "page-table oracle: absent: %s\n", rc.snap_why);
 		else

@@ -17,6 +17,7 @@
 #include "live/bpfstats.h"
 #include "live/iommu_state.h"
 #include "live/loader.h"
+#include "live/pace.h"
 #include "live/ringfold.h"
 #include "trace/trace.h"
 #include "lib/clock.h"
@@ -44,6 +45,7 @@ struct ia_session {
 	void *ring_pos;
 	long ring_page;
 	__u64 ring_size;
+	struct ia_pace pace;	/* the reader's priority while behind */
 	int run_stats_fd;	/* IA_BPF_STATS: keeps run-time stats on, or -1 */
 	/* ia_ksym_names[]' addresses (0: not listed); ksym_err: errno of an
 	 * unreadable /proc/kallsyms, else 0 */
@@ -649,11 +651,36 @@ struct ia_session *ia_session_open(const struct ia_session_opts *o,
 	s->ring_size = bpf_map__max_entries(s->skel->maps.events);
 	s->ring_pos = mmap(NULL, 2 * s->ring_page, PROT_READ, MAP_SHARED,
 			   bpf_map__fd(s->skel->maps.events), 0);
+	ia_pace_init(&s->pace);
 	phase(s, "ring buffer");
 	s->run_stats_fd = ia_bpf_run_stats_begin();
 	/* every program attached: frames and records from now on (state.bpf.c) */
 	__atomic_store_n(&s->skel->bss->armed, 1, __ATOMIC_RELEASE);
 	return s;
+}
+
+/* The ring's bytes not read yet; 0 when its positions are not mapped. */
+static __u64 ring_pending(const struct ia_session *s)
+{
+	const char *pos = s->ring_pos;
+	unsigned long cons, prod;
+
+	if (!pos || pos == MAP_FAILED)
+		return 0;
+	/* the kernel's order: the producer advances after the record is
+	 * written, we read ours first (a backlog never negative) */
+	cons = __atomic_load_n((const unsigned long *)pos, __ATOMIC_ACQUIRE);
+	prod = __atomic_load_n((const unsigned long *)(pos + s->ring_page), __ATOMIC_ACQUIRE);
+	return prod > cons ? prod - cons : 0;
+}
+
+/* After a read: a reader behind raises its priority until it caught up
+ * (live/pace.h); only when the poll read something or was cut, so that an
+ * idle session makes no system call. */
+static void pace(struct ia_session *s)
+{
+	if (s->poll_read || s->pace.boosted)
+		ia_pace_update(&s->pace, ring_pending(s), s->ring_size);
 }
 
 int ia_session_poll(struct ia_session *s, int timeout_ms)
@@ -671,6 +698,7 @@ int ia_session_poll(struct ia_session *s, int timeout_ms)
 	 * after a timeout, take what came in without a wakeup */
 	if (ret == 0)
 		ret = ring_buffer__consume(s->rb);
+	pace(s);
 	if (s->poll_cut) {	/* on_sample()'s budget, not an error */
 		s->reads_cut++;
 		return s->poll_read > INT_MAX ? INT_MAX : (int)s->poll_read;
@@ -712,19 +740,14 @@ static int percpu_sum(int fd, __u32 n, __u64 *out)
 
 int ia_session_reader(const struct ia_session *s, struct ia_reader_stats *r)
 {
-	const char *pos = s->ring_pos;
-	unsigned long cons, prod;
-
 	memset(r, 0, sizeof(*r));
 	r->reads_cut = s->reads_cut;
-	if (!pos || pos == MAP_FAILED)
+	r->boosts = s->pace.boosts;
+	r->boosts_refused = s->pace.refused;
+	if (!s->ring_pos || s->ring_pos == MAP_FAILED)
 		return -ENODATA;
-	/* the kernel's order: the producer advances after the record is
-	 * written, we read ours first (a backlog never negative) */
-	cons = __atomic_load_n((const unsigned long *)pos, __ATOMIC_ACQUIRE);
-	prod = __atomic_load_n((const unsigned long *)(pos + s->ring_page), __ATOMIC_ACQUIRE);
 	r->ring_size = s->ring_size;
-	r->ring_pending = prod > cons ? prod - cons : 0;
+	r->ring_pending = ring_pending(s);
 	return 0;
 }
 
@@ -881,6 +904,7 @@ void ia_session_close(struct ia_session *s)
 	if (!s)
 		return;
 	site_summary(s);
+	ia_pace_end(&s->pace);
 	ring_buffer__free(s->rb);
 	if (s->ring_pos && s->ring_pos != MAP_FAILED)
 		munmap(s->ring_pos, 2 * s->ring_page);

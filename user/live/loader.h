@@ -70,12 +70,16 @@ const struct ia_hook_status *ia_session_hooks(const struct ia_session *s,
 
 /*
  * How the reader keeps up: the ring's size and the bytes written to it and
- * not read yet (its positions, mapped read-only), and the polls cut short
- * at the read budget with records still waiting (the reader was behind).
+ * not read yet (its positions, mapped read-only), the polls cut short at
+ * the read budget with records still waiting (the reader was behind), and
+ * how often it raised its priority to catch up.
  * -ENODATA when the positions could not be mapped (ring_* then 0).
  */
 struct ia_reader_stats {
 	__u64 ring_size, ring_pending, reads_cut;
+	/* times the reader fell behind and raised its priority, and raises
+	 * the kernel refused (live/pace.h) */
+	__u64 boosts, boosts_refused;
 };
 int ia_session_reader(const struct ia_session *s, struct ia_reader_stats *r);
 

@@ -189,6 +189,9 @@ static void health(FILE *out, const struct ia_prom_run *r)
 		scalar(out, "iommu_audit_ring_reads_cut_total", "counter",
 		       "Reads ended at the time budget with records still waiting (reader behind).",
 		       r->reads_cut);
+		scalar(out, "iommu_audit_reader_boosts_total", "counter",
+		       "Times the reader fell behind and raised its priority until it caught up.",
+		       r->reader_boosts);
 	}
 	scalar(out, "iommu_audit_malformed_records_total", "counter",
 	       "Records too short for their type (never read).", r->malformed);

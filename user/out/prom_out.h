@@ -32,6 +32,7 @@ struct ia_prom_run {
 	double start_time;			/* Unix seconds; 0: not written */
 	/* a live run's reader (loader.h ia_reader_stats); ring_size 0: not written */
 	__u64 ring_size, ring_pending, reads_cut;
+	__u64 reader_boosts;	/* the reader raised its priority (live/pace.h) */
 };
 
 /* Write the exposition; 0, or -EIO when out failed. */
