@@ -255,7 +255,7 @@ static const struct eb_case sync_cases[] = {
 	 * its own IOVA, no owner on its entry): inside it, then past its end
 	 * (random programs, seed 2: taken as mapped) */
 	{ "sync inside an untrusted scatterlist's third segment", INV,
-	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc010, .size = 8) } },
+	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc010, .size = 8, .dir = EB_TO_DEV) } },
 	{ "sync past an untrusted scatterlist's third segment", INV,
 	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc3e0, .size = 16) },
 	  { E("sync_outside") } },
@@ -265,7 +265,7 @@ static const struct eb_case sync_cases[] = {
 	 * its end. The fixture's page-table read says the bytes were mapped */
 	{ "sync inside an untrusted scatterlist's third segment, a mapping below it", INV,
 	  { UNT, S_MAP(.phys = P + 0x20000, .size = 0x1000, .dma = 0xffffb000), MAPSG3(.dma = 0),
-	    S_SYNC(.dma = 0xffffc000, .size = 16) } },
+	    S_SYNC(.dma = 0xffffc000, .size = 16, .dir = EB_TO_DEV) } },
 	{ "sync past an untrusted scatterlist's third segment, a mapping below it", INV,
 	  { UNT, S_MAP(.phys = P + 0x20000, .size = 0x1000, .dma = 0xffffb000), MAPSG3(.dma = 0),
 	    S_SYNC(.dma = 0xffffc3e0, .size = 16) },
@@ -279,6 +279,18 @@ static const struct eb_case sync_cases[] = {
 	{ "sync past an untrusted scatterlist's first segment, second above", INV,
 	  { UNT, MAPSG3UP(.dma = 0), S_SYNC(.dma = 0xffffdff0, .size = 8) },
 	  { E("sync_outside", .chk = EB_W_DMA, .dma = 0xffffdff0) } },
+	/* seed 443551389 on 7.2, lazy (tests/model): a sync of another
+	 * direction inside a segment that is not the handle's was taken as
+	 * held, and its direction never compared with the mapping's (the
+	 * model, from the fixture's own log: sync_dir_mismatch) */
+	{ "sync inside an untrusted scatterlist's third segment, another direction", INV,
+	  { UNT, MAPSG3(.dma = 0), S_SYNC(.dma = 0xffffc010, .size = 8, .dir = EB_FROM_DEV) },
+	  { E("sync_dir_mismatch", .chk = EB_W_DMA, .dma = 0xffffc010) } },
+	{ "sync inside an untrusted scatterlist's third segment, a mapping below it, "
+	  "another direction", INV,
+	  { UNT, S_MAP(.phys = P + 0x20000, .size = 0x1000, .dma = 0xffffb000), MAPSG3(.dma = 0),
+	    S_SYNC(.dma = 0xffffc000, .size = 16, .dir = EB_FROM_DEV) },
+	  { E("sync_dir_mismatch", .chk = EB_W_DMA, .dma = 0xffffc000) } },
 	{ "sync_sg at a live map_sg handle", INV,
 	  { S_DEVICE(), MAPSG, S_SYNC(.kind = IA_REQ_SYNC_SG_CPU, .dma = 0xffe00000,
 				      .dir = EB_TO_DEV) } },

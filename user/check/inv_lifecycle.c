@@ -477,14 +477,36 @@ static bool extents_hold_seg(const struct ck_extents *e, __u64 start, __u64 end)
 	return false;
 }
 
+/* The owner of request req's mapping, whose written ranges are e's: on
+ * the entry holding its handle, its first output segment's IOVA (the
+ * written ranges merge where segments touch, so their starts need not be
+ * an owner's entry); else on the first entry of a written range (an
+ * allocation's several writes). False if none has it. */
+static bool extents_owner(const struct ck_ctx *x, __u64 req, const struct ck_extents *e,
+			  struct ck_owner *own)
+{
+	for (size_t i = 0; x->dom && i <= e->n; i++) {
+		__u64 at = i == 0 ? (e->nseg ? e->r[e->n].lo : e->r[0].lo) : e->r[i - 1].lo;
+		struct ia_inode *n = ia_itree_find(&x->dom->pt, at);
+		const struct ck_ptmap *m = n ? ia_container_of(n, struct ck_ptmap, node) : NULL;
+
+		if (m && m->own.req && (*own = ck_ptmap_owner(x->c, m)).req_id == req)
+			return true;
+	}
+	return false;
+}
+
 /*
  * A live mapping with extents (an untrusted device's scatterlist: segments
  * at IOVAs of their own, the owner only on the first one's entry) whose
  * written ranges hold iova: 1 if one of its output segments holds [start,
- * end), -1 if none does, 0 when no such mapping holds iova.
+ * end), its owner in *own (own->req_id 0 when its entry is not found), -1
+ * if none does, 0 when no such mapping holds iova.
  */
-static int sync_in_extents(const struct ck_device *d, __u64 start, __u64 end)
+static int sync_in_extents(const struct ck_ctx *x, __u64 start, __u64 end,
+			   struct ck_owner *own)
 {
+	const struct ck_device *d = x->dev;
 	__u64 k;
 	void *v;
 
@@ -496,9 +518,22 @@ static int sync_in_extents(const struct ck_device *d, __u64 start, __u64 end)
 			mine |= start >= e->r[i].lo && start < e->r[i].hi;
 		if (!mine)
 			continue;
-		return extents_hold_seg(e, start, end) ? 1 : -1;
+		if (!extents_hold_seg(e, start, end))
+			return -1;
+		if (!extents_owner(x, k, e, own))
+			*own = (struct ck_owner){ 0 };
+		return 1;
 	}
 	return 0;
+}
+
+/* A sync a segment of a mapping with extents holds (sync_in_extents()):
+ * checked as one its owner holds, when that is known. */
+static void check_held_sync(struct ck_ctx *x, const struct ck_owner *own);
+static void check_extent_sync(struct ck_ctx *x, const struct ck_owner *own)
+{
+	if (own->req_id)
+		check_held_sync(x, own);
 }
 
 /* A sync a live mapping holds: its direction and, for a list, its count. */
@@ -523,9 +558,11 @@ static void lifecycle_sync(struct ck_ctx *x)
 	if (r->kind == IA_REQ_SYNC_SG_CPU || r->kind == IA_REQ_SYNC_SG_DEV)
 		end = start + 1;	/* the list's extent is not recorded */
 	m = sync_owner(x, start, &before, &found);
-	if (!m && !o && !before && (held = sync_in_extents(x->dev, start, end))) {
-		if (held > 0)
+	if (!m && !o && !before && (held = sync_in_extents(x, start, end, &found))) {
+		if (held > 0) {
+			check_extent_sync(x, &found);
 			return;
+		}
 	} else if (m) {
 		/* the live mapping holding the first byte must hold them all:
 		 * an untrusted device's scatterlist only in its output
@@ -539,8 +576,10 @@ static void lifecycle_sync(struct ck_ctx *x)
 		/* the owner met walking down from an entry of none may not
 		 * be the entry's: an untrusted scatterlist's segment has its
 		 * owner on another segment's entry, at an IOVA of its own */
-		if (sync_in_extents(x->dev, start, end) > 0)
+		if (sync_in_extents(x, start, end, &found) > 0) {
+			check_extent_sync(x, &found);
 			return;
+		}
 	} else if (o) {
 		if (end <= o->dma + o->len) {
 			check_held_sync(x, o);
