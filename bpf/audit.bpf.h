@@ -489,16 +489,22 @@ static __always_inline __u64 ia_current_req(void)
 	return top ? top->req_id : 0;
 }
 
-static __always_inline __u64 ia_page_to_phys(struct page *page)
+/* The phys of the struct page at address page (a number) */
+static __always_inline __u64 ia_page_addr_to_phys(__u64 page)
 {
-	__u64 base = 0;
+	__u64 base;
 
 	if (!page)
 		return 0;
 	base = ia_vmemmap_base();
 	if (!base || !struct_page_size)
 		return 0;
-	return ((ia_addr(page) - base) / struct_page_size) << page_shift;
+	return ((page - base) / struct_page_size) << page_shift;
+}
+
+static __always_inline __u64 ia_page_to_phys(struct page *page)
+{
+	return page ? ia_page_addr_to_phys(ia_addr(page)) : 0;
 }
 
 /*

@@ -159,10 +159,23 @@ struct ia_dev_view {
  * why the record is sent besides a change (the unbind). The bus (whether
  * it is PCI) is read only when something else changed: a struct device
  * reused for another device comes with another domain or driver; a PCI
- * device's untrusted bit at every request.
+ * device's untrusted bit at every map.
+ *
+ * release: the request is an unmap or a free (lazy_time(), inflight.bpf.h),
+ * which takes the DMA mask and the untrusted bit its device was last seen
+ * with instead of reading them: a release depends on neither (dma-iommu
+ * undoes a bounce by the buffer's address, is_swiotlb_buffer(), not by
+ * the untrusted bit; a mask bounds only what a map may return), and a
+ * change of either is recorded at the device's next map. They are the two
+ * probe reads of the check (a u64 * and a bitfield behind container_of(),
+ * neither a typed load): under TCG about 0.2 us each, a fifth of an
+ * unmap's entry program. The domain, its type (DMA -> DMA-FQ switches in
+ * place, and decides whether the release waits for the flush queue), the
+ * driver and the segment limits are loads, and still compared.
  */
 static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
-						bool typed, struct ia_dev_view *v)
+						bool typed, bool release,
+						struct ia_dev_view *v)
 {
 	struct iommu_group *grp = IA_RD(typed, dev, iommu_group);
 	struct ia_dev_state now = {}, *old;
@@ -175,14 +188,19 @@ static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 	now.domain_type = dom ? IA_RD(typed, dom, type) : 0;
 	now.driver = (__u64)IA_RD(typed, dev, driver);
 	now.bus_dma_limit = IA_RD(typed, dev, bus_dma_limit);
-	maskp = IA_RD(typed, dev, dma_mask);	/* a u64 *: not typed */
-	if (maskp)
-		bpf_probe_read_kernel(&now.dma_mask, sizeof(now.dma_mask), maskp);
 	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary, typed);
 
 	old = bpf_map_lookup_elem(&devs, &key);
-	if (old && (old->untrusted & IA_DEV_PCI))
-		now.untrusted = ia_dev_pci_untrusted(dev);
+	if (release && old) {
+		now.dma_mask = old->dma_mask;
+		now.untrusted = old->untrusted;
+	} else {
+		maskp = IA_RD(typed, dev, dma_mask);	/* a u64 *: not typed */
+		if (maskp)
+			bpf_probe_read_kernel(&now.dma_mask, sizeof(now.dma_mask), maskp);
+		if (old && (old->untrusted & IA_DEV_PCI))
+			now.untrusted = ia_dev_pci_untrusted(dev);
+	}
 	if (old && old->domain == now.domain && old->domain_type == now.domain_type &&
 	    old->driver == now.driver && old->dma_mask == now.dma_mask &&
 	    old->bus_dma_limit == now.bus_dma_limit &&
@@ -229,7 +247,7 @@ static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags
 {
 	struct ia_dev_view v;
 
-	return ia_dev_observe_view(dev, flags, false, &v);
+	return ia_dev_observe_view(dev, flags, false, false, &v);
 }
 
 static __always_inline bool ia_dev_observe(struct device *dev)

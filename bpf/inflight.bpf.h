@@ -79,7 +79,7 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 		return;
 	}
 	if (d == 0) {
-		allowed = ia_dev_observe_view(dev, 0, !kprobe, &v);
+		allowed = ia_dev_observe_view(dev, 0, !kprobe, lazy_time(kind), &v);
 	} else {
 		/* nested requests inherit the root's verdict, its device's
 		 * context and its entry time (no clock read: see ts_ns in
@@ -261,6 +261,46 @@ int prog##_kexit(struct pt_regs *regs)					\
 									\
 	if (req_saved_args(kind, a))					\
 		prog##_done(a, PT_REGS_RC(regs));			\
+	return 0;							\
+}
+
+/*
+ * Argument n of a fentry or fexit program as a number: a typed pointer
+ * argument may not take part in arithmetic (ia_addr()), and the verifier
+ * inlines bpf_get_func_arg() into one load from the trampoline's frame
+ * where ia_addr() is a helper call, a probe read (about 0.2 us under TCG).
+ * Kernels before it (v5.17, "bpf: Add get_func_[arg|ret|arg_cnt]
+ * helpers") take the probe read.
+ */
+static __always_inline __u64 ia_func_arg(__u64 *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_arg)) {
+		bpf_get_func_arg(ctx, n, &v);
+		return v;
+	}
+	return ia_addr((void *)ctx[n & (IA_MAX_ARGS - 1)]);
+}
+
+/*
+ * REQ_EXIT for a request whose record needs argument n as a number (a
+ * struct page's address, for its phys): prog##_done(args, ret, argn).
+ */
+#define REQ_EXIT_ARGN(prog, func, kind, ret_expr, n)			\
+SEC("fexit/" #func)							\
+int prog##_exit(__u64 *ctx)						\
+{									\
+	prog##_done(ctx, ret_expr, ia_func_arg(ctx, n));		\
+	return 0;							\
+}									\
+SEC("kretprobe/" #func)							\
+int prog##_kexit(struct pt_regs *regs)					\
+{									\
+	__u64 a[IA_MAX_ARGS];						\
+									\
+	if (req_saved_args(kind, a))					\
+		prog##_done(a, PT_REGS_RC(regs), a[n]);			\
 	return 0;							\
 }
 

@@ -285,7 +285,7 @@ static __always_inline struct ia_prod_dev *dev_request(struct device *dev, __u64
 	    c->ctx.untrusted != now.untrusted) {
 		/* the PCI flags as the device state read them: the bus is
 		 * read there only when its state changed */
-		now.allowed = ia_dev_observe_view(dev, 0, typed, &v);
+		now.allowed = ia_dev_observe_view(dev, 0, typed, false, &v);
 		now.granule = v.granule;
 		now.fq_cookie = v.fq_cookie;
 		now.untrusted = v.pci_flags;

@@ -331,13 +331,14 @@ static __always_inline bool ia_on_stack(__u64 phys)
 }
 
 /* iommu_dma_map_page(dev, page, offset, size, dir, attrs) -> dma */
-static __always_inline void map_page_done(const __u64 *a, __u64 ret)
+/* page: a[1] as a number (REQ_EXIT_ARGN) */
+static __always_inline void map_page_done(const __u64 *a, __u64 ret, __u64 page)
 {
 	struct ia_ev_req *e = req_exit(IA_REQ_MAP_PAGE, (void *)a[0]);
 
 	if (!e)
 		return;
-	e->phys = ia_page_to_phys((struct page *)a[1]) + a[2];
+	e->phys = ia_page_addr_to_phys(page) + a[2];
 	e->size = a[3];
 	e->dir = a[4];
 	e->attrs = a[5];
@@ -346,7 +347,8 @@ static __always_inline void map_page_done(const __u64 *a, __u64 ret)
 	set_result(e, ret);
 	ia_submit(e);
 }
-REQ_HOOK(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE, 6)
+REQ_ENTRY(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE, NOTHING)
+REQ_EXIT_ARGN(map_page, iommu_dma_map_page, IA_REQ_MAP_PAGE, ctx[6], 1)
 
 /*
  * v6.18: iommu_dma_map_phys(dev, phys, size, dir, attrs) -> dma. It also
