@@ -226,6 +226,9 @@ struct ia_site_fast {
 			__uint(max_entries, IA_SITE_MAX + 16); \
 			__type(key, __u32); __type(value, __u64)
 
+#define IA_WAKE_CPUS	256	/* wake_tick's counters (CPUs above share them) */
+#define IA_WAKE_EVERY	8	/* records between two fill tests on one CPU */
+
 #ifndef IA_STATE_DEFINE
 IA_MAP_DECL(site_counts, IA_SITE_COUNTS_MAP);
 IA_MAP_DECL(site_hops, IA_SITE_HOPS_MAP);
@@ -250,6 +253,7 @@ extern const volatile __u32 site_verify;
 extern const volatile __u32 inflight_depth;
 extern const volatile __u32 classify_pages;
 extern const volatile __u64 wake_bytes;
+extern __u32 wake_tick[IA_WAKE_CPUS];
 extern const volatile __u32 nr_dev_filters;
 extern const volatile char dev_filters[IA_MAX_DEV_FILTERS][IA_NAME_LEN];
 
@@ -306,19 +310,26 @@ static __always_inline void ia_hdr_init(struct ia_ev_hdr *h, __u32 type,
  * context switch per record, half of what a record cost); the reader
  * consumes on its poll timeout (user/live/loader.c: IA_POLL_MS), and is
  * woken at once when wake_bytes wait, so that a burst cannot fill the ring
- * between two timeouts.
+ * between two timeouts. The fill is tested at every IA_WAKE_EVERY-th
+ * record a CPU sends, not at each (bpf_ringbuf_query() is a helper call,
+ * three a map+unmap pair): the reader is then woken at most 7 records per
+ * CPU past the threshold, an eighth of the ring. cpu: the record's header's
+ * (counted without atomics: a nested program's count may be lost, which
+ * only moves the next test).
  */
-static __always_inline __u64 ia_wake_flags(void)
+static __always_inline __u64 ia_wake_flags(__u32 cpu)
 {
 	if (!wake_bytes)
 		return 0;
+	if (wake_tick[cpu & (IA_WAKE_CPUS - 1)]++ & (IA_WAKE_EVERY - 1))
+		return BPF_RB_NO_WAKEUP;
 	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wake_bytes ?
 	       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void ia_submit(void *rec)
 {
-	bpf_ringbuf_submit(rec, ia_wake_flags());
+	bpf_ringbuf_submit(rec, ia_wake_flags(((struct ia_ev_hdr *)rec)->cpu));
 }
 
 /* Reserve a record in the ring buffer, of time ts (0: now); a full buffer
@@ -346,7 +357,8 @@ static __always_inline void *ia_reserve(__u32 type, __u32 size)
 /* Copy a record built elsewhere (per-CPU scratch) into the ring buffer. */
 static __always_inline void ia_output(void *rec, __u32 size)
 {
-	if (armed && bpf_ringbuf_output(&events, rec, size, ia_wake_flags()))
+	if (armed && bpf_ringbuf_output(&events, rec, size,
+					ia_wake_flags(((struct ia_ev_hdr *)rec)->cpu)))
 		ia_drop(IA_DROP_RINGBUF);
 }
 

@@ -47,6 +47,8 @@ const volatile __u32 struct_page_size = 64;
 /* wake the reader only once this many bytes wait in the ring (0: at every
  * record); the loader sets an eighth of the ring */
 const volatile __u64 wake_bytes = 0;
+/* records sent per CPU, for the fill test's sampling (ia_wake_flags()) */
+__u32 wake_tick[IA_WAKE_CPUS] = {};
 /* frames an in-flight stack holds, at most IA_INFLIGHT_DEPTH: fewer only
  * to make it overflow on purpose (IA_FAULT_INFLIGHT_DEPTH, the overload test) */
 const volatile __u32 inflight_depth = IA_INFLIGHT_DEPTH;
