@@ -118,11 +118,13 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	# the client's output -> \"MAP UNMAP\" (mean latencies, us)
 	lat() { sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' '; }
 	lost() { sed -n 's/.*lost \([0-9]*\).*/\1/p' /tmp/rec.err | head -1; }
-	# the reader's own CPU (busybox time: user + system seconds) and the
-	# records it wrote, as CPU:RECORDS: what draining the ring costs the
-	# vCPUs the benchmark's threads share with it
-	reader() { awk '/^READER/ { c = \$2 + \$3 } /^recorded/ { n = \$2 } END { if (n != \"\") printf \"%.2f:%d\", c, n }' /tmp/rec.err; }
-	rec() { time -f 'READER %U %S' \"\$@\" 2>/tmp/rec.err; }
+	# the reader's own CPU from its start to its last drain (record -v:
+	# not the loading before), the records it wrote and the times it fell
+	# behind and raised its priority, the most MiB it saw waiting and the
+	# seconds it was raised, as CPU:RECORDS:BOOSTS:MIB:RAISED: what draining
+	# the ring costs the vCPUs the benchmark's threads share with it
+	reader() { awk '/^reader: [0-9.]* s of CPU/ { c = \$2; n = \$7; w = \$15; t = \$22 } /^reader: fell behind/ { b = \$4 } END { if (n != \"\") printf \"%s:%d:%d:%s:%s\", c, n, b, w, t }' /tmp/rec.err; }
+	rec() { \"\$@\" 2>/tmp/rec.err; }
 	for r in \$(seq $R); do
 		for t in $T; do
 			bench=\"dma_map_benchmark -t \$t -s $S -g $N -d 1\"
@@ -135,17 +137,17 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 				floor-*) x=\$(floor --work \${m#floor-} $(echo $hooks) -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices) x=\$(iommu-audit devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				prod) x=\$(iommu-audit devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				record) x=\$(rec iommu-audit record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader) ;;
+				record) x=\$(rec iommu-audit -v record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader) ;;
 				bpftrace) x=\$(bpftrace -e '$bt_probes { @[probe] = count(); }' -c \"\$bench\" 2>/tmp/bt.err | lat) ;;
 				record-stats|record-cmp-stats) p=iommu-audit; [ \$m = record-stats ] || p=iommu-audit-cmp
-					x=\$(rec env IA_BPF_STATS=1 \$p record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader)
+					x=\$(rec env IA_BPF_STATS=1 \$p -v record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
 				prod-stats|prod-cmp-stats) p=iommu-audit; [ \$m = prod-stats ] || p=iommu-audit-cmp
 					x=\$(IA_BPF_STATS=1 \$p devices --production -- sh -c \"\$bench\" 2>/tmp/rec.err | lat)
 					grep '^bpf-run:' /tmp/rec.err | sed \"s/^bpf-run:/STATS \$r \$t \$m/\" ;;
 				prod-cmp) x=\$(iommu-audit-cmp devices --production -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
 				devices-cmp) x=\$(iommu-audit-cmp devices -- sh -c \"\$bench\" 2>/dev/null | lat) ;;
-				record-cmp) x=\$(rec iommu-audit-cmp record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader) ;;
+				record-cmp) x=\$(rec iommu-audit-cmp -v record -o /tmp/m.trace -- sh -c \"\$bench\" | lat); l=\$(lost); c=\$(reader) ;;
 				esac
 				rm -f /tmp/m.trace
 				echo \"RESULT \$r \$t \$m \$x \${l:--} \${c:--}\"
@@ -193,8 +195,8 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 					}
 					if (lostv[r, t, m] != "-") line = line ", lost " lostv[r, t, m]
 					# the reader: CPU seconds, and per record written
-					if (rdr[r, t, m] != "-" && split(rdr[r, t, m], rc, ":") == 2 && rc[2] > 0)
-						line = line sprintf(", reader %.2f s, %.2f us/record", rc[1], rc[1] * 1e6 / rc[2])
+					if (rdr[r, t, m] != "-" && split(rdr[r, t, m], rc, ":") == 5 && rc[2] > 0)
+						line = line sprintf(", reader %.2f s, %.2f us/record, ring at most %s MiB, behind %d (raised %s s)", rc[1], rc[1] * 1e6 / rc[2], rc[4], rc[3], rc[5])
 					line = line ")"
 				}
 				print line

@@ -363,6 +363,9 @@ int cmd_live(struct ia_cli *cli, int argc, char **argv)
 		free(meta);
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", l.ck ? err : "out of memory");
 	}
+	/* the kernel's symbols with the programs loaded, before the command
+	 * (live/stackrec.h) */
+	ia_stack_cache_preload(&l.stacks);
 	ia_trace_meta_fill_host(meta);
 	snprintf(meta->tool_version, sizeof(meta->tool_version), "%s", IA_VERSION);
 	hs = ia_session_hooks(l.s, &nh);

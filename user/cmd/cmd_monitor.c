@@ -583,6 +583,8 @@ int cmd_monitor(struct ia_cli *cli, int argc, char **argv)
 		mon_free(&m);
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
+	if (!o.so.production)	/* production mode names its sites itself */
+		ia_stack_cache_preload(&m.stacks);
 	clock_gettime(CLOCK_REALTIME, &now);
 	m.start_time = now.tv_sec + now.tv_nsec / 1e9;
 	ia_trace_meta_fill_host(m.meta);

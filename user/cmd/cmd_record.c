@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include "cmd/cli.h"
 #include "live/stackrec.h"
@@ -125,6 +126,18 @@ static int snapshot(void *ctx, __u32 why)
 	return ret;
 }
 
+/* This process's CPU time so far, user and system (the reader's: record
+ * runs in one thread) */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
 static int on_event(void *ctx, const struct ia_ev_hdr *rec, size_t len)
 {
 	struct rec_ctx *rc = ctx;
@@ -182,6 +195,7 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 	struct ia_run_opts ro = {};
 	struct ia_run_result res;
 	struct ia_reader_stats rd;
+	double cpu0, cpu_run;
 	struct ia_trace_meta *meta;
 	struct rec_ctx rc = {};
 	struct ia_session *s;
@@ -253,6 +267,9 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		return ia_fail(cli, IA_EXIT_FAILURE, "%s", err);
 	}
 	rc.s = s;
+	/* with the programs loaded (their frames are told by their [bpf]
+	 * symbols), before the command runs */
+	ia_stack_cache_preload(&rc.stacks);
 	rc.only = so.devices;
 	rc.nonly = so.nr_devices;
 	ro.snap = snapshot;
@@ -270,7 +287,9 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 
 	ro.tick = on_tick;
 	ro.ctx = &rc;
+	cpu0 = cpu_seconds();
 	ret = ia_run(s, &ro, &res, err, sizeof(err));
+	cpu_run = cpu_seconds() - cpu0;
 	ia_session_drops(s, lost);
 	ia_session_reader(s, &rd);
 	ia_session_close(s);
@@ -296,6 +315,8 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 		ia_json_ku64(&cli->j, "lost_ringbuf", lost[IA_DROP_RINGBUF]);
 		ia_json_ku64(&cli->j, "lost_inflight", lost[IA_DROP_INFLIGHT]);
 		ia_json_ku64(&cli->j, "lost_stack", lost[IA_DROP_STACK]);
+		ia_json_key(&cli->j, "reader_cpu_s");
+		ia_json_f64(&cli->j, cpu_run, 3);
 		ia_json_ku64(&cli->j, "reader_boosts", rd.boosts);
 		ia_json_ku64(&cli->j, "reader_boosts_refused", rd.boosts_refused);
 		ia_json_ks64(&cli->j, "command_status", res.cmd_status);
@@ -310,6 +331,14 @@ int cmd_record(struct ia_cli *cli, int argc, char **argv)
 			(uint64_t)nlost, (uint64_t)lost[IA_DROP_RINGBUF],
 			(uint64_t)lost[IA_DROP_INFLIGHT], (uint64_t)lost[IA_DROP_STACK],
 			(uint64_t)rc.rejected);
+		/* what reading cost, from the start to the last drain (not
+		 * the loading before it): with -v */
+		if (cli->verbose)
+			fprintf(stderr, "reader: %.2f s of CPU for %" PRIu64 " records (%.2f us "
+				"per record); at most %.1f of %.0f MiB waiting; raised for %.2f s\n",
+				cpu_run, (uint64_t)rc.written,
+				rc.written ? cpu_run * 1e6 / rc.written : 0.0,
+				rd.max_pending / 1048576.0, rd.ring_size / 1048576.0, rd.raised_s);
 		/* only when it happened: a reader that kept up says nothing */
 		if (rd.boosts || rd.boosts_refused)
 			fprintf(stderr, "reader: fell behind %" PRIu64 " times, raised its priority "

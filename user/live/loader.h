@@ -80,6 +80,8 @@ struct ia_reader_stats {
 	/* times the reader fell behind and raised its priority, and raises
 	 * the kernel refused (live/pace.h) */
 	__u64 boosts, boosts_refused;
+	__u64 max_pending;	/* the most bytes seen waiting after a read */
+	double raised_s;	/* seconds the raises lasted */
 };
 int ia_session_reader(const struct ia_session *s, struct ia_reader_stats *r);
 

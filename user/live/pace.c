@@ -2,6 +2,7 @@
 /* The reader's pace (live/pace.h). */
 #include <errno.h>
 #include <sys/resource.h>
+#include "lib/clock.h"
 #include "live/pace.h"
 
 /* setpriority(PRIO_PROCESS, 0) sets the calling thread's nice on Linux
@@ -26,6 +27,8 @@ void ia_pace_update(struct ia_pace *p, __u64 pending, __u64 size)
 {
 	if (!size)
 		return;
+	if (pending > p->max_pending)
+		p->max_pending = pending;
 	if (!p->boosted && pending > size / IA_PACE_HIGH) {
 		int e = set_nice(p->base_nice - IA_PACE_BOOST);
 
@@ -36,6 +39,7 @@ void ia_pace_update(struct ia_pace *p, __u64 pending, __u64 size)
 		}
 		p->boosted = true;
 		p->boosts++;
+		p->since = ia_mono_s();
 	} else if (p->boosted && pending < size / IA_PACE_LOW) {
 		ia_pace_end(p);
 	}
@@ -43,6 +47,8 @@ void ia_pace_update(struct ia_pace *p, __u64 pending, __u64 size)
 
 void ia_pace_end(struct ia_pace *p)
 {
-	if (p->boosted && !set_nice(p->base_nice))
+	if (p->boosted && !set_nice(p->base_nice)) {
 		p->boosted = false;
+		p->raised_s += ia_mono_s() - p->since;
+	}
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include "lib/ksyms.h"
 #include "live/loader.h"
@@ -23,13 +24,55 @@ void ia_stack_cache_free(struct ia_stack_cache *c)
 }
 
 /* Symbolize n frames into *rec, as stack id. */
+/*
+ * A digest of the modules loaded: each line's name and address (the
+ * first and sixth fields; not the use count, which moves with every
+ * open of a device). 0 when /proc/modules cannot be read.
+ */
+static __u64 modules_digest(void)
+{
+	FILE *f = fopen("/proc/modules", "re");
+	__u64 h = 0xcbf29ce484222325ull;
+	char line[512];
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64], addr[32];
+
+		if (sscanf(line, "%63s %*s %*s %*s %*s %31s", name, addr) != 2)
+			continue;
+		for (const char *p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		for (const char *p = addr; *p; p++)
+			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+		h = (h ^ '\n') * 0x100000001b3ull;
+	}
+	fclose(f);
+	return h;
+}
+
+static void load_ksyms(struct ia_stack_cache *c)
+{
+	ia_ksyms_free(c->ksyms);
+	c->modules = modules_digest();
+	c->ksyms = ia_ksyms_load("/proc/kallsyms");
+	c->ksyms_tried = true;
+}
+
+void ia_stack_cache_preload(struct ia_stack_cache *c)
+{
+	if (!c->ksyms_tried)
+		load_ksyms(c);
+}
+
 static void fill(struct ia_stack_cache *c, __s32 id, const __u64 *ips, int n,
 		 struct ia_stackrec *rec)
 {
-	if (!c->ksyms_tried) {
-		c->ksyms = ia_ksyms_load("/proc/kallsyms");
-		c->ksyms_tried = true;
-	}
+	/* a new stack is rare (once per call site): a module loaded since
+	 * the symbols were read is worth the look */
+	if (!c->ksyms_tried || modules_digest() != c->modules)
+		load_ksyms(c);
 	memset(rec, 0, sizeof(*rec));
 	rec->s.hdr.type = IA_EV_STACK;
 	rec->s.stack_id = id;
@@ -51,9 +94,16 @@ bool ia_stack_cache_new(struct ia_stack_cache *c, struct ia_session *s, __s32 id
 {
 	__u64 ips[IA_STACK_DEPTH];
 
+	__s32 *hit = &c->recent[(__u32)id % 64];
+
 	/* inline ids: their record was made from their IA_EV_KSTACK */
-	if (id < 0 || id >= IA_STACK_INLINE || ia_u64map_get(&c->done, (__u64)id + 1))
+	if (id < 0 || id >= IA_STACK_INLINE || *hit == id + 1)
 		return false;
+	if (ia_u64map_get(&c->done, (__u64)id + 1)) {
+		*hit = id + 1;
+		return false;
+	}
+	*hit = id + 1;
 	/* remembered even when the map is full: then only written twice */
 	ia_u64map_put(&c->done, (__u64)id + 1, (void *)1, NULL);
 	fill(c, id, ips, s ? ia_session_stack(s, id, ips, IA_STACK_DEPTH) : 0, rec);

@@ -29,12 +29,31 @@ struct ia_stackrec {
 struct ia_stack_cache {
 	struct ia_ksyms *ksyms;		/* loaded at the first stack */
 	bool ksyms_tried;
+	__u64 modules;			/* /proc/modules' digest when loaded */
 	struct ia_u64map done;		/* stack id + 1 -> 1 */
+	/* ids known done, direct-mapped by the id's low bits (id + 1; 0:
+	 * empty): the few sites of a busy run hit it, and the reader meets
+	 * an id with every request record */
+	__s32 recent[64];
 	struct ia_u64map inline_first;	/* frames key -> first inline id */
 	struct ia_u64map inline_alias;	/* inline id -> first inline id */
 };
 
 void ia_stack_cache_init(struct ia_stack_cache *c);
+/*
+ * Read the kernel's symbols now (else at the first stack): a live run
+ * calls it once its session is open (its programs' own frames are told
+ * by their [bpf] symbols, which exist from then on) and before its
+ * command runs. Loaded at the first stack, they
+ * stopped the reader when the workload began (under TCG /proc/kallsyms
+ * takes a second or more to read and sort), while 4 benchmark threads
+ * filled the 16 MiB ring in half a second: the losses at 4 threads of
+ * docs/benchmarks.md ("The reader's first stack"). A module loaded since
+ * (the workload's own: the fixture) has no symbols in them, so each new
+ * stack first compares /proc/modules' names and addresses with what they
+ * were at the load, and loads the symbols again when they changed.
+ */
+void ia_stack_cache_preload(struct ia_stack_cache *c);
 void ia_stack_cache_free(struct ia_stack_cache *c);
 
 /* Fill *rec for stack id if it is new: true; false if seen before or < 0. */
