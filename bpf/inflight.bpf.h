@@ -247,23 +247,6 @@ int prog##_kenter(struct pt_regs *regs)					\
 	return 0;							\
 }
 
-#define REQ_EXIT(prog, func, kind, ret_expr)				\
-SEC("fexit/" #func)							\
-int prog##_exit(__u64 *ctx)						\
-{									\
-	prog##_done(ctx, ret_expr);					\
-	return 0;							\
-}									\
-SEC("kretprobe/" #func)							\
-int prog##_kexit(struct pt_regs *regs)					\
-{									\
-	__u64 a[IA_MAX_ARGS];						\
-									\
-	if (req_saved_args(kind, a))					\
-		prog##_done(a, PT_REGS_RC(regs));			\
-	return 0;							\
-}
-
 /*
  * Argument n of a fentry or fexit program as a number: a typed pointer
  * argument may not take part in arithmetic (ia_addr()), and the verifier
@@ -284,14 +267,15 @@ static __always_inline __u64 ia_func_arg(__u64 *ctx, __u32 n)
 }
 
 /*
- * REQ_EXIT for a request whose record needs argument n as a number (a
- * struct page's address, for its phys): prog##_done(args, ret, argn).
+ * The exit programs of one request hook, fexit and kretprobe, making the
+ * calls given (ctx: the fexit's context; a: the arguments the kprobe
+ * saved, regs: the kretprobe's registers).
  */
-#define REQ_EXIT_ARGN(prog, func, kind, ret_expr, n)			\
+#define REQ_EXIT_CALLS(prog, func, kind, fexit_call, kretprobe_call)	\
 SEC("fexit/" #func)							\
 int prog##_exit(__u64 *ctx)						\
 {									\
-	prog##_done(ctx, ret_expr, ia_func_arg(ctx, n));		\
+	fexit_call;							\
 	return 0;							\
 }									\
 SEC("kretprobe/" #func)							\
@@ -300,9 +284,20 @@ int prog##_kexit(struct pt_regs *regs)					\
 	__u64 a[IA_MAX_ARGS];						\
 									\
 	if (req_saved_args(kind, a))					\
-		prog##_done(a, PT_REGS_RC(regs), a[n]);			\
+		kretprobe_call;						\
 	return 0;							\
 }
+
+#define REQ_EXIT(prog, func, kind, ret_expr)				\
+	REQ_EXIT_CALLS(prog, func, kind, prog##_done(ctx, ret_expr),	\
+		       prog##_done(a, PT_REGS_RC(regs)))
+
+/* ... for a request whose record needs argument n as a number (a struct
+ * page's address, for its phys): prog##_done(args, ret, argn) */
+#define REQ_EXIT_ARGN(prog, func, kind, ret_expr, n)			\
+	REQ_EXIT_CALLS(prog, func, kind,					\
+		       prog##_done(ctx, ret_expr, ia_func_arg(ctx, n)),	\
+		       prog##_done(a, PT_REGS_RC(regs), a[n]))
 
 #define NOTHING(args)
 #define REQ_HOOK(prog, func, kind, nargs)				\
