@@ -214,6 +214,12 @@ static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 		return old->allowed;
 	}
 	now.untrusted = ia_dev_pci_flags(dev);
+	if (release && old) {	/* a record goes out: with the mask as it is */
+		maskp = IA_RD(typed, dev, dma_mask);
+		now.dma_mask = 0;
+		if (maskp)
+			bpf_probe_read_kernel(&now.dma_mask, sizeof(now.dma_mask), maskp);
+	}
 	if (dom) {
 		struct iommu_dma_cookie *cookie = BPF_CORE_READ(dom, iova_cookie);
 

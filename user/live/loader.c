@@ -745,7 +745,8 @@ int ia_session_reader(const struct ia_session *s, struct ia_reader_stats *r)
 	r->boosts = s->pace.boosts;
 	r->boosts_refused = s->pace.refused;
 	r->max_pending = s->pace.max_pending;
-	r->raised_s = s->pace.raised_s;
+	/* a raise not ended yet counts up to now */
+	r->raised_s = s->pace.raised_s + (s->pace.boosted ? ia_mono_s() - s->pace.since : 0);
 	if (!s->ring_pos || s->ring_pos == MAP_FAILED)
 		return -ENODATA;
 	r->ring_size = s->ring_size;
