@@ -71,7 +71,15 @@ missing is exit 1 with its message. Events lost (a full ring buffer: a
 reader too slow, or a small **--ringbuf-mb**; a full in-flight stack) are
 counted per cause, printed, stored in the trace's trailer, and give exit 3;
 every finding of such a run is then *uncertain* (a lost record could
-explain it) and never fails it. SIGINT and SIGTERM end a run as its end
+explain it) and never fails it. A reader that falls behind (a quarter of
+the ring waiting after a read) raises its own priority, nice 10 below where it
+started, until it has caught up (a 32nd waiting); **record** says how
+often ("reader: fell behind N times", JSON `reader_boosts`, and
+`reader_boosts_refused` for raises the kernel refused: without
+CAP_SYS_NICE only a lower priority is allowed). `record -v` also prints
+the reader's CPU from its start to its last drain (JSON `reader_cpu_s`)
+and per record, the most of the ring it saw waiting and how long it was
+raised. SIGINT and SIGTERM end a run as its end
 would (the trace complete, with its trailer); after SIGKILL the trace has
 no trailer and reads as truncated, with the number of records readable
 (the writer flushes what is a second old). A write that fails (a full
