@@ -134,13 +134,28 @@ run_boot() {	# MODE OPTS CASE...: one boot, then the checks of its cases
 	res=$results/$mode
 	mkdir -p "$res"
 	local log=$res/boot-${opts//[^a-z0-9]/_}
-	start=$(date +%s)
-	# shellcheck disable=SC2086
-	"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --timeout 900 "${extras[@]}" --append oops=panic $opts -- \
-		sh /tests/guest-main.sh "$@" > "$log.out" 2> "$log.err"
-	rc=$?
-	echo "# vm ($tag$mode${opts:+, $opts}): $* ran in $(( $(date +%s) - start ))s, vm-run exit $rc"
-	grep "died before the guest was ready" "$log.err" | sed 's/^/# /'	# retried boots, shown
+	# A boot whose guest died of an int3 oops is booted once more, and
+	# said so: under TCG a vCPU may run a stale int3 that the kernel's
+	# text patching (text_poke_bp) has already taken back, which MTTCG
+	# does not always keep coherent (tools/vm-run.sh retries the same
+	# before the guest is ready). Seen on 7.2 after it was ready: the
+	# freed case's tp_btf/mm_page_free turns on the static key in
+	# __free_frozen_pages while the other vCPU frees pages in softirq
+	# ("Oops: int3" at __free_frozen_pages+0x77, the byte back to 0f).
+	# The programs cannot write kernel text; any other failure counts.
+	local try
+	for try in 1 2; do
+		start=$(date +%s)
+		# shellcheck disable=SC2086
+		"$root/tools/vm-run.sh" --kernel-dir "$kdir" --mode "$mode" --timeout 900 "${extras[@]}" --append oops=panic $opts -- \
+			sh /tests/guest-main.sh "$@" > "$log.out" 2> "$log.err"
+		rc=$?
+		echo "# vm ($tag$mode${opts:+, $opts}): $* ran in $(( $(date +%s) - start ))s, vm-run exit $rc"
+		grep "died before the guest was ready" "$log.err" | sed 's/^/# /'	# retried boots, shown
+		[ $rc -ne 0 ] && [ $try -eq 1 ] && grep -q 'Oops: int3' "$log.err" || break
+		cp "$log.err" "$log.err.try1"
+		echo "# vm ($tag$mode${opts:+, $opts}): the guest died of an int3 oops (text patching under TCG; $log.err.try1): booted once more"
+	done
 	if [ $rc -ne 0 ]; then
 		CASE="boot[$tag$mode${opts:+ $opts}]" _fail "vm-run exited $rc: $(tail -5 "$log.err" | tr '\n' ' ')"
 		return
