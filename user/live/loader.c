@@ -675,8 +675,8 @@ static __u64 ring_pending(const struct ia_session *s)
 }
 
 /* After a read: a reader behind raises its priority until it caught up
- * (live/pace.h); only when the poll read something or was cut, so that an
- * idle session makes no system call. */
+ * (live/pace.h); only when the poll read something or the reader is
+ * raised, so that an idle session makes no system call. */
 static void pace(struct ia_session *s)
 {
 	if (s->poll_read || s->pace.boosted)

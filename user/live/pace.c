@@ -30,11 +30,9 @@ void ia_pace_update(struct ia_pace *p, __u64 pending, __u64 size)
 	if (pending > p->max_pending)
 		p->max_pending = pending;
 	if (!p->boosted && pending > size / IA_PACE_HIGH) {
-		int e = set_nice(p->base_nice - IA_PACE_BOOST);
-
-		if (e) {	/* not privileged for it: the ring fills as before */
+		if (set_nice(p->base_nice - IA_PACE_BOOST)) {
+			/* not privileged for it: the ring fills as before */
 			p->refused++;
-			p->fail_errno = e;
 			return;
 		}
 		p->boosted = true;

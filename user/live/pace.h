@@ -29,7 +29,6 @@
 struct ia_pace {
 	int base_nice;		/* the reader's nice when it started */
 	bool boosted;		/* raised now */
-	int fail_errno;		/* the last raise refused (EPERM, EACCES), or 0 */
 	__u64 boosts;		/* times it fell behind and was raised */
 	__u64 refused;		/* raises refused */
 	__u64 max_pending;	/* the most seen waiting after a read */

@@ -29,10 +29,19 @@ void ia_stack_cache_free(struct ia_stack_cache *c)
  * first and sixth fields; not the use count, which moves with every
  * open of a device). 0 when /proc/modules cannot be read.
  */
+/* FNV-1a over n bytes, from h */
+#define FNV_BASIS	0xcbf29ce484222325ull
+static __u64 fnv(__u64 h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ull;
+	return h;
+}
+
 static __u64 modules_digest(void)
 {
 	FILE *f = fopen("/proc/modules", "re");
-	__u64 h = 0xcbf29ce484222325ull;
+	__u64 h = FNV_BASIS;
 	char line[512];
 
 	if (!f)
@@ -42,11 +51,9 @@ static __u64 modules_digest(void)
 
 		if (sscanf(line, "%63s %*s %*s %*s %*s %31s", name, addr) != 2)
 			continue;
-		for (const char *p = name; *p; p++)
-			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-		for (const char *p = addr; *p; p++)
-			h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
-		h = (h ^ '\n') * 0x100000001b3ull;
+		/* the NULs keep name and address apart */
+		h = fnv(h, name, strlen(name) + 1);
+		h = fnv(h, addr, strlen(addr) + 1);
 	}
 	fclose(f);
 	return h;
@@ -113,12 +120,13 @@ bool ia_stack_cache_new(struct ia_stack_cache *c, struct ia_session *s, __s32 id
 /* FNV-1a over the frames: the key of an inline stack's content */
 static __u64 frames_key(const __u64 *ips, __u32 n)
 {
-	__u64 h = 0xcbf29ce484222325ull;
+	__u64 h = FNV_BASIS;
 
 	for (__u32 i = 0; i < n; i++)
 		for (int b = 0; b < 8; b++) {
-			h ^= (ips[i] >> (8 * b)) & 0xff;
-			h *= 0x100000001b3ull;
+			unsigned char c = (ips[i] >> (8 * b)) & 0xff;
+
+			h = fnv(h, &c, 1);
 		}
 	return h ? h : 1;	/* 0 is the map's "absent" */
 }
