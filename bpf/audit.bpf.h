@@ -125,9 +125,18 @@ struct ia_dev_state {
 #define IA_DROPS_MAP	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 			__uint(max_entries, IA_DROP_MAX); \
 			__type(key, __u32); __type(value, __u64)
-#define IA_INFLIGHT_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
-			__uint(max_entries, 8192); \
-			__type(key, __u64); __type(value, struct ia_inflight)
+/*
+ * A task's in-flight stack lives in the task (task-local storage, v5.11;
+ * bpf_loop() already asks for v5.17): the lookup is a load from the task's
+ * storage cache, where the LRU hash map it replaced hashed the thread id and
+ * walked a bucket, about 11 times per map+unmap pair (once in each program
+ * of the pair); and a stack goes when its task does, which the LRU evicted
+ * only when 8192 tasks had made DMA calls. Interrupts push on the stack of
+ * the task they interrupt, as before; an idle task is one per CPU.
+ */
+#define IA_INFLIGHT_MAP	__uint(type, BPF_MAP_TYPE_TASK_STORAGE); \
+			__uint(map_flags, BPF_F_NO_PREALLOC); \
+			__type(key, int); __type(value, struct ia_inflight)
 #define IA_DEVS_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
 			__uint(max_entries, 4096); \
 			__type(key, __u64); __type(value, struct ia_dev_state)
@@ -363,10 +372,10 @@ static __always_inline void ia_output(void *rec, __u32 size)
 }
 
 /*
- * Key of the in-flight stack: the thread id, except for the idle tasks, which
- * all have pid 0 (one per CPU), so DMA calls made from interrupts on two idle
- * CPUs at once never share a stack. Interrupts nesting on one task push on top
- * of the interrupted call and pop before it resumes, so a stack stays LIFO.
+ * Key of a task's entries in the hash maps kept per call in flight (the
+ * kprobe mode's argument stash, swiotlb.bpf.c's bounce): the thread id,
+ * except for the idle tasks, which all have pid 0 (one per CPU), so DMA calls
+ * made from interrupts on two idle CPUs at once never share an entry.
  */
 static __always_inline __u64 ia_task_key(void)
 {
@@ -377,16 +386,13 @@ static __always_inline __u64 ia_task_key(void)
 	return pid;
 }
 
+/* This task's in-flight stack (create: made, zeroed, if it has none). NULL
+ * when it has none, or when the storage is busy on this CPU (a program
+ * nested in another's storage call, 6.1's bpf_task_storage_trylock()). */
 static __always_inline struct ia_inflight *ia_inflight_get(bool create)
 {
-	__u64 key = ia_task_key();
-	struct ia_inflight *st = bpf_map_lookup_elem(&inflight, &key);
-	static const struct ia_inflight zero;
-
-	if (st || !create)
-		return st;
-	bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&inflight, &key);
+	return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL,
+				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
 /*
