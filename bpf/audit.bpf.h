@@ -114,6 +114,20 @@ struct ia_dev_state {
 	__u64 fq_cookie;
 };
 
+/* This CPU's copies of devs values (device.bpf.h: ia_dev_cache_get()),
+ * one device each. */
+#define IA_DEV_CACHE_SLOTS	4
+struct ia_dev_cached {
+	__u64 dev;		/* the key, 0: empty */
+	__u64 epoch;		/* dev_epoch when copied */
+	struct ia_dev_state st;
+};
+struct ia_dev_cache {
+	__u32 busy;		/* a program on this CPU is reading a copy */
+	__u32 next;		/* the slot a miss fills next */
+	struct ia_dev_cached s[IA_DEV_CACHE_SLOTS];
+};
+
 /* Frame id of a request of a device the --device filter excludes: its
  * nested requests and page-table writes are not reported either. */
 #define IA_REQ_FILTERED		(~0ULL)
@@ -140,6 +154,9 @@ struct ia_dev_state {
 #define IA_DEVS_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
 			__uint(max_entries, 4096); \
 			__type(key, __u64); __type(value, struct ia_dev_state)
+#define IA_DEV_CACHE_MAP __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
+			__uint(max_entries, 1); \
+			__type(key, __u32); __type(value, struct ia_dev_cache)
 /* kprobe mode: arguments of a call in flight, for its kretprobe */
 struct ia_stash_key {
 	__u64 task;		/* ia_task_key() */
@@ -249,6 +266,7 @@ IA_MAP_DECL(events, IA_EVENTS_MAP);
 IA_MAP_DECL(drops, IA_DROPS_MAP);
 IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);
 IA_MAP_DECL(devs, IA_DEVS_MAP);
+IA_MAP_DECL(dev_cache, IA_DEV_CACHE_MAP);
 IA_MAP_DECL(stacks, IA_STACKS_MAP);
 IA_MAP_DECL(arg_stash, IA_STASH_MAP);
 extern __u64 req_seq;
