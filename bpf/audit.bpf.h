@@ -20,6 +20,7 @@
 #define IA_INFLIGHT_DEPTH	4	/* alloc_pages -> map_page -> __iommu_dma_map
 					 * nests 3 deep; one spare for an IRQ */
 
+#define IA_THREAD_PAGES	4	/* THREAD_SIZE, x86-64 without KASAN: 16 KiB */
 #define IA_MAX_ARGS		7	/* arguments kept for a kretprobe
 					 * (dma_iova_link takes 7) */
 
@@ -91,6 +92,10 @@ struct ia_inflight {
 	__u32 pad;
 	struct ia_frame f[IA_INFLIGHT_DEPTH];
 	struct ia_kept kept;
+	/* the task's vmapped stack (task->stack) and its pages' struct page
+	 * addresses, read at its first map (ia_on_stack(), requests.bpf.c) */
+	__u64 stack;
+	__u64 stack_pages[IA_THREAD_PAGES];
 };
 
 /* What we last told userspace about a device, to send context only on change. */
