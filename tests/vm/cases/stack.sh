@@ -6,6 +6,8 @@
 # stack again: the first map reads the task's stack pages, the others the
 # copy its in-flight state keeps. The witness is the fixture's log: each
 # command's phys, and vmap_stack=1 (the buffer is in vmalloc space).
+# vm-kernels: 6.1 (the programs are the ones every kernel loads; a BPF load
+# and unload cost 1-5 min of TCG on 7.2)
 # vm-modes: strict (the check is made at the map; invalidation changes
 # nothing in it)
 
