@@ -20,7 +20,6 @@
 #define IA_INFLIGHT_DEPTH	4	/* alloc_pages -> map_page -> __iommu_dma_map
 					 * nests 3 deep; one spare for an IRQ */
 
-#define IA_THREAD_PAGES	4	/* THREAD_SIZE, x86-64 without KASAN: 16 KiB */
 #define IA_MAX_ARGS		7	/* arguments kept for a kretprobe
 					 * (dma_iova_link takes 7) */
 
@@ -92,10 +91,6 @@ struct ia_inflight {
 	__u32 pad;
 	struct ia_frame f[IA_INFLIGHT_DEPTH];
 	struct ia_kept kept;
-	/* the task's vmapped stack (task->stack) and its pages' struct page
-	 * addresses, read at its first map (ia_on_stack(), requests.bpf.c) */
-	__u64 stack;
-	__u64 stack_pages[IA_THREAD_PAGES];
 };
 
 /* What we last told userspace about a device, to send context only on change. */
@@ -119,20 +114,6 @@ struct ia_dev_state {
 	__u64 fq_cookie;
 };
 
-/* This CPU's copies of devs values (device.bpf.h: ia_dev_cache_get()),
- * one device each. */
-#define IA_DEV_CACHE_SLOTS	4
-struct ia_dev_cached {
-	__u64 dev;		/* the key, 0: empty */
-	__u64 epoch;		/* dev_epoch when copied */
-	struct ia_dev_state st;
-};
-struct ia_dev_cache {
-	__u32 busy;		/* a program on this CPU is reading a copy */
-	__u32 next;		/* the slot a miss fills next */
-	struct ia_dev_cached s[IA_DEV_CACHE_SLOTS];
-};
-
 /* Frame id of a request of a device the --device filter excludes: its
  * nested requests and page-table writes are not reported either. */
 #define IA_REQ_FILTERED		(~0ULL)
@@ -144,24 +125,12 @@ struct ia_dev_cache {
 #define IA_DROPS_MAP	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 			__uint(max_entries, IA_DROP_MAX); \
 			__type(key, __u32); __type(value, __u64)
-/*
- * A task's in-flight stack lives in the task (task-local storage, v5.11;
- * bpf_loop() already asks for v5.17): the lookup is a load from the task's
- * storage cache, where the LRU hash map it replaced hashed the thread id and
- * walked a bucket, about 11 times per map+unmap pair (once in each program
- * of the pair); and a stack goes when its task does, which the LRU evicted
- * only when 8192 tasks had made DMA calls. Interrupts push on the stack of
- * the task they interrupt, as before; an idle task is one per CPU.
- */
-#define IA_INFLIGHT_MAP	__uint(type, BPF_MAP_TYPE_TASK_STORAGE); \
-			__uint(map_flags, BPF_F_NO_PREALLOC); \
-			__type(key, int); __type(value, struct ia_inflight)
+#define IA_INFLIGHT_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
+			__uint(max_entries, 8192); \
+			__type(key, __u64); __type(value, struct ia_inflight)
 #define IA_DEVS_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
 			__uint(max_entries, 4096); \
 			__type(key, __u64); __type(value, struct ia_dev_state)
-#define IA_DEV_CACHE_MAP __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
-			__uint(max_entries, 1); \
-			__type(key, __u32); __type(value, struct ia_dev_cache)
 /* kprobe mode: arguments of a call in flight, for its kretprobe */
 struct ia_stash_key {
 	__u64 task;		/* ia_task_key() */
@@ -271,7 +240,6 @@ IA_MAP_DECL(events, IA_EVENTS_MAP);
 IA_MAP_DECL(drops, IA_DROPS_MAP);
 IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);
 IA_MAP_DECL(devs, IA_DEVS_MAP);
-IA_MAP_DECL(dev_cache, IA_DEV_CACHE_MAP);
 IA_MAP_DECL(stacks, IA_STACKS_MAP);
 IA_MAP_DECL(arg_stash, IA_STASH_MAP);
 extern __u64 req_seq;
@@ -395,10 +363,10 @@ static __always_inline void ia_output(void *rec, __u32 size)
 }
 
 /*
- * Key of a task's entries in the hash maps kept per call in flight (the
- * kprobe mode's argument stash, swiotlb.bpf.c's bounce): the thread id,
- * except for the idle tasks, which all have pid 0 (one per CPU), so DMA calls
- * made from interrupts on two idle CPUs at once never share an entry.
+ * Key of the in-flight stack: the thread id, except for the idle tasks, which
+ * all have pid 0 (one per CPU), so DMA calls made from interrupts on two idle
+ * CPUs at once never share a stack. Interrupts nesting on one task push on top
+ * of the interrupted call and pop before it resumes, so a stack stays LIFO.
  */
 static __always_inline __u64 ia_task_key(void)
 {
@@ -409,13 +377,16 @@ static __always_inline __u64 ia_task_key(void)
 	return pid;
 }
 
-/* This task's in-flight stack (create: made, zeroed, if it has none). NULL
- * when it has none, or when the storage is busy on this CPU (a program
- * nested in another's storage call, 6.1's bpf_task_storage_trylock()). */
 static __always_inline struct ia_inflight *ia_inflight_get(bool create)
 {
-	return bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), NULL,
-				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	__u64 key = ia_task_key();
+	struct ia_inflight *st = bpf_map_lookup_elem(&inflight, &key);
+	static const struct ia_inflight zero;
+
+	if (st || !create)
+		return st;
+	bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&inflight, &key);
 }
 
 /*

@@ -173,53 +173,6 @@ struct ia_dev_view {
  * place, and decides whether the release waits for the flush queue), the
  * driver and the segment limits are loads, and still compared.
  */
-/*
- * The state devs holds for device key, from this CPU's copy when it is
- * current (epoch: dev_epoch read before, so that a copy taken from a devs
- * value older than a write is older than the write's epoch too), in the
- * slots replaced one after the other. A copy
- * saves the LRU hash lookup (a hash of the key, a bucket walk and the LRU's
- * reference bit) that every root request made, two per map+unmap pair.
- * *c: the copy's slot to release (ia_dev_cache_put()), NULL when the
- * copies were not used: a program nested on this CPU (an interrupt's)
- * found them busy, and reads devs itself.
- */
-static __always_inline struct ia_dev_state *ia_dev_cache_get(__u64 key, __u64 epoch,
-							     struct ia_dev_cache **c)
-{
-	__u32 zero = 0;
-	struct ia_dev_cache *dc = bpf_map_lookup_elem(&dev_cache, &zero);
-	struct ia_dev_cached *s;
-	struct ia_dev_state *old;
-
-	*c = NULL;
-	if (!dc || dc->busy)
-		return bpf_map_lookup_elem(&devs, &key);
-	dc->busy = 1;
-	*c = dc;
-	/* searched, not indexed by the address: key is a typed pointer,
-	 * which the verifier lets be compared and stored but not shifted */
-	for (int i = 0; i < IA_DEV_CACHE_SLOTS; i++) {
-		s = &dc->s[i];
-		if (s->dev == key && s->epoch == epoch)
-			return &s->st;
-	}
-	old = bpf_map_lookup_elem(&devs, &key);
-	if (!old)
-		return NULL;
-	s = &dc->s[dc->next++ & (IA_DEV_CACHE_SLOTS - 1)];
-	s->dev = key;
-	s->epoch = epoch;
-	__builtin_memcpy(&s->st, old, sizeof(s->st));
-	return &s->st;
-}
-
-static __always_inline void ia_dev_cache_put(struct ia_dev_cache *c)
-{
-	if (c)
-		c->busy = 0;
-}
-
 static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 						bool typed, bool release,
 						struct ia_dev_view *v)
@@ -228,9 +181,7 @@ static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 	struct ia_dev_state now = {}, *old;
 	struct iommu_domain *dom;
 	struct ia_ev_device *e;
-	struct ia_dev_cache *dc;
-	__u64 key = (__u64)dev, *maskp, epoch = dev_epoch;
-	bool allowed;
+	__u64 key = (__u64)dev, *maskp;
 
 	dom = grp ? IA_RD(typed, grp, default_domain) : NULL;
 	now.domain = (__u64)dom;
@@ -239,7 +190,7 @@ static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 	now.bus_dma_limit = IA_RD(typed, dev, bus_dma_limit);
 	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary, typed);
 
-	old = ia_dev_cache_get(key, epoch, &dc);
+	old = bpf_map_lookup_elem(&devs, &key);
 	if (release && old) {
 		now.dma_mask = old->dma_mask;
 		now.untrusted = old->untrusted;
@@ -260,11 +211,8 @@ static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 		v->granule = old->granule;
 		v->fq_cookie = old->fq_cookie;
 		v->pci_flags = old->untrusted;
-		allowed = old->allowed;
-		ia_dev_cache_put(dc);
-		return allowed;
+		return old->allowed;
 	}
-	ia_dev_cache_put(dc);
 	now.untrusted = ia_dev_pci_flags(dev);
 	if (release && old) {	/* a record goes out: with the mask as it is */
 		maskp = IA_RD(typed, dev, dma_mask);

@@ -289,6 +289,7 @@ static __always_inline void set_result(struct ia_ev_req *e, __u64 dma)
 
 /* ---- single mappings ------------------------------------------------- */
 
+#define IA_THREAD_PAGES	4	/* THREAD_SIZE, x86-64 without KASAN: 16 KiB */
 
 /*
  * Is phys in the calling task's kernel stack? dma-debug's check_for_stack():
@@ -308,26 +309,13 @@ static __always_inline bool ia_on_stack(__u64 phys)
 		struct vm_struct *vm = t->stack_vm_area;
 
 		if (vm) {
-			struct ia_inflight *st = ia_inflight_get(false);
 			__u64 pages[IA_THREAD_PAGES] = {}, pg;
 			__u32 n = vm->nr_pages;
 
 			base = ia_vmemmap_base();
-			if (!base || !struct_page_size)
+			if (!base || !struct_page_size ||
+			    bpf_probe_read_kernel(pages, sizeof(pages), vm->pages))
 				return false;
-			/* a task's stack pages are its own for its life, and so
-			 * is its in-flight state: read once per task, not at
-			 * every map (a probe read, about 0.2 us under TCG) */
-			if (st && st->stack == stack) {
-				__builtin_memcpy(pages, st->stack_pages, sizeof(pages));
-			} else {
-				if (bpf_probe_read_kernel(pages, sizeof(pages), vm->pages))
-					return false;
-				if (st) {
-					__builtin_memcpy(st->stack_pages, pages, sizeof(pages));
-					st->stack = stack;
-				}
-			}
 			pg = base + (phys >> page_shift) * struct_page_size;
 			for (__u32 i = 0; i < IA_THREAD_PAGES && i < n; i++)
 				if (pages[i] == pg)

@@ -8,7 +8,6 @@ struct { IA_EVENTS_MAP; } events SEC(".maps");
 struct { IA_DROPS_MAP; } drops SEC(".maps");
 struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
 struct { IA_DEVS_MAP; } devs SEC(".maps");
-struct { IA_DEV_CACHE_MAP; } dev_cache SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
 struct { IA_SITE_COUNTS_MAP; } site_counts SEC(".maps");
 struct { IA_SITE_HOPS_MAP; } site_hops SEC(".maps");
@@ -34,8 +33,7 @@ __u32 armed = 0;
 /*
  * Bumped each time a device's shared state (devs) is written, whichever
  * CPU wrote it. A copy of a device's context kept per CPU (production
- * mode's, prod.bpf.c; every root request's, dev_cache in device.bpf.h)
- * is good only while the epoch it was taken at is
+ * mode's, prod.bpf.c) is good only while the epoch it was taken at is
  * current: the task may have moved to another CPU, seen a change there
  * and sent it, and a change back to what this CPU's copy holds would look
  * like no change at all (the production VM case's untrusted bit flipped

@@ -246,6 +246,7 @@ static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opt
 	}
 	if (!o->stack_map)
 		bpf_map__set_max_entries(skel->maps.stacks, IA_PROD_STACKS);
+	bpf_map__set_max_entries(skel->maps.inflight, 1);
 	if (!o->ringbuf_mb)
 		bpf_map__set_max_entries(skel->maps.events, IA_PROD_RINGBUF);
 	return 0;

@@ -3,9 +3,8 @@
 # (bpf/requests.bpf.c: ia_on_stack()) that the lab kernel, whose stacks are
 # in the linear map, never takes. One task (the writer of the fixture's
 # batch file) maps from its own stack, then a heap page, then from its
-# stack again: the first map reads the task's stack pages, the others the
-# copy its in-flight state keeps. The witness is the fixture's log: each
-# command's phys, and vmap_stack=1 (the buffer is in vmalloc space).
+# stack again. The witness is the fixture's log: each command's phys, and
+# vmap_stack=1 (the buffer is in vmalloc space).
 # vm-kernels: 6.1 (the programs are the ones every kernel loads; a BPF load
 # and unload cost 1-5 min of TCG on 7.2)
 # vm-modes: strict (the check is made at the map; invalidation changes
