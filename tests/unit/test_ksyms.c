@@ -379,6 +379,77 @@ static void test_lookup_unreadable(void **state)
 	assert_int_equal(got[0], 0);
 }
 
+/*
+ * /proc/modules' digest (what makes a live run read the symbols again):
+ * the same modules at the same addresses give the same digest whatever
+ * their use counts and users, and a module loaded, unloaded or moved
+ * gives another. Each row: two listings, and whether their digests are
+ * equal; both are printed when a row fails.
+ */
+static __u64 digest_of(const char *text)
+{
+	FILE *f = fmemopen((void *)text, strlen(text), "r");
+	__u64 h;
+
+	assert_non_null(f);
+	h = ia_modules_digest(f);
+	fclose(f);
+	return h;
+}
+
+static void test_modules_digest(void **state)
+{
+	static const char base[] =
+		"nvme 57344 2 - Live 0xffffffffc0300000\n"
+		"nvme_core 139264 3 nvme, Live 0xffffffffc0200000\n";
+	static const struct {
+		const char *name, *other;
+		bool equal;
+	} rows[] = {
+		{ "the same listing", base, true },
+		{ "use counts and users moved",
+		  "nvme 57344 5 - Live 0xffffffffc0300000\n"
+		  "nvme_core 139264 1 nvme,ia_fixture, Live 0xffffffffc0200000\n", true },
+		{ "a line without six fields among them",
+		  "nvme 57344 2 - Live 0xffffffffc0300000\ngarbage\n\n"
+		  "nvme_core 139264 3 nvme, Live 0xffffffffc0200000\n", true },
+		{ "a module loaded",
+		  "ia_fixture 65536 0 - Live 0xffffffffc0400000 (OE)\n"
+		  "nvme 57344 2 - Live 0xffffffffc0300000\n"
+		  "nvme_core 139264 3 nvme, Live 0xffffffffc0200000\n", false },
+		{ "a module unloaded", "nvme_core 139264 3 nvme, Live 0xffffffffc0200000\n", false },
+		{ "a module loaded again elsewhere",
+		  "nvme 57344 2 - Live 0xffffffffc0500000\n"
+		  "nvme_core 139264 3 nvme, Live 0xffffffffc0200000\n", false },
+		{ "name and address not run together",
+		  "nvm 57344 2 - Live e0xffffffffc0300000\n"
+		  "nvme_core 139264 3 nvme, Live 0xffffffffc0200000\n", false },
+		{ "nothing listed", "", false },
+	};
+	__u64 want = digest_of(base);
+	char users[1200];
+	__u64 got;
+
+	(void)state;
+	/* nvme_core used by 100 modules: its address is 1000 bytes in */
+	snprintf(users, sizeof(users), "nvme 57344 2 - Live 0xffffffffc0300000\n"
+		 "nvme_core 139264 100 ");
+	for (int i = 0; i < 100; i++)
+		strcat(users, "user_mod_");
+	strcat(users, " Live 0xffffffffc0200000\n");
+	got = digest_of(users);
+	if (got != want)
+		fail_msg("a long line of users: digests %#llx and %#llx, expected equal",
+			 (unsigned long long)want, (unsigned long long)got);
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		got = digest_of(rows[i].other);
+		if ((got == want) != rows[i].equal)
+			fail_msg("%s: digests %#llx and %#llx, expected %s", rows[i].name,
+				 (unsigned long long)want, (unsigned long long)got,
+				 rows[i].equal ? "equal" : "different");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -392,6 +463,7 @@ int main(void)
 		cmocka_unit_test(test_lookup),
 		cmocka_unit_test(test_lookup_unreadable),
 		cmocka_unit_test(test_lookup_long_line),
+		cmocka_unit_test(test_modules_digest),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

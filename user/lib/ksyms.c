@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/fnv.h"
 #include "lib/ksyms.h"
 
 struct ksym {
@@ -204,4 +205,26 @@ int ia_ksyms_symbolize(const struct ia_ksyms *ks, __u64 ip, char *buf, size_t le
 	else
 		snprintf(buf, len, "%s+0x%" PRIx64, s->name, (uint64_t)(ip - s->addr));
 	return 1;
+}
+
+__u64 ia_modules_digest(FILE *f)
+{
+	__u64 h = IA_FNV_BASIS;
+	char *line = NULL;
+	size_t cap = 0;
+
+	/* whole lines (getline()), as the kallsyms readers above: a module
+	 * used by many others has a long line, whose address a fixed buffer
+	 * would cut off into a line of its own */
+	while (getline(&line, &cap, f) >= 0) {
+		char name[64], addr[32];
+
+		if (sscanf(line, "%63s %*s %*s %*s %*s %31s", name, addr) != 2)
+			continue;
+		/* the NULs keep name and address apart */
+		h = ia_fnv1a(h, name, strlen(name) + 1);
+		h = ia_fnv1a(h, addr, strlen(addr) + 1);
+	}
+	free(line);
+	return h;
 }

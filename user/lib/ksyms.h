@@ -34,4 +34,13 @@ int ia_ksyms_symbolize(const struct ia_ksyms *ks, __u64 ip, char *buf, size_t le
  */
 int ia_ksyms_lookup(FILE *f, const char *const *names, __u64 *addrs, size_t n);
 
+/*
+ * A digest of the modules a /proc/modules-format stream lists: each line's
+ * name and load address (its first and sixth fields; not the use count,
+ * which moves with every open of a device), so that it changes when a
+ * module is loaded, unloaded or loaded again elsewhere. Lines without six
+ * fields are skipped. (FNV-1a: ia_fnv1a(), lib/fnv.h.)
+ */
+__u64 ia_modules_digest(FILE *f);
+
 #endif

@@ -2,6 +2,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include "lib/fnv.h"
 #include "lib/ksyms.h"
 #include "live/loader.h"
 #include "live/stackrec.h"
@@ -23,38 +24,15 @@ void ia_stack_cache_free(struct ia_stack_cache *c)
 	c->ksyms = NULL;
 }
 
-/* Symbolize n frames into *rec, as stack id. */
-/*
- * A digest of the modules loaded: each line's name and address (the
- * first and sixth fields; not the use count, which moves with every
- * open of a device). 0 when /proc/modules cannot be read.
- */
-/* FNV-1a over n bytes, from h */
-#define FNV_BASIS	0xcbf29ce484222325ull
-static __u64 fnv(__u64 h, const void *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ ((const unsigned char *)p)[i]) * 0x100000001b3ull;
-	return h;
-}
-
+/* /proc/modules' digest (ia_modules_digest()), 0 when it cannot be read */
 static __u64 modules_digest(void)
 {
 	FILE *f = fopen("/proc/modules", "re");
-	__u64 h = FNV_BASIS;
-	char line[512];
+	__u64 h;
 
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		char name[64], addr[32];
-
-		if (sscanf(line, "%63s %*s %*s %*s %*s %31s", name, addr) != 2)
-			continue;
-		/* the NULs keep name and address apart */
-		h = fnv(h, name, strlen(name) + 1);
-		h = fnv(h, addr, strlen(addr) + 1);
-	}
+	h = ia_modules_digest(f);
 	fclose(f);
 	return h;
 }
@@ -73,6 +51,7 @@ void ia_stack_cache_preload(struct ia_stack_cache *c)
 		load_ksyms(c);
 }
 
+/* Symbolize n frames into *rec, as stack id. */
 static void fill(struct ia_stack_cache *c, __s32 id, const __u64 *ips, int n,
 		 struct ia_stackrec *rec)
 {
@@ -120,13 +99,13 @@ bool ia_stack_cache_new(struct ia_stack_cache *c, struct ia_session *s, __s32 id
 /* FNV-1a over the frames: the key of an inline stack's content */
 static __u64 frames_key(const __u64 *ips, __u32 n)
 {
-	__u64 h = FNV_BASIS;
+	__u64 h = IA_FNV_BASIS;
 
 	for (__u32 i = 0; i < n; i++)
 		for (int b = 0; b < 8; b++) {
 			unsigned char c = (ips[i] >> (8 * b)) & 0xff;
 
-			h = fnv(h, &c, 1);
+			h = ia_fnv1a(h, &c, 1);
 		}
 	return h ? h : 1;	/* 0 is the map's "absent" */
 }
