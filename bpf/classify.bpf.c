@@ -239,7 +239,6 @@ static __always_inline void ctx_globals(struct classify_ctx *c)
 	c->vmemmap = ia_vmemmap_base();
 }
 
-
 static __always_inline void fill_slab(struct ia_ev_page *e, __u64 head)
 {
 	struct slab *slab = (void *)head;
@@ -345,7 +344,6 @@ static __always_inline void classify_page(struct ia_ev_page *e, __u64 pfn,
 	}
 	e->kind = IA_PAGE_KERNEL;
 }
-
 
 static long classify_step(__u32 i, void *data)
 {
