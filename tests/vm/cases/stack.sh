@@ -18,10 +18,15 @@ guest() {
 	iafx load > "$OUT/load.log" 2>&1
 	# after the probe (id 1) the batch's lines are ids 2 .. 5
 	printf '%s\n' 'map_stack 64' 'map_single 0 4096 to' 'map_stack 32' 'unmap 3' > /tmp/stack.batch
+	# the writer's pid, as its shell saw it: every record of the run is
+	# made in that task (hdr.pid, read once per request in BPF)
 	iommu-audit record --device "$IA_EDU_BDF" -o /tmp/stack.trace -- \
-		sh -c 'cat /tmp/stack.batch > /sys/kernel/debug/ia_fixture/batch' \
+		sh -c 'cat /tmp/stack.batch > /sys/kernel/debug/ia_fixture/batch &
+		       echo $! > /tmp/stack.writer; wait $!' \
 		> "$OUT/record.log" 2>&1
 	echo $? > "$OUT/record.rc"
+	cp /tmp/stack.writer "$OUT/writer.pid"
+	iommu-audit dump /tmp/stack.trace > "$OUT/dump.jsonl"
 	iommu-audit -j check --each /tmp/stack.trace > "$OUT/check.jsonl"
 	cat /sys/kernel/debug/ia_fixture/result > "$OUT/result.txt"
 	iafx unload
@@ -48,6 +53,13 @@ check() {
 		"$(printf '%s\n' "$s1" "$s2" | sort -n | tr '\n' ' ')" \
 		"$(jq -r 'select(.type == "finding" and .finding.code == "exposure.stack") | .finding.phys' \
 			"$OUT/check.jsonl" | sort -n | tr '\n' ' ')"
+	# 4 maps and unmaps: requests, nested requests, writes, removals,
+	# releases, tracepoints; all of them the writer's
+	assert_ge "trace: the fixture's records" 12 \
+		"$(jq -s '[.[] | select(.type | IN("request", "pt_map", "pt_unmap"))] | length' "$OUT/dump.jsonl")"
+	assert_eq "trace: every record's pid is the writer's ($(cat "$OUT/writer.pid"))" \
+		"$(cat "$OUT/writer.pid")" \
+		"$(jq -rs '[.[] | select(.type | IN("request", "pt_map", "pt_unmap", "iova_free", "tp_map", "tp_unmap")) | .pid] | unique | map(tostring) | join(" ")' "$OUT/dump.jsonl")"
 	assert_eq "check: the heap page between them is not on the stack" 0 \
 		"$(jq -r "select(.type == \"finding\" and .finding.code == \"exposure.stack\" and
 			.finding.phys == ${heap:-0})" "$OUT/check.jsonl" | grep -c .)"
