@@ -23,8 +23,6 @@ static __u64 digest(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	if (!size)	/* fmemopen() refuses an empty buffer */
-		return 0;
 	fz_require(digest(data, size) == digest(data, size), "the same input, the same digest", "");
 	return 0;
 }

@@ -19,7 +19,7 @@ guest() {
 	# after the probe (id 1) the batch's lines are ids 2 .. 5
 	printf '%s\n' 'map_stack 64' 'map_single 0 4096 to' 'map_stack 32' 'unmap 3' > /tmp/stack.batch
 	# the writer's pid, as its shell saw it: every record of the run is
-	# made in that task (hdr.pid, read once per request in BPF)
+	# made in that task (hdr.pid)
 	iommu-audit record --device "$IA_EDU_BDF" -o /tmp/stack.trace -- \
 		sh -c 'cat /tmp/stack.batch > /sys/kernel/debug/ia_fixture/batch &
 		       echo $! > /tmp/stack.writer; wait $!' \
@@ -53,8 +53,8 @@ check() {
 		"$(printf '%s\n' "$s1" "$s2" | sort -n | tr '\n' ' ')" \
 		"$(jq -r 'select(.type == "finding" and .finding.code == "exposure.stack") | .finding.phys' \
 			"$OUT/check.jsonl" | sort -n | tr '\n' ' ')"
-	# 4 maps and unmaps: requests, nested requests, writes, removals,
-	# releases, tracepoints; all of them the writer's
+	# 3 maps and their 3 unmaps: requests, nested requests, writes,
+	# removals, releases, tracepoints; all of them the writer's
 	assert_ge "trace: the fixture's records" 12 \
 		"$(jq -s '[.[] | select(.type | IN("request", "pt_map", "pt_unmap"))] | length' "$OUT/dump.jsonl")"
 	assert_eq "trace: every record's pid is the writer's ($(cat "$OUT/writer.pid"))" \
