@@ -56,9 +56,21 @@
 #   cost (across two boots: compare with care);
 #   --kernel-dir DIR: a built lab kernel entry (default: tools/lab-kernel.sh's)
 #   --modes "M...": the modes to run, in this order (bare first)
+#   --clocksource tsc|hpet: the guest's clock source (default tsc, the
+#   one machines run on: `tsc=reliable`). Under TCG the guest's CPU is an
+#   AuthenticAMD without constant_tsc, and the kernel takes the TSCs of two
+#   such CPUs for unsynchronized ("Marking TSC unstable due to TSCs
+#   unsynchronized", tsc.c's unsynchronized_tsc(): a guess by vendor, not
+#   a measured warp; QEMU derives every vCPU's TSC from the host's) and
+#   falls back to the HPET, whose every read is an emulated MMIO access
+#   under QEMU's big lock: 0.25-0.5 us per clock read where the TSC's is
+#   0.05-0.1 (docs/benchmarks.md), which over-weighs every clock read a
+#   tracer makes against the floor that makes none. hpet: the kernel's own
+#   choice, as every run before 2026-12-04 had it;
+#   --append "ARGS": more kernel command line for the boot
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir="" only=""
+G=4096 S=5 R=3 T="1 2 4" N=1 compare="" debug=0 kdir="" only="" extra_args="" clock=tsc
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--granule) G=$2; shift 2 ;;
@@ -70,9 +82,16 @@ while [ $# -gt 0 ]; do
 	--dma-debug) debug=1; shift ;;
 	--kernel-dir) kdir=$2; shift 2 ;;
 	--modes) only=$2; shift 2 ;;
-	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR] [--modes LIST]" >&2; exit 2 ;;
+	--append) extra_args="${extra_args:+$extra_args }$2"; shift 2 ;;
+	--clocksource) clock=$2; shift 2 ;;
+	*) echo "usage: $0 [--granule G] [--seconds S] [--rounds R] [--threads LIST] [--pages N] [--compare BIN] [--dma-debug] [--kernel-dir DIR] [--modes LIST] [--clocksource tsc|hpet] [--append ARGS]" >&2; exit 2 ;;
 	esac
 done
+case $clock in
+tsc) extra_args="tsc=reliable${extra_args:+ $extra_args}" ;;
+hpet) ;;
+*) echo "$0: --clocksource: tsc or hpet, not $clock" >&2; exit 2 ;;
+esac
 make -C "$root" -s static floor
 [ -n "$kdir" ] || kdir=$("$root/tools/lab-kernel.sh")
 
@@ -97,6 +116,7 @@ fexit:iommu_dma_unmap_page fexit:__iommu_unmap tp:unmap fexit:__iommu_dma_unmap"
 append=""
 [ "$G" -eq 4096 ] || append="iommu_lab.granule=$G"
 [ "$debug" = 1 ] || append="$append dma_debug=off"
+[ -z "$extra_args" ] || append="$append $extra_args"
 # production mode's: the exits of the two functions every pair passes
 prod_hooks="fexit:__iommu_dma_map fexit:__iommu_dma_unmap"
 # the floor's hooks as bpftrace probes (kfunc/kretfunc: fentry/fexit)
@@ -114,7 +134,9 @@ modes="bare floor floor-prod prod bpftrace devices record record-stats"
 	echo \$IA_EDU_BDF > /sys/bus/pci/drivers_probe
 	[ -e /sys/kernel/debug/dma_map_benchmark ] || { echo 'no /sys/kernel/debug/dma_map_benchmark'; exit 1; }
 	echo \"DMADEBUG \$(cat /sys/kernel/debug/dma-api/disabled 2>/dev/null || echo none)\"
-	echo \"CLOCKSOURCE \$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)\"
+	cs=\$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+	echo \"CLOCKSOURCE \$cs\"
+	[ \"\$cs\" = $clock ] || { echo \"no $clock clocksource in the guest (it runs on \$cs)\"; exit 1; }
 	# the client's output -> \"MAP UNMAP\" (mean latencies, us)
 	lat() { sed -n 's/^average \(un\)*map latency(us):\([0-9.]*\).*/\2/p' | tr '\n' ' '; }
 	lost() { sed -n 's/.*lost \([0-9]*\).*/\1/p' /tmp/rec.err | head -1; }

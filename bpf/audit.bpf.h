@@ -86,9 +86,19 @@ struct ia_kept {
 	struct ia_ev_req inner;
 };
 
+/*
+ * A task's in-flight stack: one of the direct-mapped slots of
+ * inflight_slots (ia_inflight_get()), or, for a task whose slot another
+ * task holds, an entry of the LRU hash inflight.
+ */
 struct ia_inflight {
 	__u32 depth;
-	__u32 pad;
+	/* a slot of inflight_slots: some task of this index took the LRU
+	 * hash (sticky), so a lookup there tries the hash too */
+	__u32 spilled;
+	/* a slot of inflight_slots: the key (ia_task_key()) of the task
+	 * using it, 0: free; always 0 in the LRU hash */
+	__u64 owner;
 	struct ia_frame f[IA_INFLIGHT_DEPTH];
 	struct ia_kept kept;
 };
@@ -125,9 +135,15 @@ struct ia_dev_state {
 #define IA_DROPS_MAP	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 			__uint(max_entries, IA_DROP_MAX); \
 			__type(key, __u32); __type(value, __u64)
+/* the stacks of tasks whose slot in inflight_slots another task holds */
 #define IA_INFLIGHT_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
-			__uint(max_entries, 8192); \
+			__uint(max_entries, 1024); \
 			__type(key, __u64); __type(value, struct ia_inflight)
+#define IA_INFLIGHT_SLOTS 4096	/* by thread id; then the idle tasks' by CPU */
+#define IA_INFLIGHT_IDLE 64
+#define IA_INFLIGHT_SLOTS_MAP __uint(type, BPF_MAP_TYPE_ARRAY); \
+			__uint(max_entries, IA_INFLIGHT_SLOTS + IA_INFLIGHT_IDLE); \
+			__type(key, __u32); __type(value, struct ia_inflight)
 #define IA_DEVS_MAP	__uint(type, BPF_MAP_TYPE_LRU_HASH); \
 			__uint(max_entries, 4096); \
 			__type(key, __u64); __type(value, struct ia_dev_state)
@@ -239,6 +255,7 @@ IA_MAP_DECL(site_fast, IA_SITE_FAST_MAP);
 IA_MAP_DECL(events, IA_EVENTS_MAP);
 IA_MAP_DECL(drops, IA_DROPS_MAP);
 IA_MAP_DECL(inflight, IA_INFLIGHT_MAP);
+IA_MAP_DECL(inflight_slots, IA_INFLIGHT_SLOTS_MAP);
 IA_MAP_DECL(devs, IA_DEVS_MAP);
 IA_MAP_DECL(stacks, IA_STACKS_MAP);
 IA_MAP_DECL(arg_stash, IA_STASH_MAP);
@@ -251,6 +268,7 @@ extern const volatile __u32 capture_stacks;
 extern const volatile __u32 full_stacks;
 extern const volatile __u32 site_verify;
 extern const volatile __u32 inflight_depth;
+extern const volatile __u32 inflight_slot_mask;
 extern const volatile __u32 classify_pages;
 extern const volatile __u64 wake_bytes;
 extern __u32 wake_tick[IA_WAKE_CPUS];
@@ -377,16 +395,79 @@ static __always_inline __u64 ia_task_key(void)
 	return pid;
 }
 
+/* The slot of inflight_slots of the task of key (ia_task_key()) */
+static __always_inline __u32 ia_inflight_idx(__u64 key)
+{
+	return key >> 63 ? IA_INFLIGHT_SLOTS + (__u32)(key & (IA_INFLIGHT_IDLE - 1))
+			 : (__u32)(key & inflight_slot_mask & (IA_INFLIGHT_SLOTS - 1));
+}
+
+/*
+ * This task's in-flight stack (create: made when it has none; NULL when it
+ * has none, or none could be made). Every program of a request runs this,
+ * 11 per map+unmap pair: a hash lookup (a jhash and a bucket walk, about
+ * 0.12 us under TCG) became an array slot by thread id, which the
+ * verifier inlines (0.04 us: docs/benchmarks.md, "floor-array"). A slot
+ * belongs to one task from its root request's entry to its exit, claimed
+ * with a compare-and-swap (ia_inflight_put() frees it): a task whose slot
+ * another holds (a thread id 4096 apart, in a request at the same time)
+ * takes the LRU hash instead, and marks the slot spilled, so that its own
+ * lookups, and a slot freed while its stack in the hash is not empty,
+ * find it there.
+ */
 static __always_inline struct ia_inflight *ia_inflight_get(bool create)
 {
 	__u64 key = ia_task_key();
-	struct ia_inflight *st = bpf_map_lookup_elem(&inflight, &key);
+	__u32 idx = ia_inflight_idx(key);
+	struct ia_inflight *s = bpf_map_lookup_elem(&inflight_slots, &idx), *st;
 	static const struct ia_inflight zero;
 
-	if (st || !create)
+	if (!s)
+		return NULL;	/* not reached: idx is in bounds */
+	if (s->owner == key)
+		return s;
+	if (s->spilled) {
+		st = bpf_map_lookup_elem(&inflight, &key);
+		if (st && (st->depth || !create))
+			return st;
+	}
+	if (!create)
+		return NULL;
+	if (!s->owner && __sync_val_compare_and_swap(&s->owner, 0, key) == 0)
+		return s;
+	s->spilled = 1;
+	{
+		__u32 what = IA_COUNT_INFLIGHT_SPILL;
+		__u64 *n = bpf_map_lookup_elem(&site_counts, &what);
+
+		if (n)
+			(*n)++;	/* per CPU */
+	}
+	st = bpf_map_lookup_elem(&inflight, &key);
+	if (st)
 		return st;
 	bpf_map_update_elem(&inflight, &key, &zero, BPF_NOEXIST);
 	return bpf_map_lookup_elem(&inflight, &key);
+}
+
+/*
+ * The end of a request's exit program, its record sent: this task's slot,
+ * its stack now empty, is free for another task (a stack in the hash
+ * stays). Not while it keeps records for a parent (struct ia_kept), which
+ * only a lost frame leaves at depth 0: the owner's next exit frees it.
+ * At the end, not in the pop: what the exit reads of the slot after the
+ * pop (the kept records) is read before another task can claim it, and
+ * the compare-and-swap orders the stores before it (a plain store need
+ * not, on arm64).
+ */
+static __always_inline void ia_inflight_put(void)
+{
+	__u64 key = ia_task_key();
+	__u32 idx = ia_inflight_idx(key);
+	struct ia_inflight *s = bpf_map_lookup_elem(&inflight_slots, &idx);
+
+	if (s && s->owner == key && !s->depth && !s->kept.valid)
+		__sync_val_compare_and_swap(&s->owner, key, 0);
 }
 
 /*

@@ -276,6 +276,7 @@ SEC("fexit/" #func)							\
 int prog##_exit(__u64 *ctx)						\
 {									\
 	fexit_call;							\
+	ia_inflight_put();						\
 	return 0;							\
 }									\
 SEC("kretprobe/" #func)							\
@@ -285,6 +286,7 @@ int prog##_kexit(struct pt_regs *regs)					\
 									\
 	if (req_saved_args(kind, a))					\
 		kretprobe_call;						\
+	ia_inflight_put();						\
 	return 0;							\
 }
 

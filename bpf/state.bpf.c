@@ -7,6 +7,7 @@
 struct { IA_EVENTS_MAP; } events SEC(".maps");
 struct { IA_DROPS_MAP; } drops SEC(".maps");
 struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
+struct { IA_INFLIGHT_SLOTS_MAP; } inflight_slots SEC(".maps");
 struct { IA_DEVS_MAP; } devs SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
 struct { IA_SITE_COUNTS_MAP; } site_counts SEC(".maps");
@@ -52,6 +53,10 @@ __u32 wake_tick[IA_WAKE_CPUS] = {};
 /* frames an in-flight stack holds, at most IA_INFLIGHT_DEPTH: fewer only
  * to make it overflow on purpose (IA_FAULT_INFLIGHT_DEPTH, the overload test) */
 const volatile __u32 inflight_depth = IA_INFLIGHT_DEPTH;
+/* the thread-id bits that pick a task's in-flight slot (ia_inflight_idx()):
+ * 0 only to make every task's the same (IA_FAULT_INFLIGHT_SLOTS=1, the
+ * record-spill test), so that tasks in requests at once take the hash */
+const volatile __u32 inflight_slot_mask = IA_INFLIGHT_SLOTS - 1;
 /* call stacks of root requests (record); off for aggregate-only commands */
 const volatile __u32 capture_stacks = 1;
 /* --full-stacks: unwind every root request, not once per call site

@@ -18,14 +18,17 @@
  * does), `direct` (the same 8 fields as loads through the BTF-typed
  * pointer bpf_get_current_task_btf() returns), `lru` (one lookup of a
  * thread's entry in an LRU hash: the in-flight stack of inflight.bpf.h),
- * `taskstore` (the same entry in task-local storage).
+ * `taskstore` (the same entry in task-local storage), `array` (a slot of
+ * a plain array indexed by the thread id, tagged with it: a lookup the
+ * verifier inlines, where a hash lookup is a jhash and a bucket walk),
+ * `cas` (that slot claimed and freed, two compare-and-swaps).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
 enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD, WORK_PROBE, WORK_DIRECT, WORK_LRU,
-       WORK_TASKSTORE };
+       WORK_TASKSTORE, WORK_ARRAY, WORK_CAS };
 
 const volatile __u32 work = WORK_COUNT;
 
@@ -51,6 +54,13 @@ struct {
 	__type(key, __u64);
 	__type(value, struct floor_slot);
 } lru SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct floor_slot);
+} arr SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -116,6 +126,22 @@ static __always_inline int count(void)
 		v[0] += task_fields(work == WORK_DIRECT) & 0;
 	if (work == WORK_LRU && (s = lru_slot()))
 		s->v[0]++;
+	if (work == WORK_ARRAY) {
+		__u32 pid = (__u32)bpf_get_current_pid_tgid(), i = pid & 8191;
+
+		s = bpf_map_lookup_elem(&arr, &i);
+		if (s && s->v[7] == pid)	/* the tag a slot's owner leaves */
+			s->v[0]++;
+		else if (s)
+			s->v[7] = pid;
+	}
+	if (work == WORK_CAS) {
+		__u32 pid = (__u32)bpf_get_current_pid_tgid(), i = pid & 8191;
+
+		s = bpf_map_lookup_elem(&arr, &i);
+		if (s && !__sync_val_compare_and_swap(&s->v[7], 0, pid))
+			__sync_val_compare_and_swap(&s->v[7], pid, 0);
+	}
 	if (work == WORK_TASKSTORE &&
 	    (s = bpf_task_storage_get(&tstore, bpf_get_current_task_btf(), NULL,
 				      BPF_LOCAL_STORAGE_GET_F_CREATE)))

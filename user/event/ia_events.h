@@ -649,6 +649,10 @@ enum ia_site_count {
 	IA_SITE_UNWOUND,	/* unwound, not kept: unwalkable, collision, full */
 	IA_SITE_CHECKED,	/* IA_SITE_VERIFY: a hit whose frames were compared */
 	IA_SITE_MISMATCH,	/* ... and differed from the unwinder's */
+	/* not a call site's: a root request whose task's in-flight slot
+	 * another task held, so its stack went to the LRU hash
+	 * (bpf/audit.bpf.h: ia_inflight_get()) */
+	IA_COUNT_INFLIGHT_SPILL,
 	IA_SITE_MAX,
 };
 

@@ -247,6 +247,7 @@ static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opt
 	if (!o->stack_map)
 		bpf_map__set_max_entries(skel->maps.stacks, IA_PROD_STACKS);
 	bpf_map__set_max_entries(skel->maps.inflight, 1);
+	bpf_map__set_max_entries(skel->maps.inflight_slots, 1);
 	if (!o->ringbuf_mb)
 		bpf_map__set_max_entries(skel->maps.events, IA_PROD_RINGBUF);
 	return 0;
@@ -286,6 +287,16 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 			return -EINVAL;
 		}
 		skel->rodata->inflight_depth = (__u32)n;
+	}
+	/* ... and every task's in-flight stack in the one slot, so that the
+	 * tasks in requests at once but the first take the LRU hash */
+	fault = getenv("IA_FAULT_INFLIGHT_SLOTS");
+	if (fault && *fault) {
+		if (strcmp(fault, "1")) {
+			snprintf(err, errlen, "IA_FAULT_INFLIGHT_SLOTS=%s: only 1", fault);
+			return -EINVAL;
+		}
+		skel->rodata->inflight_slot_mask = 0;
 	}
 	skel->rodata->classify_pages = !o->no_classify;
 	skel->rodata->free_hooks = o->free_hooks;
@@ -878,9 +889,14 @@ static void site_summary(struct ia_session *s)
 {
 	__u64 n[IA_SITE_MAX];
 
-	if (!s->skel || !s->skel->rodata->capture_stacks || s->skel->rodata->full_stacks ||
-	    (s->verbose < 1 && !s->skel->rodata->site_verify) ||
+	if (!s->skel || (s->verbose < 1 && !s->skel->rodata->site_verify) ||
 	    percpu_sum(bpf_map__fd(s->skel->maps.site_counts), IA_SITE_MAX, n))
+		return;
+	/* production mode has no request frames (its map is one entry) */
+	if (bpf_map__max_entries(s->skel->maps.inflight_slots) > 1)
+		fprintf(stderr, "in-flight stacks: %llu requests' in the hash, their slot "
+			"another task's\n", (unsigned long long)n[IA_COUNT_INFLIGHT_SPILL]);
+	if (!s->skel->rodata->capture_stacks || s->skel->rodata->full_stacks)
 		return;
 	fprintf(stderr, "call sites: %llu requests took their site's stack, %llu new sites, "
 		"%llu unwound; checked %llu, mismatched %llu\n",
