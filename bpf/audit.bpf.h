@@ -67,8 +67,17 @@ struct ia_frame {
 	__u32 pt_flags;
 	__u32 pt_cpu;
 	__u32 pt_kept;
-	__u32 pt_pad;
+	/* an unmap_page's or unmap_resource's frame (IA_UNMAP_*): its
+	 * record went out with its IOVA release (struct
+	 * ia_ev_unmap_bundle), or it was an unmap_phys of MMIO; its
+	 * direction and attributes are in args[3] and args[4], saved at
+	 * entry for the release to fill the record in */
+	__u32 unmap_flags;
 };
+
+#define IA_UNMAP_SENT	(1u << 0)	/* the record is out: the exit pops */
+#define IA_UNMAP_MMIO	(1u << 1)	/* unmap_phys with DMA_ATTR_MMIO: the
+					 * record says unmap_resource */
 
 /*
  * The records a nested __iommu_dma_map made (its page-table write, its own
@@ -204,6 +213,10 @@ struct ia_site_id_ent {
 	__u32 chk;
 };
 struct ia_site_fast {
+	/* the fast walk's hits (IA_SITE_HIT, counted here: the counters'
+	 * map is one more lookup, a helper call on 6.1); first, where
+	 * userspace reads it (user/live/loader.c: site_summary()) */
+	__u64 hits;
 	__u64 win[IA_SITE_WIN];
 	__u32 busy;
 	__u32 pad;
@@ -378,6 +391,21 @@ static __always_inline void ia_output(void *rec, __u32 size)
 	if (armed && bpf_ringbuf_output(&events, rec, size,
 					ia_wake_flags(((struct ia_ev_hdr *)rec)->cpu)))
 		ia_drop(IA_DROP_RINGBUF);
+}
+
+/*
+ * The records a nested __iommu_dma_map kept (struct ia_kept) sent on their
+ * own, now: a record of another request is about to go out first (an
+ * interrupt's, or a map's whose frame was lost), or another keep. Their
+ * order, write then request, is the one they were made in.
+ */
+static __always_inline void ia_kept_flush(struct ia_inflight *st)
+{
+	if (!st || !st->kept.valid)
+		return;
+	st->kept.valid = 0;
+	ia_output(&st->kept.pt, sizeof(st->kept.pt));
+	ia_output(&st->kept.inner, sizeof(st->kept.inner));
 }
 
 /*

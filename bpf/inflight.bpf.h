@@ -102,8 +102,15 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 	f->last_ns = 0;
 	f->tp_type = 0;
 	f->pt_kept = 0;
-	if (args)
+	f->unmap_flags = 0;
+	if (args) {
 		__builtin_memcpy(f->args, args, sizeof(f->args));
+	} else if (kind == IA_REQ_UNMAP_PAGE || kind == IA_REQ_UNMAP_RESOURCE) {
+		/* (dev, handle, size, dir, attrs): what the release's record
+		 * of this unmap needs and cannot read (flush.bpf.c) */
+		f->args[3] = ((__u64 *)ctx)[3];
+		f->args[4] = ((__u64 *)ctx)[4];
+	}
 	if (!allowed) {
 		f->req_id = IA_REQ_FILTERED;
 		return;

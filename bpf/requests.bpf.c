@@ -75,21 +75,6 @@ static __always_inline void req_entry(struct ia_ev_req *e, const struct ia_poppe
 }
 
 /*
- * The records a nested __iommu_dma_map kept (struct ia_kept) sent on their
- * own, now: a record of another request is about to go out first (an
- * interrupt's, or a map's whose frame was lost), or another keep. Their
- * order, write then request, is the one they were made in.
- */
-static __always_inline void ia_kept_flush(struct ia_inflight *st)
-{
-	if (!st || !st->kept.valid)
-		return;
-	st->kept.valid = 0;
-	ia_output(&st->kept.pt, sizeof(st->kept.pt));
-	ia_output(&st->kept.inner, sizeof(st->kept.inner));
-}
-
-/*
  * The record of map f, whose nested __iommu_dma_map kept its write and its
  * own record: the three in one reservation (struct ia_ev_req_bundle), the
  * map's first, so that what the caller fills in and submits is the
@@ -518,11 +503,26 @@ REQ_HOOK_VOID(unmap_sg, iommu_dma_unmap_sg, IA_REQ_UNMAP_SG)
 
 /* ---- unmaps: (dev, handle, size, dir, attrs) ------------------------- */
 
-/* kind: the frame's; record_kind: what the record says it was */
+/*
+ * kind: the frame's; record_kind: what the record says it was. A record
+ * sent with the IOVA release (struct ia_ev_unmap_bundle, flush.bpf.c):
+ * only the frame to pop.
+ */
 static __always_inline void unmap_done(__u32 kind, const __u64 *a, __u32 record_kind)
 {
-	struct ia_ev_req *e = req_exit(kind, (void *)a[0]);
+	struct ia_inflight *st = ia_inflight_get(false);
+	struct ia_frame *top = ia_top(st);
+	struct ia_ev_req *e;
 
+	if (top && (top->unmap_flags & IA_UNMAP_SENT) && top->kind == kind &&
+	    top->dev == a[0]) {
+		struct ia_popped f;
+		__u64 parent;
+
+		req_pop(st, kind, (void *)a[0], &f, &parent);
+		return;
+	}
+	e = req_exit_from(st, kind, (void *)a[0]);
 	if (!e)
 		return;
 	e->kind = record_kind;
@@ -537,8 +537,20 @@ static __always_inline void unmap_done(__u32 kind, const __u64 *a, __u32 record_
 #define unmap_phys_done(a, ret)		unmap_done(IA_REQ_UNMAP_PAGE, a,		\
 		(a)[4] & IA_DMA_ATTR_MMIO ? IA_REQ_UNMAP_RESOURCE : IA_REQ_UNMAP_PAGE)
 #define unmap_resource_done(a, ret)	unmap_done(IA_REQ_UNMAP_RESOURCE, a, IA_REQ_UNMAP_RESOURCE)
+/* an unmap_phys of MMIO: what its record, made at the release, says */
+static __always_inline void unmap_phys_started(const __u64 *a)
+{
+	struct ia_frame *top;
+
+	if (!(a[4] & IA_DMA_ATTR_MMIO))
+		return;
+	top = ia_top(ia_inflight_get(false));
+	if (top)
+		top->unmap_flags |= IA_UNMAP_MMIO;
+}
 REQ_HOOK_VOID(unmap_page, iommu_dma_unmap_page, IA_REQ_UNMAP_PAGE)
-REQ_HOOK_VOID(unmap_phys, iommu_dma_unmap_phys, IA_REQ_UNMAP_PAGE)	/* v6.18 */
+REQ_ENTRY(unmap_phys, iommu_dma_unmap_phys, IA_REQ_UNMAP_PAGE, unmap_phys_started)	/* v6.18 */
+REQ_EXIT(unmap_phys, iommu_dma_unmap_phys, IA_REQ_UNMAP_PAGE, 0)
 REQ_HOOK_VOID(unmap_resource, iommu_dma_unmap_resource, IA_REQ_UNMAP_RESOURCE)
 
 /* ---- allocations ----------------------------------------------------- */

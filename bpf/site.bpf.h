@@ -566,7 +566,7 @@ static __always_inline int site_fast_hit(void *ctx, struct ia_site_fast *c, void
 		return -1;
 	}
 	site_ext_grow(ext, used);
-	site_count(IA_SITE_HIT);
+	c->hits++;	/* per CPU; a nested program may lose one */
 	if (site_verify)
 		ia_site_check(ctx, &k);
 	return 0;

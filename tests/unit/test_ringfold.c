@@ -9,7 +9,9 @@
  * bundle's two records as pt_emit() and ia_iova_emit() (release.bpf.h)
  * sent them; a map's bundle's three as pt_emit() and req_reserve()
  * (bpf/requests.bpf.c at 87d1ec5) sent them: the nested __iommu_dma_map's
- * record, then the map's.
+ * record, then the map's; an unmap's bundle's three as the bundle of its
+ * removal and release and the unmap's own record at its exit (unmap_done()
+ * at e615bc3) sent them.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -32,6 +34,7 @@ union rec {
 	struct ia_ev_bundle b;
 	struct ia_ev_req req;
 	struct ia_ev_req_bundle mb;
+	struct ia_ev_unmap_bundle ub;
 };
 
 struct out {
@@ -144,6 +147,20 @@ static union rec MB(struct ia_ev_pt p, struct ia_ev_req inner, struct ia_ev_req 
 	return r;
 }
 
+/* an unmap's bundle as unmap_bundle() (bpf/flush.bpf.c) makes it */
+static union rec UB(struct ia_ev_pt p, struct ia_ev_iova_free q, struct ia_ev_req own)
+{
+	union rec r = { 0 };
+
+	r.ub.req = own;
+	r.ub.req.hdr.type = IA_EV_UNMAP_BUNDLE;
+	r.ub.req.hdr.size = sizeof(r.ub);
+	r.ub.pt = p;
+	r.ub.rel = q;
+	return r;
+}
+
+#define UNMAPREQ(id)	req(IA_REQ_UNMAP_PAGE, id, 0, 0, 8192, 0xffffe200, 0, 0)
 #define MAPREQ(id)	req(IA_REQ_MAP_PAGE, id, 0, 0x12345010, 100, 0xfffff010, 0, 0)
 #define NESTED(id)	req(IA_REQ_IOMMU_MAP, id, 41, 0x12345010, 100, 0xfffff010, 3, \
 			    0xffffffffull)
@@ -237,6 +254,37 @@ static void test_rows(void **state)
 		  MB(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 1), NESTED(42), MAPREQ(41)),
 		  sizeof(struct ia_ev_req_bundle), 2,
 		  -5, 2, { P(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 1)), Q(NESTED(42)) } },
+		{ "unmap bundle: the removal (its tracepoint unfolded), the release, the unmap",
+		  UB(pt(IA_EV_PT_UNMAP, F, DOM, 0xffffe000, 0, 8192, 8192, 0),
+		     rel(IA_IOVA_QUEUED, 0xffffe200, 8192), UNMAPREQ(42)),
+		  sizeof(struct ia_ev_unmap_bundle), 0,
+		  0, 4, { P(pt(IA_EV_TP_UNMAP, 0, 0, 0xffffe000, 0, 8192, 8192, 0)),
+			  P(pt(IA_EV_PT_UNMAP, 0, DOM, 0xffffe000, 0, 8192, 8192, 0)),
+			  R(rel(IA_IOVA_QUEUED, 0xffffe200, 8192)), Q(UNMAPREQ(42)) } },
+		{ "unmap bundle without a folded tracepoint: three records",
+		  UB(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), rel(0, 0x3000, 4096),
+		     UNMAPREQ(42)),
+		  sizeof(struct ia_ev_unmap_bundle), 0,
+		  0, 3, { P(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0)),
+			  R(rel(0, 0x3000, 4096)), Q(UNMAPREQ(42)) } },
+		{ "an unmap bundle whose write is a map passes as it is",
+		  UB(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 3), rel(0, 0x3000, 4096),
+		     UNMAPREQ(42)),
+		  sizeof(struct ia_ev_unmap_bundle), 0,
+		  0, 1, { UB(pt(IA_EV_PT_MAP, 0, DOM, 0x3000, 0x5000, 4096, 0, 3), rel(0, 0x3000, 4096),
+			     UNMAPREQ(42)) } },
+		{ "an unmap bundle cut short passes as it is",
+		  UB(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), rel(0, 0x3000, 4096),
+		     UNMAPREQ(42)),
+		  sizeof(struct ia_ev_req) + 8, 0,
+		  0, 1, { UB(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), rel(0, 0x3000, 4096),
+			     UNMAPREQ(42)) } },
+		{ "an error on an unmap bundle's release stops before the unmap's record",
+		  UB(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0), rel(0, 0x3000, 4096),
+		     UNMAPREQ(42)),
+		  sizeof(struct ia_ev_unmap_bundle), 2,
+		  -5, 2, { P(pt(IA_EV_PT_UNMAP, 0, DOM, 0x3000, 0, 4096, 4096, 0)),
+			   R(rel(0, 0x3000, 4096)) } },
 	};
 	int bad = 0;
 
@@ -250,7 +298,8 @@ static void test_rows(void **state)
 		for (int k = 0; ok && k < r->n; k++) {
 			/* a record passed as it is: its length; else each its size */
 			size_t want = r->n == 1 && r->len != sizeof(struct ia_ev_bundle) &&
-				      r->len != sizeof(struct ia_ev_req_bundle) ? r->len :
+				      r->len != sizeof(struct ia_ev_req_bundle) &&
+				      r->len != sizeof(struct ia_ev_unmap_bundle) ? r->len :
 				      r->out[k].hdr.size;
 
 			ok = o.len[k] == want && !memcmp(&o.rec[k], &r->out[k], want);

@@ -298,6 +298,25 @@ struct ia_ev_req_bundle {
 	struct ia_ev_req inner;		/* IA_EV_REQ, kind IA_REQ_IOMMU_MAP */
 };
 
+/*
+ * Ring buffer only: an unmap's whole story in one reservation at its IOVA
+ * release (bpf/flush.bpf.c), when the request's record holds nothing the
+ * release does not know (an unmap_page's, an unmap_resource's: handle,
+ * size, direction, attributes): its page-table removal (IA_EV_PT_UNMAP),
+ * the release (IA_EV_IOVA_FREE), then its own record, made there instead
+ * of at its exit, whose program then only pops the frame. As in struct
+ * ia_ev_req_bundle, the request record is the reservation, its header the
+ * bundle's (hdr.type IA_EV_UNMAP_BUNDLE, hdr.size the bundle's); userspace
+ * passes pt, rel, then req as an IA_EV_REQ of its own size.
+ */
+#define IA_EV_UNMAP_BUNDLE	0x43
+
+struct ia_ev_unmap_bundle {
+	struct ia_ev_req req;		/* IA_EV_REQ once unfolded */
+	struct ia_ev_pt pt;		/* IA_EV_PT_UNMAP */
+	struct ia_ev_iova_free rel;	/* IA_EV_IOVA_FREE */
+};
+
 struct ia_ev_fq_flush {
 	struct ia_ev_hdr hdr;
 	__u64 cookie;		/* struct iommu_dma_cookie * of the flushed queue */

@@ -892,6 +892,23 @@ static void site_summary(struct ia_session *s)
 	if (!s->skel || (s->verbose < 1 && !s->skel->rodata->site_verify) ||
 	    percpu_sum(bpf_map__fd(s->skel->maps.site_counts), IA_SITE_MAX, n))
 		return;
+	/* the fast walk's hits, counted in its per-CPU cache: the first u64
+	 * of each CPU's value (bpf/audit.bpf.h: struct ia_site_fast) */
+	{
+		int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(s->skel->maps.site_fast);
+		size_t vsz = (bpf_map__value_size(s->skel->maps.site_fast) + 7) & ~(size_t)7;
+		__u32 zero = 0;
+		char *v = ncpu > 0 ? calloc(ncpu, vsz) : NULL;
+
+		if (v && !bpf_map_lookup_elem(fd, &zero, v))
+			for (int c = 0; c < ncpu; c++) {
+				__u64 h;
+
+				memcpy(&h, v + (size_t)c * vsz, sizeof(h));
+				n[IA_SITE_HIT] += h;
+			}
+		free(v);
+	}
 	/* production mode has no request frames (its map is one entry) */
 	if (bpf_map__max_entries(s->skel->maps.inflight_slots) > 1)
 		fprintf(stderr, "in-flight stacks: %llu requests' in the hash, their slot "

@@ -7,7 +7,8 @@
  * tracepoints carry none), the write's iova and size, its paddr for a map
  * (0 for an unmap), result 0 for a map and the bytes unmapped for an unmap,
  * no prot. A map's bundle passes its write, its nested request's record
- * and its own, in the order the programs made them.
+ * and its own, an unmap's its removal, its release and its own, in the
+ * order the programs made them.
  */
 #include <stddef.h>
 #include <string.h>
@@ -67,6 +68,13 @@ static const struct fold {
 	{ IA_EV_REQ_BUNDLE, sizeof(struct ia_ev_req_bundle), 3, {
 		{ offsetof(struct ia_ev_req_bundle, pt), sizeof(struct ia_ev_pt), IA_EV_PT_MAP, 0 },
 		{ offsetof(struct ia_ev_req_bundle, inner), sizeof(struct ia_ev_req), IA_EV_REQ, 0 },
+		{ 0, sizeof(struct ia_ev_req), 0, IA_EV_REQ } } },
+	/* an unmap's removal, its release, then its own record */
+	{ IA_EV_UNMAP_BUNDLE, sizeof(struct ia_ev_unmap_bundle), 3, {
+		{ offsetof(struct ia_ev_unmap_bundle, pt), sizeof(struct ia_ev_pt),
+		  IA_EV_PT_UNMAP, 0 },
+		{ offsetof(struct ia_ev_unmap_bundle, rel), sizeof(struct ia_ev_iova_free),
+		  IA_EV_IOVA_FREE, 0 },
 		{ 0, sizeof(struct ia_ev_req), 0, IA_EV_REQ } } },
 };
 
