@@ -142,6 +142,47 @@ static __always_inline bool ia_dev_allowed(const char *name)
 	return false;
 }
 
+/* The check of an entry of dev_cache (struct ia_dev_cached): its fields
+ * mixed */
+static __always_inline __u32 dev_chk(__u64 key, const struct ia_dev_state *d)
+{
+	__u64 m = key ^ d->domain ^ (d->driver * 3) ^ (d->dma_mask * 5) ^
+		  (d->bus_dma_limit * 7) ^ (d->seg_boundary * 11) ^ (d->granule * 13) ^
+		  (d->fq_cookie * 17) ^ ((__u64)d->max_seg_size << 32 | d->untrusted) ^
+		  ((__u64)d->allowed << 32 | d->domain_type) * 19;
+
+	return (__u32)(m ^ (m >> 32)) ^ 0x9e3779b9u;
+}
+
+static __always_inline struct ia_dev_cached *dev_cache_slot(__u64 key)
+{
+	__u32 i = (__u32)((key >> 4) ^ (key >> 12) ^ (key >> 20)) & (IA_DEV_CACHE - 1);
+
+	return bpf_map_lookup_elem(&dev_cache, &i);
+}
+
+/* dev's state (key) from the cache into *cp, else from devs (then
+ * cached); NULL when neither has it */
+static __always_inline struct ia_dev_state *dev_state_get(__u64 key, struct ia_dev_cached *c,
+							  struct ia_dev_state *cp)
+{
+	struct ia_dev_state *d;
+
+	if (c && c->key == key) {
+		__builtin_memcpy(cp, &c->st, sizeof(*cp));
+		if (c->chk == dev_chk(key, cp))
+			return cp;
+	}
+	d = bpf_map_lookup_elem(&devs, &key);
+	if (d && c) {
+		c->chk = 0;
+		c->key = key;
+		__builtin_memcpy(&c->st, d, sizeof(c->st));
+		c->chk = dev_chk(key, &c->st);
+	}
+	return d;
+}
+
 /* What a request needs of its device's context (ia_dev_observe_view()). */
 struct ia_dev_view {
 	__u64 domain;		/* the default domain */
@@ -153,8 +194,8 @@ struct ia_dev_view {
 };
 
 /*
- * Called on every root request: a hash lookup and a few reads when nothing
- * changed (loads, when typed: dev is BTF-typed, IA_RD). Returns whether the
+ * Called on every root request (key: dev's address as a number): a cached
+ * copy of its state (dev_cache) and a few reads when nothing changed (loads, when typed: dev is BTF-typed, IA_RD). Returns whether the
  * device passes the --device filter, and fills *v. flags: IA_DEV_* bits of
  * why the record is sent besides a change (the unbind). The bus (whether
  * it is PCI) is read only when something else changed: a struct device
@@ -173,15 +214,16 @@ struct ia_dev_view {
  * place, and decides whether the release waits for the flush queue), the
  * driver and the segment limits are loads, and still compared.
  */
-static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
-						bool typed, bool release,
-						struct ia_dev_view *v)
+static __always_inline bool ia_dev_observe_key(struct device *dev, __u64 key, __u32 flags,
+					       bool typed, bool release,
+					       struct ia_dev_view *v)
 {
 	struct iommu_group *grp = IA_RD(typed, dev, iommu_group);
-	struct ia_dev_state now = {}, *old;
+	struct ia_dev_state now = {}, *old, cp;
+	struct ia_dev_cached *c;
 	struct iommu_domain *dom;
 	struct ia_ev_device *e;
-	__u64 key = (__u64)dev, *maskp;
+	__u64 *maskp;
 
 	dom = grp ? IA_RD(typed, grp, default_domain) : NULL;
 	now.domain = (__u64)dom;
@@ -190,7 +232,8 @@ static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 	now.bus_dma_limit = IA_RD(typed, dev, bus_dma_limit);
 	ia_dev_dma_parms(dev, &now.max_seg_size, &now.seg_boundary, typed);
 
-	old = bpf_map_lookup_elem(&devs, &key);
+	c = dev_cache_slot(key);
+	old = dev_state_get(key, c, &cp);
 	if (release && old) {
 		now.dma_mask = old->dma_mask;
 		now.untrusted = old->untrusted;
@@ -245,8 +288,28 @@ static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
 	else
 		bpf_ringbuf_discard(e, 0);
 	bpf_map_update_elem(&devs, &key, &now, BPF_ANY);
+	if (c) {	/* after devs: a read that fails the check reads devs */
+		c->chk = 0;
+		c->key = key;
+		__builtin_memcpy(&c->st, &now, sizeof(c->st));
+		c->chk = dev_chk(key, &now);
+	}
 	__sync_fetch_and_add(&dev_epoch, 1);	/* after the write: see dev_epoch */
 	return now.allowed;
+}
+
+/*
+ * ... of dev, a pointer a fentry or fexit program may hold BTF-typed
+ * (typed), on which the verifier allows no arithmetic: its address, the
+ * key of devs and of dev_cache's slot, as a number through a probe read.
+ * The request hooks' entries pass it from their context instead
+ * (ia_dev_observe_key(), inflight.bpf.h).
+ */
+static __always_inline bool ia_dev_observe_view(struct device *dev, __u32 flags,
+						bool typed, bool release,
+						struct ia_dev_view *v)
+{
+	return ia_dev_observe_key(dev, ia_addr(dev), flags, typed, release, v);
 }
 
 static __always_inline bool ia_dev_observe_flags(struct device *dev, __u32 flags)

@@ -53,6 +53,25 @@ static __always_inline bool lazy_time(__u32 kind)
 	       kind == IA_REQ_FREE_NONCONTIG || kind == IA_REQ_FREE_PAGES;
 }
 
+/*
+ * Argument n of a fentry or fexit program as a number: a typed pointer
+ * argument may not take part in arithmetic (ia_addr()), and the verifier
+ * inlines bpf_get_func_arg() into one load from the trampoline's frame
+ * where ia_addr() is a helper call, a probe read (about 0.2 us under TCG).
+ * Kernels before it (v5.17, "bpf: Add get_func_[arg|ret|arg_cnt]
+ * helpers") take the probe read.
+ */
+static __always_inline __u64 ia_func_arg(__u64 *ctx, __u32 n)
+{
+	__u64 v = 0;
+
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_arg)) {
+		bpf_get_func_arg(ctx, n, &v);
+		return v;
+	}
+	return ia_addr((void *)ctx[n & (IA_MAX_ARGS - 1)]);
+}
+
 /* kprobe: ctx is the kprobe's pt_regs, and args what it read from them */
 static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 				      const __u64 *args, bool kprobe)
@@ -79,7 +98,9 @@ static __always_inline void req_enter(void *ctx, __u32 kind, struct device *dev,
 		return;
 	}
 	if (d == 0) {
-		allowed = ia_dev_observe_view(dev, 0, !kprobe, lazy_time(kind), &v);
+		/* the device's address as a number: arg 0 */
+		allowed = ia_dev_observe_key(dev, kprobe ? args[0] : ia_func_arg(ctx, 0), 0,
+					     !kprobe, lazy_time(kind), &v);
 	} else {
 		/* nested requests inherit the root's verdict, its device's
 		 * context and its entry time (no clock read: see ts_ns in
@@ -254,24 +275,6 @@ int prog##_kenter(struct pt_regs *regs)					\
 	return 0;							\
 }
 
-/*
- * Argument n of a fentry or fexit program as a number: a typed pointer
- * argument may not take part in arithmetic (ia_addr()), and the verifier
- * inlines bpf_get_func_arg() into one load from the trampoline's frame
- * where ia_addr() is a helper call, a probe read (about 0.2 us under TCG).
- * Kernels before it (v5.17, "bpf: Add get_func_[arg|ret|arg_cnt]
- * helpers") take the probe read.
- */
-static __always_inline __u64 ia_func_arg(__u64 *ctx, __u32 n)
-{
-	__u64 v = 0;
-
-	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_func_arg)) {
-		bpf_get_func_arg(ctx, n, &v);
-		return v;
-	}
-	return ia_addr((void *)ctx[n & (IA_MAX_ARGS - 1)]);
-}
 
 /*
  * The exit programs of one request hook, fexit and kretprobe, making the

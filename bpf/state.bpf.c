@@ -9,6 +9,7 @@ struct { IA_DROPS_MAP; } drops SEC(".maps");
 struct { IA_INFLIGHT_MAP; } inflight SEC(".maps");
 struct { IA_INFLIGHT_SLOTS_MAP; } inflight_slots SEC(".maps");
 struct { IA_DEVS_MAP; } devs SEC(".maps");
+struct { IA_DEV_CACHE_MAP; } dev_cache SEC(".maps");
 struct { IA_STACKS_MAP; } stacks SEC(".maps");
 struct { IA_SITE_COUNTS_MAP; } site_counts SEC(".maps");
 struct { IA_SITE_HOPS_MAP; } site_hops SEC(".maps");

@@ -21,14 +21,17 @@
  * `taskstore` (the same entry in task-local storage), `array` (a slot of
  * a plain array indexed by the thread id, tagged with it: a lookup the
  * verifier inlines, where a hash lookup is a jhash and a bucket walk),
- * `cas` (that slot claimed and freed, two compare-and-swaps).
+ * `cas` (that slot claimed and freed, two compare-and-swaps), `win8` and
+ * `win32` (one probe read of 8 or 32 stack slots from the program's
+ * context up, as the call-site walk reads its window: the price of a
+ * read's length).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 
 enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD, WORK_PROBE, WORK_DIRECT, WORK_LRU,
-       WORK_TASKSTORE, WORK_ARRAY, WORK_CAS };
+       WORK_TASKSTORE, WORK_ARRAY, WORK_CAS, WORK_WIN8, WORK_WIN32 };
 
 const volatile __u32 work = WORK_COUNT;
 
@@ -69,6 +72,14 @@ struct {
 	__type(value, struct floor_slot);
 } tstore SEC(".maps");
 
+/* what win8 and win32 read */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[32]);
+} win SEC(".maps");
+
 struct floor_rec {
 	__u64 ts_ns;
 	__u32 cpu, pid;
@@ -102,7 +113,7 @@ static __always_inline struct floor_slot *lru_slot(void)
 	return s;
 }
 
-static __always_inline int count(void)
+static __always_inline int count(void *ctx)
 {
 	__u32 k = 0;
 	__u64 *v = bpf_map_lookup_elem(&calls, &k);
@@ -142,6 +153,12 @@ static __always_inline int count(void)
 		if (s && !__sync_val_compare_and_swap(&s->v[7], 0, pid))
 			__sync_val_compare_and_swap(&s->v[7], pid, 0);
 	}
+	if (work == WORK_WIN8 || work == WORK_WIN32) {
+		__u64 *w = bpf_map_lookup_elem(&win, &k);
+
+		if (w)
+			bpf_probe_read_kernel(w, work == WORK_WIN8 ? 64 : 256, ctx);
+	}
 	if (work == WORK_TASKSTORE &&
 	    (s = bpf_task_storage_get(&tstore, bpf_get_current_task_btf(), NULL,
 				      BPF_LOCAL_STORAGE_GET_F_CREATE)))
@@ -150,12 +167,12 @@ static __always_inline int count(void)
 }
 
 SEC("fentry")
-int on_fentry(void *ctx) { return count(); }
+int on_fentry(void *ctx) { return count(ctx); }
 
 SEC("fexit")
-int on_fexit(void *ctx) { return count(); }
+int on_fexit(void *ctx) { return count(ctx); }
 
 SEC("tp_btf")
-int on_tp(void *ctx) { return count(); }
+int on_tp(void *ctx) { return count(ctx); }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -23,11 +23,11 @@
 #define MAX_HOOKS 64
 
 enum { WORK_COUNT, WORK_CLOCK, WORK_RECORD, WORK_PROBE, WORK_DIRECT, WORK_LRU,
-       WORK_TASKSTORE, WORK_ARRAY, WORK_CAS };
+       WORK_TASKSTORE, WORK_ARRAY, WORK_CAS, WORK_WIN8, WORK_WIN32 };
 
 /* --work's names, in enum order (floor.bpf.c says what each adds) */
 static const char *const work_names[] = {
-	"count", "clock", "record", "probe", "direct", "lru", "taskstore", "array", "cas",
+	"count", "clock", "record", "probe", "direct", "lru", "taskstore", "array", "cas", "win8", "win32",
 };
 #define NR_WORK (sizeof(work_names) / sizeof(work_names[0]))
 
@@ -116,7 +116,7 @@ int main(int argc, char **argv)
 		while (work < NR_WORK && strcmp(argv[2], work_names[work]))
 			work++;
 		if (work == NR_WORK) {
-			fprintf(stderr, "floor: --work: count, clock, record, probe, direct, lru, taskstore, array or cas, not %s\n",
+			fprintf(stderr, "floor: --work: count, clock, record, probe, direct, lru, taskstore, array, cas, win8 or win32, not %s\n",
 				argv[2]);
 			return 2;
 		}
