@@ -292,7 +292,10 @@ static __always_inline bool ia_dev_observe_key(struct device *dev, __u64 key, __
 		c->chk = 0;
 		c->key = key;
 		__builtin_memcpy(&c->st, &now, sizeof(c->st));
-		c->chk = dev_chk(key, &now);
+		/* from the copy: now holds BTF-typed pointers (the domain,
+		 * the driver), which take no arithmetic; the map's are
+		 * numbers */
+		c->chk = dev_chk(key, &c->st);
 	}
 	__sync_fetch_and_add(&dev_epoch, 1);	/* after the write: see dev_epoch */
 	return now.allowed;
