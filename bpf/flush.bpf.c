@@ -11,15 +11,6 @@
 #include "fqseen.bpf.h"
 
 /*
- * __iommu_dma_unmap(dev, dma_addr, size). Inside the device's request (an
- * unmap, a free: every caller's), its frame holds the domain and whether
- * it is lazy as that request's entry read them. The record reads the
- * clock: it starts the lazy window, which production mode measures from
- * this same exit (the VM case compares their histograms bucket by
- * bucket; the request's entry time made windows longer by the unmap's
- * duration, and one crossed a bucket's bound in CI).
- */
-/*
  * The unmap's own record made here too (struct ia_ev_unmap_bundle): an
  * unmap_page's or unmap_resource's, which calls __iommu_dma_unmap() with
  * its own handle and size (dma-iommu, 6.1 to 7.2) and holds nothing else
@@ -71,6 +62,15 @@ static __always_inline void unmap_bundle(struct ia_inflight *st, struct ia_frame
 	ia_submit(b);
 }
 
+/*
+ * __iommu_dma_unmap(dev, dma_addr, size). Inside the device's request (an
+ * unmap, a free: every caller's), its frame holds the domain and whether
+ * it is lazy as that request's entry read them. The record reads the
+ * clock: it starts the lazy window, which production mode measures from
+ * this same exit (the VM case compares their histograms bucket by
+ * bucket; the request's entry time made windows longer by the unmap's
+ * duration, and one crossed a bucket's bound in CI).
+ */
 static __always_inline void iova_unmap_done(const __u64 *a, __u64 ret, bool typed)
 {
 	struct ia_inflight *st = ia_inflight_get(false);

@@ -275,7 +275,6 @@ int prog##_kenter(struct pt_regs *regs)					\
 	return 0;							\
 }
 
-
 /*
  * The exit programs of one request hook, fexit and kretprobe, making the
  * calls given (ctx: the fexit's context; a: the arguments the kprobe

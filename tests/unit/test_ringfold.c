@@ -134,14 +134,24 @@ static union rec Q(struct ia_ev_req e)
 	return r;
 }
 
-/* a map's bundle as req_bundle() (bpf/requests.bpf.c) makes it */
-static union rec MB(struct ia_ev_pt p, struct ia_ev_req inner, struct ia_ev_req outer)
+/* a bundle whose reservation is a request's record (own): its header
+ * says the bundle's type and size (struct ia_ev_req_bundle and struct
+ * ia_ev_unmap_bundle both begin with it) */
+static union rec own_req(struct ia_ev_req own, __u16 type, __u16 size)
 {
 	union rec r = { 0 };
 
-	r.mb.req = outer;
-	r.mb.req.hdr.type = IA_EV_REQ_BUNDLE;
-	r.mb.req.hdr.size = sizeof(r.mb);
+	r.req = own;
+	r.req.hdr.type = type;
+	r.req.hdr.size = size;
+	return r;
+}
+
+/* a map's bundle as req_bundle() (bpf/requests.bpf.c) makes it */
+static union rec MB(struct ia_ev_pt p, struct ia_ev_req inner, struct ia_ev_req outer)
+{
+	union rec r = own_req(outer, IA_EV_REQ_BUNDLE, sizeof(struct ia_ev_req_bundle));
+
 	r.mb.pt = p;
 	r.mb.inner = inner;
 	return r;
@@ -150,11 +160,8 @@ static union rec MB(struct ia_ev_pt p, struct ia_ev_req inner, struct ia_ev_req 
 /* an unmap's bundle as unmap_bundle() (bpf/flush.bpf.c) makes it */
 static union rec UB(struct ia_ev_pt p, struct ia_ev_iova_free q, struct ia_ev_req own)
 {
-	union rec r = { 0 };
+	union rec r = own_req(own, IA_EV_UNMAP_BUNDLE, sizeof(struct ia_ev_unmap_bundle));
 
-	r.ub.req = own;
-	r.ub.req.hdr.type = IA_EV_UNMAP_BUNDLE;
-	r.ub.req.hdr.size = sizeof(r.ub);
 	r.ub.pt = p;
 	r.ub.rel = q;
 	return r;
