@@ -238,7 +238,7 @@ fuzz: fuzz-build
 fuzz-smoke: fuzz-build
 	$(Q)tests/run-fuzz.sh --time $(FUZZ_SMOKE) $(FUZZ_BINS)
 
-vm-test: static guest fixture
+vm-test: iommu-audit static guest fixture
 	$(Q)tests/run-vm.sh --mode both
 
 # The lab suite (docs/lab-kernel.md): builds the lab kernel once per version

@@ -9,7 +9,8 @@
  * Callers (global functions, so each is verified once):
  *   ia_classify_map()  the exit of __iommu_dma_map(phys, size): the pages of
  *                      its granules outside [phys, phys + size), exactly the
- *                      head and tail pieces the mapping adds;
+ *                      head and tail pieces the mapping adds (a page the
+ *                      buffer fills is not one);
  *   ia_classify_write() a page-table write of a scatterlist (dma-iommu maps
  *                      the whole list with one iommu_map_sg, no per-segment
  *                      request): the write's first and last page, where the
@@ -21,8 +22,8 @@
  * unnamed. Cost: one probe read per page for its struct page (two for a
  * compound tail: its head's too), then a few for its slab cache or its
  * address_space when it has one, and one ring-buffer record per page; what
- * every page is compared with (max_pfn, swiotlb's pool, the kernel image)
- * is read once per call.
+ * every page is compared with is read once per call (max_pfn) or once
+ * (swiotlb's pool, the kernel image: boot_ranges).
  *
  * Kernel differences (bridged with CO-RE; checked against the BTF of the
  * Debian 6.1, 6.12 and 7.2 kernels):
@@ -230,12 +231,32 @@ static __always_inline void kernel_image_range(__u64 *start, __u64 *end)
 	*end = kend - START_KERNEL_MAP + base;
 }
 
+/*
+ * swiotlb's default pool and the kernel image's phys are set at boot, and
+ * stay (the pools CONFIG_SWIOTLB_DYNAMIC adds later are others): read on
+ * the first classification only (4 probe reads a call, where a 16K
+ * granule's one-page map classifies 3 pages). Two CPUs filling it at once
+ * write the same values; `read` last.
+ */
+static struct {
+	__u64 tlb_start, tlb_end, kimg_start, kimg_end;
+	__u32 read;
+} boot_ranges;
+
 static __always_inline void ctx_globals(struct classify_ctx *c)
 {
-	c->max_pfn = ksym_addr[IA_KSYM_MAX_PFN] ?
+	c->max_pfn = ksym_addr[IA_KSYM_MAX_PFN] ?	/* memory hotplug moves it */
 		     read_u64((const void *)ksym_addr[IA_KSYM_MAX_PFN]) : 0;
-	swiotlb_range(&c->tlb_start, &c->tlb_end);
-	kernel_image_range(&c->kimg_start, &c->kimg_end);
+	if (!boot_ranges.read) {
+		swiotlb_range(&boot_ranges.tlb_start, &boot_ranges.tlb_end);
+		kernel_image_range(&boot_ranges.kimg_start, &boot_ranges.kimg_end);
+		asm volatile("" ::: "memory");	/* the ranges, then the flag */
+		boot_ranges.read = 1;
+	}
+	c->tlb_start = boot_ranges.tlb_start;
+	c->tlb_end = boot_ranges.tlb_end;
+	c->kimg_start = boot_ranges.kimg_start;
+	c->kimg_end = boot_ranges.kimg_end;
 	c->vmemmap = ia_vmemmap_base();
 }
 
@@ -388,7 +409,7 @@ static __always_inline void classify(struct classify_ctx *c)
 
 __noinline int ia_classify_map(__u64 req_id, __u64 phys, __u64 size, __u64 granule)
 {
-	__u64 lo, hi, first, last, end;
+	__u64 lo, hi, end;
 	struct classify_ctx c = { .req_id = req_id };
 
 	if (!ia_classify_map_exposes(phys, size, granule))
@@ -396,16 +417,16 @@ __noinline int ia_classify_map(__u64 req_id, __u64 phys, __u64 size, __u64 granu
 	lo = phys & ~(granule - 1);
 	end = phys + size;
 	hi = (end + granule - 1) & ~(granule - 1);
-	first = phys >> page_shift;		/* page of the first requested byte */
-	last = (end - 1) >> page_shift;		/* ... and of the last */
+	/* the pages holding exposed bytes only: a buffer's first or last
+	 * page is one of them when the buffer starts or ends inside it */
 	if (phys > lo) {			/* head: [lo, phys) */
 		c.p0 = lo >> page_shift;
-		c.n0 = first - c.p0 + 1;
+		c.n0 = ((phys - 1) >> page_shift) - c.p0 + 1;
 	}
 	if (hi > end) {				/* tail: [end, hi) */
-		c.p1 = last;
-		c.n1 = ((hi - 1) >> page_shift) - last + 1;
-		if (c.n0 && c.p1 == first) {	/* one page holds both pieces */
+		c.p1 = end >> page_shift;
+		c.n1 = ((hi - 1) >> page_shift) - c.p1 + 1;
+		if (c.n0 && c.p1 == c.p0 + c.n0 - 1) {	/* one page holds both */
 			c.p1++;
 			c.n1--;
 		}

@@ -3,7 +3,7 @@
 # guest() step in it, then check the results on the host with each case's
 # check(). Prints one ok/not ok line per assertion and a final
 # "vm: N passed, N failed" line ("vm-K: ..." with --kernel K, or --name's);
-# exits 1 if anything failed.
+# exits 1 if anything failed, 2 on bad usage or a build missing.
 #
 # usage: tests/run-vm.sh [--kernel K] [--mode strict|lazy|both] [--name N]
 #                        [CASE...]
@@ -42,6 +42,11 @@ if [ ${#cases[@]} -eq 0 ]; then
 fi
 for c in "${cases[@]}"; do	# a typo fails now, not after a boot
 	[ -f "$root/tests/vm/cases/$c.sh" ] || { echo "no case $c in tests/vm/cases/" >&2; exit 2; }
+done
+# the cases check on the host with the host's build (dump, check): without
+# it every such assertion would fail on an empty output, far from the cause
+for b in iommu-audit .output/iommu-audit.static; do
+	[ -x "$root/$b" ] || { echo "run-vm: $b is not built (make iommu-audit static guest fixture)" >&2; exit 2; }
 done
 . "$root/tests/vm/lib-check.sh"
 CASES_DIR=$root/tests/vm/cases
