@@ -262,6 +262,12 @@ struct ia_site_fast {
 #define IA_SITE_STACKS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
 			__uint(max_entries, 4096); \
 			__type(key, struct ia_site_key); __type(value, __s32)
+/* stacks whose stack map bucket another holds, production mode's
+ * (ia_own_stack(), site.bpf.h); one entry when not in production mode */
+#define IA_OWN_STACKS_MAP __uint(type, BPF_MAP_TYPE_HASH); \
+			__uint(max_entries, 1024); \
+			__uint(key_size, sizeof(__u32)); \
+			__uint(value_size, IA_STACK_DEPTH * sizeof(__u64))
 #define IA_SITE_SCRATCH_MAP __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY); \
 			__uint(max_entries, 1); \
 			__type(key, __u32); __type(value, struct ia_site_scratch)
@@ -282,6 +288,7 @@ IA_MAP_DECL(site_counts, IA_SITE_COUNTS_MAP);
 IA_MAP_DECL(site_hops, IA_SITE_HOPS_MAP);
 IA_MAP_DECL(site_slots, IA_SITE_SLOTS_MAP);
 IA_MAP_DECL(site_stacks, IA_SITE_STACKS_MAP);
+IA_MAP_DECL(own_stacks, IA_OWN_STACKS_MAP);
 IA_MAP_DECL(site_scratch, IA_SITE_SCRATCH_MAP);
 IA_MAP_DECL(site_fast, IA_SITE_FAST_MAP);
 IA_MAP_DECL(events, IA_EVENTS_MAP);
@@ -302,6 +309,7 @@ extern const volatile __u32 full_stacks;
 extern const volatile __u32 site_verify;
 extern const volatile __u32 inflight_depth;
 extern const volatile __u32 inflight_slot_mask;
+extern const volatile __u32 own_stack_ids;
 extern const volatile __u32 classify_pages;
 extern const volatile __u64 wake_bytes;
 extern __u32 wake_tick[IA_WAKE_CPUS];

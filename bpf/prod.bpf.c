@@ -311,7 +311,7 @@ static __always_inline void count_site(void *ctx, __u64 dev, __u64 exposed, __u6
 	struct ia_prod_site_key k = { .dev = dev };
 	struct ia_prod_site *v;
 
-	k.stack_id = kretprobe ? ia_site_plain(ctx) :
+	k.stack_id = kretprobe ? ia_site_id(ctx) :
 				 ia_site_stack_fentry(ctx);
 	if (k.stack_id < 0) {
 		ia_drop(IA_DROP_STACK);

@@ -61,11 +61,52 @@ static __always_inline void site_count(__u32 what)
 		(*n)++;		/* per CPU; a nested program may lose one */
 }
 
+/*
+ * A stack whose stack map bucket holds another (bpf_get_stackid()'s
+ * -EEXIST; for n distinct stacks in production mode's 1024 buckets, about
+ * n^2 / 2048 of them): its frames into own_stacks, under IA_STACK_OWN | a
+ * hash of them (FNV-1a), which its call site then keeps like a stack map
+ * id. Record mode sends such a stack in the ring buffer instead
+ * (inline_stack(), inflight.bpf.h). -1 when the table is full, or when
+ * another stack has the id (1 in 2^29 per pair of stacks): a lost stack.
+ */
+static __always_inline __s32 ia_own_stack(void *ctx)
+{
+	__u32 zero = 0, id, i;
+	struct ia_site_scratch *s = bpf_map_lookup_elem(&site_scratch, &zero);
+	__u64 h = 0xcbf29ce484222325ULL, *old;
+
+	if (!s || bpf_get_stack(ctx, s->ips, sizeof(s->ips), 0) <= 0)
+		return -1;	/* past its frames, the buffer is zeroed */
+	for (i = 0; i < IA_STACK_DEPTH; i++)
+		h = (h ^ s->ips[i]) * 0x100000001b3ULL;
+	id = IA_STACK_OWN | ((__u32)(h ^ (h >> 32)) & (IA_STACK_OWN - 1));
+	if (!bpf_map_update_elem(&own_stacks, &id, s->ips, BPF_NOEXIST))
+		return id;
+	old = bpf_map_lookup_elem(&own_stacks, &id);
+	if (!old)
+		return -1;
+	for (i = 0; i < IA_STACK_DEPTH; i++)
+		if (old[i] != s->ips[i])
+			return -1;
+	return id;
+}
+
+/* The stack map's id of this stack, or (production mode) own_stacks' */
+static __always_inline __s32 ia_site_id(void *ctx)
+{
+	__s32 id = ia_site_plain(ctx);
+
+	if (id == -EEXIST && own_stack_ids)
+		id = ia_own_stack(ctx);
+	return id;
+}
+
 /* the real unwind, for a request whose site is not kept */
 static __always_inline __s32 unwound(void *ctx)
 {
 	site_count(IA_SITE_UNWOUND);
-	return ia_site_plain(ctx);
+	return ia_site_id(ctx);
 }
 
 /*
@@ -382,7 +423,7 @@ static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 		if (h.bad)
 			return unwound(ctx);
 	}
-	id = ia_site_plain(ctx);
+	id = ia_site_id(ctx);
 	/* a collision in the stack map (-EEXIST: the caller sends that
 	 * request's frames inline), or a full table: the next request unwinds */
 	if (id < 0 || bpf_map_update_elem(&site_stacks, k, &id, BPF_NOEXIST)) {

@@ -15,6 +15,7 @@ struct { IA_SITE_COUNTS_MAP; } site_counts SEC(".maps");
 struct { IA_SITE_HOPS_MAP; } site_hops SEC(".maps");
 struct { IA_SITE_SLOTS_MAP; } site_slots SEC(".maps");
 struct { IA_SITE_STACKS_MAP; } site_stacks SEC(".maps");
+struct { IA_OWN_STACKS_MAP; } own_stacks SEC(".maps");
 struct { IA_SITE_SCRATCH_MAP; } site_scratch SEC(".maps");
 struct { IA_SITE_FAST_MAP; } site_fast SEC(".maps");
 struct { IA_STASH_MAP; } arg_stash SEC(".maps");
@@ -63,6 +64,9 @@ const volatile __u32 capture_stacks = 1;
 /* --full-stacks: unwind every root request, not once per call site
  * (site.bpf.h) */
 const volatile __u32 full_stacks = 0;
+/* production mode: a stack whose stack map bucket is taken goes into
+ * own_stacks (ia_own_stack(), site.bpf.h) */
+const volatile __u32 own_stack_ids = 0;
 /* IA_SITE_VERIFY=1 (the VM test's witness): every site hit also unwinds
  * and compares its walked return addresses with the unwinder's */
 const volatile __u32 site_verify = 0;

@@ -355,6 +355,14 @@ struct ia_ev_stack {
 #define IA_EV_KSTACK		0x40
 #define IA_STACK_INLINE		0x40000000	/* inline ids: at or above */
 
+/*
+ * Production mode has no ring buffer record per request to carry a
+ * stack inline: a stack whose bucket is taken goes into a hash of its own
+ * (own_stacks, bpf/site.bpf.h) under IA_STACK_OWN | a hash of its frames,
+ * kept by its call site like a stack map id. Ids below IA_STACK_INLINE.
+ */
+#define IA_STACK_OWN		0x20000000	/* own_stacks' ids: at or above */
+
 struct ia_ev_kstack {
 	struct ia_ev_hdr hdr;
 	__s32 stack_id;		/* an inline id */

@@ -246,6 +246,8 @@ static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opt
 	}
 	if (!o->stack_map)
 		bpf_map__set_max_entries(skel->maps.stacks, IA_PROD_STACKS);
+	/* no record per request to carry a stack whose bucket is taken */
+	skel->rodata->own_stack_ids = 1;
 	bpf_map__set_max_entries(skel->maps.inflight, 1);
 	bpf_map__set_max_entries(skel->maps.inflight_slots, 1);
 	if (!o->ringbuf_mb)
@@ -308,8 +310,20 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		}
 		strcpy((char *)skel->rodata->dev_filters[i], o->devices[i]);
 	}
+	if (!o->production)
+		bpf_map__set_max_entries(skel->maps.own_stacks, 1);
 	if (o->production && prod_bounds(skel, o, err, errlen))
 		return -EINVAL;
+	/* fault injection (the production case): a stack map of one bucket,
+	 * so that every stack but the first collides */
+	fault = getenv("IA_FAULT_STACK_MAP");
+	if (fault && *fault) {
+		if (strcmp(fault, "1")) {
+			snprintf(err, errlen, "IA_FAULT_STACK_MAP=%s: only 1", fault);
+			return -EINVAL;
+		}
+		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	}
 	if (o->stack_map &&
 	    bpf_map__set_max_entries(skel->maps.stacks, o->stack_map)) {
 		snprintf(err, errlen, "bad stack map size %u", o->stack_map);
@@ -775,7 +789,10 @@ int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
 	__u64 buf[IA_STACK_DEPTH] = {};
 	int n = 0;
 
-	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.stacks), &id, buf))
+	const struct bpf_map *m = id >= IA_STACK_OWN && id < IA_STACK_INLINE ?
+				  s->skel->maps.own_stacks : s->skel->maps.stacks;
+
+	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(m), &id, buf))
 		return 0;
 	while (n < max && n < IA_STACK_DEPTH && buf[n]) {
 		ips[n] = buf[n];

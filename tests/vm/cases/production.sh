@@ -90,6 +90,15 @@ guest() {
 	cp /tmp/mon.prom "$OUT/mon.prom"
 	t2=$(cut -d' ' -f1 /proc/uptime)
 	echo "both $t0 $t1 monitor-by-kprobes $t1 $t2" > "$OUT/times"
+	# a stack map of one bucket (IA_FAULT_STACK_MAP=1): every stack but
+	# the first collides, and production mode, with no record to carry
+	# one, keeps them in a table of its own (bpf/site.bpf.h ia_own_stack)
+	IA_FAULT_STACK_MAP=1 iommu-audit -j devices --production --device "$IA_EDU_BDF" -- \
+		sh -c ". '$CASES_DIR/production.sh' && prod_workload > /dev/null" \
+		> "$OUT/prod1.json" 2> "$OUT/prod1.err"
+	echo $? > "$OUT/prod1.rc"
+	IA_FAULT_STACK_MAP=2 iommu-audit devices --production -- true > "$OUT/badknob.log" 2>&1
+	echo $? > "$OUT/badknob.rc"
 	iafx unload
 }
 
@@ -199,5 +208,17 @@ check() {
 	promtool=$("$root/tools/promtool.sh" 2> /dev/null)
 	assert_eq "monitor --production exposition: promtool check metrics, no lint problem" "rc 0" \
 		"$("$promtool" check metrics < "$OUT/mon.prom" 2>&1; echo "rc $?")"
+	# the same workload, its stacks all but one out of the stack map: the
+	# call sites of the first run (report's, above), none lost
+	assert_eq "stack map of one bucket: exit code" 0 "$(cat "$OUT/prod1.rc")"
+	assert_jq "stack map of one bucket: no call stack lost" "$OUT/prod1.json" '.lost.stack' 0
+	assert_ge "stack map of one bucket: more named call sites than it holds" 2 \
+		"$(jq --arg d "$edu" '.devices[] | select(.name == $d) | [.worst_sites[] | select(.site != "")] | length' "$OUT/prod1.json")"
+	assert_eq "stack map of one bucket: the worst call sites of the first run" \
+		"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .worst_sites' "$p")" \
+		"$(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | .worst_sites' "$OUT/prod1.json")"
+	assert_eq "IA_FAULT_STACK_MAP=2 refused, exit 1" 1 "$(cat "$OUT/badknob.rc")"
+	assert_eq "IA_FAULT_STACK_MAP=2: the message" 1 \
+		"$(grep -c 'IA_FAULT_STACK_MAP=2: only 1' "$OUT/badknob.log")"
 	echo "# production vs record: $(cat "$OUT/times"); report: $(jq -c --arg d "$edu" '.devices[] | select(.name == $d) | [.maps, .bytes_requested, .bytes_mapped, .bytes_exposed, .live, .lazy_max_ns]' "$r")"
 }
