@@ -170,14 +170,21 @@ static __always_inline bool page_is_table(__u32 type)
  * aligned first page of each order that could cover this one. (A page with
  * no reference and no such block is on a per-CPU free list, or a tail page
  * of a high-order allocation made without __GFP_COMP, as blk-mq's request
- * pools are: those two cannot be told apart here.)
+ * pools are: those two cannot be told apart here.) type: the page's own
+ * page_type (order 0's first page is the page); an order whose first page
+ * is the order below's (bit k - 1 of pfn clear) is not read again: up to
+ * 10 probe reads became one per set bit of the pfn's low 10.
  */
-static __always_inline bool in_buddy_block(__u64 base, __u64 pfn)
+static __always_inline bool in_buddy_block(__u64 base, __u64 pfn, __u32 type)
 {
+	if (page_is_buddy(type))
+		return true;	/* its own order, at least 0 */
 #pragma unroll
-	for (int k = 0; k < IA_BUDDY_ORDERS; k++) {
+	for (int k = 1; k < IA_BUDDY_ORDERS; k++) {
 		struct page *p = (void *)(base + (pfn & ~((1ULL << k) - 1)) * struct_page_size);
 
+		if (!(pfn & (1ULL << (k - 1))))
+			continue;	/* order k - 1's first page: not buddy */
 		if (page_is_buddy(BPF_CORE_READ(p, page_type)))
 			return BPF_CORE_READ(p, private) >= (unsigned long)k;
 	}
@@ -340,7 +347,7 @@ static __always_inline void classify_page(struct ia_ev_page *e, __u64 pfn,
 		fill_slab(e, head);
 		return;
 	}
-	if (ref == 0 && head == page && in_buddy_block(base, pfn)) {
+	if (ref == 0 && head == page && in_buddy_block(base, pfn, type)) {
 		e->kind = IA_PAGE_FREE;
 		e->hdr.flags |= IA_PAGE_F_BUDDY;
 		return;

@@ -7,8 +7,7 @@
 extern int ia_classify_map(__u64 req_id, __u64 phys, __u64 size, __u64 granule);
 
 /* Does ia_classify_map() make records for this mapping: classification
- * on, and [phys, phys + size) not whole granules of a power-of-2 size?
- * (requests.bpf.c keeps a map's records back only when it does not.) */
+ * on, and [phys, phys + size) not whole granules of a power-of-2 size? */
 static __always_inline bool ia_classify_map_exposes(__u64 phys, __u64 size, __u64 granule)
 {
 	return classify_pages && size && granule && !(granule & (granule - 1)) &&
