@@ -424,8 +424,9 @@ static __noinline __s32 ia_site_new(void *ctx, __u64 slot)
 			return unwound(ctx);
 	}
 	id = ia_site_id(ctx);
-	/* a collision in the stack map (-EEXIST: the caller sends that
-	 * request's frames inline), or a full table: the next request unwinds */
+	/* a collision in the stack map (-EEXIST, record mode: the caller
+	 * sends that request's frames inline), or a full table: the next
+	 * request unwinds */
 	if (id < 0 || bpf_map_update_elem(&site_stacks, k, &id, BPF_NOEXIST)) {
 		site_count(IA_SITE_UNWOUND);
 		return id;

@@ -786,11 +786,11 @@ int ia_session_drops(struct ia_session *s, __u64 lost[IA_DROP_MAX])
 
 int ia_session_stack(struct ia_session *s, __s32 id, __u64 *ips, int max)
 {
-	__u64 buf[IA_STACK_DEPTH] = {};
-	int n = 0;
-
+	/* production mode's own table (site.bpf.h), else the stack map */
 	const struct bpf_map *m = id >= IA_STACK_OWN && id < IA_STACK_INLINE ?
 				  s->skel->maps.own_stacks : s->skel->maps.stacks;
+	__u64 buf[IA_STACK_DEPTH] = {};
+	int n = 0;
 
 	if (id < 0 || bpf_map_lookup_elem(bpf_map__fd(m), &id, buf))
 		return 0;
