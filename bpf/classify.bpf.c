@@ -181,10 +181,11 @@ static __always_inline bool in_buddy_block(__u64 base, __u64 pfn, __u32 type)
 		return true;	/* its own order, at least 0 */
 #pragma unroll
 	for (int k = 1; k < IA_BUDDY_ORDERS; k++) {
-		struct page *p = (void *)(base + (pfn & ~((1ULL << k) - 1)) * struct_page_size);
+		struct page *p;
 
 		if (!(pfn & (1ULL << (k - 1))))
 			continue;	/* order k - 1's first page: not buddy */
+		p = (void *)(base + (pfn & ~((1ULL << k) - 1)) * struct_page_size);
 		if (page_is_buddy(BPF_CORE_READ(p, page_type)))
 			return BPF_CORE_READ(p, private) >= (unsigned long)k;
 	}
@@ -201,8 +202,6 @@ struct classify_ctx {
 	__u64 req_id;
 	__u64 p0, n0, p1, n1;
 	__u64 max_pfn;			/* 0: unknown */
-	__u64 tlb_start, tlb_end;	/* swiotlb's default pool, 0 0: none */
-	__u64 kimg_start, kimg_end;	/* the kernel image's phys, 0 0: unknown */
 	__u64 vmemmap;			/* 0: unknown */
 };
 
@@ -242,11 +241,13 @@ static __always_inline void kernel_image_range(__u64 *start, __u64 *end)
  * swiotlb's default pool and the kernel image's phys are set at boot, and
  * stay (the pools CONFIG_SWIOTLB_DYNAMIC adds later are others): read on
  * the first classification only (4 probe reads a call, where a 16K
- * granule's one-page map classifies 3 pages). Two CPUs filling it at once
- * write the same values; `read` last.
+ * granule's one-page map classifies 3 pages), then compared with every
+ * page from here. Two CPUs filling it at once write the same values;
+ * `read` last.
  */
 static struct {
-	__u64 tlb_start, tlb_end, kimg_start, kimg_end;
+	__u64 tlb_start, tlb_end;	/* swiotlb's default pool, 0 0: none */
+	__u64 kimg_start, kimg_end;	/* the kernel image's phys, 0 0: unknown */
 	__u32 read;
 } boot_ranges;
 
@@ -260,10 +261,6 @@ static __always_inline void ctx_globals(struct classify_ctx *c)
 		asm volatile("" ::: "memory");	/* the ranges, then the flag */
 		boot_ranges.read = 1;
 	}
-	c->tlb_start = boot_ranges.tlb_start;
-	c->tlb_end = boot_ranges.tlb_end;
-	c->kimg_start = boot_ranges.kimg_start;
-	c->kimg_end = boot_ranges.kimg_end;
 	c->vmemmap = ia_vmemmap_base();
 }
 
@@ -322,7 +319,7 @@ static __always_inline void classify_page(struct ia_ev_page *e, __u64 pfn,
 		e->kind = IA_PAGE_MMIO;
 		return;
 	}
-	if (phys >= c->tlb_start && phys < c->tlb_end) {
+	if (phys >= boot_ranges.tlb_start && phys < boot_ranges.tlb_end) {
 		e->kind = IA_PAGE_SWIOTLB;
 		return;
 	}
@@ -356,7 +353,7 @@ static __always_inline void classify_page(struct ia_ev_page *e, __u64 pfn,
 		e->kind = IA_PAGE_PGTABLE;
 		return;
 	}
-	if (phys >= c->kimg_start && phys < c->kimg_end) {
+	if (phys >= boot_ranges.kimg_start && phys < boot_ranges.kimg_end) {
 		e->kind = IA_PAGE_KIMAGE;
 		return;
 	}

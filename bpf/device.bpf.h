@@ -154,6 +154,20 @@ static __always_inline __u32 dev_chk(__u64 key, const struct ia_dev_state *d)
 	return (__u32)(m ^ (m >> 32)) ^ 0x9e3779b9u;
 }
 
+/* Write st as key's entry of slot c: its check 0 first, so that a reader
+ * on another CPU meanwhile fails it (and reads devs) */
+static __always_inline void dev_cache_put(struct ia_dev_cached *c, __u64 key,
+					  const struct ia_dev_state *st)
+{
+	c->chk = 0;
+	c->key = key;
+	__builtin_memcpy(&c->st, st, sizeof(c->st));
+	/* from the copy: a state on the stack may hold BTF-typed pointers
+	 * (the domain, the driver), which take no arithmetic; the map's are
+	 * numbers */
+	c->chk = dev_chk(key, &c->st);
+}
+
 static __always_inline struct ia_dev_cached *dev_cache_slot(__u64 key)
 {
 	__u32 i = (__u32)((key >> 4) ^ (key >> 12) ^ (key >> 20)) & (IA_DEV_CACHE - 1);
@@ -183,10 +197,7 @@ static __always_inline bool dev_state_get(__u64 key, struct ia_dev_cached *c,
 	if (!d)
 		return false;
 	__builtin_memcpy(cp, d, sizeof(*cp));
-	c->chk = 0;
-	c->key = key;
-	__builtin_memcpy(&c->st, cp, sizeof(c->st));
-	c->chk = dev_chk(key, &c->st);
+	dev_cache_put(c, key, cp);
 	return true;
 }
 
@@ -299,13 +310,7 @@ static __always_inline bool ia_dev_observe_key(struct device *dev, __u64 key, __
 	else
 		bpf_ringbuf_discard(e, 0);
 	bpf_map_update_elem(&devs, &key, &now, BPF_ANY);
-	/* after devs: a read that fails the check reads devs */
-	c->chk = 0;
-	c->key = key;
-	__builtin_memcpy(&c->st, &now, sizeof(c->st));
-	/* from the copy: now holds BTF-typed pointers (the domain, the
-	 * driver), which take no arithmetic; the map's are numbers */
-	c->chk = dev_chk(key, &c->st);
+	dev_cache_put(c, key, &now);	/* after devs: a failed check reads devs */
 	__sync_fetch_and_add(&dev_epoch, 1);	/* after the write: see dev_epoch */
 	return now.allowed;
 }

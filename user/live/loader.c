@@ -255,6 +255,21 @@ static int prod_bounds(struct iommu_audit_bpf *skel, const struct ia_session_opt
 	return 0;
 }
 
+/* A fault-injection knob (docs/testing.md) that takes only "1": 1 when
+ * set, 0 when not, -EINVAL (and err) for any other value */
+static int fault_knob_one(const char *name, char *err, size_t errlen)
+{
+	const char *v = getenv(name);
+
+	if (!v || !*v)
+		return 0;
+	if (strcmp(v, "1")) {
+		snprintf(err, errlen, "%s=%s: only 1", name, v);
+		return -EINVAL;
+	}
+	return 1;
+}
+
 static int configure(struct ia_session *s, const struct ia_session_opts *o,
 		     const struct btf *btf, char *err, size_t errlen)
 {
@@ -292,13 +307,9 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 	}
 	/* ... and every task's in-flight stack in the one slot, so that the
 	 * tasks in requests at once but the first take the LRU hash */
-	fault = getenv("IA_FAULT_INFLIGHT_SLOTS");
-	if (fault && *fault) {
-		if (strcmp(fault, "1")) {
-			snprintf(err, errlen, "IA_FAULT_INFLIGHT_SLOTS=%s: only 1", fault);
-			return -EINVAL;
-		}
-		skel->rodata->inflight_slot_mask = 0;
+	switch (fault_knob_one("IA_FAULT_INFLIGHT_SLOTS", err, errlen)) {
+	case 1: skel->rodata->inflight_slot_mask = 0; break;
+	case -EINVAL: return -EINVAL;
 	}
 	skel->rodata->classify_pages = !o->no_classify;
 	skel->rodata->free_hooks = o->free_hooks;
@@ -312,17 +323,13 @@ static int configure(struct ia_session *s, const struct ia_session_opts *o,
 	}
 	if (!o->production)
 		bpf_map__set_max_entries(skel->maps.own_stacks, 1);
-	if (o->production && prod_bounds(skel, o, err, errlen))
+	else if (prod_bounds(skel, o, err, errlen))
 		return -EINVAL;
 	/* fault injection (the production case): a stack map of one bucket,
 	 * so that every stack but the first collides */
-	fault = getenv("IA_FAULT_STACK_MAP");
-	if (fault && *fault) {
-		if (strcmp(fault, "1")) {
-			snprintf(err, errlen, "IA_FAULT_STACK_MAP=%s: only 1", fault);
-			return -EINVAL;
-		}
-		bpf_map__set_max_entries(skel->maps.stacks, 1);
+	switch (fault_knob_one("IA_FAULT_STACK_MAP", err, errlen)) {
+	case 1: bpf_map__set_max_entries(skel->maps.stacks, 1); break;
+	case -EINVAL: return -EINVAL;
 	}
 	if (o->stack_map &&
 	    bpf_map__set_max_entries(skel->maps.stacks, o->stack_map)) {
